@@ -1,0 +1,49 @@
+//! Writing a plan's selected rows to the target, one employee at a time.
+
+use crate::model::Field;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+}
+
+/// `skipped`: not attempted because the run stopped first (an access window, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyResult {
+    pub code: String,
+    pub name: String,
+    pub action: Action,
+    pub outcome: Outcome,
+    pub error: Option<String>,
+    /// The fields written (every synced field on create).
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplySummary {
+    pub created: usize,
+    pub updated: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    pub run_id: String,
+    pub results: Vec<ApplyResult>,
+    pub summary: ApplySummary,
+    /// Why the run stopped before every selected employee was attempted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stopped: Option<String>,
+}

@@ -1,0 +1,27 @@
+//! crewsync: keeps employee master data in step between SmartHR and KING OF TIME.
+//!
+//! The binary is a thin layer over this library so that the coming web dashboard can make the
+//! same calls. One concern per module:
+//!
+//! - [`model`]: the canonical employee record both services are converted into.
+//! - [`http`]: rate limiting, retries and error classification shared by the two clients.
+//! - [`smarthr`], [`kot`]: the API clients.
+//! - [`sim`]: faithful simulators of both APIs, for the demo and the tests.
+//! - [`plan`]: what a sync would do; [`apply`]: doing it.
+//! - [`rules`]: integrators' Rhai scripts that decide per employee.
+//! - [`history`]: the SQLite run history; [`notify`]: the completion email.
+//! - [`render`]: tables and JSON for people and scripts.
+//! - [`config`]: the YAML configuration.
+
+pub mod apply;
+pub mod config;
+pub mod history;
+pub mod http;
+pub mod kot;
+pub mod model;
+pub mod notify;
+pub mod plan;
+pub mod render;
+pub mod rules;
+pub mod sim;
+pub mod smarthr;

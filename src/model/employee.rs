@@ -1,0 +1,182 @@
+use super::field::{parse_date, Field, FieldError};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A row of master data on either side: a SmartHR biz_establishment or employment type, a KOT
+/// division or working type. `id` is what the API wants written (SmartHR's UUID, KOT's code).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MasterItem {
+    pub id: String,
+    pub name: String,
+}
+
+/// The target's offices and employment types, fetched once per plan so that every reference to
+/// one can be checked before anything is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Masters {
+    pub offices: Vec<MasterItem>,
+    pub employment_types: Vec<MasterItem>,
+}
+
+impl Masters {
+    /// Finds an office by id (or code) first, then by exact name, so a person can type either.
+    pub fn find_office(&self, id_or_name: &str) -> Option<&MasterItem> {
+        find(&self.offices, id_or_name)
+    }
+
+    pub fn find_employment_type(&self, id_or_name: &str) -> Option<&MasterItem> {
+        find(&self.employment_types, id_or_name)
+    }
+}
+
+fn find<'a>(items: &'a [MasterItem], id_or_name: &str) -> Option<&'a MasterItem> {
+    items
+        .iter()
+        .find(|m| m.id == id_or_name)
+        .or_else(|| items.iter().find(|m| m.name == id_or_name))
+}
+
+/// One employee, as either service holds it, in canonical form.
+///
+/// Every synced value is optional because either API may leave it out (KOT omits nulls, a
+/// SmartHR token may lack permission for an attribute). Employee codes are strings so that
+/// leading zeros survive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Employee {
+    /// SmartHR `emp_code` / KOT `code`: the key. `None` when the record has none.
+    pub code: Option<String>,
+    pub last_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name_kana: Option<String>,
+    pub first_name_kana: Option<String>,
+    /// `male` or `female` on both sides; KOT may also say `no_selected`, kept as given.
+    pub gender: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub email: Option<String>,
+    pub hire_date: Option<NaiveDate>,
+    pub resignation_date: Option<NaiveDate>,
+    /// SmartHR ビジネスネーム; KOT has none.
+    pub business_last_name: Option<String>,
+    pub business_first_name: Option<String>,
+    pub business_last_name_kana: Option<String>,
+    pub business_first_name_kana: Option<String>,
+    /// SmartHR biz_establishment / KOT division.
+    pub office: Option<MasterItem>,
+    /// SmartHR employment_type / KOT working type (`typeCode`).
+    pub employment_type: Option<MasterItem>,
+    /// The service's own handle for writes: SmartHR crew `id`, KOT employee `key`.
+    pub target_id: Option<String>,
+    /// The record exactly as the API returned it, for rules to read (departments, custom
+    /// fields, employee groups, ...).
+    #[serde(default)]
+    pub raw: serde_json::Value,
+}
+
+impl Employee {
+    /// Whether the employee is employed on `as_of`: hired on or before it (or no hire date),
+    /// and not resigned before it. The resignation date is the last day of employment.
+    pub fn employed_on(&self, as_of: NaiveDate) -> bool {
+        self.hire_date.is_none_or(|h| h <= as_of)
+            && self.resignation_date.is_none_or(|r| r >= as_of)
+    }
+
+    /// Legal name as one string, for display.
+    pub fn display_name(&self) -> String {
+        let parts: Vec<&str> = [self.last_name.as_deref(), self.first_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        parts.join(" ")
+    }
+
+    /// The value of a field in its canonical string form (dates as `YYYY-MM-DD`, office and
+    /// employment type as their id), `None` when empty.
+    pub fn get(&self, field: Field) -> Option<String> {
+        match field {
+            Field::LastName => self.last_name.clone(),
+            Field::FirstName => self.first_name.clone(),
+            Field::LastNameKana => self.last_name_kana.clone(),
+            Field::FirstNameKana => self.first_name_kana.clone(),
+            Field::Gender => self.gender.clone(),
+            Field::BirthDate => self.birth_date.map(|d| d.to_string()),
+            Field::Email => self.email.clone(),
+            Field::HireDate => self.hire_date.map(|d| d.to_string()),
+            Field::ResignationDate => self.resignation_date.map(|d| d.to_string()),
+            Field::Office => self.office.as_ref().map(|m| m.id.clone()),
+            Field::EmploymentType => self.employment_type.as_ref().map(|m| m.id.clone()),
+        }
+        .filter(|s| !s.is_empty())
+    }
+
+    /// Sets a field from its canonical string form; an empty string clears it. Office and
+    /// employment type keep their name only when the id is unchanged, since the name of a new
+    /// id is the target's master data to tell.
+    pub fn set(&mut self, field: Field, value: Option<&str>) -> Result<(), FieldError> {
+        let value = value.map(str::trim).filter(|s| !s.is_empty());
+        let text = value.map(str::to_string);
+        let date = |v: Option<&str>| v.map(|v| parse_date(field, v)).transpose();
+        match field {
+            Field::LastName => self.last_name = text,
+            Field::FirstName => self.first_name = text,
+            Field::LastNameKana => self.last_name_kana = text,
+            Field::FirstNameKana => self.first_name_kana = text,
+            Field::Gender => self.gender = text,
+            Field::BirthDate => self.birth_date = date(value)?,
+            Field::Email => self.email = text,
+            Field::HireDate => self.hire_date = date(value)?,
+            Field::ResignationDate => self.resignation_date = date(value)?,
+            Field::Office => self.office = set_master(self.office.take(), text),
+            Field::EmploymentType => {
+                self.employment_type = set_master(self.employment_type.take(), text)
+            }
+        }
+        Ok(())
+    }
+}
+
+fn set_master(old: Option<MasterItem>, id: Option<String>) -> Option<MasterItem> {
+    let id = id?;
+    match old {
+        Some(m) if m.id == id => Some(m),
+        _ => Some(MasterItem {
+            name: id.clone(),
+            id,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn employed_on_follows_the_reference_date_boundary() {
+        let as_of = d("2020-01-01");
+        let e = |hire: Option<&str>, resign: Option<&str>| Employee {
+            hire_date: hire.map(d),
+            resignation_date: resign.map(d),
+            ..Employee::default()
+        };
+        assert!(e(Some("2020-01-01"), None).employed_on(as_of));
+        assert!(!e(Some("2020-01-02"), None).employed_on(as_of));
+        assert!(e(None, Some("2020-01-01")).employed_on(as_of));
+        assert!(!e(None, Some("2019-12-31")).employed_on(as_of));
+        assert!(e(None, None).employed_on(as_of));
+    }
+
+    #[test]
+    fn set_parses_dates_and_clears_on_empty() {
+        let mut e = Employee::default();
+        e.set(Field::BirthDate, Some("1990-04-01")).unwrap();
+        assert_eq!(e.birth_date, Some(d("1990-04-01")));
+        e.set(Field::BirthDate, Some("")).unwrap();
+        assert_eq!(e.birth_date, None);
+        let err = e.set(Field::HireDate, Some("2024/04/01")).unwrap_err();
+        assert!(err.to_string().contains("2024/04/01"));
+    }
+}

@@ -1,0 +1,217 @@
+//! The plan: what a sync would do to each employee, computed without writing anything.
+//!
+//! The data types live here so that apply, the history, the renderers and (later) the web
+//! dashboard share one vocabulary. [`build`] turns two rosters into a [`Plan`]; a [`Policy`]
+//! (the command-line defaults, or the Rhai rules) decides per employee what the closed SmartHR
+//! feature decides once per run.
+
+mod build;
+
+pub use build::build;
+
+use crate::model::{Direction, Employee, Field, MasterItem, Masters};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Where a value in the plan came from: `"--office"`, `"default"`, or a rule such as
+/// `"rules/offices.rhai:office"`. Shown so that a surprising decision can be traced.
+pub type Origin = String;
+
+/// The status the closed feature shows per employee, plus `invalid` for rows that cannot be
+/// applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Changed,
+    Unchanged,
+    Invalid,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::New, Status::Changed, Status::Unchanged, Status::Invalid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Changed => "changed",
+            Status::Unchanged => "unchanged",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    /// Only new and changed rows can be ticked.
+    pub fn is_actionable(self) -> bool {
+        matches!(self, Status::New | Status::Changed)
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown status '{s}': use new, changed, unchanged or invalid")
+            })
+    }
+}
+
+/// One field whose target value would be overwritten by the source value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: Field,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// An office or employment type given to an employee, with where the choice came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assigned {
+    pub item: MasterItem,
+    pub from: Origin,
+}
+
+/// One employee in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub code: Option<String>,
+    pub status: Status,
+    pub name: String,
+    pub changes: Vec<Change>,
+    /// For a new employee: the office it will be created in. For an existing one: its office in
+    /// the target, or the office it moves to when a rule moves it.
+    pub office: Option<Assigned>,
+    pub employment_type: Option<Assigned>,
+    /// Whether `apply --select auto` takes this row.
+    pub selected: bool,
+    pub selected_by: Option<Origin>,
+    /// Why an `invalid` row cannot be applied; empty otherwise.
+    pub problems: Vec<String>,
+    /// The source record after rule overrides: what a create writes.
+    #[serde(skip)]
+    pub source: Option<Employee>,
+    /// The target's handle (SmartHR crew id, KOT key) for an update.
+    #[serde(skip)]
+    pub target_id: Option<String>,
+}
+
+/// An employee a rule left out of the sync, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub code: Option<String>,
+    pub name: String,
+    pub reason: String,
+    pub from: Origin,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    pub rows: Vec<Row>,
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub excluded: Vec<Excluded>,
+}
+
+/// The run-wide defaults for new employees, already resolved against the target's masters.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    pub office: Option<MasterItem>,
+    pub employment_type: Option<MasterItem>,
+}
+
+/// Everything [`build`] needs. The rosters are owned because the policy rewrites source
+/// records in place (overrides) and the rows keep them for apply.
+pub struct Input<'a> {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    /// The source roster, already limited to employees employed on `as_of`.
+    pub source: Vec<Employee>,
+    /// Every record in the target, whatever its dates.
+    pub target: Vec<Employee>,
+    pub masters: &'a Masters,
+    pub defaults: &'a Defaults,
+    pub policy: &'a dyn Policy,
+}
+
+/// A per-employee decision that a policy may make; `None` means "no opinion: use the
+/// command-line default".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided<T> {
+    pub value: T,
+    pub from: Origin,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// Office id or exact name in the target (SmartHR biz_establishment, KOT division).
+    pub office: Option<Decided<String>>,
+    /// Employment type id or exact name in the target (KOT working type).
+    pub employment_type: Option<Decided<String>>,
+    /// Leave this employee out of the sync, with a reason.
+    pub exclude: Option<Decided<String>>,
+    /// Opt in to moving an existing employee to the decided office / type.
+    pub move_office: bool,
+    pub move_employment_type: bool,
+}
+
+/// A rule failure for one employee; it makes that row invalid and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default())]
+pub struct PolicyError {
+    pub message: String,
+    /// `file:line:col` of the failing rule.
+    pub location: Option<String>,
+}
+
+/// What the planner shows a policy when asking whether to auto-select a row.
+pub struct SelectInput<'a> {
+    pub status: Status,
+    pub changes: &'a [Change],
+    pub source: &'a Employee,
+    pub target: Option<&'a Employee>,
+}
+
+/// Per-employee decisions. Implemented by [`NoRules`] (the closed feature's behaviour) and by
+/// the Rhai rules.
+pub trait Policy: Sync {
+    /// Called once per source employee before comparison; may rewrite fields in place.
+    fn decide(&self, direction: Direction, source: &mut Employee)
+    -> Result<Decision, PolicyError>;
+
+    /// Called for each new or changed row; `None` means the default (selected).
+    fn select(
+        &self,
+        direction: Direction,
+        row: &SelectInput<'_>,
+    ) -> Result<Option<Decided<bool>>, PolicyError>;
+}
+
+/// The closed feature's behaviour: no per-employee decisions, every new and changed row is
+/// selectable.
+pub struct NoRules;
+
+impl Policy for NoRules {
+    fn decide(&self, _: Direction, _: &mut Employee) -> Result<Decision, PolicyError> {
+        Ok(Decision::default())
+    }
+
+    fn select(
+        &self,
+        _: Direction,
+        _: &SelectInput<'_>,
+    ) -> Result<Option<Decided<bool>>, PolicyError> {
+        Ok(None)
+    }
+}
