@@ -1,1 +1,259 @@
-//! (in progress)
+//! The YAML configuration file.
+//!
+//! Tokens never live in the file: it names the environment variables that hold them, so the
+//! file can be committed and shared. Unknown keys are errors, because a misspelt key that is
+//! silently ignored is how a sync ends up writing to the wrong place.
+
+use crate::notify::NotifyConfig;
+use crate::window::{Window, WindowError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PATH: &str = "crewsync.yaml";
+pub const DEFAULT_KOT_BASE_URL: &str = "https://api.kingtime.jp/v1.0";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot read the configuration file {path}: {source}\n  hint: pass --config PATH, or create {path} (see the README's 'Configuration' section)"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(
+        "the environment variable {var} is not set; it must hold the {service} access token (the token itself never goes in the config file)"
+    )]
+    MissingToken { var: String, service: &'static str },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub base_url: Option<String>,
+    pub token_env: Option<String>,
+    /// Requests per second the client allows itself; omit for the service's documented pace.
+    pub requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    smarthr: ServiceConfig,
+    kot: Option<ServiceConfig>,
+    maintenance_windows: Option<Vec<String>>,
+    history: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    notify: Option<NotifyConfig>,
+    max_changes: Option<MaxChanges>,
+}
+
+/// The most writes one apply may make before it refuses without `--force`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum MaxChanges {
+    Count(usize),
+    #[serde(deserialize_with = "percent")]
+    Percent(f64),
+}
+
+fn percent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let s = String::deserialize(d)?;
+    s.trim()
+        .strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| (0.0..=100.0).contains(n))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "max_changes '{s}' is neither a count (e.g. 50) nor a percentage (e.g. \"10%\")"
+            ))
+        })
+}
+
+impl MaxChanges {
+    /// The largest number of writes allowed for a roster of `roster` employees.
+    pub fn limit(self, roster: usize) -> usize {
+        match self {
+            MaxChanges::Count(n) => n,
+            MaxChanges::Percent(p) => ((roster as f64) * p / 100.0).floor() as usize,
+        }
+    }
+}
+
+/// One service's connection settings with the token already read from the environment.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub token_env: String,
+    pub requests_per_second: Option<f64>,
+    /// A token handed over in-process (the demo's simulators) instead of read from the
+    /// environment; never read from the file.
+    pub token_given: Option<crate::http::Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub smarthr: Endpoint,
+    pub kot: Endpoint,
+    pub maintenance_windows: Vec<Window>,
+    pub history: PathBuf,
+    pub rules: Option<PathBuf>,
+    pub notify: Option<NotifyConfig>,
+    pub max_changes: Option<MaxChanges>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses the file's text; relative paths inside it are relative to the file itself, so a
+    /// cron job and a person at a shell see the same history.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+
+        let smarthr_url = raw.smarthr.base_url.clone().ok_or_else(|| {
+            invalid(
+                "smarthr.base_url is missing: set it to your tenant's API URL, e.g. https://acme.smarthr.jp/api".into(),
+            )
+        })?;
+        let kot = raw.kot.unwrap_or(ServiceConfig {
+            base_url: None,
+            token_env: None,
+            requests_per_second: None,
+        });
+        let endpoint = |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
+            check_url(&url).map_err(&invalid)?;
+            if let Some(r) = s.requests_per_second
+                && !(r > 0.0 && r.is_finite())
+            {
+                return Err(invalid(format!(
+                    "requests_per_second must be a positive number, not {r}"
+                )));
+            }
+            Ok(Endpoint {
+                base_url: url.trim_end_matches('/').to_string(),
+                token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
+                requests_per_second: s.requests_per_second,
+                token_given: None,
+            })
+        };
+        let windows = raw
+            .maintenance_windows
+            .unwrap_or_else(|| vec!["08:30-10:00".into(), "17:30-18:30".into()])
+            .iter()
+            .map(|w| w.parse::<Window>())
+            .collect::<Result<Vec<_>, WindowError>>()
+            .map_err(|e| invalid(format!("maintenance_windows: {e}")))?;
+        if let Some(n) = &raw.notify {
+            n.validate()
+                .map_err(|e| invalid(format!("notify: {e}")))?;
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            smarthr: endpoint(&raw.smarthr, smarthr_url, "SMARTHR_ACCESS_TOKEN")?,
+            kot: endpoint(
+                &kot,
+                kot.base_url.clone().unwrap_or_else(|| DEFAULT_KOT_BASE_URL.into()),
+                "KOT_ACCESS_TOKEN",
+            )?,
+            maintenance_windows: windows,
+            history: relative(raw.history.unwrap_or_else(|| "crewsync.db".into())),
+            rules: raw.rules.map(relative),
+            notify: raw.notify,
+            max_changes: raw.max_changes,
+        })
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "base_url '{url}' is not an http(s) URL (e.g. https://acme.smarthr.jp/api)"
+        ))
+    }
+}
+
+impl Endpoint {
+    /// Reads the token from the environment at the last moment, so it is never stored in any
+    /// structure that might be printed.
+    pub fn token(&self, service: &'static str) -> Result<crate::http::Secret, ConfigError> {
+        if let Some(t) = &self.token_given {
+            return Ok(t.clone());
+        }
+        match std::env::var(&self.token_env) {
+            Ok(t) if !t.trim().is_empty() => Ok(crate::http::Secret::new(t.trim().to_string())),
+            _ => Err(ConfigError::MissingToken {
+                var: self.token_env.clone(),
+                service,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/crewsync/crewsync.yaml"), text)
+    }
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let c = parse("smarthr:\n  base_url: https://acme.smarthr.jp/api/\n").unwrap();
+        assert_eq!(c.smarthr.base_url, "https://acme.smarthr.jp/api");
+        assert_eq!(c.smarthr.token_env, "SMARTHR_ACCESS_TOKEN");
+        assert_eq!(c.kot.base_url, DEFAULT_KOT_BASE_URL);
+        assert_eq!(c.kot.token_env, "KOT_ACCESS_TOKEN");
+        assert_eq!(c.maintenance_windows.len(), 2);
+        assert_eq!(c.history, PathBuf::from("/etc/crewsync/crewsync.db"));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_naming_it() {
+        let err = parse("smarthr:\n  base_url: https://a.smarthr.jp/api\n  tokn_env: X\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tokn_env"), "{err}");
+    }
+
+    #[test]
+    fn max_changes_takes_a_count_or_a_percentage() {
+        let c = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: '10%'\n").unwrap();
+        assert_eq!(c.max_changes.unwrap().limit(250), 25);
+        let c = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: 7\n").unwrap();
+        assert_eq!(c.max_changes.unwrap().limit(250), 7);
+        let err = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: lots\n").unwrap_err();
+        assert!(err.to_string().contains("max_changes"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_window_list_turns_the_guard_off() {
+        let c = parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: []\n").unwrap();
+        assert!(c.maintenance_windows.is_empty());
+        let err = parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: ['8:30-25:00']\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("25:00"), "{err}");
+    }
+}

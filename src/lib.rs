@@ -11,7 +11,8 @@
 //! - [`rules`]: integrators' Rhai scripts that decide per employee.
 //! - [`history`]: the SQLite run history; [`notify`]: the completion email.
 //! - [`render`]: tables and JSON for people and scripts.
-//! - [`config`]: the YAML configuration.
+//! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
+//! - [`sync`]: the workflow (fetch, plan, apply) that the CLI and the dashboard both drive.
 
 pub mod apply;
 pub mod config;
@@ -24,4 +25,6 @@ pub mod plan;
 pub mod render;
 pub mod rules;
 pub mod sim;
+pub mod sync;
+pub mod window;
 pub mod smarthr;

@@ -1,1 +1,37 @@
-fn main() {}
+//! The `crewsync` binary: argument parsing and exit statuses only; the work is in the library.
+//!
+//! Exit statuses (documented in the README and `--help`):
+//! 0 done, or nothing to do; 1 could not run (bad arguments or configuration, authentication,
+//! network, access window); 2 ran, but at least one employee failed.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            // Clap's own rendering names the bad value and shows usage; only its exit status
+            // (2) is changed, because 2 means "some employees failed" here.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(e) => {
+            eprintln!("{}", cli::render_error(&e));
+            ExitCode::from(cli::Status::CouldNotRun as u8)
+        }
+    }
+}

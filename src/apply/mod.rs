@@ -47,3 +47,6 @@ pub struct ApplyReport {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped: Option<String>,
 }
+
+mod run;
+pub use run::{OnResult, Options, Selection, SelectionError, Wait, run};

@@ -1,0 +1,163 @@
+//! Command-line arguments and the dispatch to each command.
+
+mod demo;
+mod progress;
+mod sync;
+
+use chrono::NaiveDate;
+use crewsync::config::Config;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crewsync::model::Direction;
+use crewsync::plan::Status as RowStatus;
+use std::path::PathBuf;
+
+/// What a run ended with; the numbers are the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Done = 0,
+    CouldNotRun = 1,
+    SomeFailed = 2,
+}
+
+const AFTER_HELP: &str = "\
+Exit status: 0 done (or nothing to do); 1 could not run (bad arguments or configuration,
+authentication, network, access window); 2 ran, but at least one employee failed.
+
+Tokens are read from the environment variables the configuration names
+(SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
+Try it without any setup: crewsync demo";
+
+/// Keeps employee master data in step between SmartHR and KING OF TIME.
+#[derive(Debug, Parser)]
+#[command(name = "crewsync", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what a sync would do to each employee (new / changed / unchanged / invalid). Writes nothing.
+    Plan(PlanArgs),
+    /// Sync the selected employees: plan, pick, confirm, write, report.
+    Apply(ApplyArgs),
+    /// Run the whole workflow against built-in simulators: no token, no network, no setup.
+    Demo,
+    /// Serve the SmartHR and KING OF TIME simulators on 127.0.0.1 until Ctrl-C.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Which way to sync.
+    #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot")]
+    pub direction: Direction,
+    /// The reference date: only employees employed on it are synced. Default: today (JST).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Office for new employees: a SmartHR office (id or exact name) for kot-to-smarthr, a KOT
+    /// division (code or exact name) for smarthr-to-kot. Updates never change it.
+    #[arg(long, value_name = "ID_OR_NAME")]
+    pub office: Option<String>,
+    /// KOT employment (working) type for new employees (code or exact name); smarthr-to-kot only.
+    #[arg(long, value_name = "CODE_OR_NAME")]
+    pub employment_type: Option<String>,
+    /// Show only these statuses (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "new,changed,unchanged,invalid")]
+    pub status: Vec<RowStatus>,
+    /// Output for people (table) or for scripts (json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Which rows to write: 'all' (every new and changed row), 'auto' (the rows the rules
+    /// select) or employee codes separated by commas. Without it, a terminal lets you tick rows.
+    #[arg(long, value_name = "all|auto|CODE,CODE,...")]
+    pub select: Option<crewsync::apply::Selection>,
+    /// Do not ask for confirmation (needed when not run in a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Port for the SmartHR simulator (base URL http://127.0.0.1:PORT/api).
+    #[arg(long, default_value_t = 8081)]
+    pub smarthr_port: u16,
+    /// Port for the KING OF TIME simulator (base URL http://127.0.0.1:PORT/v1.0).
+    #[arg(long, default_value_t = 8082)]
+    pub kot_port: u16,
+    /// Start with no employees (offices and types still exist).
+    #[arg(long)]
+    pub empty: bool,
+    /// Turn the simulated rate limits off.
+    #[arg(long)]
+    pub no_rate_limits: bool,
+}
+
+fn parse_direction(s: &str) -> Result<Direction, String> {
+    s.parse().map_err(|e: crewsync::model::UnknownDirection| e.to_string())
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01"))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Plan(args) => {
+            let config = Config::load(&args.config.config)?;
+            sync::plan(&args, config).await
+        }
+        Command::Apply(args) => {
+            let config = Config::load(&args.plan.config.config)?;
+            sync::apply(&args, config).await
+        }
+        Command::Demo => demo::run().await,
+        Command::Simulate(args) => {
+            let config = crewsync::sim::SimConfig {
+                company: if args.empty {
+                    crewsync::sim::Company::empty()
+                } else {
+                    crewsync::sim::Company::sample()
+                },
+                rate_limits: !args.no_rate_limits,
+                ..Default::default()
+            };
+            crewsync::sim::serve(config, args.smarthr_port, args.kot_port).await?;
+            Ok(Status::Done)
+        }
+    }
+}
+
+/// One place renders every error for a person: the message chain, without a backtrace.
+pub fn render_error(e: &anyhow::Error) -> String {
+    let mut out = format!("error: {e}");
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(&format!("\n  caused by: {text}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,77 @@
+//! Progress bars on stderr while rosters are fetched and writes are sent. indicatif draws
+//! nothing when stderr is not a terminal, so scripts and CI logs stay clean.
+
+use crewsync::apply::{ApplyResult, Outcome};
+use crewsync::sync::Observer;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Mutex;
+
+pub struct Bars {
+    bar: Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars {
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn with_bar(&self, label: &str, total: Option<usize>, f: impl FnOnce(&ProgressBar)) {
+        let Ok(mut slot) = self.bar.lock() else { return };
+        if slot.as_ref().is_none_or(|(l, _)| l != label) {
+            if let Some((_, old)) = slot.take() {
+                old.finish_and_clear();
+            }
+            let bar = match total {
+                Some(n) => ProgressBar::new(n as u64).with_style(
+                    ProgressStyle::with_template("{msg:<24} [{bar:30}] {pos}/{len} {eta}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                ),
+                None => ProgressBar::new_spinner(),
+            };
+            bar.set_message(label.to_string());
+            *slot = Some((label.to_string(), bar));
+        }
+        if let Some((_, bar)) = slot.as_ref() {
+            if let Some(n) = total {
+                bar.set_length(n as u64);
+            }
+            f(bar);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some((_, bar)) = slot.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Bars {
+    fn fetching(&self, what: &str, done: usize, total: Option<usize>) {
+        self.with_bar(&format!("fetching {what}"), total, |b| b.set_position(done as u64));
+    }
+
+    fn applied(&self, result: &ApplyResult, done: usize, total: usize) {
+        self.with_bar("writing", Some(total), |b| {
+            b.set_position(done as u64);
+            if result.outcome == Outcome::Failed {
+                b.println(format!(
+                    "failed: {} {}: {}",
+                    result.code,
+                    result.name,
+                    result.error.as_deref().unwrap_or("")
+                ));
+            }
+        });
+    }
+
+    fn waiting(&self, message: &str) {
+        self.with_bar("waiting", None, |b| b.println(message));
+        eprintln!("{message}");
+    }
+}

@@ -1,0 +1,193 @@
+//! `plan` and `apply`: fetch, plan, pick, confirm, write, report.
+
+use super::progress::Bars;
+use super::{ApplyArgs, Format, PlanArgs, Status};
+use anyhow::{Context, bail};
+use crewsync::apply::{self, ApplyReport, Outcome, Selection};
+use crewsync::config::Config;
+use crewsync::plan::{NoRules, Plan};
+use crewsync::render::{self, Style};
+use crewsync::sync::{self, Connections, Rosters, Target};
+use crewsync::window;
+use std::io::IsTerminal;
+
+/// Today in JST, the default reference date: the APIs and the people using them are in Japan.
+fn today_jst() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&window::jst()).date_naive()
+}
+
+/// Everything up to the plan, shared by both commands.
+pub struct Planned {
+    pub config: Config,
+    pub conn: Connections,
+    pub rosters: Rosters,
+    pub plan: Plan,
+}
+
+pub async fn prepare(args: &PlanArgs, config: Config, bars: &Bars) -> anyhow::Result<Planned> {
+    let conn = Connections::from_config(&config)?;
+    guard_windows(&config)?;
+    let as_of = args.as_of.unwrap_or_else(today_jst);
+    let rosters = sync::fetch(&conn, args.direction, as_of, bars).await;
+    bars.clear();
+    let rosters = rosters?;
+    let defaults = sync::resolve_defaults(
+        args.direction,
+        &rosters.masters,
+        args.office.as_deref(),
+        args.employment_type.as_deref(),
+    )?;
+    let plan = sync::plan(&rosters, &defaults, &NoRules);
+    Ok(Planned {
+        config,
+        conn,
+        rosters,
+        plan,
+    })
+}
+
+/// Refuses to start inside a configured KOT access window: every direction reads or writes
+/// KOT, and a run cut off half-way is what the guard exists to prevent.
+fn guard_windows(config: &Config) -> anyhow::Result<()> {
+    if let Some(inside) = window::inside(&config.maintenance_windows, chrono::Utc::now()) {
+        bail!(
+            "{inside}.\n  hint: run again after {}, or schedule runs outside {}",
+            inside.reopens.format("%H:%M JST"),
+            config
+                .maintenance_windows
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        );
+    }
+    Ok(())
+}
+
+fn style() -> Style {
+    Style::for_stdout()
+}
+
+fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
+    let shown = plan.filtered(&args.status);
+    match args.format {
+        Format::Table => print!("{}", render::plan_table(&shown, &style())),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&render::plan_json(&shown))?),
+    }
+    Ok(())
+}
+
+pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
+    let bars = Bars::new();
+    let planned = prepare(args, config, &bars).await?;
+    print_plan(&planned.plan, args)?;
+    Ok(Status::Done)
+}
+
+pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
+    let bars = Bars::new();
+    let planned = prepare(&args.plan, config, &bars).await?;
+    let plan = &planned.plan;
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let chosen = match &args.select {
+        Some(selection) => selection.pick(plan)?,
+        None if interactive => {
+            print_plan(plan, &args.plan)?;
+            pick_interactively(plan)?
+        }
+        None => bail!(
+            "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
+        ),
+    };
+    if chosen.is_empty() {
+        eprintln!("Nothing to apply: no new or changed employee is selected.");
+        return Ok(Status::Done);
+    }
+    let target_name = args.plan.direction.target();
+    if !args.yes {
+        if !interactive {
+            bail!(
+                "apply would write {} employee(s) to {target_name} and needs confirmation.\n  hint: add --yes to confirm without a terminal",
+                chosen.len()
+            );
+        }
+        let confirmed = dialoguer::Confirm::new()
+            .with_prompt(format!(
+                "Write {} employee(s) to {target_name}?",
+                chosen.len()
+            ))
+            .default(false)
+            .interact()
+            .context("reading the confirmation")?;
+        if !confirmed {
+            eprintln!("Cancelled; nothing was written.");
+            return Ok(Status::Done);
+        }
+    }
+    let target = Target::new(&planned.conn, args.plan.direction, planned.rosters.as_of);
+    let run_id = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
+    let report = apply::run(
+        plan,
+        &chosen,
+        &target,
+        &apply::Options::default(),
+        &bars,
+        &run_id,
+        &mut |_| Ok(()),
+    )
+    .await;
+    bars.clear();
+    print_report(&report, args.plan.format)?;
+    Ok(exit_status(&report))
+}
+
+fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Table => print!("{}", render::apply_table(report, &style())),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&render::apply_json(report))?),
+    }
+    if let Some(why) = &report.stopped {
+        eprintln!("error: {why}");
+    }
+    Ok(())
+}
+
+/// A run cut short by an access window could not run to the end (1); one that ran with
+/// failures is 2.
+fn exit_status(report: &ApplyReport) -> Status {
+    if report.stopped.is_some() {
+        Status::CouldNotRun
+    } else if report.results.iter().any(|r| r.outcome == Outcome::Failed) {
+        Status::SomeFailed
+    } else {
+        Status::Done
+    }
+}
+
+/// The closed feature's tick boxes, in a terminal: only new and changed rows can be ticked.
+fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
+    let candidates = Selection::All.pick(plan)?;
+    if candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let labels: Vec<String> = candidates
+        .iter()
+        .map(|&i| {
+            let r = &plan.rows[i];
+            format!(
+                "{:<8} {} {}",
+                r.status.as_str(),
+                r.code.as_deref().unwrap_or("-"),
+                r.name
+            )
+        })
+        .collect();
+    let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
+    let picked = dialoguer::MultiSelect::new()
+        .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
+        .items(&labels)
+        .defaults(&defaults)
+        .interact()
+        .context("reading the selection")?;
+    Ok(picked.into_iter().map(|k| candidates[k]).collect())
+}

@@ -1,0 +1,271 @@
+//! The workflow of feature.md as library calls: connect, fetch both rosters, plan, apply.
+//!
+//! The CLI and the coming web dashboard both drive a sync through these functions, so
+//! everything a person sees (progress, results) comes out through [`Observer`] rather than
+//! being printed here.
+
+use crate::apply::ApplyResult;
+use crate::config::{Config, ConfigError, Endpoint};
+use crate::http::{ApiError, Limits};
+use crate::model::{Direction, Employee, Field, MasterItem, Masters, Service};
+use crate::plan::{self, Defaults, Plan, Policy};
+use crate::{kot, smarthr};
+use chrono::NaiveDate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(
+        "{what} '{value}' does not exist in {service}; choose one of: {choices}\n  hint: pass the id/code or the exact name"
+    )]
+    UnknownMaster {
+        what: &'static str,
+        value: String,
+        service: Service,
+        choices: String,
+    },
+    #[error(
+        "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
+    )]
+    EmploymentTypeNotForSmartHr,
+}
+
+/// Hooks through which long work reports progress. Every method has a no-op default so a
+/// caller implements only what it shows.
+pub trait Observer: Sync {
+    /// `done` of `total` records of `what` have been fetched.
+    fn fetching(&self, _what: &str, _done: usize, _total: Option<usize>) {}
+    /// One employee's write finished (whatever its outcome).
+    fn applied(&self, _result: &ApplyResult, _done: usize, _total: usize) {}
+    /// The run is pausing (access window) and will go on by itself.
+    fn waiting(&self, _message: &str) {}
+}
+
+/// An observer that shows nothing, for tests and benchmarks.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Both API clients, built from the configuration.
+pub struct Connections {
+    pub smarthr: smarthr::Client,
+    pub kot: kot::Client,
+}
+
+impl Connections {
+    pub fn from_config(config: &Config) -> Result<Connections, SyncError> {
+        Ok(Connections {
+            smarthr: smarthr::Client::new(
+                &config.smarthr.base_url,
+                config.smarthr.token("SmartHR")?,
+                limits(&config.smarthr, Limits::smarthr_default()),
+            )?,
+            kot: kot::Client::new(
+                &config.kot.base_url,
+                config.kot.token("KING OF TIME")?,
+                limits(&config.kot, Limits::kot_default()),
+            )?,
+        })
+    }
+}
+
+fn limits(endpoint: &Endpoint, default: Limits) -> Limits {
+    match endpoint.requests_per_second {
+        Some(rps) => Limits {
+            requests_per_second: Some(rps),
+            ..default
+        },
+        None => default,
+    }
+}
+
+/// What a plan is computed from: fetched once, and kept by `watch` so that an edited rule is
+/// re-planned without refetching.
+#[derive(Debug, Clone)]
+pub struct Rosters {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    /// Employees employed on `as_of` in the source.
+    pub source: Vec<Employee>,
+    /// Every record in the target, whatever its dates.
+    pub target: Vec<Employee>,
+    /// The target's offices and employment types.
+    pub masters: Masters,
+}
+
+/// Fetches both sides for a plan.
+pub async fn fetch(
+    conn: &Connections,
+    direction: Direction,
+    as_of: NaiveDate,
+    observer: &dyn Observer,
+) -> Result<Rosters, SyncError> {
+    let smarthr_progress = |done: usize, total: Option<usize>| {
+        observer.fetching("SmartHR crews", done, total)
+    };
+    let (source, target, masters) = match direction {
+        Direction::SmartHrToKot => {
+            let crews = conn.smarthr.list_crews(&smarthr_progress).await?;
+            observer.fetching("KING OF TIME employees", 0, None);
+            // Resigned employees are included so that nobody already in KOT is created twice.
+            let kot = conn.kot.list_employees(as_of, true).await?;
+            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            let masters = Masters {
+                offices: conn.kot.list_divisions().await?,
+                employment_types: conn.kot.list_working_types().await?,
+            };
+            (crews, kot, masters)
+        }
+        Direction::KotToSmartHr => {
+            observer.fetching("KING OF TIME employees", 0, None);
+            let kot = conn.kot.list_employees(as_of, false).await?;
+            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            let crews = conn.smarthr.list_crews(&smarthr_progress).await?;
+            let masters = Masters {
+                offices: conn.smarthr.list_biz_establishments().await?,
+                employment_types: conn.smarthr.list_employment_types().await?,
+            };
+            (kot, crews, masters)
+        }
+    };
+    // KOT already answers "as of"; SmartHR has no such query. Filtering both here keeps the
+    // rule (feature.md) in one place whatever each API does.
+    let source = source.into_iter().filter(|e| e.employed_on(as_of)).collect();
+    Ok(Rosters {
+        direction,
+        as_of,
+        source,
+        target,
+        masters,
+    })
+}
+
+/// Resolves the command-line defaults against the target's masters, so that a typo is an
+/// error before anything is planned, not an invalid row per employee.
+pub fn resolve_defaults(
+    direction: Direction,
+    masters: &Masters,
+    office: Option<&str>,
+    employment_type: Option<&str>,
+) -> Result<Defaults, SyncError> {
+    if employment_type.is_some() && !direction.target_needs_employment_type() {
+        return Err(SyncError::EmploymentTypeNotForSmartHr);
+    }
+    let target = direction.target();
+    let resolve = |what: &'static str,
+                   value: Option<&str>,
+                   items: &[MasterItem],
+                   find: fn(&Masters, &str) -> Option<&MasterItem>|
+     -> Result<Option<MasterItem>, SyncError> {
+        value
+            .map(|v| {
+                find(masters, v).cloned().ok_or_else(|| SyncError::UnknownMaster {
+                    what,
+                    value: v.to_string(),
+                    service: target,
+                    choices: choices(items),
+                })
+            })
+            .transpose()
+    };
+    let office_word = match target {
+        Service::SmartHr => "office (biz_establishment)",
+        Service::Kot => "office (division)",
+    };
+    Ok(Defaults {
+        office: resolve(office_word, office, &masters.offices, Masters::find_office)?,
+        employment_type: resolve(
+            "employment type (working type)",
+            employment_type,
+            &masters.employment_types,
+            Masters::find_employment_type,
+        )?,
+    })
+}
+
+/// A short list of valid choices for an error message.
+pub fn choices(items: &[MasterItem]) -> String {
+    if items.is_empty() {
+        return "(none exist)".into();
+    }
+    items
+        .iter()
+        .map(|m| {
+            if m.id == m.name {
+                m.id.clone()
+            } else {
+                format!("{} ({})", m.name, m.id)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plans from fetched rosters. The rosters are cloned so that `watch` can plan again.
+pub fn plan(rosters: &Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan {
+    plan::build(plan::Input {
+        direction: rosters.direction,
+        as_of: rosters.as_of,
+        source: rosters.source.clone(),
+        target: rosters.target.clone(),
+        masters: &rosters.masters,
+        defaults,
+        policy,
+    })
+}
+
+/// The target of a run, for writes.
+pub enum Target<'a> {
+    SmartHr(&'a smarthr::Client),
+    /// KOT applies division and type changes from `update_date` on.
+    Kot {
+        client: &'a kot::Client,
+        update_date: NaiveDate,
+    },
+}
+
+impl<'a> Target<'a> {
+    pub fn new(conn: &'a Connections, direction: Direction, as_of: NaiveDate) -> Target<'a> {
+        match direction.target() {
+            Service::SmartHr => Target::SmartHr(&conn.smarthr),
+            Service::Kot => Target::Kot {
+                client: &conn.kot,
+                update_date: as_of,
+            },
+        }
+    }
+
+    pub async fn create(
+        &self,
+        employee: &Employee,
+        office: Option<&MasterItem>,
+        employment_type: Option<&MasterItem>,
+    ) -> Result<Employee, ApiError> {
+        let office = office.map(|m| m.id.as_str()).unwrap_or_default();
+        let etype = employment_type.map(|m| m.id.as_str());
+        match self {
+            Target::SmartHr(c) => c.create_crew(employee, office, etype).await,
+            Target::Kot { client, .. } => {
+                client
+                    .create_employee(employee, office, etype.unwrap_or_default())
+                    .await
+            }
+        }
+    }
+
+    pub async fn update(
+        &self,
+        id: &str,
+        changes: &[(Field, Option<String>)],
+    ) -> Result<Employee, ApiError> {
+        match self {
+            Target::SmartHr(c) => c.update_crew(id, changes).await,
+            Target::Kot {
+                client,
+                update_date,
+            } => client.update_employee(id, changes, *update_date).await,
+        }
+    }
+}
