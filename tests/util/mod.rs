@@ -1,0 +1,230 @@
+//! Test harness in the style of ripgrep's `tests/util.rs`: run the real `crewsync` binary in a
+//! temporary folder against simulators started in the test process, and print everything when
+//! an expectation fails.
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use crewsync::sim::{self, Company, SimConfig, Simulators};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn date(s: &str) -> NaiveDate {
+    s.parse().expect("test dates are valid")
+}
+
+/// Noon JST on `day`: outside KOT's access windows.
+pub fn noon(day: NaiveDate) -> DateTime<FixedOffset> {
+    FixedOffset::east_opt(9 * 3600)
+        .unwrap()
+        .from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap())
+        .unwrap()
+}
+
+/// Simulators plus a config file pointing at them, in a temporary folder.
+pub struct Env {
+    pub sims: Simulators,
+    pub dir: tempfile::TempDir,
+    // Declared last so the servers stop before the runtime that drives them.
+    rt: tokio::runtime::Runtime,
+}
+
+impl Env {
+    /// An empty company (offices and types exist, no employees), KOT clock at noon, no rate
+    /// limits, no maintenance-window guard.
+    pub fn empty() -> Env {
+        Env::with(SimConfig {
+            company: Company::empty(),
+            kot_clock: Some(noon(date("2026-04-01"))),
+            rate_limits: false,
+            ..Default::default()
+        })
+    }
+
+    pub fn sample() -> Env {
+        Env::with(SimConfig {
+            company: Company::sample(),
+            kot_clock: Some(noon(sim::SAMPLE_AS_OF)),
+            rate_limits: false,
+            ..Default::default()
+        })
+    }
+
+    pub fn with(config: SimConfig) -> Env {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let sims = rt.block_on(sim::start(config)).expect("simulators start");
+        let env = Env {
+            sims,
+            dir: tempfile::tempdir().expect("temp dir"),
+            rt,
+        };
+        env.write_config("");
+        env
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("crewsync.yaml")
+    }
+
+    /// Writes the config; `extra` is appended (YAML) for tests that need more keys.
+    pub fn write_config(&self, extra: &str) {
+        let text = format!(
+            "smarthr:\n  base_url: {}\n  requests_per_second: 500\n  max_retries: 1\n\
+             kot:\n  base_url: {}\n  requests_per_second: 500\n  max_retries: 1\n\
+             maintenance_windows: []\n{extra}",
+            self.sims.smarthr.base_url(),
+            self.sims.kot.base_url()
+        );
+        std::fs::write(self.config_path(), text).expect("write config");
+    }
+
+    /// `crewsync ARGS --config <ours>` with the simulators' tokens in the environment.
+    pub fn cmd(&self, args: &[&str]) -> TestCommand {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crewsync"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env("SMARTHR_ACCESS_TOKEN", sim::SMARTHR_TOKEN)
+            .env("KOT_ACCESS_TOKEN", sim::KOT_TOKEN)
+            .env("NO_COLOR", "1")
+            .env_remove("CLICOLOR_FORCE");
+        if !args.is_empty() && !["demo", "simulate", "--help", "--version"].contains(&args[0]) {
+            cmd.arg("--config").arg(self.config_path());
+        }
+        TestCommand { cmd }
+    }
+
+    pub fn crew(&self, e: Value) {
+        self.sims.smarthr.insert_crew(e);
+    }
+
+    pub fn kot_employee(&self, e: Value) {
+        self.sims.kot.insert_employee(e);
+    }
+
+    pub fn crews_with_code(&self, code: &str) -> Vec<Value> {
+        self.sims
+            .smarthr
+            .crews()
+            .into_iter()
+            .filter(|c| c["emp_code"] == code)
+            .collect()
+    }
+
+    pub fn kot_with_code(&self, code: &str) -> Vec<Value> {
+        self.sims
+            .kot
+            .employees()
+            .into_iter()
+            .filter(|c| c["code"] == code)
+            .collect()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+}
+
+pub struct TestCommand {
+    pub cmd: Command,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    command: String,
+}
+
+impl Output {
+    /// Fails the test with the whole output when the exit status is not `code`.
+    pub fn expect(self, code: i32) -> Output {
+        assert_eq!(
+            self.status, code,
+            "\n`{}` exited {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.command, self.status, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of `{}` is not JSON ({e}):\n{}\n--- stderr\n{}",
+                self.command, self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Everything the command printed, for "never shows X" assertions.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl TestCommand {
+    pub fn env(mut self, k: &str, v: &str) -> TestCommand {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn run(mut self) -> Output {
+        let command = format!("{:?}", self.cmd);
+        let out = self.cmd.output().expect("run crewsync");
+        Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            command,
+        }
+    }
+}
+
+/// A SmartHR crew as the API returns it, employed since 2020 unless `extra` says otherwise.
+pub fn crew(code: &str, last: &str, first: &str, extra: Value) -> Value {
+    let mut c = json!({
+        "emp_code": code, "emp_status": "employed",
+        "last_name": last, "first_name": first,
+        "last_name_yomi": "テスト", "first_name_yomi": "タロウ",
+        "gender": "male", "birth_at": "1990-04-01",
+        "email": format!("{code}@example.com"),
+        "entered_at": "2020-04-01", "resigned_at": null,
+    });
+    merge(&mut c, extra);
+    c
+}
+
+/// A KOT employee as the API returns it (with every additional field), the same person as
+/// [`crew`] gives for the same arguments.
+pub fn kot(code: &str, last: &str, first: &str, extra: Value) -> Value {
+    let mut e = json!({
+        "code": code, "lastName": last, "firstName": first,
+        "lastNamePhonetics": "テスト", "firstNamePhonetics": "タロウ",
+        "gender": "male", "birthDate": "1990-04-01",
+        "emailAddresses": [format!("{code}@example.com")],
+        "hiredDate": "2020-04-01",
+    });
+    merge(&mut e, extra);
+    e
+}
+
+fn merge(base: &mut Value, extra: Value) {
+    if let (Value::Object(b), Value::Object(x)) = (base, extra) {
+        for (k, v) in x {
+            b.insert(k, v);
+        }
+    }
+}
+
+/// The plan row for `code` in a `plan --format json` output.
+pub fn row<'a>(plan: &'a Value, code: &str) -> &'a Value {
+    plan["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["code"] == code))
+        .unwrap_or_else(|| panic!("no row {code} in plan:\n{plan:#}"))
+}
