@@ -139,15 +139,13 @@ impl NotifyConfig {
         }
     }
 
-    /// Reads the credentials from the environment at send time, so they live in memory only
-    /// as long as the send does.
-    fn credentials(&self) -> Result<Option<Credentials>, NotifyError> {
+    /// Reads the credentials at send time, so they live in memory only as long as the send.
+    fn credentials(&self, env: &Env) -> Result<Option<Credentials>, NotifyError> {
         let Some((user_var, password_var)) = self.credential_vars()? else {
             return Ok(None);
         };
         let read = |var: &str, field| {
-            std::env::var(var)
-                .ok()
+            env(var)
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| NotifyError::MissingEnv {
                     var: var.to_string(),
@@ -159,13 +157,17 @@ impl NotifyConfig {
         Ok(Some(Credentials::new(user, password)))
     }
 
-    fn password(&self) -> Option<String> {
+    fn password(&self, env: &Env) -> Option<String> {
         self.password_env
-            .as_ref()
-            .and_then(|var| std::env::var(var).ok())
+            .as_deref()
+            .and_then(env)
             .filter(|v| !v.is_empty())
     }
 }
+
+/// Where credentials are looked up: the process environment, or a map in tests (changing the
+/// real environment while other test threads run is unsound).
+type Env = dyn Fn(&str) -> Option<String> + Sync;
 
 fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, NotifyError> {
     value
@@ -286,9 +288,13 @@ pub fn compose(detail: &RunDetail) -> Email {
 
 /// Sends `email` to every `to` address. Errors name the server and never contain the password.
 pub async fn send(cfg: &NotifyConfig, email: &Email) -> Result<(), NotifyError> {
+    send_with_env(cfg, email, &|var| std::env::var(var).ok()).await
+}
+
+async fn send_with_env(cfg: &NotifyConfig, email: &Email, env: &Env) -> Result<(), NotifyError> {
     let endpoint = parse_url(&cfg.smtp_url)?;
     let (from, to) = cfg.mailboxes()?;
-    let credentials = cfg.credentials()?;
+    let credentials = cfg.credentials(env)?;
 
     let mut builder = Message::builder().from(from).subject(email.subject.clone());
     for mailbox in to {
@@ -324,7 +330,7 @@ pub async fn send(cfg: &NotifyConfig, email: &Email) -> Result<(), NotifyError> 
         Err(e) => {
             let mut detail = e.to_string();
             // A server may echo what it was sent; the password must not reach a log through it.
-            if let Some(password) = cfg.password() {
+            if let Some(password) = cfg.password(env) {
                 detail = detail.replace(&password, "***");
             }
             Err(NotifyError::Send {
@@ -336,8 +342,83 @@ pub async fn send(cfg: &NotifyConfig, email: &Email) -> Result<(), NotifyError> 
 }
 
 #[cfg(test)]
+#[path = "../../tests/support/smtp.rs"]
+mod test_smtp;
+
+#[cfg(test)]
 mod tests {
+    use super::test_smtp::{Auth, SmtpServer};
     use super::*;
+
+    fn config(port: u16) -> NotifyConfig {
+        NotifyConfig {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "crewsync@example.com".to_string(),
+            to: vec!["hr-admin@example.com".to_string()],
+            username_env: Some("TEST_SMTP_USER".to_string()),
+            password_env: Some("TEST_SMTP_PASSWORD".to_string()),
+        }
+    }
+
+    const PASSWORD: &str = "s3cret-パスワード";
+
+    fn env(var: &str) -> Option<String> {
+        match var {
+            "TEST_SMTP_USER" => Some("mailer".to_string()),
+            "TEST_SMTP_PASSWORD" => Some(PASSWORD.to_string()),
+            _ => None,
+        }
+    }
+
+    fn email() -> Email {
+        Email {
+            subject: "[crewsync] 1 created: smarthr-to-kot as of 2026-04-01".to_string(),
+            body: "Created (1):\n  E001 佐藤 太郎\n".to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_from_the_named_variables_reach_the_server() {
+        let server = SmtpServer::start(Auth::Accept).await;
+        send_with_env(&config(server.port), &email(), &env)
+            .await
+            .expect("sent");
+        let received = server.messages();
+        assert_eq!(received.len(), 1);
+        assert_eq!(
+            received[0].auth,
+            Some(("mailer".to_string(), PASSWORD.to_string()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_login_is_an_error_without_the_password() {
+        let server = SmtpServer::start(Auth::Reject).await;
+        let err = send_with_env(&config(server.port), &email(), &env)
+            .await
+            .expect_err("refused");
+        assert!(server.messages().is_empty());
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(
+                shown.contains(&format!("127.0.0.1:{}", server.port)),
+                "{shown}"
+            );
+            assert!(!shown.contains(PASSWORD), "{shown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_variable_is_named_and_its_value_never_shown() {
+        let cfg = NotifyConfig {
+            password_env: Some("TEST_SMTP_UNSET".to_string()),
+            ..config(1)
+        };
+        let err = send_with_env(&cfg, &email(), &env)
+            .await
+            .expect_err("unset");
+        assert!(matches!(&err, NotifyError::MissingEnv { var, .. } if var == "TEST_SMTP_UNSET"));
+        assert!(err.to_string().contains("TEST_SMTP_UNSET"), "{err}");
+    }
 
     fn url(u: &str) -> Result<Endpoint, NotifyError> {
         parse_url(u)
