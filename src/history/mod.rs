@@ -291,6 +291,9 @@ impl fmt::Debug for History {
     }
 }
 
+/// A run's summary plus the two columns only its detail shows: defaults and rules.
+type SummaryRow = (RunSummary, String, Option<String>);
+
 /// The counts, computed in SQL so that listing many runs stays one query. Each `SUM` is over
 /// booleans; `COALESCE` covers runs with no employees at all.
 const SUMMARY_SELECT: &str = "
@@ -582,11 +585,7 @@ impl History {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn summary_from_row(
-        &self,
-        row: &Row<'_>,
-    ) -> Result<(RunSummary, String, Option<String>), HistoryError> {
+    fn summary_from_row(&self, row: &Row<'_>) -> Result<SummaryRow, HistoryError> {
         let get_err = |e| self.sqlite(e);
         let text = |i| row.get::<_, String>(i).map_err(get_err);
         let opt_text = |i| row.get::<_, Option<String>>(i).map_err(get_err);

@@ -119,25 +119,16 @@ pub fn run_text(detail: &RunDetail) -> String {
         line("Email:", &text);
     }
 
-    let sections: [(&str, fn(&EmployeeRecord) -> bool); 4] = [
-        ("Failed", |e| e.outcome == Some(Outcome::Failed)),
-        ("Created", |e| {
-            e.outcome == Some(Outcome::Ok) && e.action == Action::Create
-        }),
-        ("Updated", |e| {
-            e.outcome == Some(Outcome::Ok) && e.action == Action::Update
-        }),
-        ("Not attempted", |e| {
-            matches!(e.outcome, None | Some(Outcome::Skipped))
-        }),
-    ];
-    for (title, belongs) in sections {
-        let members: Vec<&EmployeeRecord> =
-            detail.employees.iter().filter(|e| belongs(e)).collect();
+    for section in Section::ORDER {
+        let members: Vec<&EmployeeRecord> = detail
+            .employees
+            .iter()
+            .filter(|e| Section::of(e) == section)
+            .collect();
         if members.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{title} ({}):", members.len());
+        let _ = writeln!(out, "\n{} ({}):", section.title(), members.len());
         for e in members {
             let _ = writeln!(
                 out,
@@ -153,6 +144,42 @@ pub fn run_text(detail: &RunDetail) -> String {
         }
     }
     out
+}
+
+/// The groups of a run's report, in the order a reader needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Failed,
+    Created,
+    Updated,
+    NotAttempted,
+}
+
+impl Section {
+    const ORDER: [Section; 4] = [
+        Section::Failed,
+        Section::Created,
+        Section::Updated,
+        Section::NotAttempted,
+    ];
+
+    fn of(e: &EmployeeRecord) -> Section {
+        match (e.outcome, e.action) {
+            (Some(Outcome::Failed), _) => Section::Failed,
+            (Some(Outcome::Ok), Action::Create) => Section::Created,
+            (Some(Outcome::Ok), Action::Update) => Section::Updated,
+            (None | Some(Outcome::Skipped), _) => Section::NotAttempted,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Section::Failed => "Failed",
+            Section::Created => "Created",
+            Section::Updated => "Updated",
+            Section::NotAttempted => "Not attempted",
+        }
+    }
 }
 
 fn status_text(run: &RunSummary) -> String {
