@@ -43,7 +43,7 @@ pub fn runs_table(runs: &[RunSummary]) -> String {
     }
     let mut table = Table::new();
     table
-        .load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .load_style(presets::UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
             "run",
