@@ -1,1 +1,742 @@
-//! (in progress)
+//! The sync history (連携履歴): every apply, when it ran, who ran it, what it was asked to do
+//! and what happened to each employee, in an embedded SQLite database.
+//!
+//! The history is written *ahead* of the work: [`History::begin_run`] records the run and every
+//! planned write before the first write to the target, and [`History::record`] commits each
+//! employee's outcome the moment it is known. So a run whose process is killed half-way reads
+//! back as [`RunStatus::Interrupted`] with exactly the employees that were done, and the
+//! planned ones that were never attempted are listed as such.
+//!
+//! Whether a `running` run is really still running is decided with the [`RunLock`]: an apply
+//! holds it for its whole life and the OS drops it when the process dies, so a `running` run
+//! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
+//! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
+
+mod lock;
+mod render;
+mod schema;
+
+pub use lock::RunLock;
+pub use render::{counts_text, run_text, runs_table};
+
+use crate::apply::{Action, ApplyReport, ApplyResult, Outcome};
+use crate::model::{Direction, Field};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a writer waits for another connection's transaction (a concurrent `crewsync
+/// history` read, say) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(
+        "cannot create the folder {path} for the history: {source}; check the `history:` path in the config"
+    )]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot use the history database {path}: {source}; check the `history:` path in the config and that the file is a crewsync history"
+    )]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the history database {path} has schema version {found}, newer than this crewsync understands (version {known}); upgrade crewsync, or point `history:` at another file"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error(
+        "the history database {path} holds a value this crewsync cannot read ({detail}); it may have been edited by hand"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("no run '{0}' in the history; `crewsync history` lists the runs and their ids")]
+    UnknownRun(String),
+    #[error("run {id} is already {status}; its outcomes can no longer change")]
+    NotRunning { id: String, status: RunStatus },
+    #[error("{}", lock_held_message(*.pid, *.since, .path))]
+    LockHeld {
+        pid: Option<u32>,
+        since: Option<DateTime<Utc>>,
+        path: PathBuf,
+    },
+    #[error("cannot use the lock file {path}: {source}; check that its folder is writable")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the run lock {given} does not guard the history {history}; acquire the lock with the same history path"
+    )]
+    WrongLock { given: PathBuf, history: PathBuf },
+}
+
+fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path) -> String {
+    let who = match (pid, since) {
+        (Some(pid), Some(since)) => format!(" (pid {pid}, started {})", render::jst(since)),
+        (Some(pid), None) => format!(" (pid {pid})"),
+        _ => String::new(),
+    };
+    format!(
+        "another crewsync apply is running against this history{who}; wait for it to finish and \
+         run again (`crewsync history` shows its progress). The lock ({}) is released \
+         automatically when that process ends, so there is nothing to delete.",
+        path.display()
+    )
+}
+
+/// A run's id: `YYYYMMDD-HHMMSS-xxxx`, the UTC start time plus four random hex digits, so ids
+/// sort by start time, are short enough to type, and two runs in one second still differ.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RunId(String);
+
+impl RunId {
+    fn generate(now: DateTime<Utc>, salt: u64) -> RunId {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u32(std::process::id());
+        hasher.write_i64(now.timestamp_nanos_opt().unwrap_or_default());
+        RunId(format!(
+            "{}-{:04x}",
+            now.format("%Y%m%d-%H%M%S"),
+            hasher.finish() & 0xffff
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One employee the run means to write, recorded before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedWrite {
+    pub code: String,
+    pub name: String,
+    pub action: Action,
+    pub fields: Vec<Field>,
+}
+
+/// What a run was asked to do, as recorded before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStart {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    /// The OS user; [`os_user`] finds it.
+    pub user: String,
+    /// `all`, `auto`, or the employee codes given.
+    pub selection: String,
+    /// The defaults for new employees, e.g. `office=本社, employment_type=正社員`.
+    pub defaults: String,
+    /// The rules folder and a hash of its content, when rules were used.
+    pub rules: Option<String>,
+    pub planned: Vec<PlannedWrite>,
+}
+
+/// How a run ended. The status follows from it and from the recorded outcomes, so it cannot
+/// disagree with them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunEnd {
+    /// Why the run stopped before every planned employee was attempted, e.g. `stopped: KOT
+    /// access window until 10:00 JST`.
+    pub stopped: Option<String>,
+}
+
+impl From<&ApplyReport> for RunEnd {
+    fn from(report: &ApplyReport) -> RunEnd {
+        RunEnd {
+            stopped: report.stopped.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Completed,
+    CompletedWithFailures,
+    /// Ended early on purpose, e.g. at a KOT access window.
+    Stopped,
+    /// The process ended without finishing the run.
+    Interrupted,
+}
+
+impl RunStatus {
+    const ALL: [RunStatus; 5] = [
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::CompletedWithFailures,
+        RunStatus::Stopped,
+        RunStatus::Interrupted,
+    ];
+
+    /// The spelling stored in the database and used in JSON.
+    fn code(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::CompletedWithFailures => "completed_with_failures",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code().replace('_', " "))
+    }
+}
+
+/// Whether the completion email went out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "error", rename_all = "lowercase")]
+pub enum EmailOutcome {
+    Sent,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailRecord {
+    #[serde(flatten)]
+    pub outcome: EmailOutcome,
+    pub at: DateTime<Utc>,
+}
+
+/// Per-run counts, derived from the recorded outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub failed: usize,
+    /// Recorded as skipped by apply (it stopped before reaching them).
+    pub skipped: usize,
+    /// Planned but never recorded (the process ended first).
+    pub not_attempted: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub id: RunId,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub user: String,
+    pub pid: u32,
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    pub selection: String,
+    pub counts: RunCounts,
+    pub note: Option<String>,
+    pub email: Option<EmailRecord>,
+}
+
+/// One employee of a run. `outcome` is `None` when the run never got to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmployeeRecord {
+    pub code: String,
+    pub name: String,
+    pub action: Action,
+    pub fields: Vec<Field>,
+    pub outcome: Option<Outcome>,
+    pub error: Option<String>,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    pub defaults: String,
+    pub rules: Option<String>,
+    /// In plan order.
+    pub employees: Vec<EmployeeRecord>,
+}
+
+/// The OS user running crewsync, for the history's "who ran it".
+pub fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+pub struct History {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("History").field("path", &self.path).finish()
+    }
+}
+
+/// A run's summary plus the two columns only its detail shows: defaults and rules.
+type SummaryRow = (RunSummary, String, Option<String>);
+
+/// The counts, computed in SQL so that listing many runs stays one query. Each `SUM` is over
+/// booleans; `COALESCE` covers runs with no employees at all.
+const SUMMARY_SELECT: &str = "
+    SELECT r.id, r.status, r.started_at, r.ended_at, r.user, r.pid, r.direction, r.as_of,
+           r.selection, r.note, r.email_status, r.email_error, r.email_at,
+           COALESCE(SUM(e.action = 'create' AND e.outcome = 'ok'), 0),
+           COALESCE(SUM(e.action = 'update' AND e.outcome = 'ok'), 0),
+           COALESCE(SUM(e.outcome = 'failed'), 0),
+           COALESCE(SUM(e.outcome = 'skipped'), 0),
+           COALESCE(SUM(e.run_id IS NOT NULL AND e.outcome IS NULL), 0),
+           r.defaults, r.rules
+    FROM runs r LEFT JOIN run_employees e ON e.run_id = r.id";
+
+impl History {
+    /// Opens (creating it and its folder if need be) the history at `path`, bringing its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<History, HistoryError> {
+        create_parent(path)?;
+        let sqlite = |source| HistoryError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        // WAL lets `crewsync history` read while an apply writes, and keeps every committed
+        // outcome on disk if the process is killed.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sqlite)?;
+        match schema::migrate(&mut conn).map_err(sqlite)? {
+            schema::Migrated::Ok => Ok(History {
+                conn,
+                path: path.to_path_buf(),
+            }),
+            schema::Migrated::TooNew(found) => Err(HistoryError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema::CURRENT,
+            }),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records a run and its planned writes; call it before the first write. Holding `lock`
+    /// proves no other run is live, so any run still marked running is written down as
+    /// interrupted here.
+    pub fn begin_run(&self, lock: &RunLock, start: &RunStart) -> Result<RunId, HistoryError> {
+        let expected = lock::lock_path(&self.path);
+        if lock.path() != expected {
+            return Err(HistoryError::WrongLock {
+                given: lock.path().to_path_buf(),
+                history: self.path.clone(),
+            });
+        }
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.sqlite(e))?;
+        tx.execute(
+            "UPDATE runs SET status = ?1 WHERE status = ?2",
+            params![RunStatus::Interrupted.code(), RunStatus::Running.code()],
+        )
+        .map_err(|e| self.sqlite(e))?;
+        let now = Utc::now();
+        let mut salt = 0;
+        let id = loop {
+            let id = RunId::generate(now, salt);
+            let inserted = tx
+                .execute(
+                    "INSERT OR IGNORE INTO runs (id, started_at, status, user, pid, direction,
+                        as_of, selection, defaults, rules)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        id.as_str(),
+                        timestamp(now),
+                        RunStatus::Running.code(),
+                        start.user,
+                        std::process::id(),
+                        start.direction.as_str(),
+                        start.as_of.to_string(),
+                        start.selection,
+                        start.defaults,
+                        start.rules,
+                    ],
+                )
+                .map_err(|e| self.sqlite(e))?;
+            if inserted == 1 {
+                break id;
+            }
+            salt += 1;
+        };
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO run_employees (run_id, seq, code, name, action, fields)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (run_id, code) DO NOTHING",
+                )
+                .map_err(|e| self.sqlite(e))?;
+            for (seq, write) in start.planned.iter().enumerate() {
+                insert
+                    .execute(params![
+                        id.as_str(),
+                        i64::try_from(seq).unwrap_or(i64::MAX),
+                        write.code,
+                        write.name,
+                        action_code(write.action),
+                        fields_text(&write.fields),
+                    ])
+                    .map_err(|e| self.sqlite(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.sqlite(e))?;
+        Ok(id)
+    }
+
+    /// Commits one employee's outcome at once. An employee that was not planned is added at
+    /// the end, so nothing that was written goes unrecorded.
+    pub fn record(&self, run: &RunId, result: &ApplyResult) -> Result<(), HistoryError> {
+        self.require_running(run.as_str())?;
+        self.conn
+            .execute(
+                "INSERT INTO run_employees
+                    (run_id, seq, code, name, action, fields, outcome, error, recorded_at)
+                 VALUES (?1,
+                    (SELECT COALESCE(MAX(seq) + 1, 0) FROM run_employees WHERE run_id = ?1),
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (run_id, code) DO UPDATE SET
+                    name = excluded.name, action = excluded.action, fields = excluded.fields,
+                    outcome = excluded.outcome, error = excluded.error,
+                    recorded_at = excluded.recorded_at",
+                params![
+                    run.as_str(),
+                    result.code,
+                    result.name,
+                    action_code(result.action),
+                    fields_text(&result.fields),
+                    outcome_code(result.outcome),
+                    result.error,
+                    timestamp(Utc::now()),
+                ],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// Closes a run: `completed`, `completed with failures` or, when `end.stopped` says why,
+    /// `stopped`.
+    pub fn finish(&self, run: &RunId, end: &RunEnd) -> Result<RunStatus, HistoryError> {
+        self.require_running(run.as_str())?;
+        let failed: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM run_employees WHERE run_id = ?1 AND outcome = 'failed'",
+                [run.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let status = match (&end.stopped, failed) {
+            (Some(_), _) => RunStatus::Stopped,
+            (None, 0) => RunStatus::Completed,
+            (None, _) => RunStatus::CompletedWithFailures,
+        };
+        self.conn
+            .execute(
+                "UPDATE runs SET status = ?2, ended_at = ?3, note = ?4 WHERE id = ?1",
+                params![
+                    run.as_str(),
+                    status.code(),
+                    timestamp(Utc::now()),
+                    end.stopped
+                ],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(status)
+    }
+
+    /// Records whether the completion email went out (it is sent after [`History::finish`],
+    /// from the finished run's detail).
+    pub fn record_email(&self, run: &RunId, outcome: &EmailOutcome) -> Result<(), HistoryError> {
+        let (status, error) = match outcome {
+            EmailOutcome::Sent => ("sent", None),
+            EmailOutcome::Failed(error) => ("failed", Some(error.as_str())),
+        };
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE runs SET email_status = ?2, email_error = ?3, email_at = ?4 WHERE id = ?1",
+                params![run.as_str(), status, error, timestamp(Utc::now())],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        if changed == 0 {
+            return Err(HistoryError::UnknownRun(run.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The latest `limit` runs, newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+        let sql = format!(
+            "{SUMMARY_SELECT} GROUP BY r.id ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?1"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([limit], |row| Ok(self.summary_from_row(row)))
+            .map_err(|e| self.sqlite(e))?;
+        let mut runs = Vec::new();
+        for row in rows {
+            runs.push(row.map_err(|e| self.sqlite(e))??.0);
+        }
+        self.settle_running(runs.iter_mut())?;
+        Ok(runs)
+    }
+
+    /// One run with every employee, or an error naming `run` when there is no such run.
+    pub fn show(&self, run: &str) -> Result<RunDetail, HistoryError> {
+        let sql = format!("{SUMMARY_SELECT} WHERE r.id = ?1 GROUP BY r.id");
+        let found = self
+            .conn
+            .query_row(&sql, [run], |row| Ok(self.summary_from_row(row)))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        let Some(found) = found else {
+            return Err(HistoryError::UnknownRun(run.to_string()));
+        };
+        let (mut summary, defaults, rules) = found?;
+        self.settle_running(std::iter::once(&mut summary))?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT code, name, action, fields, outcome, error, recorded_at
+                 FROM run_employees WHERE run_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([run], |row| Ok(self.employee_from_row(row)))
+            .map_err(|e| self.sqlite(e))?;
+        let mut employees = Vec::new();
+        for row in rows {
+            employees.push(row.map_err(|e| self.sqlite(e))??);
+        }
+        Ok(RunDetail {
+            summary,
+            defaults,
+            rules,
+            employees,
+        })
+    }
+
+    /// A run the database calls running is interrupted when no process holds the lock: the
+    /// process that was running it has gone.
+    fn settle_running<'a>(
+        &self,
+        runs: impl Iterator<Item = &'a mut RunSummary>,
+    ) -> Result<(), HistoryError> {
+        let mut held = None;
+        for run in runs.filter(|r| r.status == RunStatus::Running) {
+            let held = match held {
+                Some(held) => held,
+                None => *held.insert(lock::is_held(&self.path)?),
+            };
+            if !held {
+                run.status = RunStatus::Interrupted;
+            }
+        }
+        Ok(())
+    }
+
+    fn require_running(&self, id: &str) -> Result<(), HistoryError> {
+        let status: Option<String> = self
+            .conn
+            .query_row("SELECT status FROM runs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        match status {
+            None => Err(HistoryError::UnknownRun(id.to_string())),
+            Some(s) => match self.parse_status(&s)? {
+                RunStatus::Running => Ok(()),
+                status => Err(HistoryError::NotRunning {
+                    id: id.to_string(),
+                    status,
+                }),
+            },
+        }
+    }
+
+    fn summary_from_row(&self, row: &Row<'_>) -> Result<SummaryRow, HistoryError> {
+        let get_err = |e| self.sqlite(e);
+        let text = |i| row.get::<_, String>(i).map_err(get_err);
+        let opt_text = |i| row.get::<_, Option<String>>(i).map_err(get_err);
+        let count = |i| {
+            row.get::<_, i64>(i)
+                .map_err(get_err)
+                .map(|n| usize::try_from(n).unwrap_or_default())
+        };
+        let email = match (opt_text(10)?, opt_text(12)?) {
+            (Some(status), Some(at)) => Some(EmailRecord {
+                outcome: match status.as_str() {
+                    "sent" => EmailOutcome::Sent,
+                    _ => EmailOutcome::Failed(opt_text(11)?.unwrap_or_default()),
+                },
+                at: self.parse_time(&at)?,
+            }),
+            _ => None,
+        };
+        let direction = text(6)?;
+        let as_of = text(7)?;
+        let summary = RunSummary {
+            id: RunId(text(0)?),
+            status: self.parse_status(&text(1)?)?,
+            started_at: self.parse_time(&text(2)?)?,
+            ended_at: opt_text(3)?.map(|t| self.parse_time(&t)).transpose()?,
+            user: text(4)?,
+            pid: u32::try_from(row.get::<_, i64>(5).map_err(get_err)?).unwrap_or_default(),
+            direction: direction
+                .parse()
+                .map_err(|_| self.corrupt(format!("direction '{direction}'")))?,
+            as_of: NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")
+                .map_err(|_| self.corrupt(format!("as-of date '{as_of}'")))?,
+            selection: text(8)?,
+            counts: RunCounts {
+                created: count(13)?,
+                updated: count(14)?,
+                failed: count(15)?,
+                skipped: count(16)?,
+                not_attempted: count(17)?,
+            },
+            note: opt_text(9)?,
+            email,
+        };
+        Ok((summary, text(18)?, opt_text(19)?))
+    }
+
+    fn employee_from_row(&self, row: &Row<'_>) -> Result<EmployeeRecord, HistoryError> {
+        let get_err = |e| self.sqlite(e);
+        let text = |i| row.get::<_, String>(i).map_err(get_err);
+        let opt_text = |i| row.get::<_, Option<String>>(i).map_err(get_err);
+        let action = text(2)?;
+        let fields = text(3)?;
+        Ok(EmployeeRecord {
+            code: text(0)?,
+            name: text(1)?,
+            action: parse_action(&action)
+                .ok_or_else(|| self.corrupt(format!("action '{action}'")))?,
+            fields: parse_fields(&fields)
+                .ok_or_else(|| self.corrupt(format!("field list '{fields}'")))?,
+            outcome: opt_text(4)?
+                .map(|o| parse_outcome(&o).ok_or_else(|| self.corrupt(format!("outcome '{o}'"))))
+                .transpose()?,
+            error: opt_text(5)?,
+            recorded_at: opt_text(6)?.map(|t| self.parse_time(&t)).transpose()?,
+        })
+    }
+
+    fn parse_status(&self, s: &str) -> Result<RunStatus, HistoryError> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|st| st.code() == s)
+            .ok_or_else(|| self.corrupt(format!("run status '{s}'")))
+    }
+
+    fn parse_time(&self, s: &str) -> Result<DateTime<Utc>, HistoryError> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| self.corrupt(format!("time '{s}'")))
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, detail: String) -> HistoryError {
+        HistoryError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+}
+
+fn create_parent(path: &Path) -> Result<(), HistoryError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| HistoryError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// UTC with milliseconds, so stored times sort as text.
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn action_code(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+    }
+}
+
+fn parse_action(s: &str) -> Option<Action> {
+    [Action::Create, Action::Update]
+        .into_iter()
+        .find(|a| action_code(*a) == s)
+}
+
+fn outcome_code(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Ok => "ok",
+        Outcome::Failed => "failed",
+        Outcome::Skipped => "skipped",
+    }
+}
+
+fn parse_outcome(s: &str) -> Option<Outcome> {
+    [Outcome::Ok, Outcome::Failed, Outcome::Skipped]
+        .into_iter()
+        .find(|o| outcome_code(*o) == s)
+}
+
+/// Canonical field names, comma-separated (readable with the `sqlite3` shell).
+fn fields_text(fields: &[Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_fields(s: &str) -> Option<Vec<Field>> {
+    s.split(',')
+        .filter(|name| !name.is_empty())
+        .map(|name| name.parse().ok())
+        .collect()
+}

@@ -1,0 +1,212 @@
+//! Text for people: the `crewsync history` table and one run's report, which is also the body
+//! of the completion email.
+
+use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
+use crate::apply::{Action, Outcome};
+use crate::model::Field;
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use comfy_table::{ContentArrangement, Table, presets};
+use std::fmt::Write;
+
+/// Times are shown in JST, the time zone of both services and of KOT's access windows.
+pub fn jst(t: DateTime<Utc>) -> String {
+    let offset = FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix());
+    format!(
+        "{} JST",
+        t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S")
+    )
+}
+
+/// "2 failed, 5 created, 3 updated, 1 not attempted": failures first, zero counts left out.
+pub fn counts_text(counts: &RunCounts) -> String {
+    let parts: Vec<String> = [
+        (counts.failed, "failed"),
+        (counts.created, "created"),
+        (counts.updated, "updated"),
+        (counts.skipped + counts.not_attempted, "not attempted"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "nothing written".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The runs, one line each, for `crewsync history`.
+pub fn runs_table(runs: &[RunSummary]) -> String {
+    if runs.is_empty() {
+        return "No runs recorded yet.".to_string();
+    }
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "run",
+            "started",
+            "user",
+            "direction",
+            "as of",
+            "status",
+            "result",
+            "email",
+        ]);
+    for run in runs {
+        table.add_row([
+            run.id.to_string(),
+            jst(run.started_at),
+            run.user.clone(),
+            run.direction.to_string(),
+            run.as_of.to_string(),
+            run.status.to_string(),
+            counts_text(&run.counts),
+            email_text(run).unwrap_or_default(),
+        ]);
+    }
+    table.to_string()
+}
+
+fn email_text(run: &RunSummary) -> Option<String> {
+    run.email.as_ref().map(|email| match &email.outcome {
+        super::EmailOutcome::Sent => "sent".to_string(),
+        super::EmailOutcome::Failed(_) => "failed".to_string(),
+    })
+}
+
+/// One run in full: its parameters, then failures with their errors, then what was created and
+/// updated, then what was not attempted, so the part that needs a person comes first.
+pub fn run_text(detail: &RunDetail) -> String {
+    let run = &detail.summary;
+    let mut out = String::new();
+    let mut line = |label: &str, value: &str| {
+        let _ = writeln!(out, "{label:<11}{value}");
+    };
+    line("Run:", run.id.as_str());
+    line("Status:", &status_text(run));
+    line(
+        "Direction:",
+        &format!(
+            "{} ({} → {})",
+            run.direction,
+            run.direction.source(),
+            run.direction.target()
+        ),
+    );
+    line("As of:", &run.as_of.to_string());
+    line(
+        "Started:",
+        &format!("{} by {}", jst(run.started_at), run.user),
+    );
+    if let Some(ended) = run.ended_at {
+        line("Ended:", &jst(ended));
+    }
+    line("Selection:", &run.selection);
+    line("Defaults:", &detail.defaults);
+    line("Rules:", detail.rules.as_deref().unwrap_or("none"));
+    line("Result:", &counts_text(&run.counts));
+    if let Some(note) = &run.note {
+        line("Note:", note);
+    }
+    if let Some(email) = &run.email {
+        let text = match &email.outcome {
+            super::EmailOutcome::Sent => format!("sent {}", jst(email.at)),
+            super::EmailOutcome::Failed(error) => format!("not sent: {error}"),
+        };
+        line("Email:", &text);
+    }
+
+    for section in Section::ORDER {
+        let members: Vec<&EmployeeRecord> = detail
+            .employees
+            .iter()
+            .filter(|e| Section::of(e) == section)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{} ({}):", section.title(), members.len());
+        for e in members {
+            let _ = writeln!(
+                out,
+                "  {} {} ({}: {})",
+                e.code,
+                e.name,
+                action_text(e.action),
+                fields_list(&e.fields)
+            );
+            if let Some(error) = &e.error {
+                let _ = writeln!(out, "      {error}");
+            }
+        }
+    }
+    out
+}
+
+/// The groups of a run's report, in the order a reader needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Failed,
+    Created,
+    Updated,
+    NotAttempted,
+}
+
+impl Section {
+    const ORDER: [Section; 4] = [
+        Section::Failed,
+        Section::Created,
+        Section::Updated,
+        Section::NotAttempted,
+    ];
+
+    fn of(e: &EmployeeRecord) -> Section {
+        match (e.outcome, e.action) {
+            (Some(Outcome::Failed), _) => Section::Failed,
+            (Some(Outcome::Ok), Action::Create) => Section::Created,
+            (Some(Outcome::Ok), Action::Update) => Section::Updated,
+            (None | Some(Outcome::Skipped), _) => Section::NotAttempted,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Section::Failed => "Failed",
+            Section::Created => "Created",
+            Section::Updated => "Updated",
+            Section::NotAttempted => "Not attempted",
+        }
+    }
+}
+
+fn status_text(run: &RunSummary) -> String {
+    match run.status {
+        RunStatus::Running => format!("running (pid {})", run.pid),
+        RunStatus::Interrupted => format!(
+            "interrupted (process {} ended before the run finished)",
+            run.pid
+        ),
+        status => status.to_string(),
+    }
+}
+
+fn action_text(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+    }
+}
+
+fn fields_list(fields: &[Field]) -> String {
+    if fields.is_empty() {
+        return "no fields".to_string();
+    }
+    fields
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
