@@ -38,6 +38,8 @@ pub struct ServiceConfig {
     pub token_env: Option<String>,
     /// Requests per second the client allows itself; omit for the service's documented pace.
     pub requests_per_second: Option<f64>,
+    /// How often a failed request (5xx, 429, connection) is tried again.
+    pub max_retries: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +52,7 @@ struct RawConfig {
     rules: Option<PathBuf>,
     notify: Option<NotifyConfig>,
     max_changes: Option<MaxChanges>,
+    window_poll_seconds: Option<u64>,
 }
 
 /// The most writes one apply may make before it refuses without `--force`.
@@ -90,6 +93,7 @@ pub struct Endpoint {
     pub base_url: String,
     pub token_env: String,
     pub requests_per_second: Option<f64>,
+    pub max_retries: Option<usize>,
     /// A token handed over in-process (the demo's simulators) instead of read from the
     /// environment; never read from the file.
     pub token_given: Option<crate::http::Secret>,
@@ -105,6 +109,9 @@ pub struct Config {
     pub rules: Option<PathBuf>,
     pub notify: Option<NotifyConfig>,
     pub max_changes: Option<MaxChanges>,
+    /// With `--wait`, how often to try KOT again after a refusal the configured windows do not
+    /// explain.
+    pub window_poll: std::time::Duration,
 }
 
 impl Config {
@@ -139,6 +146,7 @@ impl Config {
             base_url: None,
             token_env: None,
             requests_per_second: None,
+            max_retries: None,
         });
         let endpoint = |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
             check_url(&url).map_err(&invalid)?;
@@ -153,6 +161,7 @@ impl Config {
                 base_url: url.trim_end_matches('/').to_string(),
                 token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
                 requests_per_second: s.requests_per_second,
+                max_retries: s.max_retries,
                 token_given: None,
             })
         };
@@ -180,6 +189,7 @@ impl Config {
             rules: raw.rules.map(relative),
             notify: raw.notify,
             max_changes: raw.max_changes,
+            window_poll: std::time::Duration::from_secs(raw.window_poll_seconds.unwrap_or(60).max(1)),
         })
     }
 }

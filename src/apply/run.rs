@@ -46,6 +46,18 @@ impl std::str::FromStr for Selection {
     }
 }
 
+impl std::fmt::Display for Selection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selection::All => f.write_str("all"),
+            Selection::Auto => f.write_str("auto"),
+            Selection::Codes(codes) => {
+                f.write_str(&codes.iter().cloned().collect::<Vec<_>>().join(","))
+            }
+        }
+    }
+}
+
 impl Selection {
     /// The indexes of the rows to write, in plan order. Naming a code that cannot be written is
     /// an error rather than a silent skip, because the person asked for it by name.

@@ -77,6 +77,8 @@ pub async fn run() -> anyhow::Result<Status> {
             plan: to_kot(),
             select: Some(Selection::All),
             yes: true,
+            wait: false,
+            force: false,
         },
         config()?,
     )

@@ -96,6 +96,13 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (needed when not run in a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Inside a KOT access window, wait for it to end; on a refusal mid-run, pause and carry
+    /// on after the window instead of stopping.
+    #[arg(long)]
+    pub wait: bool,
+    /// Write even when the selection exceeds the configuration's max_changes.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

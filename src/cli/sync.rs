@@ -5,6 +5,7 @@ use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::{Context, bail};
 use crewsync::apply::{self, ApplyReport, Outcome, Selection};
 use crewsync::config::Config;
+use crewsync::history::{EmailOutcome, History, RunLock};
 use crewsync::plan::{NoRules, Plan};
 use crewsync::render::{self, Style};
 use crewsync::sync::{self, Connections, Rosters, Target};
@@ -24,9 +25,14 @@ pub struct Planned {
     pub plan: Plan,
 }
 
-pub async fn prepare(args: &PlanArgs, config: Config, bars: &Bars) -> anyhow::Result<Planned> {
+pub async fn prepare(
+    args: &PlanArgs,
+    config: Config,
+    wait: bool,
+    bars: &Bars,
+) -> anyhow::Result<Planned> {
     let conn = Connections::from_config(&config)?;
-    guard_windows(&config)?;
+    guard_windows(&config, wait).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = sync::fetch(&conn, args.direction, as_of, bars).await;
     bars.clear();
@@ -46,10 +52,17 @@ pub async fn prepare(args: &PlanArgs, config: Config, bars: &Bars) -> anyhow::Re
     })
 }
 
-/// Refuses to start inside a configured KOT access window: every direction reads or writes
-/// KOT, and a run cut off half-way is what the guard exists to prevent.
-fn guard_windows(config: &Config) -> anyhow::Result<()> {
-    if let Some(inside) = window::inside(&config.maintenance_windows, chrono::Utc::now()) {
+/// Refuses to start inside a configured KOT access window (or, with `--wait`, waits it out):
+/// every direction reads or writes KOT, and a run cut off half-way is what the guard exists
+/// to prevent.
+async fn guard_windows(config: &Config, wait: bool) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    if let Some(inside) = window::inside(&config.maintenance_windows, now) {
+        if wait {
+            eprintln!("{inside}; waiting (--wait).");
+            tokio::time::sleep(inside.wait(now)).await;
+            return Ok(());
+        }
         bail!(
             "{inside}.\n  hint: run again after {}, or schedule runs outside {}",
             inside.reopens.format("%H:%M JST"),
@@ -79,14 +92,17 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
 
 pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
     let bars = Bars::new();
-    let planned = prepare(args, config, &bars).await?;
+    let planned = prepare(args, config, false, &bars).await?;
     print_plan(&planned.plan, args)?;
     Ok(Status::Done)
 }
 
 pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
+    // Taken first, so a second apply is refused before it fetches anything.
+    let lock = RunLock::acquire(&config.history)?;
+    let history = History::open(&config.history)?;
     let bars = Bars::new();
-    let planned = prepare(&args.plan, config, &bars).await?;
+    let planned = prepare(&args.plan, config, args.wait, &bars).await?;
     let plan = &planned.plan;
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let chosen = match &args.select {
@@ -103,6 +119,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         eprintln!("Nothing to apply: no new or changed employee is selected.");
         return Ok(Status::Done);
     }
+    guard_mass_change(&planned.config, plan, chosen.len(), args.force)?;
     let target_name = args.plan.direction.target();
     if !args.yes {
         if !interactive {
@@ -125,20 +142,84 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         }
     }
     let target = Target::new(&planned.conn, args.plan.direction, planned.rosters.as_of);
-    let run_id = chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string();
-    let report = apply::run(
-        plan,
-        &chosen,
+    let options = apply::Options {
+        wait: args.wait.then(|| apply::Wait {
+            windows: planned.config.maintenance_windows.clone(),
+            poll: planned.config.window_poll,
+        }),
+    };
+    let recorded = sync::apply_recorded(
+        &planned.config,
+        &history,
+        &lock,
         &target,
-        &apply::Options::default(),
+        sync::Request {
+            plan,
+            chosen: &chosen,
+            selection: args
+                .select
+                .as_ref()
+                .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string()),
+            defaults: defaults_text(&args.plan),
+            rules: None,
+            options,
+        },
         &bars,
-        &run_id,
-        &mut |_| Ok(()),
     )
     .await;
     bars.clear();
-    print_report(&report, args.plan.format)?;
-    Ok(exit_status(&report))
+    let recorded = recorded?;
+    print_report(&recorded.report, args.plan.format)?;
+    match &recorded.email {
+        Some(EmailOutcome::Failed(e)) => {
+            eprintln!("warning: the result email was not sent (the run itself is unaffected): {e}")
+        }
+        Some(EmailOutcome::Sent) => eprintln!("The result was emailed."),
+        None => {}
+    }
+    eprintln!(
+        "Recorded as run {} in {}; see `crewsync history show {}`.",
+        recorded.report.run_id,
+        history.path().display(),
+        recorded.report.run_id
+    );
+    Ok(exit_status(&recorded.report))
+}
+
+fn defaults_text(args: &PlanArgs) -> String {
+    let mut parts = vec![];
+    if let Some(o) = &args.office {
+        parts.push(format!("office={o}"));
+    }
+    if let Some(t) = &args.employment_type {
+        parts.push(format!("employment_type={t}"));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `max_changes`: an apply that would write more than the configured share of the roster is
+/// more likely a mistake (a wrong date, a wrong tenant) than an intention.
+fn guard_mass_change(
+    config: &Config,
+    plan: &Plan,
+    writes: usize,
+    force: bool,
+) -> anyhow::Result<()> {
+    let Some(max) = config.max_changes else {
+        return Ok(());
+    };
+    let limit = max.limit(plan.rows.len());
+    if writes > limit && !force {
+        bail!(
+            "apply would write {writes} employees, more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
+            plan.rows.len()
+        );
+    }
+    Ok(())
 }
 
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {

@@ -12,6 +12,9 @@ use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
+mod record;
+pub use record::{Recorded, Request, apply_recorded};
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
@@ -27,6 +30,8 @@ pub enum SyncError {
         service: Service,
         choices: String,
     },
+    #[error(transparent)]
+    History(crate::history::HistoryError),
     #[error(
         "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
     )]
@@ -42,6 +47,8 @@ pub trait Observer: Sync {
     fn applied(&self, _result: &ApplyResult, _done: usize, _total: usize) {}
     /// The run is pausing (access window) and will go on by itself.
     fn waiting(&self, _message: &str) {}
+    /// Something went wrong that does not stop the work (an email that could not be sent).
+    fn warning(&self, _message: &str) {}
 }
 
 /// An observer that shows nothing, for tests and benchmarks.
@@ -72,12 +79,10 @@ impl Connections {
 }
 
 fn limits(endpoint: &Endpoint, default: Limits) -> Limits {
-    match endpoint.requests_per_second {
-        Some(rps) => Limits {
-            requests_per_second: Some(rps),
-            ..default
-        },
-        None => default,
+    Limits {
+        requests_per_second: endpoint.requests_per_second.or(default.requests_per_second),
+        max_retries: endpoint.max_retries.unwrap_or(default.max_retries),
+        ..default
     }
 }
 

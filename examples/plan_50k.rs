@@ -1,0 +1,80 @@
+//! Benchmark (issue 3): plan 50,000 employees on each side against the simulators with rate
+//! limits off, reporting wall time and peak memory. Run it in release:
+//!
+//! ```sh
+//! cargo run --release --example plan_50k            # default 50000 per side
+//! cargo run --release --example plan_50k -- 20000   # another size
+//! ```
+//!
+//! Targets on a 2-core machine: ≤ 3 s and ≤ 300 MB for the plan. The simulators run in the
+//! same process, so the memory they hold is measured first and reported separately.
+
+use crewsync::http::{Limits, Secret};
+use crewsync::model::Direction;
+use crewsync::plan::NoRules;
+use crewsync::sim::{self, Company, SimConfig};
+use crewsync::sync::{self, Connections, Silent};
+use crewsync::{kot, smarthr};
+use std::time::Instant;
+
+/// Peak and current resident memory in MiB, from /proc (Linux).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(50_000);
+    let as_of = sim::SAMPLE_AS_OF;
+    let clock = chrono::FixedOffset::east_opt(9 * 3600)
+        .and_then(|jst| as_of.and_hms_opt(12, 0, 0)?.and_local_timezone(jst).single());
+    let sims = sim::start(SimConfig {
+        company: Company::generated(n),
+        kot_clock: clock,
+        rate_limits: false,
+        ..Default::default()
+    })
+    .await?;
+    let (_, sim_rss) = memory_mib();
+    println!("{n} employees per side; simulators hold {sim_rss:.0} MiB");
+
+    let conn = Connections {
+        smarthr: smarthr::Client::new(
+            &sims.smarthr.base_url(),
+            Secret::new(sim::SMARTHR_TOKEN.into()),
+            Limits::unlimited(),
+        )?,
+        kot: kot::Client::new(
+            &sims.kot.base_url(),
+            Secret::new(sim::KOT_TOKEN.into()),
+            Limits::unlimited(),
+        )?,
+    };
+    for direction in Direction::ALL {
+        let start = Instant::now();
+        let rosters = sync::fetch(&conn, direction, as_of, &Silent).await?;
+        let fetched = start.elapsed();
+        let defaults = sync::resolve_defaults(direction, &rosters.masters, None, None)?;
+        let plan = sync::plan(&rosters, &defaults, &NoRules);
+        let total = start.elapsed();
+        let (peak, _) = memory_mib();
+        println!(
+            "{direction}: fetch {:.2}s, plan {:.3}s, total {:.2}s; {:?}; peak RSS {peak:.0} MiB (≈{:.0} MiB above the simulators)",
+            fetched.as_secs_f64(),
+            (total - fetched).as_secs_f64(),
+            total.as_secs_f64(),
+            plan.summary,
+            peak - sim_rss
+        );
+    }
+    Ok(())
+}
