@@ -45,6 +45,32 @@ pub enum Command {
     Demo,
     /// Serve the SmartHR and KING OF TIME simulators on 127.0.0.1 until Ctrl-C.
     Simulate(SimulateArgs),
+    /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one run.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub show: Option<HistoryCommand>,
+    /// The configuration file (its `history:` key locates the database).
+    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH, global = true)]
+    pub config: PathBuf,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output for people (table) or for scripts (json).
+    #[arg(long, value_enum, default_value = "table", global = true)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One run in full: who, when, what was asked, and every employee's outcome.
+    Show {
+        /// The run id, as `crewsync history` lists it.
+        run_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             sync::apply(&args, config).await
         }
         Command::Demo => demo::run().await,
+        Command::History(args) => history(&args),
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {
                 company: if args.empty {
@@ -155,6 +182,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Done)
         }
     }
+}
+
+fn history(args: &HistoryArgs) -> anyhow::Result<Status> {
+    let config = Config::load(&args.config)?;
+    let history = crewsync::history::History::open(&config.history)?;
+    let json = |v: serde_json::Value| -> anyhow::Result<()> {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        Ok(())
+    };
+    match &args.show {
+        None => {
+            let runs = history.list(args.limit)?;
+            match args.format {
+                Format::Table if runs.is_empty() => {
+                    println!("No runs yet in {}.", config.history.display())
+                }
+                Format::Table => print!("{}", crewsync::history::runs_table(&runs)),
+                Format::Json => json(serde_json::to_value(&runs)?)?,
+            }
+        }
+        Some(HistoryCommand::Show { run_id }) => {
+            let run = history.show(run_id)?;
+            match args.format {
+                Format::Table => print!("{}", crewsync::history::run_text(&run)),
+                Format::Json => json(serde_json::to_value(&run)?)?,
+            }
+        }
+    }
+    Ok(Status::Done)
 }
 
 /// One place renders every error for a person: the message chain, without a backtrace.
