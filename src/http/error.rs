@@ -16,25 +16,57 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ErrorKind {
     /// The client could not be built: a bad base URL or limits.
-    Config { detail: String },
+    Config {
+        detail: String,
+    },
     /// No connection could be made; nothing was sent.
-    Unreachable { url: String, detail: String },
+    Unreachable {
+        url: String,
+        detail: String,
+    },
     /// No answer within the timeout; the request may have been applied.
-    Timeout { url: String },
+    Timeout {
+        url: String,
+    },
     /// The connection broke after the request was sent; it may have been applied.
-    Interrupted { url: String, detail: String },
-    Unauthorized { message: String },
-    Forbidden { message: String },
+    Interrupted {
+        url: String,
+        detail: String,
+    },
+    Unauthorized {
+        message: String,
+    },
+    Forbidden {
+        message: String,
+    },
     /// KING OF TIME's access-time restriction (code 104): every employee, division and
     /// working-type call is refused in 08:30–10:00 and 17:30–18:30 JST.
-    AccessWindow { message: String },
-    NotFound { message: String },
-    Validation { message: String, details: Vec<String> },
-    RateLimited { message: String, retry_after: Option<Duration> },
-    Server { status: u16, message: String },
-    UnexpectedStatus { status: u16, body_excerpt: String },
+    AccessWindow {
+        message: String,
+    },
+    NotFound {
+        message: String,
+    },
+    Validation {
+        message: String,
+        details: Vec<String>,
+    },
+    RateLimited {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    Server {
+        status: u16,
+        message: String,
+    },
+    UnexpectedStatus {
+        status: u16,
+        body_excerpt: String,
+    },
     /// A success status with a body that is not what the API documents.
-    Malformed { detail: String },
+    Malformed {
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -47,7 +79,10 @@ impl ApiError {
     }
 
     pub fn is_auth(&self) -> bool {
-        matches!(self.kind, ErrorKind::Unauthorized { .. } | ErrorKind::Forbidden { .. })
+        matches!(
+            self.kind,
+            ErrorKind::Unauthorized { .. } | ErrorKind::Forbidden { .. }
+        )
     }
 
     /// Whether repeating the same request can succeed: rate limits, server errors and network

@@ -28,9 +28,12 @@ pub(crate) fn date(obj: &Map<String, Value>, key: &str) -> Result<Option<NaiveDa
 
 /// The record as an object, or an error that says what it was instead.
 pub(crate) fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
-    value
-        .as_object()
-        .ok_or_else(|| format!("expected each {what} to be a JSON object, got {}", excerpt(&value.to_string())))
+    value.as_object().ok_or_else(|| {
+        format!(
+            "expected each {what} to be a JSON object, got {}",
+            excerpt(&value.to_string())
+        )
+    })
 }
 
 /// The first characters of a body, for messages: enough to recognise an HTML error page or a

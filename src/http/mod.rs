@@ -9,7 +9,7 @@ pub(crate) mod json;
 mod transport;
 
 pub use error::{ApiError, ErrorKind};
-pub(crate) use transport::{Attempts, Call, Reply, Transport};
+pub(crate) use transport::{Attempts, Call, Transport};
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 use std::fmt;

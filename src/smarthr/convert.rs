@@ -30,7 +30,9 @@ pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
         date(obj, key).map_err(|e| {
             format!(
                 "crew {}: {e}",
-                text(obj, "emp_code").or_else(|| text(obj, "id")).unwrap_or_default()
+                text(obj, "emp_code")
+                    .or_else(|| text(obj, "id"))
+                    .unwrap_or_default()
             )
         })
     };
@@ -38,7 +40,9 @@ pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
     let office = text(obj, "biz_establishment_id")
         .or_else(|| embedded.and_then(|b| text(b, "id")))
         .map(|id| MasterItem {
-            name: embedded.and_then(|b| text(b, "name")).unwrap_or_else(|| id.clone()),
+            name: embedded
+                .and_then(|b| text(b, "name"))
+                .unwrap_or_else(|| id.clone()),
             id,
         });
     let employment_type = obj
@@ -100,7 +104,10 @@ pub fn employee_to_crew(
     put("business_last_name", e.business_last_name.clone());
     put("business_first_name", e.business_first_name.clone());
     put("business_last_name_yomi", e.business_last_name_kana.clone());
-    put("business_first_name_yomi", e.business_first_name_kana.clone());
+    put(
+        "business_first_name_yomi",
+        e.business_first_name_kana.clone(),
+    );
     put(field_key(Field::Office), Some(office_id.to_string()));
     put(
         field_key(Field::EmploymentType),
@@ -138,7 +145,10 @@ mod tests {
         assert_eq!(e.business_first_name.as_deref(), Some("ビジネス名前"));
         assert_eq!(
             e.office,
-            Some(MasterItem { id: "86b12705".into(), name: "86b12705".into() })
+            Some(MasterItem {
+                id: "86b12705".into(),
+                name: "86b12705".into()
+            })
         );
         assert_eq!(e.employment_type.unwrap().name, "正社員");
         assert_eq!(e.target_id.as_deref(), Some("0723a1df"));
@@ -151,10 +161,19 @@ mod tests {
             "id": "c1", "biz_establishment": {"id": "b1", "name": "本社"}
         }))
         .unwrap();
-        assert_eq!(e.office, Some(MasterItem { id: "b1".into(), name: "本社".into() }));
+        assert_eq!(
+            e.office,
+            Some(MasterItem {
+                id: "b1".into(),
+                name: "本社".into()
+            })
+        );
         let err = crew_to_employee(json!({"id": "c1", "emp_code": "7", "birth_at": "1990/01/01"}))
             .unwrap_err();
-        assert!(err.contains("birth_at") && err.contains("1990/01/01") && err.contains('7'), "{err}");
+        assert!(
+            err.contains("birth_at") && err.contains("1990/01/01") && err.contains('7'),
+            "{err}"
+        );
         assert!(crew_to_employee(json!([1])).is_err());
     }
 

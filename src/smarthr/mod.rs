@@ -120,9 +120,12 @@ impl Client {
         records
             .iter()
             .map(|r| {
-                let obj = crate::http::json::object(r, "record").map_err(|d| self.t.malformed(d))?;
-                let id = crate::http::json::text(obj, "id")
-                    .ok_or_else(|| self.t.malformed(format!("a record has no id: {}", excerpt(&r.to_string()))))?;
+                let obj =
+                    crate::http::json::object(r, "record").map_err(|d| self.t.malformed(d))?;
+                let id = crate::http::json::text(obj, "id").ok_or_else(|| {
+                    self.t
+                        .malformed(format!("a record has no id: {}", excerpt(&r.to_string())))
+                })?;
                 let name = crate::http::json::text(obj, "name").unwrap_or_else(|| id.clone());
                 Ok(MasterItem { id, name })
             })
