@@ -340,3 +340,26 @@ async fn a_body_that_is_not_json_is_malformed() {
     );
     assert!(err.to_string().contains("base_url"), "{err}");
 }
+
+#[tokio::test]
+async fn pacing_keeps_a_rate_limited_simulator_from_refusing() {
+    let sims = sim::start(SimConfig {
+        company: Company::sample(),
+        kot_clock: Some(at(SAMPLE_AS_OF, 12, 0)),
+        rate_limits: true,
+    })
+    .await
+    .unwrap();
+    // One try each: without pacing, the simulator's burst of 5 would be used up and refused.
+    let client = client_for(
+        &sims,
+        Limits {
+            max_retries: 0,
+            ..Limits::kot_default()
+        },
+    );
+    for _ in 0..4 {
+        client.list_divisions().await.unwrap();
+        client.list_working_types().await.unwrap();
+    }
+}

@@ -5,9 +5,9 @@
 
 mod convert;
 
-pub use convert::{
-    ADDITIONAL_FIELDS, changes_to_kot, employee_from_kot, employee_to_kot, field_key, field_value,
-};
+pub use convert::{ADDITIONAL_FIELDS, employee_from_kot, employee_to_kot, field_key};
+
+use convert::changes_to_kot;
 
 use crate::http::json::{excerpt, object, text};
 use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
