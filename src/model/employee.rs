@@ -1,4 +1,4 @@
-use super::field::{Field, FieldError, parse_date};
+use super::field::{parse_date, Field, FieldError};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,3 @@
 use super::*;
 /// Placeholder until the planner lands.
-pub fn build(_input: Input<'_>) -> Plan {
-    todo!()
-}
+pub fn build(_input: Input<'_>) -> Plan { todo!() }
