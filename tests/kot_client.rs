@@ -75,7 +75,11 @@ async fn lists_the_roster_with_every_synced_property() {
     assert!(roster.iter().all(|e| e.employed_on(SAMPLE_AS_OF)));
     assert!(roster.iter().any(|e| e.last_name_kana.is_some()));
     assert!(roster.iter().any(|e| e.hire_date.is_some()));
-    assert!(roster.iter().all(|e| e.target_id.is_some() && e.office.is_some()));
+    assert!(
+        roster
+            .iter()
+            .all(|e| e.target_id.is_some() && e.office.is_some())
+    );
     let with_leavers = client.list_employees(SAMPLE_AS_OF, true).await.unwrap();
     assert!(with_leavers.len() >= roster.len());
 }
@@ -322,9 +326,8 @@ async fn a_closed_port_is_unreachable() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_malformed() {
-    let app = axum::Router::new().fallback(|| async {
-        ([("content-type", "application/json")], "{\"code\": \"10")
-    });
+    let app = axum::Router::new()
+        .fallback(|| async { ([("content-type", "application/json")], "{\"code\": \"10") });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
