@@ -1,1 +1,147 @@
-//! (in progress)
+//! Faithful in-memory simulators of the SmartHR and KING OF TIME Web APIs, on 127.0.0.1.
+//!
+//! The demo, `crewsync simulate` and every test run the clients against these, so they follow
+//! `smarthr-api.md` and `kot-api.md` as closely as the clients do, including the awkward parts
+//! (KOT's access windows, null omission and roster-as-of-date; SmartHR's paging headers and
+//! rate headers on every answer). Where the reference is unsure, the simulator takes the
+//! stricter reading or offers a knob (see [`Faults`]).
+//!
+//! Each simulator also serves control endpoints under `/_sim/` (no token needed), so a person
+//! or a test driving a separate `crewsync simulate` process can set the same knobs:
+//! `POST /_sim/faults` (a [`FaultUpdate`] as JSON), `GET /_sim/state`, `POST /_sim/crews` or
+//! `POST /_sim/employees` (seed a record as given), and on KOT `POST /_sim/clock`
+//! (`{"now": "2026-04-01T12:00:00+09:00", "frozen": false}`).
+
+mod clock;
+mod company;
+mod faults;
+mod ids;
+mod kot;
+mod records;
+mod server;
+mod smarthr;
+
+pub use clock::{ClockUpdate, JST, KOT_WINDOWS, in_window};
+pub use company::{Company, SAMPLE_AS_OF};
+pub use faults::{FailNext, FaultState, FaultUpdate, Faults};
+pub use kot::KotSim;
+pub use records::{
+    BizEstablishment, Crew, CustomFieldTemplate, Department, Division, EmployeeGroup,
+    EmploymentType, KOT_ADDITIONAL_FIELDS, KOT_REQUIRED_FIELDS, KotEmployee, KotMasters,
+    SmartHrMasters, WorkingType,
+};
+pub use smarthr::SmartHrSim;
+
+use axum::http::{HeaderMap, header};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The only token the SmartHR simulator accepts.
+pub const SMARTHR_TOKEN: &str = "sim-smarthr-token";
+/// The only token the KOT simulator accepts.
+pub const KOT_TOKEN: &str = "sim-kot-token";
+
+/// How to run the simulators.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub company: Company,
+    /// The KOT simulator's time (it runs on from there); `None` is the real time.
+    pub kot_clock: Option<DateTime<FixedOffset>>,
+    /// Enforce the documented limits: SmartHR 10 requests/s, KOT about 1/s with a burst of 5.
+    pub rate_limits: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            company: Company::sample(),
+            kot_clock: None,
+            rate_limits: true,
+        }
+    }
+}
+
+/// Both simulators, running. Dropping this (or [`Simulators::shutdown`]) stops them.
+pub struct Simulators {
+    pub smarthr: SmartHrSim,
+    pub kot: KotSim,
+}
+
+impl Simulators {
+    /// Stops both servers: no new connections, idle ones closed.
+    pub fn shutdown(self) {}
+}
+
+/// Starts both simulators on free ports of 127.0.0.1, on the current tokio runtime.
+pub async fn start(config: SimConfig) -> std::io::Result<Simulators> {
+    start_on(config, 0, 0).await
+}
+
+async fn start_on(
+    config: SimConfig,
+    smarthr_port: u16,
+    kot_port: u16,
+) -> std::io::Result<Simulators> {
+    let smarthr = SmartHrSim::start(&config.company, config.rate_limits, smarthr_port).await?;
+    let kot = KotSim::start(
+        &config.company,
+        config.rate_limits,
+        config.kot_clock,
+        kot_port,
+    )
+    .await?;
+    Ok(Simulators { smarthr, kot })
+}
+
+/// For `crewsync simulate`: serves both simulators on the given ports (0 for any free one),
+/// prints where and with which tokens, and runs until Ctrl-C.
+pub async fn serve(config: SimConfig, smarthr_port: u16, kot_port: u16) -> std::io::Result<()> {
+    let sims = start_on(config, smarthr_port, kot_port).await?;
+    println!(
+        "SmartHR simulator:      {}  (token: {SMARTHR_TOKEN})",
+        sims.smarthr.base_url()
+    );
+    println!(
+        "KING OF TIME simulator: {}  (token: {KOT_TOKEN})",
+        sims.kot.base_url()
+    );
+    println!(
+        "Control endpoints: POST <host>/_sim/faults, GET <host>/_sim/state, POST <kot host>/_sim/clock"
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    sims.shutdown();
+    Ok(())
+}
+
+/// Whether the request carries `Authorization: Bearer <token>`.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t.trim() == token)
+}
+
+/// A JSON object request body, or a message saying what is wrong with it.
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "the request body must be a JSON object, not {other}"
+        )),
+        Err(e) => Err(format!("the request body is not valid JSON: {e}")),
+    }
+}
+
+/// Seeds for ids created at run time, distinct from the sample company's seeds.
+fn next_id_seed() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 56);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// SmartHR's timestamp format for records written at run time.
+fn now_stamp() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}

@@ -1,1 +1,331 @@
-//! (in progress)
+//! The SmartHR client. Employees are "crews"; offices are `biz_establishments`. Lists come back
+//! as bare arrays with the paging in the `Link` and `x-total-count` headers.
+
+mod convert;
+mod paging;
+
+pub use convert::{crew_to_employee, employee_to_crew, field_key};
+
+use crate::http::json::excerpt;
+use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
+use crate::model::{Employee, Field, MasterItem, Service};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The documented maximum page size. Whether the server caps it lower is unconfirmed, so a
+/// short page is never taken as the end unless the headers agree.
+const PER_PAGE: usize = 100;
+
+/// Progress while a roster is fetched: records so far, and the total when the server says.
+pub type Progress<'a> = &'a (dyn Fn(usize, Option<usize>) + Sync);
+
+pub struct Client {
+    t: Transport,
+}
+
+impl Client {
+    /// `base_url` is the API root, e.g. `https://acme.smarthr.jp/api`; `/v1/...` is appended.
+    pub fn new(base_url: &str, token: Secret, limits: Limits) -> Result<Client, ApiError> {
+        Ok(Client {
+            t: Transport::new(Service::SmartHr, base_url, token, limits, classify)?,
+        })
+    }
+
+    /// Every crew, whatever its status, page by page.
+    pub async fn list_crews(&self, on_progress: Progress<'_>) -> Result<Vec<Employee>, ApiError> {
+        let records = self.list_all(&["v1", "crews"], on_progress).await?;
+        records.into_iter().map(|r| self.convert(r)).collect()
+    }
+
+    /// The crew with this employee code, if any. The filter is exact-matched again here in case
+    /// the server's filter is looser than equality.
+    pub async fn find_by_emp_code(&self, code: &str) -> Result<Option<Employee>, ApiError> {
+        self.find(code, Attempts::WithRetries).await
+    }
+
+    pub async fn list_biz_establishments(&self) -> Result<Vec<MasterItem>, ApiError> {
+        self.list_masters(&["v1", "biz_establishments"]).await
+    }
+
+    pub async fn list_employment_types(&self) -> Result<Vec<MasterItem>, ApiError> {
+        self.list_masters(&["v1", "employment_types"]).await
+    }
+
+    /// Creates a crew in `office_id`. A crew whose resignation date is already past is created
+    /// as retired, since SmartHR would otherwise show a leaver as employed.
+    pub async fn create_crew(
+        &self,
+        e: &Employee,
+        office_id: &str,
+        employment_type_id: Option<&str>,
+    ) -> Result<Employee, ApiError> {
+        let code = e.code.as_deref().ok_or_else(|| no_code(&self.t, e))?;
+        let body = Value::Object(employee_to_crew(
+            e,
+            office_id,
+            employment_type_id,
+            crate::http::today_jst(),
+        ));
+        let call = Call::new(Method::POST, self.t.url(&["v1", "crews"])).json(&body);
+        self.t
+            .create(
+                &call,
+                || self.find(code, Attempts::Once),
+                |reply| self.convert(reply.json(&self.t)?),
+            )
+            .await
+    }
+
+    /// PATCHes only the given fields; `None` clears one. Repeating a PATCH of the same values is
+    /// harmless, so it is retried like a read.
+    pub async fn update_crew(
+        &self,
+        id: &str,
+        changes: &[(Field, Option<String>)],
+    ) -> Result<Employee, ApiError> {
+        let body: Map<String, Value> = changes
+            .iter()
+            .map(|(field, value)| {
+                (
+                    field_key(*field).to_string(),
+                    value.clone().map_or(Value::Null, Value::String),
+                )
+            })
+            .collect();
+        let body = Value::Object(body);
+        let call = Call::new(Method::PATCH, self.t.url(&["v1", "crews", id])).json(&body);
+        let reply = self.t.send(&call, Attempts::WithRetries).await?;
+        self.convert(reply.json(&self.t)?)
+    }
+
+    async fn find(&self, code: &str, attempts: Attempts) -> Result<Option<Employee>, ApiError> {
+        let call = Call::new(Method::GET, self.t.url(&["v1", "crews"]))
+            .query("emp_code", code)
+            .query("per_page", PER_PAGE);
+        let records: Vec<Value> = self.t.send(&call, attempts).await?.json(&self.t)?;
+        for record in records {
+            let crew = self.convert(record)?;
+            if crew.code.as_deref() == Some(code) {
+                return Ok(Some(crew));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn list_masters(&self, path: &[&str]) -> Result<Vec<MasterItem>, ApiError> {
+        let records = self.list_all(path, &|_, _| {}).await?;
+        records
+            .iter()
+            .map(|r| {
+                let obj =
+                    crate::http::json::object(r, "record").map_err(|d| self.t.malformed(d))?;
+                let id = crate::http::json::text(obj, "id").ok_or_else(|| {
+                    self.t
+                        .malformed(format!("a record has no id: {}", excerpt(&r.to_string())))
+                })?;
+                let name = crate::http::json::text(obj, "name").unwrap_or_else(|| id.clone());
+                Ok(MasterItem { id, name })
+            })
+            .collect()
+    }
+
+    /// Fetches every page of a list endpoint. It follows `Link: rel="next"` when the server
+    /// sends Link headers, else pages until `x-total-count` is reached, else until an empty page.
+    async fn list_all(
+        &self,
+        path: &[&str],
+        on_progress: Progress<'_>,
+    ) -> Result<Vec<Value>, ApiError> {
+        let first = self.t.url(path);
+        let mut page = 1usize;
+        let mut link: Option<Url> = None;
+        let mut previous_first_id: Option<Value> = None;
+        let mut out: Vec<Value> = Vec::new();
+        loop {
+            let call = match &link {
+                Some(url) => Call::new(Method::GET, url.clone()),
+                None => Call::new(Method::GET, first.clone())
+                    .query("page", page)
+                    .query("per_page", PER_PAGE),
+            };
+            let reply = self.t.send(&call, Attempts::WithRetries).await?;
+            let items: Vec<Value> = reply.json(&self.t)?;
+            let Some(first_id) = items.first().map(|r| r["id"].clone()) else {
+                break;
+            };
+            if previous_first_id.as_ref() == Some(&first_id) {
+                return Err(self.t.malformed(format!(
+                    "page {page} repeats the previous page; the server seems to ignore paging"
+                )));
+            }
+            previous_first_id = Some(first_id);
+            let total = reply
+                .header("x-total-count")
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            out.extend(items);
+            on_progress(out.len(), total);
+            page += 1;
+            link = match paging::next(&reply.headers, total, out.len()) {
+                paging::Next::Stop => break,
+                paging::Next::Page => None,
+                paging::Next::Link(next) => Some(self.checked_link(&first, &next)?),
+            };
+        }
+        Ok(out)
+    }
+
+    /// A next-page link, resolved against the list URL and allowed only on the configured
+    /// host, since following it sends the token.
+    fn checked_link(&self, base: &Url, link: &str) -> Result<Url, ApiError> {
+        let url = base
+            .join(link)
+            .map_err(|e| self.t.malformed(format!("next-page link '{link}': {e}")))?;
+        if self.t.is_same_origin(&url) {
+            Ok(url)
+        } else {
+            Err(self.t.malformed(format!(
+                "the next-page link points at another host ({}); refusing to send the token there",
+                url.origin().ascii_serialization()
+            )))
+        }
+    }
+
+    fn convert(&self, record: Value) -> Result<Employee, ApiError> {
+        crew_to_employee(record).map_err(|d| self.t.malformed(d))
+    }
+}
+
+fn no_code(t: &Transport, e: &Employee) -> ApiError {
+    t.error(ErrorKind::Validation {
+        message: format!(
+            "cannot create '{}' without an employee code (emp_code)",
+            e.display_name()
+        ),
+        details: Vec::new(),
+    })
+}
+
+/// SmartHR's error body: `{code, type, message, errors}`, `errors` null or an array.
+#[derive(Deserialize)]
+struct ErrorBody {
+    message: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    errors: Option<Vec<ErrorItem>>,
+}
+
+#[derive(Deserialize)]
+struct ErrorItem {
+    message: Option<String>,
+    resource: Option<String>,
+    field: Option<String>,
+}
+
+fn classify(status: StatusCode, headers: &HeaderMap, text: &str) -> ErrorKind {
+    let body = serde_json::from_str::<ErrorBody>(text).ok();
+    let message = body
+        .as_ref()
+        .and_then(|b| b.message.clone().or_else(|| b.kind.clone()))
+        .unwrap_or_else(|| excerpt(text));
+    let details = body
+        .and_then(|b| b.errors)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|item| {
+            let place = item.field.or(item.resource);
+            match (place, item.message) {
+                (Some(p), Some(m)) => Some(format!("{p}: {m}")),
+                (None, Some(m)) => Some(m),
+                (Some(p), None) => Some(p),
+                (None, None) => None,
+            }
+        })
+        .collect();
+    ErrorKind::from_status(status, message, details, rate_limit_wait(headers))
+}
+
+/// How long a 429 asks us to wait: the reset of whichever bucket (per-token or "intensive")
+/// is exhausted, or the longest reset given, or `Retry-After`. SmartHR's resets are seconds
+/// from now, not timestamps.
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    let num = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let buckets = [
+        (num("x-rate-limit-remaining"), num("x-rate-limit-reset")),
+        (
+            num("x-intensive-rate-limit-remaining"),
+            num("x-intensive-rate-limit-reset"),
+        ),
+    ];
+    let longest = |only_exhausted: bool| {
+        buckets
+            .iter()
+            .filter(|(remaining, _)| !only_exhausted || *remaining == Some(0.0))
+            .filter_map(|(_, reset)| *reset)
+            .reduce(f64::max)
+    };
+    longest(true)
+        .or_else(|| longest(false))
+        .or_else(|| num("retry-after"))
+        .map(Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn rate_limit_wait_prefers_the_exhausted_bucket() {
+        let h = headers(&[
+            ("x-rate-limit-remaining", "4000"),
+            ("x-rate-limit-reset", "3000"),
+            ("x-intensive-rate-limit-remaining", "0"),
+            ("x-intensive-rate-limit-reset", "2"),
+        ]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(2)));
+        let h = headers(&[("x-rate-limit-reset", "5")]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(5)));
+        assert_eq!(rate_limit_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn error_body_becomes_validation_with_details() {
+        let body = r#"{"code":1,"type":"bad_request","message":"不正なパラメータです","errors":[{"message":"を入力してください","resource":"crew","field":"last_name"}]}"#;
+        let kind = classify(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert_eq!(
+            kind,
+            ErrorKind::Validation {
+                message: "不正なパラメータです".into(),
+                details: vec!["last_name: を入力してください".into()],
+            }
+        );
+        let kind = classify(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            r#"{"code":2,"type":"unauthorized_token","message":"無効なアクセストークンです","errors":null}"#,
+        );
+        assert_eq!(
+            kind,
+            ErrorKind::Unauthorized {
+                message: "無効なアクセストークンです".into()
+            }
+        );
+    }
+}

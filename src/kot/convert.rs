@@ -1,0 +1,164 @@
+//! KING OF TIME employee JSON ⇄ the canonical [`Employee`]. KOT leaves null properties out of
+//! its answers, so a missing property reads as `None`.
+
+use crate::http::json::{date, object, text};
+use crate::model::{Employee, Field, MasterItem};
+use serde_json::{Map, Value};
+
+/// The additional properties needed for every synced field; without them KOT sends only the
+/// default set (no readings, dates or email).
+pub const ADDITIONAL_FIELDS: &str =
+    "lastNamePhonetics,firstNamePhonetics,hiredDate,birthDate,resignationDate,emailAddresses";
+
+/// The employee property a field is written to.
+pub fn field_key(field: Field) -> &'static str {
+    match field {
+        Field::LastName => "lastName",
+        Field::FirstName => "firstName",
+        Field::LastNameKana => "lastNamePhonetics",
+        Field::FirstNameKana => "firstNamePhonetics",
+        Field::Gender => "gender",
+        Field::BirthDate => "birthDate",
+        Field::Email => "emailAddresses",
+        Field::HireDate => "hiredDate",
+        Field::ResignationDate => "resignationDate",
+        Field::Office => "divisionCode",
+        Field::EmploymentType => "typeCode",
+    }
+}
+
+/// A field's value as KOT wants it written. A clear is an empty value, which KOT's PUT turns
+/// into NULL; the email is the first (only) entry of `emailAddresses`.
+pub fn field_value(field: Field, value: Option<&str>) -> Value {
+    match (field, value) {
+        (Field::Email, Some(v)) => Value::Array(vec![Value::String(v.to_string())]),
+        (Field::Email, None) => Value::Array(Vec::new()),
+        (_, Some(v)) => Value::String(v.to_string()),
+        (_, None) => Value::String(String::new()),
+    }
+}
+
+pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
+    let obj = object(&record, "employee")?;
+    let dated = |key: &str| {
+        date(obj, key)
+            .map_err(|e| format!("employee {}: {e}", text(obj, "code").unwrap_or_default()))
+    };
+    let master = |code_key: &str, name_key: &str| {
+        text(obj, code_key).map(|id| MasterItem {
+            name: text(obj, name_key).unwrap_or_else(|| id.clone()),
+            id,
+        })
+    };
+    let email = obj
+        .get("emailAddresses")
+        .and_then(Value::as_array)
+        .and_then(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .find(|s| !s.trim().is_empty())
+        })
+        .map(str::to_string);
+    Ok(Employee {
+        code: text(obj, "code"),
+        last_name: text(obj, "lastName"),
+        first_name: text(obj, "firstName"),
+        last_name_kana: text(obj, "lastNamePhonetics"),
+        first_name_kana: text(obj, "firstNamePhonetics"),
+        gender: text(obj, "gender"),
+        birth_date: dated("birthDate")?,
+        email,
+        hire_date: dated("hiredDate")?,
+        resignation_date: dated("resignationDate")?,
+        office: master("divisionCode", "divisionName"),
+        employment_type: master("typeCode", "typeName"),
+        target_id: text(obj, "key"),
+        raw: record,
+        ..Employee::default()
+    })
+}
+
+/// Every value the employee has, as a create (or full PUT) body. Absent values are left out so
+/// that KOT keeps its own defaults; `divisionCode` and `typeCode` come from the office and
+/// employment type.
+pub fn employee_to_kot(e: &Employee) -> Map<String, Value> {
+    let mut body = Map::new();
+    if let Some(code) = &e.code {
+        body.insert("code".into(), Value::String(code.clone()));
+    }
+    for field in Field::ALL {
+        if let Some(v) = e.get(field) {
+            body.insert(field_key(field).into(), field_value(field, Some(&v)));
+        }
+    }
+    body
+}
+
+/// A PUT body with only the changed fields.
+pub fn changes_to_kot(changes: &[(Field, Option<String>)]) -> Map<String, Value> {
+    changes
+        .iter()
+        .map(|(f, v)| (field_key(*f).to_string(), field_value(*f, v.as_deref())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_reference_example_and_missing_properties_as_none() {
+        let raw = json!({"divisionCode":"1000","divisionName":"本社","gender":"female","typeCode":"1",
+            "typeName":"正社員","code":"2000","lastName":"勤怠","firstName":"花子",
+            "key":"c77a","emailAddresses":["kintaihanako@h-t.co.jp","spare@h-t.co.jp"],
+            "employeeGroups":[{"code":"0003","name":"営業部"}]});
+        let e = employee_from_kot(raw.clone()).unwrap();
+        assert_eq!(e.code.as_deref(), Some("2000"));
+        assert_eq!(e.email.as_deref(), Some("kintaihanako@h-t.co.jp"));
+        assert_eq!(
+            e.office,
+            Some(MasterItem {
+                id: "1000".into(),
+                name: "本社".into()
+            })
+        );
+        assert_eq!(e.employment_type.as_ref().unwrap().name, "正社員");
+        assert_eq!(e.target_id.as_deref(), Some("c77a"));
+        assert_eq!(e.last_name_kana, None);
+        assert_eq!(e.birth_date, None);
+        assert_eq!(e.resignation_date, None);
+        assert_eq!(e.raw, raw);
+    }
+
+    #[test]
+    fn bodies_map_fields_and_clear_with_empty_values() {
+        let e = Employee {
+            code: Some("0042".into()),
+            last_name: Some("勤怠".into()),
+            email: Some("a@example.com".into()),
+            birth_date: Some("1990-09-01".parse().unwrap()),
+            office: Some(MasterItem {
+                id: "1000".into(),
+                name: "本社".into(),
+            }),
+            ..Employee::default()
+        };
+        let body = employee_to_kot(&e);
+        assert_eq!(body["code"], "0042");
+        assert_eq!(body["lastName"], "勤怠");
+        assert_eq!(body["emailAddresses"], json!(["a@example.com"]));
+        assert_eq!(body["birthDate"], "1990-09-01");
+        assert_eq!(body["divisionCode"], "1000");
+        assert!(!body.contains_key("firstName"));
+        let body = changes_to_kot(&[
+            (Field::Email, None),
+            (Field::ResignationDate, None),
+            (Field::EmploymentType, Some("2".into())),
+        ]);
+        assert_eq!(
+            Value::Object(body),
+            json!({"emailAddresses": [], "resignationDate": "", "typeCode": "2"})
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Fault knobs shared by both simulators, so a test can make the next requests fail the way a
+//! real server or network does and check that the clients cope.
+
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+/// A pending "fail the next N requests of a kind" setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailNext {
+    pub count: usize,
+    /// The HTTP status to answer with (500 or 503 in practice).
+    pub status: u16,
+}
+
+/// What the knobs are set to now; also the JSON body of `POST /_sim/faults` (every field
+/// optional there: an absent field leaves its knob as it is) and part of `GET /_sim/state`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaultState {
+    pub fail_next_writes: FailNext,
+    pub fail_next_reads: FailNext,
+    pub lose_next_write_responses: usize,
+    pub rate_limit_next: usize,
+    /// KOT only: reject a PUT that lacks any field POST requires (the reference does not know
+    /// whether the real API accepts partial bodies, so clients are tested against both).
+    pub require_full_put_body: bool,
+}
+
+/// The body of `POST /_sim/faults`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultUpdate {
+    pub fail_next_writes: Option<FailNext>,
+    pub fail_next_reads: Option<FailNext>,
+    pub lose_next_write_responses: Option<usize>,
+    pub rate_limit_next: Option<usize>,
+    pub require_full_put_body: Option<bool>,
+    /// Clears every knob before applying the rest.
+    pub clear: bool,
+}
+
+/// Interior-mutable knobs: cheap to set from a test while the server runs.
+#[derive(Debug, Default)]
+pub struct Faults {
+    state: Mutex<FaultState>,
+}
+
+impl Faults {
+    /// The next `n` POST/PUT/PATCH requests answer `status` in the API's error shape and are
+    /// not applied.
+    pub fn fail_next_writes(&self, n: usize, status: u16) {
+        self.with(|s| s.fail_next_writes = FailNext { count: n, status });
+    }
+
+    /// The next `n` GET requests answer `status` in the API's error shape.
+    pub fn fail_next_reads(&self, n: usize, status: u16) {
+        self.with(|s| s.fail_next_reads = FailNext { count: n, status });
+    }
+
+    /// The next `n` writes are applied, but the connection is dropped instead of answering, so
+    /// the client sees a connection error and cannot know whether the write happened.
+    pub fn lose_next_write_responses(&self, n: usize) {
+        self.with(|s| s.lose_next_write_responses = n);
+    }
+
+    /// The next `n` requests answer 429 in the API's own shape, whatever the real limiter says.
+    pub fn rate_limit_next(&self, n: usize) {
+        self.with(|s| s.rate_limit_next = n);
+    }
+
+    /// KOT only: see [`FaultState::require_full_put_body`].
+    pub fn require_full_put_body(&self, on: bool) {
+        self.with(|s| s.require_full_put_body = on);
+    }
+
+    /// Turns every knob off.
+    pub fn clear(&self) {
+        self.with(|s| *s = FaultState::default());
+    }
+
+    pub fn state(&self) -> FaultState {
+        self.with(|s| s.clone())
+    }
+
+    pub fn update(&self, u: FaultUpdate) {
+        self.with(|s| {
+            if u.clear {
+                *s = FaultState::default();
+            }
+            if let Some(v) = u.fail_next_writes {
+                s.fail_next_writes = v;
+            }
+            if let Some(v) = u.fail_next_reads {
+                s.fail_next_reads = v;
+            }
+            if let Some(v) = u.lose_next_write_responses {
+                s.lose_next_write_responses = v;
+            }
+            if let Some(v) = u.rate_limit_next {
+                s.rate_limit_next = v;
+            }
+            if let Some(v) = u.require_full_put_body {
+                s.require_full_put_body = v;
+            }
+        });
+    }
+
+    /// `POST /_sim/faults`: applies the update and answers the knobs' new state.
+    pub(crate) fn apply(&self, update: FaultUpdate) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        self.update(update);
+        axum::Json(serde_json::json!({ "faults": self.state() })).into_response()
+    }
+
+    pub(crate) fn full_put_body_required(&self) -> bool {
+        self.with(|s| s.require_full_put_body)
+    }
+
+    /// Consumes one forced 429, if set.
+    pub(crate) fn take_rate_limit(&self) -> bool {
+        self.with(|s| take_one(&mut s.rate_limit_next))
+    }
+
+    /// Consumes one forced failure for a request of this kind; the status to answer.
+    pub(crate) fn take_failure(&self, is_write: bool) -> Option<u16> {
+        self.with(|s| {
+            let fail = if is_write {
+                &mut s.fail_next_writes
+            } else {
+                &mut s.fail_next_reads
+            };
+            take_one(&mut fail.count).then_some(fail.status)
+        })
+    }
+
+    /// Consumes one "lose the response" for a write.
+    pub(crate) fn take_lost_response(&self) -> bool {
+        self.with(|s| take_one(&mut s.lose_next_write_responses))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut FaultState) -> T) -> T {
+        // A panic while holding this lock cannot leave the counters inconsistent, so a
+        // poisoned lock is still safe to use.
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+}
+
+fn take_one(n: &mut usize) -> bool {
+    if *n > 0 {
+        *n -= 1;
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knobs_are_consumed_one_request_at_a_time_and_by_kind() {
+        let f = Faults::default();
+        f.fail_next_writes(1, 503);
+        f.rate_limit_next(1);
+        assert!(f.take_rate_limit());
+        assert!(!f.take_rate_limit());
+        assert_eq!(f.take_failure(false), None);
+        assert_eq!(f.take_failure(true), Some(503));
+        assert_eq!(f.take_failure(true), None);
+        f.lose_next_write_responses(1);
+        assert!(f.take_lost_response());
+        assert!(!f.take_lost_response());
+    }
+}
