@@ -1,3 +1,609 @@
+//! Turning two rosters into a [`Plan`].
+//!
+//! Choices a reader of the plan should know about:
+//!
+//! - A `new` row carries no `changes`: a create writes the whole source record
+//!   (`row.source`), and listing every field as a change would make a rule such as "select
+//!   unless birth_date changed" silently skip new employees.
+//! - When a rule moves an existing employee, the `office` / `employment_type` change shows the
+//!   master item's *name* (what a person recognises); the id to write is `row.office.item.id`.
+//! - An existing employee's office and type come from the target and carry the origin
+//!   [`CURRENT`]; they are never changed unless a rule opts in.
+//! - Rows come out in employee-code order (then name). The rows are large, so the order is
+//!   computed on indices before the rows are built rather than by sorting the rows.
+
 use super::*;
-/// Placeholder until the planner lands.
-pub fn build(_input: Input<'_>) -> Plan { todo!() }
+use crate::model::Service;
+use std::collections::HashMap;
+
+/// Origin of an office or type the employee already has in the target.
+pub const CURRENT: &str = "current";
+/// Origin of the run-wide default office.
+pub const FROM_OFFICE_FLAG: &str = "--office";
+/// Origin of the run-wide default employment type.
+pub const FROM_TYPE_FLAG: &str = "--employment-type";
+/// `selected_by` of a new or changed row that no rule had an opinion on.
+pub const DEFAULT_SELECTION: &str = "default";
+
+/// How many valid choices an "unknown office" message lists before "and N more".
+const CHOICES_SHOWN: usize = 5;
+
+/// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
+/// employee makes that row `invalid` and says why.
+pub fn build(input: Input<'_>) -> Plan {
+    let Input {
+        direction,
+        as_of,
+        mut source,
+        target,
+        masters,
+        defaults,
+        policy,
+    } = input;
+
+    let decisions: Vec<Result<Decision, PolicyError>> = source
+        .iter_mut()
+        .map(|emp| policy.decide(direction, emp))
+        .collect();
+
+    let mut excluded = Vec::new();
+    let mut order: Vec<usize> = Vec::with_capacity(source.len());
+    for (i, decision) in decisions.iter().enumerate() {
+        match decision {
+            Ok(Decision {
+                exclude: Some(why), ..
+            }) => excluded.push(Excluded {
+                code: source[i].code.clone(),
+                name: source[i].display_name(),
+                reason: why.value.clone(),
+                from: why.from.clone(),
+            }),
+            _ => order.push(i),
+        }
+    }
+    order.sort_by(|&a, &b| sort_key(&source[a]).cmp(&sort_key(&source[b])));
+
+    // How many (not excluded) source records share each one's code.
+    let source_uses: Vec<usize> = {
+        let mut uses: HashMap<&str, usize> = HashMap::with_capacity(order.len());
+        for &i in &order {
+            if let Some(code) = code_of(&source[i]) {
+                *uses.entry(code).or_default() += 1;
+            }
+        }
+        let mut per_index = vec![0; source.len()];
+        for &i in &order {
+            per_index[i] = code_of(&source[i]).map_or(0, |c| uses[c]);
+        }
+        per_index
+    };
+
+    // code -> (first record, number of records) in the target.
+    let mut by_code: HashMap<&str, (usize, usize)> = HashMap::with_capacity(target.len());
+    for (i, emp) in target.iter().enumerate() {
+        if let Some(code) = code_of(emp) {
+            by_code.entry(code).or_insert((i, 0)).1 += 1;
+        }
+    }
+
+    let ctx = Ctx {
+        direction,
+        masters,
+        defaults,
+        policy,
+    };
+    let mut decisions = decisions;
+    let rows: Vec<Row> = order
+        .iter()
+        .map(|&i| {
+            let emp = std::mem::take(&mut source[i]);
+            let decision = std::mem::replace(&mut decisions[i], Ok(Decision::default()));
+            let found = code_of(&emp)
+                .and_then(|c| by_code.get(c))
+                .map(|&(t, n)| (&target[t], n));
+            ctx.row(emp, decision, source_uses[i], found)
+        })
+        .collect();
+
+    let summary = Summary::of(&rows);
+    Plan {
+        direction,
+        as_of,
+        rows,
+        summary,
+        excluded,
+    }
+}
+
+/// Row order: by code (exactly, as strings), then by name.
+fn sort_key(e: &Employee) -> (Option<&str>, Option<&str>, Option<&str>) {
+    (
+        e.code.as_deref(),
+        e.last_name.as_deref(),
+        e.first_name.as_deref(),
+    )
+}
+
+/// The employee code, or `None` when it is missing or blank. Not trimmed otherwise: codes
+/// compare exactly, leading zeros and all.
+fn code_of(e: &Employee) -> Option<&str> {
+    e.code.as_deref().filter(|c| !c.trim().is_empty())
+}
+
+/// A synced value in comparable form: text trimmed with missing meaning empty, dates as dates.
+#[derive(PartialEq)]
+enum Val<'a> {
+    Text(&'a str),
+    Date(Option<NaiveDate>),
+}
+
+impl Val<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Val::Text(s) => s.is_empty(),
+            Val::Date(d) => d.is_none(),
+        }
+    }
+
+    fn shown(&self) -> Option<String> {
+        match self {
+            Val::Text(s) => (!s.is_empty()).then(|| s.to_string()),
+            Val::Date(d) => d.map(|d| d.to_string()),
+        }
+    }
+}
+
+fn text(v: &Option<String>) -> &str {
+    v.as_deref().map_or("", str::trim)
+}
+
+fn master(m: &Option<MasterItem>) -> &str {
+    m.as_ref().map_or("", |m| m.id.as_str())
+}
+
+fn val(e: &Employee, field: Field) -> Val<'_> {
+    match field {
+        Field::LastName => Val::Text(text(&e.last_name)),
+        Field::FirstName => Val::Text(text(&e.first_name)),
+        Field::LastNameKana => Val::Text(text(&e.last_name_kana)),
+        Field::FirstNameKana => Val::Text(text(&e.first_name_kana)),
+        Field::Gender => Val::Text(text(&e.gender)),
+        Field::Email => Val::Text(text(&e.email)),
+        Field::BirthDate => Val::Date(e.birth_date),
+        Field::HireDate => Val::Date(e.hire_date),
+        Field::ResignationDate => Val::Date(e.resignation_date),
+        Field::Office => Val::Text(master(&e.office)),
+        Field::EmploymentType => Val::Text(master(&e.employment_type)),
+    }
+}
+
+/// The synced fields whose source value would overwrite a different target value.
+fn diff(source: &Employee, target: &Employee) -> Vec<Change> {
+    Field::SYNCED
+        .into_iter()
+        .filter_map(|field| {
+            let (new, old) = (val(source, field), val(target, field));
+            (new != old).then(|| Change {
+                field,
+                old: old.shown(),
+                new: new.shown(),
+            })
+        })
+        .collect()
+}
+
+/// Fields the target refuses to create an employee without.
+fn required_on_create(target: Service) -> &'static [Field] {
+    match target {
+        Service::SmartHr => &[
+            Field::LastName,
+            Field::FirstName,
+            Field::LastNameKana,
+            Field::FirstNameKana,
+            Field::Gender,
+        ],
+        Service::Kot => &[Field::LastName, Field::FirstName, Field::Gender],
+    }
+}
+
+/// Fields the target refuses to blank on update.
+fn never_blank(target: Service) -> &'static [Field] {
+    match target {
+        Service::SmartHr => &[
+            Field::LastName,
+            Field::FirstName,
+            Field::LastNameKana,
+            Field::FirstNameKana,
+            Field::Gender,
+            Field::BirthDate,
+        ],
+        Service::Kot => &[],
+    }
+}
+
+/// The genders the target accepts, when it restricts them.
+fn accepted_genders(target: Service) -> Option<&'static [&'static str]> {
+    match target {
+        Service::SmartHr => Some(&["male", "female"]),
+        Service::Kot => None,
+    }
+}
+
+/// Office or employment type: the two kinds of master data a row is given.
+#[derive(Clone, Copy)]
+enum Kind {
+    Office,
+    EmploymentType,
+}
+
+impl Kind {
+    fn items(self, masters: &Masters) -> &[MasterItem] {
+        match self {
+            Kind::Office => &masters.offices,
+            Kind::EmploymentType => &masters.employment_types,
+        }
+    }
+
+    fn find(self, masters: &Masters, id_or_name: &str) -> Option<MasterItem> {
+        match self {
+            Kind::Office => masters.find_office(id_or_name),
+            Kind::EmploymentType => masters.find_employment_type(id_or_name),
+        }
+        .cloned()
+    }
+
+    fn field(self) -> Field {
+        match self {
+            Kind::Office => Field::Office,
+            Kind::EmploymentType => Field::EmploymentType,
+        }
+    }
+
+    /// What the target calls this kind of master data, for messages.
+    fn label(self, target: Service) -> &'static str {
+        match (self, target) {
+            (Kind::Office, Service::SmartHr) => "office (biz_establishment)",
+            (Kind::Office, Service::Kot) => "division",
+            (Kind::EmploymentType, Service::SmartHr) => "employment type",
+            (Kind::EmploymentType, Service::Kot) => "employment type (working type)",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Kind::Office => FROM_OFFICE_FLAG,
+            Kind::EmploymentType => FROM_TYPE_FLAG,
+        }
+    }
+
+    fn decided(self, decision: &Decision) -> Option<&Decided<String>> {
+        match self {
+            Kind::Office => decision.office.as_ref(),
+            Kind::EmploymentType => decision.employment_type.as_ref(),
+        }
+    }
+
+    fn moves(self, decision: &Decision) -> bool {
+        match self {
+            Kind::Office => decision.move_office,
+            Kind::EmploymentType => decision.move_employment_type,
+        }
+    }
+
+    fn default(self, defaults: &Defaults) -> Option<&MasterItem> {
+        match self {
+            Kind::Office => defaults.office.as_ref(),
+            Kind::EmploymentType => defaults.employment_type.as_ref(),
+        }
+    }
+
+    fn current(self, e: &Employee) -> Option<&MasterItem> {
+        match self {
+            Kind::Office => e.office.as_ref(),
+            Kind::EmploymentType => e.employment_type.as_ref(),
+        }
+    }
+}
+
+/// What does not change from one employee to the next.
+struct Ctx<'a> {
+    direction: Direction,
+    masters: &'a Masters,
+    defaults: &'a Defaults,
+    policy: &'a dyn Policy,
+}
+
+impl Ctx<'_> {
+    fn source(&self) -> Service {
+        self.direction.source()
+    }
+
+    fn target(&self) -> Service {
+        self.direction.target()
+    }
+
+    /// `uses`: how many source records carry this one's code; `found`: the target record with
+    /// the same code and how many target records carry it.
+    fn row(
+        &self,
+        emp: Employee,
+        decision: Result<Decision, PolicyError>,
+        uses: usize,
+        found: Option<(&Employee, usize)>,
+    ) -> Row {
+        let mut problems = Vec::new();
+        let decision = decision.unwrap_or_else(|e| {
+            problems.push(e.to_string());
+            Decision::default()
+        });
+        let code = code_of(&emp).map(str::to_string);
+        match &code {
+            None => problems.push(format!(
+                "no employee code: give the employee a code in {}",
+                self.source()
+            )),
+            Some(c) if uses > 1 => problems.push(format!(
+                "employee code {c} is used by {uses} records in {}: give each employee its own code",
+                self.source()
+            )),
+            Some(_) => {}
+        }
+
+        let mut row = Row {
+            code,
+            status: Status::Invalid,
+            name: emp.display_name(),
+            changes: Vec::new(),
+            office: None,
+            employment_type: None,
+            selected: false,
+            selected_by: None,
+            problems,
+            source: None,
+            target_id: None,
+        };
+        let target = match found {
+            Some((t, 1)) => Some(t),
+            Some((_, n)) => {
+                row.problems.push(format!(
+                    "employee code {} is used by {n} records in {}: remove the duplicates there first",
+                    row.code.as_deref().unwrap_or_default(),
+                    self.target()
+                ));
+                None
+            }
+            None => None,
+        };
+        let creating = found.is_none() && row.code.is_some();
+        match target {
+            Some(t) => self.existing(&mut row, &emp, &decision, t),
+            None if creating => self.create(&mut row, &emp, &decision),
+            None => {}
+        }
+        self.check_gender(&mut row, &emp, creating);
+
+        row.status = if !row.problems.is_empty() {
+            Status::Invalid
+        } else if target.is_none() {
+            Status::New
+        } else if row.changes.is_empty() {
+            Status::Unchanged
+        } else {
+            Status::Changed
+        };
+        if row.status.is_actionable() {
+            self.select(&mut row, &emp, target);
+        }
+        row.target_id = target.and_then(|t| t.target_id.clone());
+        row.source = Some(emp);
+        row
+    }
+
+    fn existing(&self, row: &mut Row, emp: &Employee, decision: &Decision, target: &Employee) {
+        row.changes = diff(emp, target);
+        for change in &row.changes {
+            if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
+                row.problems.push(format!(
+                    "{} cannot be cleared in {}: fill it in {} or leave it out with a rule",
+                    change.field,
+                    self.target(),
+                    self.source()
+                ));
+            }
+        }
+        for kind in [Kind::Office, Kind::EmploymentType] {
+            let current = kind.current(target).map(|item| Assigned {
+                item: item.clone(),
+                from: CURRENT.to_string(),
+            });
+            let moved = match kind.decided(decision) {
+                Some(d) if kind.moves(decision) => self.resolve(row, kind, d),
+                _ => None,
+            };
+            let shown = match moved {
+                Some(to) if current.as_ref().is_none_or(|c| c.item.id != to.item.id) => {
+                    row.changes.push(Change {
+                        field: kind.field(),
+                        old: current.map(|c| c.item.name),
+                        new: Some(to.item.name.clone()),
+                    });
+                    Some(to)
+                }
+                _ => current,
+            };
+            set_assigned(row, kind, shown);
+        }
+    }
+
+    fn create(&self, row: &mut Row, emp: &Employee, decision: &Decision) {
+        let needs_type = self.direction.target_needs_employment_type();
+        for (kind, required) in [(Kind::Office, true), (Kind::EmploymentType, needs_type)] {
+            let assigned = match kind.decided(decision) {
+                Some(d) => self.resolve(row, kind, d),
+                None => match kind.default(self.defaults) {
+                    Some(item) => Some(Assigned {
+                        item: item.clone(),
+                        from: kind.flag().to_string(),
+                    }),
+                    None => {
+                        if required {
+                            row.problems.push(format!(
+                                "no {} for a new employee: pass {} or decide it in a rule",
+                                kind.label(self.target()),
+                                kind.flag()
+                            ));
+                        }
+                        None
+                    }
+                },
+            };
+            set_assigned(row, kind, assigned);
+        }
+        let missing: Vec<&str> = required_on_create(self.target())
+            .iter()
+            .filter(|&&f| val(emp, f).is_empty())
+            .map(|f| f.name())
+            .collect();
+        if !missing.is_empty() {
+            row.problems.push(format!(
+                "missing {} which {} requires to create an employee: fill {} in {}",
+                missing.join(", "),
+                self.target(),
+                if missing.len() == 1 { "it" } else { "them" },
+                self.source()
+            ));
+        }
+    }
+
+    /// Looks a decided office or type up in the target's masters; an unknown one makes the row
+    /// invalid, naming the value, where it came from and what would have been valid.
+    fn resolve(&self, row: &mut Row, kind: Kind, decided: &Decided<String>) -> Option<Assigned> {
+        match kind.find(self.masters, decided.value.trim()) {
+            Some(item) => Some(Assigned {
+                item,
+                from: decided.from.clone(),
+            }),
+            None => {
+                row.problems.push(format!(
+                    "{} '{}' (from {}) does not exist in {}: use one of {}",
+                    kind.label(self.target()),
+                    decided.value,
+                    decided.from,
+                    self.target(),
+                    choices(kind.items(self.masters))
+                ));
+                None
+            }
+        }
+    }
+
+    /// A gender the target does not accept is caught here, before the API refuses it.
+    fn check_gender(&self, row: &mut Row, emp: &Employee, creating: bool) {
+        let Some(accepted) = accepted_genders(self.target()) else {
+            return;
+        };
+        let written = creating || row.changes.iter().any(|c| c.field == Field::Gender);
+        let Val::Text(gender) = val(emp, Field::Gender) else {
+            return;
+        };
+        if written && !gender.is_empty() && !accepted.contains(&gender) {
+            row.problems.push(format!(
+                "gender '{gender}' is not accepted by {}: it takes only {}; set it in {}",
+                self.target(),
+                accepted.join(" or "),
+                self.source()
+            ));
+        }
+    }
+
+    fn select(&self, row: &mut Row, emp: &Employee, target: Option<&Employee>) {
+        let input = SelectInput {
+            status: row.status,
+            changes: &row.changes,
+            source: emp,
+            target,
+        };
+        match self.policy.select(self.direction, &input) {
+            Ok(Some(d)) => {
+                row.selected = d.value;
+                row.selected_by = Some(d.from);
+            }
+            Ok(None) => {
+                row.selected = true;
+                row.selected_by = Some(DEFAULT_SELECTION.to_string());
+            }
+            Err(e) => {
+                row.problems.push(e.to_string());
+                row.status = Status::Invalid;
+            }
+        }
+    }
+}
+
+fn set_assigned(row: &mut Row, kind: Kind, value: Option<Assigned>) {
+    match kind {
+        Kind::Office => row.office = value,
+        Kind::EmploymentType => row.employment_type = value,
+    }
+}
+
+/// A few valid master items, enough for a person to see what is expected.
+fn choices(items: &[MasterItem]) -> String {
+    if items.is_empty() {
+        return "nothing: none is set up in the target yet".to_string();
+    }
+    let mut shown: Vec<String> = items
+        .iter()
+        .take(CHOICES_SHOWN)
+        .map(|m| {
+            if m.id == m.name {
+                format!("'{}'", m.name)
+            } else {
+                format!("'{}' ({})", m.name, m.id)
+            }
+        })
+        .collect();
+    if items.len() > CHOICES_SHOWN {
+        shown.push(format!("and {} more", items.len() - CHOICES_SHOWN));
+    }
+    shown.join(", ")
+}
+
+impl Summary {
+    /// Counts rows by status.
+    pub fn of(rows: &[Row]) -> Summary {
+        let mut s = Summary::default();
+        for row in rows {
+            *match row.status {
+                Status::New => &mut s.new,
+                Status::Changed => &mut s.changed,
+                Status::Unchanged => &mut s.unchanged,
+                Status::Invalid => &mut s.invalid,
+            } += 1;
+        }
+        s
+    }
+}
+
+impl Plan {
+    /// The plan showing only rows with one of `statuses` (for `--status`). The summary and the
+    /// excluded list still describe the whole plan, so a filtered view does not hide that
+    /// other rows exist.
+    pub fn filtered(&self, statuses: &[Status]) -> Plan {
+        Plan {
+            direction: self.direction,
+            as_of: self.as_of,
+            rows: self
+                .rows
+                .iter()
+                .filter(|r| statuses.contains(&r.status))
+                .cloned()
+                .collect(),
+            summary: self.summary,
+            excluded: self.excluded.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

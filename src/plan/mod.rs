@@ -7,7 +7,7 @@
 
 mod build;
 
-pub use build::build;
+pub use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, build};
 
 use crate::model::{Direction, Employee, Field, MasterItem, Masters};
 use chrono::NaiveDate;

@@ -1,1 +1,95 @@
-//! (in progress)
+//! What crewsync prints: tables for a person at a terminal, JSON for scripts.
+//!
+//! Everything here is pure (values in, `String` or [`serde_json::Value`] out) so that the CLI,
+//! the demo and the coming web dashboard print the same thing and tests can pin it down.
+
+mod apply;
+mod layout;
+mod plan;
+
+pub use apply::{apply_json, apply_table};
+pub use plan::{plan_json, plan_table};
+
+use console::Style as Paint;
+
+/// How a table is drawn: whether to colour it and how wide the terminal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours and strike-through; off when the output is not a terminal.
+    pub colour: bool,
+    /// Columns available; long change lists wrap onto indented continuation lines.
+    pub width: usize,
+}
+
+/// The width assumed when the terminal does not say (output to a pipe or file).
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl Style {
+    /// No colour at the given width: for pipes, files and tests.
+    pub fn plain(width: usize) -> Style {
+        Style {
+            colour: false,
+            width,
+        }
+    }
+
+    /// Colour only when `term` is a terminal and the user has not turned colour off
+    /// (`NO_COLOR`, `CLICOLOR=0`), at the terminal's width.
+    pub fn for_term(term: &console::Term) -> Style {
+        let is_term = term.is_term();
+        Style {
+            colour: is_term && console::colors_enabled(),
+            width: term
+                .size_checked()
+                .map_or(DEFAULT_WIDTH, |(_, cols)| usize::from(cols)),
+        }
+    }
+
+    /// `text` in `paint` when colouring, else as it is.
+    fn paint(&self, text: &str, paint: Paint) -> String {
+        if self.colour {
+            paint.force_styling(true).apply_to(text).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A piece of text kept whole on one line.
+    fn atom(&self, text: &str, paint: Paint, joiner: &'static str) -> layout::Atom {
+        layout::Atom {
+            painted: self.paint(text, paint),
+            width: layout::width(text),
+            joiner,
+        }
+    }
+
+    /// Running text that may wrap between words; `joiner` joins it to what comes before.
+    fn words(&self, text: &str, paint: Paint, joiner: &'static str) -> Vec<layout::Atom> {
+        text.split(' ')
+            .filter(|w| !w.is_empty())
+            .enumerate()
+            .map(|(i, w)| self.atom(w, paint.clone(), if i == 0 { joiner } else { " " }))
+            .collect()
+    }
+
+    /// A fixed-width cell.
+    fn cell(&self, text: &str, paint: Paint, cols: usize) -> layout::Cell {
+        let text = layout::truncate(text, cols);
+        layout::Cell {
+            painted: self.paint(&text, paint),
+            width: layout::width(&text),
+            cols,
+        }
+    }
+}
+
+/// Joins the items of a detail list on one line.
+const ITEM_JOINER: &str = "; ";
+
+/// Column width for a list of texts: the widest, capped at `max`.
+fn column(texts: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
+    texts.fold(min, usize::max).min(max)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! The result of an apply, as a table for a person and as JSON for scripts.
+
+use super::layout::{self, Atom};
+use super::{ITEM_JOINER, Paint, Style, column};
+use crate::apply::{Action, ApplyReport, ApplyResult, Outcome};
+use crate::model::Field;
+use serde_json::{Value, json};
+
+fn action_str(a: Action) -> &'static str {
+    match a {
+        Action::Create => "create",
+        Action::Update => "update",
+    }
+}
+
+fn outcome_str(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "ok",
+        Outcome::Failed => "failed",
+        Outcome::Skipped => "skipped",
+    }
+}
+
+/// The apply's JSON: the shape `crewsync apply --format json` promises (issue 3), plus
+/// `stopped` when the run ended early.
+pub fn apply_json(report: &ApplyReport) -> Value {
+    let results: Vec<Value> = report
+        .results
+        .iter()
+        .map(|r| {
+            json!({
+                "code": r.code,
+                "action": action_str(r.action),
+                "outcome": outcome_str(r.outcome),
+                "error": r.error,
+            })
+        })
+        .collect();
+    let s = report.summary;
+    let mut out = json!({
+        "run_id": report.run_id,
+        "results": results,
+        "summary": {
+            "created": s.created,
+            "updated": s.updated,
+            "failed": s.failed,
+            "skipped": s.skipped,
+        },
+    });
+    if let Some(why) = &report.stopped {
+        out["stopped"] = json!(why);
+    }
+    out
+}
+
+const OUTCOME_COLS: usize = 7;
+const ACTION_COLS: usize = 6;
+const NAME_MAX: usize = 20;
+const CODE_MAX: usize = 16;
+
+/// The apply's result as a person reads it: failures first with their errors, then what was
+/// done and what was not attempted, then a summary line and why the run stopped, if it did.
+pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
+    let code_cols = column(
+        report.results.iter().map(|r| layout::width(&r.code)),
+        4,
+        CODE_MAX,
+    );
+    let name_cols = column(
+        report.results.iter().map(|r| layout::width(&r.name)),
+        4,
+        NAME_MAX,
+    );
+    let rank = |r: &ApplyResult| match r.outcome {
+        Outcome::Failed => 0,
+        Outcome::Ok => 1,
+        Outcome::Skipped => 2,
+    };
+    let mut results: Vec<&ApplyResult> = report.results.iter().collect();
+    results.sort_by_key(|r| rank(r));
+
+    let mut out = vec![style.paint(&format!("run {}", report.run_id), Paint::new().bold())];
+    out.push(String::new());
+    for r in results {
+        let outcome = match r.outcome {
+            Outcome::Ok => Paint::new().green(),
+            Outcome::Failed => Paint::new().red().bold(),
+            Outcome::Skipped => Paint::new().yellow(),
+        };
+        let cells = [
+            style.cell(outcome_str(r.outcome), outcome, OUTCOME_COLS),
+            style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
+            style.cell(&r.code, Paint::new(), code_cols),
+            style.cell(&r.name, Paint::new(), name_cols),
+        ];
+        out.push(layout::table_line(&cells, detail(r, style), style.width));
+    }
+    if !report.results.is_empty() {
+        out.push(String::new());
+    }
+    let s = report.summary;
+    out.push(format!(
+        "{} created, {} updated, {} failed, {} skipped",
+        s.created, s.updated, s.failed, s.skipped
+    ));
+    if let Some(why) = &report.stopped {
+        out.push(style.paint(&format!("stopped: {why}"), Paint::new().yellow()));
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The error of a failure; the fields written by an update.
+fn detail(r: &ApplyResult, style: &Style) -> Vec<Atom> {
+    match (&r.error, r.action, r.outcome) {
+        (Some(e), _, _) => style.words(e, Paint::new().red(), ITEM_JOINER),
+        (None, Action::Update, Outcome::Ok) => {
+            let fields: Vec<&str> = r.fields.iter().map(|f: &Field| f.name()).collect();
+            style.words(&fields.join(", "), Paint::new().dim(), ITEM_JOINER)
+        }
+        _ => Vec::new(),
+    }
+}

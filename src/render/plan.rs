@@ -1,0 +1,246 @@
+//! The plan, as a table for a person and as JSON for scripts.
+
+use super::layout::{self, Atom};
+use super::{ITEM_JOINER, Paint, Style, column};
+use crate::plan::{
+    Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, Plan, Row,
+    Status,
+};
+use serde_json::{Value, json};
+
+/// The plan's JSON: the shape `crewsync plan --format json` promises (issue 3), plus where
+/// each decision came from and the employees rules left out.
+pub fn plan_json(plan: &Plan) -> Value {
+    let name = |a: &Option<Assigned>| a.as_ref().map(|a| a.item.name.clone());
+    let from = |a: &Option<Assigned>| a.as_ref().map(|a| a.from.clone());
+    let rows: Vec<Value> = plan
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "code": r.code,
+                "status": r.status.as_str(),
+                "name": r.name,
+                "changes": r.changes.iter().map(|c| json!({
+                    "field": c.field.name(),
+                    "old": c.old,
+                    "new": c.new,
+                })).collect::<Vec<_>>(),
+                "office": name(&r.office),
+                "employment_type": name(&r.employment_type),
+                "selected": r.selected,
+                "problems": r.problems,
+                "office_from": from(&r.office),
+                "employment_type_from": from(&r.employment_type),
+                "selected_by": r.selected_by,
+            })
+        })
+        .collect();
+    let excluded: Vec<Value> = plan
+        .excluded
+        .iter()
+        .map(|e| json!({"code": e.code, "name": e.name, "reason": e.reason, "from": e.from}))
+        .collect();
+    let s = plan.summary;
+    json!({
+        "direction": plan.direction.as_str(),
+        "as_of": plan.as_of.to_string(),
+        "rows": rows,
+        "summary": {
+            "new": s.new,
+            "changed": s.changed,
+            "unchanged": s.unchanged,
+            "invalid": s.invalid,
+        },
+        "excluded": excluded,
+    })
+}
+
+const NAME_MAX: usize = 20;
+const CODE_MAX: usize = 16;
+/// `unchanged`, the longest status label.
+const STATUS_COLS: usize = 9;
+const EXCLUDED_LABEL: &str = "excluded";
+/// Shown for an empty value in a change, so that clearing a field is visible.
+const EMPTY: &str = "(empty)";
+
+/// The plan as a person reads it: a title, one line per employee (status, whether
+/// `--select auto` takes it, code, name, then what happens to it), the employees rules left
+/// out, and a summary line.
+pub fn plan_table(plan: &Plan, style: &Style) -> String {
+    let codes = plan
+        .rows
+        .iter()
+        .map(|r| &r.code)
+        .chain(plan.excluded.iter().map(|e| &e.code));
+    let code_cols = column(codes.map(|c| layout::width(code_text(c))), 4, CODE_MAX);
+    let names = plan.rows.iter().map(|r| &r.name);
+    let names = names.chain(plan.excluded.iter().map(|e| &e.name));
+    let name_cols = column(names.map(|n| layout::width(n)), 4, NAME_MAX);
+    let cols = Columns {
+        code: code_cols,
+        name: name_cols,
+    };
+
+    let mut out = vec![
+        style.paint(
+            &format!("{} as of {}", plan.direction, plan.as_of),
+            Paint::new().bold(),
+        ),
+        String::new(),
+    ];
+    if plan.rows.is_empty() {
+        out.push("no employees to show".to_string());
+    } else {
+        out.push(header(style, &cols));
+        out.extend(plan.rows.iter().map(|r| row_line(r, style, &cols)));
+    }
+    if !plan.excluded.is_empty() {
+        out.push(String::new());
+        out.extend(plan.excluded.iter().map(|e| excluded_line(e, style, &cols)));
+    }
+    out.push(String::new());
+    out.push(summary_line(plan));
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+struct Columns {
+    code: usize,
+    name: usize,
+}
+
+fn code_text(code: &Option<String>) -> &str {
+    code.as_deref().unwrap_or("-")
+}
+
+fn header(style: &Style, cols: &Columns) -> String {
+    let dim = || Paint::new().dim();
+    let cells = [
+        style.cell("status", dim(), STATUS_COLS),
+        style.cell("sel", dim(), 3),
+        style.cell("code", dim(), cols.code),
+        style.cell("name", dim(), cols.name),
+    ];
+    layout::table_line(&cells, vec![style.atom("details", dim(), "")], style.width)
+}
+
+fn status_paint(status: Status) -> Paint {
+    match status {
+        Status::New => Paint::new().green(),
+        Status::Changed => Paint::new().yellow(),
+        Status::Unchanged => Paint::new().dim(),
+        Status::Invalid => Paint::new().red().bold(),
+    }
+}
+
+fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
+    let mark = match (row.status.is_actionable(), row.selected) {
+        (true, true) => "[x]",
+        (true, false) => "[ ]",
+        (false, _) => "",
+    };
+    let cells = [
+        style.cell(row.status.as_str(), status_paint(row.status), STATUS_COLS),
+        style.cell(mark, Paint::new(), 3),
+        style.cell(code_text(&row.code), Paint::new(), cols.code),
+        style.cell(&row.name, Paint::new(), cols.name),
+    ];
+    layout::table_line(&cells, details(row, style), style.width)
+}
+
+/// What happens to the employee: its problems, its changes, the office and type a new one
+/// gets, and a rule's say on its selection.
+fn details(row: &Row, style: &Style) -> Vec<Atom> {
+    let mut atoms = Vec::new();
+    for problem in &row.problems {
+        atoms.extend(style.words(problem, Paint::new().red(), ITEM_JOINER));
+    }
+    atoms.extend(row.changes.iter().map(|c| change(c, style)));
+    if row.status == Status::New {
+        let assigned = [
+            ("office", &row.office, FROM_OFFICE_FLAG),
+            ("employment_type", &row.employment_type, FROM_TYPE_FLAG),
+        ];
+        for (label, a, flag) in assigned {
+            if let Some(a) = a {
+                atoms.push(assignment(label, a, flag, style));
+            }
+        }
+    }
+    if let Some(by) = row
+        .selected_by
+        .as_deref()
+        .filter(|b| *b != DEFAULT_SELECTION)
+    {
+        let verdict = if row.selected {
+            "selected by"
+        } else {
+            "not selected by"
+        };
+        atoms.push(style.atom(&format!("{verdict} {by}"), Paint::new().dim(), ITEM_JOINER));
+    }
+    atoms
+}
+
+/// `field: old → new`, old in red struck through and new in green, as the closed feature
+/// shows a difference.
+fn change(c: &Change, style: &Style) -> Atom {
+    let old = c.old.as_deref().unwrap_or(EMPTY);
+    let new = c.new.as_deref().unwrap_or(EMPTY);
+    let field = format!("{}: ", c.field);
+    let arrow = " → ";
+    Atom {
+        painted: format!(
+            "{field}{}{arrow}{}",
+            style.paint(old, Paint::new().red().strikethrough()),
+            style.paint(new, Paint::new().green())
+        ),
+        width: layout::width(&field)
+            + layout::width(old)
+            + layout::width(arrow)
+            + layout::width(new),
+        joiner: ITEM_JOINER,
+    }
+}
+
+/// `office: 本社`, with its origin unless it is the command-line default.
+fn assignment(label: &str, a: &Assigned, flag: &str, style: &Style) -> Atom {
+    let origin = if a.from == flag {
+        String::new()
+    } else {
+        format!(" ({})", a.from)
+    };
+    let head = format!("{label}: {}", a.item.name);
+    Atom {
+        painted: format!("{head}{}", style.paint(&origin, Paint::new().dim())),
+        width: layout::width(&head) + layout::width(&origin),
+        joiner: ITEM_JOINER,
+    }
+}
+
+fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
+    let cells = [
+        style.cell(EXCLUDED_LABEL, Paint::new().dim(), STATUS_COLS),
+        style.cell("", Paint::new(), 3),
+        style.cell(code_text(&e.code), Paint::new(), cols.code),
+        style.cell(&e.name, Paint::new(), cols.name),
+    ];
+    let mut atoms = style.words(&e.reason, Paint::new(), ITEM_JOINER);
+    atoms.extend(style.words(&format!("({})", e.from), Paint::new().dim(), " "));
+    layout::table_line(&cells, atoms, style.width)
+}
+
+/// `3 new, 5 changed, 90 unchanged, 2 invalid`, and how many rules left out.
+fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary;
+    let mut line = format!(
+        "{} new, {} changed, {} unchanged, {} invalid",
+        s.new, s.changed, s.unchanged, s.invalid
+    );
+    if !plan.excluded.is_empty() {
+        line.push_str(&format!(", {} excluded", plan.excluded.len()));
+    }
+    line
+}
