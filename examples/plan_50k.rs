@@ -33,10 +33,18 @@ fn memory_mib() -> (f64, f64) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(50_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(50_000);
     let as_of = sim::SAMPLE_AS_OF;
-    let clock = chrono::FixedOffset::east_opt(9 * 3600)
-        .and_then(|jst| as_of.and_hms_opt(12, 0, 0)?.and_local_timezone(jst).single());
+    let clock = chrono::FixedOffset::east_opt(9 * 3600).and_then(|jst| {
+        as_of
+            .and_hms_opt(12, 0, 0)?
+            .and_local_timezone(jst)
+            .single()
+    });
     let sims = sim::start(SimConfig {
         company: Company::generated(n),
         kot_clock: clock,
@@ -50,12 +58,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conn = Connections {
         smarthr: smarthr::Client::new(
             &sims.smarthr.base_url(),
-            Secret::new(sim::SMARTHR_TOKEN.into()),
+            Secret::new(sim::SMARTHR_TOKEN),
             Limits::unlimited(),
         )?,
         kot: kot::Client::new(
             &sims.kot.base_url(),
-            Secret::new(sim::KOT_TOKEN.into()),
+            Secret::new(sim::KOT_TOKEN),
             Limits::unlimited(),
         )?,
     };

@@ -148,23 +148,24 @@ impl Config {
             requests_per_second: None,
             max_retries: None,
         });
-        let endpoint = |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
-            check_url(&url).map_err(&invalid)?;
-            if let Some(r) = s.requests_per_second
-                && !(r > 0.0 && r.is_finite())
-            {
-                return Err(invalid(format!(
-                    "requests_per_second must be a positive number, not {r}"
-                )));
-            }
-            Ok(Endpoint {
-                base_url: url.trim_end_matches('/').to_string(),
-                token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
-                requests_per_second: s.requests_per_second,
-                max_retries: s.max_retries,
-                token_given: None,
-            })
-        };
+        let endpoint =
+            |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
+                check_url(&url).map_err(&invalid)?;
+                if let Some(r) = s.requests_per_second
+                    && !(r > 0.0 && r.is_finite())
+                {
+                    return Err(invalid(format!(
+                        "requests_per_second must be a positive number, not {r}"
+                    )));
+                }
+                Ok(Endpoint {
+                    base_url: url.trim_end_matches('/').to_string(),
+                    token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
+                    requests_per_second: s.requests_per_second,
+                    max_retries: s.max_retries,
+                    token_given: None,
+                })
+            };
         let windows = raw
             .maintenance_windows
             .unwrap_or_else(|| vec!["08:30-10:00".into(), "17:30-18:30".into()])
@@ -173,15 +174,16 @@ impl Config {
             .collect::<Result<Vec<_>, WindowError>>()
             .map_err(|e| invalid(format!("maintenance_windows: {e}")))?;
         if let Some(n) = &raw.notify {
-            n.validate()
-                .map_err(|e| invalid(format!("notify: {e}")))?;
+            n.validate().map_err(|e| invalid(format!("notify: {e}")))?;
         }
         Ok(Config {
             path: path.to_path_buf(),
             smarthr: endpoint(&raw.smarthr, smarthr_url, "SMARTHR_ACCESS_TOKEN")?,
             kot: endpoint(
                 &kot,
-                kot.base_url.clone().unwrap_or_else(|| DEFAULT_KOT_BASE_URL.into()),
+                kot.base_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_KOT_BASE_URL.into()),
                 "KOT_ACCESS_TOKEN",
             )?,
             maintenance_windows: windows,
@@ -189,7 +191,9 @@ impl Config {
             rules: raw.rules.map(relative),
             notify: raw.notify,
             max_changes: raw.max_changes,
-            window_poll: std::time::Duration::from_secs(raw.window_poll_seconds.unwrap_or(60).max(1)),
+            window_poll: std::time::Duration::from_secs(
+                raw.window_poll_seconds.unwrap_or(60).max(1),
+            ),
         })
     }
 }
@@ -262,8 +266,9 @@ mod tests {
     fn an_empty_window_list_turns_the_guard_off() {
         let c = parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: []\n").unwrap();
         assert!(c.maintenance_windows.is_empty());
-        let err = parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: ['8:30-25:00']\n")
-            .unwrap_err();
+        let err =
+            parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: ['8:30-25:00']\n")
+                .unwrap_err();
         assert!(err.to_string().contains("25:00"), "{err}");
     }
 }

@@ -25,6 +25,6 @@ pub mod plan;
 pub mod render;
 pub mod rules;
 pub mod sim;
+pub mod smarthr;
 pub mod sync;
 pub mod window;
-pub mod smarthr;

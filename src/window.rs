@@ -21,7 +21,9 @@ pub struct Window {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a window: write it as \"HH:MM-HH:MM\" in JST with the start before the end, e.g. \"08:30-10:00\"")]
+#[error(
+    "'{0}' is not a window: write it as \"HH:MM-HH:MM\" in JST with the start before the end, e.g. \"08:30-10:00\""
+)]
 pub struct WindowError(pub String);
 
 impl FromStr for Window {
@@ -40,7 +42,12 @@ impl FromStr for Window {
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{} JST", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        write!(
+            f,
+            "{}-{} JST",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -95,13 +102,22 @@ mod tests {
 
     fn at(hm: &str) -> DateTime<Utc> {
         let t = NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-        jst().from_local_datetime(&"2026-04-01".parse::<chrono::NaiveDate>().unwrap().and_time(t))
+        jst()
+            .from_local_datetime(
+                &"2026-04-01"
+                    .parse::<chrono::NaiveDate>()
+                    .unwrap()
+                    .and_time(t),
+            )
             .unwrap()
             .with_timezone(&Utc)
     }
 
     fn defaults() -> Vec<Window> {
-        vec!["08:30-10:00".parse().unwrap(), "17:30-18:30".parse().unwrap()]
+        vec![
+            "08:30-10:00".parse().unwrap(),
+            "17:30-18:30".parse().unwrap(),
+        ]
     }
 
     #[test]

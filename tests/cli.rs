@@ -8,7 +8,15 @@ use util::{Env, crew, kot, row};
 const AS_OF: &str = "2026-04-01";
 
 fn plan(env: &Env, direction: &str, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["plan", "--direction", direction, "--as-of", AS_OF, "--format", "json"];
+    let mut args = vec![
+        "plan",
+        "--direction",
+        direction,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(extra);
     env.cmd(&args).run().expect(0).json()
 }
@@ -19,12 +27,21 @@ fn each_status_in_each_direction() {
     let env = Env::empty();
     env.crew(crew("0001", "山田", "太郎", json!({})));
     env.kot_employee(kot("0001", "山田", "太郎", json!({})));
-    env.crew(crew("0002", "佐藤", "花子", json!({"email": "new@example.com"})));
+    env.crew(crew(
+        "0002",
+        "佐藤",
+        "花子",
+        json!({"email": "new@example.com"}),
+    ));
     env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
     env.crew(crew("0003", "鈴木", "一郎", json!({})));
     env.kot_employee(kot("0004", "田中", "次郎", json!({})));
 
-    let p = plan(&env, "smarthr-to-kot", &["--office", "本社", "--employment-type", "正社員"]);
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
     assert_eq!(row(&p, "0001")["status"], "unchanged");
     assert_eq!(row(&p, "0002")["status"], "changed");
     assert_eq!(
@@ -32,7 +49,10 @@ fn each_status_in_each_direction() {
         json!([{"field": "email", "old": "0002@example.com", "new": "new@example.com"}])
     );
     assert_eq!(row(&p, "0003")["status"], "new");
-    assert_eq!(p["summary"], json!({"new": 1, "changed": 1, "unchanged": 1, "invalid": 0}));
+    assert_eq!(
+        p["summary"],
+        json!({"new": 1, "changed": 1, "unchanged": 1, "invalid": 0})
+    );
 
     let p = plan(&env, "kot-to-smarthr", &["--office", "本社"]);
     assert_eq!(row(&p, "0001")["status"], "unchanged");
@@ -46,20 +66,69 @@ fn each_status_in_each_direction() {
 #[test]
 fn the_reference_date_boundary() {
     let env = Env::empty();
-    env.crew(crew("0010", "後藤", "明日", json!({"entered_at": "2026-04-02"})));
-    env.crew(crew("0011", "前田", "昨日", json!({"resigned_at": "2026-03-31", "emp_status": "retired"})));
-    env.crew(crew("0012", "当日", "退職", json!({"resigned_at": "2026-04-01"})));
-    env.crew(crew("0013", "当日", "入社", json!({"entered_at": "2026-04-01"})));
-    let p = plan(&env, "smarthr-to-kot", &["--office", "本社", "--employment-type", "正社員"]);
-    let codes: Vec<&str> = p["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    env.crew(crew(
+        "0010",
+        "後藤",
+        "明日",
+        json!({"entered_at": "2026-04-02"}),
+    ));
+    env.crew(crew(
+        "0011",
+        "前田",
+        "昨日",
+        json!({"resigned_at": "2026-03-31", "emp_status": "retired"}),
+    ));
+    env.crew(crew(
+        "0012",
+        "当日",
+        "退職",
+        json!({"resigned_at": "2026-04-01"}),
+    ));
+    env.crew(crew(
+        "0013",
+        "当日",
+        "入社",
+        json!({"entered_at": "2026-04-01"}),
+    ));
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
+    let codes: Vec<&str> = p["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, vec!["0012", "0013"], "{p:#}");
 
     let env = Env::empty();
-    env.kot_employee(kot("0020", "後藤", "明日", json!({"hiredDate": "2026-04-02"})));
-    env.kot_employee(kot("0021", "前田", "昨日", json!({"resignationDate": "2026-03-31"})));
-    env.kot_employee(kot("0022", "当日", "退職", json!({"resignationDate": "2026-04-01"})));
+    env.kot_employee(kot(
+        "0020",
+        "後藤",
+        "明日",
+        json!({"hiredDate": "2026-04-02"}),
+    ));
+    env.kot_employee(kot(
+        "0021",
+        "前田",
+        "昨日",
+        json!({"resignationDate": "2026-03-31"}),
+    ));
+    env.kot_employee(kot(
+        "0022",
+        "当日",
+        "退職",
+        json!({"resignationDate": "2026-04-01"}),
+    ));
     let p = plan(&env, "kot-to-smarthr", &["--office", "本社"]);
-    let codes: Vec<&str> = p["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = p["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, vec!["0022"], "{p:#}");
 }
 
@@ -68,18 +137,43 @@ fn the_reference_date_boundary() {
 #[test]
 fn apply_then_replan_is_all_unchanged() {
     let env = Env::empty();
-    env.crew(crew("0001", "山田", "太郎", json!({"email": "yamada@new.example.com"})));
-    env.kot_employee(kot("0001", "山田", "太郎", json!({"divisionCode": "2000", "typeCode": "2"})));
+    env.crew(crew(
+        "0001",
+        "山田",
+        "太郎",
+        json!({"email": "yamada@new.example.com"}),
+    ));
+    env.kot_employee(kot(
+        "0001",
+        "山田",
+        "太郎",
+        json!({"divisionCode": "2000", "typeCode": "2"}),
+    ));
     env.crew(crew("00002", "佐藤", "花子", json!({})));
     let out = env
         .cmd(&[
-            "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-            "--employment-type", "正社員", "--select", "all", "--yes", "--format", "json",
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--select",
+            "all",
+            "--yes",
+            "--format",
+            "json",
         ])
         .run()
         .expect(0);
     let report = out.json();
-    assert_eq!(report["summary"], json!({"created": 1, "updated": 1, "failed": 0, "skipped": 0}));
+    assert_eq!(
+        report["summary"],
+        json!({"created": 1, "updated": 1, "failed": 0, "skipped": 0})
+    );
 
     let created = env.kot_with_code("00002");
     assert_eq!(created.len(), 1, "leading zeros kept, created once");
@@ -87,19 +181,43 @@ fn apply_then_replan_is_all_unchanged() {
     assert_eq!(created[0]["typeCode"], "1");
     let updated = &env.kot_with_code("0001")[0];
     assert_eq!(updated["emailAddresses"], json!(["yamada@new.example.com"]));
-    assert_eq!(updated["divisionCode"], "2000", "update never moves the office");
+    assert_eq!(
+        updated["divisionCode"], "2000",
+        "update never moves the office"
+    );
     assert_eq!(updated["typeCode"], "2", "update never changes the type");
 
-    let p = plan(&env, "smarthr-to-kot", &["--office", "本社", "--employment-type", "正社員"]);
-    assert_eq!(p["summary"], json!({"new": 0, "changed": 0, "unchanged": 2, "invalid": 0}));
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
+    assert_eq!(
+        p["summary"],
+        json!({"new": 0, "changed": 0, "unchanged": 2, "invalid": 0})
+    );
     let again = env
         .cmd(&[
-            "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-            "--employment-type", "正社員", "--select", "all", "--yes",
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--select",
+            "all",
+            "--yes",
         ])
         .run()
         .expect(0);
-    assert!(again.stderr.contains("Nothing to apply"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("Nothing to apply"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -107,15 +225,31 @@ fn kot_to_smarthr_creates_in_the_chosen_office() {
     let env = Env::empty();
     env.kot_employee(kot("0100", "高橋", "三郎", json!({})));
     env.cmd(&[
-        "apply", "--direction", "kot-to-smarthr", "--as-of", AS_OF, "--office", "大阪支店",
-        "--select", "0100", "--yes",
+        "apply",
+        "--direction",
+        "kot-to-smarthr",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "大阪支店",
+        "--select",
+        "0100",
+        "--yes",
     ])
     .run()
     .expect(0);
     let crews = env.crews_with_code("0100");
     assert_eq!(crews.len(), 1);
     let osaka = env
-        .cmd(&["plan", "--direction", "kot-to-smarthr", "--as-of", AS_OF, "--format", "json"])
+        .cmd(&[
+            "plan",
+            "--direction",
+            "kot-to-smarthr",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ])
         .run()
         .expect(0)
         .json();
@@ -140,35 +274,81 @@ fn every_invalid_cause_is_reported_and_never_written() {
     let p = plan(&env, "smarthr-to-kot", &[]);
     let problems = |code: &str| row(&p, code)["problems"].to_string();
     assert_eq!(row(&p, "0201")["status"], "invalid");
-    assert!(problems("0201").contains("twice") || problems("0201").contains("2"), "{}", problems("0201"));
+    assert!(
+        problems("0201").contains("twice") || problems("0201").contains("2"),
+        "{}",
+        problems("0201")
+    );
     assert_eq!(row(&p, "0202")["status"], "invalid");
     assert!(problems("0204").contains("office"), "{}", problems("0204"));
     assert!(problems("0203").contains("gender"), "{}", problems("0203"));
-    let nameless = p["rows"].as_array().unwrap().iter().find(|r| r["code"].is_null()).expect("row without code");
+    let nameless = p["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"].is_null())
+        .expect("row without code");
     assert_eq!(nameless["status"], "invalid");
     assert!(nameless["problems"].to_string().contains("code"));
 
     // An office or type that does not exist is refused before anything is planned.
     let out = env
-        .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "火星支社", "--employment-type", "正社員"])
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "火星支社",
+            "--employment-type",
+            "正社員",
+        ])
         .run()
         .expect(1);
-    assert!(out.stderr.contains("火星支社") && out.stderr.contains("本社"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("火星支社") && out.stderr.contains("本社"),
+        "{}",
+        out.stderr
+    );
     let out = env
-        .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社", "--employment-type", "9999"])
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "9999",
+        ])
         .run()
         .expect(1);
     assert!(out.stderr.contains("9999"), "{}", out.stderr);
 
     // A new employee with office but no type is invalid in KOT.
     let p = plan(&env, "smarthr-to-kot", &["--office", "本社"]);
-    assert!(row(&p, "0204")["problems"].to_string().contains("type"), "{p:#}");
+    assert!(
+        row(&p, "0204")["problems"].to_string().contains("type"),
+        "{p:#}"
+    );
 
     // Applying everything writes only the valid row.
     let before = env.sims.kot.employees().len();
     env.cmd(&[
-        "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-        "--employment-type", "正社員", "--select", "all", "--yes",
+        "apply",
+        "--direction",
+        "smarthr-to-kot",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "本社",
+        "--employment-type",
+        "正社員",
+        "--select",
+        "all",
+        "--yes",
     ])
     .run()
     .expect(0);
@@ -178,12 +358,26 @@ fn every_invalid_cause_is_reported_and_never_written() {
     // Naming an invalid row explicitly is an error that says why.
     let out = env
         .cmd(&[
-            "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-            "--employment-type", "正社員", "--select", "0203", "--yes",
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--select",
+            "0203",
+            "--yes",
         ])
         .run()
         .expect(1);
-    assert!(out.stderr.contains("0203") && out.stderr.contains("invalid"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("0203") && out.stderr.contains("invalid"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// One employee fails; the others are applied and the exit status is 2.
@@ -197,16 +391,41 @@ fn a_partial_failure_exits_2_and_applies_the_rest() {
     env.sims.kot.faults().fail_next_writes(2, 500);
     let out = env
         .cmd(&[
-            "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-            "--employment-type", "正社員", "--select", "all", "--yes", "--format", "json",
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--select",
+            "all",
+            "--yes",
+            "--format",
+            "json",
         ])
         .run()
         .expect(2);
     let report = out.json();
-    assert_eq!(report["summary"], json!({"created": 2, "updated": 0, "failed": 1, "skipped": 0}));
-    let failed: Vec<_> = report["results"].as_array().unwrap().iter().filter(|r| r["outcome"] == "failed").collect();
+    assert_eq!(
+        report["summary"],
+        json!({"created": 2, "updated": 0, "failed": 1, "skipped": 0})
+    );
+    let failed: Vec<_> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "failed")
+        .collect();
     assert_eq!(failed.len(), 1);
-    assert!(failed[0]["error"].as_str().unwrap().contains("KING OF TIME"));
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("KING OF TIME")
+    );
     assert_eq!(env.sims.kot.employees().len(), 2);
 }
 
@@ -223,15 +442,31 @@ fn an_access_window_mid_run_stops_cleanly() {
     env.sims.kot.faults().access_window_after_requests(4);
     let out = env
         .cmd(&[
-            "apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社",
-            "--employment-type", "正社員", "--select", "all", "--yes", "--format", "json",
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--select",
+            "all",
+            "--yes",
+            "--format",
+            "json",
         ])
         .run()
         .expect(1);
     let report = out.json();
     assert_eq!(report["summary"]["created"], 1, "{report:#}");
     assert_eq!(report["summary"]["skipped"], 2, "{report:#}");
-    assert!(out.stderr.contains("access window") && out.stderr.contains("0402"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("access window") && out.stderr.contains("0402"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(env.sims.kot.employees().len(), 1);
 }
 
@@ -246,15 +481,20 @@ fn inside_a_configured_window_nothing_starts() {
     } else {
         "22:00-23:59".to_string()
     };
-    let text = std::fs::read_to_string(env.config_path())
-        .unwrap()
-        .replace("maintenance_windows: []", &format!("maintenance_windows: ['{window}']"));
+    let text = std::fs::read_to_string(env.config_path()).unwrap().replace(
+        "maintenance_windows: []",
+        &format!("maintenance_windows: ['{window}']"),
+    );
     std::fs::write(env.config_path(), text).unwrap();
     let out = env
         .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
         .run()
         .expect(1);
-    assert!(out.stderr.contains(&format!("{window} JST")) && out.stderr.contains("reopens"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("{window} JST")) && out.stderr.contains("reopens"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(env.sims.kot.request_count(), 0);
 }
 
@@ -268,7 +508,11 @@ fn a_bad_token_exits_1_without_printing_it() {
         .run()
         .expect(1);
     assert!(out.stderr.contains("SmartHR"), "{}", out.stderr);
-    assert!(!out.all().contains(secret), "the token leaked:\n{}", out.all());
+    assert!(
+        !out.all().contains(secret),
+        "the token leaked:\n{}",
+        out.all()
+    );
 
     let out = env
         .cmd(&["plan", "--direction", "kot-to-smarthr", "--as-of", AS_OF])
@@ -289,11 +533,30 @@ fn a_bad_token_exits_1_without_printing_it() {
 #[test]
 fn bad_dates_and_directions_are_named() {
     let env = Env::empty();
-    let out = env.cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", "2026-13-01"]).run().expect(1);
+    let out = env
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            "2026-13-01",
+        ])
+        .run()
+        .expect(1);
     assert!(out.stderr.contains("2026-13-01"), "{}", out.stderr);
-    let out = env.cmd(&["plan", "--direction", "sideways", "--as-of", AS_OF]).run().expect(1);
-    assert!(out.stderr.contains("sideways") && out.stderr.contains("smarthr-to-kot"), "{}", out.stderr);
-    let out = env.cmd(&["plan", "--direction", "smarthr-to-kot", "--status", "weird"]).run().expect(1);
+    let out = env
+        .cmd(&["plan", "--direction", "sideways", "--as-of", AS_OF])
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr.contains("sideways") && out.stderr.contains("smarthr-to-kot"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .cmd(&["plan", "--direction", "smarthr-to-kot", "--status", "weird"])
+        .run()
+        .expect(1);
     assert!(out.stderr.contains("weird"), "{}", out.stderr);
     assert!(!out.stderr.contains("panicked"));
 }
@@ -302,20 +565,38 @@ fn bad_dates_and_directions_are_named() {
 fn apply_without_a_terminal_needs_select_and_yes() {
     let env = Env::empty();
     env.crew(crew("0501", "確認", "要", json!({})));
-    let base = ["apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF, "--office", "本社", "--employment-type", "正社員"];
+    let base = [
+        "apply",
+        "--direction",
+        "smarthr-to-kot",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "本社",
+        "--employment-type",
+        "正社員",
+    ];
     let out = env.cmd(&base).run().expect(1);
     assert!(out.stderr.contains("--select"), "{}", out.stderr);
     let mut with_select = base.to_vec();
     with_select.extend(["--select", "all"]);
     let out = env.cmd(&with_select).run().expect(1);
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
-    assert!(env.sims.kot.employees().is_empty(), "nothing written without confirmation");
+    assert!(
+        env.sims.kot.employees().is_empty(),
+        "nothing written without confirmation"
+    );
 }
 
 #[test]
 fn the_demo_runs_end_to_end() {
     let env = Env::empty();
     let out = env.cmd(&["demo"]).run().expect(0);
-    assert!(out.stdout.contains("crewsync plan --direction kot-to-smarthr"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("crewsync plan --direction kot-to-smarthr"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("created"), "{}", out.stdout);
 }

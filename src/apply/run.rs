@@ -19,7 +19,9 @@ pub enum Selection {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
-    #[error("--select: employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes")]
+    #[error(
+        "--select: employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
+    )]
     UnknownCode(String),
     #[error("--select: employee {code} is {status} and cannot be applied{why}")]
     NotActionable {
@@ -35,7 +37,9 @@ impl std::str::FromStr for Selection {
         match s.trim() {
             "all" => Ok(Selection::All),
             "auto" => Ok(Selection::Auto),
-            "" => Err("--select needs 'all', 'auto' or a comma-separated list of employee codes".into()),
+            "" => Err(
+                "--select needs 'all', 'auto' or a comma-separated list of employee codes".into(),
+            ),
             list => Ok(Selection::Codes(
                 list.split(',')
                     .map(|c| c.trim().to_string())
@@ -93,7 +97,9 @@ impl Selection {
 }
 
 fn indexes(plan: &Plan, keep: impl Fn(&Row) -> bool) -> Vec<usize> {
-    (0..plan.rows.len()).filter(|&i| keep(&plan.rows[i])).collect()
+    (0..plan.rows.len())
+        .filter(|&i| keep(&plan.rows[i]))
+        .collect()
 }
 
 /// How a run behaves when KOT closes its access window mid-run.
@@ -112,7 +118,7 @@ pub struct Wait {
 
 /// What the caller does with each result as it happens (the history records it before the
 /// next write). An error stops the run: writing on without a record would lose track.
-pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + Send + 'a;
+pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), and every employee not
@@ -135,10 +141,10 @@ pub async fn run(
             None => loop {
                 let result = write(row, target).await;
                 match (&result, &options.wait) {
-                    (Err(e), Some(wait)) if e.is_access_window() => {
+                    (Err(WriteError::Api(e)), Some(wait)) if e.is_access_window() => {
                         pause(wait, observer, &e.to_string()).await;
                     }
-                    (Err(e), None) if e.is_access_window() => {
+                    (Err(WriteError::Api(e)), None) if e.is_access_window() => {
                         let why = format!(
                             "stopped before {}: {e}. Re-run apply (or add --wait) after the window to do the rest",
                             row.code.as_deref().unwrap_or("?")
@@ -212,7 +218,7 @@ fn skipped(row: &Row, why: &str) -> ApplyResult {
     }
 }
 
-fn finished(row: &Row, result: Result<(), crate::http::ApiError>) -> ApplyResult {
+fn finished(row: &Row, result: Result<(), WriteError>) -> ApplyResult {
     match result {
         Ok(()) => base(row),
         Err(e) => ApplyResult {
@@ -223,10 +229,24 @@ fn finished(row: &Row, result: Result<(), crate::http::ApiError>) -> ApplyResult
     }
 }
 
-async fn write(row: &Row, target: &Target<'_>) -> Result<(), crate::http::ApiError> {
+/// Why one employee's write failed.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error(transparent)]
+    Api(#[from] crate::http::ApiError),
+    /// A plan row without what a write needs is a planner bug; it fails that employee, not
+    /// the run.
+    #[error("internal error: the plan row has no {0}; nothing was written for this employee")]
+    Incomplete(&'static str),
+}
+
+async fn write(row: &Row, target: &Target<'_>) -> Result<(), WriteError> {
     match action(row) {
         Action::Create => {
-            let source = row.source.as_ref().ok_or_else(missing_source)?;
+            let source = row
+                .source
+                .as_ref()
+                .ok_or(WriteError::Incomplete("source record"))?;
             target
                 .create(
                     source,
@@ -236,7 +256,10 @@ async fn write(row: &Row, target: &Target<'_>) -> Result<(), crate::http::ApiErr
                 .await?;
         }
         Action::Update => {
-            let id = row.target_id.as_deref().ok_or_else(missing_source)?;
+            let id = row
+                .target_id
+                .as_deref()
+                .ok_or(WriteError::Incomplete("target id"))?;
             let changes: Vec<(Field, Option<String>)> = row
                 .changes
                 .iter()
@@ -256,12 +279,6 @@ async fn write(row: &Row, target: &Target<'_>) -> Result<(), crate::http::ApiErr
         }
     }
     Ok(())
-}
-
-/// A plan row without what a write needs is a bug in the planner; it fails that employee
-/// rather than the run.
-fn missing_source() -> crate::http::ApiError {
-    crate::http::ApiError::internal("the plan row has no source record or target id")
 }
 
 fn summarise(results: &[ApplyResult]) -> ApplySummary {

@@ -4,6 +4,7 @@
 use super::sync;
 use super::{ApplyArgs, ConfigArg, Format, PlanArgs, Status};
 use anyhow::Context;
+use chrono::TimeZone;
 use crewsync::apply::Selection;
 use crewsync::config::Config;
 use crewsync::http::Secret;
@@ -11,7 +12,6 @@ use crewsync::model::Direction;
 use crewsync::plan::Status as RowStatus;
 use crewsync::sim::{self, Company, SimConfig};
 use crewsync::window::jst;
-use chrono::TimeZone;
 
 pub async fn run() -> anyhow::Result<Status> {
     let as_of = sim::SAMPLE_AS_OF;
@@ -44,37 +44,56 @@ pub async fn run() -> anyhow::Result<Status> {
     std::fs::write(&path, &yaml).context("writing the demo configuration")?;
     let config = || -> anyhow::Result<Config> {
         let mut c = Config::load(&path)?;
-        c.smarthr.token_given = Some(Secret::new(sim::SMARTHR_TOKEN.to_string()));
-        c.kot.token_given = Some(Secret::new(sim::KOT_TOKEN.to_string()));
+        c.smarthr.token_given = Some(Secret::new(sim::SMARTHR_TOKEN));
+        c.kot.token_given = Some(Secret::new(sim::KOT_TOKEN));
         Ok(c)
     };
 
     heading(&format!(
         "crewsync demo: a sample company of about 100 employees in simulated SmartHR and KING OF TIME, as of {as_of}"
     ));
-    let args = |direction, office: Option<&str>, etype: Option<&str>, status: Vec<RowStatus>| PlanArgs {
-        config: ConfigArg {
-            config: path.clone(),
-        },
-        direction,
-        as_of: Some(as_of),
-        office: office.map(str::to_string),
-        employment_type: etype.map(str::to_string),
-        status,
-        format: Format::Table,
+    let args =
+        |direction, office: Option<&str>, etype: Option<&str>, status: Vec<RowStatus>| PlanArgs {
+            config: ConfigArg {
+                config: path.clone(),
+            },
+            direction,
+            as_of: Some(as_of),
+            office: office.map(str::to_string),
+            employment_type: etype.map(str::to_string),
+            status,
+            format: Format::Table,
+        };
+
+    // Unchanged employees are counted in the summary line; listing eighty of them would bury
+    // what the demo is about.
+    let worth_seeing = || vec![RowStatus::New, RowStatus::Changed, RowStatus::Invalid];
+    heading(
+        "1. crewsync plan --direction kot-to-smarthr --office 本社 --status new,changed,invalid",
+    );
+    sync::plan(
+        &args(Direction::KotToSmartHr, Some("本社"), None, worth_seeing()),
+        config()?,
+    )
+    .await?;
+
+    let to_kot = |status| {
+        args(
+            Direction::SmartHrToKot,
+            Some("本社"),
+            Some("正社員"),
+            status,
+        )
     };
-
-    heading("1. crewsync plan --direction kot-to-smarthr --office 本社");
-    sync::plan(&args(Direction::KotToSmartHr, Some("本社"), None, vec![]), config()?).await?;
-
-    let to_kot = || args(Direction::SmartHrToKot, Some("本社"), Some("正社員"), vec![]);
-    heading("2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員");
-    sync::plan(&to_kot(), config()?).await?;
+    heading(
+        "2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員 --status new,changed,invalid",
+    );
+    sync::plan(&to_kot(worth_seeing()), config()?).await?;
 
     heading("3. crewsync apply --direction smarthr-to-kot ... --select all --yes");
     let status = sync::apply(
         &ApplyArgs {
-            plan: to_kot(),
+            plan: to_kot(vec![]),
             select: Some(Selection::All),
             yes: true,
             wait: false,
@@ -84,18 +103,13 @@ pub async fn run() -> anyhow::Result<Status> {
     )
     .await?;
 
-    heading("4. crewsync plan --direction smarthr-to-kot --status new,changed   (nothing left to do)");
-    sync::plan(
-        &args(
-            Direction::SmartHrToKot,
-            Some("本社"),
-            Some("正社員"),
-            vec![RowStatus::New, RowStatus::Changed],
-        ),
-        config()?,
-    )
-    .await?;
-    heading("Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.");
+    heading(
+        "4. crewsync plan --direction smarthr-to-kot --status new,changed   (nothing left to do)",
+    );
+    sync::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
+    heading(
+        "Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
+    );
     Ok(status)
 }
 

@@ -5,8 +5,8 @@ mod progress;
 mod sync;
 
 use chrono::NaiveDate;
-use crewsync::config::Config;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use crewsync::config::Config;
 use crewsync::model::Direction;
 use crewsync::plan::Status as RowStatus;
 use std::path::PathBuf;
@@ -104,7 +104,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "CODE_OR_NAME")]
     pub employment_type: Option<String>,
     /// Show only these statuses (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "new,changed,unchanged,invalid")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "new,changed,unchanged,invalid"
+    )]
     pub status: Vec<RowStatus>,
     /// Output for people (table) or for scripts (json).
     #[arg(long, value_enum, default_value = "table")]
@@ -148,7 +152,8 @@ pub struct SimulateArgs {
 }
 
 fn parse_direction(s: &str) -> Result<Direction, String> {
-    s.parse().map_err(|e: crewsync::model::UnknownDirection| e.to_string())
+    s.parse()
+        .map_err(|e: crewsync::model::UnknownDirection| e.to_string())
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

@@ -18,7 +18,9 @@ impl Bars {
     }
 
     fn with_bar(&self, label: &str, total: Option<usize>, f: impl FnOnce(&ProgressBar)) {
-        let Ok(mut slot) = self.bar.lock() else { return };
+        let Ok(mut slot) = self.bar.lock() else {
+            return;
+        };
         if slot.as_ref().is_none_or(|(l, _)| l != label) {
             if let Some((_, old)) = slot.take() {
                 old.finish_and_clear();
@@ -53,7 +55,9 @@ impl Bars {
 
 impl Observer for Bars {
     fn fetching(&self, what: &str, done: usize, total: Option<usize>) {
-        self.with_bar(&format!("fetching {what}"), total, |b| b.set_position(done as u64));
+        self.with_bar(&format!("fetching {what}"), total, |b| {
+            b.set_position(done as u64)
+        });
     }
 
     fn applied(&self, result: &ApplyResult, done: usize, total: usize) {

@@ -14,7 +14,9 @@ use std::io::IsTerminal;
 
 /// Today in JST, the default reference date: the APIs and the people using them are in Japan.
 fn today_jst() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&window::jst()).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&window::jst())
+        .date_naive()
 }
 
 /// Everything up to the plan, shared by both commands.
@@ -78,14 +80,23 @@ async fn guard_windows(config: &Config, wait: bool) -> anyhow::Result<()> {
 }
 
 fn style() -> Style {
-    Style::for_stdout()
+    Style::for_term(&console::Term::stdout())
 }
 
 fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
-    let shown = plan.filtered(&args.status);
+    let filtered;
+    let shown = if args.status.is_empty() {
+        plan
+    } else {
+        filtered = plan.filtered(&args.status);
+        &filtered
+    };
     match args.format {
-        Format::Table => print!("{}", render::plan_table(&shown, &style())),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&render::plan_json(&shown))?),
+        Format::Table => print!("{}", render::plan_table(shown, &style())),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::plan_json(shown))?
+        ),
     }
     Ok(())
 }
@@ -225,7 +236,10 @@ fn guard_mass_change(
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Table => print!("{}", render::apply_table(report, &style())),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&render::apply_json(report))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::apply_json(report))?
+        ),
     }
     if let Some(why) = &report.stopped {
         eprintln!("error: {why}");

@@ -1,4 +1,4 @@
-use super::field::{parse_date, Field, FieldError};
+use super::field::{Field, FieldError, parse_date};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

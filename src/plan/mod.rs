@@ -29,7 +29,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::New, Status::Changed, Status::Unchanged, Status::Invalid];
+    pub const ALL: [Status; 4] = [
+        Status::New,
+        Status::Changed,
+        Status::Unchanged,
+        Status::Invalid,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,9 +57,7 @@ impl std::str::FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown status '{s}': use new, changed, unchanged or invalid")
-            })
+            .ok_or_else(|| format!("unknown status '{s}': use new, changed, unchanged or invalid"))
     }
 }
 
@@ -187,8 +190,7 @@ pub struct SelectInput<'a> {
 /// the Rhai rules.
 pub trait Policy: Sync {
     /// Called once per source employee before comparison; may rewrite fields in place.
-    fn decide(&self, direction: Direction, source: &mut Employee)
-    -> Result<Decision, PolicyError>;
+    fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError>;
 
     /// Called for each new or changed row; `None` means the default (selected).
     fn select(

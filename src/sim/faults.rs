@@ -24,6 +24,10 @@ pub struct FaultState {
     /// KOT only: reject a PUT that lacks any field POST requires (the reference does not know
     /// whether the real API accepts partial bodies, so clients are tested against both).
     pub require_full_put_body: bool,
+    /// KOT only: after this many more requests, answer every windowed request as if an access
+    /// window had opened (code 104), until [`Faults::close_access_window`]. Lets a test meet
+    /// a window at an exact point of a run, which the clock alone cannot time.
+    pub access_window_after_requests: Option<usize>,
 }
 
 /// The body of `POST /_sim/faults`.
@@ -35,6 +39,7 @@ pub struct FaultUpdate {
     pub lose_next_write_responses: Option<usize>,
     pub rate_limit_next: Option<usize>,
     pub require_full_put_body: Option<bool>,
+    pub access_window_after_requests: Option<usize>,
     /// Clears every knob before applying the rest.
     pub clear: bool,
 }
@@ -73,6 +78,28 @@ impl Faults {
         self.with(|s| s.require_full_put_body = on);
     }
 
+    /// KOT only: see [`FaultState::access_window_after_requests`].
+    pub fn access_window_after_requests(&self, n: usize) {
+        self.with(|s| s.access_window_after_requests = Some(n));
+    }
+
+    /// Ends a window opened by [`Faults::access_window_after_requests`].
+    pub fn close_access_window(&self) {
+        self.with(|s| s.access_window_after_requests = None);
+    }
+
+    /// Counts one windowed request; whether the forced window is open for it.
+    pub(crate) fn window_opens_now(&self) -> bool {
+        self.with(|s| match &mut s.access_window_after_requests {
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+            None => false,
+        })
+    }
+
     /// Turns every knob off.
     pub fn clear(&self) {
         self.with(|s| *s = FaultState::default());
@@ -101,6 +128,9 @@ impl Faults {
             }
             if let Some(v) = u.require_full_put_body {
                 s.require_full_put_body = v;
+            }
+            if let Some(v) = u.access_window_after_requests {
+                s.access_window_after_requests = Some(v);
             }
         });
     }
@@ -172,5 +202,16 @@ mod tests {
         f.lose_next_write_responses(1);
         assert!(f.take_lost_response());
         assert!(!f.take_lost_response());
+    }
+
+    #[test]
+    fn a_forced_window_opens_after_the_given_requests_until_closed() {
+        let f = Faults::default();
+        f.access_window_after_requests(2);
+        assert_eq!([f.window_opens_now(), f.window_opens_now()], [false, false]);
+        assert!(f.window_opens_now());
+        assert!(f.window_opens_now());
+        f.close_access_window();
+        assert!(!f.window_opens_now());
     }
 }

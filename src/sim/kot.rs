@@ -244,7 +244,7 @@ async fn gate(
         let body = json!({"code": "303", "message": "Too Many Requests"});
         return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     }
-    if windowed && st.clock.in_access_window() {
+    if windowed && (st.faults.window_opens_now() || st.clock.in_access_window()) {
         return errors(StatusCode::FORBIDDEN, CODE_WINDOW, WINDOW_MESSAGE);
     }
     if let Some(status) = st.faults.take_failure(is_write) {

@@ -107,9 +107,8 @@ pub async fn fetch(
     as_of: NaiveDate,
     observer: &dyn Observer,
 ) -> Result<Rosters, SyncError> {
-    let smarthr_progress = |done: usize, total: Option<usize>| {
-        observer.fetching("SmartHR crews", done, total)
-    };
+    let smarthr_progress =
+        |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
     let (source, target, masters) = match direction {
         Direction::SmartHrToKot => {
             let crews = conn.smarthr.list_crews(&smarthr_progress).await?;
@@ -137,7 +136,10 @@ pub async fn fetch(
     };
     // KOT already answers "as of"; SmartHR has no such query. Filtering both here keeps the
     // rule (feature.md) in one place whatever each API does.
-    let source = source.into_iter().filter(|e| e.employed_on(as_of)).collect();
+    let source = source
+        .into_iter()
+        .filter(|e| e.employed_on(as_of))
+        .collect();
     Ok(Rosters {
         direction,
         as_of,
@@ -162,16 +164,18 @@ pub fn resolve_defaults(
     let resolve = |what: &'static str,
                    value: Option<&str>,
                    items: &[MasterItem],
-                   find: fn(&Masters, &str) -> Option<&MasterItem>|
+                   find: for<'m> fn(&'m Masters, &str) -> Option<&'m MasterItem>|
      -> Result<Option<MasterItem>, SyncError> {
         value
             .map(|v| {
-                find(masters, v).cloned().ok_or_else(|| SyncError::UnknownMaster {
-                    what,
-                    value: v.to_string(),
-                    service: target,
-                    choices: choices(items),
-                })
+                find(masters, v)
+                    .cloned()
+                    .ok_or_else(|| SyncError::UnknownMaster {
+                        what,
+                        value: v.to_string(),
+                        service: target,
+                        choices: choices(items),
+                    })
             })
             .transpose()
     };

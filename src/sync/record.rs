@@ -59,7 +59,11 @@ pub async fn apply_recorded(
                 PlannedWrite {
                     code: row.code.clone().unwrap_or_default(),
                     name: row.name.clone(),
-                    action: if create { Action::Create } else { Action::Update },
+                    action: if create {
+                        Action::Create
+                    } else {
+                        Action::Update
+                    },
                     fields: if create {
                         Field::SYNCED.to_vec()
                     } else {
