@@ -56,25 +56,40 @@ struct RawConfig {
 }
 
 /// The most writes one apply may make before it refuses without `--force`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MaxChanges {
     Count(usize),
-    #[serde(deserialize_with = "percent")]
     Percent(f64),
 }
 
-fn percent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let s = String::deserialize(d)?;
-    s.trim()
-        .strip_suffix('%')
-        .and_then(|n| n.trim().parse::<f64>().ok())
-        .filter(|n| (0.0..=100.0).contains(n))
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "max_changes '{s}' is neither a count (e.g. 50) nor a percentage (e.g. \"10%\")"
-            ))
-        })
+impl<'de> Deserialize<'de> for MaxChanges {
+    /// A count (`50`) or a percentage of the roster (`"10%"`); anything else is named in the
+    /// error, which an untagged enum would not do.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(usize),
+            Text(String),
+        }
+        match Raw::deserialize(d) {
+            Ok(Raw::Count(n)) => Ok(MaxChanges::Count(n)),
+            Ok(Raw::Text(s)) => s
+                .trim()
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|n| (0.0..=100.0).contains(n))
+                .map(MaxChanges::Percent)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "max_changes '{s}' is neither a count (e.g. 50) nor a percentage (e.g. \"10%\")"
+                    ))
+                }),
+            Err(_) => Err(serde::de::Error::custom(
+                "max_changes must be a count (e.g. 50) or a percentage (e.g. \"10%\")",
+            )),
+        }
+    }
 }
 
 impl MaxChanges {

@@ -146,7 +146,7 @@ pub async fn run(
                     }
                     (Err(WriteError::Api(e)), None) if e.is_access_window() => {
                         let why = format!(
-                            "stopped before {}: {e}. Re-run apply (or add --wait) after the window to do the rest",
+                            "KING OF TIME's access window stopped the run before employee {}: {e}\n  hint: the employees before it were written; run the same apply again after the window (or add --wait) to do the rest",
                             row.code.as_deref().unwrap_or("?")
                         );
                         stopped = Some(why.clone());

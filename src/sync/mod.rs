@@ -109,10 +109,17 @@ pub async fn fetch(
 ) -> Result<Rosters, SyncError> {
     let smarthr_progress =
         |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
+    // SmartHR crews carry only the id of their office; its names are fetched in both
+    // directions so that plans, rules and history show 本社, not a UUID.
+    let smarthr_masters = Masters {
+        offices: conn.smarthr.list_biz_establishments().await?,
+        employment_types: conn.smarthr.list_employment_types().await?,
+    };
+    let mut crews = conn.smarthr.list_crews(&smarthr_progress).await?;
+    name_masters(&mut crews, &smarthr_masters);
+    observer.fetching("KING OF TIME employees", 0, None);
     let (source, target, masters) = match direction {
         Direction::SmartHrToKot => {
-            let crews = conn.smarthr.list_crews(&smarthr_progress).await?;
-            observer.fetching("KING OF TIME employees", 0, None);
             // Resigned employees are included so that nobody already in KOT is created twice.
             let kot = conn.kot.list_employees(as_of, true).await?;
             observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
@@ -123,15 +130,9 @@ pub async fn fetch(
             (crews, kot, masters)
         }
         Direction::KotToSmartHr => {
-            observer.fetching("KING OF TIME employees", 0, None);
             let kot = conn.kot.list_employees(as_of, false).await?;
             observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
-            let crews = conn.smarthr.list_crews(&smarthr_progress).await?;
-            let masters = Masters {
-                offices: conn.smarthr.list_biz_establishments().await?,
-                employment_types: conn.smarthr.list_employment_types().await?,
-            };
-            (kot, crews, masters)
+            (kot, crews, smarthr_masters)
         }
     };
     // KOT already answers "as of"; SmartHR has no such query. Filtering both here keeps the
@@ -147,6 +148,27 @@ pub async fn fetch(
         target,
         masters,
     })
+}
+
+/// Gives each employee's office and employment type the master's name where the record
+/// carried only an id.
+fn name_masters(employees: &mut [Employee], masters: &Masters) {
+    for e in employees {
+        for (slot, find) in [
+            (
+                &mut e.office,
+                Masters::find_office as for<'m> fn(&'m Masters, &str) -> Option<&'m MasterItem>,
+            ),
+            (&mut e.employment_type, Masters::find_employment_type),
+        ] {
+            if let Some(item) = slot.as_mut()
+                && item.name == item.id
+                && let Some(known) = find(masters, &item.id)
+            {
+                item.name = known.name.clone();
+            }
+        }
+    }
 }
 
 /// Resolves the command-line defaults against the target's masters, so that a typo is an
