@@ -180,8 +180,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
                 } else {
                     crewsync::sim::Company::sample()
                 },
+                // Real time, as the real service: the access windows apply. Tests and the
+                // demo set the clock; a person can too, with POST /_sim/clock.
+                kot_clock: None,
                 rate_limits: !args.no_rate_limits,
-                ..Default::default()
             };
             crewsync::sim::serve(config, args.smarthr_port, args.kot_port).await?;
             Ok(Status::Done)

@@ -38,7 +38,6 @@ impl Env {
             company: Company::empty(),
             kot_clock: Some(noon(date("2026-04-01"))),
             rate_limits: false,
-            ..Default::default()
         })
     }
 
@@ -47,7 +46,6 @@ impl Env {
             company: Company::sample(),
             kot_clock: Some(noon(sim::SAMPLE_AS_OF)),
             rate_limits: false,
-            ..Default::default()
         })
     }
 
