@@ -169,7 +169,9 @@ fn sort_key(e: &Employee) -> (Option<&str>, Option<&str>, Option<&str>) {
 /// The employee code, or `None` when it is missing or blank. Not trimmed otherwise: codes
 /// compare exactly, leading zeros and all.
 fn code_of(e: &Employee) -> Option<&str> {
-    e.code.as_deref().filter(|c| !c.trim().is_empty())
+    e.code
+        .as_deref()
+        .filter(|c| c.chars().any(|ch| !ch.is_whitespace()))
 }
 
 /// A synced value in comparable form: text trimmed with missing meaning empty, dates as dates.
