@@ -26,6 +26,7 @@ const LAST_KANA: [&str; 8] = [
     "ナカムラ",
 ];
 const FIRST: [&str; 5] = ["太郎", "花子", "一", "さくら", "健"];
+const GENDERS: [&str; 2] = ["male", "female"];
 const FIRST_KANA: [&str; 5] = ["タロウ", "ハナコ", "ハジメ", "サクラ", "ケン"];
 
 fn office() -> MasterItem {
@@ -44,7 +45,7 @@ fn employee(i: usize) -> Employee {
         first_name: Some(FIRST[i % 5].into()),
         last_name_kana: Some(LAST_KANA[i % 8].into()),
         first_name_kana: Some(FIRST_KANA[i % 5].into()),
-        gender: Some(if i.is_multiple_of(2) { "male" } else { "female" }.into()),
+        gender: Some(GENDERS[i % 2].into()),
         birth_date: base.checked_add_days(Days::new((i % 15_000) as u64)),
         email: Some(format!("user{i}@example.com")),
         hire_date: base.checked_add_days(Days::new(20_000 + (i % 3_000) as u64)),
