@@ -14,7 +14,10 @@
 
 use super::*;
 use crate::model::Service;
+use hash::FastHash;
 use std::collections::HashMap;
+
+mod hash;
 
 /// Origin of an office or type the employee already has in the target.
 pub const CURRENT: &str = "current";
@@ -41,50 +44,58 @@ pub fn build(input: Input<'_>) -> Plan {
         policy,
     } = input;
 
-    let decisions: Vec<Result<Decision, PolicyError>> = source
+    // Most employees get no decision at all; only the others are kept, boxed, so that this
+    // stays small for 100,000 employees.
+    let mut decisions: Vec<Option<Box<Result<Decision, PolicyError>>>> = source
         .iter_mut()
-        .map(|emp| policy.decide(direction, emp))
+        .map(|emp| match policy.decide(direction, emp) {
+            Ok(d) if d == Decision::default() => None,
+            other => Some(Box::new(other)),
+        })
         .collect();
 
     let mut excluded = Vec::new();
     let mut order: Vec<usize> = Vec::with_capacity(source.len());
     for (i, decision) in decisions.iter().enumerate() {
-        match decision {
-            Ok(Decision {
+        if let Some(decision) = decision
+            && let Ok(Decision {
                 exclude: Some(why), ..
-            }) => excluded.push(Excluded {
+            }) = &**decision
+        {
+            excluded.push(Excluded {
                 code: source[i].code.clone(),
                 name: source[i].display_name(),
                 reason: why.value.clone(),
                 from: why.from.clone(),
-            }),
-            _ => order.push(i),
+            });
+        } else {
+            order.push(i);
         }
     }
     order.sort_by(|&a, &b| sort_key(&source[a]).cmp(&sort_key(&source[b])));
 
-    // How many (not excluded) source records share each one's code.
-    let source_uses: Vec<usize> = {
-        let mut uses: HashMap<&str, usize> = HashMap::with_capacity(order.len());
-        for &i in &order {
-            if let Some(code) = code_of(&source[i]) {
-                *uses.entry(code).or_default() += 1;
+    // Who else carries each (not excluded) source employee's code, on either side.
+    let seen: Vec<Seen> = {
+        let mut by_code: HashMap<&str, Seen, FastHash> =
+            HashMap::with_capacity_and_hasher(target.len() + order.len() / 8, FastHash);
+        for (i, emp) in target.iter().enumerate() {
+            if let Some(code) = code_of(emp) {
+                by_code.entry(code).or_insert(Seen::first(i)).in_target += 1;
             }
         }
-        let mut per_index = vec![0; source.len()];
         for &i in &order {
-            per_index[i] = code_of(&source[i]).map_or(0, |c| uses[c]);
+            if let Some(code) = code_of(&source[i]) {
+                by_code.entry(code).or_default().in_source += 1;
+            }
+        }
+        let mut per_index = vec![Seen::default(); source.len()];
+        for &i in &order {
+            if let Some(code) = code_of(&source[i]) {
+                per_index[i] = by_code[code];
+            }
         }
         per_index
     };
-
-    // code -> (first record, number of records) in the target.
-    let mut by_code: HashMap<&str, (usize, usize)> = HashMap::with_capacity(target.len());
-    for (i, emp) in target.iter().enumerate() {
-        if let Some(code) = code_of(emp) {
-            by_code.entry(code).or_insert((i, 0)).1 += 1;
-        }
-    }
 
     let ctx = Ctx {
         direction,
@@ -92,18 +103,17 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
     };
-    let mut decisions = decisions;
     let rows: Vec<Row> = order
         .iter()
         .map(|&i| {
             let emp = std::mem::take(&mut source[i]);
-            let decision = std::mem::replace(&mut decisions[i], Ok(Decision::default()));
-            let found = code_of(&emp)
-                .and_then(|c| by_code.get(c))
-                .map(|&(t, n)| (&target[t], n));
-            ctx.row(emp, decision, source_uses[i], found)
+            let decision = decisions[i].take().map_or(Ok(Decision::default()), |d| *d);
+            let found =
+                (seen[i].in_target > 0).then(|| (&target[seen[i].first], seen[i].in_target));
+            ctx.row(emp, decision, seen[i].in_source, found)
         })
         .collect();
+    drop_elsewhere(source, target);
 
     let summary = Summary::of(&rows);
     Plan {
@@ -112,6 +122,38 @@ pub fn build(input: Input<'_>) -> Plan {
         rows,
         summary,
         excluded,
+    }
+}
+
+/// How often one employee code occurs on each side.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    /// The first target record with the code (meaningful when `in_target > 0`).
+    first: usize,
+    in_target: usize,
+    in_source: usize,
+}
+
+impl Seen {
+    fn first(i: usize) -> Seen {
+        Seen {
+            first: i,
+            ..Seen::default()
+        }
+    }
+}
+
+/// Below this many records freeing them is quicker than starting a thread.
+const DROP_ELSEWHERE_MIN: usize = 10_000;
+
+/// Freeing 100,000 target records (and their raw JSON) takes tens of milliseconds that nobody
+/// needs to wait for, so a large roster is freed on another thread. If no thread can be
+/// started, the records are simply freed here.
+fn drop_elsewhere(source: Vec<Employee>, target: Vec<Employee>) {
+    if target.len() + source.len() >= DROP_ELSEWHERE_MIN {
+        let _ = std::thread::Builder::new()
+            .name("crewsync-drop".into())
+            .spawn(move || drop((source, target)));
     }
 }
 
@@ -127,7 +169,9 @@ fn sort_key(e: &Employee) -> (Option<&str>, Option<&str>, Option<&str>) {
 /// The employee code, or `None` when it is missing or blank. Not trimmed otherwise: codes
 /// compare exactly, leading zeros and all.
 fn code_of(e: &Employee) -> Option<&str> {
-    e.code.as_deref().filter(|c| !c.trim().is_empty())
+    e.code
+        .as_deref()
+        .filter(|c| c.chars().any(|ch| !ch.is_whitespace()))
 }
 
 /// A synced value in comparable form: text trimmed with missing meaning empty, dates as dates.
@@ -138,9 +182,25 @@ enum Val<'a> {
 }
 
 impl Val<'_> {
+    /// Equal after trimming. Most values are byte-for-byte equal, so that is checked before
+    /// paying for Unicode-aware trimming (a third of the diff's time at 100,000 employees).
+    fn same(&self, other: &Val<'_>) -> bool {
+        match (self, other) {
+            (Val::Text(a), Val::Text(b)) => a == b || a.trim() == b.trim(),
+            (a, b) => a == b,
+        }
+    }
+
+    fn trimmed(self) -> Self {
+        match self {
+            Val::Text(s) => Val::Text(s.trim()),
+            date => date,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         match self {
-            Val::Text(s) => s.is_empty(),
+            Val::Text(s) => s.trim().is_empty(),
             Val::Date(d) => d.is_none(),
         }
     }
@@ -153,8 +213,9 @@ impl Val<'_> {
     }
 }
 
+/// Untrimmed; see [`Val::same`].
 fn text(v: &Option<String>) -> &str {
-    v.as_deref().map_or("", str::trim)
+    v.as_deref().unwrap_or_default()
 }
 
 fn master(m: &Option<MasterItem>) -> &str {
@@ -183,10 +244,10 @@ fn diff(source: &Employee, target: &Employee) -> Vec<Change> {
         .into_iter()
         .filter_map(|field| {
             let (new, old) = (val(source, field), val(target, field));
-            (new != old).then(|| Change {
+            (!new.same(&old)).then(|| Change {
                 field,
-                old: old.shown(),
-                new: new.shown(),
+                old: old.trimmed().shown(),
+                new: new.trimmed().shown(),
             })
         })
         .collect()
@@ -503,7 +564,7 @@ impl Ctx<'_> {
             return;
         };
         let written = creating || row.changes.iter().any(|c| c.field == Field::Gender);
-        let Val::Text(gender) = val(emp, Field::Gender) else {
+        let Val::Text(gender) = val(emp, Field::Gender).trimmed() else {
             return;
         };
         if written && !gender.is_empty() && !accepted.contains(&gender) {
