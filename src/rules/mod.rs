@@ -253,9 +253,11 @@ impl Rules {
     fn script_error(&self, file: &RuleFile, hook: Hook, error: &EvalAltResult) -> PolicyError {
         let inner = error.unwrap_inner();
         let pos = inner.position();
-        let location = match (pos.line(), pos.position()) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", file.label),
-            (Some(l), None) => format!("{}:{l}", file.label),
+        // A script stopped by the deadline has no position of its own: point at the function.
+        let fn_line = file.hooks.get(&hook).and_then(|(_, l)| *l);
+        let location = match (pos.line(), pos.position(), fn_line) {
+            (Some(l), Some(c), _) => format!("{}:{l}:{c}", file.label),
+            (Some(l), None, _) | (None, _, Some(l)) => format!("{}:{l}:1", file.label),
             _ => file.label.clone(),
         };
         let message = match inner {
