@@ -1,9 +1,9 @@
 //! The Rhai rules as integrators use them: decisions per employee, rule tests, reloads.
 
+use crewsync::model::Field;
 use crewsync::model::{Direction, Employee, MasterItem};
 use crewsync::plan::{Change, Policy, PolicyError, SelectInput, Status};
 use crewsync::rules::{self, Limits, Rules, RulesHandle, WatchEvent};
-use crewsync::model::Field;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,7 +75,10 @@ fn office_and_type_are_decided_per_employee_into_kot() {
     assert_eq!(office.from, "rules/30_offices.rhai:office");
     let employment_type = d1.employment_type.unwrap();
     assert_eq!(employment_type.value, "正社員");
-    assert_eq!(employment_type.from, "rules/40_employment_types.rhai:employment_type");
+    assert_eq!(
+        employment_type.from,
+        "rules/40_employment_types.rhai:employment_type"
+    );
     assert_eq!(d2.office.unwrap().value, "福岡営業所");
     assert_eq!(d2.employment_type.unwrap().value, "パート");
 }
@@ -98,7 +101,10 @@ fn office_is_decided_per_employee_into_smarthr_and_type_left_to_default() {
     let d = rules.decide(TO_SMARTHR, &mut osaka).unwrap();
     assert_eq!(d.office.unwrap().value, "大阪支店");
     assert_eq!(d.employment_type, None);
-    assert_eq!(rules.decide(TO_SMARTHR, &mut unmapped).unwrap().office, None);
+    assert_eq!(
+        rules.decide(TO_SMARTHR, &mut unmapped).unwrap().office,
+        None
+    );
 }
 
 #[test]
@@ -146,10 +152,7 @@ fn select(rules: &Rules, status: Status, changes: &[Change]) -> Option<bool> {
         source: &source,
         target: None,
     };
-    rules
-        .select(TO_SMARTHR, &input)
-        .unwrap()
-        .map(|d| d.value)
+    rules.select(TO_SMARTHR, &input).unwrap().map(|d| d.value)
 }
 
 #[test]
@@ -178,7 +181,10 @@ fn select_takes_new_rows_and_changes_except_birth_dates() {
 #[test]
 fn a_syntax_error_is_reported_with_file_line_column_and_the_line() {
     let (_tmp, dir) = folder(&[
-        ("a.rhai", "fn office(e) {\n    if e.code == \"1\" {\n        \"本社\"\n    \n}\n"),
+        (
+            "a.rhai",
+            "fn office(e) {\n    if e.code == \"1\" {\n        \"本社\"\n    \n}\n",
+        ),
         ("b.rhai", "fn office(e) {\n    let x = ;\n}\n"),
     ]);
     let err = Rules::load(&dir).unwrap_err();
@@ -212,12 +218,13 @@ fn an_endless_loop_is_stopped_and_reported_as_a_policy_error() {
         max_operations: u64::MAX / 2,
     };
     let rules = Rules::load_with(&dir, &limits).unwrap();
-    let err: PolicyError = rules
-        .decide(TO_KOT, &mut Employee::default())
-        .unwrap_err();
+    let err: PolicyError = rules.decide(TO_KOT, &mut Employee::default()).unwrap_err();
     assert!(err.message.contains("stopped"), "{err}");
     assert!(
-        err.location.as_deref().unwrap().starts_with("rules/loop.rhai:"),
+        err.location
+            .as_deref()
+            .unwrap()
+            .starts_with("rules/loop.rhai:"),
         "{err:?}"
     );
 
@@ -241,8 +248,14 @@ fn a_runtime_error_names_file_line_and_column() {
         "// comment\nfn office(e) {\n    e.office.name\n}\n",
     )]);
     let rules = Rules::load(&dir).unwrap();
-    let err = rules.decide(TO_SMARTHR, &mut Employee::default()).unwrap_err();
-    assert_eq!(err.location.as_deref(), Some("rules/offices.rhai:3:14"), "{err}");
+    let err = rules
+        .decide(TO_SMARTHR, &mut Employee::default())
+        .unwrap_err();
+    assert_eq!(
+        err.location.as_deref(),
+        Some("rules/offices.rhai:3:14"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -267,7 +280,10 @@ fn a_wrongly_typed_answer_is_a_policy_error_naming_the_function() {
 #[test]
 fn earlier_files_win_and_unit_passes_to_the_next() {
     let (_tmp, dir) = folder(&[
-        ("1.rhai", "fn office(e) { if e.code == \"A\" { \"本社\" } }\n"),
+        (
+            "1.rhai",
+            "fn office(e) { if e.code == \"A\" { \"本社\" } }\n",
+        ),
         ("2.rhai", "fn office(e, direction) { direction }\n"),
     ]);
     let rules = Rules::load(&dir).unwrap();
@@ -276,13 +292,19 @@ fn earlier_files_win_and_unit_passes_to_the_next() {
         ..Employee::default()
     };
     let d = rules.decide(TO_KOT, &mut a).unwrap().office.unwrap();
-    assert_eq!((d.value.as_str(), d.from.as_str()), ("本社", "rules/1.rhai:office"));
+    assert_eq!(
+        (d.value.as_str(), d.from.as_str()),
+        ("本社", "rules/1.rhai:office")
+    );
     let d = rules
         .decide(TO_KOT, &mut Employee::default())
         .unwrap()
         .office
         .unwrap();
-    assert_eq!((d.value.as_str(), d.from.as_str()), ("smarthr-to-kot", "rules/2.rhai:office"));
+    assert_eq!(
+        (d.value.as_str(), d.from.as_str()),
+        ("smarthr-to-kot", "rules/2.rhai:office")
+    );
 }
 
 #[test]
@@ -317,7 +339,10 @@ fn move_existing_opts_in_per_employee() {
 #[test]
 fn a_failing_rule_test_shows_expected_and_actual() {
     let (_tmp, dir) = folder(&[
-        ("offices.rhai", "fn office(e) { lookup(\"map\", e.code, \"本社\") }\n"),
+        (
+            "offices.rhai",
+            "fn office(e) { lookup(\"map\", e.code, \"本社\") }\n",
+        ),
         ("map.yaml", "1000: 大阪支社\n"),
         (
             "tests/offices.yaml",
@@ -330,9 +355,15 @@ fn a_failing_rule_test_shows_expected_and_actual() {
     let report = rules::run_tests(&dir);
     assert_eq!((report.passed(), report.failed()), (1, 1), "{report}");
     let text = report.to_string();
-    assert!(text.contains("FAIL rules/tests/offices.yaml: wrong on purpose"), "{text}");
+    assert!(
+        text.contains("FAIL rules/tests/offices.yaml: wrong on purpose"),
+        "{text}"
+    );
     assert!(text.contains("- expected: 福岡営業所"), "{text}");
-    assert!(text.contains("+ actual:   本社 (rules/offices.rhai:office)"), "{text}");
+    assert!(
+        text.contains("+ actual:   本社 (rules/offices.rhai:office)"),
+        "{text}"
+    );
     assert!(text.contains("1 passed, 1 failed"), "{text}");
 }
 
@@ -370,7 +401,12 @@ fn reload_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     assert_eq!(office_of(&handle), "大阪支社");
     // Whoever held the old rules keeps a complete, working copy.
     assert_eq!(
-        before.decide(TO_KOT, &mut Employee::default()).unwrap().office.unwrap().value,
+        before
+            .decide(TO_KOT, &mut Employee::default())
+            .unwrap()
+            .office
+            .unwrap()
+            .value,
         "本社"
     );
 

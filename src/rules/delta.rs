@@ -10,21 +10,39 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeltaChange {
     /// Now left out (reason, and the rule that said so).
-    Excluded { reason: String, from: String },
+    Excluded {
+        reason: String,
+        from: String,
+    },
     /// No longer left out.
     Included,
-    Status { old: Status, new: Status },
-    Office { old: Option<String>, new: Option<String> },
-    EmploymentType { old: Option<String>, new: Option<String> },
+    Status {
+        old: Status,
+        new: Status,
+    },
+    Office {
+        old: Option<String>,
+        new: Option<String>,
+    },
+    EmploymentType {
+        old: Option<String>,
+        new: Option<String>,
+    },
     /// The value that would be written for a field.
     Field {
         field: Field,
         old: Option<String>,
         new: Option<String>,
     },
-    Selected { old: bool, new: bool },
+    Selected {
+        old: bool,
+        new: bool,
+    },
     /// The reasons a row is invalid changed (a rule now fails, or fails differently).
-    Problems { old: Vec<String>, new: Vec<String> },
+    Problems {
+        old: Vec<String>,
+        new: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

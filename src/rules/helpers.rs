@@ -28,7 +28,9 @@ fn register_strings(engine: &mut Engine) {
     engine.register_fn("trim", |s: &str| s.trim().to_string());
     engine.register_fn("lower", |s: &str| s.to_lowercase());
     engine.register_fn("upper", |s: &str| s.to_uppercase());
-    engine.register_fn("to_full_width_katakana", |s: &str| to_full_width_katakana(s));
+    engine.register_fn("to_full_width_katakana", |s: &str| {
+        to_full_width_katakana(s)
+    });
     engine.register_fn("fold_width", |s: &str| fold_width(s));
     engine.register_fn("is_blank", |s: &str| s.trim().is_empty());
     engine.register_fn("is_blank", |_: ()| true);
@@ -52,9 +54,15 @@ fn register_dates(engine: &mut Engine) {
             .map(|d| d.to_string())
             .ok_or_else(|| script_error(format!("add_days: {d} + {n} days is out of range")))
     });
-    engine.register_fn("year", |d: &str| -> Fallible<i64> { Ok(date(d)?.year().into()) });
-    engine.register_fn("month", |d: &str| -> Fallible<i64> { Ok(date(d)?.month().into()) });
-    engine.register_fn("day", |d: &str| -> Fallible<i64> { Ok(date(d)?.day().into()) });
+    engine.register_fn("year", |d: &str| -> Fallible<i64> {
+        Ok(date(d)?.year().into())
+    });
+    engine.register_fn("month", |d: &str| -> Fallible<i64> {
+        Ok(date(d)?.month().into())
+    });
+    engine.register_fn("day", |d: &str| -> Fallible<i64> {
+        Ok(date(d)?.day().into())
+    });
 }
 
 fn register_tables(engine: &mut Engine, tables: Tables) {
@@ -63,9 +71,12 @@ fn register_tables(engine: &mut Engine, tables: Tables) {
         table(&t, name).cloned()
     });
     let t = tables.clone();
-    engine.register_fn("lookup", move |name: &str, key: Dynamic| -> Fallible<Dynamic> {
-        lookup(&t, name, &key, Dynamic::UNIT)
-    });
+    engine.register_fn(
+        "lookup",
+        move |name: &str, key: Dynamic| -> Fallible<Dynamic> {
+            lookup(&t, name, &key, Dynamic::UNIT)
+        },
+    );
     let t = tables;
     engine.register_fn(
         "lookup",
@@ -80,7 +91,11 @@ fn table<'a>(tables: &'a Tables, name: &str) -> Fallible<&'a Map> {
         let known: Vec<&str> = tables.keys().map(String::as_str).collect();
         script_error(format!(
             "no table named '{name}': add {name}.yaml to the rules folder (tables: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         ))
     })
 }
@@ -168,7 +183,9 @@ fn widen_kana(s: &str, hiragana: bool) -> String {
             continue;
         }
         let c = match c {
-            'ぁ'..='ゖ' | 'ゝ' | 'ゞ' if hiragana => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            'ぁ'..='ゖ' | 'ゝ' | 'ゞ' if hiragana => {
+                char::from_u32(c as u32 + 0x60).unwrap_or(c)
+            }
             _ => half_width_kana(c).unwrap_or(c),
         };
         out.push(c);
@@ -210,7 +227,10 @@ mod tests {
 
     #[test]
     fn fold_width_turns_full_width_ascii_into_ascii() {
-        assert_eq!(fold_width("ＴＡＲＯ＠ｅｘａｍｐｌｅ．ｃｏｍ"), "TARO@example.com");
+        assert_eq!(
+            fold_width("ＴＡＲＯ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            "TARO@example.com"
+        );
         assert_eq!(fold_width("山田　ﾀﾛｳ"), "山田 タロウ");
     }
 

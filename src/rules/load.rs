@@ -215,7 +215,6 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
 
     let engine = build_engine(limits, Arc::new(tables));
     let mut files = Vec::new();
-    let mut uses_raw = false;
     for path in scripts {
         let file = label(dir, &path);
         report.scripts.push(file.clone());
@@ -229,17 +228,14 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
             }
         };
         match compile_file(&engine, &file, &text) {
-            Ok(rule_file) => {
-                uses_raw |= text.contains("raw");
-                files.push(rule_file);
-            }
+            Ok(rule_file) => files.push(rule_file),
             Err(problems) => report.problems.extend(problems),
         }
     }
     if !report.problems.is_empty() {
         return (None, report);
     }
-    let rules = Rules::new(engine, files, limits.clone(), uses_raw);
+    let rules = Rules::new(engine, files, limits.clone());
     (Some(rules), report)
 }
 
@@ -290,21 +286,23 @@ fn compile_file(engine: &Engine, file: &str, text: &str) -> Result<RuleFile, Vec
         label: file.to_string(),
         ast,
         hooks,
+        mentions_raw: text.contains("raw"),
     })
 }
 
 /// The line where `fn name` is defined, for messages about what a function returned (Rhai
 /// keeps no position for a return value that is merely of the wrong kind).
 fn fn_line(text: &str, name: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start();
-        let l = l.strip_prefix("private ").unwrap_or(l).trim_start();
-        l.strip_prefix("fn ")
-            .map(str::trim_start)
-            .and_then(|rest| rest.strip_prefix(name))
-            .is_some_and(|rest| rest.trim_start().starts_with('('))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("private ").unwrap_or(l).trim_start();
+            l.strip_prefix("fn ")
+                .map(str::trim_start)
+                .and_then(|rest| rest.strip_prefix(name))
+                .is_some_and(|rest| rest.trim_start().starts_with('('))
+        })
+        .map(|i| i + 1)
 }
 
 fn read_tables(dir: &Path, problems: &mut Vec<Problem>) -> (BTreeMap<String, Map>, Vec<String>) {
@@ -425,7 +423,7 @@ fn build_engine(limits: &Limits, tables: Tables) -> Engine {
     engine.set_max_modules(0);
     engine.on_progress(|ops| {
         // Reading the clock costs more than a script operation, so look only now and then.
-        if ops % 1024 != 0 {
+        if !ops.is_multiple_of(1024) {
             return None;
         }
         let late = DEADLINE.get().is_some_and(|d| Instant::now() >= d);

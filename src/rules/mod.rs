@@ -35,7 +35,7 @@ use crate::model::{Direction, Employee, Field};
 use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
 use helpers::text;
 use load::{DEADLINE_MARKER, DeadlineGuard};
-use rhai::{Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope, AST};
+use rhai::{AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -103,6 +103,7 @@ pub(crate) struct RuleFile {
     pub(crate) label: String,
     pub(crate) ast: AST,
     pub(crate) hooks: BTreeMap<Hook, (usize, Option<usize>)>,
+    pub(crate) mentions_raw: bool,
 }
 
 /// A loaded rules folder: compiled once, shared by every thread that plans.
@@ -110,9 +111,10 @@ pub struct Rules {
     engine: Engine,
     files: Vec<RuleFile>,
     limits: Limits,
-    /// Converting the raw API record for every employee is the costliest step; skip it when
-    /// no script mentions `raw`.
-    uses_raw: bool,
+    /// Converting the raw API record is the costliest step of an evaluation; skip it when no
+    /// script defining a `decide` hook (resp. `select`) mentions `raw`.
+    raw_for_decide: bool,
+    raw_for_select: bool,
 }
 
 impl std::fmt::Debug for Rules {
@@ -184,12 +186,18 @@ impl Rules {
         }
     }
 
-    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits, uses_raw: bool) -> Rules {
+    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
+        let raw_for = |select: bool| {
+            files
+                .iter()
+                .any(|f| f.mentions_raw && f.hooks.keys().any(|h| (*h == Hook::Select) == select))
+        };
         Rules {
+            raw_for_decide: raw_for(false),
+            raw_for_select: raw_for(true),
             engine,
             files,
             limits,
-            uses_raw,
         }
     }
 
@@ -277,6 +285,11 @@ impl Rules {
                 hook.name(),
                 self.limits.max_operations
             ),
+            EvalAltResult::ErrorAssignmentToConstant(name, _) => format!(
+                "fn {}: `{name}` cannot be changed; build a new map instead, e.g. \
+                 `let changes = #{{}}; changes.email = lower(e.email); changes`",
+                hook.name()
+            ),
             EvalAltResult::ErrorRuntime(v, _) if v.is_string() => {
                 format!("fn {}: {v}", hook.name())
             }
@@ -354,7 +367,7 @@ impl Rules {
         direction: Direction,
         source: &mut Employee,
     ) -> Result<Decision, PolicyError> {
-        let e = Dynamic::from_map(employee_map(source, self.uses_raw));
+        let e = shared(employee_map(source, self.raw_for_decide));
         let mut decision = Decision::default();
 
         if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
@@ -388,10 +401,12 @@ impl Rules {
             decision.move_employment_type = employment_type;
         }
         for (field, value) in overrides {
-            source.set(field, value.as_deref()).map_err(|err| PolicyError {
-                message: format!("overrides: {err}"),
-                location: None,
-            })?;
+            source
+                .set(field, value.as_deref())
+                .map_err(|err| PolicyError {
+                    message: format!("overrides: {err}"),
+                    location: None,
+                })?;
         }
         Ok(decision)
     }
@@ -422,11 +437,7 @@ fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
 }
 
 impl Policy for Rules {
-    fn decide(
-        &self,
-        direction: Direction,
-        source: &mut Employee,
-    ) -> Result<Decision, PolicyError> {
+    fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
         self.decide_inner(direction, source)
     }
@@ -437,7 +448,7 @@ impl Policy for Rules {
         row: &SelectInput<'_>,
     ) -> Result<Option<Decided<bool>>, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
-        let row_map = Dynamic::from_map(select_map(row, self.uses_raw));
+        let row_map = shared(select_map(row, self.raw_for_select));
         let Some(answer) = self.first(Hook::Select, &row_map, direction, false)? else {
             return Ok(None);
         };
@@ -454,6 +465,13 @@ impl Policy for Rules {
     }
 }
 
+/// One read-only copy per employee shared by every hook: cloning it for each call costs more
+/// than the scripts themselves, and read-only keeps one hook's edits out of the next
+/// (`e.email = ...` is an error; `let x = e;` makes a private copy).
+fn shared(map: Map) -> Dynamic {
+    Dynamic::from_map(map).into_read_only().into_shared()
+}
+
 /// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
 /// for anything absent, office and employment type as `#{id, name}`, and the raw API record.
 fn employee_map(e: &Employee, with_raw: bool) -> Map {
@@ -466,7 +484,10 @@ fn employee_map(e: &Employee, with_raw: bool) -> Map {
         put(field.name(), text(e.get(field).as_deref()));
     }
     put("business_last_name", text(e.business_last_name.as_deref()));
-    put("business_first_name", text(e.business_first_name.as_deref()));
+    put(
+        "business_first_name",
+        text(e.business_first_name.as_deref()),
+    );
     put(
         "business_last_name_kana",
         text(e.business_last_name_kana.as_deref()),
@@ -475,7 +496,10 @@ fn employee_map(e: &Employee, with_raw: bool) -> Map {
         "business_first_name_kana",
         text(e.business_first_name_kana.as_deref()),
     );
-    for (key, item) in [("office", &e.office), ("employment_type", &e.employment_type)] {
+    for (key, item) in [
+        ("office", &e.office),
+        ("employment_type", &e.employment_type),
+    ] {
         let value = item.as_ref().map_or(Dynamic::UNIT, |m| {
             let mut inner = Map::new();
             inner.insert("id".into(), m.id.as_str().into());

@@ -67,12 +67,7 @@ impl fmt::Display for TestReport {
                 writeln!(f, "    + actual:   {}", m.actual)?;
             }
         }
-        write!(
-            f,
-            "{} passed, {} failed",
-            self.passed(),
-            self.failed()
-        )?;
+        write!(f, "{} passed, {} failed", self.passed(), self.failed())?;
         if !self.problems.is_empty() {
             write!(
                 f,
@@ -153,7 +148,12 @@ pub(crate) fn read_test_files(dir: &Path) -> (Vec<TestFile>, Vec<Problem>) {
     }
     let paths = match files_with(&tests_dir, &["yaml", "yml"]) {
         Ok(p) => p,
-        Err(message) => return (Vec::new(), vec![Problem::in_file(&label(dir, &tests_dir), message)]),
+        Err(message) => {
+            return (
+                Vec::new(),
+                vec![Problem::in_file(&label(dir, &tests_dir), message)],
+            );
+        }
     };
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -288,14 +288,22 @@ fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
         Err(err) => {
             match &expect.error {
                 Some(part) if err.to_string().contains(part.as_str()) => {}
-                Some(part) => fail("error", format!("an error containing '{part}'"), err.to_string()),
+                Some(part) => fail(
+                    "error",
+                    format!("an error containing '{part}'"),
+                    err.to_string(),
+                ),
                 None => fail("error", "no error".to_string(), err.to_string()),
             }
             return Ok(failures);
         }
     };
     if let Some(part) = &expect.error {
-        fail("error", format!("an error containing '{part}'"), "no error".to_string());
+        fail(
+            "error",
+            format!("an error containing '{part}'"),
+            "no error".to_string(),
+        );
     }
 
     let decided = |d: &Option<crate::plan::Decided<String>>| match d {
@@ -393,7 +401,11 @@ fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
                 let actual = decided.as_ref().is_none_or(|d| d.value);
                 if actual != expected {
                     let from = decided.map_or("the default".to_string(), |d| d.from);
-                    fail("selected", expected.to_string(), format!("{actual} ({from})"));
+                    fail(
+                        "selected",
+                        expected.to_string(),
+                        format!("{actual} ({from})"),
+                    );
                 }
             }
             Err(err) => fail("selected", expected.to_string(), format!("error: {err}")),

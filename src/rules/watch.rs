@@ -44,7 +44,10 @@ impl RulesHandle {
 #[derive(Debug)]
 pub enum WatchEvent {
     /// The edit compiled and its tests passed: these rules are now in use.
-    Reloaded { rules: Arc<Rules>, tests: TestReport },
+    Reloaded {
+        rules: Arc<Rules>,
+        tests: TestReport,
+    },
     /// The edit did not compile: the previous rules stay in use.
     CompileFailed(RulesError),
     /// The edit compiled but some rule tests failed: the previous rules stay in use.
@@ -58,7 +61,12 @@ impl std::fmt::Display for WatchEvent {
         const KEPT: &str = "the previous rules stay in use";
         match self {
             WatchEvent::Reloaded { tests, .. } => {
-                write!(f, "rules reloaded ({} test{} passed)", tests.passed(), super::load::plural(tests.passed()))
+                write!(
+                    f,
+                    "rules reloaded ({} test{} passed)",
+                    tests.passed(),
+                    super::load::plural(tests.passed())
+                )
             }
             WatchEvent::CompileFailed(e) => write!(f, "{e}\n{KEPT}"),
             WatchEvent::TestsFailed(t) => write!(f, "{t}\nrule tests failed; {KEPT}"),
