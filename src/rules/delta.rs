@@ -223,3 +223,71 @@ pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::plan::Summary;
+
+    fn row(code: &str, office: &str, selected: bool) -> Row {
+        Row {
+            code: Some(code.into()),
+            status: Status::New,
+            name: format!("社員{code}"),
+            changes: Vec::new(),
+            office: Some(Assigned {
+                item: MasterItem {
+                    id: office.into(),
+                    name: office.into(),
+                },
+                from: "rules/offices.rhai:office".into(),
+            }),
+            employment_type: None,
+            selected,
+            selected_by: None,
+            problems: Vec::new(),
+            source: None,
+            target_id: None,
+        }
+    }
+
+    fn plan(rows: Vec<Row>) -> Plan {
+        Plan {
+            direction: Direction::SmartHrToKot,
+            as_of: chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default(),
+            rows,
+            summary: Summary::default(),
+            excluded: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_only_rows_whose_decisions_changed() {
+        let old = plan(vec![row("1", "本社", true), row("2", "本社", true)]);
+        let mut new = plan(vec![row("1", "大阪支社", true), row("2", "本社", false)]);
+        new.excluded.push(crate::plan::Excluded {
+            code: Some("3".into()),
+            name: "社員3".into(),
+            reason: "test account".into(),
+            from: "rules/scope.rhai:exclude".into(),
+        });
+
+        let lines = plan_delta(&old, &new);
+        let text = render_delta(&lines);
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            text.contains("3 社員3: now left out: test account"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 社員1: office 本社 (rules/offices.rhai:office) → 大阪支社"),
+            "{text}"
+        );
+        assert!(text.contains("2 社員2: no longer selected"), "{text}");
+        assert_eq!(
+            render_delta(&plan_delta(&old, &old)),
+            "the plan is unchanged by this edit"
+        );
+    }
+}
