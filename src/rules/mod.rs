@@ -1,1 +1,547 @@
-//! (in progress)
+//! Integrators' Rhai rules: per-employee decisions that the closed SmartHR feature makes once
+//! per run (office, employment type), plus field overrides, scoping and auto-selection.
+//!
+//! A rules folder holds `*.rhai` scripts, `*.yaml` lookup tables and `tests/*.yaml` rule tests.
+//! Each script may define any of these functions, all called once per employee with `e`, the
+//! source record as a map, and optionally `direction` (`"kot-to-smarthr"` / `"smarthr-to-kot"`):
+//!
+//! | function | returns | `()` means |
+//! |---|---|---|
+//! | `exclude(e, direction)` | a reason (text) to leave the employee out | keep |
+//! | `overrides(e, direction)` | a map `#{field: new value}` | change nothing |
+//! | `office(e, direction)` | an office id or exact name in the target | the `--office` default |
+//! | `employment_type(e, direction)` | a KOT working type code or name | the default |
+//! | `move_existing(e, direction)` | `true`, or `#{office: true, employment_type: false}` | never move existing employees |
+//! | `select(row, direction)` | `true` / `false` for `apply --select auto` | selected |
+//!
+//! Precedence: scripts are consulted in file-name order and the first that returns something
+//! other than `()` decides (for `overrides`, per field). Every function sees the record as the
+//! source system returned it; overrides are applied afterwards, and `select` sees the row
+//! built from the overridden record.
+
+mod delta;
+mod helpers;
+mod load;
+mod testing;
+mod watch;
+
+pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
+pub use helpers::{fold_width, to_full_width_katakana};
+pub use load::{CheckReport, Problem, RulesError, check};
+pub use testing::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
+pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
+
+use crate::model::{Direction, Employee, Field};
+use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
+use helpers::text;
+use load::{DEADLINE_MARKER, DeadlineGuard};
+use rhai::{AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// How much one employee's evaluation may cost before it is stopped and its row made invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time for all of one employee's rule functions together.
+    pub deadline: Duration,
+    /// Rhai operations per function call; stops runaway loops even on a fast machine.
+    pub max_operations: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_millis(100),
+            max_operations: 1_000_000,
+        }
+    }
+}
+
+/// The functions a rules file may define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Hook {
+    Exclude,
+    Overrides,
+    Office,
+    EmploymentType,
+    MoveExisting,
+    Select,
+}
+
+impl Hook {
+    pub(crate) const ALL: [Hook; 6] = [
+        Hook::Exclude,
+        Hook::Overrides,
+        Hook::Office,
+        Hook::EmploymentType,
+        Hook::MoveExisting,
+        Hook::Select,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Hook::Exclude => "exclude",
+            Hook::Overrides => "overrides",
+            Hook::Office => "office",
+            Hook::EmploymentType => "employment_type",
+            Hook::MoveExisting => "move_existing",
+            Hook::Select => "select",
+        }
+    }
+
+    pub(crate) fn argument(self) -> &'static str {
+        match self {
+            Hook::Select => "row",
+            _ => "e",
+        }
+    }
+}
+
+/// One compiled script and the hooks it defines (with their arity and line).
+pub(crate) struct RuleFile {
+    pub(crate) label: String,
+    pub(crate) ast: AST,
+    pub(crate) hooks: BTreeMap<Hook, (usize, Option<usize>)>,
+    pub(crate) mentions_raw: bool,
+}
+
+/// A loaded rules folder: compiled once, shared by every thread that plans.
+pub struct Rules {
+    engine: Engine,
+    files: Vec<RuleFile>,
+    limits: Limits,
+    /// Converting the raw API record is the costliest step of an evaluation; skip it when no
+    /// script defining a `decide` hook (resp. `select`) mentions `raw`.
+    raw_for_decide: bool,
+    raw_for_select: bool,
+}
+
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules")
+            .field("files", &self.files().collect::<Vec<_>>())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// What a hook returned and which file it came from.
+struct Answer<'a> {
+    value: Dynamic,
+    file: &'a RuleFile,
+    hook: Hook,
+}
+
+impl Answer<'_> {
+    fn from(&self) -> String {
+        format!("{}:{}", self.file.label, self.hook.name())
+    }
+
+    /// For a value of the wrong kind: Rhai knows no position for it, so point at the function.
+    fn error(&self, message: String) -> PolicyError {
+        let line = self.file.hooks.get(&self.hook).and_then(|(_, l)| *l);
+        PolicyError {
+            message: format!("fn {} {message}", self.hook.name()),
+            location: Some(match line {
+                Some(l) => format!("{}:{l}:1", self.file.label),
+                None => self.file.label.clone(),
+            }),
+        }
+    }
+
+    fn type_name(&self) -> String {
+        format!("{} ({})", self.value, self.value.type_name())
+    }
+
+    /// Office and type names may be written as numbers (`1000`) as well as text.
+    fn id_or_name(&self) -> Result<Decided<String>, PolicyError> {
+        let value = if self.value.is_string() || self.value.is_int() {
+            self.value.to_string()
+        } else {
+            return Err(self.error(format!(
+                "returned {}; return an id or exact name as text, or () for the default",
+                self.type_name()
+            )));
+        };
+        Ok(Decided {
+            value,
+            from: self.from(),
+        })
+    }
+}
+
+impl Rules {
+    /// Compiles every script and reads every table in `dir`; refuses on any problem.
+    pub fn load(dir: &Path) -> Result<Rules, RulesError> {
+        Rules::load_with(dir, &Limits::default())
+    }
+
+    pub fn load_with(dir: &Path, limits: &Limits) -> Result<Rules, RulesError> {
+        match load::compile(dir, limits) {
+            (Some(rules), _) => Ok(rules),
+            (None, report) => Err(RulesError {
+                problems: report.problems,
+            }),
+        }
+    }
+
+    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
+        let raw_for = |select: bool| {
+            files
+                .iter()
+                .any(|f| f.mentions_raw && f.hooks.keys().any(|h| (*h == Hook::Select) == select))
+        };
+        Rules {
+            raw_for_decide: raw_for(false),
+            raw_for_select: raw_for(true),
+            engine,
+            files,
+            limits,
+        }
+    }
+
+    /// The scripts in precedence order, as shown in provenance.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|f| f.label.as_str())
+    }
+
+    fn call(
+        &self,
+        file: &RuleFile,
+        hook: Hook,
+        arity: usize,
+        arg: &Dynamic,
+        direction: Direction,
+    ) -> Result<Dynamic, PolicyError> {
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let mut scope = Scope::new();
+        let result = if arity == 1 {
+            self.engine.call_fn_with_options::<Dynamic>(
+                options,
+                &mut scope,
+                &file.ast,
+                hook.name(),
+                (arg.clone(),),
+            )
+        } else {
+            self.engine.call_fn_with_options::<Dynamic>(
+                options,
+                &mut scope,
+                &file.ast,
+                hook.name(),
+                (arg.clone(), Dynamic::from(direction.as_str())),
+            )
+        };
+        result.map_err(|e| self.script_error(file, hook, &e))
+    }
+
+    /// The first answer other than `()` (and, for yes/no hooks where `false` is the default,
+    /// other than `false`), in file-name order.
+    fn first(
+        &self,
+        hook: Hook,
+        arg: &Dynamic,
+        direction: Direction,
+        skip_false: bool,
+    ) -> Result<Option<Answer<'_>>, PolicyError> {
+        for file in &self.files {
+            let Some(&(arity, _)) = file.hooks.get(&hook) else {
+                continue;
+            };
+            let value = self.call(file, hook, arity, arg, direction)?;
+            let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Ok(false));
+            if !no_opinion {
+                return Ok(Some(Answer { value, file, hook }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn script_error(&self, file: &RuleFile, hook: Hook, error: &EvalAltResult) -> PolicyError {
+        let inner = error.unwrap_inner();
+        let pos = inner.position();
+        // A script stopped by the deadline has no position of its own: point at the function.
+        let fn_line = file.hooks.get(&hook).and_then(|(_, l)| *l);
+        let location = match (pos.line(), pos.position(), fn_line) {
+            (Some(l), Some(c), _) => format!("{}:{l}:{c}", file.label),
+            (Some(l), None, _) | (None, _, Some(l)) => format!("{}:{l}:1", file.label),
+            _ => file.label.clone(),
+        };
+        let message = match inner {
+            EvalAltResult::ErrorTerminated(v, _)
+                if v.clone().into_string().ok().as_deref() == Some(DEADLINE_MARKER) =>
+            {
+                format!(
+                    "fn {} took longer than {} ms for this employee and was stopped \
+                     (an endless loop?)",
+                    hook.name(),
+                    self.limits.deadline.as_millis()
+                )
+            }
+            EvalAltResult::ErrorTooManyOperations(_) => format!(
+                "fn {} ran more than {} operations for this employee and was stopped \
+                 (an endless loop?)",
+                hook.name(),
+                self.limits.max_operations
+            ),
+            EvalAltResult::ErrorAssignmentToConstant(name, _) => format!(
+                "fn {}: `{name}` cannot be changed; build a new map instead, e.g. \
+                 `let changes = #{{}}; changes.email = lower(e.email); changes`",
+                hook.name()
+            ),
+            EvalAltResult::ErrorRuntime(v, _) if v.is_string() => {
+                format!("fn {}: {v}", hook.name())
+            }
+            other => {
+                // The position is already in `location`.
+                let text = other.to_string();
+                let suffix = format!(" ({pos})");
+                let text = text.strip_suffix(&suffix).unwrap_or(&text);
+                format!("fn {}: {text}", hook.name())
+            }
+        };
+        PolicyError {
+            message,
+            location: Some(location),
+        }
+    }
+
+    fn overrides(
+        &self,
+        e: &Dynamic,
+        direction: Direction,
+    ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
+        let mut decided: BTreeMap<Field, Option<String>> = BTreeMap::new();
+        for file in &self.files {
+            let Some(&(arity, _)) = file.hooks.get(&Hook::Overrides) else {
+                continue;
+            };
+            let value = self.call(file, Hook::Overrides, arity, e, direction)?;
+            if value.is_unit() {
+                continue;
+            }
+            let answer = Answer {
+                value,
+                file,
+                hook: Hook::Overrides,
+            };
+            let Some(map) = answer.value.read_lock::<Map>() else {
+                return Err(answer.error(format!(
+                    "returned {}; return a map such as #{{email: lower(e.email)}}, or ()",
+                    answer.type_name()
+                )));
+            };
+            for (key, value) in map.iter() {
+                let field = key
+                    .parse::<Field>()
+                    .ok()
+                    .filter(|f| Field::SYNCED.contains(f))
+                    .ok_or_else(|| {
+                        answer.error(format!(
+                            "returned the field '{key}', which cannot be overridden; \
+                             the fields are: {} (office and employment type have their own \
+                             functions)",
+                            Field::SYNCED.map(Field::name).join(", ")
+                        ))
+                    })?;
+                let value = if value.is_unit() {
+                    None
+                } else if value.is_string() {
+                    Some(value.to_string())
+                } else {
+                    return Err(answer.error(format!(
+                        "returned {value} ({}) for {key}; return text, or () to clear it",
+                        value.type_name()
+                    )));
+                };
+                // An earlier file has already decided this field.
+                decided.entry(field).or_insert(value);
+            }
+        }
+        Ok(decided.into_iter().collect())
+    }
+
+    fn decide_inner(
+        &self,
+        direction: Direction,
+        source: &mut Employee,
+    ) -> Result<Decision, PolicyError> {
+        let e = shared(employee_map(source, self.raw_for_decide));
+        let mut decision = Decision::default();
+
+        if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
+            let reason = if answer.value.as_bool() == Ok(true) {
+                format!("left out by {}", answer.file.label)
+            } else if answer.value.is_string() {
+                answer.value.to_string()
+            } else {
+                return Err(answer.error(format!(
+                    "returned {}; return the reason as text, or () to keep the employee",
+                    answer.type_name()
+                )));
+            };
+            decision.exclude = Some(Decided {
+                value: reason,
+                from: answer.from(),
+            });
+            return Ok(decision);
+        }
+
+        let overrides = self.overrides(&e, direction)?;
+        if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
+            decision.office = Some(answer.id_or_name()?);
+        }
+        if let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)? {
+            decision.employment_type = Some(answer.id_or_name()?);
+        }
+        if let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)? {
+            let (office, employment_type) = move_flags(&answer)?;
+            decision.move_office = office;
+            decision.move_employment_type = employment_type;
+        }
+        for (field, value) in overrides {
+            source
+                .set(field, value.as_deref())
+                .map_err(|err| PolicyError {
+                    message: format!("overrides: {err}"),
+                    location: None,
+                })?;
+        }
+        Ok(decision)
+    }
+}
+
+fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
+    if answer.value.as_bool() == Ok(true) {
+        return Ok((true, true));
+    }
+    let bad = || {
+        answer.error(format!(
+            "returned {}; return true (move office and type), \
+             #{{office: true, employment_type: false}}, or () to leave existing employees",
+            answer.type_name()
+        ))
+    };
+    let map = answer.value.read_lock::<Map>().ok_or_else(bad)?;
+    let mut flags = (false, false);
+    for (key, value) in map.iter() {
+        let flag = value.as_bool().map_err(|_| bad())?;
+        match key.as_str() {
+            "office" => flags.0 = flag,
+            "employment_type" => flags.1 = flag,
+            _ => return Err(bad()),
+        }
+    }
+    Ok(flags)
+}
+
+impl Policy for Rules {
+    fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError> {
+        let _deadline = DeadlineGuard::start(&self.limits);
+        self.decide_inner(direction, source)
+    }
+
+    fn select(
+        &self,
+        direction: Direction,
+        row: &SelectInput<'_>,
+    ) -> Result<Option<Decided<bool>>, PolicyError> {
+        let _deadline = DeadlineGuard::start(&self.limits);
+        let row_map = shared(select_map(row, self.raw_for_select));
+        let Some(answer) = self.first(Hook::Select, &row_map, direction, false)? else {
+            return Ok(None);
+        };
+        let value = answer.value.as_bool().map_err(|_| {
+            answer.error(format!(
+                "returned {}; return true, false, or () for the default (selected)",
+                answer.type_name()
+            ))
+        })?;
+        Ok(Some(Decided {
+            value,
+            from: answer.from(),
+        }))
+    }
+}
+
+/// One read-only copy per employee shared by every hook: cloning it for each call costs more
+/// than the scripts themselves, and read-only keeps one hook's edits out of the next
+/// (`e.email = ...` is an error; `let x = e;` makes a private copy).
+fn shared(map: Map) -> Dynamic {
+    Dynamic::from_map(map).into_read_only().into_shared()
+}
+
+/// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
+/// for anything absent, office and employment type as `#{id, name}`, and the raw API record.
+fn employee_map(e: &Employee, with_raw: bool) -> Map {
+    let mut map = Map::new();
+    let mut put = |k: &str, v: Dynamic| {
+        map.insert(k.into(), v);
+    };
+    put("code", text(e.code.as_deref()));
+    for field in Field::SYNCED {
+        put(field.name(), text(e.get(field).as_deref()));
+    }
+    put("business_last_name", text(e.business_last_name.as_deref()));
+    put(
+        "business_first_name",
+        text(e.business_first_name.as_deref()),
+    );
+    put(
+        "business_last_name_kana",
+        text(e.business_last_name_kana.as_deref()),
+    );
+    put(
+        "business_first_name_kana",
+        text(e.business_first_name_kana.as_deref()),
+    );
+    for (key, item) in [
+        ("office", &e.office),
+        ("employment_type", &e.employment_type),
+    ] {
+        let value = item.as_ref().map_or(Dynamic::UNIT, |m| {
+            let mut inner = Map::new();
+            inner.insert("id".into(), m.id.as_str().into());
+            inner.insert("name".into(), m.name.as_str().into());
+            Dynamic::from_map(inner)
+        });
+        put(key, value);
+    }
+    let raw = if with_raw && !e.raw.is_null() {
+        // A JSON value always converts; `()` is only the fallback for the impossible case.
+        rhai::serde::to_dynamic(&e.raw).unwrap_or(Dynamic::UNIT)
+    } else {
+        Dynamic::from_map(Map::new())
+    };
+    put("raw", raw);
+    map
+}
+
+fn select_map(row: &SelectInput<'_>, with_raw: bool) -> Map {
+    let changes: Array = row
+        .changes
+        .iter()
+        .map(|c| {
+            let mut m = Map::new();
+            m.insert("field".into(), c.field.name().into());
+            m.insert("old".into(), text(c.old.as_deref()));
+            m.insert("new".into(), text(c.new.as_deref()));
+            Dynamic::from_map(m)
+        })
+        .collect();
+    let mut map = Map::new();
+    map.insert("status".into(), row.status.as_str().into());
+    map.insert("changes".into(), Dynamic::from_array(changes));
+    map.insert(
+        "employee".into(),
+        Dynamic::from_map(employee_map(row.source, with_raw)),
+    );
+    map.insert(
+        "target".into(),
+        row.target.map_or(Dynamic::UNIT, |t| {
+            Dynamic::from_map(employee_map(t, with_raw))
+        }),
+    );
+    map
+}

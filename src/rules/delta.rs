@@ -1,0 +1,293 @@
+//! How a plan changed because of a rules edit: what `crewsync watch` prints after each save,
+//! so an integrator sees the effect of a change on real rosters before running it.
+
+use crate::model::{Field, MasterItem};
+use crate::plan::{Assigned, Plan, Row, Status};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One difference for one employee between the plan before and after an edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeltaChange {
+    /// Now left out (reason, and the rule that said so).
+    Excluded {
+        reason: String,
+        from: String,
+    },
+    /// No longer left out.
+    Included,
+    Status {
+        old: Status,
+        new: Status,
+    },
+    Office {
+        old: Option<String>,
+        new: Option<String>,
+    },
+    EmploymentType {
+        old: Option<String>,
+        new: Option<String>,
+    },
+    /// The value that would be written for a field.
+    Field {
+        field: Field,
+        old: Option<String>,
+        new: Option<String>,
+    },
+    Selected {
+        old: bool,
+        new: bool,
+    },
+    /// The reasons a row is invalid changed (a rule now fails, or fails differently).
+    Problems {
+        old: Vec<String>,
+        new: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeltaLine {
+    pub code: Option<String>,
+    pub name: String,
+    pub change: DeltaChange,
+}
+
+fn opt(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(none)")
+}
+
+impl fmt::Display for DeltaLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = format!(
+            "{} {}",
+            self.code.as_deref().unwrap_or("(no code)"),
+            self.name
+        );
+        match &self.change {
+            DeltaChange::Excluded { reason, from } => {
+                write!(f, "{who}: now left out: {reason} ({from})")
+            }
+            DeltaChange::Included => write!(f, "{who}: no longer left out"),
+            DeltaChange::Status { old, new } => {
+                write!(f, "{who}: status {} → {}", old.as_str(), new.as_str())
+            }
+            DeltaChange::Office { old, new } => {
+                write!(f, "{who}: office {} → {}", opt(old), opt(new))
+            }
+            DeltaChange::EmploymentType { old, new } => {
+                write!(f, "{who}: employment type {} → {}", opt(old), opt(new))
+            }
+            DeltaChange::Field { field, old, new } => {
+                write!(f, "{who}: {field} {} → {}", opt(old), opt(new))
+            }
+            DeltaChange::Selected { old, new } => write!(
+                f,
+                "{who}: {}",
+                match (old, new) {
+                    (false, true) => "now selected",
+                    _ => "no longer selected",
+                }
+            ),
+            DeltaChange::Problems { new, .. } if new.is_empty() => {
+                write!(f, "{who}: no longer invalid")
+            }
+            DeltaChange::Problems { new, .. } => write!(f, "{who}: invalid: {}", new.join("; ")),
+        }
+    }
+}
+
+/// The delta as text, one line per difference, or a line saying there is none.
+pub fn render_delta(lines: &[DeltaLine]) -> String {
+    if lines.is_empty() {
+        return "the plan is unchanged by this edit".to_string();
+    }
+    lines
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Rows are matched by employee code (by name when a row has none).
+fn key(code: &Option<String>, name: &str) -> String {
+    code.clone().unwrap_or_else(|| format!("\u{0}{name}"))
+}
+
+fn assigned(a: &Option<Assigned>) -> Option<String> {
+    a.as_ref().map(|a| describe(&a.item, &a.from))
+}
+
+fn describe(item: &MasterItem, from: &str) -> String {
+    if item.id == item.name {
+        format!("{} ({from})", item.name)
+    } else {
+        format!("{} [{}] ({from})", item.name, item.id)
+    }
+}
+
+/// The value the row would write for a field: the overridden source record when the plan
+/// keeps it, else the `new` side of its change.
+fn written(row: &Row, field: Field) -> Option<String> {
+    match &row.source {
+        Some(source) => source.get(field),
+        None => row
+            .changes
+            .iter()
+            .find(|c| c.field == field)
+            .and_then(|c| c.new.clone()),
+    }
+}
+
+/// Every difference a rules edit made, per employee, in the new plan's row order.
+pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
+    let old_rows: BTreeMap<String, &Row> = old
+        .rows
+        .iter()
+        .map(|r| (key(&r.code, &r.name), r))
+        .collect();
+    let old_excluded: BTreeMap<String, _> = old
+        .excluded
+        .iter()
+        .map(|x| (key(&x.code, &x.name), x))
+        .collect();
+
+    let mut lines = Vec::new();
+    for x in &new.excluded {
+        if !old_excluded.contains_key(&key(&x.code, &x.name)) {
+            lines.push(DeltaLine {
+                code: x.code.clone(),
+                name: x.name.clone(),
+                change: DeltaChange::Excluded {
+                    reason: x.reason.clone(),
+                    from: x.from.clone(),
+                },
+            });
+        }
+    }
+    for row in &new.rows {
+        let k = key(&row.code, &row.name);
+        let mut push = |change| {
+            lines.push(DeltaLine {
+                code: row.code.clone(),
+                name: row.name.clone(),
+                change,
+            })
+        };
+        let Some(before) = old_rows.get(&k) else {
+            if old_excluded.contains_key(&k) {
+                push(DeltaChange::Included);
+            }
+            continue;
+        };
+        if before.status != row.status {
+            push(DeltaChange::Status {
+                old: before.status,
+                new: row.status,
+            });
+        }
+        if before.problems != row.problems {
+            push(DeltaChange::Problems {
+                old: before.problems.clone(),
+                new: row.problems.clone(),
+            });
+        }
+        let (old_office, new_office) = (assigned(&before.office), assigned(&row.office));
+        if old_office != new_office {
+            push(DeltaChange::Office {
+                old: old_office,
+                new: new_office,
+            });
+        }
+        let (old_type, new_type) = (
+            assigned(&before.employment_type),
+            assigned(&row.employment_type),
+        );
+        if old_type != new_type {
+            push(DeltaChange::EmploymentType {
+                old: old_type,
+                new: new_type,
+            });
+        }
+        for field in Field::SYNCED {
+            let (old, new) = (written(before, field), written(row, field));
+            if old != new {
+                push(DeltaChange::Field { field, old, new });
+            }
+        }
+        if before.selected != row.selected {
+            push(DeltaChange::Selected {
+                old: before.selected,
+                new: row.selected,
+            });
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::plan::Summary;
+
+    fn row(code: &str, office: &str, selected: bool) -> Row {
+        Row {
+            code: Some(code.into()),
+            status: Status::New,
+            name: format!("社員{code}"),
+            changes: Vec::new(),
+            office: Some(Assigned {
+                item: MasterItem {
+                    id: office.into(),
+                    name: office.into(),
+                },
+                from: "rules/offices.rhai:office".into(),
+            }),
+            employment_type: None,
+            selected,
+            selected_by: None,
+            problems: Vec::new(),
+            source: None,
+            target_id: None,
+        }
+    }
+
+    fn plan(rows: Vec<Row>) -> Plan {
+        Plan {
+            direction: Direction::SmartHrToKot,
+            as_of: chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default(),
+            rows,
+            summary: Summary::default(),
+            excluded: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_only_rows_whose_decisions_changed() {
+        let old = plan(vec![row("1", "本社", true), row("2", "本社", true)]);
+        let mut new = plan(vec![row("1", "大阪支社", true), row("2", "本社", false)]);
+        new.excluded.push(crate::plan::Excluded {
+            code: Some("3".into()),
+            name: "社員3".into(),
+            reason: "test account".into(),
+            from: "rules/scope.rhai:exclude".into(),
+        });
+
+        let lines = plan_delta(&old, &new);
+        let text = render_delta(&lines);
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            text.contains("3 社員3: now left out: test account"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 社員1: office 本社 (rules/offices.rhai:office) → 大阪支社"),
+            "{text}"
+        );
+        assert!(text.contains("2 社員2: no longer selected"), "{text}");
+        assert_eq!(
+            render_delta(&plan_delta(&old, &old)),
+            "the plan is unchanged by this edit"
+        );
+    }
+}
