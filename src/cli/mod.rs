@@ -2,6 +2,7 @@
 
 mod demo;
 mod progress;
+mod rules;
 mod sync;
 
 use chrono::NaiveDate;
@@ -47,6 +48,27 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one run.
     History(HistoryArgs),
+    /// Check or test a folder of Rhai rules without touching any service.
+    Rules(RulesArgs),
+    /// Fetch the rosters once, then re-plan on every save of the rules and show what changed.
+    Watch(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+    /// The rules folder.
+    #[arg(long, value_name = "DIR", default_value = "rules", global = true)]
+    pub rules: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Compile every rules file, table and test file; report each error as file:line:col.
+    Check,
+    /// Run the rule tests kept beside the rules; print a diff for each failure.
+    Test,
 }
 
 #[derive(Debug, Args)]
@@ -113,14 +135,19 @@ pub struct PlanArgs {
     /// Output for people (table) or for scripts (json).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// A folder of Rhai rules that decide per employee (office, type, overrides, scope,
+    /// selection). Default: the configuration's `rules:` key, if any.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Which rows to write: 'all' (every new and changed row), 'auto' (the rows the rules
-    /// select) or employee codes separated by commas. Without it, a terminal lets you tick rows.
+    /// Which rows to write: 'all' (every new and changed row), 'auto' (exactly the rows the
+    /// rules select; every new and changed row without rules) or employee codes separated by
+    /// commas. Without it, a terminal lets you tick rows.
     #[arg(long, value_name = "all|auto|CODE,CODE,...")]
     pub select: Option<crewsync::apply::Selection>,
     /// Do not ask for confirmation (needed when not run in a terminal).
@@ -173,6 +200,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
         }
         Command::Demo => demo::run().await,
         Command::History(args) => history(&args),
+        Command::Rules(args) => Ok(rules::run(&args)),
+        Command::Watch(args) => {
+            let config = Config::load(&args.config.config)?;
+            rules::watch(&args, config).await
+        }
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {
                 company: if args.empty {

@@ -6,8 +6,9 @@ use anyhow::{Context, bail};
 use crewsync::apply::{self, ApplyReport, Outcome, Selection};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock};
-use crewsync::plan::{NoRules, Plan};
+use crewsync::plan::{NoRules, Plan, Policy};
 use crewsync::render::{self, Style};
+use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
 use crewsync::window;
 use std::io::IsTerminal;
@@ -22,6 +23,8 @@ fn today_jst() -> chrono::NaiveDate {
 /// Everything up to the plan, shared by both commands.
 pub struct Planned {
     pub config: Config,
+    /// The rules folder and its fingerprint, when rules decided.
+    pub rules: Option<String>,
     pub conn: Connections,
     pub rosters: Rosters,
     pub plan: Plan,
@@ -45,12 +48,30 @@ pub async fn prepare(
         args.office.as_deref(),
         args.employment_type.as_deref(),
     )?;
-    let plan = sync::plan(&rosters, &defaults, &NoRules);
+    let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
+    let rules = rules_dir.as_deref().map(load_rules).transpose()?;
+    let policy: &dyn Policy = match &rules {
+        Some(r) => r,
+        None => &NoRules,
+    };
+    let plan = sync::plan(&rosters, &defaults, policy);
     Ok(Planned {
+        rules: rules_dir.as_deref().map(sync::rules_fingerprint),
         config,
         conn,
         rosters,
         plan,
+    })
+}
+
+/// Loads a rules folder, or explains every compile error at once.
+pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
+    Rules::load(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "the rules in {} do not compile:\n{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
+            dir.display(),
+            dir.display()
+        )
     })
 }
 
@@ -172,7 +193,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
                 .as_ref()
                 .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string()),
             defaults: defaults_text(&args.plan),
-            rules: None,
+            rules: planned.rules.clone(),
             options,
         },
         &bars,

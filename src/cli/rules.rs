@@ -1,0 +1,101 @@
+//! `rules check`, `rules test` and `watch`: the integrator's loop, none of which writes to a
+//! service.
+
+use super::progress::Bars;
+use super::sync::{load_rules, prepare};
+use super::{PlanArgs, RulesArgs, RulesCommand, Status};
+use anyhow::{Context, bail};
+use crewsync::rules::{self, RulesHandle, WatchEvent};
+use crewsync::sync;
+use std::sync::Arc;
+
+pub fn run(args: &RulesArgs) -> Status {
+    let (ok, text) = match args.command {
+        RulesCommand::Check => {
+            let report = rules::check(&args.rules);
+            (report.is_ok(), report.to_string())
+        }
+        RulesCommand::Test => {
+            let report = rules::run_tests(&args.rules);
+            (report.is_ok(), report.to_string())
+        }
+    };
+    if ok {
+        println!("{text}");
+        Status::Done
+    } else {
+        eprintln!("{text}");
+        Status::CouldNotRun
+    }
+}
+
+pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow::Result<Status> {
+    let Some(dir) = args.rules.clone().or_else(|| config.rules.clone()) else {
+        bail!("watch needs a rules folder: pass --rules DIR or set `rules:` in the configuration");
+    };
+    let bars = Bars::new();
+    // Fetched once: every save re-plans against these rosters, so an edit shows its effect at
+    // once and costs the services nothing.
+    let planned = prepare(args, config, false, &bars).await?;
+    let defaults = sync::resolve_defaults(
+        args.direction,
+        &planned.rosters.masters,
+        args.office.as_deref(),
+        args.employment_type.as_deref(),
+    )?;
+    let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
+    let mut last = sync::plan(&planned.rosters, &defaults, handle.current().as_ref());
+    println!(
+        "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
+        dir.display(),
+        planned.rosters.source.len(),
+        summary(&last)
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _watcher = rules::watch(
+        &dir,
+        handle.clone(),
+        rules::Limits::default(),
+        move |event| {
+            let _ = tx.send(event);
+        },
+    )
+    .with_context(|| format!("watching {}", dir.display()))?;
+    loop {
+        let event = tokio::select! {
+            e = rx.recv() => match e {
+                Some(e) => e,
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        match &event {
+            WatchEvent::Reloaded { rules, .. } => {
+                let plan = sync::plan(&planned.rosters, &defaults, rules.as_ref());
+                let delta = rules::plan_delta(&last, &plan);
+                println!("{event}");
+                if delta.is_empty() {
+                    println!("The plan did not change. ({})", summary(&plan));
+                } else {
+                    println!("{}", rules::render_delta(&delta));
+                    println!("Plan now: {}", summary(&plan));
+                }
+                last = plan;
+            }
+            _ => println!("{event}"),
+        }
+    }
+    Ok(Status::Done)
+}
+
+fn summary(plan: &crewsync::plan::Plan) -> String {
+    let s = plan.summary;
+    format!(
+        "{} new, {} changed, {} unchanged, {} invalid, {} excluded",
+        s.new,
+        s.changed,
+        s.unchanged,
+        s.invalid,
+        plan.excluded.len()
+    )
+}
