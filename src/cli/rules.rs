@@ -45,12 +45,6 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     )?;
     let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
     let mut last = sync::plan(&planned.rosters, &defaults, handle.current().as_ref());
-    println!(
-        "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
-        dir.display(),
-        planned.rosters.source.len(),
-        summary(&last)
-    );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = rules::watch(
         &dir,
@@ -61,6 +55,13 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         },
     )
     .with_context(|| format!("watching {}", dir.display()))?;
+    // Said only once the watcher is in place, so a save after this line is always seen.
+    println!(
+        "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
+        dir.display(),
+        planned.rosters.source.len(),
+        summary(&last)
+    );
     loop {
         let event = tokio::select! {
             e = rx.recv() => match e {

@@ -90,7 +90,9 @@ impl Env {
             .env("KOT_ACCESS_TOKEN", sim::KOT_TOKEN)
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE");
-        if !args.is_empty() && !["demo", "simulate", "--help", "--version"].contains(&args[0]) {
+        if !args.is_empty()
+            && !["demo", "simulate", "rules", "--help", "--version"].contains(&args[0])
+        {
             cmd.arg("--config").arg(self.config_path());
         }
         TestCommand { cmd }

@@ -1,0 +1,381 @@
+//! Rules through the real binary (issue 4): per-employee decisions in plans, `--select auto`,
+//! broken rules, the integrator's tools and the hot reload of `watch`.
+
+mod util;
+
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+use util::{Env, crew, kot, row};
+
+const AS_OF: &str = "2026-04-01";
+
+fn rules_dir(env: &Env, files: &[(&str, &str)]) -> PathBuf {
+    let dir = env.dir.path().join("rules");
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+fn plan(env: &Env, direction: &str, rules: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "plan",
+        "--direction",
+        direction,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--rules",
+        rules.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    env.cmd(&args).run().expect(0).json()
+}
+
+const OFFICES: &str = r#"
+fn office(e, direction) {
+    if direction == "smarthr-to-kot" {
+        if e.email.ends_with("@osaka.example.com") { return "大阪支社"; }
+        if e.code == "0009" { return "月面支社"; }
+    } else {
+        if e.office != () && e.office.name == "福岡営業所" { return "福岡営業所"; }
+    }
+}
+fn employment_type(e) {
+    if e.code.starts_with("P") { "パート" }
+}
+"#;
+
+#[test]
+fn rules_choose_office_and_type_per_employee_in_both_directions() {
+    let env = Env::empty();
+    let dir = rules_dir(&env, &[("offices.rhai", OFFICES)]);
+    env.crew(crew(
+        "0001",
+        "大阪",
+        "一",
+        json!({"email": "a@osaka.example.com"}),
+    ));
+    env.crew(crew("P002", "時短", "二", json!({})));
+    env.crew(crew("0009", "月面", "九", json!({})));
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &dir,
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
+    assert_eq!(row(&p, "0001")["office"], "大阪支社");
+    assert_eq!(row(&p, "0001")["office_from"], "rules/offices.rhai:office");
+    assert_eq!(row(&p, "0001")["employment_type"], "正社員");
+    assert_eq!(row(&p, "0001")["employment_type_from"], "--employment-type");
+    assert_eq!(row(&p, "P002")["office"], "本社");
+    assert_eq!(row(&p, "P002")["office_from"], "--office");
+    assert_eq!(row(&p, "P002")["employment_type"], "パート");
+    assert_eq!(
+        row(&p, "P002")["employment_type_from"],
+        "rules/offices.rhai:employment_type"
+    );
+    // An office a rule invents is caught before anything is written.
+    assert_eq!(row(&p, "0009")["status"], "invalid");
+    assert!(
+        row(&p, "0009")["problems"].to_string().contains("月面支社"),
+        "{p:#}"
+    );
+
+    env.kot_employee(kot("0100", "福岡", "太郎", json!({"divisionCode": "3000"})));
+    env.kot_employee(kot("0101", "東京", "花子", json!({"divisionCode": "1000"})));
+    let p = plan(&env, "kot-to-smarthr", &dir, &["--office", "本社"]);
+    assert_eq!(row(&p, "0100")["office"], "福岡営業所");
+    assert_eq!(row(&p, "0100")["office_from"], "rules/offices.rhai:office");
+    assert_eq!(row(&p, "0101")["office"], "本社");
+
+    // The decisions are what apply writes.
+    env.cmd(&[
+        "apply",
+        "--direction",
+        "smarthr-to-kot",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "本社",
+        "--employment-type",
+        "正社員",
+        "--rules",
+        dir.to_str().unwrap(),
+        "--select",
+        "0001,P002",
+        "--yes",
+    ])
+    .run()
+    .expect(0);
+    assert_eq!(env.kot_with_code("0001")[0]["divisionCode"], "2000");
+    assert_eq!(env.kot_with_code("P002")[0]["typeCode"], "3");
+}
+
+#[test]
+fn overrides_scope_and_auto_selection() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "rules.rhai",
+            r#"
+fn exclude(e) { if e.code.starts_with("TEST") { "test account" } }
+fn overrides(e, direction) {
+    if direction == "smarthr-to-kot" && e.business_last_name != () {
+        #{ last_name: e.business_last_name, email: lower(e.email) }
+    } else {
+        #{ email: lower(e.email) }
+    }
+}
+fn select(row) {
+    !row.changes.some(|c| c.field == "birth_date")
+}
+"#,
+        )],
+    );
+    env.crew(crew(
+        "0001",
+        "戸籍",
+        "姓",
+        json!({"business_last_name": "通称", "email": "Mixed@Example.COM"}),
+    ));
+    env.kot_employee(kot(
+        "0001",
+        "戸籍",
+        "姓",
+        json!({"emailAddresses": ["mixed@example.com"]}),
+    ));
+    env.crew(crew(
+        "0002",
+        "生年",
+        "変更",
+        json!({"birth_at": "1991-01-01"}),
+    ));
+    env.kot_employee(kot("0002", "生年", "変更", json!({})));
+    env.crew(crew("0003", "新規", "入社", json!({})));
+    env.crew(crew("TEST1", "テスト", "用", json!({})));
+
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &dir,
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
+    assert_eq!(
+        row(&p, "0001")["changes"],
+        json!([{"field": "last_name", "old": "戸籍", "new": "通称"}])
+    );
+    assert_eq!(row(&p, "0002")["selected"], false);
+    assert_eq!(row(&p, "0002")["selected_by"], "rules/rules.rhai:select");
+    assert_eq!(row(&p, "0003")["selected"], true);
+    assert!(
+        p["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["code"] != "TEST1")
+    );
+    assert_eq!(p["excluded"][0]["code"], "TEST1");
+    assert_eq!(p["excluded"][0]["reason"], "test account");
+
+    let out = env
+        .cmd(&[
+            "apply",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--rules",
+            dir.to_str().unwrap(),
+            "--select",
+            "auto",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run()
+        .expect(0)
+        .json();
+    let written: Vec<&str> = out["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(written, vec!["0001", "0003"]);
+    assert_eq!(env.kot_with_code("0001")[0]["lastName"], "通称");
+    assert_eq!(
+        env.kot_with_code("0002")[0]["birthDate"],
+        "1990-04-01",
+        "not selected, not written"
+    );
+    assert!(env.kot_with_code("TEST1").is_empty());
+}
+
+#[test]
+fn an_endless_loop_makes_one_row_invalid_and_the_plan_goes_on() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "loop.rhai",
+            "fn office(e) {\n    if e.code == \"0002\" {\n        loop { }\n    }\n}\n",
+        )],
+    );
+    env.crew(crew("0001", "普通", "一", json!({})));
+    env.crew(crew("0002", "無限", "二", json!({})));
+    let p = plan(
+        &env,
+        "smarthr-to-kot",
+        &dir,
+        &["--office", "本社", "--employment-type", "正社員"],
+    );
+    assert_eq!(row(&p, "0001")["status"], "new");
+    assert_eq!(row(&p, "0002")["status"], "invalid");
+    let problems = row(&p, "0002")["problems"].to_string();
+    assert!(problems.contains("loop.rhai:"), "{problems}");
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_file_line_and_column() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[("broken.rhai", "fn office(e) {\n    let x = ;\n}\n")],
+    );
+    let out = env
+        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
+        .run()
+        .expect(1);
+    assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("let x = ;"),
+        "the offending line is shown: {}",
+        out.stderr
+    );
+    // plan refuses to run with rules that do not compile, and says the same.
+    let out = env
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--rules",
+            dir.to_str().unwrap(),
+        ])
+        .run()
+        .expect(1);
+    assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);
+}
+
+#[test]
+fn a_failing_rule_test_shows_a_diff() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[
+            ("offices.rhai", OFFICES),
+            (
+                "tests/offices.yaml",
+                "- name: osaka people go to osaka\n  direction: smarthr-to-kot\n  employee:\n    code: \"0001\"\n    email: a@osaka.example.com\n  expect:\n    office: 福岡営業所\n",
+            ),
+        ],
+    );
+    let out = env
+        .cmd(&["rules", "test", "--rules", dir.to_str().unwrap()])
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr.contains("osaka people go to osaka"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("福岡営業所") && out.stderr.contains("大阪支社"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_shipped_examples_compile_and_pass_their_tests() {
+    let env = Env::empty();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    env.cmd(&["rules", "check", "--rules", shipped.to_str().unwrap()])
+        .run()
+        .expect(0);
+    let out = env
+        .cmd(&["rules", "test", "--rules", shipped.to_str().unwrap()])
+        .run()
+        .expect(0);
+    assert!(out.stdout.contains("passed"), "{}", out.stdout);
+}
+
+/// `watch`: a good save swaps the rules in and shows how the plan changed; a bad save keeps
+/// the old rules.
+#[test]
+fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
+    let env = Env::empty();
+    let dir = rules_dir(&env, &[("offices.rhai", "fn office(e) { \"本社\" }\n")]);
+    env.crew(crew("0001", "監視", "一", json!({})));
+    let mut child = env
+        .cmd(&[
+            "watch",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+            "--employment-type",
+            "正社員",
+            "--rules",
+            dir.to_str().unwrap(),
+        ])
+        .cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| -> String {
+        let mut seen = String::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if line.contains(needle) {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no line containing {needle:?}; saw:\n{seen}"),
+            }
+        }
+    };
+    wait_for("Watching");
+    std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" }\n").unwrap();
+    let seen = wait_for("Plan now");
+    assert!(seen.contains("0001") && seen.contains("大阪支社"), "{seen}");
+    std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" \n").unwrap();
+    let seen = wait_for("previous rules stay in use");
+    assert!(seen.contains("offices.rhai:"), "{seen}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
