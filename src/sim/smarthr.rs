@@ -5,7 +5,7 @@
 use super::faults::{FaultUpdate, Faults};
 use super::records::{Crew, SmartHrMasters, is_blank, set_strictly};
 use super::server::{ConnHandle, Running, spawn};
-use super::{Company, SMARTHR_TOKEN, bearer_matches, next_id_seed, now_stamp, parse_body};
+use super::{SMARTHR_TOKEN, bearer_matches, next_id_seed, now_stamp, parse_body};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, OriginalUri, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -119,17 +119,18 @@ pub struct SmartHrSim {
 
 impl SmartHrSim {
     pub(crate) async fn start(
-        company: &Company,
+        masters: SmartHrMasters,
+        crews: Vec<Crew>,
         rate_limits: bool,
         port: u16,
     ) -> std::io::Result<SmartHrSim> {
         let mut data = Data {
-            masters: company.smarthr.clone(),
-            crews: Vec::with_capacity(company.crews.len()),
-            by_id: HashMap::with_capacity(company.crews.len()),
+            masters,
+            by_id: HashMap::with_capacity(crews.len()),
+            crews: Vec::with_capacity(crews.len()),
         };
-        for crew in &company.crews {
-            data.insert(crew.clone());
+        for crew in crews {
+            data.insert(crew);
         }
         let state = Arc::new(SimState {
             data: RwLock::new(data),
