@@ -4,6 +4,10 @@
 //!
 //! The reference gives no error codes for "not found" or validation failures; the simulator
 //! answers those with code 1 (not found) and code 2 (as for a malformed date).
+//!
+//! An employee hired after `date` is absent even with `includeResigner=true` (not yet
+//! employed), so a client checking whether a create went through must ask with a `date` on or
+//! after the hire date.
 
 use super::clock::{ClockUpdate, SimClock};
 use super::faults::{FaultUpdate, Faults};

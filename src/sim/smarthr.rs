@@ -1,6 +1,9 @@
 //! The SmartHR simulator: `/api/v1/crews`, `/biz_establishments`, `/employment_types`,
 //! `/departments`, following `smarthr-api.md` (paging with `Link` and `x-total-count`, rate
 //! headers on every response, errors as `{code, type, message, errors}`, nulls kept).
+//!
+//! Only Bearer auth is accepted (the documented Basic alternative is not simulated), and only
+//! the 10-requests-per-second limit is enforced (not the hourly or per-subdomain ones).
 
 use super::faults::{FaultUpdate, Faults};
 use super::records::{Crew, SmartHrMasters, is_blank, set_strictly};
@@ -262,6 +265,8 @@ async fn gate(
         }
         response
     };
+    // With limits off nothing is consumed, so a client that paces itself by these headers
+    // is not slowed down.
     let remaining = match (limited, st.rate_limits) {
         (true, _) => 0,
         (false, true) => remaining,
@@ -667,7 +672,6 @@ async fn create_crew(State(st): St, headers: HeaderMap, body: Bytes) -> Response
     let now = now_stamp();
     let mut crew = Crew {
         id: super::ids::uuid_like(next_id_seed()),
-        emp_status: None,
         created_at: now.clone(),
         updated_at: now,
         ..Crew::default()
