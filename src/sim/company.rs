@@ -1,46 +1,6 @@
 //! The seed data both simulators start from.
 //!
-//! # The sample company (`Company::sample()`)
-//!
-//! About 100 employees designed around [`SAMPLE_AS_OF`] (2026-04-01) so that, as of that date,
-//! both directions show every status. Codes are five digits with leading zeros. Every code not
-//! listed below is an ordinary employee, identical on both sides. Offices map one to one
-//! (SmartHR 本社/大阪支店/福岡営業所/札幌営業所/名古屋支店 ⇔ KOT divisions 1000/2000/3000/4000/5000),
-//! and so do employment types (正社員/契約社員/パート ⇔ working types 1/2/3). Crews carry one
-//! department and the custom field 勤務地; KOT employees carry the matching employee group.
-//!
-//! | code | what is special |
-//! |---|---|
-//! | 00010, 00020 | SmartHR crew has a business name (旧姓); otherwise identical |
-//! | 00050 | SmartHR `emp_status` is `absent` (休職); otherwise identical |
-//! | 00076 | only in SmartHR (new for smarthr-to-kot) |
-//! | 00077 | only in SmartHR, with a business name |
-//! | 00078 | only in KOT (new for kot-to-smarthr) |
-//! | 00079 | only in KOT, gender `no_selected` (SmartHR accepts only male/female) |
-//! | 00080 | email differs |
-//! | 00081 | first-name kana differs |
-//! | 00082 | SmartHR resigned 2026-04-30, KOT has no resignation date |
-//! | 00083 | last name differs (SmartHR has the new married name) |
-//! | 00084 | hire date differs |
-//! | 00085 | KOT has no birth date (the property is omitted) |
-//! | 00086 | KOT has no email address |
-//! | 00087 | email differs only in letter case (KOT upper-case) |
-//! | 00088 | hired 2026-04-01, on the reference date: in scope, identical |
-//! | 00089 | hired 2026-04-02, the day after: out of scope, both sides |
-//! | 00090 | hired 2026-05-01, only in SmartHR: out of scope |
-//! | 00091 | resigned 2026-03-31, the day before: out of scope, both sides (SmartHR `retired`) |
-//! | 00092 | resigned 2025-12-31, only in KOT: out of scope |
-//! | 00093 | resigned 2026-04-01, on the reference date: in scope; email differs |
-//! | 00094 | two SmartHR crews share this code (the second is another person); one in KOT |
-//! | 00095 | SmartHR kana is half-width (ﾔﾏﾀﾞ style), KOT full-width |
-//! | 00096 | SmartHR last name uses the variant kanji 髙 where KOT has 高 |
-//! | (none) | one SmartHR crew has no `emp_code` at all |
-//!
-//! # Generated companies (`Company::generated(n)`)
-//!
-//! `n` employees numbered from 1, codes zero-padded to at least five digits. Identical on both
-//! sides except: `i % 20 == 3` email differs; `i % 50 == 7` only in SmartHR; `i % 50 == 17`
-//! only in KOT; `i % 100 == 29` SmartHR has a resignation date KOT lacks (about 10% in all).
+//! See [`Company`] for what the sample and generated companies hold.
 
 use super::ids::{kot_key, mix, uuid_like};
 use super::records::*;
@@ -54,6 +14,48 @@ pub const SAMPLE_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2026, 4, 1) {
 };
 
 /// Seed data for both simulators.
+///
+/// # The sample company (`Company::sample()`)
+///
+/// About 100 employees designed around [`SAMPLE_AS_OF`] (2026-04-01) so that, as of that date,
+/// both directions show every status. Codes are five digits with leading zeros. Every code not
+/// listed below is an ordinary employee, identical on both sides. Offices map one to one
+/// (SmartHR 本社/大阪支店/福岡営業所/札幌営業所/名古屋支店 ⇔ KOT divisions 1000/2000/3000/4000/5000),
+/// and so do employment types (正社員/契約社員/パート ⇔ working types 1/2/3). Crews carry one
+/// department and the custom field 勤務地; KOT employees carry the matching employee group.
+///
+/// | code | what is special |
+/// |---|---|
+/// | 00010, 00020 | SmartHR crew has a business name (旧姓); otherwise identical |
+/// | 00050 | SmartHR `emp_status` is `absent` (休職); otherwise identical |
+/// | 00076 | only in SmartHR (new for smarthr-to-kot) |
+/// | 00077 | only in SmartHR, with a business name |
+/// | 00078 | only in KOT (new for kot-to-smarthr) |
+/// | 00079 | only in KOT, gender `no_selected` (SmartHR accepts only male/female) |
+/// | 00080 | email differs |
+/// | 00081 | first-name kana differs |
+/// | 00082 | SmartHR resigned 2026-04-30, KOT has no resignation date |
+/// | 00083 | last name differs (SmartHR has the new married name) |
+/// | 00084 | hire date differs |
+/// | 00085 | KOT has no birth date (the property is omitted) |
+/// | 00086 | KOT has no email address |
+/// | 00087 | email differs only in letter case (KOT upper-case) |
+/// | 00088 | hired 2026-04-01, on the reference date: in scope, identical |
+/// | 00089 | hired 2026-04-02, the day after: out of scope, both sides |
+/// | 00090 | hired 2026-05-01, only in SmartHR: out of scope |
+/// | 00091 | resigned 2026-03-31, the day before: out of scope, both sides (SmartHR `retired`) |
+/// | 00092 | resigned 2025-12-31, only in KOT: out of scope |
+/// | 00093 | resigned 2026-04-01, on the reference date: in scope; email differs |
+/// | 00094 | two SmartHR crews share this code (the second is another person); one in KOT |
+/// | 00095 | SmartHR kana is half-width (ﾔﾏﾀﾞ style), KOT full-width |
+/// | 00096 | SmartHR last name uses the variant kanji 髙 where KOT has 高 |
+/// | (none) | one SmartHR crew has no `emp_code` at all |
+///
+/// # Generated companies (`Company::generated(n)`)
+///
+/// `n` employees numbered from 1, codes zero-padded to at least five digits. Identical on both
+/// sides except: `i % 20 == 3` email differs; `i % 50 == 7` only in SmartHR; `i % 50 == 17`
+/// only in KOT; `i % 100 == 29` SmartHR has a resignation date KOT lacks (about 10% in all).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Company {
     pub smarthr: SmartHrMasters,
@@ -440,7 +442,7 @@ impl Company {
         }
     }
 
-    /// The sample company described in the module documentation.
+    /// The sample company described above.
     pub fn sample() -> Company {
         let mut company = Company::build(100, 5, sample_scenario);
         let m = &company.smarthr;
@@ -454,7 +456,7 @@ impl Company {
         company
     }
 
-    /// `n` employees on each side, mostly identical (see the module documentation). Cheap
+    /// `n` employees on each side, mostly identical (see above). Cheap
     /// enough for benchmarks of 100,000 employees.
     pub fn generated(n: usize) -> Company {
         let width = n.to_string().len().max(5);

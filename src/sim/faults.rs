@@ -62,8 +62,9 @@ impl Faults {
         self.with(|s| s.fail_next_reads = FailNext { count: n, status });
     }
 
-    /// The next `n` writes are applied, but the connection is dropped instead of answering, so
-    /// the client sees a connection error and cannot know whether the write happened.
+    /// The next `n` writes that pass auth and rate limits are handled as usual (applied when
+    /// valid), but the connection is dropped instead of answering, so the client sees a
+    /// connection error and cannot know whether the write happened.
     pub fn lose_next_write_responses(&self, n: usize) {
         self.with(|s| s.lose_next_write_responses = n);
     }

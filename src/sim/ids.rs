@@ -25,13 +25,15 @@ pub(crate) fn uuid_like(seed: u64) -> String {
 
 /// A KOT employee key: 64 hex characters derived from `seed`.
 pub(crate) fn kot_key(seed: u64) -> String {
+    use std::fmt::Write;
     let mut x = seed ^ 0x4B4F_544B_4559;
-    (0..4)
-        .map(|_| {
-            x = mix(x);
-            format!("{x:016x}")
-        })
-        .collect()
+    let mut key = String::with_capacity(64);
+    for _ in 0..4 {
+        x = mix(x);
+        // Writing to a String cannot fail.
+        let _ = write!(key, "{x:016x}");
+    }
+    key
 }
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 //!
 //! The reference gives no error codes for "not found" or validation failures; the simulator
 //! answers those with code 1 (not found) and code 2 (as for a malformed date).
+//!
+//! An employee hired after `date` is absent even with `includeResigner=true` (not yet
+//! employed), so a client checking whether a create went through must ask with a `date` on or
+//! after the hire date.
 
 use super::clock::{ClockUpdate, SimClock};
 use super::faults::{FaultUpdate, Faults};
@@ -12,7 +16,7 @@ use super::records::{
     set_strictly,
 };
 use super::server::{ConnHandle, Running, spawn};
-use super::{Company, KOT_TOKEN, bearer_matches, next_id_seed, parse_body};
+use super::{KOT_TOKEN, bearer_matches, next_id_seed, parse_body};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{Method, StatusCode};
@@ -116,18 +120,19 @@ pub struct KotSim {
 
 impl KotSim {
     pub(crate) async fn start(
-        company: &Company,
+        masters: KotMasters,
+        employees: Vec<KotEmployee>,
         rate_limits: bool,
         clock: Option<DateTime<FixedOffset>>,
         port: u16,
     ) -> std::io::Result<KotSim> {
         let mut data = Data {
-            masters: company.kot.clone(),
-            employees: Vec::with_capacity(company.kot_employees.len()),
-            by_key: HashMap::with_capacity(company.kot_employees.len()),
+            masters,
+            by_key: HashMap::with_capacity(employees.len()),
+            employees: Vec::with_capacity(employees.len()),
         };
-        for e in &company.kot_employees {
-            data.insert(e.clone());
+        for e in employees {
+            data.insert(e);
         }
         let state = Arc::new(SimState {
             data: RwLock::new(data),
@@ -258,6 +263,29 @@ async fn gate(
     response
 }
 
+/// Serialises one item at a time: a roster of 100,000 as `Value`s would cost far more memory
+/// than its JSON text.
+fn json_array(items: impl Iterator<Item = Value>) -> Response {
+    let mut out = Vec::with_capacity(4096);
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing a `Value` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, &item);
+    }
+    out.push(b']');
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
 type Params = Query<HashMap<String, String>>;
 
 /// The roster parameters shared by the list and get-one endpoints.
@@ -337,13 +365,12 @@ async fn list_employees(State(st): St, Query(p): Params) -> Response {
         Err(message) => return invalid(&message),
     };
     let data = st.read();
-    let items: Vec<Value> = data
-        .employees
-        .iter()
-        .filter(|e| q.includes(e))
-        .map(|e| q.render(&data, e))
-        .collect();
-    Json(items).into_response()
+    json_array(
+        data.employees
+            .iter()
+            .filter(|e| q.includes(e))
+            .map(|e| q.render(&data, e)),
+    )
 }
 
 async fn get_employee(State(st): St, Path(code): Path<String>, Query(p): Params) -> Response {

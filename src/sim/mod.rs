@@ -83,9 +83,16 @@ async fn start_on(
     smarthr_port: u16,
     kot_port: u16,
 ) -> std::io::Result<Simulators> {
-    let smarthr = SmartHrSim::start(&config.company, config.rate_limits, smarthr_port).await?;
+    let Company {
+        smarthr,
+        crews,
+        kot,
+        kot_employees,
+    } = config.company;
+    let smarthr = SmartHrSim::start(smarthr, crews, config.rate_limits, smarthr_port).await?;
     let kot = KotSim::start(
-        &config.company,
+        kot,
+        kot_employees,
         config.rate_limits,
         config.kot_clock,
         kot_port,

@@ -1,11 +1,14 @@
 //! The SmartHR simulator: `/api/v1/crews`, `/biz_establishments`, `/employment_types`,
 //! `/departments`, following `smarthr-api.md` (paging with `Link` and `x-total-count`, rate
 //! headers on every response, errors as `{code, type, message, errors}`, nulls kept).
+//!
+//! Only Bearer auth is accepted (the documented Basic alternative is not simulated), and only
+//! the 10-requests-per-second limit is enforced (not the hourly or per-subdomain ones).
 
 use super::faults::{FaultUpdate, Faults};
 use super::records::{Crew, SmartHrMasters, is_blank, set_strictly};
 use super::server::{ConnHandle, Running, spawn};
-use super::{Company, SMARTHR_TOKEN, bearer_matches, next_id_seed, now_stamp, parse_body};
+use super::{SMARTHR_TOKEN, bearer_matches, next_id_seed, now_stamp, parse_body};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, OriginalUri, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -119,17 +122,18 @@ pub struct SmartHrSim {
 
 impl SmartHrSim {
     pub(crate) async fn start(
-        company: &Company,
+        masters: SmartHrMasters,
+        crews: Vec<Crew>,
         rate_limits: bool,
         port: u16,
     ) -> std::io::Result<SmartHrSim> {
         let mut data = Data {
-            masters: company.smarthr.clone(),
-            crews: Vec::with_capacity(company.crews.len()),
-            by_id: HashMap::with_capacity(company.crews.len()),
+            masters,
+            by_id: HashMap::with_capacity(crews.len()),
+            crews: Vec::with_capacity(crews.len()),
         };
-        for crew in &company.crews {
-            data.insert(crew.clone());
+        for crew in crews {
+            data.insert(crew);
         }
         let state = Arc::new(SimState {
             data: RwLock::new(data),
@@ -261,6 +265,8 @@ async fn gate(
         }
         response
     };
+    // With limits off nothing is consumed, so a client that paces itself by these headers
+    // is not slowed down.
     let remaining = match (limited, st.rate_limits) {
         (true, _) => 0,
         (false, true) => remaining,
@@ -666,7 +672,6 @@ async fn create_crew(State(st): St, headers: HeaderMap, body: Bytes) -> Response
     let now = now_stamp();
     let mut crew = Crew {
         id: super::ids::uuid_like(next_id_seed()),
-        emp_status: None,
         created_at: now.clone(),
         updated_at: now,
         ..Crew::default()
