@@ -1,0 +1,76 @@
+//! Whole-output snapshots of what a person sees (cargo-style UI tests): an output change shows
+//! up as a snapshot diff to review, not as a silent drift. Update with `INSTA_UPDATE=always
+//! cargo test --test ui` and review the `.snap` files.
+
+mod util;
+
+use serde_json::json;
+use util::{Env, crew, kot};
+
+#[test]
+fn help() {
+    let env = Env::empty();
+    insta::assert_snapshot!("help", env.cmd(&["--help"]).run().expect(0).stdout);
+    insta::assert_snapshot!(
+        "apply_help",
+        env.cmd(&["apply", "--help"]).run().expect(0).stdout
+    );
+}
+
+#[test]
+fn plan_table() {
+    let env = Env::empty();
+    env.crew(crew("0001", "山田", "太郎", json!({})));
+    env.kot_employee(kot("0001", "山田", "太郎", json!({})));
+    env.crew(crew(
+        "0002",
+        "佐藤",
+        "花子",
+        json!({"email": "hanako.sato@example.com", "last_name_yomi": "サトウ"}),
+    ));
+    env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
+    env.crew(crew("0003", "長谷川", "久美子", json!({})));
+    env.crew(crew("0004", "性別", "未設定", json!({"gender": null})));
+    let out = env
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            "2026-04-01",
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+        ])
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("plan_table", out.stdout);
+}
+
+#[test]
+fn errors_a_person_makes() {
+    let env = Env::empty();
+    let date = env
+        .cmd(&[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            "2026-02-30",
+        ])
+        .run()
+        .expect(1);
+    insta::assert_snapshot!("bad_date", date.stderr);
+    let no_config = Env::empty();
+    std::fs::remove_file(no_config.config_path()).unwrap();
+    let out = no_config
+        .cmd(&["plan", "--direction", "smarthr-to-kot"])
+        .run()
+        .expect(1);
+    insta::assert_snapshot!(
+        "missing_config",
+        out.stderr
+            .replace(&no_config.config_path().display().to_string(), "[CONFIG]")
+    );
+}
