@@ -44,6 +44,14 @@ impl Bars {
         }
     }
 
+    /// A line on stderr that a bar being drawn does not garble.
+    fn say(&self, message: &str) {
+        match self.bar.lock().ok().as_deref().and_then(Option::as_ref) {
+            Some((_, bar)) => bar.suspend(|| eprintln!("{message}")),
+            None => eprintln!("{message}"),
+        }
+    }
+
     pub fn clear(&self) {
         if let Ok(mut slot) = self.bar.lock()
             && let Some((_, bar)) = slot.take()
@@ -75,7 +83,10 @@ impl Observer for Bars {
     }
 
     fn waiting(&self, message: &str) {
-        self.with_bar("waiting", None, |b| b.println(message));
-        eprintln!("{message}");
+        self.say(message);
+    }
+
+    fn warning(&self, message: &str) {
+        self.say(&format!("warning: {message}"));
     }
 }
