@@ -60,7 +60,8 @@ fn employee(i: usize) -> Employee {
             "custom_fields": [{"value": "A型", "template": {"id": "c", "name": "血液型", "type": "enum"}}],
             "emp_status": "employed", "tel_number": "0312345678", "address": "東京都",
             "position": "主任", "occupation": "営業", "entered_at": "2015-04-01",
-        }),
+        })
+        .into(),
     }
 }
 

@@ -48,7 +48,7 @@ fn smarthr_employee(code: &str, department: &str, employment_type: &str) -> Empl
         last_name: Some("山田".into()),
         first_name: Some("太郎".into()),
         employment_type: item("uuid-type", employment_type),
-        raw: serde_json::json!({"departments": [{"name": department}]}),
+        raw: serde_json::json!({"departments": [{"name": department}]}).into(),
         ..Employee::default()
     }
 }

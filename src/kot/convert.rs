@@ -73,7 +73,7 @@ pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
         office: master("divisionCode", "divisionName"),
         employment_type: master("typeCode", "typeName"),
         target_id: text(obj, "key"),
-        raw: record,
+        raw: record.into(),
         ..Employee::default()
     })
 }
@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(e.last_name_kana, None);
         assert_eq!(e.birth_date, None);
         assert_eq!(e.resignation_date, None);
-        assert_eq!(e.raw, raw);
+        assert_eq!(*e.raw, raw);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
         office,
         employment_type,
         target_id: text(obj, "id"),
-        raw: record,
+        raw: record.into(),
     })
 }
 
@@ -152,7 +152,7 @@ mod tests {
         );
         assert_eq!(e.employment_type.unwrap().name, "正社員");
         assert_eq!(e.target_id.as_deref(), Some("0723a1df"));
-        assert_eq!(e.raw, raw);
+        assert_eq!(*e.raw, raw);
     }
 
     #[test]

@@ -571,7 +571,7 @@ fn overrides_are_compared_and_kept_for_apply_with_the_raw_record() {
     });
     let source = Employee {
         email: Some("Taro@Example.COM".into()),
-        raw: serde_json::json!({"code": "001", "divisionName": "本社"}),
+        raw: serde_json::json!({"code": "001", "divisionName": "本社"}).into(),
         ..emp("001")
     };
     let plan = Setup::to_smarthr().run_with(vec![source], vec![existing("001")], &rules);
