@@ -3,23 +3,9 @@
 mod util;
 
 use serde_json::json;
-use util::{Env, crew, kot, row};
-
-const AS_OF: &str = "2026-04-01";
-
-fn plan(env: &Env, direction: &str, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "plan",
-        "--direction",
-        direction,
-        "--as-of",
-        AS_OF,
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    env.cmd(&args).run().expect(0).json()
-}
+use util::{
+    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, codes, crew, kot, plan_args, row,
+};
 
 /// new, changed and unchanged in both directions, and each change names old and new.
 #[test]
@@ -37,11 +23,7 @@ fn each_status_in_each_direction() {
     env.crew(crew("0003", "鈴木", "一郎", json!({})));
     env.kot_employee(kot("0004", "田中", "次郎", json!({})));
 
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
+    let p = env.plan("smarthr-to-kot", &TO_KOT_DEFAULTS);
     assert_eq!(row(&p, "0001")["status"], "unchanged");
     assert_eq!(row(&p, "0002")["status"], "changed");
     assert_eq!(
@@ -54,7 +36,7 @@ fn each_status_in_each_direction() {
         json!({"new": 1, "changed": 1, "unchanged": 1, "invalid": 0})
     );
 
-    let p = plan(&env, "kot-to-smarthr", &["--office", "本社"]);
+    let p = env.plan("kot-to-smarthr", &["--office", "本社"]);
     assert_eq!(row(&p, "0001")["status"], "unchanged");
     assert_eq!(row(&p, "0002")["status"], "changed");
     assert_eq!(row(&p, "0002")["changes"][0]["old"], "new@example.com");
@@ -90,18 +72,8 @@ fn the_reference_date_boundary() {
         "入社",
         json!({"entered_at": "2026-04-01"}),
     ));
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
-    let codes: Vec<&str> = p["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes, vec!["0012", "0013"], "{p:#}");
+    let p = env.plan("smarthr-to-kot", &TO_KOT_DEFAULTS);
+    assert_eq!(codes(&p["rows"]), vec!["0012", "0013"], "{p:#}");
 
     let env = Env::empty();
     env.kot_employee(kot(
@@ -122,14 +94,8 @@ fn the_reference_date_boundary() {
         "退職",
         json!({"resignationDate": "2026-04-01"}),
     ));
-    let p = plan(&env, "kot-to-smarthr", &["--office", "本社"]);
-    let codes: Vec<&str> = p["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes, vec!["0022"], "{p:#}");
+    let p = env.plan("kot-to-smarthr", &["--office", "本社"]);
+    assert_eq!(codes(&p["rows"]), vec!["0022"], "{p:#}");
 }
 
 /// Apply writes new and changed rows with the defaults on create, leaves office and type
@@ -150,25 +116,7 @@ fn apply_then_replan_is_all_unchanged() {
         json!({"divisionCode": "2000", "typeCode": "2"}),
     ));
     env.crew(crew("00002", "佐藤", "花子", json!({})));
-    let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-            "--select",
-            "all",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .run()
-        .expect(0);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
     let report = out.json();
     assert_eq!(
         report["summary"],
@@ -187,30 +135,13 @@ fn apply_then_replan_is_all_unchanged() {
     );
     assert_eq!(updated["typeCode"], "2", "update never changes the type");
 
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
+    let p = env.plan("smarthr-to-kot", &TO_KOT_DEFAULTS);
     assert_eq!(
         p["summary"],
         json!({"new": 0, "changed": 0, "unchanged": 2, "invalid": 0})
     );
     let again = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-            "--select",
-            "all",
-            "--yes",
-        ])
+        .cmd(&apply_to_kot(&["--select", "all", "--yes"]))
         .run()
         .expect(0);
     assert!(
@@ -240,19 +171,7 @@ fn kot_to_smarthr_creates_in_the_chosen_office() {
     .expect(0);
     let crews = env.crews_with_code("0100");
     assert_eq!(crews.len(), 1);
-    let osaka = env
-        .cmd(&[
-            "plan",
-            "--direction",
-            "kot-to-smarthr",
-            "--as-of",
-            AS_OF,
-            "--format",
-            "json",
-        ])
-        .run()
-        .expect(0)
-        .json();
+    let osaka = env.plan("kot-to-smarthr", &[]);
     assert_eq!(row(&osaka, "0100")["status"], "unchanged");
     assert_eq!(row(&osaka, "0100")["office"], "大阪支店");
 }
@@ -271,7 +190,7 @@ fn every_invalid_cause_is_reported_and_never_written() {
     env.crew(crew("0204", "普通", "新人", json!({})));
 
     // No office for the new employees.
-    let p = plan(&env, "smarthr-to-kot", &[]);
+    let p = env.plan("smarthr-to-kot", &[]);
     let problems = |code: &str| row(&p, code)["problems"].to_string();
     assert_eq!(row(&p, "0201")["status"], "invalid");
     assert!(
@@ -293,17 +212,10 @@ fn every_invalid_cause_is_reported_and_never_written() {
 
     // An office or type that does not exist is refused before anything is planned.
     let out = env
-        .cmd(&[
-            "plan",
-            "--direction",
+        .cmd(&plan_args(
             "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "火星支社",
-            "--employment-type",
-            "正社員",
-        ])
+            &["--office", "火星支社", "--employment-type", "正社員"],
+        ))
         .run()
         .expect(1);
     assert!(
@@ -312,23 +224,16 @@ fn every_invalid_cause_is_reported_and_never_written() {
         out.stderr
     );
     let out = env
-        .cmd(&[
-            "plan",
-            "--direction",
+        .cmd(&plan_args(
             "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "9999",
-        ])
+            &["--office", "本社", "--employment-type", "9999"],
+        ))
         .run()
         .expect(1);
     assert!(out.stderr.contains("9999"), "{}", out.stderr);
 
     // A new employee with office but no type is invalid in KOT.
-    let p = plan(&env, "smarthr-to-kot", &["--office", "本社"]);
+    let p = env.plan("smarthr-to-kot", &["--office", "本社"]);
     assert!(
         row(&p, "0204")["problems"].to_string().contains("type"),
         "{p:#}"
@@ -336,41 +241,15 @@ fn every_invalid_cause_is_reported_and_never_written() {
 
     // Applying everything writes only the valid row.
     let before = env.sims.kot.employees().len();
-    env.cmd(&[
-        "apply",
-        "--direction",
-        "smarthr-to-kot",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--employment-type",
-        "正社員",
-        "--select",
-        "all",
-        "--yes",
-    ])
-    .run()
-    .expect(0);
+    env.cmd(&apply_to_kot(&["--select", "all", "--yes"]))
+        .run()
+        .expect(0);
     assert_eq!(env.sims.kot.employees().len(), before + 1);
     assert_eq!(env.kot_with_code("0204").len(), 1);
     assert!(env.kot_with_code("0201").is_empty());
     // Naming an invalid row explicitly is an error that says why.
     let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-            "--select",
-            "0203",
-            "--yes",
-        ])
+        .cmd(&apply_to_kot(&["--select", "0203", "--yes"]))
         .run()
         .expect(1);
     assert!(
@@ -389,25 +268,7 @@ fn a_partial_failure_exits_2_and_applies_the_rest() {
     }
     // More failures than the configured single retry: the first employee fails for good.
     env.sims.kot.faults().fail_next_writes(2, 500);
-    let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-            "--select",
-            "all",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .run()
-        .expect(2);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(2);
     let report = out.json();
     assert_eq!(
         report["summary"],
@@ -440,25 +301,7 @@ fn an_access_window_mid_run_stops_cleanly() {
     // Reads for the plan (divisions, types, employees) go through, then after one write the
     // window opens.
     env.sims.kot.faults().access_window_after_requests(4);
-    let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-            "--select",
-            "all",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .run()
-        .expect(1);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
     let report = out.json();
     assert_eq!(report["summary"]["created"], 1, "{report:#}");
     assert_eq!(report["summary"]["skipped"], 2, "{report:#}");
@@ -486,10 +329,7 @@ fn inside_a_configured_window_nothing_starts() {
         &format!("maintenance_windows: ['{window}']"),
     );
     std::fs::write(env.config_path(), text).unwrap();
-    let out = env
-        .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
-        .run()
-        .expect(1);
+    let out = env.cmd(&plan_args("smarthr-to-kot", &[])).run().expect(1);
     assert!(
         out.stderr.contains(&format!("{window} JST")) && out.stderr.contains("reopens"),
         "{}",
@@ -503,7 +343,7 @@ fn a_bad_token_exits_1_without_printing_it() {
     let env = Env::empty();
     let secret = "wrong-token-s3cr3t-value";
     let out = env
-        .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
+        .cmd(&plan_args("smarthr-to-kot", &[]))
         .env("SMARTHR_ACCESS_TOKEN", secret)
         .run()
         .expect(1);
@@ -515,7 +355,7 @@ fn a_bad_token_exits_1_without_printing_it() {
     );
 
     let out = env
-        .cmd(&["plan", "--direction", "kot-to-smarthr", "--as-of", AS_OF])
+        .cmd(&plan_args("kot-to-smarthr", &[]))
         .env("KOT_ACCESS_TOKEN", secret)
         .run()
         .expect(1);
@@ -523,7 +363,7 @@ fn a_bad_token_exits_1_without_printing_it() {
     assert!(!out.all().contains(secret));
 
     let out = env
-        .cmd(&["plan", "--direction", "kot-to-smarthr", "--as-of", AS_OF])
+        .cmd(&plan_args("kot-to-smarthr", &[]))
         .env("KOT_ACCESS_TOKEN", "")
         .run()
         .expect(1);
@@ -544,10 +384,7 @@ fn bad_dates_and_directions_are_named() {
         .run()
         .expect(1);
     assert!(out.stderr.contains("2026-13-01"), "{}", out.stderr);
-    let out = env
-        .cmd(&["plan", "--direction", "sideways", "--as-of", AS_OF])
-        .run()
-        .expect(1);
+    let out = env.cmd(&plan_args("sideways", &[])).run().expect(1);
     assert!(
         out.stderr.contains("sideways") && out.stderr.contains("smarthr-to-kot"),
         "{}",
@@ -565,22 +402,9 @@ fn bad_dates_and_directions_are_named() {
 fn apply_without_a_terminal_needs_select_and_yes() {
     let env = Env::empty();
     env.crew(crew("0501", "確認", "要", json!({})));
-    let base = [
-        "apply",
-        "--direction",
-        "smarthr-to-kot",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--employment-type",
-        "正社員",
-    ];
-    let out = env.cmd(&base).run().expect(1);
+    let out = env.cmd(&apply_to_kot(&[])).run().expect(1);
     assert!(out.stderr.contains("--select"), "{}", out.stderr);
-    let mut with_select = base.to_vec();
-    with_select.extend(["--select", "all"]);
-    let out = env.cmd(&with_select).run().expect(1);
+    let out = env.cmd(&apply_to_kot(&["--select", "all"])).run().expect(1);
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
     assert!(
         env.sims.kot.employees().is_empty(),

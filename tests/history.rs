@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use crewsync::apply::{Action, ApplyResult, Outcome};
 use crewsync::history::{
-    EmailOutcome, History, HistoryError, PlannedWrite, RunCounts, RunEnd, RunLock, RunStart,
+    EmailOutcome, History, HistoryError, PlannedWrite, RunCounts, RunEnd, RunId, RunLock, RunStart,
     RunStatus, run_text, runs_table,
 };
 use crewsync::model::{Direction, Field};
@@ -69,8 +69,17 @@ fn roster() -> Vec<PlannedWrite> {
     ]
 }
 
-#[test]
-fn a_successful_run_reads_back_completed_with_every_employee() {
+/// A run of the [`roster`] begun under the lock in a fresh history, as `apply` starts one.
+struct Begun {
+    history: History,
+    lock: RunLock,
+    writes: Vec<PlannedWrite>,
+    run: RunId,
+    // Last, so the folder goes only after the database is closed.
+    fx: Fixture,
+}
+
+fn begin() -> Begun {
     let fx = fixture();
     let lock = RunLock::acquire(&fx.db).expect("lock");
     let history = History::open(&fx.db).expect("open");
@@ -78,20 +87,40 @@ fn a_successful_run_reads_back_completed_with_every_employee() {
     let run = history
         .begin_run(&lock, &start(writes.clone()))
         .expect("begin");
-    for w in &writes {
-        history
-            .record(&run, &result(w, Outcome::Ok, None))
+    Begun {
+        history,
+        lock,
+        writes,
+        run,
+        fx,
+    }
+}
+
+impl Begun {
+    /// Records how the roster's `i`th write went.
+    fn record(&self, i: usize, outcome: Outcome, error: Option<&str>) {
+        self.history
+            .record(&self.run, &result(&self.writes[i], outcome, error))
             .expect("record");
     }
-    let status = history.finish(&run, &RunEnd::default()).expect("finish");
+}
+
+#[test]
+fn a_successful_run_reads_back_completed_with_every_employee() {
+    let begun = begin();
+    let Begun { history, run, .. } = &begun;
+    for i in 0..begun.writes.len() {
+        begun.record(i, Outcome::Ok, None);
+    }
+    let status = history.finish(run, &RunEnd::default()).expect("finish");
     assert_eq!(status, RunStatus::Completed);
     history
-        .record_email(&run, &EmailOutcome::Sent)
+        .record_email(run, &EmailOutcome::Sent)
         .expect("email");
 
     let detail = history.show(run.as_str()).expect("show");
     let s = &detail.summary;
-    assert_eq!(s.id, run);
+    assert_eq!(&s.id, run);
     assert_eq!(s.status, RunStatus::Completed);
     assert_eq!(s.user, "tanaka");
     assert_eq!(s.direction, Direction::SmartHrToKot);
@@ -135,24 +164,13 @@ fn a_successful_run_reads_back_completed_with_every_employee() {
 
 #[test]
 fn a_partially_failed_run_keeps_the_errors_and_lists_failures_first() {
-    let fx = fixture();
-    let lock = RunLock::acquire(&fx.db).expect("lock");
-    let history = History::open(&fx.db).expect("open");
-    let writes = roster();
-    let run = history
-        .begin_run(&lock, &start(writes.clone()))
-        .expect("begin");
-    history
-        .record(&run, &result(&writes[0], Outcome::Ok, None))
-        .expect("record");
+    let begun = begin();
+    let Begun { history, run, .. } = &begun;
+    begun.record(0, Outcome::Ok, None);
     let error = "KING OF TIME refused divisionCode 'X9' (HTTP 400): it is not a KOT division";
-    history
-        .record(&run, &result(&writes[1], Outcome::Failed, Some(error)))
-        .expect("record");
-    history
-        .record(&run, &result(&writes[2], Outcome::Ok, None))
-        .expect("record");
-    let status = history.finish(&run, &RunEnd::default()).expect("finish");
+    begun.record(1, Outcome::Failed, Some(error));
+    begun.record(2, Outcome::Ok, None);
+    let status = history.finish(run, &RunEnd::default()).expect("finish");
     assert_eq!(status, RunStatus::CompletedWithFailures);
 
     let detail = history.show(run.as_str()).expect("show");
@@ -186,25 +204,16 @@ fn a_partially_failed_run_keeps_the_errors_and_lists_failures_first() {
 
 #[test]
 fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
-    let fx = fixture();
-    let lock = RunLock::acquire(&fx.db).expect("lock");
-    let history = History::open(&fx.db).expect("open");
-    let writes = roster();
-    let run = history
-        .begin_run(&lock, &start(writes.clone()))
-        .expect("begin");
-    history
-        .record(&run, &result(&writes[0], Outcome::Ok, None))
-        .expect("record");
-    history
-        .record(&run, &result(&writes[1], Outcome::Skipped, None))
-        .expect("record");
+    let begun = begin();
+    let Begun { history, run, .. } = &begun;
+    begun.record(0, Outcome::Ok, None);
+    begun.record(1, Outcome::Skipped, None);
     let note = "stopped: KOT access window until 10:00 JST";
     let end = RunEnd {
         stopped: Some(note.to_string()),
     };
     assert_eq!(
-        history.finish(&run, &end).expect("finish"),
+        history.finish(run, &end).expect("finish"),
         RunStatus::Stopped
     );
 
@@ -225,7 +234,7 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
     assert!(text.contains(note), "{text}");
     assert!(text.contains("Not attempted (2)"), "{text}");
     // A finished run's outcomes are final.
-    let late = history.record(&run, &result(&writes[2], Outcome::Ok, None));
+    let late = history.record(run, &result(&begun.writes[2], Outcome::Ok, None));
     assert!(
         matches!(late, Err(HistoryError::NotRunning { .. })),
         "{late:?}"
@@ -234,23 +243,18 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
 
 #[test]
 fn a_run_whose_process_ended_reads_back_interrupted_with_exactly_what_was_done() {
-    let fx = fixture();
-    let writes = roster();
-    let run = {
-        let lock = RunLock::acquire(&fx.db).expect("lock");
-        let history = History::open(&fx.db).expect("open");
-        let run = history
-            .begin_run(&lock, &start(writes.clone()))
-            .expect("begin");
-        history
-            .record(&run, &result(&writes[0], Outcome::Ok, None))
-            .expect("record");
-        history
-            .record(&run, &result(&writes[1], Outcome::Failed, Some("timeout")))
-            .expect("record");
-        // Dropped without `finish`, as when the process dies: the lock goes with it.
-        run
-    };
+    let begun = begin();
+    begun.record(0, Outcome::Ok, None);
+    begun.record(1, Outcome::Failed, Some("timeout"));
+    // Dropped without `finish`, as when the process dies: the lock goes with it.
+    let Begun {
+        history,
+        lock,
+        writes,
+        run,
+        fx,
+    } = begun;
+    drop((history, lock));
 
     let history = History::open(&fx.db).expect("reopen");
     let detail = history.show(run.as_str()).expect("show");
@@ -306,10 +310,14 @@ fn a_run_whose_process_ended_reads_back_interrupted_with_exactly_what_was_done()
 
 #[test]
 fn a_running_run_is_running_while_its_lock_is_held() {
-    let fx = fixture();
-    let lock = RunLock::acquire(&fx.db).expect("lock");
-    let history = History::open(&fx.db).expect("open");
-    let run = history.begin_run(&lock, &start(roster())).expect("begin");
+    // The writer stays open beside the reader, as in a running apply.
+    let Begun {
+        fx,
+        history: _writer,
+        lock,
+        run,
+        ..
+    } = begin();
     // A second reader, as `crewsync history` in another process would be.
     let reader = History::open(&fx.db).expect("open reader");
     assert_eq!(
@@ -436,22 +444,12 @@ fn the_list_is_newest_first_and_limited() {
 
 #[test]
 fn run_details_serialise_for_json_output() {
-    let fx = fixture();
-    let lock = RunLock::acquire(&fx.db).expect("lock");
-    let history = History::open(&fx.db).expect("open");
-    let writes = roster();
-    let run = history
-        .begin_run(&lock, &start(writes.clone()))
-        .expect("begin");
+    let begun = begin();
+    let Begun { history, run, .. } = &begun;
+    begun.record(0, Outcome::Failed, Some("boom"));
+    history.finish(run, &RunEnd::default()).expect("finish");
     history
-        .record(&run, &result(&writes[0], Outcome::Failed, Some("boom")))
-        .expect("record");
-    history.finish(&run, &RunEnd::default()).expect("finish");
-    history
-        .record_email(
-            &run,
-            &EmailOutcome::Failed("connection refused".to_string()),
-        )
+        .record_email(run, &EmailOutcome::Failed("connection refused".to_string()))
         .expect("email");
     let json = serde_json::to_value(history.show(run.as_str()).expect("show")).expect("json");
     assert_eq!(json["id"], run.as_str());

@@ -1,36 +1,14 @@
 //! The KING OF TIME client against the KOT simulator (and, for broken servers, a tiny local one).
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+#[path = "support/sims.rs"]
+mod sims;
+
 use crewsync::http::{ErrorKind, Limits, Secret};
 use crewsync::kot::Client;
 use crewsync::model::{Employee, Field};
-use crewsync::sim::{self, Company, SAMPLE_AS_OF, SimConfig, Simulators};
+use crewsync::sim::{self, Company, SAMPLE_AS_OF, Simulators};
 use serde_json::json;
-
-fn at(date: NaiveDate, h: u32, m: u32) -> DateTime<FixedOffset> {
-    date.and_hms_opt(h, m, 0)
-        .unwrap()
-        .and_local_timezone(sim::JST)
-        .unwrap()
-}
-
-/// Simulators whose KOT clock is at noon, outside the access windows.
-async fn start(company: Company) -> Simulators {
-    sim::start(SimConfig {
-        company,
-        kot_clock: Some(at(SAMPLE_AS_OF, 12, 0)),
-        rate_limits: false,
-    })
-    .await
-    .unwrap()
-}
-
-fn limits(max_retries: usize) -> Limits {
-    Limits {
-        max_retries,
-        ..Limits::unlimited()
-    }
-}
+use sims::{at, closed_port, limits, serve, start, start_rate_limited};
 
 fn client_for(sims: &Simulators, limits: Limits) -> Client {
     Client::new(&sims.kot.base_url(), Secret::new(sim::KOT_TOKEN), limits).unwrap()
@@ -307,9 +285,7 @@ async fn a_wrong_token_is_unauthorized_and_never_shown() {
 
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = closed_port();
     let client = Client::new(
         &format!("http://127.0.0.1:{port}/v1.0"),
         Secret::new("t"),
@@ -328,9 +304,7 @@ async fn a_closed_port_is_unreachable() {
 async fn a_body_that_is_not_json_is_malformed() {
     let app = axum::Router::new()
         .fallback(|| async { ([("content-type", "application/json")], "{\"code\": \"10") });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = serve(app).await;
     let client = Client::new(&format!("http://{addr}/v1.0"), Secret::new("t"), limits(0)).unwrap();
     let err = client
         .list_employees(SAMPLE_AS_OF, false)
@@ -346,13 +320,7 @@ async fn a_body_that_is_not_json_is_malformed() {
 
 #[tokio::test]
 async fn pacing_keeps_a_rate_limited_simulator_from_refusing() {
-    let sims = sim::start(SimConfig {
-        company: Company::sample(),
-        kot_clock: Some(at(SAMPLE_AS_OF, 12, 0)),
-        rate_limits: true,
-    })
-    .await
-    .unwrap();
+    let sims = start_rate_limited(Company::sample()).await;
     // One try each: without pacing, the simulator's burst of 5 would be used up and refused.
     let client = client_for(
         &sims,

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
-use util::{Env, crew, kot, row};
-
-const AS_OF: &str = "2026-04-01";
+use util::{AS_OF, Env, TO_KOT_DEFAULTS, apply_to_kot, codes, crew, kot, plan_args, row};
 
 fn rules_dir(env: &Env, files: &[(&str, &str)]) -> PathBuf {
     let dir = env.dir.path().join("rules");
@@ -22,20 +20,11 @@ fn rules_dir(env: &Env, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// [`Env::plan`] with `--rules <rules>` before `extra`.
 fn plan(env: &Env, direction: &str, rules: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "plan",
-        "--direction",
-        direction,
-        "--as-of",
-        AS_OF,
-        "--format",
-        "json",
-        "--rules",
-        rules.to_str().unwrap(),
-    ];
+    let mut args = vec!["--rules", rules.to_str().unwrap()];
     args.extend_from_slice(extra);
-    env.cmd(&args).run().expect(0).json()
+    env.plan(direction, &args)
 }
 
 const OFFICES: &str = r#"
@@ -64,12 +53,7 @@ fn rules_choose_office_and_type_per_employee_in_both_directions() {
     ));
     env.crew(crew("P002", "時短", "二", json!({})));
     env.crew(crew("0009", "月面", "九", json!({})));
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &dir,
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
+    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
     assert_eq!(row(&p, "0001")["office"], "大阪支社");
     assert_eq!(row(&p, "0001")["office_from"], "rules/offices.rhai:office");
     assert_eq!(row(&p, "0001")["employment_type"], "正社員");
@@ -96,22 +80,13 @@ fn rules_choose_office_and_type_per_employee_in_both_directions() {
     assert_eq!(row(&p, "0101")["office"], "本社");
 
     // The decisions are what apply writes.
-    env.cmd(&[
-        "apply",
-        "--direction",
-        "smarthr-to-kot",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--employment-type",
-        "正社員",
+    env.cmd(&apply_to_kot(&[
         "--rules",
         dir.to_str().unwrap(),
         "--select",
         "0001,P002",
         "--yes",
-    ])
+    ]))
     .run()
     .expect(0);
     assert_eq!(env.kot_with_code("0001")[0]["divisionCode"], "2000");
@@ -162,12 +137,7 @@ fn select(row) {
     env.crew(crew("0003", "新規", "入社", json!({})));
     env.crew(crew("TEST1", "テスト", "用", json!({})));
 
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &dir,
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
+    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
     assert_eq!(
         row(&p, "0001")["changes"],
         json!([{"field": "last_name", "old": "戸籍", "new": "通称"}])
@@ -186,16 +156,7 @@ fn select(row) {
     assert_eq!(p["excluded"][0]["reason"], "test account");
 
     let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
+        .cmd(&apply_to_kot(&[
             "--rules",
             dir.to_str().unwrap(),
             "--select",
@@ -203,17 +164,11 @@ fn select(row) {
             "--yes",
             "--format",
             "json",
-        ])
+        ]))
         .run()
         .expect(0)
         .json();
-    let written: Vec<&str> = out["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(written, vec!["0001", "0003"]);
+    assert_eq!(codes(&out["results"]), vec!["0001", "0003"]);
     assert_eq!(env.kot_with_code("0001")[0]["lastName"], "通称");
     assert_eq!(
         env.kot_with_code("0002")[0]["birthDate"],
@@ -235,12 +190,7 @@ fn an_endless_loop_makes_one_row_invalid_and_the_plan_goes_on() {
     );
     env.crew(crew("0001", "普通", "一", json!({})));
     env.crew(crew("0002", "無限", "二", json!({})));
-    let p = plan(
-        &env,
-        "smarthr-to-kot",
-        &dir,
-        &["--office", "本社", "--employment-type", "正社員"],
-    );
+    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
     assert_eq!(row(&p, "0001")["status"], "new");
     assert_eq!(row(&p, "0002")["status"], "invalid");
     let problems = row(&p, "0002")["problems"].to_string();
@@ -266,15 +216,10 @@ fn a_syntax_error_is_reported_with_file_line_and_column() {
     );
     // plan refuses to run with rules that do not compile, and says the same.
     let out = env
-        .cmd(&[
-            "plan",
-            "--direction",
+        .cmd(&plan_args(
             "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-            "--rules",
-            dir.to_str().unwrap(),
-        ])
+            &["--rules", dir.to_str().unwrap()],
+        ))
         .run()
         .expect(1);
     assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);

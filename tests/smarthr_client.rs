@@ -1,33 +1,15 @@
 //! The SmartHR client against the SmartHR simulator (and, for broken servers, tiny local ones).
 
+#[path = "support/sims.rs"]
+mod sims;
+
 use crewsync::http::{ErrorKind, Limits, Secret};
 use crewsync::model::{Employee, Field};
-use crewsync::sim::{self, Company, SAMPLE_AS_OF, SimConfig, Simulators};
+use crewsync::sim::{self, Company, Simulators};
 use crewsync::smarthr::Client;
+use sims::{closed_port, limits, serve, start, start_rate_limited};
 use std::sync::Mutex;
 use std::time::Duration;
-
-async fn start(company: Company) -> Simulators {
-    let noon = SAMPLE_AS_OF
-        .and_hms_opt(12, 0, 0)
-        .unwrap()
-        .and_local_timezone(sim::JST)
-        .unwrap();
-    sim::start(SimConfig {
-        company,
-        kot_clock: Some(noon),
-        rate_limits: false,
-    })
-    .await
-    .unwrap()
-}
-
-fn limits(max_retries: usize) -> Limits {
-    Limits {
-        max_retries,
-        ..Limits::unlimited()
-    }
-}
 
 fn client_for(sims: &Simulators, limits: Limits) -> Client {
     Client::new(
@@ -71,10 +53,7 @@ fn crews_with_code(sims: &Simulators, code: &str) -> usize {
 async fn garbage_server(body: &'static str) -> String {
     let app = axum::Router::new()
         .fallback(move || async move { ([("content-type", "application/json")], body) });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/api")
+    format!("http://{}/api", serve(app).await)
 }
 
 #[tokio::test]
@@ -260,9 +239,7 @@ async fn a_wrong_token_is_unauthorized_and_never_shown() {
 
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = closed_port();
     let client = Client::new(
         &format!("http://127.0.0.1:{port}/api"),
         Secret::new("t"),
@@ -315,10 +292,12 @@ async fn a_next_link_to_another_host_is_refused() {
             r#"[{"id":"c1","emp_code":"1"}]"#,
         )
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = Client::new(&format!("http://{addr}/api"), Secret::new("t"), limits(0)).unwrap();
+    let client = Client::new(
+        &format!("http://{}/api", serve(app).await),
+        Secret::new("t"),
+        limits(0),
+    )
+    .unwrap();
     let err = client.list_crews(&|_, _| {}).await.unwrap_err();
     assert!(
         matches!(&err.kind, ErrorKind::Malformed { detail } if detail.contains("198.51.100.7")),
@@ -338,13 +317,7 @@ async fn a_bad_base_url_is_a_config_error() {
 
 #[tokio::test]
 async fn pacing_keeps_a_rate_limited_simulator_from_refusing() {
-    let sims = sim::start(SimConfig {
-        company: Company::generated(250),
-        kot_clock: None,
-        rate_limits: true,
-    })
-    .await
-    .unwrap();
+    let sims = start_rate_limited(Company::generated(250)).await;
     let limits = Limits {
         max_retries: 0,
         timeout: Duration::from_secs(30),

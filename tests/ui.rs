@@ -5,7 +5,7 @@
 mod util;
 
 use serde_json::json;
-use util::{Env, crew, kot};
+use util::{Env, TO_KOT_DEFAULTS, crew, kot, plan_args};
 
 #[test]
 fn help() {
@@ -32,17 +32,7 @@ fn plan_table() {
     env.crew(crew("0003", "長谷川", "久美子", json!({})));
     env.crew(crew("0004", "性別", "未設定", json!({"gender": null})));
     let out = env
-        .cmd(&[
-            "plan",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            "2026-04-01",
-            "--office",
-            "本社",
-            "--employment-type",
-            "正社員",
-        ])
+        .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
         .run()
         .expect(0);
     insta::assert_snapshot!("plan_table", out.stdout);

@@ -10,30 +10,7 @@ use crewsync::history::{History, RunStatus};
 use serde_json::json;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use util::{Env, crew};
-
-const AS_OF: &str = "2026-04-01";
-
-fn apply_args(extra: &[&'static str]) -> Vec<&'static str> {
-    let mut a = vec![
-        "apply",
-        "--direction",
-        "smarthr-to-kot",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--employment-type",
-        "正社員",
-        "--select",
-        "all",
-        "--yes",
-        "--format",
-        "json",
-    ];
-    a.extend_from_slice(extra);
-    a
-}
+use util::{AS_OF, Env, apply_all_to_kot, crew};
 
 fn history(env: &Env) -> History {
     History::open(&env.dir.path().join("crewsync.db")).expect("history opens")
@@ -54,11 +31,11 @@ fn seed(env: &Env, n: usize) {
 fn history_records_a_successful_and_a_partially_failed_run() {
     let env = Env::empty();
     seed(&env, 2);
-    let ok = env.cmd(&apply_args(&[])).run().expect(0).json();
+    let ok = env.cmd(&apply_all_to_kot(&[])).run().expect(0).json();
     env.crew(crew("0003", "履歴", "3号", json!({})));
     env.crew(crew("0004", "履歴", "4号", json!({})));
     env.sims.kot.faults().fail_next_writes(2, 503);
-    let partial = env.cmd(&apply_args(&[])).run().expect(2).json();
+    let partial = env.cmd(&apply_all_to_kot(&[])).run().expect(2).json();
 
     let runs = history(&env).list(10).unwrap();
     assert_eq!(runs.len(), 2);
@@ -121,7 +98,7 @@ fn a_killed_run_is_interrupted_and_the_rerun_completes_it() {
     std::fs::write(env.config_path(), lines.join("\n") + "\n").unwrap();
 
     let mut child = env
-        .cmd(&apply_args(&[]))
+        .cmd(&apply_all_to_kot(&[]))
         .cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -161,7 +138,7 @@ fn a_killed_run_is_interrupted_and_the_rerun_completes_it() {
         );
     }
 
-    let rerun = env.cmd(&apply_args(&[])).run().expect(0).json();
+    let rerun = env.cmd(&apply_all_to_kot(&[])).run().expect(0).json();
     let written = rerun["summary"]["created"].as_u64().unwrap() as usize;
     assert!(
         written <= 12 - done.len(),
@@ -190,7 +167,7 @@ fn the_result_is_emailed_and_a_send_failure_does_not_fail_the_run() {
         server.port
     ));
     env.sims.kot.faults().fail_next_writes(2, 500);
-    let out = env.cmd(&apply_args(&[])).run().expect(2);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(2);
     let mails = server.messages();
     assert_eq!(mails.len(), 1, "{}", out.stderr);
     let subject = mails[0].header("Subject").unwrap();
@@ -218,7 +195,7 @@ fn the_result_is_emailed_and_a_send_failure_does_not_fail_the_run() {
         "notify:\n  smtp_url: smtp://127.0.0.1:{closed}?tls=none\n  from: crewsync@example.com\n  to: [hr@example.com]\n"
     ));
     env.crew(crew("0009", "履歴", "9号", json!({})));
-    let out = env.cmd(&apply_args(&[])).run().expect(0);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
     assert!(out.stderr.contains("email was not sent"), "{}", out.stderr);
     let last = &history(&env).list(1).unwrap()[0];
     assert_eq!(last.status, RunStatus::Completed);
@@ -237,7 +214,7 @@ fn wait_carries_on_after_the_access_window() {
     env.write_config("window_poll_seconds: 1\n");
     env.sims.kot.faults().access_window_after_requests(4);
     let child = env
-        .cmd(&apply_args(&["--wait"]))
+        .cmd(&apply_all_to_kot(&["--wait"]))
         .cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -263,7 +240,7 @@ fn a_second_apply_is_refused_while_one_runs() {
     let env = Env::empty();
     let _held = crewsync::history::RunLock::acquire(&env.dir.path().join("crewsync.db")).unwrap();
     seed(&env, 1);
-    let out = env.cmd(&apply_args(&[])).run().expect(1);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
     assert!(
         out.stderr.contains("another crewsync apply"),
         "{}",
@@ -277,13 +254,13 @@ fn the_mass_change_guard_refuses_unless_forced() {
     let env = Env::empty();
     seed(&env, 5);
     env.write_config("max_changes: '40%'\n");
-    let out = env.cmd(&apply_args(&[])).run().expect(1);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
     assert!(
         out.stderr.contains("max_changes") && out.stderr.contains("--force"),
         "{}",
         out.stderr
     );
     assert!(env.sims.kot.employees().is_empty());
-    env.cmd(&apply_args(&["--force"])).run().expect(0);
+    env.cmd(&apply_all_to_kot(&["--force"])).run().expect(0);
     assert_eq!(env.sims.kot.employees().len(), 5);
 }

@@ -10,6 +10,35 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The reference date of every CLI test that does not test dates.
+pub const AS_OF: &str = "2026-04-01";
+
+/// The office and employment type a smarthr-to-kot run gives new employees.
+pub const TO_KOT_DEFAULTS: [&str; 4] = ["--office", "本社", "--employment-type", "正社員"];
+
+/// `plan --direction <direction> --as-of AS_OF`, then `extra`.
+pub fn plan_args<'a>(direction: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["plan", "--direction", direction, "--as-of", AS_OF];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `apply --direction smarthr-to-kot --as-of AS_OF` with [`TO_KOT_DEFAULTS`], then `extra`
+/// (the selection, `--yes`, ...).
+pub fn apply_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["apply", "--direction", "smarthr-to-kot", "--as-of", AS_OF];
+    args.extend_from_slice(&TO_KOT_DEFAULTS);
+    args.extend_from_slice(extra);
+    args
+}
+
+/// [`apply_to_kot`] of every valid row, unattended, reporting JSON; then `extra`.
+pub fn apply_all_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = apply_to_kot(&["--select", "all", "--yes", "--format", "json"]);
+    args.extend_from_slice(extra);
+    args
+}
+
 pub fn date(s: &str) -> NaiveDate {
     s.parse().expect("test dates are valid")
 }
@@ -124,6 +153,14 @@ impl Env {
             .collect()
     }
 
+    /// `plan --direction <direction> --as-of AS_OF --format json`, then `extra`: the plan,
+    /// after checking it exited 0.
+    pub fn plan(&self, direction: &str, extra: &[&str]) -> Value {
+        let mut args = plan_args(direction, &["--format", "json"]);
+        args.extend_from_slice(extra);
+        self.cmd(&args).run().expect(0).json()
+    }
+
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }
@@ -219,6 +256,19 @@ fn merge(base: &mut Value, extra: Value) {
             b.insert(k, v);
         }
     }
+}
+
+/// The `code` of each entry of `list` (plan rows, apply results), in order.
+pub fn codes(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list:\n{list:#}"))
+        .iter()
+        .map(|r| {
+            r["code"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no code in {r:#}"))
+        })
+        .collect()
 }
 
 /// The plan row for `code` in a `plan --format json` output.
