@@ -50,7 +50,7 @@ fn employee(i: usize) -> Employee {
         email: Some(format!("user{i}@example.com")),
         hire_date: base.checked_add_days(Days::new(20_000 + (i % 3_000) as u64)),
         resignation_date: None,
-        raw: serde_json::json!({"code": code, "divisionCode": "1000", "typeCode": "1"}),
+        raw: serde_json::json!({"code": code, "divisionCode": "1000", "typeCode": "1"}).into(),
         code: Some(code),
         ..Employee::default()
     }
