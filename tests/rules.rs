@@ -308,6 +308,39 @@ fn earlier_files_win_and_unit_passes_to_the_next() {
 }
 
 #[test]
+fn office_and_select_see_the_overridden_record_and_overrides_the_original() {
+    let (_tmp, dir) = folder(&[
+        (
+            "1.rhai",
+            "fn overrides(e) { #{email: lower(e.email)} }\n\
+             fn office(e) { e.email }\n\
+             fn select(row) { row.employee.email == \"a@x.jp\" }\n",
+        ),
+        // A later file's overrides still sees the source's value.
+        ("2.rhai", "fn overrides(e) { #{first_name: e.email} }\n"),
+    ]);
+    let rules = Rules::load(&dir).unwrap();
+    let mut e = Employee {
+        email: Some("A@X.jp".into()),
+        ..Employee::default()
+    };
+    let decision = rules.decide(TO_KOT, &mut e).unwrap();
+    assert_eq!(decision.office.unwrap().value, "a@x.jp");
+    assert_eq!(e.email.as_deref(), Some("a@x.jp"));
+    assert_eq!(e.first_name.as_deref(), Some("A@X.jp"));
+    let input = SelectInput {
+        status: Status::New,
+        changes: &[],
+        source: &e,
+        target: None,
+    };
+    assert_eq!(
+        rules.select(TO_KOT, &input).unwrap().map(|d| d.value),
+        Some(true)
+    );
+}
+
+#[test]
 fn scripts_cannot_import_or_eval() {
     for script in [
         "import \"other\" as o;\nfn office(e) { () }\n",

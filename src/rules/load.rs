@@ -286,7 +286,10 @@ fn compile_file(engine: &Engine, file: &str, text: &str) -> Result<RuleFile, Vec
         label: file.to_string(),
         ast,
         hooks,
-        mentions_raw: text.contains("raw"),
+        raw: super::scan::raw_keys(text),
+        names_records: ["employee", "target"]
+            .iter()
+            .any(|w| super::scan::mentions(text, w)),
     })
 }
 

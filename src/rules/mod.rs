@@ -15,13 +15,16 @@
 //! | `select(row, direction)` | `true` / `false` for `apply --select auto` | selected |
 //!
 //! Precedence: scripts are consulted in file-name order and the first that returns something
-//! other than `()` decides (for `overrides`, per field). Every function sees the record as the
-//! source system returned it; overrides are applied afterwards, and `select` sees the row
-//! built from the overridden record.
+//! other than `()` decides (for `overrides`, per field). `exclude` and `overrides` see the
+//! record as the source system returned it; the overrides are then applied, and `office`,
+//! `employment_type`, `move_existing` and `select` see the overridden record (the values that
+//! will be compared and sent).
 
+mod convert;
 mod delta;
 mod helpers;
 mod load;
+mod scan;
 mod testing;
 mod watch;
 
@@ -33,9 +36,10 @@ pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
 use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
-use helpers::text;
+use convert::{employee_map, select_map, shared};
 use load::{DEADLINE_MARKER, DeadlineGuard};
-use rhai::{AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
+use scan::RawKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -103,7 +107,18 @@ pub(crate) struct RuleFile {
     pub(crate) label: String,
     pub(crate) ast: AST,
     pub(crate) hooks: BTreeMap<Hook, (usize, Option<usize>)>,
-    pub(crate) mentions_raw: bool,
+    /// The raw keys this file reads.
+    pub(crate) raw: RawKeys,
+    /// Whether it names `employee` or `target` (what `select` may read of `row`).
+    pub(crate) names_records: bool,
+}
+
+/// A file that defines a hook, found once at load rather than looked up for every employee.
+struct HookFn {
+    file: usize,
+    arity: usize,
+    /// Provenance shown in the plan (`rules/30_offices.rhai:office`), made once.
+    from: String,
 }
 
 /// A loaded rules folder: compiled once, shared by every thread that plans.
@@ -111,10 +126,16 @@ pub struct Rules {
     engine: Engine,
     files: Vec<RuleFile>,
     limits: Limits,
-    /// Converting the raw API record is the costliest step of an evaluation; skip it when no
-    /// script defining a `decide` hook (resp. `select`) mentions `raw`.
-    raw_for_decide: bool,
-    raw_for_select: bool,
+    /// For each hook (in [`Hook::ALL`] order), the files defining it, in precedence order.
+    hooks: [Vec<HookFn>; Hook::ALL.len()],
+    /// The `direction` argument, made once so that calls only bump a reference count.
+    directions: [Dynamic; 2],
+    /// Converting the raw API record is the costliest step of an evaluation: convert only the
+    /// keys that the scripts defining a `decide` hook (resp. `select`) read.
+    raw_for_decide: RawKeys,
+    raw_for_select: RawKeys,
+    /// Whether `row.employee` / `row.target` must be built for `select`.
+    select_records: bool,
 }
 
 impl std::fmt::Debug for Rules {
@@ -131,11 +152,12 @@ struct Answer<'a> {
     value: Dynamic,
     file: &'a RuleFile,
     hook: Hook,
+    from: &'a str,
 }
 
 impl Answer<'_> {
     fn from(&self) -> String {
-        format!("{}:{}", self.file.label, self.hook.name())
+        self.from.to_string()
     }
 
     /// For a value of the wrong kind: Rhai knows no position for it, so point at the function.
@@ -188,16 +210,42 @@ impl Rules {
 
     fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
         let raw_for = |select: bool| {
+            let mut keys = RawKeys::None;
+            for f in &files {
+                if f.hooks.keys().any(|h| (*h == Hook::Select) == select) {
+                    keys.union(&f.raw);
+                }
+            }
+            keys
+        };
+        let hooks = Hook::ALL.map(|hook| {
             files
                 .iter()
-                .any(|f| f.mentions_raw && f.hooks.keys().any(|h| (*h == Hook::Select) == select))
-        };
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    let &(arity, _) = f.hooks.get(&hook)?;
+                    Some(HookFn {
+                        file: i,
+                        arity,
+                        from: format!("{}:{}", f.label, hook.name()),
+                    })
+                })
+                .collect()
+        });
+        let directions = [Direction::SmartHrToKot, Direction::KotToSmartHr]
+            .map(|d| Dynamic::from(rhai::ImmutableString::from(d.as_str())));
+        let select_records = files
+            .iter()
+            .any(|f| f.names_records && f.hooks.contains_key(&Hook::Select));
         Rules {
+            select_records,
             raw_for_decide: raw_for(false),
             raw_for_select: raw_for(true),
             engine,
             files,
             limits,
+            hooks,
+            directions,
         }
     }
 
@@ -206,33 +254,47 @@ impl Rules {
         self.files.iter().map(|f| f.label.as_str())
     }
 
+    fn hook_fns(&self, hook: Hook) -> &[HookFn] {
+        &self.hooks[hook as usize]
+    }
+
     fn call(
         &self,
-        file: &RuleFile,
         hook: Hook,
-        arity: usize,
+        f: &HookFn,
         arg: &Dynamic,
         direction: Direction,
     ) -> Result<Dynamic, PolicyError> {
+        let file = &self.files[f.file];
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let mut scope = Scope::new();
-        let result = if arity == 1 {
-            self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut scope,
-                &file.ast,
-                hook.name(),
-                (arg.clone(),),
-            )
-        } else {
-            self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut scope,
-                &file.ast,
-                hook.name(),
-                (arg.clone(), Dynamic::from(direction.as_str())),
-            )
+        let direction = match direction {
+            Direction::SmartHrToKot => &self.directions[0],
+            Direction::KotToSmartHr => &self.directions[1],
         };
+        let run = |scope: &mut Scope<'static>| {
+            if f.arity == 1 {
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    scope,
+                    &file.ast,
+                    hook.name(),
+                    (arg.clone(),),
+                )
+            } else {
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    scope,
+                    &file.ast,
+                    hook.name(),
+                    (arg.clone(), direction.clone()),
+                )
+            }
+        };
+        // One scope per thread, rewound after each call, so that calls do not allocate one.
+        let result = SCOPE.with(|scope| match scope.try_borrow_mut() {
+            Ok(mut scope) => run(&mut scope),
+            Err(_) => run(&mut Scope::new()),
+        });
         result.map_err(|e| self.script_error(file, hook, &e))
     }
 
@@ -245,14 +307,16 @@ impl Rules {
         direction: Direction,
         skip_false: bool,
     ) -> Result<Option<Answer<'_>>, PolicyError> {
-        for file in &self.files {
-            let Some(&(arity, _)) = file.hooks.get(&hook) else {
-                continue;
-            };
-            let value = self.call(file, hook, arity, arg, direction)?;
+        for f in self.hook_fns(hook) {
+            let value = self.call(hook, f, arg, direction)?;
             let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Ok(false));
             if !no_opinion {
-                return Ok(Some(Answer { value, file, hook }));
+                return Ok(Some(Answer {
+                    value,
+                    file: &self.files[f.file],
+                    hook,
+                    from: &f.from,
+                }));
             }
         }
         Ok(None)
@@ -313,18 +377,16 @@ impl Rules {
         direction: Direction,
     ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
         let mut decided: BTreeMap<Field, Option<String>> = BTreeMap::new();
-        for file in &self.files {
-            let Some(&(arity, _)) = file.hooks.get(&Hook::Overrides) else {
-                continue;
-            };
-            let value = self.call(file, Hook::Overrides, arity, e, direction)?;
+        for f in self.hook_fns(Hook::Overrides) {
+            let value = self.call(Hook::Overrides, f, e, direction)?;
             if value.is_unit() {
                 continue;
             }
             let answer = Answer {
                 value,
-                file,
+                file: &self.files[f.file],
                 hook: Hook::Overrides,
+                from: &f.from,
             };
             let Some(map) = answer.value.read_lock::<Map>() else {
                 return Err(answer.error(format!(
@@ -367,7 +429,7 @@ impl Rules {
         direction: Direction,
         source: &mut Employee,
     ) -> Result<Decision, PolicyError> {
-        let e = shared(employee_map(source, self.raw_for_decide));
+        let e = shared(employee_map(source, &self.raw_for_decide));
         let mut decision = Decision::default();
 
         if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
@@ -389,6 +451,7 @@ impl Rules {
         }
 
         let overrides = self.overrides(&e, direction)?;
+        self.apply_overrides(source, &e, overrides)?;
         if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
             decision.office = Some(answer.id_or_name()?);
         }
@@ -400,6 +463,23 @@ impl Rules {
             decision.move_office = office;
             decision.move_employment_type = employment_type;
         }
+        Ok(decision)
+    }
+
+    /// Writes the overrides into the employee and into `e`, so that the decisions after them
+    /// (office, employment type, move, and later select) see the values that will be sent.
+    /// `e` is read-only for scripts only; no script holds it between calls.
+    fn apply_overrides(
+        &self,
+        source: &mut Employee,
+        e: &Dynamic,
+        overrides: Vec<(Field, Option<String>)>,
+    ) -> Result<(), PolicyError> {
+        if overrides.is_empty() {
+            return Ok(());
+        }
+        let mut e = e.clone();
+        let mut map = e.write_lock::<Map>();
         for (field, value) in overrides {
             source
                 .set(field, value.as_deref())
@@ -407,9 +487,17 @@ impl Rules {
                     message: format!("overrides: {err}"),
                     location: None,
                 })?;
+            if let Some(map) = map.as_mut() {
+                let value = convert::field(source, field).into_read_only();
+                map.insert(field.name().into(), value);
+            }
         }
-        Ok(decision)
+        Ok(())
     }
+}
+
+thread_local! {
+    static SCOPE: std::cell::RefCell<Scope<'static>> = std::cell::RefCell::new(Scope::new());
 }
 
 fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
@@ -448,7 +536,10 @@ impl Policy for Rules {
         row: &SelectInput<'_>,
     ) -> Result<Option<Decided<bool>>, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
-        let row_map = shared(select_map(row, self.raw_for_select));
+        let row_map = shared(select_map(
+            row,
+            self.select_records.then_some(&self.raw_for_select),
+        ));
         let Some(answer) = self.first(Hook::Select, &row_map, direction, false)? else {
             return Ok(None);
         };
@@ -463,85 +554,4 @@ impl Policy for Rules {
             from: answer.from(),
         }))
     }
-}
-
-/// One read-only copy per employee shared by every hook: cloning it for each call costs more
-/// than the scripts themselves, and read-only keeps one hook's edits out of the next
-/// (`e.email = ...` is an error; `let x = e;` makes a private copy).
-fn shared(map: Map) -> Dynamic {
-    Dynamic::from_map(map).into_read_only().into_shared()
-}
-
-/// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
-/// for anything absent, office and employment type as `#{id, name}`, and the raw API record.
-fn employee_map(e: &Employee, with_raw: bool) -> Map {
-    let mut map = Map::new();
-    let mut put = |k: &str, v: Dynamic| {
-        map.insert(k.into(), v);
-    };
-    put("code", text(e.code.as_deref()));
-    for field in Field::SYNCED {
-        put(field.name(), text(e.get(field).as_deref()));
-    }
-    put("business_last_name", text(e.business_last_name.as_deref()));
-    put(
-        "business_first_name",
-        text(e.business_first_name.as_deref()),
-    );
-    put(
-        "business_last_name_kana",
-        text(e.business_last_name_kana.as_deref()),
-    );
-    put(
-        "business_first_name_kana",
-        text(e.business_first_name_kana.as_deref()),
-    );
-    for (key, item) in [
-        ("office", &e.office),
-        ("employment_type", &e.employment_type),
-    ] {
-        let value = item.as_ref().map_or(Dynamic::UNIT, |m| {
-            let mut inner = Map::new();
-            inner.insert("id".into(), m.id.as_str().into());
-            inner.insert("name".into(), m.name.as_str().into());
-            Dynamic::from_map(inner)
-        });
-        put(key, value);
-    }
-    let raw = if with_raw && !e.raw.is_null() {
-        // A JSON value always converts; `()` is only the fallback for the impossible case.
-        rhai::serde::to_dynamic(&e.raw).unwrap_or(Dynamic::UNIT)
-    } else {
-        Dynamic::from_map(Map::new())
-    };
-    put("raw", raw);
-    map
-}
-
-fn select_map(row: &SelectInput<'_>, with_raw: bool) -> Map {
-    let changes: Array = row
-        .changes
-        .iter()
-        .map(|c| {
-            let mut m = Map::new();
-            m.insert("field".into(), c.field.name().into());
-            m.insert("old".into(), text(c.old.as_deref()));
-            m.insert("new".into(), text(c.new.as_deref()));
-            Dynamic::from_map(m)
-        })
-        .collect();
-    let mut map = Map::new();
-    map.insert("status".into(), row.status.as_str().into());
-    map.insert("changes".into(), Dynamic::from_array(changes));
-    map.insert(
-        "employee".into(),
-        Dynamic::from_map(employee_map(row.source, with_raw)),
-    );
-    map.insert(
-        "target".into(),
-        row.target.map_or(Dynamic::UNIT, |t| {
-            Dynamic::from_map(employee_map(t, with_raw))
-        }),
-    );
-    map
 }
