@@ -219,7 +219,8 @@ mod tests {
     #[test]
     fn only_the_named_raw_keys_are_converted() {
         let e = Employee {
-            raw: serde_json::json!({"departments": [{"name": "営業部"}], "tel": "03", "x": 1}),
+            raw: serde_json::json!({"departments": [{"name": "営業部"}], "tel": "03", "x": 1})
+                .into(),
             ..Employee::default()
         };
         let keys = RawKeys::Some(["departments".to_string(), "absent".to_string()].into());
