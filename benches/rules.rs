@@ -121,7 +121,8 @@ fn kot_roster(source: &[Employee]) -> Vec<Employee> {
         .filter(|(i, _)| !i.is_multiple_of(50))
         .map(|(i, e)| {
             let mut k = e.clone();
-            k.raw = serde_json::json!({"code": k.code, "divisionCode": "1000", "typeCode": "1"});
+            k.raw =
+                serde_json::json!({"code": k.code, "divisionCode": "1000", "typeCode": "1"}).into();
             k.business_last_name = None;
             k.office = Some(master("本社"));
             k.employment_type = Some(master("正社員"));
