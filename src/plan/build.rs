@@ -33,6 +33,42 @@ const CHOICES_SHOWN: usize = 5;
 
 /// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
 /// employee makes that row `invalid` and says why.
+/// Most employees get no decision at all; only the others are kept, boxed, so that this stays
+/// small for 100,000 employees.
+type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
+
+/// Below this many employees a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 4096;
+
+/// Asks the policy about every source employee, on every core: rules are the one costly part
+/// of a plan, and each employee's evaluation is independent of the others.
+fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]) -> Decisions {
+    let decide = |chunk: &mut [Employee]| -> Decisions {
+        chunk
+            .iter_mut()
+            .map(|emp| match policy.decide(direction, emp) {
+                Ok(d) if d == Decision::default() => None,
+                other => Some(Box::new(other)),
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || source.len() < PARALLEL_FROM {
+        return decide(source);
+    }
+    let chunk = source.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = source
+            .chunks_mut(chunk)
+            .map(|c| scope.spawn(move || decide(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 pub fn build(input: Input<'_>) -> Plan {
     let Input {
         direction,
@@ -44,15 +80,7 @@ pub fn build(input: Input<'_>) -> Plan {
         policy,
     } = input;
 
-    // Most employees get no decision at all; only the others are kept, boxed, so that this
-    // stays small for 100,000 employees.
-    let mut decisions: Vec<Option<Box<Result<Decision, PolicyError>>>> = source
-        .iter_mut()
-        .map(|emp| match policy.decide(direction, emp) {
-            Ok(d) if d == Decision::default() => None,
-            other => Some(Box::new(other)),
-        })
-        .collect();
+    let mut decisions = decide_all(policy, direction, &mut source);
 
     let mut excluded = Vec::new();
     let mut order: Vec<usize> = Vec::with_capacity(source.len());
