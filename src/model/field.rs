@@ -38,19 +38,17 @@ impl Field {
         Field::ResignationDate,
     ];
 
-    pub const ALL: [Field; 11] = [
-        Field::LastName,
-        Field::FirstName,
-        Field::LastNameKana,
-        Field::FirstNameKana,
-        Field::Gender,
-        Field::BirthDate,
-        Field::Email,
-        Field::HireDate,
-        Field::ResignationDate,
-        Field::Office,
-        Field::EmploymentType,
-    ];
+    /// Every field: the synced ones, then office and employment type.
+    pub const ALL: [Field; 11] = {
+        let mut all = [Field::Office; 11];
+        let mut i = 0;
+        while i < Field::SYNCED.len() {
+            all[i] = Field::SYNCED[i];
+            i += 1;
+        }
+        all[10] = Field::EmploymentType;
+        all
+    };
 
     pub fn name(self) -> &'static str {
         match self {

@@ -64,7 +64,10 @@ fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
@@ -281,16 +284,20 @@ fn diff(source: &Employee, target: &Employee) -> Vec<Change> {
         .collect()
 }
 
+/// SmartHR's create requirements; once set, these and the birth date cannot be blanked.
+const SMARTHR_REQUIRED: [Field; 6] = [
+    Field::LastName,
+    Field::FirstName,
+    Field::LastNameKana,
+    Field::FirstNameKana,
+    Field::Gender,
+    Field::BirthDate,
+];
+
 /// Fields the target refuses to create an employee without.
 fn required_on_create(target: Service) -> &'static [Field] {
     match target {
-        Service::SmartHr => &[
-            Field::LastName,
-            Field::FirstName,
-            Field::LastNameKana,
-            Field::FirstNameKana,
-            Field::Gender,
-        ],
+        Service::SmartHr => &SMARTHR_REQUIRED[..5],
         Service::Kot => &[Field::LastName, Field::FirstName, Field::Gender],
     }
 }
@@ -298,14 +305,7 @@ fn required_on_create(target: Service) -> &'static [Field] {
 /// Fields the target refuses to blank on update.
 fn never_blank(target: Service) -> &'static [Field] {
     match target {
-        Service::SmartHr => &[
-            Field::LastName,
-            Field::FirstName,
-            Field::LastNameKana,
-            Field::FirstNameKana,
-            Field::Gender,
-            Field::BirthDate,
-        ],
+        Service::SmartHr => &SMARTHR_REQUIRED,
         Service::Kot => &[],
     }
 }
