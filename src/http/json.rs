@@ -3,7 +3,11 @@
 //! and an empty string counts as absent.
 
 use chrono::NaiveDate;
+use serde::Deserializer as _;
+use serde::de::{Error as _, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::fmt;
 
 /// A text property; numbers are accepted as text because a code typed into a spreadsheet
 /// import can come back numeric.
@@ -47,5 +51,62 @@ pub(crate) fn excerpt(text: &str) -> String {
     match trimmed.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &trimmed[..cut]),
         None => trimmed.to_string(),
+    }
+}
+
+/// Reads a JSON array body, converting each element as it is parsed: the body's full tree of
+/// values never exists, only the text and the converted records. A conversion error stops the
+/// read and is returned as is; a syntax error is returned with an excerpt of the body.
+pub(crate) fn records<'a, T>(
+    body: &'a [u8],
+    convert: impl FnMut(&'a RawValue) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut failed = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = de
+        .deserialize_seq(Each {
+            convert,
+            failed: &mut failed,
+        })
+        .and_then(|out| de.end().map(|()| out));
+    match (parsed, failed) {
+        (_, Some(detail)) => Err(detail),
+        (Ok(out), None) => Ok(out),
+        (Err(e), None) => Err(syntax_error(&e, body)),
+    }
+}
+
+/// A body that is not the JSON expected, with the start of it so a person can tell what came.
+pub(crate) fn syntax_error(e: &serde_json::Error, body: &[u8]) -> String {
+    format!("{e} in: {}", excerpt(&String::from_utf8_lossy(body)))
+}
+
+struct Each<'f, F> {
+    convert: F,
+    failed: &'f mut Option<String>,
+}
+
+impl<'de, T, F> Visitor<'de> for Each<'_, F>
+where
+    F: FnMut(&'de RawValue) -> Result<T, String>,
+{
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(record) = seq.next_element::<&'de RawValue>()? {
+            match (self.convert)(record) {
+                Ok(item) => out.push(item),
+                Err(detail) => {
+                    *self.failed = Some(detail);
+                    return Err(A::Error::custom("a record could not be converted"));
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -2,7 +2,7 @@
 //! its answers, so a missing property reads as `None`.
 
 use crate::http::json::{date, object, text};
-use crate::model::{Employee, Field, MasterItem};
+use crate::model::{Employee, Field, MasterItem, Raw};
 use serde_json::{Map, Value};
 
 /// The additional properties needed for every synced field; without them KOT sends only the
@@ -38,7 +38,9 @@ pub fn field_value(field: Field, value: Option<&str>) -> Value {
     }
 }
 
-pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
+pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
+    let raw = record.into();
+    let record = raw.to_value();
     let obj = object(&record, "employee")?;
     let dated = |key: &str| {
         date(obj, key)
@@ -73,7 +75,7 @@ pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
         office: master("divisionCode", "divisionName"),
         employment_type: master("typeCode", "typeName"),
         target_id: text(obj, "key"),
-        raw: record.into(),
+        raw,
         ..Employee::default()
     })
 }
@@ -128,7 +130,7 @@ mod tests {
         assert_eq!(e.last_name_kana, None);
         assert_eq!(e.birth_date, None);
         assert_eq!(e.resignation_date, None);
-        assert_eq!(*e.raw, raw);
+        assert_eq!(e.raw.to_value(), raw);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! SmartHR crew JSON ⇄ the canonical [`Employee`].
 
 use crate::http::json::{date, object, text};
-use crate::model::{Employee, Field, MasterItem};
+use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
@@ -24,7 +24,9 @@ pub fn field_key(field: Field) -> &'static str {
 
 /// Reads a crew. The office's name comes from an embedded `biz_establishment` when the server
 /// sent one; otherwise it is left as the id, for the caller to fill from the master list.
-pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
+pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
+    let raw = record.into();
+    let record = raw.to_value();
     let obj = object(&record, "crew")?;
     let dated = |key: &str| {
         date(obj, key).map_err(|e| {
@@ -73,7 +75,7 @@ pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
         office,
         employment_type,
         target_id: text(obj, "id"),
-        raw: record.into(),
+        raw,
     })
 }
 
@@ -152,7 +154,7 @@ mod tests {
         );
         assert_eq!(e.employment_type.unwrap().name, "正社員");
         assert_eq!(e.target_id.as_deref(), Some("0723a1df"));
-        assert_eq!(*e.raw, raw);
+        assert_eq!(e.raw.to_value(), raw);
     }
 
     #[test]
