@@ -155,10 +155,8 @@ impl Client {
         let mut number = 1usize;
         let mut previous_first_id: Option<Value> = None;
         let mut out: Vec<T> = Vec::new();
-        loop {
-            let Some(first_id) = page.first_id.take() else {
-                break;
-            };
+        // An empty page ends the list.
+        while let Some(first_id) = page.first_id.take() {
             if previous_first_id.as_ref() == Some(&first_id) {
                 return Err(self.t.malformed(format!(
                     "page {number} repeats the previous page; the server seems to ignore paging"
