@@ -66,17 +66,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Limits::unlimited(),
         )?,
     };
+    if std::env::var_os("BREAKDOWN").is_some() {
+        for _ in 0..2 {
+            let t = Instant::now();
+            let crews = conn.smarthr.list_crews(&|_, _| {}).await?;
+            let (peak, rss) = memory_mib();
+            println!("list_crews {:.2}s rss {:.0} peak {:.0}", t.elapsed().as_secs_f64(), rss - sim_rss, peak - sim_rss);
+            drop(crews);
+            let t = Instant::now();
+            let kot = conn.kot.list_employees(as_of, true).await?;
+            let (peak, rss) = memory_mib();
+            println!("list_employees {:.2}s rss {:.0} peak {:.0}", t.elapsed().as_secs_f64(), rss - sim_rss, peak - sim_rss);
+            drop(kot);
+        }
+    }
     for direction in Direction::ALL {
         let start = Instant::now();
         let rosters = sync::fetch(&conn, direction, as_of, &Silent).await?;
         let fetched = start.elapsed();
+        let (fetch_peak, _) = memory_mib();
         let defaults = sync::resolve_defaults(direction, &rosters.masters, None, None)?;
         let plan = sync::plan(&rosters, &defaults, &NoRules);
         let total = start.elapsed();
         let (peak, _) = memory_mib();
         println!(
-            "{direction}: fetch {:.2}s, plan {:.3}s, total {:.2}s; {:?}; peak RSS {peak:.0} MiB (≈{:.0} MiB above the simulators)",
+            "{direction}: fetch {:.2}s (peak ≈{:.0} MiB above the simulators), plan {:.3}s, total {:.2}s; {:?}; peak RSS {peak:.0} MiB (≈{:.0} MiB above the simulators)",
             fetched.as_secs_f64(),
+            fetch_peak - sim_rss,
             (total - fetched).as_secs_f64(),
             total.as_secs_f64(),
             plan.summary,
