@@ -71,12 +71,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             let crews = conn.smarthr.list_crews(&|_, _| {}).await?;
             let (peak, rss) = memory_mib();
-            println!("list_crews {:.2}s rss {:.0} peak {:.0}", t.elapsed().as_secs_f64(), rss - sim_rss, peak - sim_rss);
+            println!(
+                "list_crews {:.2}s rss {:.0} peak {:.0}",
+                t.elapsed().as_secs_f64(),
+                rss - sim_rss,
+                peak - sim_rss
+            );
             drop(crews);
             let t = Instant::now();
             let kot = conn.kot.list_employees(as_of, true).await?;
             let (peak, rss) = memory_mib();
-            println!("list_employees {:.2}s rss {:.0} peak {:.0}", t.elapsed().as_secs_f64(), rss - sim_rss, peak - sim_rss);
+            println!(
+                "list_employees {:.2}s rss {:.0} peak {:.0}",
+                t.elapsed().as_secs_f64(),
+                rss - sim_rss,
+                peak - sim_rss
+            );
             drop(kot);
         }
     }
