@@ -25,6 +25,9 @@ const PER_PAGE: usize = 100;
 /// still spaces them; this only overlaps one page's parsing with the next ones' transfer.
 const PAGES_IN_FLIGHT: usize = 4;
 
+/// The most records a list makes room for up front on the server's word (`x-total-count`).
+const MAX_RESERVE: usize = 500_000;
+
 /// Progress while a roster is fetched: records so far, and the total when the server says.
 pub type Progress<'a> = &'a (dyn Fn(usize, Option<usize>) + Sync);
 
@@ -154,7 +157,9 @@ impl Client {
         );
         let mut number = 1usize;
         let mut previous_first_id: Option<Value> = None;
-        let mut out: Vec<T> = Vec::new();
+        // Sized once from the count, rather than doubling (and copying) its way to 50,000
+        // records; a count beyond any real company is not trusted with an allocation.
+        let mut out: Vec<T> = Vec::with_capacity(page.total.unwrap_or(0).min(MAX_RESERVE));
         // An empty page ends the list.
         while let Some(first_id) = page.first_id.take() {
             if previous_first_id.as_ref() == Some(&first_id) {
