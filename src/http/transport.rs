@@ -7,6 +7,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::future::Future;
 
 /// Turns a non-success answer (status, headers, body text with any token scrubbed) into an
@@ -174,7 +175,7 @@ impl Transport {
             .bytes()
             .await
             .map_err(|e| self.transport_error(&call.url, &e))?
-            .to_vec();
+            .into();
         if status.is_success() {
             return Ok(Reply { headers, body });
         }
@@ -255,12 +256,17 @@ impl Transport {
 
 impl Reply {
     pub fn json<T: DeserializeOwned>(&self, transport: &Transport) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            transport.malformed(format!(
-                "{e} in: {}",
-                excerpt(&String::from_utf8_lossy(&self.body))
-            ))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| transport.malformed(super::json::syntax_error(&e, &self.body)))
+    }
+
+    /// A JSON array body, each record converted as it is read (see [`super::json::records`]).
+    pub fn records<'a, T>(
+        &'a self,
+        transport: &Transport,
+        convert: impl FnMut(&'a RawValue) -> Result<T, String>,
+    ) -> Result<Vec<T>, ApiError> {
+        super::json::records(&self.body, convert).map_err(|d| transport.malformed(d))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

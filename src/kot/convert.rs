@@ -1,8 +1,8 @@
 //! KING OF TIME employee JSON ⇄ the canonical [`Employee`]. KOT leaves null properties out of
 //! its answers, so a missing property reads as `None`.
 
-use crate::http::json::{date, object, text};
-use crate::model::{Employee, Field, MasterItem};
+use crate::http::json::Fields;
+use crate::model::{Employee, Field, MasterItem, Raw};
 use serde_json::{Map, Value};
 
 /// The additional properties needed for every synced field; without them KOT sends only the
@@ -38,20 +38,22 @@ pub fn field_value(field: Field, value: Option<&str>) -> Value {
     }
 }
 
-pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
-    let obj = object(&record, "employee")?;
+pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
+    let raw: Raw = record.into();
+    let obj = Fields::parse(raw.text(), "employee")?;
     let dated = |key: &str| {
-        date(obj, key)
-            .map_err(|e| format!("employee {}: {e}", text(obj, "code").unwrap_or_default()))
+        obj.date(key)
+            .map_err(|e| format!("employee {}: {e}", obj.text("code").unwrap_or_default()))
     };
     let master = |code_key: &str, name_key: &str| {
-        text(obj, code_key).map(|id| MasterItem {
-            name: text(obj, name_key).unwrap_or_else(|| id.clone()),
+        obj.text(code_key).map(|id| MasterItem {
+            name: obj.text(name_key).unwrap_or_else(|| id.clone()),
             id,
         })
     };
     let email = obj
-        .get("emailAddresses")
+        .value("emailAddresses")
+        .as_ref()
         .and_then(Value::as_array)
         .and_then(|a| {
             a.iter()
@@ -60,20 +62,20 @@ pub fn employee_from_kot(record: Value) -> Result<Employee, String> {
         })
         .map(str::to_string);
     Ok(Employee {
-        code: text(obj, "code"),
-        last_name: text(obj, "lastName"),
-        first_name: text(obj, "firstName"),
-        last_name_kana: text(obj, "lastNamePhonetics"),
-        first_name_kana: text(obj, "firstNamePhonetics"),
-        gender: text(obj, "gender"),
+        code: obj.text("code"),
+        last_name: obj.text("lastName"),
+        first_name: obj.text("firstName"),
+        last_name_kana: obj.text("lastNamePhonetics"),
+        first_name_kana: obj.text("firstNamePhonetics"),
+        gender: obj.text("gender"),
         birth_date: dated("birthDate")?,
         email,
         hire_date: dated("hiredDate")?,
         resignation_date: dated("resignationDate")?,
         office: master("divisionCode", "divisionName"),
         employment_type: master("typeCode", "typeName"),
-        target_id: text(obj, "key"),
-        raw: record.into(),
+        target_id: obj.text("key"),
+        raw,
         ..Employee::default()
     })
 }
@@ -128,7 +130,7 @@ mod tests {
         assert_eq!(e.last_name_kana, None);
         assert_eq!(e.birth_date, None);
         assert_eq!(e.resignation_date, None);
-        assert_eq!(*e.raw, raw);
+        assert_eq!(e.raw.to_value(), raw);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::model::{Employee, Field, MasterItem, Service};
 use chrono::NaiveDate;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
@@ -52,8 +53,7 @@ impl Client {
             .query("includeResigner", include_resigner)
             .query("additionalFields", ADDITIONAL_FIELDS);
         let reply = self.t.send(&call, Attempts::WithRetries).await?;
-        let records: Vec<Value> = reply.json(&self.t)?;
-        records.into_iter().map(|r| self.convert(r)).collect()
+        reply.records(&self.t, employee_from_kot)
     }
 
     /// One employee by code as of `date`, leavers included; `None` when KOT has no such code.
@@ -223,7 +223,7 @@ impl Client {
             .collect()
     }
 
-    fn convert(&self, record: Value) -> Result<Employee, ApiError> {
+    fn convert(&self, record: Box<RawValue>) -> Result<Employee, ApiError> {
         employee_from_kot(record).map_err(|d| self.t.malformed(d))
     }
 }

@@ -67,10 +67,10 @@ pub struct Employee {
     /// The service's own handle for writes: SmartHR crew `id`, KOT employee `key`.
     pub target_id: Option<String>,
     /// The record exactly as the API returned it, for rules to read (departments, custom
-    /// fields, employee groups, ...). Shared, because it is by far the largest part of an
-    /// employee and plans copy employees (watch re-plans from the same rosters).
+    /// fields, employee groups, ...). Kept as shared text, because it is by far the largest
+    /// part of an employee and plans copy employees (watch re-plans from the same rosters).
     #[serde(default)]
-    pub raw: std::sync::Arc<serde_json::Value>,
+    pub raw: super::Raw,
 }
 
 impl Employee {

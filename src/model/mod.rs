@@ -5,9 +5,11 @@
 
 mod employee;
 mod field;
+mod raw;
 
 pub use employee::{Employee, MasterItem, Masters};
 pub use field::{Field, FieldError};
+pub use raw::Raw;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -357,6 +357,17 @@ impl ListRequest {
         total: usize,
         render: impl FnOnce(std::ops::Range<usize>) -> Vec<Value>,
     ) -> Response {
+        self.page_of(total, |range| {
+            Json(Value::Array(self.select_fields(render(range)))).into_response()
+        })
+    }
+
+    /// A page with its paging headers; `body` renders the records in the range.
+    fn page_of(
+        &self,
+        total: usize,
+        body: impl FnOnce(std::ops::Range<usize>) -> Response,
+    ) -> Response {
         let (page, per_page) = (self.page, self.per_page);
         let last = total.div_ceil(per_page).max(1);
         let start = (page - 1).saturating_mul(per_page).min(total);
@@ -372,8 +383,7 @@ impl ListRequest {
             links.push(format!("<{}>; rel=\"next\"", self.link(page + 1)));
         }
         links.push(format!("<{}>; rel=\"last\"", self.link(last)));
-        let items = self.select_fields(render(start..end));
-        let mut response = Json(Value::Array(items)).into_response();
+        let mut response = body(start..end);
         let h = response.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
             h.insert(header::LINK, v);
@@ -427,11 +437,21 @@ async fn list_crews(
         .filter(|c| emp_code.is_none_or(|code| c.emp_code.as_ref() == Some(code)))
         .filter(|c| emp_status.is_none_or(|s| c.emp_status.as_ref() == Some(s)))
         .collect();
-    req.page(matching.len(), |range| {
-        matching[range]
+    if req.params.get("fields").is_some_and(|f| !f.is_empty()) {
+        return req.page(matching.len(), |range| {
+            matching[range]
+                .iter()
+                .map(|c| c.to_json(&data.masters))
+                .collect()
+        });
+    }
+    // Without a field selection the crews are serialised directly, not through Values.
+    req.page_of(matching.len(), |range| {
+        let crews: Vec<_> = matching[range]
             .iter()
-            .map(|c| c.to_json(&data.masters))
-            .collect()
+            .map(|c| c.json(&data.masters))
+            .collect();
+        Json(crews).into_response()
     })
 }
 

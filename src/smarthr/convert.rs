@@ -1,7 +1,7 @@
 //! SmartHR crew JSON ⇄ the canonical [`Employee`].
 
-use crate::http::json::{date, object, text};
-use crate::model::{Employee, Field, MasterItem};
+use crate::http::json::Fields;
+use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
@@ -24,56 +24,56 @@ pub fn field_key(field: Field) -> &'static str {
 
 /// Reads a crew. The office's name comes from an embedded `biz_establishment` when the server
 /// sent one; otherwise it is left as the id, for the caller to fill from the master list.
-pub fn crew_to_employee(record: Value) -> Result<Employee, String> {
-    let obj = object(&record, "crew")?;
+pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
+    let raw: Raw = record.into();
+    let obj = Fields::parse(raw.text(), "crew")?;
     let dated = |key: &str| {
-        date(obj, key).map_err(|e| {
+        obj.date(key).map_err(|e| {
             format!(
                 "crew {}: {e}",
-                text(obj, "emp_code")
-                    .or_else(|| text(obj, "id"))
+                obj.text("emp_code")
+                    .or_else(|| obj.text("id"))
                     .unwrap_or_default()
             )
         })
     };
-    let embedded = obj.get("biz_establishment").and_then(Value::as_object);
-    let office = text(obj, "biz_establishment_id")
-        .or_else(|| embedded.and_then(|b| text(b, "id")))
+    let embedded = obj.object("biz_establishment");
+    let office = obj
+        .text("biz_establishment_id")
+        .or_else(|| embedded.as_ref().and_then(|b| b.text("id")))
         .map(|id| MasterItem {
             name: embedded
-                .and_then(|b| text(b, "name"))
+                .as_ref()
+                .and_then(|b| b.text("name"))
                 .unwrap_or_else(|| id.clone()),
             id,
         });
-    let employment_type = obj
-        .get("employment_type")
-        .and_then(Value::as_object)
-        .and_then(|t| {
-            let id = text(t, "id")?;
-            Some(MasterItem {
-                name: text(t, "name").unwrap_or_else(|| id.clone()),
-                id,
-            })
-        });
+    let employment_type = obj.object("employment_type").and_then(|t| {
+        let id = t.text("id")?;
+        Some(MasterItem {
+            name: t.text("name").unwrap_or_else(|| id.clone()),
+            id,
+        })
+    });
     Ok(Employee {
-        code: text(obj, "emp_code"),
-        last_name: text(obj, "last_name"),
-        first_name: text(obj, "first_name"),
-        last_name_kana: text(obj, "last_name_yomi"),
-        first_name_kana: text(obj, "first_name_yomi"),
-        gender: text(obj, "gender"),
+        code: obj.text("emp_code"),
+        last_name: obj.text("last_name"),
+        first_name: obj.text("first_name"),
+        last_name_kana: obj.text("last_name_yomi"),
+        first_name_kana: obj.text("first_name_yomi"),
+        gender: obj.text("gender"),
         birth_date: dated("birth_at")?,
-        email: text(obj, "email"),
+        email: obj.text("email"),
         hire_date: dated("entered_at")?,
         resignation_date: dated("resigned_at")?,
-        business_last_name: text(obj, "business_last_name"),
-        business_first_name: text(obj, "business_first_name"),
-        business_last_name_kana: text(obj, "business_last_name_yomi"),
-        business_first_name_kana: text(obj, "business_first_name_yomi"),
+        business_last_name: obj.text("business_last_name"),
+        business_first_name: obj.text("business_first_name"),
+        business_last_name_kana: obj.text("business_last_name_yomi"),
+        business_first_name_kana: obj.text("business_first_name_yomi"),
         office,
         employment_type,
-        target_id: text(obj, "id"),
-        raw: record.into(),
+        target_id: obj.text("id"),
+        raw,
     })
 }
 
@@ -152,7 +152,7 @@ mod tests {
         );
         assert_eq!(e.employment_type.unwrap().name, "正社員");
         assert_eq!(e.target_id.as_deref(), Some("0723a1df"));
-        assert_eq!(*e.raw, raw);
+        assert_eq!(e.raw.to_value(), raw);
     }
 
     #[test]

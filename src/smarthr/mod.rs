@@ -9,15 +9,24 @@ pub use convert::{crew_to_employee, employee_to_crew, field_key};
 use crate::http::json::excerpt;
 use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
 use crate::model::{Employee, Field, MasterItem, Service};
+use futures_util::{StreamExt, stream};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// The documented maximum page size. Whether the server caps it lower is unconfirmed, so a
 /// short page is never taken as the end unless the headers agree.
 const PER_PAGE: usize = 100;
+
+/// Pages requested at once once the first page tells how many there are. The rate limiter
+/// still spaces them; this only overlaps one page's parsing with the next ones' transfer.
+const PAGES_IN_FLIGHT: usize = 4;
+
+/// The most records a list makes room for up front on the server's word (`x-total-count`).
+const MAX_RESERVE: usize = 500_000;
 
 /// Progress while a roster is fetched: records so far, and the total when the server says.
 pub type Progress<'a> = &'a (dyn Fn(usize, Option<usize>) + Sync);
@@ -36,8 +45,8 @@ impl Client {
 
     /// Every crew, whatever its status, page by page.
     pub async fn list_crews(&self, on_progress: Progress<'_>) -> Result<Vec<Employee>, ApiError> {
-        let records = self.list_all(&["v1", "crews"], on_progress).await?;
-        records.into_iter().map(|r| self.convert(r)).collect()
+        self.list_all(&["v1", "crews"], on_progress, |r| crew_to_employee(r))
+            .await
     }
 
     /// The crew with this employee code, if any. The filter is exact-matched again here in case
@@ -105,76 +114,111 @@ impl Client {
         let call = Call::new(Method::GET, self.t.url(&["v1", "crews"]))
             .query("emp_code", code)
             .query("per_page", PER_PAGE);
-        let records: Vec<Value> = self.t.send(&call, attempts).await?.json(&self.t)?;
-        for record in records {
-            let crew = self.convert(record)?;
-            if crew.code.as_deref() == Some(code) {
-                return Ok(Some(crew));
-            }
-        }
-        Ok(None)
+        let crews = self
+            .t
+            .send(&call, attempts)
+            .await?
+            .records(&self.t, crew_to_employee)?;
+        Ok(crews
+            .into_iter()
+            .find(|crew| crew.code.as_deref() == Some(code)))
     }
 
     async fn list_masters(&self, path: &[&str]) -> Result<Vec<MasterItem>, ApiError> {
-        let records = self.list_all(path, &|_, _| {}).await?;
-        records
-            .iter()
-            .map(|r| {
-                let obj =
-                    crate::http::json::object(r, "record").map_err(|d| self.t.malformed(d))?;
-                let id = crate::http::json::text(obj, "id").ok_or_else(|| {
-                    self.t
-                        .malformed(format!("a record has no id: {}", excerpt(&r.to_string())))
-                })?;
-                let name = crate::http::json::text(obj, "name").unwrap_or_else(|| id.clone());
-                Ok(MasterItem { id, name })
-            })
-            .collect()
+        self.list_all(path, &|_, _| {}, master_item).await
     }
 
     /// Fetches every page of a list endpoint. It follows `Link: rel="next"` when the server
     /// sends Link headers, else pages until `x-total-count` is reached, else until an empty page.
-    async fn list_all(
+    ///
+    /// When the first page tells how many pages there are, the rest are requested ahead,
+    /// [`PAGES_IN_FLIGHT`] at a time (still paced by the rate limiter), and each is used only
+    /// if it is the request the loop would have sent next; otherwise the loop goes on one page
+    /// at a time, so the result is the same as fetching page by page.
+    async fn list_all<T>(
         &self,
         path: &[&str],
         on_progress: Progress<'_>,
-    ) -> Result<Vec<Value>, ApiError> {
+        convert: impl Fn(&RawValue) -> Result<T, String>,
+    ) -> Result<Vec<T>, ApiError> {
         let first = self.t.url(path);
-        let mut page = 1usize;
-        let mut link: Option<Url> = None;
+        let numbered = |page: usize| {
+            Call::new(Method::GET, first.clone())
+                .query("page", page)
+                .query("per_page", PER_PAGE)
+        };
+        let convert = &convert;
+        let mut page = self.page(&numbered(1), convert).await?;
+        let last = paging::last_page(&page.headers, page.total, page.items.len());
+        let mut ahead = Some(
+            stream::iter(2..=last)
+                .map(|n| async move { self.page(&numbered(n), convert).await })
+                .buffered(PAGES_IN_FLIGHT),
+        );
+        let mut number = 1usize;
         let mut previous_first_id: Option<Value> = None;
-        let mut out: Vec<Value> = Vec::new();
-        loop {
-            let call = match &link {
-                Some(url) => Call::new(Method::GET, url.clone()),
-                None => Call::new(Method::GET, first.clone())
-                    .query("page", page)
-                    .query("per_page", PER_PAGE),
-            };
-            let reply = self.t.send(&call, Attempts::WithRetries).await?;
-            let items: Vec<Value> = reply.json(&self.t)?;
-            let Some(first_id) = items.first().map(|r| r["id"].clone()) else {
-                break;
-            };
+        // Sized once from the count, rather than doubling (and copying) its way to 50,000
+        // records; a count beyond any real company is not trusted with an allocation.
+        let mut out: Vec<T> = Vec::with_capacity(page.total.unwrap_or(0).min(MAX_RESERVE));
+        // An empty page ends the list.
+        while let Some(first_id) = page.first_id.take() {
             if previous_first_id.as_ref() == Some(&first_id) {
                 return Err(self.t.malformed(format!(
-                    "page {page} repeats the previous page; the server seems to ignore paging"
+                    "page {number} repeats the previous page; the server seems to ignore paging"
                 )));
             }
             previous_first_id = Some(first_id);
-            let total = reply
-                .header("x-total-count")
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            out.extend(items);
-            on_progress(out.len(), total);
-            page += 1;
-            link = match paging::next(&reply.headers, total, out.len()) {
+            out.extend(page.items);
+            on_progress(out.len(), page.total);
+            number += 1;
+            let call = match paging::next(&page.headers, page.total, out.len()) {
                 paging::Next::Stop => break,
-                paging::Next::Page => None,
-                paging::Next::Link(next) => Some(self.checked_link(&first, &next)?),
+                paging::Next::Page => numbered(number),
+                paging::Next::Link(next) => {
+                    Call::new(Method::GET, self.checked_link(&first, &next)?)
+                }
+            };
+            let fetched = match ahead.as_mut() {
+                Some(pages) => pages.next().await,
+                None => None,
+            };
+            page = match fetched {
+                Some(result) if paging::same_request(&call.url, &call.query, &numbered(number)) => {
+                    result?
+                }
+                _ => {
+                    ahead = None;
+                    self.page(&call, convert).await?
+                }
             };
         }
         Ok(out)
+    }
+
+    /// One page of a list: its records converted, the first record's id (to notice a server
+    /// that ignores paging), and the headers that tell whether there is more.
+    async fn page<T>(
+        &self,
+        call: &Call<'_>,
+        convert: &impl Fn(&RawValue) -> Result<T, String>,
+    ) -> Result<Page<T>, ApiError> {
+        let reply = self.t.send(call, Attempts::WithRetries).await?;
+        let mut first_id = None;
+        let items = reply.records(&self.t, |record| {
+            if first_id.is_none() {
+                first_id = Some(record_id(record));
+            }
+            convert(record)
+        })?;
+        let total = reply
+            .header("x-total-count")
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        Ok(Page {
+            items,
+            first_id,
+            total,
+            headers: reply.headers,
+        })
     }
 
     /// A next-page link, resolved against the list URL and allowed only on the configured
@@ -193,9 +237,37 @@ impl Client {
         }
     }
 
-    fn convert(&self, record: Value) -> Result<Employee, ApiError> {
+    fn convert(&self, record: Box<RawValue>) -> Result<Employee, ApiError> {
         crew_to_employee(record).map_err(|d| self.t.malformed(d))
     }
+}
+
+struct Page<T> {
+    items: Vec<T>,
+    first_id: Option<Value>,
+    total: Option<usize>,
+    headers: HeaderMap,
+}
+
+/// A record's `id` as JSON (null when it has none or is not an object), read without parsing
+/// the rest of it.
+fn record_id(record: &RawValue) -> Value {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        id: Value,
+    }
+    serde_json::from_str::<Id>(record.get()).map_or(Value::Null, |r| r.id)
+}
+
+/// An office or employment type: its id, and its name (the id when it has none).
+fn master_item(record: &RawValue) -> Result<MasterItem, String> {
+    let value: Value = serde_json::from_str(record.get()).map_err(|e| e.to_string())?;
+    let obj = crate::http::json::object(&value, "record")?;
+    let id = crate::http::json::text(obj, "id")
+        .ok_or_else(|| format!("a record has no id: {}", excerpt(&value.to_string())))?;
+    let name = crate::http::json::text(obj, "name").unwrap_or_else(|| id.clone());
+    Ok(MasterItem { id, name })
 }
 
 fn no_code(t: &Transport, e: &Employee) -> ApiError {

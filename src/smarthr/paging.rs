@@ -1,6 +1,7 @@
 //! Deciding whether a SmartHR list has another page, from the `Link` and `x-total-count`
 //! headers.
 
+use reqwest::Url;
 use reqwest::header::{HeaderMap, LINK};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -17,12 +18,8 @@ pub(super) enum Next {
 /// going until an empty page, because a page shorter than asked for may only mean the server
 /// caps `per_page` lower than we assume.
 pub(super) fn next(headers: &HeaderMap, total: Option<usize>, fetched: usize) -> Next {
-    let links: Vec<(String, Vec<String>)> = headers
-        .get_all(LINK)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(parse_link_header)
-        .collect();
+    let links: Vec<(String, Vec<String>)> =
+        link_values(headers).flat_map(parse_link_header).collect();
     if !links.is_empty() {
         return links
             .into_iter()
@@ -33,6 +30,53 @@ pub(super) fn next(headers: &HeaderMap, total: Option<usize>, fetched: usize) ->
         Some(total) if fetched >= total => Next::Stop,
         _ => Next::Page,
     }
+}
+
+/// How many pages the list has, as far as the first page tells: the `page` of a
+/// `Link: rel="last"`, else `x-total-count` over the first page's length (the server's real
+/// page size, whatever it caps `per_page` at). 1 when it does not say, or when its Link
+/// headers have no next page.
+pub(super) fn last_page(headers: &HeaderMap, total: Option<usize>, first_len: usize) -> usize {
+    let links: Vec<(String, Vec<String>)> =
+        link_values(headers).flat_map(parse_link_header).collect();
+    let has = |rel: &str| links.iter().find(|(_, rels)| rels.iter().any(|r| r == rel));
+    if !links.is_empty() && has("next").is_none() {
+        return 1;
+    }
+    let from_link = has("last").and_then(|(url, _)| {
+        let url = Url::parse("http://base/").ok()?.join(url).ok()?;
+        let page = url.query_pairs().find(|(k, _)| k == "page")?.1;
+        page.parse::<usize>().ok()
+    });
+    let from_total = total
+        .filter(|_| first_len > 0)
+        .map(|total| total.div_ceil(first_len));
+    from_link.or(from_total).unwrap_or(1).max(1)
+}
+
+/// Whether `url` with `query` appended asks for exactly what `ours` does: same place, same
+/// parameters in any order. Decides whether a page fetched ahead stands in for a next link.
+pub(super) fn same_request(
+    url: &Url,
+    query: &[(&str, String)],
+    ours: &crate::http::Call<'_>,
+) -> bool {
+    let pairs = |url: &Url, extra: &[(&str, String)]| {
+        let mut all: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.clone())))
+            .collect();
+        all.sort();
+        all
+    };
+    url.origin() == ours.url.origin()
+        && url.path() == ours.url.path()
+        && pairs(url, query) == pairs(&ours.url, &ours.query)
+}
+
+fn link_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok())
 }
 
 /// Parses an RFC 8288 `Link` value: `<url>; rel="next", <url>; rel="last"`. Returns each URL
@@ -109,6 +153,49 @@ mod tests {
             next(&with_link(r#"</p?page=1>; rel="first""#), Some(500), 100),
             Next::Stop
         );
+    }
+
+    #[test]
+    fn the_page_count_comes_from_the_last_link_or_the_total() {
+        assert_eq!(last_page(&with_link(DOC_EXAMPLE), Some(5), 100), 14);
+        // Links without a next page: nothing more, whatever the count says.
+        assert_eq!(
+            last_page(&with_link(r#"</p?page=1>; rel="first""#), Some(500), 100),
+            1
+        );
+        let none = HeaderMap::new();
+        // A server that caps the page below what was asked: its own page size counts.
+        assert_eq!(last_page(&none, Some(250), 50), 5);
+        assert_eq!(last_page(&none, Some(250), 100), 3);
+        assert_eq!(last_page(&none, None, 100), 1);
+        assert_eq!(last_page(&none, Some(0), 0), 1);
+    }
+
+    #[test]
+    fn a_link_is_the_same_request_only_with_the_same_parameters() {
+        let ours = crate::http::Call::new(
+            reqwest::Method::GET,
+            Url::parse("http://h/v1/crews").unwrap(),
+        )
+        .query("page", 2)
+        .query("per_page", 100);
+        let link = |s: &str| Url::parse(s).unwrap();
+        assert!(same_request(
+            &link("http://h/v1/crews?per_page=100&page=2"),
+            &[],
+            &ours
+        ));
+        assert!(!same_request(&link("http://h/v1/crews?page=2"), &[], &ours));
+        assert!(!same_request(
+            &link("http://h/v1/crews?per_page=100&page=3"),
+            &[],
+            &ours
+        ));
+        assert!(!same_request(
+            &link("http://other/v1/crews?per_page=100&page=2"),
+            &[],
+            &ours
+        ));
     }
 
     #[test]

@@ -579,7 +579,7 @@ fn overrides_are_compared_and_kept_for_apply_with_the_raw_record() {
     assert_eq!(row.status, Status::Unchanged);
     let kept = row.source.as_ref().unwrap();
     assert_eq!(kept.email.as_deref(), Some("taro@example.com"));
-    assert_eq!(kept.raw["divisionName"], "本社");
+    assert_eq!(kept.raw.to_value()["divisionName"], "本社");
 }
 
 #[test]
