@@ -119,16 +119,31 @@ pub(crate) fn employee_map(e: &Employee, raw: &RawKeys) -> Map {
     KEYS.into_iter().map(Into::into).zip(values).collect()
 }
 
-fn raw_record(value: &serde_json::Value, keys: &RawKeys) -> Dynamic {
-    match (value, keys) {
-        (serde_json::Value::Null, _) | (_, RawKeys::None) => Dynamic::from_map(Map::new()),
-        (serde_json::Value::Object(object), RawKeys::Some(keys)) => Dynamic::from_map(
-            keys.iter()
-                .filter_map(|k| object.get(k).map(|v| (k.as_str().into(), json(v))))
-                .collect(),
-        ),
-        (value, _) => json(value),
+/// The raw record as scripts see it. Only the top-level keys the scripts name are parsed from
+/// the stored JSON text: a crew has dozens of properties and rules read two or three.
+fn raw_record(raw: &crate::model::Raw, keys: &RawKeys) -> Dynamic {
+    if raw.is_null() || matches!(keys, RawKeys::None) {
+        return Dynamic::from_map(Map::new());
     }
+    let RawKeys::Some(keys) = keys else {
+        return json(&raw.to_value());
+    };
+    // Keys with escapes cannot be borrowed; such a record is converted whole, which is
+    // slower but the same to the script.
+    let Ok(object) = serde_json::from_str::<
+        std::collections::HashMap<&str, &serde_json::value::RawValue>,
+    >(raw.text()) else {
+        return json(&raw.to_value());
+    };
+    Dynamic::from_map(
+        keys.iter()
+            .filter_map(|k| {
+                let value: serde_json::Value =
+                    serde_json::from_str(object.get(k.as_str())?.get()).ok()?;
+                Some((k.as_str().into(), json(&value)))
+            })
+            .collect(),
+    )
 }
 
 /// A JSON value as the equivalent Rhai value; numbers that do not fit an integer become floats.
@@ -236,7 +251,7 @@ mod tests {
         let all = employee_map(&e, &RawKeys::All);
         assert_eq!(
             all.get("raw").map(|r| r.to_string()),
-            Some(json(&e.raw).to_string())
+            Some(json(&e.raw.to_value()).to_string())
         );
         let none = employee_map(&e, &RawKeys::None);
         assert_eq!(
