@@ -2,7 +2,7 @@
 //! service.
 
 use super::progress::Bars;
-use super::sync::{load_rules, prepare};
+use super::sync::{fetch, load_rules};
 use super::{PlanArgs, RulesArgs, RulesCommand, Status};
 use anyhow::{Context, bail};
 use crewsync::rules::{self, RulesHandle, WatchEvent};
@@ -36,15 +36,10 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     let bars = Bars::new();
     // Fetched once: every save re-plans against these rosters, so an edit shows its effect at
     // once and costs the services nothing.
-    let planned = prepare(args, config, false, &bars).await?;
-    let defaults = sync::resolve_defaults(
-        args.direction,
-        &planned.rosters.masters,
-        args.office.as_deref(),
-        args.employment_type.as_deref(),
-    )?;
+    let fetched = fetch(args, config, false, &bars).await?;
+    let (rosters, defaults) = (&fetched.rosters, &fetched.defaults);
     let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
-    let mut last = sync::plan(&planned.rosters, &defaults, handle.current().as_ref());
+    let mut last = sync::plan(rosters.clone(), defaults, handle.current().as_ref());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = rules::watch(
         &dir,
@@ -59,7 +54,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     println!(
         "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
         dir.display(),
-        planned.rosters.source.len(),
+        rosters.source.len(),
         summary(&last)
     );
     loop {
@@ -72,7 +67,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         };
         match &event {
             WatchEvent::Reloaded { rules, .. } => {
-                let plan = sync::plan(&planned.rosters, &defaults, rules.as_ref());
+                let plan = sync::plan(rosters.clone(), defaults, rules.as_ref());
                 let delta = rules::plan_delta(&last, &plan);
                 println!("{event}");
                 if delta.is_empty() {

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use crewsync::apply::{self, ApplyReport, Outcome, Selection};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock};
-use crewsync::plan::{NoRules, Plan, Policy};
+use crewsync::plan::{Defaults, NoRules, Plan, Policy};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
@@ -20,22 +20,21 @@ fn today_jst() -> chrono::NaiveDate {
         .date_naive()
 }
 
-/// Everything up to the plan, shared by both commands.
-pub struct Planned {
+/// The rosters and what they are planned with, before any plan.
+pub struct Fetched {
     pub config: Config,
-    /// The rules folder and its fingerprint, when rules decided.
-    pub rules: Option<String>,
     pub conn: Connections,
     pub rosters: Rosters,
-    pub plan: Plan,
+    pub defaults: Defaults,
 }
 
-pub async fn prepare(
+/// Connects, checks the access windows, fetches both sides and resolves the defaults.
+pub async fn fetch(
     args: &PlanArgs,
     config: Config,
     wait: bool,
     bars: &Bars,
-) -> anyhow::Result<Planned> {
+) -> anyhow::Result<Fetched> {
     let conn = Connections::from_config(&config)?;
     guard_windows(&config, wait).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
@@ -48,18 +47,48 @@ pub async fn prepare(
         args.office.as_deref(),
         args.employment_type.as_deref(),
     )?;
+    Ok(Fetched {
+        config,
+        conn,
+        rosters,
+        defaults,
+    })
+}
+
+/// Everything up to the plan, shared by `plan` and `apply`.
+pub struct Planned {
+    pub config: Config,
+    /// The rules folder and its fingerprint, when rules decided.
+    pub rules: Option<String>,
+    pub conn: Connections,
+    pub plan: Plan,
+}
+
+pub async fn prepare(
+    args: &PlanArgs,
+    config: Config,
+    wait: bool,
+    bars: &Bars,
+) -> anyhow::Result<Planned> {
+    let Fetched {
+        config,
+        conn,
+        rosters,
+        defaults,
+    } = fetch(args, config, wait, bars).await?;
     let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
     let rules = rules_dir.as_deref().map(load_rules).transpose()?;
     let policy: &dyn Policy = match &rules {
         Some(r) => r,
         None => &NoRules,
     };
-    let plan = sync::plan(&rosters, &defaults, policy);
+    // The rosters are handed over, not copied: a plan of 50,000 employees a side would
+    // otherwise hold them twice.
+    let plan = sync::plan(rosters, &defaults, policy);
     Ok(Planned {
         rules: rules_dir.as_deref().map(sync::rules_fingerprint),
         config,
         conn,
-        rosters,
         plan,
     })
 }
@@ -173,7 +202,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             return Ok(Status::Done);
         }
     }
-    let target = Target::new(&planned.conn, args.plan.direction, planned.rosters.as_of);
+    let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
     let options = apply::Options {
         wait: args.wait.then(|| apply::Wait {
             windows: planned.config.maintenance_windows.clone(),

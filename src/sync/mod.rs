@@ -234,14 +234,22 @@ pub fn choices(items: &[MasterItem]) -> String {
         .join(", ")
 }
 
-/// Plans from fetched rosters. The rosters are cloned so that `watch` can plan again.
-pub fn plan(rosters: &Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan {
+/// Plans from fetched rosters, consuming them: the rows keep the source records. A caller that
+/// plans again from the same rosters (`watch`) clones them, visibly.
+pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan {
+    let Rosters {
+        direction,
+        as_of,
+        source,
+        target,
+        masters,
+    } = rosters;
     plan::build(plan::Input {
-        direction: rosters.direction,
-        as_of: rosters.as_of,
-        source: rosters.source.clone(),
-        target: rosters.target.clone(),
-        masters: &rosters.masters,
+        direction,
+        as_of,
+        source,
+        target,
+        masters: &masters,
         defaults,
         policy,
     })
