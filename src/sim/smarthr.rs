@@ -455,20 +455,27 @@ async fn list_crews(
     })
 }
 
+/// One master list (establishments, employment types, departments), paged like the rest.
+fn list_master(
+    st: &SimState,
+    params: Params,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    items: fn(&SmartHrMasters) -> Vec<Value>,
+) -> Response {
+    let all = items(&st.read().masters);
+    list_all(params, uri, headers, all)
+}
+
 async fn list_biz_establishments(
     State(st): St,
     params: Params,
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let data = st.read();
-    let items: Vec<Value> = data
-        .masters
-        .biz_establishments
-        .iter()
-        .map(|b| b.to_json())
-        .collect();
-    list_all(params, &uri, &headers, items)
+    list_master(&st, params, &uri, &headers, |m| {
+        m.biz_establishments.iter().map(|b| b.to_json()).collect()
+    })
 }
 
 async fn list_employment_types(
@@ -477,14 +484,9 @@ async fn list_employment_types(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let data = st.read();
-    let items: Vec<Value> = data
-        .masters
-        .employment_types
-        .iter()
-        .map(|t| t.to_json())
-        .collect();
-    list_all(params, &uri, &headers, items)
+    list_master(&st, params, &uri, &headers, |m| {
+        m.employment_types.iter().map(|t| t.to_json()).collect()
+    })
 }
 
 async fn list_departments(
@@ -493,14 +495,9 @@ async fn list_departments(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let data = st.read();
-    let items: Vec<Value> = data
-        .masters
-        .departments
-        .iter()
-        .map(|d| d.to_json())
-        .collect();
-    list_all(params, &uri, &headers, items)
+    list_master(&st, params, &uri, &headers, |m| {
+        m.departments.iter().map(|d| d.to_json()).collect()
+    })
 }
 
 fn list_all(params: Params, uri: &OriginalUri, headers: &HeaderMap, items: Vec<Value>) -> Response {
