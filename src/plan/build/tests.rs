@@ -701,3 +701,18 @@ fn filtered_keeps_the_asked_statuses_and_the_whole_summary() {
     assert_eq!(only_new.summary, plan.summary);
     assert_eq!(plan.filtered(&Status::ALL).rows, plan.rows);
 }
+
+#[test]
+fn row_names_read_like_the_employees_display_name_whatever_is_missing() {
+    let names = [None, Some(""), Some("山田")];
+    for last in names {
+        for first in [None, Some(""), Some("太郎")] {
+            let e = Employee {
+                last_name: last.map(str::to_string),
+                first_name: first.map(str::to_string),
+                ..Employee::default()
+            };
+            assert_eq!(display_name(&e), e.display_name(), "{last:?} {first:?}");
+        }
+    }
+}
