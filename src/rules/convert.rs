@@ -169,18 +169,41 @@ impl<'de> serde::de::Visitor<'de> for NamedKeys<'_> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut object: A) -> Result<Map, A::Error> {
         let mut map = Map::new();
-        // Borrowed when the key has no escapes, owned otherwise.
-        while let Some(key) = object.next_key::<std::borrow::Cow<'de, str>>()? {
-            if self.0.contains(key.as_ref()) {
+        while let Some(key) = object.next_key_seed(KeyIfNamed(self.0))? {
+            if let Some(key) = key {
                 // Rhai's serde conversion matches [`json`]: null is `()`, numbers beyond an
                 // integer are floats. A repeated key keeps its last value, as serde_json does.
                 let value: Dynamic = object.next_value()?;
-                map.insert(key.as_ref().into(), value);
+                map.insert(key.into(), value);
             } else {
                 object.next_value::<serde::de::IgnoredAny>()?;
             }
         }
         Ok(map)
+    }
+}
+
+/// A key of the raw record, as the named key it equals, if any: not copied (`Cow<str>` would
+/// copy every key, as serde deserializes it owned).
+struct KeyIfNamed<'a>(&'a std::collections::BTreeSet<String>);
+
+impl<'de, 'a> serde::de::DeserializeSeed<'de> for KeyIfNamed<'a> {
+    type Value = Option<&'a str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de, 'a> serde::de::Visitor<'de> for KeyIfNamed<'a> {
+    type Value = Option<&'a str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.get(key).map(String::as_str))
     }
 }
 
