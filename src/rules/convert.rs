@@ -62,9 +62,8 @@ fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
     ImmutableString::from(text).into()
 }
 
-/// The record's keys in sorted order, so that the map is built in bulk (`BTreeMap` from a
-/// sorted list) instead of by one search-and-insert per key. Must stay sorted: checked by a
-/// test.
+/// The record's keys in sorted order, the order of the map's slots that [`employee_map`]
+/// fills. Must stay sorted: checked by a test.
 const KEYS: [&str; 17] = [
     "birth_date",
     "business_first_name",
@@ -116,7 +115,18 @@ pub(crate) fn employee_map(e: &Employee, raw: &RawKeys) -> Map {
         raw_record(&e.raw, raw),
         field(e, Field::ResignationDate),
     ];
-    KEYS.into_iter().map(Into::into).zip(values).collect()
+    // Cloning a finished map and filling its slots in key order costs half of building one
+    // from pairs, which sorts them and compares every key.
+    static TEMPLATE: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
+        KEYS.into_iter()
+            .map(|k| (k.into(), Dynamic::UNIT))
+            .collect()
+    });
+    let mut map = TEMPLATE.clone();
+    for (slot, value) in map.values_mut().zip(values) {
+        *slot = value;
+    }
+    map
 }
 
 /// The raw record as scripts see it. Only the top-level keys the scripts name are parsed from
@@ -128,22 +138,73 @@ fn raw_record(raw: &crate::model::Raw, keys: &RawKeys) -> Dynamic {
     let RawKeys::Some(keys) = keys else {
         return json(&raw.to_value());
     };
-    // Keys with escapes cannot be borrowed; such a record is converted whole, which is
-    // slower but the same to the script.
-    let Ok(object) = serde_json::from_str::<
-        std::collections::HashMap<&str, &serde_json::value::RawValue>,
-    >(raw.text()) else {
-        return json(&raw.to_value());
-    };
-    Dynamic::from_map(
-        keys.iter()
-            .filter_map(|k| {
-                let value: serde_json::Value =
-                    serde_json::from_str(object.get(k.as_str())?.get()).ok()?;
-                Some((k.as_str().into(), json(&value)))
-            })
-            .collect(),
-    )
+    // A record that is not an object is converted whole, which is what the script would see.
+    use serde::de::DeserializeSeed;
+    let mut reader = serde_json::Deserializer::from_str(raw.text());
+    match (NamedKeys(keys)).deserialize(&mut reader) {
+        Ok(map) => Dynamic::from_map(map),
+        Err(_) => json(&raw.to_value()),
+    }
+}
+
+/// Reads a JSON object in one pass, converting only the values of `keys` (straight to Rhai
+/// values) and skipping the rest unparsed: building a map of every key, as before, cost more
+/// than the scripts that read the record.
+struct NamedKeys<'a>(&'a std::collections::BTreeSet<String>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for NamedKeys<'_> {
+    type Value = Map;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Map, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NamedKeys<'_> {
+    type Value = Map;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut object: A) -> Result<Map, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = object.next_key_seed(KeyIfNamed(self.0))? {
+            if let Some(key) = key {
+                // Rhai's serde conversion matches [`json`]: null is `()`, numbers beyond an
+                // integer are floats. A repeated key keeps its last value, as serde_json does.
+                let value: Dynamic = object.next_value()?;
+                map.insert(key.into(), value);
+            } else {
+                object.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(map)
+    }
+}
+
+/// A key of the raw record, as the named key it equals, if any: not copied (`Cow<str>` would
+/// copy every key, as serde deserializes it owned).
+struct KeyIfNamed<'a>(&'a std::collections::BTreeSet<String>);
+
+impl<'de, 'a> serde::de::DeserializeSeed<'de> for KeyIfNamed<'a> {
+    type Value = Option<&'a str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de, 'a> serde::de::Visitor<'de> for KeyIfNamed<'a> {
+    type Value = Option<&'a str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.get(key).map(String::as_str))
+    }
 }
 
 /// A JSON value as the equivalent Rhai value; numbers that do not fit an integer become floats.
@@ -229,6 +290,33 @@ mod tests {
         let direct = json(&value);
         let serde: Dynamic = rhai::serde::to_dynamic(&value).unwrap_or(Dynamic::UNIT);
         assert_eq!(direct.to_string(), serde.to_string());
+    }
+
+    #[test]
+    fn named_raw_keys_convert_like_the_whole_record() {
+        let text = r#"{"a\u0062": {"n": null, "big": 18446744073709551615, "f": 2.5},
+            "skip": [1, {"x": "y"}], "ab": "later wins", "list": [true, "山田", -3, 18446744073709551615, 2.5, null]}"#;
+        let record: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        // Kept as text, so that the escaped and repeated key reach the reader.
+        let raw = serde_json::value::RawValue::from_string(text.to_string());
+        let e = Employee {
+            raw: raw.map(crate::model::Raw::from).unwrap_or_default(),
+            ..Employee::default()
+        };
+        assert!(e.raw.text().contains("a\\u0062"));
+        let keys = RawKeys::Some(["ab".to_string(), "list".to_string()].into());
+        let map = employee_map(&e, &keys);
+        let expected = serde_json::json!({"ab": record["ab"], "list": record["list"]});
+        assert_eq!(
+            map.get("raw").map(|r| r.to_string()),
+            Some(json(&expected).to_string())
+        );
+        let not_an_object = Employee {
+            raw: serde_json::json!([1, 2]).into(),
+            ..Employee::default()
+        };
+        let map = employee_map(&not_an_object, &keys);
+        assert_eq!(map.get("raw").map(|r| r.to_string()), Some("[1, 2]".into()));
     }
 
     #[test]
