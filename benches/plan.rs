@@ -6,9 +6,10 @@
 
 use chrono::{Days, NaiveDate};
 use crewsync::model::{Direction, Employee, MasterItem, Masters};
-use crewsync::plan::{self, Defaults, Input, NoRules};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use std::hint::black_box;
+use crewsync::plan::{Defaults, NoRules};
+mod support;
+
+use criterion::{Criterion, criterion_group, criterion_main};
 
 const EMPLOYEES: usize = 100_000;
 
@@ -76,13 +77,6 @@ fn rosters() -> (Vec<Employee>, Vec<Employee>) {
     (source, target)
 }
 
-/// glibc defers the bookkeeping of small frees until the next large allocation. Without this,
-/// the first allocation in `plan::build` would pay for freeing the previous iteration's plan,
-/// which is not the diff's cost.
-fn settle_allocator() {
-    drop(black_box(Vec::<u8>::with_capacity(1 << 16)));
-}
-
 fn bench(c: &mut Criterion) {
     let masters = Masters {
         offices: vec![office()],
@@ -94,26 +88,16 @@ fn bench(c: &mut Criterion) {
     };
     let as_of = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default();
     let (source, target) = rosters();
+    let inputs = support::PlanInputs {
+        direction: Direction::KotToSmartHr,
+        as_of,
+        source: &source,
+        target: &target,
+        masters: &masters,
+        defaults: &defaults,
+    };
     c.bench_function("plan 100k vs 100k, diff only", |b| {
-        b.iter_batched(
-            || {
-                let rosters = (source.clone(), target.clone());
-                settle_allocator();
-                rosters
-            },
-            |(source, target)| {
-                black_box(plan::build(Input {
-                    direction: Direction::KotToSmartHr,
-                    as_of,
-                    source,
-                    target,
-                    masters: &masters,
-                    defaults: &defaults,
-                    policy: &NoRules,
-                }))
-            },
-            BatchSize::PerIteration,
-        )
+        support::time_plan(b, &inputs, &NoRules)
     });
 }
 

@@ -4,8 +4,10 @@
 //! criterion reports the throughput in elements/s and the two plan times.
 
 use crewsync::model::{Direction, Employee, MasterItem, Masters};
-use crewsync::plan::{self, Change, Defaults, Input, NoRules, Policy, SelectInput, Status};
+use crewsync::plan::{Change, Defaults, NoRules, Policy, SelectInput, Status};
 use crewsync::rules::Rules;
+mod support;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::Path;
 
@@ -134,12 +136,6 @@ fn kot_roster(source: &[Employee]) -> Vec<Employee> {
         .collect()
 }
 
-/// glibc defers the bookkeeping of small frees until the next large allocation; without this
-/// the plan would pay for freeing the previous iteration's (as in benches/plan.rs).
-fn settle_allocator() {
-    drop(std::hint::black_box(Vec::<u8>::with_capacity(1 << 16)));
-}
-
 fn plan_with_and_without_rules(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let rules = Rules::load(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -155,31 +151,19 @@ fn plan_with_and_without_rules(c: &mut Criterion) {
     };
     let as_of = "2024-04-01".parse().unwrap_or_default();
 
+    let inputs = support::PlanInputs {
+        direction: Direction::SmartHrToKot,
+        as_of,
+        source: &source,
+        target: &target,
+        masters: &masters,
+        defaults: &defaults,
+    };
     let mut group = c.benchmark_group("plan_100k_vs_100k");
     group.sample_size(10);
     let policies: [(&str, &dyn Policy); 2] = [("no_rules", &NoRules), ("shipped_rules", &rules)];
     for (name, policy) in policies {
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                || {
-                    let rosters = (source.clone(), target.clone());
-                    settle_allocator();
-                    rosters
-                },
-                |(source, target)| {
-                    std::hint::black_box(plan::build(Input {
-                        direction: Direction::SmartHrToKot,
-                        as_of,
-                        source,
-                        target,
-                        masters: &masters,
-                        defaults: &defaults,
-                        policy,
-                    }))
-                },
-                criterion::BatchSize::PerIteration,
-            )
-        });
+        group.bench_function(name, |b| support::time_plan(b, &inputs, policy));
     }
     group.finish();
 }

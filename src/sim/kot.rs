@@ -90,11 +90,11 @@ struct SimState {
 
 impl SimState {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {
-        self.data.read().unwrap_or_else(|e| e.into_inner())
+        super::read(&self.data)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Data> {
-        self.data.write().unwrap_or_else(|e| e.into_inner())
+        super::write(&self.data)
     }
 
     /// Seeds an employee as given; a missing key is generated. Returns it rendered in full.

@@ -152,3 +152,14 @@ fn next_id_seed() -> u64 {
 fn now_stamp() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+/// A simulator's data behind its lock. A handler that panicked cannot leave the in-memory
+/// records in a state the tests rely on, so a poisoned lock is used as it is rather than
+/// taking every later request down with it.
+fn read<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}

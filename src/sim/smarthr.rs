@@ -92,11 +92,11 @@ struct SimState {
 
 impl SimState {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {
-        self.data.read().unwrap_or_else(|e| e.into_inner())
+        super::read(&self.data)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Data> {
-        self.data.write().unwrap_or_else(|e| e.into_inner())
+        super::write(&self.data)
     }
 
     /// Seeds a crew as given; a missing id is generated. Returns it rendered.
