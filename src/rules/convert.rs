@@ -7,6 +7,7 @@ use super::scan::RawKeys;
 use crate::model::{Employee, Field, MasterItem};
 use crate::plan::SelectInput;
 use rhai::{Array, Dynamic, ImmutableString, Map};
+use std::cell::OnceCell;
 
 /// One read-only copy per employee shared by every hook: cloning it for each call costs more
 /// than the scripts themselves, and read-only keeps one hook's edits out of the next
@@ -84,37 +85,63 @@ const KEYS: [&str; 17] = [
     "resignation_date",
 ];
 
-/// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
-/// for anything absent, office and employment type as `#{id, name}`, and the raw API record
-/// (the keys in `raw`).
-pub(crate) fn employee_map(e: &Employee, raw: &RawKeys) -> Map {
-    let master = |item: &Option<MasterItem>| {
-        item.as_ref().map_or(Dynamic::UNIT, |m| {
-            Dynamic::from_map(Map::from([
-                ("id".into(), m.id.as_str().into()),
-                ("name".into(), m.name.as_str().into()),
-            ]))
-        })
+/// Where `raw` sits in [`KEYS`].
+const RAW: usize = 15;
+
+/// The slot of a record key in [`KEYS`], for reading one property without building the map.
+pub(crate) fn key(name: &str) -> Option<usize> {
+    KEYS.binary_search(&name).ok()
+}
+
+/// One property of the record as scripts see it (`raw` excepted: see [`Subject::raw`]).
+fn property(e: &Employee, key: usize) -> Dynamic {
+    match key {
+        0 => field(e, Field::BirthDate),
+        1 => text(e.business_first_name.as_deref()),
+        2 => text(e.business_first_name_kana.as_deref()),
+        3 => text(e.business_last_name.as_deref()),
+        4 => text(e.business_last_name_kana.as_deref()),
+        5 => text(e.code.as_deref()),
+        6 => field(e, Field::Email),
+        7 => master(e.employment_type.as_ref()),
+        8 => field(e, Field::FirstName),
+        9 => field(e, Field::FirstNameKana),
+        10 => field(e, Field::Gender),
+        11 => field(e, Field::HireDate),
+        12 => field(e, Field::LastName),
+        13 => field(e, Field::LastNameKana),
+        14 => master(e.office.as_ref()),
+        16 => field(e, Field::ResignationDate),
+        _ => Dynamic::UNIT,
+    }
+}
+
+/// Office and employment type as `#{id, name}`.
+fn master(item: Option<&MasterItem>) -> Dynamic {
+    item.map_or(Dynamic::UNIT, |m| {
+        Dynamic::from_map(Map::from([
+            ("id".into(), m.id.as_str().into()),
+            ("name".into(), m.name.as_str().into()),
+        ]))
+    })
+}
+
+/// The office's or employment type's `id` or `name` without building the `#{id, name}` map;
+/// `None` when the record has none (reading a property of `()` is an error in Rhai).
+pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<Dynamic> {
+    let item = match key {
+        7 => e.employment_type.as_ref()?,
+        14 => e.office.as_ref()?,
+        _ => return None,
     };
-    let values: [Dynamic; 17] = [
-        field(e, Field::BirthDate),
-        text(e.business_first_name.as_deref()),
-        text(e.business_first_name_kana.as_deref()),
-        text(e.business_last_name.as_deref()),
-        text(e.business_last_name_kana.as_deref()),
-        text(e.code.as_deref()),
-        field(e, Field::Email),
-        master(&e.employment_type),
-        field(e, Field::FirstName),
-        field(e, Field::FirstNameKana),
-        field(e, Field::Gender),
-        field(e, Field::HireDate),
-        field(e, Field::LastName),
-        field(e, Field::LastNameKana),
-        master(&e.office),
-        raw_record(&e.raw, raw),
-        field(e, Field::ResignationDate),
-    ];
+    let part = if name { &item.name } else { &item.id };
+    Some(part.as_str().into())
+}
+
+/// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
+/// for anything absent, office and employment type as `#{id, name}`, and `raw`, the raw API
+/// record (the keys the scripts read).
+fn employee_map(e: &Employee, raw: Dynamic) -> Map {
     // Cloning a finished map and filling its slots in key order costs half of building one
     // from pairs, which sorts them and compares every key.
     static TEMPLATE: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
@@ -123,10 +150,70 @@ pub(crate) fn employee_map(e: &Employee, raw: &RawKeys) -> Map {
             .collect()
     });
     let mut map = TEMPLATE.clone();
-    for (slot, value) in map.values_mut().zip(values) {
-        *slot = value;
+    let mut raw = Some(raw);
+    for (key, slot) in map.values_mut().enumerate() {
+        *slot = if key == RAW {
+            raw.take().unwrap_or(Dynamic::UNIT)
+        } else {
+            property(e, key)
+        };
     }
     map
+}
+
+/// One employee as the rule functions see it, built as far as they look: the fast path
+/// ([`super::fast`]) reads single properties straight from the employee, and the whole map
+/// `e` is made only when a function runs in Rhai or uses `e` whole.
+pub(crate) struct Subject<'a> {
+    pub(crate) employee: &'a Employee,
+    keys: &'a RawKeys,
+    raw: OnceCell<Dynamic>,
+    whole: OnceCell<Dynamic>,
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn new(employee: &'a Employee, keys: &'a RawKeys) -> Subject<'a> {
+        Subject::with_raw(employee, keys, OnceCell::new())
+    }
+
+    /// With the raw record already converted: overrides change fields, never `raw`.
+    pub(crate) fn with_raw(
+        employee: &'a Employee,
+        keys: &'a RawKeys,
+        raw: OnceCell<Dynamic>,
+    ) -> Subject<'a> {
+        Subject {
+            employee,
+            keys,
+            raw,
+            whole: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn into_raw(self) -> OnceCell<Dynamic> {
+        self.raw
+    }
+
+    /// `e.raw`, converted once per employee.
+    pub(crate) fn raw(&self) -> &Dynamic {
+        self.raw
+            .get_or_init(|| raw_record(&self.employee.raw, self.keys))
+    }
+
+    /// `e.<key>` for a key of [`KEYS`].
+    pub(crate) fn property(&self, key: usize) -> Dynamic {
+        if key == RAW {
+            self.raw().clone()
+        } else {
+            property(self.employee, key)
+        }
+    }
+
+    /// `e` whole: one read-only copy shared by every hook (see [`shared`]).
+    pub(crate) fn whole(&self) -> &Dynamic {
+        self.whole
+            .get_or_init(|| shared(employee_map(self.employee, self.raw().clone())))
+    }
 }
 
 /// The raw record as scripts see it. Only the top-level keys the scripts name are parsed from
@@ -249,12 +336,13 @@ pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Ma
     if let Some(raw) = records {
         map.insert(
             "employee".into(),
-            Dynamic::from_map(employee_map(row.source, raw)),
+            Dynamic::from_map(employee_map(row.source, raw_record(&row.source.raw, raw))),
         );
         map.insert(
             "target".into(),
-            row.target
-                .map_or(Dynamic::UNIT, |t| Dynamic::from_map(employee_map(t, raw))),
+            row.target.map_or(Dynamic::UNIT, |t| {
+                Dynamic::from_map(employee_map(t, raw_record(&t.raw, raw)))
+            }),
         );
     }
     map
@@ -264,15 +352,22 @@ pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Ma
 mod tests {
     use super::*;
 
+    fn map_of(e: &Employee, keys: &RawKeys) -> Map {
+        employee_map(e, raw_record(&e.raw, keys))
+    }
+
     #[test]
     fn keys_are_sorted_and_every_synced_field_is_there() {
         assert!(KEYS.is_sorted());
+        assert_eq!(key("raw"), Some(RAW));
+        assert_eq!(key("office"), Some(14));
+        assert_eq!(key("employment_type"), Some(7));
         let e = Employee {
             birth_date: chrono::NaiveDate::from_ymd_opt(987, 6, 5),
             hire_date: chrono::NaiveDate::from_ymd_opt(2024, 12, 31),
             ..Employee::default()
         };
-        let map = employee_map(&e, &RawKeys::None);
+        let map = map_of(&e, &RawKeys::None);
         for f in Field::SYNCED {
             assert!(map.contains_key(f.name()), "{f:?}");
         }
@@ -305,7 +400,7 @@ mod tests {
         };
         assert!(e.raw.text().contains("a\\u0062"));
         let keys = RawKeys::Some(["ab".to_string(), "list".to_string()].into());
-        let map = employee_map(&e, &keys);
+        let map = map_of(&e, &keys);
         let expected = serde_json::json!({"ab": record["ab"], "list": record["list"]});
         assert_eq!(
             map.get("raw").map(|r| r.to_string()),
@@ -315,7 +410,7 @@ mod tests {
             raw: serde_json::json!([1, 2]).into(),
             ..Employee::default()
         };
-        let map = employee_map(&not_an_object, &keys);
+        let map = map_of(&not_an_object, &keys);
         assert_eq!(map.get("raw").map(|r| r.to_string()), Some("[1, 2]".into()));
     }
 
@@ -327,7 +422,7 @@ mod tests {
             ..Employee::default()
         };
         let keys = RawKeys::Some(["departments".to_string(), "absent".to_string()].into());
-        let map = employee_map(&e, &keys);
+        let map = map_of(&e, &keys);
         let raw = map
             .get("raw")
             .and_then(|r| r.read_lock::<Map>().map(|m| m.clone()));
@@ -336,12 +431,12 @@ mod tests {
             raw.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
             ["departments"]
         );
-        let all = employee_map(&e, &RawKeys::All);
+        let all = map_of(&e, &RawKeys::All);
         assert_eq!(
             all.get("raw").map(|r| r.to_string()),
             Some(json(&e.raw.to_value()).to_string())
         );
-        let none = employee_map(&e, &RawKeys::None);
+        let none = map_of(&e, &RawKeys::None);
         assert_eq!(
             none.get("raw").map(|r| r.to_string()),
             Some("#{}".to_string())

@@ -22,17 +22,27 @@ fn script_error(message: String) -> Box<EvalAltResult> {
     message.into()
 }
 
-fn register_strings(engine: &mut Engine) {
+/// The text helpers that take a text and return a new one. One list for the engine and the
+/// fast path ([`super::fast`]), so the two cannot drift apart.
+pub(crate) const TEXT: [(&str, fn(&str) -> String); 5] = [
     // Rhai's own `trim` changes the variable in place and returns nothing, which surprises
     // newcomers (`let x = e.email.trim();` would give `()`); these return the new value.
-    engine.register_fn("trim", |s: &str| s.trim().to_string());
-    engine.register_fn("lower", |s: &str| s.to_lowercase());
-    engine.register_fn("upper", |s: &str| s.to_uppercase());
-    engine.register_fn("to_full_width_katakana", |s: &str| {
-        to_full_width_katakana(s)
-    });
-    engine.register_fn("fold_width", |s: &str| fold_width(s));
-    engine.register_fn("is_blank", |s: &str| s.trim().is_empty());
+    ("trim", |s| s.trim().to_string()),
+    ("lower", str::to_lowercase),
+    ("upper", str::to_uppercase),
+    ("to_full_width_katakana", to_full_width_katakana),
+    ("fold_width", fold_width),
+];
+
+pub(crate) fn is_blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+fn register_strings(engine: &mut Engine) {
+    for (name, f) in TEXT {
+        engine.register_fn(name, move |s: &str| f(s));
+    }
+    engine.register_fn("is_blank", is_blank);
     engine.register_fn("is_blank", |_: ()| true);
 }
 
@@ -101,7 +111,12 @@ fn table<'a>(tables: &'a Tables, name: &str) -> Fallible<&'a Map> {
 }
 
 /// Keys are compared as text so that a YAML key `1000` and a script string `"1000"` meet.
-fn lookup(tables: &Tables, name: &str, key: &Dynamic, default: Dynamic) -> Fallible<Dynamic> {
+pub(crate) fn lookup(
+    tables: &Tables,
+    name: &str,
+    key: &Dynamic,
+    default: Dynamic,
+) -> Fallible<Dynamic> {
     let table = table(tables, name)?;
     if key.is_unit() {
         return Ok(default);

@@ -213,7 +213,8 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
         ));
     }
 
-    let engine = build_engine(limits, Arc::new(tables));
+    let tables = Arc::new(tables);
+    let engine = build_engine(limits, tables.clone());
     let mut files = Vec::new();
     for path in scripts {
         let file = label(dir, &path);
@@ -235,7 +236,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
     if !report.problems.is_empty() {
         return (None, report);
     }
-    let rules = Rules::new(engine, files, limits.clone());
+    let rules = Rules::new(engine, files, limits.clone(), tables);
     (Some(rules), report)
 }
 
@@ -407,7 +408,7 @@ pub(crate) const DEADLINE_MARKER: &str = "crewsync-deadline";
 /// One hardened engine per loaded rules folder: Rhai's standard library for strings, arrays
 /// and maps, our helpers, and nothing that reaches outside the process. No module resolver is
 /// set, so `import` cannot read files; `eval` is disabled so scripts cannot compile code.
-fn build_engine(limits: &Limits, tables: Tables) -> Engine {
+pub(crate) fn build_engine(limits: &Limits, tables: Tables) -> Engine {
     let mut engine = Engine::new_raw();
     engine.register_global_module(rhai::packages::Package::as_shared_module(
         &rhai::packages::StandardPackage::new(),
@@ -418,7 +419,7 @@ fn build_engine(limits: &Limits, tables: Tables) -> Engine {
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(32);
     engine.set_max_expr_depths(64, 32);
-    engine.set_max_string_size(64 * 1024);
+    engine.set_max_string_size(super::fast::MAX_STRING_SIZE);
     engine.set_max_array_size(10_000);
     engine.set_max_map_size(10_000);
     engine.set_max_variables(1_000);

@@ -22,6 +22,7 @@
 
 mod convert;
 mod delta;
+mod fast;
 mod helpers;
 mod load;
 mod scan;
@@ -36,7 +37,9 @@ pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
 use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
-use convert::{employee_map, select_map, shared};
+use convert::{Subject, select_map, shared};
+use fast::Arg;
+use helpers::Tables;
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
 use scan::RawKeys;
@@ -119,6 +122,8 @@ struct HookFn {
     arity: usize,
     /// Provenance shown in the plan (`rules/30_offices.rhai:office`), made once.
     from: String,
+    /// The function lowered for the fast path, when its body allows.
+    fast: Option<fast::Code>,
 }
 
 /// A loaded rules folder: compiled once, shared by every thread that plans.
@@ -136,6 +141,8 @@ pub struct Rules {
     raw_for_select: RawKeys,
     /// Whether `row.employee` / `row.target` must be built for `select`.
     select_records: bool,
+    /// The folder's YAML tables, for `lookup` on the fast path.
+    tables: Tables,
 }
 
 impl std::fmt::Debug for Rules {
@@ -208,7 +215,7 @@ impl Rules {
         }
     }
 
-    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
+    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits, tables: Tables) -> Rules {
         let raw_for = |select: bool| {
             let mut keys = RawKeys::None;
             for f in &files {
@@ -228,6 +235,7 @@ impl Rules {
                         file: i,
                         arity,
                         from: format!("{}:{}", f.label, hook.name()),
+                        fast: fast::lower(&f.ast, hook.name(), arity, hook != Hook::Select),
                     })
                 })
                 .collect()
@@ -246,6 +254,7 @@ impl Rules {
             limits,
             hooks,
             directions,
+            tables,
         }
     }
 
@@ -262,15 +271,21 @@ impl Rules {
         &self,
         hook: Hook,
         f: &HookFn,
-        arg: &Dynamic,
+        arg: &Arg<'_>,
         direction: Direction,
     ) -> Result<Dynamic, PolicyError> {
-        let file = &self.files[f.file];
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let direction = match direction {
             Direction::SmartHrToKot => &self.directions[0],
             Direction::KotToSmartHr => &self.directions[1],
         };
+        if let Some(code) = &f.fast
+            && let Ok(value) = code.run(arg, direction, &self.tables, self.limits.max_operations)
+        {
+            return Ok(value);
+        }
+        let file = &self.files[f.file];
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let arg = arg.dynamic();
         let run = |scope: &mut Scope<'static>| {
             if f.arity == 1 {
                 self.engine.call_fn_with_options::<Dynamic>(
@@ -303,7 +318,7 @@ impl Rules {
     fn first(
         &self,
         hook: Hook,
-        arg: &Dynamic,
+        arg: &Arg<'_>,
         direction: Direction,
         skip_false: bool,
     ) -> Result<Option<Answer<'_>>, PolicyError> {
@@ -373,7 +388,7 @@ impl Rules {
 
     fn overrides(
         &self,
-        e: &Dynamic,
+        e: &Arg<'_>,
         direction: Direction,
     ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
         let mut decided: BTreeMap<Field, Option<String>> = BTreeMap::new();
@@ -429,8 +444,9 @@ impl Rules {
         direction: Direction,
         source: &mut Employee,
     ) -> Result<Decision, PolicyError> {
-        let e = shared(employee_map(source, &self.raw_for_decide));
         let mut decision = Decision::default();
+        let subject = Subject::new(source, &self.raw_for_decide);
+        let e = Arg::Subject(&subject);
 
         if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
             let reason = if answer.value.as_bool() == Ok(true) {
@@ -451,7 +467,19 @@ impl Rules {
         }
 
         let overrides = self.overrides(&e, direction)?;
-        self.apply_overrides(source, &e, overrides)?;
+        // The decisions after the overrides (office, employment type, move, and later select)
+        // see the values that will be sent; `raw` is not overridden and is kept.
+        let raw = subject.into_raw();
+        for (field, value) in overrides {
+            source
+                .set(field, value.as_deref())
+                .map_err(|err| PolicyError {
+                    message: format!("overrides: {err}"),
+                    location: None,
+                })?;
+        }
+        let subject = Subject::with_raw(source, &self.raw_for_decide, raw);
+        let e = Arg::Subject(&subject);
         if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
             decision.office = Some(answer.id_or_name()?);
         }
@@ -464,35 +492,6 @@ impl Rules {
             decision.move_employment_type = employment_type;
         }
         Ok(decision)
-    }
-
-    /// Writes the overrides into the employee and into `e`, so that the decisions after them
-    /// (office, employment type, move, and later select) see the values that will be sent.
-    /// `e` is read-only for scripts only; no script holds it between calls.
-    fn apply_overrides(
-        &self,
-        source: &mut Employee,
-        e: &Dynamic,
-        overrides: Vec<(Field, Option<String>)>,
-    ) -> Result<(), PolicyError> {
-        if overrides.is_empty() {
-            return Ok(());
-        }
-        let mut e = e.clone();
-        let mut map = e.write_lock::<Map>();
-        for (field, value) in overrides {
-            source
-                .set(field, value.as_deref())
-                .map_err(|err| PolicyError {
-                    message: format!("overrides: {err}"),
-                    location: None,
-                })?;
-            if let Some(map) = map.as_mut() {
-                let value = convert::field(source, field).into_read_only();
-                map.insert(field.name().into(), value);
-            }
-        }
-        Ok(())
     }
 }
 
@@ -540,7 +539,8 @@ impl Policy for Rules {
             row,
             self.select_records.then_some(&self.raw_for_select),
         ));
-        let Some(answer) = self.first(Hook::Select, &row_map, direction, false)? else {
+        let Some(answer) = self.first(Hook::Select, &Arg::Value(&row_map), direction, false)?
+        else {
             return Ok(None);
         };
         let value = answer.value.as_bool().map_err(|_| {
