@@ -16,26 +16,6 @@ pub(crate) fn shared(map: Map) -> Dynamic {
     Dynamic::from_map(map).into_read_only().into_shared()
 }
 
-/// A canonical field as scripts see it: text, dates as `YYYY-MM-DD`, `()` when absent or
-/// empty (as [`Employee::get`], without copying the text twice).
-pub(crate) fn field(e: &Employee, field: Field) -> Dynamic {
-    let some = |s: Option<&str>| text(s.filter(|s| !s.is_empty()));
-    let item = |m: &Option<MasterItem>| some(m.as_ref().map(|m| m.id.as_str()));
-    match field {
-        Field::LastName => some(e.last_name.as_deref()),
-        Field::FirstName => some(e.first_name.as_deref()),
-        Field::LastNameKana => some(e.last_name_kana.as_deref()),
-        Field::FirstNameKana => some(e.first_name_kana.as_deref()),
-        Field::Gender => some(e.gender.as_deref()),
-        Field::BirthDate => date(e.birth_date),
-        Field::Email => some(e.email.as_deref()),
-        Field::HireDate => date(e.hire_date),
-        Field::ResignationDate => date(e.resignation_date),
-        Field::Office => item(&e.office),
-        Field::EmploymentType => item(&e.employment_type),
-    }
-}
-
 /// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes it for years 0 to 9999, without going
 /// through the formatter (which writes digit by digit and showed in profiles).
 fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
@@ -93,27 +73,58 @@ pub(crate) fn key(name: &str) -> Option<usize> {
     KEYS.binary_search(&name).ok()
 }
 
+/// One property of the record, not yet converted: comparing it with `()` or a text needs no
+/// Rhai value at all.
+pub(crate) enum Prop<'a> {
+    Text(Option<&'a str>),
+    Date(Option<chrono::NaiveDate>),
+    Master(Option<&'a MasterItem>),
+    /// `raw`, or a key that is not in [`KEYS`].
+    Other,
+}
+
+/// The property at `key` of [`KEYS`]. Canonical fields that are empty read as `()`, as
+/// [`Employee::get`] has them.
+pub(crate) fn prop(e: &Employee, key: usize) -> Prop<'_> {
+    fn canonical(s: &Option<String>) -> Option<&str> {
+        s.as_deref().filter(|s| !s.is_empty())
+    }
+    match key {
+        0 => Prop::Date(e.birth_date),
+        1 => Prop::Text(e.business_first_name.as_deref()),
+        2 => Prop::Text(e.business_first_name_kana.as_deref()),
+        3 => Prop::Text(e.business_last_name.as_deref()),
+        4 => Prop::Text(e.business_last_name_kana.as_deref()),
+        5 => Prop::Text(e.code.as_deref()),
+        6 => Prop::Text(canonical(&e.email)),
+        7 => Prop::Master(e.employment_type.as_ref()),
+        8 => Prop::Text(canonical(&e.first_name)),
+        9 => Prop::Text(canonical(&e.first_name_kana)),
+        10 => Prop::Text(canonical(&e.gender)),
+        11 => Prop::Date(e.hire_date),
+        12 => Prop::Text(canonical(&e.last_name)),
+        13 => Prop::Text(canonical(&e.last_name_kana)),
+        14 => Prop::Master(e.office.as_ref()),
+        16 => Prop::Date(e.resignation_date),
+        _ => Prop::Other,
+    }
+}
+
 /// One property of the record as scripts see it (`raw` excepted: see [`Subject::raw`]).
 fn property(e: &Employee, key: usize) -> Dynamic {
-    match key {
-        0 => field(e, Field::BirthDate),
-        1 => text(e.business_first_name.as_deref()),
-        2 => text(e.business_first_name_kana.as_deref()),
-        3 => text(e.business_last_name.as_deref()),
-        4 => text(e.business_last_name_kana.as_deref()),
-        5 => text(e.code.as_deref()),
-        6 => field(e, Field::Email),
-        7 => master(e.employment_type.as_ref()),
-        8 => field(e, Field::FirstName),
-        9 => field(e, Field::FirstNameKana),
-        10 => field(e, Field::Gender),
-        11 => field(e, Field::HireDate),
-        12 => field(e, Field::LastName),
-        13 => field(e, Field::LastNameKana),
-        14 => master(e.office.as_ref()),
-        16 => field(e, Field::ResignationDate),
-        _ => Dynamic::UNIT,
+    match prop(e, key) {
+        Prop::Text(s) => text(s),
+        Prop::Date(d) => date(d),
+        Prop::Master(m) => master(m),
+        Prop::Other => Dynamic::UNIT,
     }
+}
+
+/// Whether `field` already holds what [`Employee::set`] would store for `value`, so that the
+/// usual override (an e-mail already in lower case) costs no write.
+pub(crate) fn holds(e: &Employee, field: Field, value: Option<&str>) -> bool {
+    let wanted = value.map(str::trim).filter(|s| !s.is_empty());
+    matches!(key(field.name()).map(|k| prop(e, k)), Some(Prop::Text(Some(current))) if Some(current) == wanted)
 }
 
 /// Office and employment type as `#{id, name}`.
@@ -129,10 +140,8 @@ fn master(item: Option<&MasterItem>) -> Dynamic {
 /// The office's or employment type's `id` or `name` without building the `#{id, name}` map;
 /// `None` when the record has none (reading a property of `()` is an error in Rhai).
 pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<Dynamic> {
-    let item = match key {
-        7 => e.employment_type.as_ref()?,
-        14 => e.office.as_ref()?,
-        _ => return None,
+    let Prop::Master(Some(item)) = prop(e, key) else {
+        return None;
     };
     let part = if name { &item.name } else { &item.id };
     Some(part.as_str().into())
@@ -375,6 +384,31 @@ mod tests {
         let shown = |k: &str| map.get(k).map(|v| v.to_string());
         assert_eq!(shown("birth_date").as_deref(), Some("0987-06-05"));
         assert_eq!(shown("hire_date").as_deref(), Some("2024-12-31"));
+    }
+
+    #[test]
+    fn holds_only_what_set_would_store_unchanged() {
+        let e = Employee {
+            email: Some("a@example.com".into()),
+            last_name: Some("山田 ".into()),
+            first_name: Some(String::new()),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 4, 1),
+            ..Employee::default()
+        };
+        assert!(holds(&e, Field::Email, Some(" a@example.com")));
+        assert!(!holds(&e, Field::Email, Some("A@example.com")));
+        assert!(!holds(&e, Field::LastName, Some("山田 ")));
+        assert!(!holds(&e, Field::FirstName, None));
+        assert!(!holds(&e, Field::BirthDate, Some("1990-04-01")));
+        for (field, value) in [
+            (Field::Email, Some(" a@example.com")),
+            (Field::LastName, Some("山田 ")),
+            (Field::FirstName, None),
+        ] {
+            let mut set = e.clone();
+            set.set(field, value).unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(holds(&e, field, value), set == e, "{field:?}");
+        }
     }
 
     #[test]

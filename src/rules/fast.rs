@@ -58,7 +58,7 @@ impl Arg<'_> {
 #[derive(Debug, Clone, Copy)]
 enum Builtin {
     /// One of [`helpers::TEXT`].
-    Text(fn(&str) -> String),
+    Text(helpers::TextFn),
     IsBlank,
     Lookup,
     StartsWith,
@@ -98,6 +98,13 @@ enum Compare {
     Ge,
 }
 
+/// A property of `e` compared in place.
+#[derive(Debug, Clone, Copy)]
+enum PropRef {
+    Key(usize),
+    Master(usize, bool),
+}
+
 /// One step after the base of a property chain.
 enum Step {
     Prop(ImmutableString),
@@ -113,6 +120,8 @@ enum Ex {
     Property(usize),
     /// `e.office.name`, `e.employment_type.id`: (key, whether `name`).
     Master(usize, bool),
+    /// `e.code != ()`, `e.employment_type.name == "役員"`: compared without making a value.
+    PropCompare(Compare, PropRef, Dynamic),
     /// A chain from `e.raw`, which is converted once per employee and read in place.
     Raw(Vec<Step>),
     Chain(Box<Ex>, Vec<Step>),
@@ -435,7 +444,14 @@ impl Lower<'_> {
                 Token::Plus if args.len() == 2 => return Ok(Ex::Plus(pair(args)?)),
                 _ => return Err(Unsupported),
             };
-            return Ok(Ex::Compare(compare, pair(args)?));
+            let [a, b] = *pair(args)?;
+            return Ok(match (a, b) {
+                (Ex::Property(k), Ex::Const(c)) => Ex::PropCompare(compare, PropRef::Key(k), c),
+                (Ex::Master(k, n), Ex::Const(c)) => {
+                    Ex::PropCompare(compare, PropRef::Master(k, n), c)
+                }
+                (a, b) => Ex::Compare(compare, Box::new([a, b])),
+            });
         }
         Ok(Ex::Call(self.builtin(&call.name, args.len())?, args))
     }
@@ -697,6 +713,7 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
             call(*builtin, first, rest, cx.tables)?
         }
+        Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx)?.into(),
         Ex::Compare(op, args) => {
             let a = eval(&args[0], cx)?;
             let b = eval(&args[1], cx)?;
@@ -836,7 +853,7 @@ fn call(
 }
 
 /// The kinds of value the fast path compares; any other makes it give up.
-#[derive(PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Unit,
     Bool,
@@ -867,8 +884,31 @@ fn kind(v: &Dynamic) -> Kind {
 /// different kinds, at least one of them not a number, are never equal and never ordered
 /// (`e.office != ()` is true for an office map).
 fn compare(op: Compare, a: &Dynamic, b: &Dynamic) -> Result<bool, Bail> {
+    compare_kinds(op, kind(a), kind(b), |k| match k {
+        Kind::Bool => {
+            let (a, b) = (
+                a.as_bool().map_err(|_| Bail)?,
+                b.as_bool().map_err(|_| Bail)?,
+            );
+            Ok(a.cmp(&b))
+        }
+        Kind::Int => {
+            let (a, b) = (a.as_int().map_err(|_| Bail)?, b.as_int().map_err(|_| Bail)?);
+            Ok(a.cmp(&b))
+        }
+        _ => Ok(text(a)?.as_str().cmp(text(b)?.as_str())),
+    })
+}
+
+/// [`compare`] given the two kinds; `order` orders two values of the same kind (bool, int or
+/// text).
+fn compare_kinds(
+    op: Compare,
+    ka: Kind,
+    kb: Kind,
+    order: impl FnOnce(Kind) -> Result<std::cmp::Ordering, Bail>,
+) -> Result<bool, Bail> {
     use std::cmp::Ordering;
-    let (ka, kb) = (kind(a), kind(b));
     if ka == Kind::Other || kb == Kind::Other || (ka == Kind::ArrayOrMap && kb == ka) {
         return Err(Bail);
     }
@@ -876,39 +916,48 @@ fn compare(op: Compare, a: &Dynamic, b: &Dynamic) -> Result<bool, Bail> {
         return Ok(op == Compare::Ne);
     }
     let ordering = match ka {
-        Kind::Unit => {
-            return match op {
-                Compare::Eq => Ok(true),
-                Compare::Ne => Ok(false),
-                _ => Err(Bail),
-            };
-        }
-        Kind::Bool => {
-            let (a, b) = (
-                a.as_bool().map_err(|_| Bail)?,
-                b.as_bool().map_err(|_| Bail)?,
-            );
-            return match op {
-                Compare::Eq => Ok(a == b),
-                Compare::Ne => Ok(a != b),
-                _ => Err(Bail),
-            };
-        }
-        Kind::Int => {
-            let (a, b) = (a.as_int().map_err(|_| Bail)?, b.as_int().map_err(|_| Bail)?);
-            a.cmp(&b)
-        }
-        Kind::Text => text(a)?.as_str().cmp(text(b)?.as_str()),
+        // Rhai orders neither `()` nor booleans.
+        Kind::Unit => Ordering::Equal,
+        Kind::Bool | Kind::Int | Kind::Text => order(ka)?,
         Kind::ArrayOrMap | Kind::Other => return Err(Bail),
     };
+    let ordered = !matches!(ka, Kind::Unit | Kind::Bool);
     Ok(match op {
         Compare::Eq => ordering == Ordering::Equal,
         Compare::Ne => ordering != Ordering::Equal,
+        _ if !ordered => return Err(Bail),
         Compare::Lt => ordering == Ordering::Less,
         Compare::Le => ordering != Ordering::Greater,
         Compare::Gt => ordering == Ordering::Greater,
         Compare::Ge => ordering != Ordering::Less,
     })
+}
+
+/// A property of `e` compared with a constant, reading the employee's text in place.
+fn prop_compare(op: Compare, prop: PropRef, value: &Dynamic, cx: &Cx<'_>) -> Run<bool> {
+    use convert::Prop;
+    let e = cx.subject()?.employee;
+    let (kind_a, a) = match prop {
+        PropRef::Master(key, name) => match convert::prop(e, key) {
+            Prop::Master(Some(m)) => (
+                Kind::Text,
+                Some(if name { m.name.as_str() } else { m.id.as_str() }),
+            ),
+            // A property of `()` is an error in Rhai.
+            _ => return Err(Stop::Bail),
+        },
+        PropRef::Key(key) => match convert::prop(e, key) {
+            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) => (Kind::Unit, None),
+            Prop::Text(Some(s)) => (Kind::Text, Some(s)),
+            Prop::Master(Some(_)) => (Kind::ArrayOrMap, None),
+            Prop::Date(Some(_)) | Prop::Other => {
+                return Ok(compare(op, &cx.subject()?.property(key), value)?);
+            }
+        },
+    };
+    Ok(compare_kinds(op, kind_a, kind(value), |_| {
+        Ok(a.ok_or(Bail)?.cmp(text(value)?.as_str()))
+    })?)
 }
 
 /// `+` of two numbers or two texts; Rhai's other meanings of `+` are left to Rhai.
@@ -931,8 +980,8 @@ mod tests {
 
     use super::*;
     use crate::model::{Employee, MasterItem};
-    use crate::rules::{Hook, Limits};
     use crate::rules::scan::RawKeys;
+    use crate::rules::{Hook, Limits};
     use std::sync::Arc;
 
     fn employees() -> Vec<Employee> {
@@ -985,6 +1034,9 @@ mod tests {
         r#"[1 == 1, 1 != "1", "a" < "b", () == (), true != false, e.code == (), 2 >= 3,
             "b" > "a", 1 <= 1, "a" != (), e.office == (), 3 < 2, e.raw != 1, [] != "a",
             e.office != (), #{} == ()]"#,
+        r#"[e.code == "000123", e.birth_date == "1990-04-01", e.code < "1", e.code >= "TEST",
+            e.office.id != "1000", e.email > (), "000123" == e.code, e.office != "x",
+            e.birth_date != (), e.employment_type.name == "正社員", e.gender == 1]"#,
         "e.office.name",
         "e.employment_type.id",
         "let x = e; x.code",

@@ -24,7 +24,10 @@ fn script_error(message: String) -> Box<EvalAltResult> {
 
 /// The text helpers that take a text and return a new one. One list for the engine and the
 /// fast path ([`super::fast`]), so the two cannot drift apart.
-pub(crate) const TEXT: [(&str, fn(&str) -> String); 5] = [
+/// A helper from text to text.
+pub(crate) type TextFn = fn(&str) -> String;
+
+pub(crate) const TEXT: [(&str, TextFn); 5] = [
     // Rhai's own `trim` changes the variable in place and returns nothing, which surprises
     // newcomers (`let x = e.email.trim();` would give `()`); these return the new value.
     ("trim", |s| s.trim().to_string()),

@@ -41,7 +41,7 @@ use convert::{Subject, select_map, shared};
 use fast::Arg;
 use helpers::Tables;
 use load::{DEADLINE_MARKER, DeadlineGuard};
-use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope};
 use scan::RawKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -390,8 +390,9 @@ impl Rules {
         &self,
         e: &Arg<'_>,
         direction: Direction,
-    ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
-        let mut decided: BTreeMap<Field, Option<String>> = BTreeMap::new();
+    ) -> Result<Vec<(Field, Option<ImmutableString>)>, PolicyError> {
+        // At most one entry per field: a short list, searched, costs less than a map.
+        let mut decided: Vec<(Field, Option<ImmutableString>)> = Vec::new();
         for f in self.hook_fns(Hook::Overrides) {
             let value = self.call(Hook::Overrides, f, e, direction)?;
             if value.is_unit() {
@@ -424,8 +425,8 @@ impl Rules {
                     })?;
                 let value = if value.is_unit() {
                     None
-                } else if value.is_string() {
-                    Some(value.to_string())
+                } else if let Ok(text) = value.as_immutable_string_ref() {
+                    Some(text.clone())
                 } else {
                     return Err(answer.error(format!(
                         "returned {value} ({}) for {key}; return text, or () to clear it",
@@ -433,10 +434,12 @@ impl Rules {
                     )));
                 };
                 // An earlier file has already decided this field.
-                decided.entry(field).or_insert(value);
+                if !decided.iter().any(|(f, _)| *f == field) {
+                    decided.push((field, value));
+                }
             }
         }
-        Ok(decided.into_iter().collect())
+        Ok(decided)
     }
 
     fn decide_inner(
@@ -471,6 +474,9 @@ impl Rules {
         // see the values that will be sent; `raw` is not overridden and is kept.
         let raw = subject.into_raw();
         for (field, value) in overrides {
+            if convert::holds(source, field, value.as_deref()) {
+                continue;
+            }
             source
                 .set(field, value.as_deref())
                 .map_err(|err| PolicyError {
