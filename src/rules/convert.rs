@@ -267,9 +267,9 @@ impl<'de> serde::de::Visitor<'de> for NamedKeys<'_> {
         let mut map = Map::new();
         while let Some(key) = object.next_key_seed(KeyIfNamed(self.0))? {
             if let Some(key) = key {
-                // Rhai's serde conversion matches [`json`]: null is `()`, numbers beyond an
-                // integer are floats. A repeated key keeps its last value, as serde_json does.
-                let value: Dynamic = object.next_value()?;
+                // A repeated key keeps its last value, as serde_json does.
+                let text: &serde_json::value::RawValue = object.next_value()?;
+                let value = converted(text.get()).map_err(serde::de::Error::custom)?;
                 map.insert(key.into(), value);
             } else {
                 object.next_value::<serde::de::IgnoredAny>()?;
@@ -277,6 +277,42 @@ impl<'de> serde::de::Visitor<'de> for NamedKeys<'_> {
         }
         Ok(map)
     }
+}
+
+/// The longest value text kept in [`CONVERTED`]; longer ones are rare and converted each time.
+const CACHED_TEXT: usize = 4096;
+
+/// How many converted values a thread keeps before it starts afresh.
+const CACHED_VALUES: usize = 4096;
+
+thread_local! {
+    /// Values of the raw record converted before, by their JSON text. Employees share most of
+    /// what rules read (departments, employment types, groups), and converting JSON into Rhai
+    /// values costs more than the rules; a copy of a converted value costs far less.
+    static CONVERTED: std::cell::RefCell<std::collections::HashMap<Box<str>, Dynamic>> =
+        std::cell::RefCell::default();
+}
+
+/// One value of the raw record as Rhai sees it. Rhai's serde conversion matches [`json`]:
+/// null is `()`, numbers beyond an integer are floats.
+fn converted(text: &str) -> Result<Dynamic, serde_json::Error> {
+    if text.len() > CACHED_TEXT {
+        return serde_json::from_str(text);
+    }
+    let cached = CONVERTED.with(|c| c.try_borrow().ok()?.get(text).cloned());
+    if let Some(value) = cached {
+        return Ok(value);
+    }
+    let value: Dynamic = serde_json::from_str(text)?;
+    CONVERTED.with(|c| {
+        if let Ok(mut cache) = c.try_borrow_mut() {
+            if cache.len() >= CACHED_VALUES {
+                cache.clear();
+            }
+            cache.insert(text.into(), value.clone());
+        }
+    });
+    Ok(value)
 }
 
 /// A key of the raw record, as the named key it equals, if any: not copied (`Cow<str>` would
