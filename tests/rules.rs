@@ -369,6 +369,40 @@ fn move_existing_opts_in_per_employee() {
     assert!(!d.move_office);
 }
 
+/// An existing employee's office and type are used only when it moves, so they are decided
+/// only then; a failing `office` rule then cannot block an update that does not need it.
+#[test]
+fn existing_employees_get_an_office_only_when_moved() {
+    let (_tmp, dir) = folder(&[(
+        "move.rhai",
+        "fn office(e) { if e.code == \"2\" { throw \"no office for 2\"; } \"本社\" }\n\
+         fn employment_type(e) { \"正社員\" }\n\
+         fn move_existing(e) { if e.code == \"1\" { #{office: true} } }\n",
+    )]);
+    let rules = Rules::load(&dir).unwrap();
+    let employee = |code: &str| Employee {
+        code: Some(code.into()),
+        ..Employee::default()
+    };
+    let moved = rules.decide_existing(TO_KOT, &mut employee("1")).unwrap();
+    assert!(moved.move_office);
+    assert_eq!(moved.office.map(|o| o.value).as_deref(), Some("本社"));
+    assert_eq!(moved.employment_type, None);
+
+    let stays = rules.decide_existing(TO_KOT, &mut employee("2")).unwrap();
+    assert!(!stays.move_office);
+    assert_eq!((stays.office, stays.employment_type), (None, None));
+
+    // A new employee needs both, and the failing rule makes its row invalid.
+    let err = rules.decide(TO_KOT, &mut employee("2")).unwrap_err();
+    assert!(err.message.contains("no office for 2"), "{err}");
+    let new = rules.decide(TO_KOT, &mut employee("3")).unwrap();
+    assert_eq!(
+        new.employment_type.map(|t| t.value).as_deref(),
+        Some("正社員")
+    );
+}
+
 #[test]
 fn a_failing_rule_test_shows_expected_and_actual() {
     let (_tmp, dir) = folder(&[

@@ -192,6 +192,17 @@ pub trait Policy: Sync {
     /// Called once per source employee before comparison; may rewrite fields in place.
     fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError>;
 
+    /// [`Policy::decide`] for an employee the target already has. Its office and employment
+    /// type are used only when the decision moves it, so a policy may leave them undecided
+    /// unless it sets `move_office` / `move_employment_type`.
+    fn decide_existing(
+        &self,
+        direction: Direction,
+        source: &mut Employee,
+    ) -> Result<Decision, PolicyError> {
+        self.decide(direction, source)
+    }
+
     /// Called for each new or changed row; `None` means the default (selected).
     fn select(
         &self,

@@ -446,6 +446,7 @@ impl Rules {
         &self,
         direction: Direction,
         source: &mut Employee,
+        needs: Needs,
     ) -> Result<Decision, PolicyError> {
         let mut decision = Decision::default();
         let subject = Subject::new(source, &self.raw_for_decide);
@@ -486,16 +487,22 @@ impl Rules {
         }
         let subject = Subject::with_raw(source, &self.raw_for_decide, raw);
         let e = Arg::Subject(&subject);
-        if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
-            decision.office = Some(answer.id_or_name()?);
-        }
-        if let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)? {
-            decision.employment_type = Some(answer.id_or_name()?);
-        }
-        if let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)? {
+        if needs.moves
+            && let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)?
+        {
             let (office, employment_type) = move_flags(&answer)?;
             decision.move_office = office;
             decision.move_employment_type = employment_type;
+        }
+        if needs.office || decision.move_office {
+            if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
+                decision.office = Some(answer.id_or_name()?);
+            }
+        }
+        if needs.employment_type || decision.move_employment_type {
+            if let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)? {
+                decision.employment_type = Some(answer.id_or_name()?);
+            }
         }
         Ok(decision)
     }
@@ -529,10 +536,39 @@ fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
     Ok(flags)
 }
 
+/// Which decisions the caller will use.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    office: bool,
+    employment_type: bool,
+    moves: bool,
+}
+
 impl Policy for Rules {
     fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
-        self.decide_inner(direction, source)
+        let all = Needs {
+            office: true,
+            employment_type: true,
+            moves: true,
+        };
+        self.decide_inner(direction, source, all)
+    }
+
+    fn decide_existing(
+        &self,
+        direction: Direction,
+        source: &mut Employee,
+    ) -> Result<Decision, PolicyError> {
+        let _deadline = DeadlineGuard::start(&self.limits);
+        // An existing employee keeps its office and type unless a rule moves it; asking
+        // `office` and `employment_type` for it otherwise would be work nobody reads.
+        let moves_only = Needs {
+            office: false,
+            employment_type: false,
+            moves: true,
+        };
+        self.decide_inner(direction, source, moves_only)
     }
 
     fn select(
