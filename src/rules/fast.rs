@@ -708,6 +708,15 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
                 }
             }
         }
+        Ex::Call(Builtin::Text(f), args) if args.len() == 1 => made(f(&text_arg(&args[0], cx)?))?,
+        Ex::Call(Builtin::IsBlank, args) if matches!(args.as_slice(), [Ex::Property(_)]) => {
+            match text_arg(&args[0], cx) {
+                Ok(s) => helpers::is_blank(&s).into(),
+                // `()`: blank.
+                Err(Stop::Bail) if absent(&args[0], cx)? => true.into(),
+                Err(other) => return Err(other),
+            }
+        }
         Ex::Call(builtin, args) => {
             let args = args.iter().map(|a| eval(a, cx)).collect::<Run<Vec<_>>>()?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
@@ -764,6 +773,58 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
         }
         Ex::Block(stmts) => block(stmts, cx)?,
     })
+}
+
+/// A text handed to a text helper: read in place from the employee, or passed from one helper
+/// to the next without becoming a Rhai value in between (`lower(trim(e.email))` makes one
+/// value, not three).
+enum Text<'a> {
+    Borrowed(&'a str),
+    Owned(String),
+    Value(ImmutableString),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Owned(s) => s,
+            Text::Value(s) => s,
+        }
+    }
+}
+
+/// The text `ex` evaluates to; anything else (including `()`) gives up, as the helpers take
+/// only text.
+fn text_arg<'a>(ex: &Ex, cx: &mut Cx<'a>) -> Run<Text<'a>> {
+    match ex {
+        Ex::Property(key) => {
+            let subject = cx.subject.ok_or(Stop::Bail)?;
+            if let convert::Prop::Text(Some(s)) = convert::prop(subject.employee, *key) {
+                return Ok(Text::Borrowed(s));
+            }
+        }
+        Ex::Call(Builtin::Text(f), args) if args.len() == 1 => {
+            cx.tick()?;
+            let out = f(&text_arg(&args[0], cx)?);
+            if out.len() > MAX_STRING_SIZE {
+                return Err(Stop::Bail);
+            }
+            return Ok(Text::Owned(out));
+        }
+        _ => {}
+    }
+    Ok(Text::Value(text(&eval(ex, cx)?)?))
+}
+
+/// Whether `ex`, a property of `e`, is `()`.
+fn absent(ex: &Ex, cx: &Cx<'_>) -> Run<bool> {
+    let Ex::Property(key) = ex else {
+        return Ok(false);
+    };
+    Ok(cx.subject()?.property(*key).is_unit())
 }
 
 /// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.
@@ -1042,6 +1103,8 @@ mod tests {
         "let x = e; x.code",
         r#"e.unknown ?? "default""#,
         "is_blank(e.business_last_name)",
+        "[is_blank(e.birth_date), is_blank(e.email), trim(e.birth_date), upper(lower(e.code))]",
+        "is_blank(e.office)",
         r#""x" + e.code"#,
         "(e.raw.departments ?? []).len()",
         "e.last_name.len()",
