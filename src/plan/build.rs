@@ -15,6 +15,7 @@
 use super::*;
 use crate::model::Service;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
 pub const CURRENT: &str = "current";
@@ -74,7 +75,7 @@ pub fn build(input: Input<'_>) -> Plan {
         direction,
         as_of,
         mut source,
-        target,
+        mut target,
         masters,
         defaults,
         policy,
@@ -109,16 +110,20 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
     };
-    let rows: Vec<Row> = order
-        .iter()
-        .map(|&i| {
-            let decision = decisions[i].take().map_or(Ok(Decision::default()), |d| *d);
-            let found =
-                (seen[i].in_target > 0).then(|| (&target[seen[i].first], seen[i].in_target));
-            ctx.row(&mut source[i], decision, seen[i].in_source, found)
-        })
-        .collect();
-    drop_elsewhere(source, target);
+    let roster = Arc::new(source);
+    let mut rows: Vec<Row> = Vec::with_capacity(order.len());
+    for &i in &order {
+        let decision = decisions[i].take().map_or(Ok(Decision::default()), |d| *d);
+        let seen = seen[i];
+        let found = (seen.in_target > 0).then(|| (&mut target[seen.first], seen.in_target));
+        let mut row = ctx.row(&roster[i], decision, seen.in_source, found);
+        row.source = Some(SourceRecord {
+            roster: Arc::clone(&roster),
+            index: i,
+        });
+        rows.push(row);
+    }
+    drop_elsewhere(target);
 
     let summary = Summary::of(&rows);
     Plan {
@@ -142,14 +147,14 @@ struct Seen {
 /// Below this many records freeing them is quicker than starting a thread.
 const DROP_ELSEWHERE_MIN: usize = 10_000;
 
-/// Freeing 100,000 target records (and their raw JSON) takes tens of milliseconds that nobody
-/// needs to wait for, so a large roster is freed on another thread. If no thread can be
-/// started, the records are simply freed here.
-fn drop_elsewhere(source: Vec<Employee>, target: Vec<Employee>) {
-    if target.len() + source.len() >= DROP_ELSEWHERE_MIN {
+/// Freeing what is left of 100,000 target records (and their raw JSON) takes milliseconds that
+/// nobody needs to wait for, so a large roster is freed on another thread. If no thread can be
+/// started, the records are simply freed here. (The source roster lives on in the rows.)
+fn drop_elsewhere(target: Vec<Employee>) {
+    if target.len() >= DROP_ELSEWHERE_MIN {
         let _ = std::thread::Builder::new()
             .name("crewsync-drop".into())
-            .spawn(move || drop((source, target)));
+            .spawn(move || drop(target));
     }
 }
 
@@ -440,6 +445,13 @@ impl Kind {
             Kind::EmploymentType => e.employment_type.as_ref(),
         }
     }
+
+    fn current_mut(self, e: &mut Employee) -> &mut Option<MasterItem> {
+        match self {
+            Kind::Office => &mut e.office,
+            Kind::EmploymentType => &mut e.employment_type,
+        }
+    }
 }
 
 /// What does not change from one employee to the next.
@@ -460,21 +472,22 @@ impl Ctx<'_> {
     }
 
     /// `uses`: how many source records carry this one's code; `found`: the target record with
-    /// the same code and how many target records carry it.
+    /// the same code and how many target records carry it. What the row keeps of that record
+    /// is moved out of it once nothing else needs it (see [`claim`]).
     fn row(
         &self,
-        emp: &mut Employee,
+        emp: &Employee,
         decision: Result<Decision, PolicyError>,
         uses: usize,
-        found: Option<(&Employee, usize)>,
+        found: Option<(&mut Employee, usize)>,
     ) -> Row {
         let mut problems = Vec::new();
         let decision = decision.unwrap_or_else(|e| {
             problems.push(e.to_string());
             Decision::default()
         });
-        let code = code_of(emp).map(str::to_string);
-        match &code {
+        let code = code_of(emp);
+        match code {
             None => problems.push(format!(
                 "no employee code: give the employee a code in {}",
                 self.source()
@@ -487,7 +500,7 @@ impl Ctx<'_> {
         }
 
         let mut row = Row {
-            code,
+            code: None,
             status: Status::Invalid,
             name: display_name(emp),
             changes: Vec::new(),
@@ -499,24 +512,27 @@ impl Ctx<'_> {
             source: None,
             target_id: None,
         };
+        let creating = found.is_none() && code.is_some();
         let target = match found {
             Some((t, 1)) => Some(t),
             Some((_, n)) => {
                 row.problems.push(format!(
                     "employee code {} is used by {n} records in {}: remove the duplicates there first",
-                    row.code.as_deref().unwrap_or_default(),
+                    code.unwrap_or_default(),
                     self.target()
                 ));
                 None
             }
             None => None,
         };
-        let creating = found.is_none() && row.code.is_some();
-        match target {
+        let shows_current = match target.as_deref() {
             Some(t) => self.existing(&mut row, emp, &decision, t),
-            None if creating => self.create(&mut row, emp, &decision),
-            None => {}
-        }
+            None if creating => {
+                self.create(&mut row, emp, &decision);
+                [false; 2]
+            }
+            None => [false; 2],
+        };
         self.check_gender(&mut row, emp, creating);
 
         row.status = if !row.problems.is_empty() {
@@ -529,16 +545,43 @@ impl Ctx<'_> {
             Status::Changed
         };
         if row.status.is_actionable() {
-            self.select(&mut row, emp, target);
+            self.select(&mut row, emp, target.as_deref());
         }
-        row.target_id = target.and_then(|t| t.target_id.clone());
-        // Taken only now, straight into the row: moving the record in and out of locals copied
-        // ~400 bytes twice per employee.
-        row.source = Some(std::mem::take(emp));
+
+        let Some(t) = target else {
+            row.code = code.map(str::to_string);
+            return row;
+        };
+        // The same code on both sides: the target's copy of it serves as well.
+        let alone = uses == 1;
+        row.code = claim(&mut t.code, alone);
+        row.target_id = claim(&mut t.target_id, alone);
+        for (kind, shown) in [Kind::Office, Kind::EmploymentType].into_iter().zip(shows_current) {
+            if shown {
+                let item = claim(kind.current_mut(t), alone);
+                set_assigned(
+                    &mut row,
+                    kind,
+                    item.map(|item| Assigned {
+                        item,
+                        from: CURRENT.to_string(),
+                    }),
+                );
+            }
+        }
         row
     }
 
-    fn existing(&self, row: &mut Row, emp: &Employee, decision: &Decision, target: &Employee) {
+    /// Fills in the changes to an existing employee and any office or type a rule moves it to.
+    /// Returns, per [`Kind`], whether the row shows the target's current value instead, which
+    /// the caller takes from the target once the policy has seen it.
+    fn existing(
+        &self,
+        row: &mut Row,
+        emp: &Employee,
+        decision: &Decision,
+        target: &Employee,
+    ) -> [bool; 2] {
         row.changes = diff(emp, target);
         for change in &row.changes {
             if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
@@ -550,28 +593,25 @@ impl Ctx<'_> {
                 ));
             }
         }
-        for kind in [Kind::Office, Kind::EmploymentType] {
-            let current = kind.current(target).map(|item| Assigned {
-                item: item.clone(),
-                from: CURRENT.to_string(),
-            });
+        [Kind::Office, Kind::EmploymentType].map(|kind| {
+            let current = kind.current(target);
             let moved = match kind.decided(decision) {
                 Some(d) if kind.moves(decision) => self.resolve(row, kind, d),
                 _ => None,
             };
-            let shown = match moved {
-                Some(to) if current.as_ref().is_none_or(|c| c.item.id != to.item.id) => {
+            match moved {
+                Some(to) if current.is_none_or(|c| c.id != to.item.id) => {
                     row.changes.push(Change {
                         field: kind.field(),
-                        old: current.map(|c| c.item.name),
+                        old: current.map(|c| c.name.clone()),
                         new: Some(to.item.name.clone()),
                     });
-                    Some(to)
+                    set_assigned(row, kind, Some(to));
+                    false
                 }
-                _ => current,
-            };
-            set_assigned(row, kind, shown);
-        }
+                _ => current.is_some(),
+            }
+        })
     }
 
     fn create(&self, row: &mut Row, emp: &Employee, decision: &Decision) {
@@ -676,6 +716,17 @@ impl Ctx<'_> {
                 row.status = Status::Invalid;
             }
         }
+    }
+}
+
+/// A value the row keeps from its target record. The plan consumes the target roster, so the
+/// value is moved out rather than copied, unless other rows (source duplicates of the code, all
+/// invalid) still read the same record.
+fn claim<T: Clone + Default>(slot: &mut T, alone: bool) -> T {
+    if alone {
+        std::mem::take(slot)
+    } else {
+        slot.clone()
     }
 }
 
