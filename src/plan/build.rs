@@ -29,8 +29,6 @@ pub const DEFAULT_SELECTION: &str = "default";
 /// How many valid choices an "unknown office" message lists before "and N more".
 const CHOICES_SHOWN: usize = 5;
 
-/// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
-/// employee makes that row `invalid` and says why.
 /// Most employees get no decision at all; only the others are kept, boxed, so that this stays
 /// small for 100,000 employees.
 type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
@@ -70,6 +68,8 @@ fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]
     })
 }
 
+/// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
+/// employee makes that row `invalid` and says why.
 pub fn build(input: Input<'_>) -> Plan {
     let Input {
         direction,
@@ -82,27 +82,29 @@ pub fn build(input: Input<'_>) -> Plan {
     } = input;
 
     let mut decisions = decide_all(policy, direction, &mut source);
+    // The rows share the roster from here on (see `SourceRecord`).
+    let roster = Arc::new(source);
 
     let mut excluded = Vec::new();
-    let mut order: Vec<usize> = Vec::with_capacity(source.len());
-    for (i, decision) in decisions.iter().enumerate() {
+    let mut keyed = Vec::with_capacity(roster.len());
+    for (i, (emp, decision)) in roster.iter().zip(&decisions).enumerate() {
         if let Some(decision) = decision
             && let Ok(Decision {
                 exclude: Some(why), ..
             }) = &**decision
         {
             excluded.push(Excluded {
-                code: source[i].code.clone(),
-                name: source[i].display_name(),
+                code: emp.code.clone(),
+                name: emp.display_name(),
                 reason: why.value.clone(),
                 from: why.from.clone(),
             });
         } else {
-            order.push(i);
+            keyed.push(Keyed::new(emp, i));
         }
     }
-    sort_rows(&source, &mut order);
-    let seen = seen_by_code(&source, &order, &target);
+    sort_rows(&roster, &mut keyed);
+    let seen = seen_by_code(&keyed, &target);
 
     let ctx = Ctx {
         direction,
@@ -110,16 +112,17 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
     };
-    let roster = Arc::new(source);
-    let mut rows: Vec<Row> = Vec::with_capacity(order.len());
-    for &i in &order {
-        let decision = decisions[i].take().map_or(Ok(Decision::default()), |d| *d);
-        let seen = seen[i];
+    let mut rows: Vec<Row> = Vec::with_capacity(keyed.len());
+    for (k, seen) in keyed.iter().zip(seen) {
+        let decision = decisions[k.index]
+            .take()
+            .map_or(Ok(Decision::default()), |d| *d);
         let found = (seen.in_target > 0).then(|| (&mut target[seen.first], seen.in_target));
-        let mut row = ctx.row(&roster[i], decision, seen.in_source, found);
+        let emp = &roster[k.index];
+        let mut row = ctx.row(emp, k.matchable(), decision, seen.in_source, found);
         row.source = Some(SourceRecord {
             roster: Arc::clone(&roster),
-            index: i,
+            index: k.index,
         });
         rows.push(row);
     }
@@ -158,82 +161,133 @@ fn drop_elsewhere(target: Vec<Employee>) {
     }
 }
 
-/// The first eight bytes of a code as a number that orders like the code itself (a shorter
-/// code is padded with zero bytes, so only an equal prefix needs the strings compared).
-/// Comparing these instead of the strings spares a cache miss per comparison.
-fn prefix(code: &str) -> u64 {
-    let mut word = [0u8; 8];
-    let head = &code.as_bytes()[..code.len().min(8)];
-    word[..head.len()].copy_from_slice(head);
-    u64::from_be_bytes(word)
+/// An employee code as ordering and matching need it, read from its record once: each read of
+/// a code is likely a cache miss, and re-reading them was a fifth of a 100,000-employee plan.
+#[derive(Debug, Clone, Copy)]
+struct Code<'a> {
+    /// The first eight bytes as a number that orders like the code itself (a shorter code is
+    /// padded with zero bytes).
+    prefix: u64,
+    text: &'a str,
 }
 
-/// Sorts the kept source indices into row order (see [`sort_key`]); equal keys keep their
-/// roster order.
-fn sort_rows(source: &[Employee], order: &mut Vec<usize>) {
-    let mut keyed: Vec<(Option<u64>, usize)> = order
-        .iter()
-        .map(|&i| (source[i].code.as_deref().map(prefix), i))
-        .collect();
-    keyed.sort_unstable_by(|(pa, a), (pb, b)| {
-        pa.cmp(pb)
-            .then_with(|| sort_key(&source[*a]).cmp(&sort_key(&source[*b])))
-            .then(a.cmp(b))
+impl<'a> Code<'a> {
+    const PREFIX: usize = 8;
+
+    fn new(text: &'a str) -> Self {
+        let mut word = [0u8; Self::PREFIX];
+        let head = &text.as_bytes()[..text.len().min(Self::PREFIX)];
+        word[..head.len()].copy_from_slice(head);
+        Code {
+            prefix: u64::from_be_bytes(word),
+            text,
+        }
+    }
+}
+
+/// Exactly the order of the strings, without reading them when the prefixes tell.
+impl Ord for Code<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.prefix.cmp(&other.prefix).then_with(|| {
+            if self.text.len().max(other.text.len()) <= Self::PREFIX {
+                // Both codes fit in their equal prefixes, so the shorter is a prefix of the
+                // longer (padded with zero bytes) and comes first.
+                self.text.len().cmp(&other.text.len())
+            } else {
+                self.text.cmp(other.text)
+            }
+        })
+    }
+}
+
+impl PartialOrd for Code<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Code<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Code<'_> {}
+
+/// A kept source employee by its position in the roster, with its code.
+struct Keyed<'a> {
+    /// The code as given, which orders the rows.
+    code: Option<Code<'a>>,
+    /// Missing or only white space: nothing to match on.
+    blank: bool,
+    index: usize,
+}
+
+impl<'a> Keyed<'a> {
+    fn new(emp: &'a Employee, index: usize) -> Self {
+        Keyed {
+            code: emp.code.as_deref().map(Code::new),
+            blank: code_of(emp).is_none(),
+            index,
+        }
+    }
+
+    /// The code to match the target on (see [`code_of`]).
+    fn matchable(&self) -> Option<Code<'a>> {
+        self.code.filter(|_| !self.blank)
+    }
+}
+
+/// Sorts the kept source employees into row order: by code (exactly, as strings), then by
+/// name; equal keys keep their roster order.
+fn sort_rows(source: &[Employee], keyed: &mut [Keyed<'_>]) {
+    let name = |k: &Keyed<'_>| {
+        let e = &source[k.index];
+        (e.last_name.as_deref(), e.first_name.as_deref())
+    };
+    keyed.sort_unstable_by(|a, b| {
+        a.code
+            .cmp(&b.code)
+            .then_with(|| name(a).cmp(&name(b)))
+            .then(a.index.cmp(&b.index))
     });
-    order.clear();
-    order.extend(keyed.into_iter().map(|(_, i)| i));
 }
 
-/// Who else carries each kept source employee's code, on either side (indexed like `source`).
-/// `order` is in code order, so walking it alongside the target's codes, sorted the same way,
+/// Who else carries each kept source employee's code, on either side (indexed like `keyed`).
+/// `keyed` is in code order, so walking it alongside the target's codes, sorted the same way,
 /// pairs the records up; a hash map of 100,000 codes cost a cache miss per lookup instead.
-fn seen_by_code(source: &[Employee], order: &[usize], target: &[Employee]) -> Vec<Seen> {
-    let mut in_target: Vec<(u64, &str, usize)> = target
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| code_of(e).map(|c| (prefix(c), c, i)))
-        .collect();
+fn seen_by_code(keyed: &[Keyed<'_>], target: &[Employee]) -> Vec<Seen> {
+    let mut in_target: Vec<(Code<'_>, usize)> = Vec::with_capacity(target.len());
+    in_target.extend(
+        target
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| code_of(e).map(|c| (Code::new(c), i))),
+    );
     // By code, then roster position: the first of a run of equal codes is the first record.
     in_target.sort_unstable();
-    let mut per_index = vec![Seen::default(); source.len()];
-    let in_source: Vec<(u64, &str, usize)> = order
-        .iter()
-        .filter_map(|&i| code_of(&source[i]).map(|c| (prefix(c), c, i)))
-        .collect();
-    let mut t = 0;
-    for same in in_source.chunk_by(|a, b| a.1 == b.1) {
-        let code = key(&same[0]);
-        while t < in_target.len() && key(&in_target[t]).cmp(&code) == Ordering::Less {
+    let mut seen = vec![Seen::default(); keyed.len()];
+    let (mut at, mut t) = (0, 0);
+    for same in keyed.chunk_by(|a, b| a.code == b.code) {
+        let rows = at..at + same.len();
+        at = rows.end;
+        let Some(code) = same[0].matchable() else {
+            continue;
+        };
+        while t < in_target.len() && in_target[t].0 < code {
             t += 1;
         }
         let first = t;
-        while t < in_target.len() && key(&in_target[t]) == code {
+        while t < in_target.len() && in_target[t].0 == code {
             t += 1;
         }
-        let seen = Seen {
-            first: in_target.get(first).map_or(0, |&(_, _, i)| i),
+        seen[rows].fill(Seen {
+            first: in_target.get(first).map_or(0, |&(_, i)| i),
             in_target: t - first,
             in_source: same.len(),
-        };
-        for &(_, _, i) in same {
-            per_index[i] = seen;
-        }
+        });
     }
-    per_index
-}
-
-/// A code with its [`prefix`], in the order both sides are sorted by.
-fn key<'a>(&(prefix, code, _): &(u64, &'a str, usize)) -> (u64, &'a str) {
-    (prefix, code)
-}
-
-/// Row order: by code (exactly, as strings), then by name.
-fn sort_key(e: &Employee) -> (Option<&str>, Option<&str>, Option<&str>) {
-    (
-        e.code.as_deref(),
-        e.last_name.as_deref(),
-        e.first_name.as_deref(),
-    )
+    seen
 }
 
 /// [`Employee::display_name`] in one allocation of the right size instead of a `Vec` and a
@@ -471,12 +525,13 @@ impl Ctx<'_> {
         self.direction.target()
     }
 
-    /// `uses`: how many source records carry this one's code; `found`: the target record with
-    /// the same code and how many target records carry it. What the row keeps of that record
-    /// is moved out of it once nothing else needs it (see [`claim`]).
+    /// `code`: the employee's [`code_of`]; `uses`: how many source records carry it; `found`:
+    /// the target record with the same code and how many target records carry it. What the row
+    /// keeps of that record is moved out of it once nothing else needs it (see [`claim`]).
     fn row(
         &self,
         emp: &Employee,
+        code: Option<Code<'_>>,
         decision: Result<Decision, PolicyError>,
         uses: usize,
         found: Option<(&mut Employee, usize)>,
@@ -486,7 +541,7 @@ impl Ctx<'_> {
             problems.push(e.to_string());
             Decision::default()
         });
-        let code = code_of(emp);
+        let code = code.map(|c| c.text);
         match code {
             None => problems.push(format!(
                 "no employee code: give the employee a code in {}",
@@ -556,7 +611,10 @@ impl Ctx<'_> {
         let alone = uses == 1;
         row.code = claim(&mut t.code, alone);
         row.target_id = claim(&mut t.target_id, alone);
-        for (kind, shown) in [Kind::Office, Kind::EmploymentType].into_iter().zip(shows_current) {
+        for (kind, shown) in [Kind::Office, Kind::EmploymentType]
+            .into_iter()
+            .zip(shows_current)
+        {
             if shown {
                 let item = claim(kind.current_mut(t), alone);
                 set_assigned(
