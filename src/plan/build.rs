@@ -52,20 +52,21 @@ fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]
     if threads < 2 || source.len() < PARALLEL_FROM {
         return decide(source);
     }
+    let mut all = Vec::with_capacity(source.len());
     let chunk = source.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = source
             .chunks_mut(chunk)
             .map(|c| scope.spawn(move || decide(c)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
+        for h in handles {
+            all.extend(
                 h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+    });
+    all
 }
 
 /// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
