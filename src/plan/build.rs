@@ -104,6 +104,7 @@ pub fn build(input: Input<'_>) -> Plan {
             keyed.push(Keyed::new(emp, i));
         }
     }
+    let rows = RowsAhead::start(keyed.len());
     sort_rows(&roster, &mut keyed);
     let seen = seen_by_code(&keyed, &target);
 
@@ -113,7 +114,7 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
     };
-    let mut rows: Vec<Row> = Vec::with_capacity(keyed.len());
+    let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
     for (k, seen) in keyed.iter().zip(seen) {
         let decision = decisions[k.index]
             .take()
@@ -136,6 +137,65 @@ pub fn build(input: Input<'_>) -> Plan {
         rows,
         summary,
         excluded,
+    }
+}
+
+/// The vector for a large plan's rows, allocated and its pages touched on another core while
+/// this one sorts and matches the rosters: for 100,000 rows the kernel's page faults on first
+/// touch cost a quarter of the plan, and they cost as much on either core.
+struct RowsAhead {
+    rows: std::thread::JoinHandle<Vec<Row>>,
+    len: usize,
+}
+
+impl RowsAhead {
+    /// `None` for a small plan, or when no thread can be started.
+    fn start(len: usize) -> Option<Self> {
+        if len < PARALLEL_FROM {
+            return None;
+        }
+        let rows = std::thread::Builder::new()
+            .name("crewsync-rows".into())
+            .spawn(move || {
+                let mut rows = Vec::with_capacity(len);
+                touch_pages(&mut rows);
+                rows
+            })
+            .ok()?;
+        Some(RowsAhead { rows, len })
+    }
+
+    fn join(self) -> Vec<Row> {
+        self.rows
+            .join()
+            .unwrap_or_else(|_| Vec::with_capacity(self.len))
+    }
+}
+
+/// Writes a placeholder row into every page of the vector's spare capacity. The placeholders
+/// own no memory and lie beyond the vector's length, so they are simply overwritten.
+fn touch_pages(rows: &mut Vec<Row>) {
+    const PAGE: usize = 4096;
+    let per_page = (PAGE / std::mem::size_of::<Row>()).max(1);
+    for slot in rows.spare_capacity_mut().iter_mut().step_by(per_page) {
+        slot.write(bare_row(String::new(), Vec::new()));
+    }
+}
+
+/// A row with a name and problems and nothing else yet: invalid, unselected, unmatched.
+fn bare_row(name: String, problems: Vec<String>) -> Row {
+    Row {
+        code: None,
+        status: Status::Invalid,
+        name,
+        changes: Vec::new(),
+        office: None,
+        employment_type: None,
+        selected: false,
+        selected_by: None,
+        problems,
+        source: None,
+        target_id: None,
     }
 }
 
@@ -555,19 +615,7 @@ impl Ctx<'_> {
             Some(_) => {}
         }
 
-        let mut row = Row {
-            code: None,
-            status: Status::Invalid,
-            name: display_name(emp),
-            changes: Vec::new(),
-            office: None,
-            employment_type: None,
-            selected: false,
-            selected_by: None,
-            problems,
-            source: None,
-            target_id: None,
-        };
+        let mut row = bare_row(display_name(emp), problems);
         let creating = found.is_none() && code.is_some();
         let target = match found {
             Some((t, 1)) => Some(t),

@@ -756,6 +756,28 @@ fn rows_are_sorted_by_code_then_name() {
 }
 
 #[test]
+fn a_plan_large_enough_for_helper_threads_matches_every_employee() {
+    let n = PARALLEL_FROM + 10;
+    let codes: Vec<String> = (0..n).rev().map(|i| format!("{i:06}")).collect();
+    let source = codes.iter().map(|c| emp(c)).collect();
+    let target = codes.iter().skip(1).map(|c| existing(c)).collect();
+    let plan = Setup::to_smarthr().run(source, target);
+    assert_eq!(plan.rows.len(), n);
+    assert!(plan.rows.is_sorted_by(|a, b| a.code < b.code));
+    let last = plan.rows.last().unwrap();
+    assert_eq!(last.status, Status::New, "{}", problems(last));
+    assert_eq!(
+        plan.summary,
+        Summary {
+            new: 1,
+            unchanged: n - 1,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(plan.rows[0].target_id.as_deref(), Some("id-000000"));
+}
+
+#[test]
 fn filtered_keeps_the_asked_statuses_and_the_whole_summary() {
     let plan = Setup::to_smarthr().run(
         vec![
