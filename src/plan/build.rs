@@ -86,27 +86,25 @@ pub fn build(input: Input<'_>) -> Plan {
     // The rows share the roster from here on (see `SourceRecord`).
     let roster = Arc::new(source);
 
-    let mut excluded = Vec::new();
-    let mut keyed = Vec::with_capacity(roster.len());
-    for (i, (emp, decision)) in roster.iter().zip(&decisions).enumerate() {
-        if let Some(decision) = decision
-            && let Ok(Decision {
-                exclude: Some(why), ..
-            }) = &**decision
-        {
-            excluded.push(Excluded {
-                code: emp.code.clone(),
-                name: emp.display_name(),
-                reason: why.value.clone(),
-                from: why.from.clone(),
-            });
-        } else {
-            keyed.push(Keyed::new(emp, i));
-        }
-    }
-    let rows = RowsAhead::start(keyed.len());
-    sort_rows(&roster, &mut keyed);
-    let seen = seen_by_code(&keyed, &target);
+    let rows = RowsAhead::start(roster.len());
+    let (excluded, keyed, seen) = std::thread::scope(|scope| {
+        // The target's codes are read and sorted on the other core meanwhile: each read is
+        // likely a cache miss, and the two rosters are independent until they are matched.
+        let in_target = (target.len() >= PARALLEL_FROM).then(|| {
+            let target = &target;
+            scope.spawn(move || target_codes(target))
+        });
+        let (excluded, mut keyed) = kept(&roster, &decisions);
+        sort_rows(&roster, &mut keyed);
+        let in_target = match in_target {
+            Some(codes) => codes
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => target_codes(&target),
+        };
+        let seen = seen_by_code(&keyed, &in_target);
+        (excluded, keyed, seen)
+    });
 
     let ctx = Ctx {
         direction,
@@ -140,8 +138,9 @@ pub fn build(input: Input<'_>) -> Plan {
     }
 }
 
-/// The vector for a large plan's rows, allocated and its pages touched on another core while
-/// this one sorts and matches the rosters: for 100,000 rows the kernel's page faults on first
+/// The vector for a large plan's rows (room for every source employee, though rules may leave
+/// some out), allocated and its pages touched on another core while this one sorts and matches
+/// the rosters: for 100,000 rows the kernel's page faults on first
 /// touch cost a quarter of the plan, and they cost as much on either core.
 struct RowsAhead {
     rows: std::thread::JoinHandle<Vec<Row>>,
@@ -275,6 +274,29 @@ impl PartialEq for Code<'_> {
 
 impl Eq for Code<'_> {}
 
+/// Splits the source employees into those a rule left out and those that become rows.
+fn kept<'a>(roster: &'a [Employee], decisions: &Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
+    let mut excluded = Vec::new();
+    let mut keyed = Vec::with_capacity(roster.len());
+    for (i, (emp, decision)) in roster.iter().zip(decisions).enumerate() {
+        if let Some(decision) = decision
+            && let Ok(Decision {
+                exclude: Some(why), ..
+            }) = &**decision
+        {
+            excluded.push(Excluded {
+                code: emp.code.clone(),
+                name: emp.display_name(),
+                reason: why.value.clone(),
+                from: why.from.clone(),
+            });
+        } else {
+            keyed.push(Keyed::new(emp, i));
+        }
+    }
+    (excluded, keyed)
+}
+
 /// A kept source employee by its position in the roster, with its code.
 struct Keyed<'a> {
     /// The code as given, which orders the rows.
@@ -314,19 +336,24 @@ fn sort_rows(source: &[Employee], keyed: &mut [Keyed<'_>]) {
     });
 }
 
-/// Who else carries each kept source employee's code, on either side (indexed like `keyed`).
-/// `keyed` is in code order, so walking it alongside the target's codes, sorted the same way,
-/// pairs the records up; a hash map of 100,000 codes cost a cache miss per lookup instead.
-fn seen_by_code(keyed: &[Keyed<'_>], target: &[Employee]) -> Vec<Seen> {
-    let mut in_target: Vec<(Code<'_>, usize)> = Vec::with_capacity(target.len());
-    in_target.extend(
+/// The target's matchable codes with their roster positions, sorted by code, then position:
+/// the first of a run of equal codes is the first record.
+fn target_codes(target: &[Employee]) -> Vec<(Code<'_>, usize)> {
+    let mut codes = Vec::with_capacity(target.len());
+    codes.extend(
         target
             .iter()
             .enumerate()
             .filter_map(|(i, e)| code_of(e).map(|c| (Code::new(c), i))),
     );
-    // By code, then roster position: the first of a run of equal codes is the first record.
-    in_target.sort_unstable();
+    codes.sort_unstable();
+    codes
+}
+
+/// Who else carries each kept source employee's code, on either side (indexed like `keyed`).
+/// `keyed` is in code order, so walking it alongside the [`target_codes`] pairs the records
+/// up; a hash map of 100,000 codes cost a cache miss per lookup instead.
+fn seen_by_code(keyed: &[Keyed<'_>], in_target: &[(Code<'_>, usize)]) -> Vec<Seen> {
     let mut seen = vec![Seen::default(); keyed.len()];
     let (mut at, mut t) = (0, 0);
     for same in keyed.chunk_by(|a, b| a.code == b.code) {
