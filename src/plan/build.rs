@@ -15,6 +15,7 @@
 use super::*;
 use crate::model::Service;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
 pub const CURRENT: &str = "current";
@@ -28,8 +29,6 @@ pub const DEFAULT_SELECTION: &str = "default";
 /// How many valid choices an "unknown office" message lists before "and N more".
 const CHOICES_SHOWN: usize = 5;
 
-/// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
-/// employee makes that row `invalid` and says why.
 /// Most employees get no decision at all; only the others are kept, boxed, so that this stays
 /// small for 100,000 employees.
 type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
@@ -53,55 +52,59 @@ fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]
     if threads < 2 || source.len() < PARALLEL_FROM {
         return decide(source);
     }
+    let mut all = Vec::with_capacity(source.len());
     let chunk = source.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = source
             .chunks_mut(chunk)
             .map(|c| scope.spawn(move || decide(c)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
+        for h in handles {
+            all.extend(
                 h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+    });
+    all
 }
 
+/// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
+/// employee makes that row `invalid` and says why.
 pub fn build(input: Input<'_>) -> Plan {
     let Input {
         direction,
         as_of,
         mut source,
-        target,
+        mut target,
         masters,
         defaults,
         policy,
     } = input;
 
     let mut decisions = decide_all(policy, direction, &mut source);
+    // The rows share the roster from here on (see `SourceRecord`).
+    let roster = Arc::new(source);
 
-    let mut excluded = Vec::new();
-    let mut order: Vec<usize> = Vec::with_capacity(source.len());
-    for (i, decision) in decisions.iter().enumerate() {
-        if let Some(decision) = decision
-            && let Ok(Decision {
-                exclude: Some(why), ..
-            }) = &**decision
-        {
-            excluded.push(Excluded {
-                code: source[i].code.clone(),
-                name: source[i].display_name(),
-                reason: why.value.clone(),
-                from: why.from.clone(),
-            });
-        } else {
-            order.push(i);
-        }
-    }
-    sort_rows(&source, &mut order);
-    let seen = seen_by_code(&source, &order, &target);
+    let rows = RowsAhead::start(roster.len());
+    let (excluded, keyed, seen) = std::thread::scope(|scope| {
+        // The target's codes are read and sorted on the other core meanwhile: each read is
+        // likely a cache miss, and the two rosters are independent until they are matched.
+        let in_target = (target.len() >= PARALLEL_FROM).then(|| {
+            let target = &target;
+            scope.spawn(move || target_codes(target))
+        });
+        let (excluded, mut keyed) = kept(&roster, &decisions);
+        sort_rows(&roster, &mut keyed);
+        let in_target = match in_target {
+            Some(codes) => codes
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => target_codes(&target),
+        };
+        let seen = seen_by_code(&keyed, &in_target);
+        (excluded, keyed, seen)
+    });
 
     let ctx = Ctx {
         direction,
@@ -109,16 +112,21 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
     };
-    let rows: Vec<Row> = order
-        .iter()
-        .map(|&i| {
-            let decision = decisions[i].take().map_or(Ok(Decision::default()), |d| *d);
-            let found =
-                (seen[i].in_target > 0).then(|| (&target[seen[i].first], seen[i].in_target));
-            ctx.row(&mut source[i], decision, seen[i].in_source, found)
-        })
-        .collect();
-    drop_elsewhere(source, target);
+    let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
+    for (k, seen) in keyed.iter().zip(seen) {
+        let decision = decisions[k.index]
+            .take()
+            .map_or(Ok(Decision::default()), |d| *d);
+        let found = (seen.in_target > 0).then(|| (&mut target[seen.first], seen.in_target));
+        let emp = &roster[k.index];
+        let mut row = ctx.row(emp, k.matchable(), decision, seen.in_source, found);
+        row.source = Some(SourceRecord {
+            roster: Arc::clone(&roster),
+            index: k.index,
+        });
+        rows.push(row);
+    }
+    drop_elsewhere(target);
 
     let summary = Summary::of(&rows);
     Plan {
@@ -127,6 +135,66 @@ pub fn build(input: Input<'_>) -> Plan {
         rows,
         summary,
         excluded,
+    }
+}
+
+/// The vector for a large plan's rows (room for every source employee, though rules may leave
+/// some out), allocated and its pages touched on another core while this one sorts and matches
+/// the rosters: for 100,000 rows the kernel's page faults on first
+/// touch cost a quarter of the plan, and they cost as much on either core.
+struct RowsAhead {
+    rows: std::thread::JoinHandle<Vec<Row>>,
+    len: usize,
+}
+
+impl RowsAhead {
+    /// `None` for a small plan, or when no thread can be started.
+    fn start(len: usize) -> Option<Self> {
+        if len < PARALLEL_FROM {
+            return None;
+        }
+        let rows = std::thread::Builder::new()
+            .name("crewsync-rows".into())
+            .spawn(move || {
+                let mut rows = Vec::with_capacity(len);
+                touch_pages(&mut rows);
+                rows
+            })
+            .ok()?;
+        Some(RowsAhead { rows, len })
+    }
+
+    fn join(self) -> Vec<Row> {
+        self.rows
+            .join()
+            .unwrap_or_else(|_| Vec::with_capacity(self.len))
+    }
+}
+
+/// Writes a placeholder row into every page of the vector's spare capacity. The placeholders
+/// own no memory and lie beyond the vector's length, so they are simply overwritten.
+fn touch_pages(rows: &mut Vec<Row>) {
+    const PAGE: usize = 4096;
+    let per_page = (PAGE / std::mem::size_of::<Row>()).max(1);
+    for slot in rows.spare_capacity_mut().iter_mut().step_by(per_page) {
+        slot.write(bare_row(String::new(), Vec::new()));
+    }
+}
+
+/// A row with a name and problems and nothing else yet: invalid, unselected, unmatched.
+fn bare_row(name: String, problems: Vec<String>) -> Row {
+    Row {
+        code: None,
+        status: Status::Invalid,
+        name,
+        changes: Vec::new(),
+        office: None,
+        employment_type: None,
+        selected: false,
+        selected_by: None,
+        problems,
+        source: None,
+        target_id: None,
     }
 }
 
@@ -142,93 +210,172 @@ struct Seen {
 /// Below this many records freeing them is quicker than starting a thread.
 const DROP_ELSEWHERE_MIN: usize = 10_000;
 
-/// Freeing 100,000 target records (and their raw JSON) takes tens of milliseconds that nobody
-/// needs to wait for, so a large roster is freed on another thread. If no thread can be
-/// started, the records are simply freed here.
-fn drop_elsewhere(source: Vec<Employee>, target: Vec<Employee>) {
-    if target.len() + source.len() >= DROP_ELSEWHERE_MIN {
+/// Freeing what is left of 100,000 target records (and their raw JSON) takes milliseconds that
+/// nobody needs to wait for, so a large roster is freed on another thread. If no thread can be
+/// started, the records are simply freed here. (The source roster lives on in the rows.)
+fn drop_elsewhere(target: Vec<Employee>) {
+    if target.len() >= DROP_ELSEWHERE_MIN {
         let _ = std::thread::Builder::new()
             .name("crewsync-drop".into())
-            .spawn(move || drop((source, target)));
+            .spawn(move || drop(target));
     }
 }
 
-/// The first eight bytes of a code as a number that orders like the code itself (a shorter
-/// code is padded with zero bytes, so only an equal prefix needs the strings compared).
-/// Comparing these instead of the strings spares a cache miss per comparison.
-fn prefix(code: &str) -> u64 {
-    let mut word = [0u8; 8];
-    let head = &code.as_bytes()[..code.len().min(8)];
-    word[..head.len()].copy_from_slice(head);
-    u64::from_be_bytes(word)
+/// An employee code as ordering and matching need it, read from its record once: each read of
+/// a code is likely a cache miss, and re-reading them was a fifth of a 100,000-employee plan.
+#[derive(Debug, Clone, Copy)]
+struct Code<'a> {
+    /// The first eight bytes as a number that orders like the code itself (a shorter code is
+    /// padded with zero bytes).
+    prefix: u64,
+    text: &'a str,
 }
 
-/// Sorts the kept source indices into row order (see [`sort_key`]); equal keys keep their
-/// roster order.
-fn sort_rows(source: &[Employee], order: &mut Vec<usize>) {
-    let mut keyed: Vec<(Option<u64>, usize)> = order
-        .iter()
-        .map(|&i| (source[i].code.as_deref().map(prefix), i))
-        .collect();
-    keyed.sort_unstable_by(|(pa, a), (pb, b)| {
-        pa.cmp(pb)
-            .then_with(|| sort_key(&source[*a]).cmp(&sort_key(&source[*b])))
-            .then(a.cmp(b))
+impl<'a> Code<'a> {
+    const PREFIX: usize = 8;
+
+    fn new(text: &'a str) -> Self {
+        let mut word = [0u8; Self::PREFIX];
+        let head = &text.as_bytes()[..text.len().min(Self::PREFIX)];
+        word[..head.len()].copy_from_slice(head);
+        Code {
+            prefix: u64::from_be_bytes(word),
+            text,
+        }
+    }
+}
+
+/// Exactly the order of the strings, without reading them when the prefixes tell.
+impl Ord for Code<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.prefix.cmp(&other.prefix).then_with(|| {
+            if self.text.len().max(other.text.len()) <= Self::PREFIX {
+                // Both codes fit in their equal prefixes, so the shorter is a prefix of the
+                // longer (padded with zero bytes) and comes first.
+                self.text.len().cmp(&other.text.len())
+            } else {
+                self.text.cmp(other.text)
+            }
+        })
+    }
+}
+
+impl PartialOrd for Code<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Code<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Code<'_> {}
+
+/// Splits the source employees into those a rule left out and those that become rows.
+fn kept<'a>(roster: &'a [Employee], decisions: &Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
+    let mut excluded = Vec::new();
+    let mut keyed = Vec::with_capacity(roster.len());
+    for (i, (emp, decision)) in roster.iter().zip(decisions).enumerate() {
+        if let Some(decision) = decision
+            && let Ok(Decision {
+                exclude: Some(why), ..
+            }) = &**decision
+        {
+            excluded.push(Excluded {
+                code: emp.code.clone(),
+                name: emp.display_name(),
+                reason: why.value.clone(),
+                from: why.from.clone(),
+            });
+        } else {
+            keyed.push(Keyed::new(emp, i));
+        }
+    }
+    (excluded, keyed)
+}
+
+/// A kept source employee by its position in the roster, with its code.
+struct Keyed<'a> {
+    /// The code as given, which orders the rows.
+    code: Option<Code<'a>>,
+    /// Missing or only white space: nothing to match on.
+    blank: bool,
+    index: usize,
+}
+
+impl<'a> Keyed<'a> {
+    fn new(emp: &'a Employee, index: usize) -> Self {
+        Keyed {
+            code: emp.code.as_deref().map(Code::new),
+            blank: code_of(emp).is_none(),
+            index,
+        }
+    }
+
+    /// The code to match the target on (see [`code_of`]).
+    fn matchable(&self) -> Option<Code<'a>> {
+        self.code.filter(|_| !self.blank)
+    }
+}
+
+/// Sorts the kept source employees into row order: by code (exactly, as strings), then by
+/// name; equal keys keep their roster order.
+fn sort_rows(source: &[Employee], keyed: &mut [Keyed<'_>]) {
+    let name = |k: &Keyed<'_>| {
+        let e = &source[k.index];
+        (e.last_name.as_deref(), e.first_name.as_deref())
+    };
+    keyed.sort_unstable_by(|a, b| {
+        a.code
+            .cmp(&b.code)
+            .then_with(|| name(a).cmp(&name(b)))
+            .then(a.index.cmp(&b.index))
     });
-    order.clear();
-    order.extend(keyed.into_iter().map(|(_, i)| i));
 }
 
-/// Who else carries each kept source employee's code, on either side (indexed like `source`).
-/// `order` is in code order, so walking it alongside the target's codes, sorted the same way,
-/// pairs the records up; a hash map of 100,000 codes cost a cache miss per lookup instead.
-fn seen_by_code(source: &[Employee], order: &[usize], target: &[Employee]) -> Vec<Seen> {
-    let mut in_target: Vec<(u64, &str, usize)> = target
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| code_of(e).map(|c| (prefix(c), c, i)))
-        .collect();
-    // By code, then roster position: the first of a run of equal codes is the first record.
-    in_target.sort_unstable();
-    let mut per_index = vec![Seen::default(); source.len()];
-    let in_source: Vec<(u64, &str, usize)> = order
-        .iter()
-        .filter_map(|&i| code_of(&source[i]).map(|c| (prefix(c), c, i)))
-        .collect();
-    let mut t = 0;
-    for same in in_source.chunk_by(|a, b| a.1 == b.1) {
-        let code = key(&same[0]);
-        while t < in_target.len() && key(&in_target[t]).cmp(&code) == Ordering::Less {
+/// The target's matchable codes with their roster positions, sorted by code, then position:
+/// the first of a run of equal codes is the first record.
+fn target_codes(target: &[Employee]) -> Vec<(Code<'_>, usize)> {
+    let mut codes = Vec::with_capacity(target.len());
+    codes.extend(
+        target
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| code_of(e).map(|c| (Code::new(c), i))),
+    );
+    codes.sort_unstable();
+    codes
+}
+
+/// Who else carries each kept source employee's code, on either side (indexed like `keyed`).
+/// `keyed` is in code order, so walking it alongside the [`target_codes`] pairs the records
+/// up; a hash map of 100,000 codes cost a cache miss per lookup instead.
+fn seen_by_code(keyed: &[Keyed<'_>], in_target: &[(Code<'_>, usize)]) -> Vec<Seen> {
+    let mut seen = vec![Seen::default(); keyed.len()];
+    let (mut at, mut t) = (0, 0);
+    for same in keyed.chunk_by(|a, b| a.code == b.code) {
+        let rows = at..at + same.len();
+        at = rows.end;
+        let Some(code) = same[0].matchable() else {
+            continue;
+        };
+        while t < in_target.len() && in_target[t].0 < code {
             t += 1;
         }
         let first = t;
-        while t < in_target.len() && key(&in_target[t]) == code {
+        while t < in_target.len() && in_target[t].0 == code {
             t += 1;
         }
-        let seen = Seen {
-            first: in_target.get(first).map_or(0, |&(_, _, i)| i),
+        seen[rows].fill(Seen {
+            first: in_target.get(first).map_or(0, |&(_, i)| i),
             in_target: t - first,
             in_source: same.len(),
-        };
-        for &(_, _, i) in same {
-            per_index[i] = seen;
-        }
+        });
     }
-    per_index
-}
-
-/// A code with its [`prefix`], in the order both sides are sorted by.
-fn key<'a>(&(prefix, code, _): &(u64, &'a str, usize)) -> (u64, &'a str) {
-    (prefix, code)
-}
-
-/// Row order: by code (exactly, as strings), then by name.
-fn sort_key(e: &Employee) -> (Option<&str>, Option<&str>, Option<&str>) {
-    (
-        e.code.as_deref(),
-        e.last_name.as_deref(),
-        e.first_name.as_deref(),
-    )
+    seen
 }
 
 /// [`Employee::display_name`] in one allocation of the right size instead of a `Vec` and a
@@ -440,6 +587,13 @@ impl Kind {
             Kind::EmploymentType => e.employment_type.as_ref(),
         }
     }
+
+    fn current_mut(self, e: &mut Employee) -> &mut Option<MasterItem> {
+        match self {
+            Kind::Office => &mut e.office,
+            Kind::EmploymentType => &mut e.employment_type,
+        }
+    }
 }
 
 /// What does not change from one employee to the next.
@@ -459,22 +613,24 @@ impl Ctx<'_> {
         self.direction.target()
     }
 
-    /// `uses`: how many source records carry this one's code; `found`: the target record with
-    /// the same code and how many target records carry it.
+    /// `code`: the employee's [`code_of`]; `uses`: how many source records carry it; `found`:
+    /// the target record with the same code and how many target records carry it. What the row
+    /// keeps of that record is moved out of it once nothing else needs it (see [`claim`]).
     fn row(
         &self,
-        emp: &mut Employee,
+        emp: &Employee,
+        code: Option<Code<'_>>,
         decision: Result<Decision, PolicyError>,
         uses: usize,
-        found: Option<(&Employee, usize)>,
+        found: Option<(&mut Employee, usize)>,
     ) -> Row {
         let mut problems = Vec::new();
         let decision = decision.unwrap_or_else(|e| {
             problems.push(e.to_string());
             Decision::default()
         });
-        let code = code_of(emp).map(str::to_string);
-        match &code {
+        let code = code.map(|c| c.text);
+        match code {
             None => problems.push(format!(
                 "no employee code: give the employee a code in {}",
                 self.source()
@@ -486,37 +642,28 @@ impl Ctx<'_> {
             Some(_) => {}
         }
 
-        let mut row = Row {
-            code,
-            status: Status::Invalid,
-            name: display_name(emp),
-            changes: Vec::new(),
-            office: None,
-            employment_type: None,
-            selected: false,
-            selected_by: None,
-            problems,
-            source: None,
-            target_id: None,
-        };
+        let mut row = bare_row(display_name(emp), problems);
+        let creating = found.is_none() && code.is_some();
         let target = match found {
             Some((t, 1)) => Some(t),
             Some((_, n)) => {
                 row.problems.push(format!(
                     "employee code {} is used by {n} records in {}: remove the duplicates there first",
-                    row.code.as_deref().unwrap_or_default(),
+                    code.unwrap_or_default(),
                     self.target()
                 ));
                 None
             }
             None => None,
         };
-        let creating = found.is_none() && row.code.is_some();
-        match target {
+        let shows_current = match target.as_deref() {
             Some(t) => self.existing(&mut row, emp, &decision, t),
-            None if creating => self.create(&mut row, emp, &decision),
-            None => {}
-        }
+            None if creating => {
+                self.create(&mut row, emp, &decision);
+                [false; 2]
+            }
+            None => [false; 2],
+        };
         self.check_gender(&mut row, emp, creating);
 
         row.status = if !row.problems.is_empty() {
@@ -529,16 +676,46 @@ impl Ctx<'_> {
             Status::Changed
         };
         if row.status.is_actionable() {
-            self.select(&mut row, emp, target);
+            self.select(&mut row, emp, target.as_deref());
         }
-        row.target_id = target.and_then(|t| t.target_id.clone());
-        // Taken only now, straight into the row: moving the record in and out of locals copied
-        // ~400 bytes twice per employee.
-        row.source = Some(std::mem::take(emp));
+
+        let Some(t) = target else {
+            row.code = code.map(str::to_string);
+            return row;
+        };
+        // The same code on both sides: the target's copy of it serves as well.
+        let alone = uses == 1;
+        row.code = claim(&mut t.code, alone);
+        row.target_id = claim(&mut t.target_id, alone);
+        for (kind, shown) in [Kind::Office, Kind::EmploymentType]
+            .into_iter()
+            .zip(shows_current)
+        {
+            if shown {
+                let item = claim(kind.current_mut(t), alone);
+                set_assigned(
+                    &mut row,
+                    kind,
+                    item.map(|item| Assigned {
+                        item,
+                        from: CURRENT.to_string(),
+                    }),
+                );
+            }
+        }
         row
     }
 
-    fn existing(&self, row: &mut Row, emp: &Employee, decision: &Decision, target: &Employee) {
+    /// Fills in the changes to an existing employee and any office or type a rule moves it to.
+    /// Returns, per [`Kind`], whether the row shows the target's current value instead, which
+    /// the caller takes from the target once the policy has seen it.
+    fn existing(
+        &self,
+        row: &mut Row,
+        emp: &Employee,
+        decision: &Decision,
+        target: &Employee,
+    ) -> [bool; 2] {
         row.changes = diff(emp, target);
         for change in &row.changes {
             if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
@@ -550,28 +727,25 @@ impl Ctx<'_> {
                 ));
             }
         }
-        for kind in [Kind::Office, Kind::EmploymentType] {
-            let current = kind.current(target).map(|item| Assigned {
-                item: item.clone(),
-                from: CURRENT.to_string(),
-            });
+        [Kind::Office, Kind::EmploymentType].map(|kind| {
+            let current = kind.current(target);
             let moved = match kind.decided(decision) {
                 Some(d) if kind.moves(decision) => self.resolve(row, kind, d),
                 _ => None,
             };
-            let shown = match moved {
-                Some(to) if current.as_ref().is_none_or(|c| c.item.id != to.item.id) => {
+            match moved {
+                Some(to) if current.is_none_or(|c| c.id != to.item.id) => {
                     row.changes.push(Change {
                         field: kind.field(),
-                        old: current.map(|c| c.item.name),
+                        old: current.map(|c| c.name.clone()),
                         new: Some(to.item.name.clone()),
                     });
-                    Some(to)
+                    set_assigned(row, kind, Some(to));
+                    false
                 }
-                _ => current,
-            };
-            set_assigned(row, kind, shown);
-        }
+                _ => current.is_some(),
+            }
+        })
     }
 
     fn create(&self, row: &mut Row, emp: &Employee, decision: &Decision) {
@@ -676,6 +850,17 @@ impl Ctx<'_> {
                 row.status = Status::Invalid;
             }
         }
+    }
+}
+
+/// A value the row keeps from its target record. The plan consumes the target roster, so the
+/// value is moved out rather than copied, unless other rows (source duplicates of the code, all
+/// invalid) still read the same record.
+fn claim<T: Clone + Default>(slot: &mut T, alone: bool) -> T {
+    if alone {
+        std::mem::take(slot)
+    } else {
+        slot.clone()
     }
 }
 

@@ -12,6 +12,9 @@ pub use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, bu
 use crate::model::{Direction, Employee, Field, MasterItem, Masters};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 /// Where a value in the plan came from: `"--office"`, `"default"`, or a rule such as
 /// `"rules/offices.rhai:office"`. Shown so that a surprising decision can be traced.
@@ -94,10 +97,38 @@ pub struct Row {
     pub problems: Vec<String>,
     /// The source record after rule overrides: what a create writes.
     #[serde(skip)]
-    pub source: Option<Employee>,
+    pub source: Option<SourceRecord>,
     /// The target's handle (SmartHR crew id, KOT key) for an update.
     #[serde(skip)]
     pub target_id: Option<String>,
+}
+
+/// A row's source record, shared with the roster it came from rather than copied out of it:
+/// copying 100,000 records into their rows was a third of a plan's time. It reads as the
+/// [`Employee`] it points to.
+#[derive(Clone)]
+pub struct SourceRecord {
+    roster: Arc<Vec<Employee>>,
+    index: usize,
+}
+
+impl Deref for SourceRecord {
+    type Target = Employee;
+    fn deref(&self) -> &Employee {
+        &self.roster[self.index]
+    }
+}
+
+impl fmt::Debug for SourceRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl PartialEq for SourceRecord {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
 }
 
 /// An employee a rule left out of the sync, and why.

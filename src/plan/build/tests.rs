@@ -476,6 +476,75 @@ fn codes_compare_exactly_so_leading_zeros_matter() {
 }
 
 #[test]
+fn codes_longer_than_their_compared_prefix_still_order_and_match_exactly() {
+    let plan = Setup::to_smarthr().run(
+        vec![
+            emp("EMP-2024-0002"),
+            emp("EMP-2024-00010"),
+            emp("EMP-2024-0001"),
+            emp("EMP-2024"),
+        ],
+        vec![existing("EMP-2024-0001"), existing("EMP-2024-00010")],
+    );
+    let got: Vec<(&str, Status)> = plan
+        .rows
+        .iter()
+        .map(|r| (r.code.as_deref().unwrap(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("EMP-2024", Status::New),
+            ("EMP-2024-0001", Status::Unchanged),
+            ("EMP-2024-00010", Status::Unchanged),
+            ("EMP-2024-0002", Status::New),
+        ]
+    );
+}
+
+#[test]
+fn a_code_orders_exactly_like_its_string() {
+    let codes = [
+        "",
+        "a",
+        "a\0",
+        "a\0\0",
+        "ab",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefgh\0",
+        "abcdefghi",
+        "abcdefgi",
+        "b",
+        "社員",
+        "社員1",
+    ];
+    for a in codes {
+        for b in codes {
+            assert_eq!(Code::new(a).cmp(&Code::new(b)), a.cmp(b), "{a:?} vs {b:?}");
+        }
+    }
+}
+
+#[test]
+fn source_duplicates_of_a_target_record_each_show_it() {
+    let mut other = emp("007");
+    other.first_name = Some("花子".into());
+    let plan = Setup::to_smarthr().run(vec![emp("007"), other], vec![existing("007")]);
+    assert_eq!(plan.rows.len(), 2);
+    for row in &plan.rows {
+        assert_eq!(row.status, Status::Invalid);
+        assert_eq!(row.code.as_deref(), Some("007"));
+        assert_eq!(row.target_id.as_deref(), Some("id-007"));
+        let office = row.office.as_ref().unwrap();
+        assert_eq!(
+            (office.item.id.as_str(), office.from.as_str()),
+            ("o1", CURRENT)
+        );
+    }
+}
+
+#[test]
 fn updates_keep_the_current_office_even_when_a_rule_decides_one() {
     let rules = Rules::deciding(|_| {
         Ok(Decision {
@@ -619,6 +688,10 @@ fn a_select_rule_decides_selection_and_sees_the_changes() {
     let rules = Rules {
         decide: Box::new(|_| Ok(Decision::default())),
         select: Box::new(|row| {
+            // The row takes the target's office only after asking: the rule still sees it.
+            if let Some(target) = row.target {
+                assert_eq!(target.office, Some(item("o1", "本社")));
+            }
             let birth = row.changes.iter().any(|c| c.field == Field::BirthDate);
             Ok(Some(decided(!birth, "rules/select.rhai:select")))
         }),
@@ -680,6 +753,28 @@ fn rows_are_sorted_by_code_then_name() {
             "010 山田 太郎"
         ]
     );
+}
+
+#[test]
+fn a_plan_large_enough_for_helper_threads_matches_every_employee() {
+    let n = PARALLEL_FROM + 10;
+    let codes: Vec<String> = (0..n).rev().map(|i| format!("{i:06}")).collect();
+    let source = codes.iter().map(|c| emp(c)).collect();
+    let target = codes.iter().skip(1).map(|c| existing(c)).collect();
+    let plan = Setup::to_smarthr().run(source, target);
+    assert_eq!(plan.rows.len(), n);
+    assert!(plan.rows.is_sorted_by(|a, b| a.code < b.code));
+    let last = plan.rows.last().unwrap();
+    assert_eq!(last.status, Status::New, "{}", problems(last));
+    assert_eq!(
+        plan.summary,
+        Summary {
+            new: 1,
+            unchanged: n - 1,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(plan.rows[0].target_id.as_deref(), Some("id-000000"));
 }
 
 #[test]
