@@ -37,27 +37,46 @@ type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
 const PARALLEL_FROM: usize = 4096;
 
 /// Asks the policy about every source employee, on every core: rules are the one costly part
-/// of a plan, and each employee's evaluation is independent of the others.
-fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]) -> Decisions {
-    let decide = |chunk: &mut [Employee]| -> Decisions {
+/// of a plan, and each employee's evaluation is independent of the others. `existing` tells,
+/// by index, who the target already has (empty when not looked up: everyone is asked
+/// [`Policy::decide`]).
+fn decide_all(
+    policy: &dyn Policy,
+    direction: Direction,
+    source: &mut [Employee],
+    existing: &[bool],
+) -> Decisions {
+    let decide = |chunk: &mut [Employee], existing: &[bool]| -> Decisions {
         chunk
             .iter_mut()
-            .map(|emp| match policy.decide(direction, emp) {
-                Ok(d) if d == Decision::default() => None,
-                other => Some(Box::new(other)),
+            .enumerate()
+            .map(|(i, emp)| {
+                let decision = if existing.get(i) == Some(&true) {
+                    policy.decide_existing(direction, emp)
+                } else {
+                    policy.decide(direction, emp)
+                };
+                match decision {
+                    Ok(d) if d == Decision::default() => None,
+                    other => Some(Box::new(other)),
+                }
             })
             .collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || source.len() < PARALLEL_FROM {
-        return decide(source);
+        return decide(source, existing);
     }
     let mut all = Vec::with_capacity(source.len());
     let chunk = source.len().div_ceil(threads);
+    let flags = existing
+        .chunks(chunk)
+        .chain(std::iter::repeat(&[] as &[bool]));
     std::thread::scope(|scope| {
         let handles: Vec<_> = source
             .chunks_mut(chunk)
-            .map(|c| scope.spawn(move || decide(c)))
+            .zip(flags)
+            .map(|(c, e)| scope.spawn(move || decide(c, e)))
             .collect();
         for h in handles {
             all.extend(
@@ -67,6 +86,19 @@ fn decide_all(policy: &dyn Policy, direction: Direction, source: &mut [Employee]
         }
     });
     all
+}
+
+/// Whether the target has each source employee's code, by index.
+fn in_target(source: &[Employee], codes: &[(Code<'_>, usize)]) -> Vec<bool> {
+    source
+        .iter()
+        .map(|e| {
+            code_of(e).is_some_and(|c| {
+                let code = Code::new(c);
+                codes.binary_search_by(|(t, _)| t.cmp(&code)).is_ok()
+            })
+        })
+        .collect()
 }
 
 /// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
@@ -82,7 +114,14 @@ pub fn build(input: Input<'_>) -> Plan {
         policy,
     } = input;
 
-    let mut decisions = decide_all(policy, direction, &mut source);
+    // A policy that decides less for employees the target has needs to know who they are
+    // first; otherwise the target's codes are read later, alongside the sort.
+    let early = policy.lighter_for_existing().then(|| target_codes(&target));
+    let existing = early
+        .as_ref()
+        .map_or(Vec::new(), |codes| in_target(&source, codes));
+    let mut decisions = decide_all(policy, direction, &mut source, &existing);
+    drop(existing);
     // The rows share the roster from here on (see `SourceRecord`).
     let roster = Arc::new(source);
 
@@ -90,17 +129,18 @@ pub fn build(input: Input<'_>) -> Plan {
     let (excluded, keyed, seen) = std::thread::scope(|scope| {
         // The target's codes are read and sorted on the other core meanwhile: each read is
         // likely a cache miss, and the two rosters are independent until they are matched.
-        let in_target = (target.len() >= PARALLEL_FROM).then(|| {
+        let in_target = (early.is_none() && target.len() >= PARALLEL_FROM).then(|| {
             let target = &target;
             scope.spawn(move || target_codes(target))
         });
         let (excluded, mut keyed) = kept(&roster, &decisions);
         sort_rows(&roster, &mut keyed);
-        let in_target = match in_target {
-            Some(codes) => codes
+        let in_target = match (early, in_target) {
+            (Some(codes), _) => codes,
+            (None, Some(codes)) => codes
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => target_codes(&target),
+            (None, None) => target_codes(&target),
         };
         let seen = seen_by_code(&keyed, &in_target);
         (excluded, keyed, seen)

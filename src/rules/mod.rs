@@ -494,15 +494,15 @@ impl Rules {
             decision.move_office = office;
             decision.move_employment_type = employment_type;
         }
-        if needs.office || decision.move_office {
-            if let Some(answer) = self.first(Hook::Office, &e, direction, false)? {
-                decision.office = Some(answer.id_or_name()?);
-            }
+        if (needs.office || decision.move_office)
+            && let Some(answer) = self.first(Hook::Office, &e, direction, false)?
+        {
+            decision.office = Some(answer.id_or_name()?);
         }
-        if needs.employment_type || decision.move_employment_type {
-            if let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)? {
-                decision.employment_type = Some(answer.id_or_name()?);
-            }
+        if (needs.employment_type || decision.move_employment_type)
+            && let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)?
+        {
+            decision.employment_type = Some(answer.id_or_name()?);
         }
         Ok(decision)
     }
@@ -569,6 +569,12 @@ impl Policy for Rules {
             moves: true,
         };
         self.decide_inner(direction, source, moves_only)
+    }
+
+    fn lighter_for_existing(&self) -> bool {
+        [Hook::Office, Hook::EmploymentType]
+            .iter()
+            .any(|h| !self.hook_fns(*h).is_empty())
     }
 
     fn select(

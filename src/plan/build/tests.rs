@@ -811,3 +811,63 @@ fn row_names_read_like_the_employees_display_name_whatever_is_missing() {
         }
     }
 }
+
+/// A policy that places every employee in 大阪支店 and counts which question it was asked.
+#[derive(Default)]
+struct Placing {
+    decided: std::sync::atomic::AtomicUsize,
+    existing: std::sync::atomic::AtomicUsize,
+}
+
+impl Policy for Placing {
+    fn decide(&self, _: Direction, _: &mut Employee) -> Result<Decision, PolicyError> {
+        self.decided
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Decision {
+            office: Some(decided("o2".to_string(), "rules/o.rhai:office")),
+            ..Decision::default()
+        })
+    }
+
+    fn decide_existing(&self, _: Direction, _: &mut Employee) -> Result<Decision, PolicyError> {
+        self.existing
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Decision::default())
+    }
+
+    fn lighter_for_existing(&self) -> bool {
+        true
+    }
+
+    fn select(
+        &self,
+        _: Direction,
+        _: &SelectInput<'_>,
+    ) -> Result<Option<Decided<bool>>, PolicyError> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn employees_the_target_has_are_asked_only_what_an_update_uses() {
+    for n in [3, PARALLEL_FROM + 10] {
+        let codes: Vec<String> = (0..n).map(|i| format!("{i:06}")).collect();
+        let source = codes.iter().map(|c| emp(c)).collect();
+        // Every employee but the first is in the target already.
+        let target = codes.iter().skip(1).map(|c| existing(c)).collect();
+        let policy = Placing::default();
+        let plan = Setup::to_smarthr().run_with(source, target, &policy);
+        let load =
+            |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!((load(&policy.decided), load(&policy.existing)), (1, n - 1));
+        let new = &plan.rows[0];
+        assert_eq!(new.status, Status::New, "{}", problems(new));
+        let office = new
+            .office
+            .as_ref()
+            .map(|o| (o.item.name.as_str(), o.from.as_str()));
+        assert_eq!(office, Some(("大阪支店", "rules/o.rhai:office")));
+        let kept = &plan.rows[1];
+        assert_eq!(kept.office.as_ref().map(|o| o.from.as_str()), Some(CURRENT));
+    }
+}
