@@ -8,6 +8,7 @@ use crate::model::{Employee, Field, MasterItem};
 use crate::plan::SelectInput;
 use rhai::{Array, Dynamic, ImmutableString, Map};
 use std::cell::OnceCell;
+use std::sync::LazyLock;
 
 /// One read-only copy per employee shared by every hook: cloning it for each call costs more
 /// than the scripts themselves, and read-only keeps one hook's edits out of the next
@@ -151,21 +152,32 @@ pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<Dynami
 /// for anything absent, office and employment type as `#{id, name}`, and `raw`, the raw API
 /// record (the keys the scripts read).
 fn employee_map(e: &Employee, raw: Dynamic) -> Map {
-    // Cloning a finished map and filling its slots in key order costs half of building one
-    // from pairs, which sorts them and compares every key.
-    static TEMPLATE: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
-        KEYS.into_iter()
-            .map(|k| (k.into(), Dynamic::UNIT))
-            .collect()
-    });
-    let mut map = TEMPLATE.clone();
+    static TEMPLATE: LazyLock<Map> = LazyLock::new(|| template(&KEYS));
     let mut raw = Some(raw);
-    for (key, slot) in map.values_mut().enumerate() {
-        *slot = if key == RAW {
-            raw.take().unwrap_or(Dynamic::UNIT)
-        } else {
-            property(e, key)
-        };
+    filled(
+        &TEMPLATE,
+        (0..KEYS.len()).map(|key| {
+            if key == RAW {
+                raw.take().unwrap_or(Dynamic::UNIT)
+            } else {
+                property(e, key)
+            }
+        }),
+    )
+}
+
+/// A map of these keys, all `()`; `keys` must be sorted, the order of the map's slots.
+fn template(keys: &[&str]) -> Map {
+    debug_assert!(keys.is_sorted());
+    keys.iter().map(|&k| (k.into(), Dynamic::UNIT)).collect()
+}
+
+/// A copy of `template` with its slots filled in key order. Cloning a finished map and filling
+/// its slots costs half of building one from pairs, which sorts them and compares every key.
+fn filled(template: &Map, values: impl IntoIterator<Item = Dynamic>) -> Map {
+    let mut map = template.clone();
+    for (slot, value) in map.values_mut().zip(values) {
+        *slot = value;
     }
     map
 }
@@ -363,21 +375,26 @@ pub(crate) fn json(value: &serde_json::Value) -> Dynamic {
 /// What `select` sees as `row`. `records` is `None` when no `select` names `employee` or
 /// `target`: building them would double the cost of a row for nothing.
 pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Map {
+    static CHANGE: LazyLock<Map> = LazyLock::new(|| template(&["field", "new", "old"]));
+    static ROW: LazyLock<Map> = LazyLock::new(|| template(&["changes", "status"]));
     let changes: Array = row
         .changes
         .iter()
         .map(|c| {
-            Dynamic::from_map(Map::from([
-                ("field".into(), c.field.name().into()),
-                ("new".into(), text(c.new.as_deref())),
-                ("old".into(), text(c.old.as_deref())),
-            ]))
+            Dynamic::from_map(filled(
+                &CHANGE,
+                [
+                    c.field.name().into(),
+                    text(c.new.as_deref()),
+                    text(c.old.as_deref()),
+                ],
+            ))
         })
         .collect();
-    let mut map = Map::from([
-        ("changes".into(), Dynamic::from_array(changes)),
-        ("status".into(), row.status.as_str().into()),
-    ]);
+    let mut map = filled(
+        &ROW,
+        [Dynamic::from_array(changes), row.status.as_str().into()],
+    );
     if let Some(raw) = records {
         map.insert(
             "employee".into(),
