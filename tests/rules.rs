@@ -206,6 +206,32 @@ fn an_undefined_variable_is_a_compile_error() {
     assert!(err.to_string().contains("rules/a.rhai:2:5"), "{err}");
 }
 
+/// A loop the fast path runs (no `while`, only helpers) but that takes far longer than the
+/// deadline, each step being a helper over a long text: stopped as Rhai would stop it.
+#[test]
+fn a_slow_rule_on_the_fast_path_is_stopped_by_the_deadline() {
+    let long = "ｱ".repeat(2000);
+    let (_tmp, dir) = folder(&[(
+        "slow.rhai",
+        &format!(
+            "fn office(e) {{\n    let s = \"\";\n    for x in e.raw.items {{ s = to_full_width_katakana(\"{long}\"); }}\n    s\n}}\n"
+        ),
+    )]);
+    let limits = Limits {
+        deadline: Duration::from_millis(30),
+        max_operations: u64::MAX / 2,
+    };
+    let rules = Rules::load_with(&dir, &limits).unwrap();
+    let mut e = Employee {
+        raw: serde_json::json!({ "items": vec![1; 10_000] }).into(),
+        ..Employee::default()
+    };
+    let Err(err) = rules.decide(TO_KOT, &mut e) else {
+        panic!("the slow rule ran to its end instead of being stopped");
+    };
+    assert!(err.message.contains("took longer than 30 ms"), "{err}");
+}
+
 #[test]
 fn an_endless_loop_is_stopped_and_reported_as_a_policy_error() {
     let (_tmp, dir) = folder(&[(

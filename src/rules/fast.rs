@@ -557,9 +557,9 @@ struct Cx<'a> {
     frame: Vec<Dynamic>,
     subject: Option<&'a Subject<'a>>,
     tables: &'a Tables,
-    /// Statements and expressions evaluated; past `budget` the call goes to Rhai, whose
-    /// operation limit and deadline then apply. Rhai counts at least one operation for each,
-    /// so a call that finishes here is far within its limits.
+    /// Statements and expressions evaluated; past `budget` (or the deadline) the call goes to
+    /// Rhai, whose operation limit and deadline then apply. Rhai counts at least one operation
+    /// for each, so a call that finishes here is far within its limits.
     steps: u64,
     budget: u64,
 }
@@ -567,7 +567,10 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn tick(&mut self) -> Run<()> {
         self.steps += 1;
-        if self.steps > self.budget {
+        // A step may be a helper on a long text, so the clock is read too (now and then,
+        // as Rhai's own check does): past the deadline, Rhai runs the call and stops it.
+        let late = self.steps.is_multiple_of(256) && super::load::past_deadline();
+        if self.steps > self.budget || late {
             Err(Stop::Bail)
         } else {
             Ok(())

@@ -402,6 +402,11 @@ impl Drop for DeadlineGuard {
     }
 }
 
+/// Whether the current employee's evaluation has run past its deadline.
+pub(crate) fn past_deadline() -> bool {
+    DEADLINE.get().is_some_and(|d| Instant::now() >= d)
+}
+
 /// The marker `on_progress` stops a script with, recognised when the error is converted.
 pub(crate) const DEADLINE_MARKER: &str = "crewsync-deadline";
 
@@ -430,8 +435,7 @@ pub(crate) fn build_engine(limits: &Limits, tables: Tables) -> Engine {
         if !ops.is_multiple_of(1024) {
             return None;
         }
-        let late = DEADLINE.get().is_some_and(|d| Instant::now() >= d);
-        late.then(|| Dynamic::from(DEADLINE_MARKER))
+        past_deadline().then(|| Dynamic::from(DEADLINE_MARKER))
     });
     helpers::register(&mut engine, tables);
     engine
