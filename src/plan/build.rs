@@ -37,21 +37,27 @@ type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
 const PARALLEL_FROM: usize = 4096;
 
 /// Asks the policy about every source employee, on every core: rules are the one costly part
-/// of a plan, and each employee's evaluation is independent of the others. `existing` tells,
-/// by index, who the target already has (empty when not looked up: everyone is asked
-/// [`Policy::decide`]).
+/// of a plan, and each employee's evaluation is independent of the others. With the target's
+/// codes (looked up only for a policy that decides less for them), an employee the target
+/// already has is asked [`Policy::decide_existing`]; the lookups run on the same threads.
 fn decide_all(
     policy: &dyn Policy,
     direction: Direction,
     source: &mut [Employee],
-    existing: &[bool],
+    in_target: Option<&[(Code<'_>, usize)]>,
 ) -> Decisions {
-    let decide = |chunk: &mut [Employee], existing: &[bool]| -> Decisions {
+    let exists = |emp: &Employee| {
+        let (Some(codes), Some(code)) = (in_target, code_of(emp)) else {
+            return false;
+        };
+        let code = Code::new(code);
+        codes.binary_search_by(|(t, _)| t.cmp(&code)).is_ok()
+    };
+    let decide = |chunk: &mut [Employee]| -> Decisions {
         chunk
             .iter_mut()
-            .enumerate()
-            .map(|(i, emp)| {
-                let decision = if existing.get(i) == Some(&true) {
+            .map(|emp| {
+                let decision = if exists(emp) {
                     policy.decide_existing(direction, emp)
                 } else {
                     policy.decide(direction, emp)
@@ -65,18 +71,14 @@ fn decide_all(
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || source.len() < PARALLEL_FROM {
-        return decide(source, existing);
+        return decide(source);
     }
     let mut all = Vec::with_capacity(source.len());
     let chunk = source.len().div_ceil(threads);
-    let flags = existing
-        .chunks(chunk)
-        .chain(std::iter::repeat(&[] as &[bool]));
     std::thread::scope(|scope| {
         let handles: Vec<_> = source
             .chunks_mut(chunk)
-            .zip(flags)
-            .map(|(c, e)| scope.spawn(move || decide(c, e)))
+            .map(|c| scope.spawn(|| decide(c)))
             .collect();
         for h in handles {
             all.extend(
@@ -86,19 +88,6 @@ fn decide_all(
         }
     });
     all
-}
-
-/// Whether the target has each source employee's code, by index.
-fn in_target(source: &[Employee], codes: &[(Code<'_>, usize)]) -> Vec<bool> {
-    source
-        .iter()
-        .map(|e| {
-            code_of(e).is_some_and(|c| {
-                let code = Code::new(c);
-                codes.binary_search_by(|(t, _)| t.cmp(&code)).is_ok()
-            })
-        })
-        .collect()
 }
 
 /// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
@@ -117,11 +106,7 @@ pub fn build(input: Input<'_>) -> Plan {
     // A policy that decides less for employees the target has needs to know who they are
     // first; otherwise the target's codes are read later, alongside the sort.
     let early = policy.lighter_for_existing().then(|| target_codes(&target));
-    let existing = early
-        .as_ref()
-        .map_or(Vec::new(), |codes| in_target(&source, codes));
-    let mut decisions = decide_all(policy, direction, &mut source, &existing);
-    drop(existing);
+    let mut decisions = decide_all(policy, direction, &mut source, early.as_deref());
     // The rows share the roster from here on (see `SourceRecord`).
     let roster = Arc::new(source);
 

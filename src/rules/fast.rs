@@ -114,6 +114,9 @@ enum Step {
 enum Ex {
     Const(Dynamic),
     Var(usize),
+    /// A variable's last read, as the function's value: moved out, not copied (the map an
+    /// `overrides` builds and returns).
+    Take(usize),
     /// `e` used whole.
     Subject,
     /// `e.<key>`.
@@ -204,7 +207,10 @@ pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Optio
             assignable: !(subject && i == 0),
         });
     }
-    let body = lower.stmts(&body).ok()?;
+    let mut body = lower.stmts(&body).ok()?;
+    if let Some(St::Expr(last)) = body.last_mut() {
+        take_if_var(last);
+    }
     Some(Code {
         body,
         slots: lower.slots,
@@ -350,7 +356,11 @@ impl Lower<'_> {
             }
             // `throw` is a return with the BREAK flag.
             Stmt::Return(value, flags, _) if !flags.intersects(ASTFlags::BREAK) => {
-                St::Return(value.as_deref().map(|v| self.expr(v)).transpose()?)
+                let mut value = value.as_deref().map(|v| self.expr(v)).transpose()?;
+                if let Some(v) = &mut value {
+                    take_if_var(v);
+                }
+                St::Return(value)
             }
             _ => return Err(Unsupported),
         })
@@ -518,6 +528,13 @@ fn subject_chain(mut steps: Vec<Step>) -> Ex {
         return chain_from(Ex::Master(key, is_name), steps);
     }
     chain_from(Ex::Property(key), steps)
+}
+
+/// A variable read that ends the function reads it for the last time.
+fn take_if_var(ex: &mut Ex) {
+    if let Ex::Var(slot) = *ex {
+        *ex = Ex::Take(slot);
+    }
 }
 
 fn chain_from(base: Ex, steps: Vec<Step>) -> Ex {
@@ -689,6 +706,7 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
     Ok(match ex {
         Ex::Const(v) => v.clone(),
         Ex::Var(slot) => cx.frame[*slot].clone(),
+        Ex::Take(slot) => std::mem::replace(&mut cx.frame[*slot], Dynamic::UNIT),
         // Rhai reads a shared value through to a copy.
         Ex::Subject => cx.subject()?.whole().flatten_clone(),
         Ex::Property(key) => cx.subject()?.property(*key),
