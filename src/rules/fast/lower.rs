@@ -1,0 +1,399 @@
+//! Lowering a hook function from the AST Rhai compiled into [`Code`], or refusing to.
+
+use super::*;
+use crate::rules::convert;
+use rhai::{
+    AST, ASTFlags, ASTNode, BinaryExpr, Expr, FnCallExpr, Position, Stmt, StmtBlock, Token,
+};
+use std::collections::BTreeSet;
+/// A name in scope while lowering: its slot, and whether it may be assigned.
+struct Binding {
+    name: ImmutableString,
+    slot: usize,
+    assignable: bool,
+}
+
+struct Lower<'a> {
+    scope: Vec<Binding>,
+    slots: usize,
+    /// The script's own functions (name, arity): a call to one of them is Rhai's to make, and
+    /// one named like a helper hides the helper.
+    script_fns: &'a BTreeSet<(String, usize)>,
+    /// The slot of `e`, when the first parameter is the employee.
+    subject: Option<usize>,
+}
+
+/// Not modelled: the whole function runs in Rhai.
+struct Unsupported;
+
+type Lowered<T> = Result<T, Unsupported>;
+
+/// Lowers the hook `name` with `arity` parameters of `ast`, if its body allows. `subject`: the
+/// first parameter is the employee (every hook but `select`).
+pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Option<Code> {
+    let script_fns: BTreeSet<(String, usize)> = ast
+        .iter_fn_def()
+        .map(|f| (f.name.to_string(), f.params.len()))
+        .collect();
+    let def = ast
+        .iter_fn_def()
+        .find(|f| f.name == name && f.params.len() == arity)?;
+    let body = body(ast, def.body.start_position(), def.body.end_position())?;
+    let mut lower = Lower {
+        scope: Vec::new(),
+        slots: 0,
+        script_fns: &script_fns,
+        subject: subject.then_some(0),
+    };
+    for (i, param) in def.params.iter().enumerate() {
+        let slot = lower.slot();
+        lower.scope.push(Binding {
+            name: param.clone(),
+            slot,
+            // `e` is read property by property, so it must stay the employee.
+            assignable: !(subject && i == 0),
+        });
+    }
+    let mut body = lower.stmts(&body).ok()?;
+    if let Some(St::Expr(last)) = body.last_mut() {
+        take_if_var(last);
+    }
+    Some(Code {
+        body,
+        slots: lower.slots,
+        direction: arity == 2,
+    })
+}
+
+/// The top-level statements of the function whose body spans `start..end`. Rhai keeps
+/// function bodies in a type it does not export, but its AST walk visits them in order; a
+/// statement belongs to the function whose braces enclose it. Any doubt (another function
+/// inside these braces, such as a closure, or a statement with no position) gives `None`.
+fn body(ast: &AST, start: Position, end: Position) -> Option<Vec<Stmt>> {
+    let inside = |p: Position| start < p && p < end;
+    if ast.iter_fn_def().any(|f| {
+        let s = f.body.start_position();
+        (s, f.body.end_position()) != (start, end) && inside(s)
+    }) {
+        return None;
+    }
+    let mut statements = Vec::new();
+    let mut doubtful = false;
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let [ASTNode::Stmt(stmt)] = path {
+            let p = stmt.position();
+            doubtful |= p.is_none();
+            if inside(p) {
+                statements.push((*stmt).clone());
+            }
+        }
+        true
+    });
+    (!doubtful).then_some(statements)
+}
+
+impl Lower<'_> {
+    fn slot(&mut self) -> usize {
+        self.slots += 1;
+        self.slots - 1
+    }
+
+    fn find(&self, name: &str) -> Lowered<&Binding> {
+        self.scope
+            .iter()
+            .rev()
+            .find(|b| b.name == name)
+            .ok_or(Unsupported)
+    }
+
+    /// A block: names declared in it go out of scope at its end.
+    fn block(&mut self, block: &StmtBlock) -> Lowered<Vec<St>> {
+        self.stmts(block.statements())
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt]) -> Lowered<Vec<St>> {
+        let depth = self.scope.len();
+        let lowered = stmts.iter().map(|s| self.stmt(s)).collect();
+        self.scope.truncate(depth);
+        lowered
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) -> Lowered<St> {
+        Ok(match stmt {
+            Stmt::Noop(_) => St::Expr(Ex::Const(Dynamic::UNIT)),
+            Stmt::Expr(e) => St::Expr(self.expr(e)?),
+            Stmt::FnCall(call, _) => St::Expr(self.call(call)?),
+            Stmt::Block(block) => St::Expr(Ex::Block(self.block(block)?)),
+            Stmt::Var(var, flags, _) => {
+                let (ident, value, _) = &**var;
+                if flags.intersects(ASTFlags::EXPORTED) {
+                    return Err(Unsupported);
+                }
+                let value = self.expr(value)?;
+                let slot = self.slot();
+                self.scope.push(Binding {
+                    name: ident.name.clone(),
+                    slot,
+                    assignable: !flags.intersects(ASTFlags::CONSTANT),
+                });
+                St::Set(slot, value)
+            }
+            Stmt::Assignment(assignment) => {
+                let (op, BinaryExpr { lhs, rhs }) = &**assignment;
+                let value = self.expr(rhs)?;
+                // Rhai's optimiser writes `n = n + 1` as `n += 1`.
+                let plus = match op.get_op_assignment_info() {
+                    None => false,
+                    Some((.., Token::Plus, _)) => true,
+                    Some(_) => return Err(Unsupported),
+                };
+                match lhs {
+                    Expr::Variable(var, _, _) if plus => {
+                        let slot = self.assignable(var)?;
+                        St::Set(slot, Ex::Plus(Box::new([Ex::Var(slot), value])))
+                    }
+                    _ if plus => return Err(Unsupported),
+                    Expr::Variable(var, _, _) => St::Set(self.assignable(var)?, value),
+                    Expr::Dot(dot, flags, _) if !flags.intersects(ASTFlags::NEGATED) => {
+                        match (&dot.lhs, &dot.rhs) {
+                            (Expr::Variable(var, _, _), Expr::Property(prop, _)) => {
+                                St::SetProp(self.assignable(var)?, prop.2.clone(), value)
+                            }
+                            _ => return Err(Unsupported),
+                        }
+                    }
+                    _ => return Err(Unsupported),
+                }
+            }
+            Stmt::If(flow, _) => St::If(
+                self.expr(&flow.expr)?,
+                self.block(&flow.body)?,
+                self.block(&flow.branch)?,
+            ),
+            Stmt::For(for_loop, _) => {
+                let (item, counter, flow) = &**for_loop;
+                let list = self.expr(&flow.expr)?;
+                let depth = self.scope.len();
+                let bind = |name: &ImmutableString, lower: &mut Self| {
+                    let slot = lower.slot();
+                    lower.scope.push(Binding {
+                        name: name.clone(),
+                        slot,
+                        assignable: true,
+                    });
+                    slot
+                };
+                let item = bind(&item.name, self);
+                let counter = counter.as_ref().map(|c| bind(&c.name, self));
+                let body = self.block(&flow.body);
+                self.scope.truncate(depth);
+                St::For {
+                    item,
+                    counter,
+                    list,
+                    body: body?,
+                }
+            }
+            Stmt::BreakLoop(None, flags, _) => {
+                if flags.intersects(ASTFlags::BREAK) {
+                    St::Break
+                } else {
+                    St::Continue
+                }
+            }
+            // `throw` is a return with the BREAK flag.
+            Stmt::Return(value, flags, _) if !flags.intersects(ASTFlags::BREAK) => {
+                let mut value = value.as_deref().map(|v| self.expr(v)).transpose()?;
+                if let Some(v) = &mut value {
+                    take_if_var(v);
+                }
+                St::Return(value)
+            }
+            _ => return Err(Unsupported),
+        })
+    }
+
+    fn variable(
+        var: &(
+            Option<std::num::NonZeroUsize>,
+            ImmutableString,
+            rhai::Namespace,
+            u64,
+        ),
+    ) -> Lowered<&ImmutableString> {
+        if var.2.is_empty() {
+            Ok(&var.1)
+        } else {
+            Err(Unsupported)
+        }
+    }
+
+    fn assignable(
+        &self,
+        var: &(
+            Option<std::num::NonZeroUsize>,
+            ImmutableString,
+            rhai::Namespace,
+            u64,
+        ),
+    ) -> Lowered<usize> {
+        let binding = self.find(Self::variable(var)?)?;
+        if binding.assignable {
+            Ok(binding.slot)
+        } else {
+            Err(Unsupported)
+        }
+    }
+
+    fn exprs<'e>(&mut self, exprs: impl IntoIterator<Item = &'e Expr>) -> Lowered<Vec<Ex>> {
+        exprs.into_iter().map(|e| self.expr(e)).collect()
+    }
+
+    fn expr(&mut self, expr: &Expr) -> Lowered<Ex> {
+        Ok(match expr {
+            Expr::DynamicConstant(value, _) => Ex::Const((**value).clone()),
+            Expr::BoolConstant(b, _) => Ex::Const((*b).into()),
+            Expr::IntegerConstant(i, _) => Ex::Const((*i).into()),
+            Expr::StringConstant(s, _) => Ex::Const(s.clone().into()),
+            Expr::Unit(_) => Ex::Const(Dynamic::UNIT),
+            Expr::Array(items, _) => Ex::Array(self.exprs(items.iter())?),
+            Expr::Map(map, _) => Ex::Map(
+                map.0
+                    .iter()
+                    .map(|(ident, value)| Ok((ident.name.clone(), self.expr(value)?)))
+                    .collect::<Lowered<_>>()?,
+            ),
+            Expr::Variable(var, _, _) => {
+                let binding = self.find(Self::variable(var)?)?;
+                if Some(binding.slot) == self.subject {
+                    Ex::Subject
+                } else {
+                    Ex::Var(binding.slot)
+                }
+            }
+            Expr::Stmt(block) => Ex::Block(self.block(block)?),
+            Expr::FnCall(call, _) => self.call(call)?,
+            Expr::Dot(dot, flags, _) if !flags.intersects(ASTFlags::NEGATED) => {
+                self.chain(&dot.lhs, &dot.rhs)?
+            }
+            Expr::And(items, _) => Ex::And(self.exprs(items.iter())?),
+            Expr::Or(items, _) => Ex::Or(self.exprs(items.iter())?),
+            Expr::Coalesce(items, _) => Ex::Coalesce(self.exprs(items.iter())?),
+            _ => return Err(Unsupported),
+        })
+    }
+
+    /// A call by name or an operator.
+    fn call(&mut self, call: &FnCallExpr) -> Lowered<Ex> {
+        if !call.namespace.is_empty() || call.capture_parent_scope {
+            return Err(Unsupported);
+        }
+        let mut args = self.exprs(call.args.iter())?;
+        if let Some(op) = &call.op_token {
+            let compare = match op {
+                Token::EqualsTo => Compare::Eq,
+                Token::NotEqualsTo => Compare::Ne,
+                Token::LessThan => Compare::Lt,
+                Token::LessThanEqualsTo => Compare::Le,
+                Token::GreaterThan => Compare::Gt,
+                Token::GreaterThanEqualsTo => Compare::Ge,
+                Token::Bang if args.len() == 1 => return Ok(Ex::Not(Box::new(args.remove(0)))),
+                Token::Plus if args.len() == 2 => return Ok(Ex::Plus(pair(args)?)),
+                _ => return Err(Unsupported),
+            };
+            let [a, b] = *pair(args)?;
+            return Ok(match (a, b) {
+                (Ex::Property(k), Ex::Const(c)) => Ex::PropCompare(compare, PropRef::Key(k), c),
+                (Ex::Master(k, n), Ex::Const(c)) => {
+                    Ex::PropCompare(compare, PropRef::Master(k, n), c)
+                }
+                (a, b) => Ex::Compare(compare, Box::new([a, b])),
+            });
+        }
+        Ok(Ex::Call(self.builtin(&call.name, args.len())?, args))
+    }
+
+    fn builtin(&self, name: &str, arity: usize) -> Lowered<Builtin> {
+        if self.script_fns.contains(&(name.to_string(), arity)) {
+            return Err(Unsupported);
+        }
+        Builtin::find(name, arity).ok_or(Unsupported)
+    }
+
+    /// `base.a.b(...)...`: Rhai nests a chain to the right (`a.b.c` is `a . (b . c)`).
+    fn chain(&mut self, base: &Expr, rest: &Expr) -> Lowered<Ex> {
+        let mut steps = Vec::new();
+        let mut next = Some(rest);
+        while let Some(expr) = next.take() {
+            let (step, more) = match expr {
+                Expr::Dot(dot, flags, _) if !flags.intersects(ASTFlags::NEGATED) => {
+                    (&dot.lhs, Some(&dot.rhs))
+                }
+                other => (other, None),
+            };
+            steps.push(match step {
+                Expr::Property(prop, _) => Step::Prop(prop.2.clone()),
+                Expr::MethodCall(call, _) => {
+                    if !call.namespace.is_empty() || call.capture_parent_scope {
+                        return Err(Unsupported);
+                    }
+                    let args = self.exprs(call.args.iter())?;
+                    Step::Method(self.builtin(&call.name, args.len() + 1)?, args)
+                }
+                _ => return Err(Unsupported),
+            });
+            next = more;
+        }
+        let base = self.expr(base)?;
+        Ok(match base {
+            Ex::Subject => subject_chain(steps),
+            base => Ex::Chain(Box::new(base), steps),
+        })
+    }
+}
+
+/// A chain that starts at `e`: the first property is read from the employee directly.
+fn subject_chain(mut steps: Vec<Step>) -> Ex {
+    let first = match steps.first() {
+        Some(Step::Prop(first)) => first.clone(),
+        _ => return Ex::Chain(Box::new(Ex::Subject), steps),
+    };
+    steps.remove(0);
+    let Some(key) = convert::key(&first) else {
+        // Not a property of `e`: `()`, as for any map.
+        return chain_from(Ex::Const(Dynamic::UNIT), steps);
+    };
+    if first == "raw" {
+        return Ex::Raw(steps);
+    }
+    if matches!(first.as_str(), "office" | "employment_type")
+        && let Some(Step::Prop(part)) = steps.first()
+        && matches!(part.as_str(), "id" | "name")
+    {
+        let is_name = part == "name";
+        steps.remove(0);
+        return chain_from(Ex::Master(key, is_name), steps);
+    }
+    chain_from(Ex::Property(key), steps)
+}
+
+/// A variable read that ends the function reads it for the last time.
+fn take_if_var(ex: &mut Ex) {
+    if let Ex::Var(slot) = *ex {
+        *ex = Ex::Take(slot);
+    }
+}
+
+fn chain_from(base: Ex, steps: Vec<Step>) -> Ex {
+    if steps.is_empty() {
+        base
+    } else {
+        Ex::Chain(Box::new(base), steps)
+    }
+}
+
+fn pair(args: Vec<Ex>) -> Lowered<Box<[Ex; 2]>> {
+    <[Ex; 2]>::try_from(args)
+        .map(Box::new)
+        .map_err(|_| Unsupported)
+}

@@ -1,0 +1,244 @@
+//! The fast path against Rhai itself: for every case it runs, it must give exactly what
+//! Rhai gives; and each case must run on the fast path for some employee, or the test
+//! would compare nothing.
+
+use super::*;
+use crate::model::{Employee, MasterItem};
+use crate::rules::convert;
+use crate::rules::helpers::Tables;
+use crate::rules::scan::RawKeys;
+use crate::rules::{Hook, Limits};
+use rhai::Map;
+use std::sync::Arc;
+
+fn employees() -> Vec<Employee> {
+    let full = Employee {
+        code: Some("TEST01".into()),
+        last_name: Some("山田".into()),
+        last_name_kana: Some("ﾔﾏﾀﾞ".into()),
+        first_name_kana: Some("たろう".into()),
+        email: Some(" Taro@Example.COM ".into()),
+        birth_date: "1990-04-01".parse().ok(),
+        business_last_name: Some("".into()),
+        office: Some(MasterItem {
+            id: "1000".into(),
+            name: "本社".into(),
+        }),
+        employment_type: Some(MasterItem {
+            id: "t1".into(),
+            name: "役員".into(),
+        }),
+        raw: serde_json::json!({
+            "departments": [null, {"name": "営業部"}, {"name": "開発部"}],
+            "n": 3, "flag": true, "f": 1.5,
+        })
+        .into(),
+        ..Employee::default()
+    };
+    let plain = Employee {
+        code: Some("000123".into()),
+        first_name: Some("花子".into()),
+        email: Some("hanako@example.com".into()),
+        employment_type: Some(MasterItem {
+            id: "t2".into(),
+            name: "正社員".into(),
+        }),
+        raw: serde_json::json!({"departments": [{"name": "総務部"}]}).into(),
+        ..Employee::default()
+    };
+    vec![Employee::default(), full, plain]
+}
+
+const CASES: &[&str] = &[
+    "e.code",
+    r#"e.employment_type != () && e.employment_type.name == "役員""#,
+    r#"e.code != () && e.code.starts_with("TEST")"#,
+    "if e.email != () { lower(trim(e.email)) }",
+    r#"let c = #{}; c.x = e.last_name; c.y = e.office ?? "none"; c.z = [1, e.code]; c"#,
+    r#"for d in e.raw.departments ?? [] { if d != () { let v = lookup("t", d.name);
+        if v != () { return v; } } } ()"#,
+    "let n = 0; for (d, i) in e.raw.departments ?? [] { if i > 1 { break; } n = i + 1; } n",
+    r#"[1 == 1, 1 != "1", "a" < "b", () == (), true != false, e.code == (), 2 >= 3,
+        "b" > "a", 1 <= 1, "a" != (), e.office == (), 3 < 2, e.raw != 1, [] != "a",
+        e.office != (), #{} == ()]"#,
+    r#"[e.code == "000123", e.birth_date == "1990-04-01", e.code < "1", e.code >= "TEST",
+        e.office.id != "1000", e.email > (), "000123" == e.code, e.office != "x",
+        e.birth_date != (), e.employment_type.name == "正社員", e.gender == 1]"#,
+    "e.office.name",
+    "e.employment_type.id",
+    "let x = e; x.code",
+    r#"e.unknown ?? "default""#,
+    "is_blank(e.business_last_name)",
+    "[is_blank(e.birth_date), is_blank(e.email), trim(e.birth_date), upper(lower(e.code))]",
+    "is_blank(e.office)",
+    r#""x" + e.code"#,
+    "(e.raw.departments ?? []).len()",
+    "e.last_name.len()",
+    "(e.raw.departments ?? []).is_empty()",
+    r#"if direction == "smarthr-to-kot" { 1 } else { 2 }"#,
+    r#"let y = if e.code == () { "none" } else { e.code }; y"#,
+    "{ let a = 1; let a = a + 1; a }",
+    "!(e.code == ()) || e.email == ()",
+    r#"[to_full_width_katakana(e.last_name_kana ?? ""), fold_width("ＡＢ"), upper("a")]"#,
+    "e.raw",
+    r#"contains(e.email ?? "", "@") && (e.email ?? "").ends_with(".com")"#,
+    "const x = 3; x + 1",
+    "let a = [1, 2]; let b = a; b.len()",
+    r#"let s = ""; for d in ["a", "b", "c"] { if d == "b" { continue; } s = s + d; } s"#,
+    "e.raw.n + 1",
+    "e.raw.flag && e.raw.n > 1",
+    r#"lookup("t", e.code, "none")"#,
+    "e.office",
+    "e",
+    "let m = #{a: 1}; m.a = e.code; m",
+    "return;",
+];
+
+fn table() -> Tables {
+    let mut t = Map::new();
+    t.insert("営業部".into(), "1000".into());
+    t.insert("000123".into(), 7.into());
+    Arc::new([("t".to_string(), t)].into())
+}
+
+#[test]
+fn the_fast_path_gives_what_rhai_gives() {
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
+    let employees = employees();
+    let keys = RawKeys::All;
+    let directions = [
+        Dynamic::from("smarthr-to-kot"),
+        Dynamic::from("kot-to-smarthr"),
+    ];
+    for case in CASES {
+        let script = format!("fn f(e, direction) {{ {case} }}");
+        let ast = engine
+            .compile(&script)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let code = lower(&ast, "f", 2, true);
+        let mut fast_runs = 0;
+        for employee in &employees {
+            for direction in &directions {
+                let subject = Subject::new(employee, &keys);
+                let arg = Arg::Subject(&subject);
+                let rhai: Result<Dynamic, _> = engine.call_fn(
+                    &mut rhai::Scope::new(),
+                    &ast,
+                    "f",
+                    (arg.dynamic().clone(), direction.clone()),
+                );
+                let Some(code) = &code else { continue };
+                let Ok(fast) = code.run(&arg, direction, &tables, 1_000_000) else {
+                    continue;
+                };
+                fast_runs += 1;
+                let rhai = rhai.unwrap_or_else(|e| {
+                    panic!("{case}: the fast path gave {fast} where Rhai failed: {e}")
+                });
+                assert_eq!(
+                    (fast.type_name(), fast.to_string()),
+                    (rhai.type_name(), rhai.to_string()),
+                    "{case} for {:?}",
+                    employee.code
+                );
+            }
+        }
+        assert!(fast_runs > 0, "{case} never ran on the fast path");
+    }
+}
+
+#[test]
+fn what_it_cannot_model_is_left_to_rhai() {
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables);
+    let cases = [
+        "while true {}",
+        "loop { break; }",
+        "let x = 1; x -= 1; x",
+        "let c = #{a: 1}; c.a += 1; c",
+        "print(e.code)",
+        "g(e)",
+        "e.code = 1",
+        "let f = |x| x + 1; f.call(1)",
+        "`${e.code}`",
+        "e?.code",
+        "throw \"no\"",
+        "switch e.code { _ => 1 }",
+        "lower(e.code)",
+        "e.raw.departments[1]",
+    ];
+    for case in cases {
+        let script =
+            format!("fn g(x) {{ x }}\nfn lower(s) {{ s }}\nfn f(e, direction) {{ {case} }}");
+        let Ok(ast) = engine.compile(&script) else {
+            continue;
+        };
+        assert!(lower(&ast, "f", 2, true).is_none(), "{case} was lowered");
+    }
+}
+
+#[test]
+fn a_long_loop_is_left_to_rhai_and_its_limits() {
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
+    let ast = engine
+        .compile("fn f(e) { let n = 0; for a in e { for b in e { n = n + 1; } } n }")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let code = lower(&ast, "f", 1, false).unwrap_or_else(|| panic!("not lowered"));
+    let list = Dynamic::from_array((0..100).map(Dynamic::from_int).collect());
+    let arg = Arg::Value(&list);
+    let direction = Dynamic::UNIT;
+    let small = code.run(&arg, &direction, &tables, 1_000_000);
+    assert_eq!(small.map(|v| v.to_string()).ok().as_deref(), Some("10000"));
+    assert!(code.run(&arg, &direction, &tables, 10_000).is_err());
+}
+
+/// Without this, a change that made the shipped rules fall back to Rhai would pass every
+/// other test and only show as a slower benchmark.
+#[test]
+fn every_shipped_hook_runs_on_the_fast_path() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let rules = crate::rules::Rules::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let keys = RawKeys::All;
+    let changes = [crate::plan::Change {
+        field: crate::model::Field::BirthDate,
+        old: None,
+        new: Some("1990-04-01".into()),
+    }];
+    for employee in employees() {
+        let subject = Subject::new(&employee, &keys);
+        let row = Dynamic::from_map(convert::select_map(
+            &crate::plan::SelectInput {
+                status: crate::plan::Status::Changed,
+                changes: &changes,
+                source: &employee,
+                target: None,
+            },
+            None,
+        ));
+        for direction in &rules.directions {
+            let mut hooks = 0;
+            for (hook, fns) in Hook::ALL.iter().zip(&rules.hooks) {
+                for f in fns {
+                    let arg = match hook {
+                        Hook::Select => Arg::Value(&row),
+                        _ => Arg::Subject(&subject),
+                    };
+                    let code = f.fast.as_ref();
+                    let value = code.map(|c| {
+                        c.run(&arg, direction, &rules.tables, rules.limits.max_operations)
+                    });
+                    assert!(
+                        matches!(value, Some(Ok(_))),
+                        "{} for {:?}: {value:?}",
+                        f.from,
+                        employee.code
+                    );
+                    hooks += 1;
+                }
+            }
+            assert!(hooks >= 5);
+        }
+    }
+}
