@@ -6,7 +6,7 @@
 //! for rules that barely slow a plan down, which that cannot reach.
 //!
 //! Most rule functions are small: `let`, `if`, `for` over an array, `return`, comparisons,
-//! `&&`/`||`/`!`, `??`, property reads, map and array literals, and the text and table
+//! `&&`/`||`/`!`, `??`, property reads, map and array literals, `lookup` and the text
 //! helpers. At load, each hook whose body uses only those is lowered from the AST Rhai compiled
 //! (after Rhai's own optimiser) into [`Code`], which reads `e`'s properties straight from the
 //! employee. At run time it either produces the value Rhai would produce or gives up at the
