@@ -80,8 +80,20 @@ pub(crate) enum Prop<'a> {
     Text(Option<&'a str>),
     Date(Option<chrono::NaiveDate>),
     Master(Option<&'a MasterItem>),
-    /// `raw`, or a key that is not in [`KEYS`].
+    /// `raw`, read through [`Subject::raw`].
+    Raw,
+    /// A key that is not in [`KEYS`].
     Other,
+}
+
+impl Prop<'_> {
+    /// Whether scripts see `()` here.
+    pub(crate) fn is_absent(&self) -> bool {
+        matches!(
+            self,
+            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) | Prop::Other
+        )
+    }
 }
 
 /// The property at `key` of [`KEYS`]. Canonical fields that are empty read as `()`, as
@@ -106,6 +118,7 @@ pub(crate) fn prop(e: &Employee, key: usize) -> Prop<'_> {
         12 => Prop::Text(canonical(&e.last_name)),
         13 => Prop::Text(canonical(&e.last_name_kana)),
         14 => Prop::Master(e.office.as_ref()),
+        RAW => Prop::Raw,
         16 => Prop::Date(e.resignation_date),
         _ => Prop::Other,
     }
@@ -117,7 +130,7 @@ fn property(e: &Employee, key: usize) -> Dynamic {
         Prop::Text(s) => text(s),
         Prop::Date(d) => date(d),
         Prop::Master(m) => master(m),
-        Prop::Other => Dynamic::UNIT,
+        Prop::Raw | Prop::Other => Dynamic::UNIT,
     }
 }
 
@@ -140,12 +153,11 @@ fn master(item: Option<&MasterItem>) -> Dynamic {
 
 /// The office's or employment type's `id` or `name` without building the `#{id, name}` map;
 /// `None` when the record has none (reading a property of `()` is an error in Rhai).
-pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<Dynamic> {
+pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<&str> {
     let Prop::Master(Some(item)) = prop(e, key) else {
         return None;
     };
-    let part = if name { &item.name } else { &item.id };
-    Some(part.as_str().into())
+    Some(if name { &item.name } else { &item.id })
 }
 
 /// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
@@ -434,6 +446,22 @@ mod tests {
             assert!(map.contains_key(f.name()), "{f:?}");
         }
         assert_eq!(map.len(), KEYS.len());
+        let full = Employee {
+            code: Some("1".into()),
+            email: Some("a@example.com".into()),
+            last_name: Some(String::new()),
+            office: Some(MasterItem {
+                id: "1000".into(),
+                name: "本社".into(),
+            }),
+            ..e.clone()
+        };
+        for e in [&e, &full] {
+            let map = map_of(e, &RawKeys::None);
+            for (key, (name, value)) in map.iter().enumerate() {
+                assert_eq!(prop(e, key).is_absent(), value.is_unit(), "{name}");
+            }
+        }
         let shown = |k: &str| map.get(k).map(|v| v.to_string());
         assert_eq!(shown("birth_date").as_deref(), Some("0987-06-05"));
         assert_eq!(shown("hire_date").as_deref(), Some("2024-12-31"));

@@ -52,6 +52,23 @@ impl Problem {
         }
     }
 
+    /// A YAML file that does not parse, at the place the parser stopped.
+    pub(crate) fn yaml(
+        file: &str,
+        text: &str,
+        error: &serde_yaml_ng::Error,
+        message: impl Into<String>,
+    ) -> Problem {
+        let loc = error.location();
+        Problem::at(
+            file,
+            text,
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+            message,
+        )
+    }
+
     /// `file:line:col`, as far as known.
     pub fn location(&self) -> String {
         match (self.line, self.column) {
@@ -333,12 +350,10 @@ fn read_tables(dir: &Path, problems: &mut Vec<Problem>) -> (BTreeMap<String, Map
                 tables.insert(name, map);
             }
             Err(TableError::Yaml(e)) => {
-                let loc = e.location();
-                problems.push(Problem::at(
+                problems.push(Problem::yaml(
                     &file,
                     &text,
-                    loc.as_ref().map(|l| l.line()),
-                    loc.as_ref().map(|l| l.column()),
+                    &e,
                     format!("not valid YAML: {e}"),
                 ));
             }

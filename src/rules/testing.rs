@@ -169,12 +169,10 @@ pub(crate) fn read_test_files(dir: &Path) -> (Vec<TestFile>, Vec<Problem>) {
         match serde_yaml_ng::from_str::<Vec<Case>>(&text) {
             Ok(cases) => files.push(TestFile { label: file, cases }),
             Err(e) => {
-                let loc = e.location();
-                problems.push(Problem::at(
+                problems.push(Problem::yaml(
                     &file,
                     &text,
-                    loc.as_ref().map(|l| l.line()),
-                    loc.as_ref().map(|l| l.column()),
+                    &e,
                     format!(
                         "not a list of rule tests: {e} (each case has name, direction, \
                          employee, expect; see rules/tests/ in the repository)"

@@ -161,7 +161,8 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
         Ex::Subject => cx.subject()?.whole().flatten_clone(),
         Ex::Property(key) => cx.subject()?.property(*key),
         Ex::Master(key, name) => {
-            convert::master_part(cx.subject()?.employee, *key, *name).ok_or(Stop::Bail)?
+            let part = convert::master_part(cx.subject()?.employee, *key, *name);
+            part.ok_or(Stop::Bail)?.into()
         }
         Ex::Raw(steps) => {
             let args = step_args(steps, cx)?;
@@ -295,7 +296,7 @@ fn absent(ex: &Ex, cx: &Cx<'_>) -> Run<bool> {
     let Ex::Property(key) = ex else {
         return Ok(false);
     };
-    Ok(cx.subject()?.property(*key).is_unit())
+    Ok(convert::prop(cx.subject()?.employee, *key).is_absent())
 }
 
 /// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.
@@ -470,19 +471,16 @@ fn prop_compare(op: Compare, prop: PropRef, value: &Dynamic, cx: &Cx<'_>) -> Run
     use convert::Prop;
     let e = cx.subject()?.employee;
     let (kind_a, a) = match prop {
-        PropRef::Master(key, name) => match convert::prop(e, key) {
-            Prop::Master(Some(m)) => (
-                Kind::Text,
-                Some(if name { m.name.as_str() } else { m.id.as_str() }),
-            ),
-            // A property of `()` is an error in Rhai.
-            _ => return Err(Stop::Bail),
-        },
+        // A property of `()` is an error in Rhai.
+        PropRef::Master(key, name) => (
+            Kind::Text,
+            Some(convert::master_part(e, key, name).ok_or(Stop::Bail)?),
+        ),
         PropRef::Key(key) => match convert::prop(e, key) {
             Prop::Text(None) | Prop::Date(None) | Prop::Master(None) => (Kind::Unit, None),
             Prop::Text(Some(s)) => (Kind::Text, Some(s)),
             Prop::Master(Some(_)) => (Kind::ArrayOrMap, None),
-            Prop::Date(Some(_)) | Prop::Other => {
+            Prop::Date(Some(_)) | Prop::Raw | Prop::Other => {
                 return Ok(compare(op, &cx.subject()?.property(key), value)?);
             }
         },
