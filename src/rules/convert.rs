@@ -5,8 +5,8 @@
 use super::helpers::text;
 use super::scan::RawKeys;
 use crate::model::{Employee, Field, MasterItem};
-use crate::plan::SelectInput;
-use rhai::{Array, Dynamic, ImmutableString, Map};
+use crate::plan::{Change, SelectInput};
+use rhai::{Dynamic, ImmutableString, Map};
 use std::cell::OnceCell;
 use std::sync::LazyLock;
 
@@ -19,16 +19,13 @@ pub(crate) fn shared(map: Map) -> Dynamic {
 
 /// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes it for years 0 to 9999, without going
 /// through the formatter (which writes digit by digit and showed in profiles).
-fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
+pub(crate) fn date_text(d: chrono::NaiveDate) -> ImmutableString {
     use chrono::Datelike;
-    let Some(d) = d else {
-        return Dynamic::UNIT;
-    };
     let Ok(year) = u32::try_from(d.year()).map(|y| y as usize) else {
-        return ImmutableString::from(d.to_string()).into();
+        return d.to_string().into();
     };
     if year > 9999 {
-        return ImmutableString::from(d.to_string()).into();
+        return d.to_string().into();
     }
     let digits = |n: usize, width: usize| {
         (0..width)
@@ -41,7 +38,11 @@ fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
         .chain(std::iter::once('-'))
         .chain(digits(d.day() as usize, 2))
         .collect();
-    ImmutableString::from(text).into()
+    text.into()
+}
+
+fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
+    d.map_or(Dynamic::UNIT, |d| date_text(d).into())
 }
 
 /// The record's keys in sorted order, the order of the map's slots that [`employee_map`]
@@ -86,16 +87,6 @@ pub(crate) enum Prop<'a> {
     Other,
 }
 
-impl Prop<'_> {
-    /// Whether scripts see `()` here.
-    pub(crate) fn is_absent(&self) -> bool {
-        matches!(
-            self,
-            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) | Prop::Other
-        )
-    }
-}
-
 /// The property at `key` of [`KEYS`]. Canonical fields that are empty read as `()`, as
 /// [`Employee::get`] has them.
 pub(crate) fn prop(e: &Employee, key: usize) -> Prop<'_> {
@@ -138,7 +129,21 @@ fn property(e: &Employee, key: usize) -> Dynamic {
 /// usual override (an e-mail already in lower case) costs no write.
 pub(crate) fn holds(e: &Employee, field: Field, value: Option<&str>) -> bool {
     let wanted = value.map(str::trim).filter(|s| !s.is_empty());
-    matches!(key(field.name()).map(|k| prop(e, k)), Some(Prop::Text(Some(current))) if Some(current) == wanted)
+    let current = match field {
+        Field::LastName => &e.last_name,
+        Field::FirstName => &e.first_name,
+        Field::LastNameKana => &e.last_name_kana,
+        Field::FirstNameKana => &e.first_name_kana,
+        Field::Gender => &e.gender,
+        Field::Email => &e.email,
+        // Stored parsed: the write decides what the text means.
+        Field::BirthDate
+        | Field::HireDate
+        | Field::ResignationDate
+        | Field::Office
+        | Field::EmploymentType => return false,
+    };
+    wanted.is_some() && current.as_deref() == wanted
 }
 
 /// Office and employment type as `#{id, name}`.
@@ -231,15 +236,6 @@ impl<'a> Subject<'a> {
     pub(crate) fn raw(&self) -> &Dynamic {
         self.raw
             .get_or_init(|| raw_record(&self.employee.raw, self.keys))
-    }
-
-    /// `e.<key>` for a key of [`KEYS`].
-    pub(crate) fn property(&self, key: usize) -> Dynamic {
-        if key == RAW {
-            self.raw().clone()
-        } else {
-            property(self.employee, key)
-        }
     }
 
     /// `e` whole: one read-only copy shared by every hook (see [`shared`]).
@@ -384,28 +380,33 @@ pub(crate) fn json(value: &serde_json::Value) -> Dynamic {
     }
 }
 
+/// One change as `select` sees it: `#{field, old, value}`, and `new` for `value`, which
+/// scripts can read only as `change["new"]` (`new` is reserved in Rhai).
+pub(crate) fn change_map(c: &Change) -> Dynamic {
+    static CHANGE: LazyLock<Map> = LazyLock::new(|| template(&["field", "new", "old", "value"]));
+    let new = text(c.new.as_deref());
+    Dynamic::from_map(filled(
+        &CHANGE,
+        [
+            c.field.name().into(),
+            new.clone(),
+            text(c.old.as_deref()),
+            new,
+        ],
+    ))
+}
+
+pub(crate) fn changes_array(changes: &[Change]) -> Dynamic {
+    Dynamic::from_array(changes.iter().map(change_map).collect())
+}
+
 /// What `select` sees as `row`. `records` is `None` when no `select` names `employee` or
 /// `target`: building them would double the cost of a row for nothing.
 pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Map {
-    static CHANGE: LazyLock<Map> = LazyLock::new(|| template(&["field", "new", "old"]));
     static ROW: LazyLock<Map> = LazyLock::new(|| template(&["changes", "status"]));
-    let changes: Array = row
-        .changes
-        .iter()
-        .map(|c| {
-            Dynamic::from_map(filled(
-                &CHANGE,
-                [
-                    c.field.name().into(),
-                    text(c.new.as_deref()),
-                    text(c.old.as_deref()),
-                ],
-            ))
-        })
-        .collect();
     let mut map = filled(
         &ROW,
-        [Dynamic::from_array(changes), row.status.as_str().into()],
+        [changes_array(row.changes), row.status.as_str().into()],
     );
     if let Some(raw) = records {
         map.insert(
@@ -420,6 +421,32 @@ pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Ma
         );
     }
     map
+}
+
+/// A row as `select` sees it, built as far as the function looks: the fast path reads
+/// `row.status` and `row.changes` straight from the plan, and the map `row` is made only
+/// when the function runs in Rhai or reads the records.
+pub(crate) struct RowView<'a> {
+    pub(crate) input: &'a SelectInput<'a>,
+    /// The raw keys to convert, when a `select` names `employee` or `target`.
+    pub(crate) records: Option<&'a RawKeys>,
+    whole: OnceCell<Dynamic>,
+}
+
+impl<'a> RowView<'a> {
+    pub(crate) fn new(input: &'a SelectInput<'a>, records: Option<&'a RawKeys>) -> RowView<'a> {
+        RowView {
+            input,
+            records,
+            whole: OnceCell::new(),
+        }
+    }
+
+    /// `row` whole, read-only and shared like `e` (see [`shared`]).
+    pub(crate) fn whole(&self) -> &Dynamic {
+        self.whole
+            .get_or_init(|| shared(select_map(self.input, self.records)))
+    }
 }
 
 #[cfg(test)]
@@ -446,22 +473,6 @@ mod tests {
             assert!(map.contains_key(f.name()), "{f:?}");
         }
         assert_eq!(map.len(), KEYS.len());
-        let full = Employee {
-            code: Some("1".into()),
-            email: Some("a@example.com".into()),
-            last_name: Some(String::new()),
-            office: Some(MasterItem {
-                id: "1000".into(),
-                name: "本社".into(),
-            }),
-            ..e.clone()
-        };
-        for e in [&e, &full] {
-            let map = map_of(e, &RawKeys::None);
-            for (key, (name, value)) in map.iter().enumerate() {
-                assert_eq!(prop(e, key).is_absent(), value.is_unit(), "{name}");
-            }
-        }
         let shown = |k: &str| map.get(k).map(|v| v.to_string());
         assert_eq!(shown("birth_date").as_deref(), Some("0987-06-05"));
         assert_eq!(shown("hire_date").as_deref(), Some("2024-12-31"));

@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Map};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -22,20 +23,82 @@ fn script_error(message: String) -> Box<EvalAltResult> {
     message.into()
 }
 
+/// A helper from text to text. It borrows its input when nothing changes, as for most
+/// records (an e-mail already in lower case): the fast path then makes no text at all.
+pub(crate) type TextFn = for<'s> fn(&'s str) -> Cow<'s, str>;
+
 /// The text helpers that take a text and return a new one. One list for the engine and the
 /// fast path ([`super::fast`]), so the two cannot drift apart.
-/// A helper from text to text.
-pub(crate) type TextFn = fn(&str) -> String;
-
 pub(crate) const TEXT: [(&str, TextFn); 5] = [
     // Rhai's own `trim` changes the variable in place and returns nothing, which surprises
     // newcomers (`let x = e.email.trim();` would give `()`); these return the new value.
-    ("trim", |s| s.trim().to_string()),
-    ("lower", str::to_lowercase),
-    ("upper", str::to_uppercase),
-    ("to_full_width_katakana", to_full_width_katakana),
-    ("fold_width", fold_width),
+    ("trim", |s| Cow::Borrowed(s.trim())),
+    ("lower", |s| {
+        unchanged_or(
+            s,
+            |s| s.chars().any(|c| moves(c, c.to_lowercase())),
+            str::to_lowercase,
+        )
+    }),
+    ("upper", |s| {
+        unchanged_or(
+            s,
+            |s| s.chars().any(|c| moves(c, c.to_uppercase())),
+            str::to_uppercase,
+        )
+    }),
+    ("to_full_width_katakana", |s| {
+        unchanged_or(
+            s,
+            |s| s.chars().any(|c| is_half_width_kana(c) || is_hiragana(c)),
+            to_full_width_katakana,
+        )
+    }),
+    ("fold_width", |s| {
+        unchanged_or(
+            s,
+            |s| {
+                s.chars().any(|c| {
+                    is_half_width_kana(c) || matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}')
+                })
+            },
+            fold_width,
+        )
+    }),
 ];
+
+/// `f(s)`, or `s` itself when `may_change` says `f` would give it back unchanged. The test is
+/// cheap and exact in the "unchanged" direction; when it says "may change", the result is
+/// compared, so a false alarm still borrows.
+fn unchanged_or<'s>(
+    s: &'s str,
+    may_change: impl Fn(&str) -> bool,
+    f: fn(&str) -> String,
+) -> Cow<'s, str> {
+    if !may_change(s) {
+        return Cow::Borrowed(s);
+    }
+    let out = f(s);
+    if out == s {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Whether a character's case mapping is anything but itself. `str`'s case mappings are the
+/// characters' own, except that a final Σ lowers to ς, and Σ moves anyway.
+fn moves(c: char, mut mapped: impl Iterator<Item = char>) -> bool {
+    mapped.next() != Some(c) || mapped.next().is_some()
+}
+
+fn is_half_width_kana(c: char) -> bool {
+    matches!(c, '\u{FF61}'..='\u{FF9F}')
+}
+
+fn is_hiragana(c: char) -> bool {
+    matches!(c, 'ぁ'..='ゖ' | 'ゝ' | 'ゞ')
+}
 
 pub(crate) fn is_blank(s: &str) -> bool {
     s.trim().is_empty()
@@ -43,7 +106,7 @@ pub(crate) fn is_blank(s: &str) -> bool {
 
 fn register_strings(engine: &mut Engine) {
     for (name, f) in TEXT {
-        engine.register_fn(name, move |s: &str| f(s));
+        engine.register_fn(name, move |s: &str| f(s).into_owned());
     }
     engine.register_fn("is_blank", is_blank);
     engine.register_fn("is_blank", |_: ()| true);
@@ -201,9 +264,7 @@ fn widen_kana(s: &str, hiragana: bool) -> String {
             continue;
         }
         let c = match c {
-            'ぁ'..='ゖ' | 'ゝ' | 'ゞ' if hiragana => {
-                char::from_u32(c as u32 + 0x60).unwrap_or(c)
-            }
+            c if hiragana && is_hiragana(c) => char::from_u32(c as u32 + 0x60).unwrap_or(c),
             _ => half_width_kana(c).unwrap_or(c),
         };
         out.push(c);

@@ -37,11 +37,11 @@ pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
 use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
-use convert::{Subject, select_map, shared};
-use fast::Arg;
+use convert::{RowView, Subject};
+use fast::{Arg, Val};
 use helpers::Tables;
 use load::{DEADLINE_MARKER, DeadlineGuard};
-use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use scan::RawKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -133,7 +133,7 @@ pub struct Rules {
     limits: Limits,
     /// For each hook (in [`Hook::ALL`] order), the files defining it, in precedence order.
     hooks: [Vec<HookFn>; Hook::ALL.len()],
-    /// The `direction` argument, made once so that calls only bump a reference count.
+    /// The `direction` argument for Rhai, made once so that calls only bump a reference count.
     directions: [Dynamic; 2],
     /// Converting the raw API record is the costliest step of an evaluation: convert only the
     /// keys that the scripts defining a `decide` hook (resp. `select`) read.
@@ -156,7 +156,7 @@ impl std::fmt::Debug for Rules {
 
 /// What a hook returned and which file it came from.
 struct Answer<'a> {
-    value: Dynamic,
+    value: Val<'a>,
     file: &'a RuleFile,
     hook: Hook,
     from: &'a str,
@@ -180,13 +180,15 @@ impl Answer<'_> {
     }
 
     fn type_name(&self) -> String {
-        format!("{} ({})", self.value, self.value.type_name())
+        self.value.shown()
     }
 
     /// Office and type names may be written as numbers (`1000`) as well as text.
     fn id_or_name(&self) -> Result<Decided<String>, PolicyError> {
-        let value = if self.value.is_string() || self.value.is_int() {
-            self.value.to_string()
+        let value = if let Some(text) = self.value.text() {
+            text.to_string()
+        } else if let Val::Int(i) = self.value {
+            i.to_string()
         } else {
             return Err(self.error(format!(
                 "returned {}; return an id or exact name as text, or () for the default",
@@ -267,22 +269,27 @@ impl Rules {
         &self.hooks[hook as usize]
     }
 
-    fn call(
-        &self,
+    fn call<'a>(
+        &'a self,
         hook: Hook,
-        f: &HookFn,
-        arg: &Arg<'_>,
+        f: &'a HookFn,
+        arg: &Arg<'a>,
         direction: Direction,
-    ) -> Result<Dynamic, PolicyError> {
+    ) -> Result<Val<'a>, PolicyError> {
+        if let Some(code) = &f.fast
+            && let Ok(value) = code.run(
+                arg,
+                direction.as_str(),
+                &self.tables,
+                self.limits.max_operations,
+            )
+        {
+            return Ok(value);
+        }
         let direction = match direction {
             Direction::SmartHrToKot => &self.directions[0],
             Direction::KotToSmartHr => &self.directions[1],
         };
-        if let Some(code) = &f.fast
-            && let Ok(value) = code.run(arg, direction, &self.tables, self.limits.max_operations)
-        {
-            return Ok(value);
-        }
         let file = &self.files[f.file];
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let arg = arg.dynamic();
@@ -310,21 +317,23 @@ impl Rules {
             Ok(mut scope) => run(&mut scope),
             Err(_) => run(&mut Scope::new()),
         });
-        result.map_err(|e| self.script_error(file, hook, &e))
+        result
+            .map(Val::from_dynamic)
+            .map_err(|e| self.script_error(file, hook, &e))
     }
 
     /// The first answer other than `()` (and, for yes/no hooks where `false` is the default,
     /// other than `false`), in file-name order.
-    fn first(
-        &self,
+    fn first<'a>(
+        &'a self,
         hook: Hook,
-        arg: &Arg<'_>,
+        arg: &Arg<'a>,
         direction: Direction,
         skip_false: bool,
-    ) -> Result<Option<Answer<'_>>, PolicyError> {
+    ) -> Result<Option<Answer<'a>>, PolicyError> {
         for f in self.hook_fns(hook) {
             let value = self.call(hook, f, arg, direction)?;
-            let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Ok(false));
+            let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Some(false));
             if !no_opinion {
                 return Ok(Some(Answer {
                     value,
@@ -386,13 +395,16 @@ impl Rules {
         }
     }
 
+    /// The fields the `overrides` functions change, with their new values: at most one per
+    /// field (the first file to name it decides), and none that already holds its value.
     fn overrides(
         &self,
         e: &Arg<'_>,
+        employee: &Employee,
         direction: Direction,
-    ) -> Result<Vec<(Field, Option<ImmutableString>)>, PolicyError> {
+    ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
         // At most one entry per field: a short list, searched, costs less than a map.
-        let mut decided: Vec<(Field, Option<ImmutableString>)> = Vec::new();
+        let mut decided: Vec<(Field, Val<'_>)> = Vec::new();
         for f in self.hook_fns(Hook::Overrides) {
             let value = self.call(Hook::Overrides, f, e, direction)?;
             if value.is_unit() {
@@ -404,13 +416,13 @@ impl Rules {
                 hook: Hook::Overrides,
                 from: &f.from,
             };
-            let Some(map) = answer.value.read_lock::<Map>() else {
+            let Some(entries) = answer.value.clone().into_entries() else {
                 return Err(answer.error(format!(
                     "returned {}; return a map such as #{{email: lower(e.email)}}, or ()",
                     answer.type_name()
                 )));
             };
-            for (key, value) in map.iter() {
+            for (key, value) in entries {
                 let field = key
                     .parse::<Field>()
                     .ok()
@@ -423,23 +435,23 @@ impl Rules {
                             Field::SYNCED.map(Field::name).join(", ")
                         ))
                     })?;
-                let value = if value.is_unit() {
-                    None
-                } else if let Ok(text) = value.as_immutable_string_ref() {
-                    Some(text.clone())
-                } else {
+                if !value.is_unit() && value.text().is_none() {
                     return Err(answer.error(format!(
-                        "returned {value} ({}) for {key}; return text, or () to clear it",
-                        value.type_name()
+                        "returned {} for {key}; return text, or () to clear it",
+                        value.shown()
                     )));
-                };
+                }
                 // An earlier file has already decided this field.
                 if !decided.iter().any(|(f, _)| *f == field) {
                     decided.push((field, value));
                 }
             }
         }
-        Ok(decided)
+        Ok(decided
+            .into_iter()
+            .filter(|(field, value)| !convert::holds(employee, *field, value.text()))
+            .map(|(field, value)| (field, value.text().map(str::to_string)))
+            .collect())
     }
 
     fn decide_inner(
@@ -453,10 +465,10 @@ impl Rules {
         let e = Arg::Subject(&subject);
 
         if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
-            let reason = if answer.value.as_bool() == Ok(true) {
+            let reason = if answer.value.as_bool() == Some(true) {
                 format!("left out by {}", answer.file.label)
-            } else if answer.value.is_string() {
-                answer.value.to_string()
+            } else if let Some(reason) = answer.value.text() {
+                reason.to_string()
             } else {
                 return Err(answer.error(format!(
                     "returned {}; return the reason as text, or () to keep the employee",
@@ -470,14 +482,11 @@ impl Rules {
             return Ok(decision);
         }
 
-        let overrides = self.overrides(&e, direction)?;
+        let overrides = self.overrides(&e, subject.employee, direction)?;
         // The decisions after the overrides (office, employment type, move, and later select)
         // see the values that will be sent; `raw` is not overridden and is kept.
         let raw = subject.into_raw();
         for (field, value) in overrides {
-            if convert::holds(source, field, value.as_deref()) {
-                continue;
-            }
             source
                 .set(field, value.as_deref())
                 .map_err(|err| PolicyError {
@@ -513,7 +522,7 @@ thread_local! {
 }
 
 fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
-    if answer.value.as_bool() == Ok(true) {
+    if answer.value.as_bool() == Some(true) {
         return Ok((true, true));
     }
     let bad = || {
@@ -523,11 +532,11 @@ fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
             answer.type_name()
         ))
     };
-    let map = answer.value.read_lock::<Map>().ok_or_else(bad)?;
+    let entries = answer.value.clone().into_entries().ok_or_else(bad)?;
     let mut flags = (false, false);
-    for (key, value) in map.iter() {
-        let flag = value.as_bool().map_err(|_| bad())?;
-        match key.as_str() {
+    for (key, value) in entries {
+        let flag = value.as_bool().ok_or_else(bad)?;
+        match &*key {
             "office" => flags.0 = flag,
             "employment_type" => flags.1 = flag,
             _ => return Err(bad()),
@@ -583,15 +592,11 @@ impl Policy for Rules {
         row: &SelectInput<'_>,
     ) -> Result<Option<Decided<bool>>, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
-        let row_map = shared(select_map(
-            row,
-            self.select_records.then_some(&self.raw_for_select),
-        ));
-        let Some(answer) = self.first(Hook::Select, &Arg::Value(&row_map), direction, false)?
-        else {
+        let row = RowView::new(row, self.select_records.then_some(&self.raw_for_select));
+        let Some(answer) = self.first(Hook::Select, &Arg::Row(&row), direction, false)? else {
             return Ok(None);
         };
-        let value = answer.value.as_bool().map_err(|_| {
+        let value = answer.value.as_bool().ok_or_else(|| {
             answer.error(format!(
                 "returned {}; return true, false, or () for the default (selected)",
                 answer.type_name()

@@ -120,7 +120,7 @@ impl Lower<'_> {
 
     fn stmt(&mut self, stmt: &Stmt) -> Lowered<St> {
         Ok(match stmt {
-            Stmt::Noop(_) => St::Expr(Ex::Const(Dynamic::UNIT)),
+            Stmt::Noop(_) => St::Expr(Ex::Const(Lit::Unit)),
             Stmt::Expr(e) => St::Expr(self.expr(e)?),
             Stmt::FnCall(call, _) => St::Expr(self.call(call)?),
             Stmt::Block(block) => St::Expr(Ex::Block(self.block(block)?)),
@@ -251,11 +251,11 @@ impl Lower<'_> {
 
     fn expr(&mut self, expr: &Expr) -> Lowered<Ex> {
         Ok(match expr {
-            Expr::DynamicConstant(value, _) => Ex::Const((**value).clone()),
-            Expr::BoolConstant(b, _) => Ex::Const((*b).into()),
-            Expr::IntegerConstant(i, _) => Ex::Const((*i).into()),
-            Expr::StringConstant(s, _) => Ex::Const(s.clone().into()),
-            Expr::Unit(_) => Ex::Const(Dynamic::UNIT),
+            Expr::DynamicConstant(value, _) => Ex::Const((**value).clone().into()),
+            Expr::BoolConstant(b, _) => Ex::Const(Lit::Bool(*b)),
+            Expr::IntegerConstant(i, _) => Ex::Const(Lit::Int(*i)),
+            Expr::StringConstant(s, _) => Ex::Const(Lit::Str(s.clone())),
+            Expr::Unit(_) => Ex::Const(Lit::Unit),
             Expr::Array(items, _) => Ex::Array(self.exprs(items.iter())?),
             Expr::Map(map, _) => Ex::Map(
                 map.0
@@ -361,7 +361,7 @@ fn subject_chain(mut steps: Vec<Step>) -> Ex {
     steps.remove(0);
     let Some(key) = convert::key(&first) else {
         // Not a property of `e`: `()`, as for any map.
-        return chain_from(Ex::Const(Dynamic::UNIT), steps);
+        return chain_from(Ex::Const(Lit::Unit), steps);
     };
     if first == "raw" {
         return Ex::Raw(steps);

@@ -19,10 +19,12 @@ mod lower;
 mod run;
 #[cfg(test)]
 mod tests;
+mod value;
 
 pub(crate) use lower::lower;
+pub(crate) use value::Val;
 
-use super::convert::Subject;
+use super::convert::{RowView, Subject};
 use super::helpers;
 use rhai::{Dynamic, ImmutableString};
 
@@ -42,9 +44,12 @@ pub(crate) struct Code {
 #[derive(Debug)]
 pub(crate) struct Bail;
 
-/// The first argument of a hook: the employee (read property by property) or a value (`row`).
+/// The first argument of a hook: the employee or the row (both read property by property),
+/// or any value.
 pub(crate) enum Arg<'a> {
     Subject(&'a Subject<'a>),
+    Row(&'a RowView<'a>),
+    #[cfg(test)]
     Value(&'a Dynamic),
 }
 
@@ -53,7 +58,50 @@ impl Arg<'_> {
     pub(crate) fn dynamic(&self) -> &Dynamic {
         match self {
             Arg::Subject(s) => s.whole(),
+            Arg::Row(r) => r.whole(),
+            #[cfg(test)]
             Arg::Value(v) => v,
+        }
+    }
+}
+
+/// A constant in the code. Text is kept so that reading it lends it out rather than copying.
+#[derive(Debug, Clone)]
+enum Lit {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Str(ImmutableString),
+    /// Rhai's optimiser makes constants of literals such as `#{}` and `[1, 2]`: they become
+    /// the fast path's own maps and arrays, which the function may then fill.
+    Map(Vec<(ImmutableString, Lit)>),
+    Array(Vec<Lit>),
+    /// A constant of another type (a float, say), as Rhai made it.
+    Other(Dynamic),
+}
+
+impl From<Dynamic> for Lit {
+    fn from(d: Dynamic) -> Lit {
+        if d.is_unit() {
+            Lit::Unit
+        } else if let Ok(b) = d.as_bool() {
+            Lit::Bool(b)
+        } else if let Ok(i) = d.as_int() {
+            Lit::Int(i)
+        } else if let Some(map) = d.read_lock::<rhai::Map>() {
+            Lit::Map(
+                map.iter()
+                    .map(|(k, v)| (k.as_str().into(), v.clone().into()))
+                    .collect(),
+            )
+        } else if let Some(items) = d.read_lock::<rhai::Array>() {
+            Lit::Array(items.iter().map(|v| v.clone().into()).collect())
+        } else {
+            // Made once, at load: the copy costs nothing that matters.
+            match d.clone().into_immutable_string() {
+                Ok(s) => Lit::Str(s),
+                Err(_) => Lit::Other(d),
+            }
         }
     }
 }
@@ -91,6 +139,18 @@ impl Builtin {
     }
 }
 
+/// The kinds of value the fast path compares; any other makes it give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Unit,
+    Bool,
+    Int,
+    Text,
+    /// Compared only with the kinds above, to which Rhai has no operator relating them.
+    ArrayOrMap,
+    Other,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Compare {
     Eq,
@@ -115,7 +175,7 @@ enum Step {
 }
 
 enum Ex {
-    Const(Dynamic),
+    Const(Lit),
     Var(usize),
     /// A variable's last read, as the function's value: moved out, not copied (the map an
     /// `overrides` builds and returns).
@@ -127,7 +187,7 @@ enum Ex {
     /// `e.office.name`, `e.employment_type.id`: (key, whether `name`).
     Master(usize, bool),
     /// `e.code != ()`, `e.employment_type.name == "役員"`: compared without making a value.
-    PropCompare(Compare, PropRef, Dynamic),
+    PropCompare(Compare, PropRef, Lit),
     /// A chain from `e.raw`, which is converted once per employee and read in place.
     Raw(Vec<Step>),
     Chain(Box<Ex>, Vec<Step>),

@@ -1,27 +1,36 @@
 //! Running [`Code`]: the value Rhai would give, or [`Bail`].
 
 use super::*;
-use crate::rules::convert;
+use crate::rules::convert::{self, Prop};
 use crate::rules::helpers::Tables;
-use rhai::{Array, Map};
+use smallvec::SmallVec;
+use std::borrow::Cow;
+
+/// The variables of one call. Hooks have a handful, so they live on the stack: a call makes
+/// no allocation of its own.
+type Frame<'a> = SmallVec<[Val<'a>; 8]>;
+
+/// The arguments of one helper call; none takes more than three.
+type Args<'a> = SmallVec<[Val<'a>; 3]>;
+
 /// Why evaluation left the straight path.
-enum Stop {
-    Return(Dynamic),
+enum Stop<'a> {
+    Return(Val<'a>),
     Break,
     Continue,
     Bail,
 }
 
-impl From<Bail> for Stop {
-    fn from(_: Bail) -> Stop {
+impl From<Bail> for Stop<'_> {
+    fn from(_: Bail) -> Self {
         Stop::Bail
     }
 }
 
-type Run<T> = Result<T, Stop>;
+type Run<'a, T> = Result<T, Stop<'a>>;
 
 struct Cx<'a> {
-    frame: Vec<Dynamic>,
+    frame: Frame<'a>,
     subject: Option<&'a Subject<'a>>,
     tables: &'a Tables,
     /// Statements and expressions evaluated; past `budget` (or the deadline) the call goes to
@@ -31,8 +40,8 @@ struct Cx<'a> {
     budget: u64,
 }
 
-impl Cx<'_> {
-    fn tick(&mut self) -> Run<()> {
+impl<'a> Cx<'a> {
+    fn tick(&mut self) -> Run<'a, ()> {
         self.steps += 1;
         // A step may be a helper on a long text, so the clock is read too (now and then,
         // as Rhai's own check does): past the deadline, Rhai runs the call and stops it.
@@ -44,34 +53,34 @@ impl Cx<'_> {
         }
     }
 
-    fn subject(&self) -> Run<&Subject<'_>> {
+    fn subject(&self) -> Run<'a, &'a Subject<'a>> {
         self.subject.ok_or(Stop::Bail)
     }
 }
 
 impl Code {
     /// Runs the hook with `arg` and `direction`, or gives up.
-    pub(crate) fn run(
-        &self,
-        arg: &Arg<'_>,
-        direction: &Dynamic,
-        tables: &Tables,
+    pub(crate) fn run<'a>(
+        &'a self,
+        arg: &Arg<'a>,
+        direction: &'static str,
+        tables: &'a Tables,
         max_operations: u64,
-    ) -> Result<Dynamic, Bail> {
-        let mut frame = vec![Dynamic::UNIT; self.slots];
-        let subject = match arg {
-            Arg::Subject(s) => Some(*s),
-            Arg::Value(v) => {
-                if let Some(slot) = frame.first_mut() {
-                    *slot = (*v).clone();
-                }
-                None
-            }
+    ) -> Result<Val<'a>, Bail> {
+        let mut frame: Frame<'a> = std::iter::repeat_n(Val::Unit, self.slots).collect();
+        let (first, subject) = match arg {
+            Arg::Subject(s) => (Val::Subject(s), Some(*s)),
+            Arg::Row(r) => (Val::Row(r), None),
+            #[cfg(test)]
+            Arg::Value(v) => (Val::from_dynamic((*v).clone()), None),
         };
+        if let Some(slot) = frame.first_mut() {
+            *slot = first;
+        }
         if self.direction
             && let Some(slot) = frame.get_mut(1)
         {
-            *slot = direction.clone();
+            *slot = Val::Str(direction);
         }
         let mut cx = Cx {
             frame,
@@ -81,41 +90,50 @@ impl Code {
             budget: max_operations / 10,
         };
         match block(&self.body, &mut cx) {
-            Ok(value) | Err(Stop::Return(value)) => Ok(value.flatten()),
+            Ok(value) | Err(Stop::Return(value)) => Ok(value),
             Err(Stop::Break | Stop::Continue | Stop::Bail) => Err(Bail),
         }
     }
 }
 
 /// A block's value is its last statement's, as in Rhai.
-fn block(stmts: &[St], cx: &mut Cx<'_>) -> Run<Dynamic> {
-    let mut last = Dynamic::UNIT;
+fn block<'a>(stmts: &'a [St], cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
+    let mut last = Val::Unit;
     for stmt in stmts {
         last = run(stmt, cx)?;
     }
     Ok(last)
 }
 
-fn run(stmt: &St, cx: &mut Cx<'_>) -> Run<Dynamic> {
+fn truth<'a>(value: Val<'a>) -> Run<'a, bool> {
+    value.as_bool().ok_or(Stop::Bail)
+}
+
+fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
     cx.tick()?;
     match stmt {
         St::Expr(e) => eval(e, cx),
         St::Set(slot, e) => {
             cx.frame[*slot] = eval(e, cx)?;
-            Ok(Dynamic::UNIT)
+            Ok(Val::Unit)
         }
         St::SetProp(slot, name, e) => {
             let value = eval(e, cx)?;
-            let target = &mut cx.frame[*slot];
-            if target.is_shared() || target.is_read_only() {
-                return Err(Stop::Bail);
+            match &mut cx.frame[*slot] {
+                Val::Map(entries) => match entries.iter_mut().find(|(k, _)| *k == name.as_str()) {
+                    Some((_, slot)) => *slot = value,
+                    None => entries.push((name.as_str(), value)),
+                },
+                Val::Dyn(d) if !d.is_shared() && !d.is_read_only() => {
+                    let mut map = d.write_lock::<rhai::Map>().ok_or(Stop::Bail)?;
+                    map.insert(name.as_str().into(), value.into_dynamic());
+                }
+                _ => return Err(Stop::Bail),
             }
-            let mut map = target.write_lock::<Map>().ok_or(Stop::Bail)?;
-            map.insert(name.as_str().into(), value);
-            Ok(Dynamic::UNIT)
+            Ok(Val::Unit)
         }
         St::If(guard, then, otherwise) => {
-            if eval(guard, cx)?.as_bool().map_err(|_| Stop::Bail)? {
+            if truth(eval(guard, cx)?)? {
                 block(then, cx)
             } else {
                 block(otherwise, cx)
@@ -127,12 +145,19 @@ fn run(stmt: &St, cx: &mut Cx<'_>) -> Run<Dynamic> {
             list,
             body,
         } => {
-            let items = eval(list, cx)?.into_array().map_err(|_| Stop::Bail)?;
-            for (i, value) in items.into_iter().enumerate() {
+            let items = match eval(list, cx)? {
+                Val::Array(items) => Items::Vals(items.into_iter()),
+                Val::Changes(changes) => Items::Changes(changes.iter()),
+                Val::Dyn(d) if d.is_array() => {
+                    Items::Dyns(d.into_array().map_err(|_| Stop::Bail)?.into_iter())
+                }
+                _ => return Err(Stop::Bail),
+            };
+            for (i, value) in items.enumerate() {
                 cx.tick()?;
                 cx.frame[*item] = value;
                 if let Some(c) = counter {
-                    cx.frame[*c] = Dynamic::from_int(i64::try_from(i).map_err(|_| Stop::Bail)?);
+                    cx.frame[*c] = Val::Int(i64::try_from(i).map_err(|_| Stop::Bail)?);
                 }
                 match block(body, cx) {
                     Ok(_) | Err(Stop::Continue) => {}
@@ -140,57 +165,74 @@ fn run(stmt: &St, cx: &mut Cx<'_>) -> Run<Dynamic> {
                     Err(other) => return Err(other),
                 }
             }
-            Ok(Dynamic::UNIT)
+            Ok(Val::Unit)
         }
         St::Return(value) => Err(Stop::Return(match value {
             Some(v) => eval(v, cx)?,
-            None => Dynamic::UNIT,
+            None => Val::Unit,
         })),
         St::Break => Err(Stop::Break),
         St::Continue => Err(Stop::Continue),
     }
 }
 
-fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
+impl Lit {
+    fn val(&self) -> Val<'_> {
+        match self {
+            Lit::Unit => Val::Unit,
+            Lit::Bool(b) => Val::Bool(*b),
+            Lit::Int(i) => Val::Int(*i),
+            Lit::Str(s) => Val::Str(s),
+            Lit::Map(entries) => {
+                Val::Map(entries.iter().map(|(k, v)| (k.as_str(), v.val())).collect())
+            }
+            Lit::Array(items) => Val::Array(items.iter().map(Lit::val).collect()),
+            Lit::Other(d) => Val::from_dynamic(d.clone()),
+        }
+    }
+}
+
+fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
     cx.tick()?;
     Ok(match ex {
-        Ex::Const(v) => v.clone(),
+        Ex::Const(c) => c.val(),
         Ex::Var(slot) => cx.frame[*slot].clone(),
-        Ex::Take(slot) => std::mem::replace(&mut cx.frame[*slot], Dynamic::UNIT),
-        // Rhai reads a shared value through to a copy.
-        Ex::Subject => cx.subject()?.whole().flatten_clone(),
-        Ex::Property(key) => cx.subject()?.property(*key),
+        Ex::Take(slot) => std::mem::replace(&mut cx.frame[*slot], Val::Unit),
+        Ex::Subject => Val::Subject(cx.subject()?),
+        Ex::Property(key) => property(cx.subject()?, *key),
         Ex::Master(key, name) => {
             let part = convert::master_part(cx.subject()?.employee, *key, *name);
-            part.ok_or(Stop::Bail)?.into()
+            Val::Str(part.ok_or(Stop::Bail)?)
         }
         Ex::Raw(steps) => {
             let args = step_args(steps, cx)?;
             let raw = cx.subject()?.raw();
-            walk(raw, steps, args, cx.tables)?
+            let (first, rest) = match steps.split_first() {
+                // The first property is read in place: the raw record is not copied whole.
+                Some((Step::Prop(name), rest)) => (dyn_prop(raw, name)?, rest),
+                _ => (Val::Dyn(raw.clone()), &steps[..]),
+            };
+            walk(first, rest, args, cx.tables)?
         }
         Ex::Chain(base, steps) => {
             let args = step_args(steps, cx)?;
             match &**base {
                 // Read in place: a variable's map is not copied to read one property of it.
-                Ex::Var(slot) => walk(&cx.frame[*slot], steps, args, cx.tables)?,
+                Ex::Var(slot) => match steps.split_first() {
+                    Some((Step::Prop(name), rest)) => {
+                        let first = prop(&cx.frame[*slot], name)?;
+                        walk(first, rest, args, cx.tables)?
+                    }
+                    _ => walk(cx.frame[*slot].clone(), steps, args, cx.tables)?,
+                },
                 base => {
                     let base = eval(base, cx)?;
-                    walk(&base, steps, args, cx.tables)?
+                    walk(base, steps, args, cx.tables)?
                 }
             }
         }
-        Ex::Call(Builtin::Text(f), args) if args.len() == 1 => made(f(&text_arg(&args[0], cx)?))?,
-        Ex::Call(Builtin::IsBlank, args) if matches!(args.as_slice(), [Ex::Property(_)]) => {
-            match text_arg(&args[0], cx) {
-                Ok(s) => helpers::is_blank(&s).into(),
-                // `()`: blank.
-                Err(Stop::Bail) if absent(&args[0], cx)? => true.into(),
-                Err(other) => return Err(other),
-            }
-        }
         Ex::Call(builtin, args) => {
-            let args = args.iter().map(|a| eval(a, cx)).collect::<Run<Vec<_>>>()?;
+            let args = eval_all(args, cx)?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
             call(*builtin, first, rest, cx.tables)?
         }
@@ -198,32 +240,32 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
         Ex::Compare(op, args) => {
             let a = eval(&args[0], cx)?;
             let b = eval(&args[1], cx)?;
-            compare(*op, &a, &b)?.into()
+            Val::Bool(compare(*op, &a, &b)?)
         }
         Ex::Plus(args) => {
             let a = eval(&args[0], cx)?;
             let b = eval(&args[1], cx)?;
             plus(&a, &b)?
         }
-        Ex::Not(e) => (!eval(e, cx)?.as_bool().map_err(|_| Stop::Bail)?).into(),
+        Ex::Not(e) => Val::Bool(!truth(eval(e, cx)?)?),
         Ex::And(items) => {
             for item in items {
-                if !eval(item, cx)?.as_bool().map_err(|_| Stop::Bail)? {
-                    return Ok(false.into());
+                if !truth(eval(item, cx)?)? {
+                    return Ok(Val::Bool(false));
                 }
             }
-            true.into()
+            Val::Bool(true)
         }
         Ex::Or(items) => {
             for item in items {
-                if eval(item, cx)?.as_bool().map_err(|_| Stop::Bail)? {
-                    return Ok(true.into());
+                if truth(eval(item, cx)?)? {
+                    return Ok(Val::Bool(true));
                 }
             }
-            false.into()
+            Val::Bool(false)
         }
         Ex::Coalesce(items) => {
-            let mut value = Dynamic::UNIT;
+            let mut value = Val::Unit;
             for item in items {
                 value = eval(item, cx)?;
                 if !value.is_unit() {
@@ -232,204 +274,209 @@ fn eval(ex: &Ex, cx: &mut Cx<'_>) -> Run<Dynamic> {
             }
             value
         }
-        Ex::Array(items) => {
-            Dynamic::from_array(items.iter().map(|i| eval(i, cx)).collect::<Run<Array>>()?)
-        }
+        Ex::Array(items) => Val::Array(items.iter().map(|i| eval(i, cx)).collect::<Run<_>>()?),
         Ex::Map(entries) => {
-            let mut map = Map::new();
+            let mut map: Vec<(&str, Val<'a>)> = Vec::with_capacity(entries.len());
             for (key, value) in entries {
                 let value = eval(value, cx)?;
-                map.insert(key.as_str().into(), value);
+                // Rhai keeps the last of a repeated key.
+                map.retain(|(k, _)| *k != key.as_str());
+                map.push((key.as_str(), value));
             }
-            Dynamic::from_map(map)
+            Val::Map(map)
         }
         Ex::Block(stmts) => block(stmts, cx)?,
     })
 }
 
-/// A text handed to a text helper: read in place from the employee, or passed from one helper
-/// to the next without becoming a Rhai value in between (`lower(trim(e.email))` makes one
-/// value, not three).
-enum Text<'a> {
-    Borrowed(&'a str),
-    Owned(String),
-    Value(ImmutableString),
+/// What a `for` loop goes through, without boxing an iterator for each loop.
+enum Items<'a> {
+    Vals(std::vec::IntoIter<Val<'a>>),
+    Changes(std::slice::Iter<'a, crate::plan::Change>),
+    Dyns(std::vec::IntoIter<Dynamic>),
 }
 
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
+impl<'a> Iterator for Items<'a> {
+    type Item = Val<'a>;
 
-    fn deref(&self) -> &str {
+    fn next(&mut self) -> Option<Val<'a>> {
         match self {
-            Text::Borrowed(s) => s,
-            Text::Owned(s) => s,
-            Text::Value(s) => s,
+            Items::Vals(items) => items.next(),
+            Items::Changes(changes) => changes.next().map(Val::Change),
+            Items::Dyns(items) => items.next().map(Val::from_dynamic),
         }
     }
 }
 
-/// The text `ex` evaluates to; anything else (including `()`) gives up, as the helpers take
-/// only text.
-fn text_arg<'a>(ex: &Ex, cx: &mut Cx<'a>) -> Run<Text<'a>> {
-    match ex {
-        Ex::Property(key) => {
-            let subject = cx.subject.ok_or(Stop::Bail)?;
-            if let convert::Prop::Text(Some(s)) = convert::prop(subject.employee, *key) {
-                return Ok(Text::Borrowed(s));
-            }
-        }
-        Ex::Call(Builtin::Text(f), args) if args.len() == 1 => {
-            cx.tick()?;
-            let out = f(&text_arg(&args[0], cx)?);
-            if out.len() > MAX_STRING_SIZE {
-                return Err(Stop::Bail);
-            }
-            return Ok(Text::Owned(out));
-        }
-        _ => {}
-    }
-    Ok(Text::Value(text(&eval(ex, cx)?)?))
-}
-
-/// Whether `ex`, a property of `e`, is `()`.
-fn absent(ex: &Ex, cx: &Cx<'_>) -> Run<bool> {
-    let Ex::Property(key) = ex else {
-        return Ok(false);
-    };
-    Ok(convert::prop(cx.subject()?.employee, *key).is_absent())
-}
-
-/// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.
-fn step_args(steps: &[Step], cx: &mut Cx<'_>) -> Run<Vec<Vec<Dynamic>>> {
-    steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Method(_, args) => Some(args),
-            Step::Prop(_) => None,
-        })
-        .map(|args| args.iter().map(|a| eval(a, cx)).collect())
-        .collect()
-}
-
-fn walk(
-    base: &Dynamic,
-    steps: &[Step],
-    args: Vec<Vec<Dynamic>>,
-    tables: &Tables,
-) -> Result<Dynamic, Bail> {
-    let mut args = args.into_iter();
-    let mut current: Option<Dynamic> = None;
-    for step in steps {
-        let target = current.as_ref().unwrap_or(base);
-        let next = match step {
-            Step::Prop(name) => {
-                let map = target.read_lock::<Map>().ok_or(Bail)?;
-                map.get(name.as_str()).cloned().unwrap_or(Dynamic::UNIT)
-            }
-            Step::Method(builtin, _) => {
-                let args = args.next().ok_or(Bail)?;
-                call(*builtin, target, &args, tables)?
-            }
-        };
-        current = Some(next);
-    }
-    Ok(current.unwrap_or_else(|| base.clone()))
-}
-
-fn text(value: &Dynamic) -> Result<ImmutableString, Bail> {
-    value
-        .as_immutable_string_ref()
-        .map(|s| s.clone())
-        .map_err(|_| Bail)
-}
-
-fn made(s: String) -> Result<Dynamic, Bail> {
-    if s.len() > MAX_STRING_SIZE {
-        Err(Bail)
-    } else {
-        Ok(ImmutableString::from(s).into())
+impl From<bool> for Val<'_> {
+    fn from(b: bool) -> Self {
+        Val::Bool(b)
     }
 }
 
-fn call(
-    builtin: Builtin,
-    first: &Dynamic,
-    rest: &[Dynamic],
-    tables: &Tables,
-) -> Result<Dynamic, Bail> {
-    let second = || rest.first().map(text).ok_or(Bail)?;
-    Ok(match builtin {
-        Builtin::Text(f) => made(f(&text(first)?))?,
-        Builtin::IsBlank if first.is_unit() => true.into(),
-        Builtin::IsBlank => helpers::is_blank(&text(first)?).into(),
-        Builtin::Lookup => {
-            let default = rest.get(1).cloned().unwrap_or(Dynamic::UNIT);
-            let key = rest.first().ok_or(Bail)?;
-            helpers::lookup(tables, &text(first)?, key, default).map_err(|_| Bail)?
-        }
-        Builtin::StartsWith => text(first)?.starts_with(second()?.as_str()).into(),
-        Builtin::EndsWith => text(first)?.ends_with(second()?.as_str()).into(),
-        Builtin::Contains => text(first)?.contains(second()?.as_str()).into(),
-        Builtin::Len if first.is_array() => {
-            let len = first.read_lock::<Array>().ok_or(Bail)?.len();
-            Dynamic::from_int(i64::try_from(len).map_err(|_| Bail)?)
-        }
-        Builtin::Len => {
-            let len = text(first)?.chars().count();
-            Dynamic::from_int(i64::try_from(len).map_err(|_| Bail)?)
-        }
-        Builtin::IsEmpty if first.is_array() => {
-            first.read_lock::<Array>().ok_or(Bail)?.is_empty().into()
-        }
-        Builtin::IsEmpty => text(first)?.is_empty().into(),
+/// `e.<key>` as scripts see it (see `convert::employee_map`), lending the employee's text.
+fn property<'a>(subject: &'a Subject<'a>, key: usize) -> Val<'a> {
+    match convert::prop(subject.employee, key) {
+        Prop::Text(s) => s.map_or(Val::Unit, Val::Str),
+        Prop::Date(d) => d.map_or(Val::Unit, |d| Val::Text(convert::date_text(d))),
+        Prop::Master(m) => m.map_or(Val::Unit, |m| {
+            Val::Map(vec![("id", Val::Str(&m.id)), ("name", Val::Str(&m.name))])
+        }),
+        Prop::Raw => Val::Dyn(subject.raw().clone()),
+        Prop::Other => Val::Unit,
+    }
+}
+
+/// A property of a Rhai map, as Rhai reads it: `()` when the map does not have it.
+fn dyn_prop<'a>(d: &Dynamic, name: &str) -> Result<Val<'a>, Bail> {
+    let map = d.read_lock::<rhai::Map>().ok_or(Bail)?;
+    Ok(map.get(name).cloned().map_or(Val::Unit, Val::from_dynamic))
+}
+
+/// `target.<name>`; a property of anything but a map is an error in Rhai.
+fn prop<'a>(target: &Val<'a>, name: &str) -> Result<Val<'a>, Bail> {
+    Ok(match target {
+        Val::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(Val::Unit, |(_, v)| v.clone()),
+        Val::Subject(s) => convert::key(name).map_or(Val::Unit, |key| property(s, key)),
+        Val::Row(row) => match name {
+            "status" => Val::Str(row.input.status.as_str()),
+            "changes" => Val::Changes(row.input.changes),
+            "employee" | "target" if row.records.is_some() => dyn_prop(row.whole(), name)?,
+            _ => Val::Unit,
+        },
+        Val::Change(c) => match name {
+            "field" => Val::Str(c.field.name()),
+            "old" => c.old.as_deref().map_or(Val::Unit, Val::Str),
+            "value" | "new" => c.new.as_deref().map_or(Val::Unit, Val::Str),
+            _ => Val::Unit,
+        },
+        Val::Dyn(d) => dyn_prop(d, name)?,
+        _ => return Err(Bail),
     })
 }
 
-/// The kinds of value the fast path compares; any other makes it give up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Unit,
-    Bool,
-    Int,
-    Text,
-    /// Compared only with the kinds above, to which Rhai has no operator relating them.
-    ArrayOrMap,
-    Other,
+fn eval_all<'a>(exprs: &'a [Ex], cx: &mut Cx<'a>) -> Run<'a, Args<'a>> {
+    exprs.iter().map(|a| eval(a, cx)).collect()
 }
 
-fn kind(v: &Dynamic) -> Kind {
-    if v.is_unit() {
-        Kind::Unit
-    } else if v.is_bool() {
-        Kind::Bool
-    } else if v.is_int() {
-        Kind::Int
-    } else if v.is_string() {
-        Kind::Text
-    } else if v.is_map() || v.is_array() {
-        Kind::ArrayOrMap
-    } else {
-        Kind::Other
+/// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.
+fn step_args<'a>(steps: &'a [Step], cx: &mut Cx<'a>) -> Run<'a, SmallVec<[Args<'a>; 1]>> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Method(_, args) => Some(eval_all(args, cx)),
+            Step::Prop(_) => None,
+        })
+        .collect()
+}
+
+fn walk<'a>(
+    base: Val<'a>,
+    steps: &[Step],
+    args: SmallVec<[Args<'a>; 1]>,
+    tables: &'a Tables,
+) -> Result<Val<'a>, Bail> {
+    let mut args = args.into_iter();
+    let mut current = base;
+    for step in steps {
+        current = match step {
+            Step::Prop(name) => prop(&current, name)?,
+            Step::Method(builtin, _) => {
+                let args = args.next().ok_or(Bail)?;
+                call(*builtin, &current, &args, tables)?
+            }
+        };
     }
+    Ok(current)
+}
+
+fn text<'v>(value: &'v Val<'_>) -> Result<&'v str, Bail> {
+    value.text().ok_or(Bail)
+}
+
+/// Text made by the fast path, within the engine's limit on text size.
+fn made<'a>(s: String) -> Result<Val<'a>, Bail> {
+    if s.len() > MAX_STRING_SIZE {
+        Err(Bail)
+    } else {
+        Ok(Val::Text(s.into()))
+    }
+}
+
+fn len<'a>(n: usize) -> Result<Val<'a>, Bail> {
+    Ok(Val::Int(i64::try_from(n).map_err(|_| Bail)?))
+}
+
+fn call<'a>(
+    builtin: Builtin,
+    first: &Val<'a>,
+    rest: &[Val<'a>],
+    tables: &'a Tables,
+) -> Result<Val<'a>, Bail> {
+    let second = || rest.first().map(text).ok_or(Bail)?;
+    Ok(match builtin {
+        Builtin::Text(f) => match first {
+            // Text lent by the employee or the code stays lent when the helper changes nothing.
+            Val::Str(s) => match f(s) {
+                Cow::Borrowed(out) => Val::Str(out),
+                Cow::Owned(out) => made(out)?,
+            },
+            Val::Text(s) => match f(s) {
+                Cow::Borrowed(out) if out.len() == s.len() => Val::Text(s.clone()),
+                Cow::Borrowed(out) => Val::Text(out.into()),
+                Cow::Owned(out) => made(out)?,
+            },
+            _ => return Err(Bail),
+        },
+        Builtin::IsBlank if first.is_unit() => true.into(),
+        Builtin::IsBlank => helpers::is_blank(text(first)?).into(),
+        Builtin::Lookup => {
+            let table = tables.get(text(first)?).ok_or(Bail)?;
+            let default = rest.get(1).cloned().unwrap_or(Val::Unit);
+            // Keys are compared as text, as `helpers::lookup` does.
+            let key: Cow<'_, str> = match rest.first().ok_or(Bail)? {
+                Val::Unit => return Ok(default),
+                Val::Int(i) => i.to_string().into(),
+                Val::Bool(b) => b.to_string().into(),
+                other => text(other)?.into(),
+            };
+            table.get(&*key).cloned().map_or(default, Val::from_dynamic)
+        }
+        Builtin::StartsWith => text(first)?.starts_with(second()?).into(),
+        Builtin::EndsWith => text(first)?.ends_with(second()?).into(),
+        Builtin::Contains => text(first)?.contains(second()?).into(),
+        Builtin::Len => len(items(first)?.map_or_else(|| Ok(text(first)?.chars().count()), Ok)?)?,
+        Builtin::IsEmpty => match items(first)? {
+            Some(n) => n == 0,
+            None => text(first)?.is_empty(),
+        }
+        .into(),
+    })
+}
+
+/// How many items an array holds; `None` for anything else.
+fn items(value: &Val<'_>) -> Result<Option<usize>, Bail> {
+    Ok(match value {
+        Val::Array(items) => Some(items.len()),
+        Val::Changes(changes) => Some(changes.len()),
+        Val::Dyn(d) if d.is_array() => Some(d.read_lock::<rhai::Array>().ok_or(Bail)?.len()),
+        _ => None,
+    })
 }
 
 /// Rhai's built-in comparisons: values of the same simple kind compare by value; values of
 /// different kinds, at least one of them not a number, are never equal and never ordered
 /// (`e.office != ()` is true for an office map).
-fn compare(op: Compare, a: &Dynamic, b: &Dynamic) -> Result<bool, Bail> {
-    compare_kinds(op, kind(a), kind(b), |k| match k {
-        Kind::Bool => {
-            let (a, b) = (
-                a.as_bool().map_err(|_| Bail)?,
-                b.as_bool().map_err(|_| Bail)?,
-            );
-            Ok(a.cmp(&b))
-        }
-        Kind::Int => {
-            let (a, b) = (a.as_int().map_err(|_| Bail)?, b.as_int().map_err(|_| Bail)?);
-            Ok(a.cmp(&b))
-        }
-        _ => Ok(text(a)?.as_str().cmp(text(b)?.as_str())),
+fn compare(op: Compare, a: &Val<'_>, b: &Val<'_>) -> Result<bool, Bail> {
+    compare_kinds(op, a.kind(), b.kind(), |_| {
+        Ok(match (a, b) {
+            (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
+            (Val::Int(a), Val::Int(b)) => a.cmp(b),
+            _ => text(a)?.cmp(text(b)?),
+        })
     })
 }
 
@@ -466,38 +513,38 @@ fn compare_kinds(
     })
 }
 
-/// A property of `e` compared with a constant, reading the employee's text in place.
-fn prop_compare(op: Compare, prop: PropRef, value: &Dynamic, cx: &Cx<'_>) -> Run<bool> {
-    use convert::Prop;
-    let e = cx.subject()?.employee;
-    let (kind_a, a) = match prop {
+/// A property of `e` compared with a constant, reading the employee's text in place and
+/// without building the office's map.
+fn prop_compare<'a>(op: Compare, prop: PropRef, value: &'a Lit, cx: &Cx<'a>) -> Run<'a, bool> {
+    let subject = cx.subject()?;
+    let e = subject.employee;
+    let a = match prop {
         // A property of `()` is an error in Rhai.
-        PropRef::Master(key, name) => (
-            Kind::Text,
-            Some(convert::master_part(e, key, name).ok_or(Stop::Bail)?),
-        ),
+        PropRef::Master(key, name) => {
+            Val::Str(convert::master_part(e, key, name).ok_or(Stop::Bail)?)
+        }
         PropRef::Key(key) => match convert::prop(e, key) {
-            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) => (Kind::Unit, None),
-            Prop::Text(Some(s)) => (Kind::Text, Some(s)),
-            Prop::Master(Some(_)) => (Kind::ArrayOrMap, None),
-            Prop::Date(Some(_)) | Prop::Raw | Prop::Other => {
-                return Ok(compare(op, &cx.subject()?.property(key), value)?);
+            Prop::Master(Some(_)) => {
+                return Ok(compare_kinds(
+                    op,
+                    Kind::ArrayOrMap,
+                    value.val().kind(),
+                    |_| Err(Bail),
+                )?);
             }
+            _ => property(subject, key),
         },
     };
-    Ok(compare_kinds(op, kind_a, kind(value), |_| {
-        Ok(a.ok_or(Bail)?.cmp(text(value)?.as_str()))
-    })?)
+    Ok(compare(op, &a, &value.val())?)
 }
 
 /// `+` of two numbers or two texts; Rhai's other meanings of `+` are left to Rhai.
-fn plus(a: &Dynamic, b: &Dynamic) -> Result<Dynamic, Bail> {
-    match (kind(a), kind(b)) {
-        (Kind::Int, Kind::Int) => {
-            let (a, b) = (a.as_int().map_err(|_| Bail)?, b.as_int().map_err(|_| Bail)?);
-            a.checked_add(b).map(Dynamic::from_int).ok_or(Bail)
-        }
-        (Kind::Text, Kind::Text) => made(format!("{}{}", text(a)?, text(b)?)),
-        _ => Err(Bail),
+fn plus<'a>(a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Bail> {
+    match (a, b) {
+        (Val::Int(a), Val::Int(b)) => a.checked_add(*b).map(Val::Int).ok_or(Bail),
+        _ => match (a.text(), b.text()) {
+            (Some(a), Some(b)) => made(format!("{a}{b}")),
+            _ => Err(Bail),
+        },
     }
 }

@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::model::{Employee, MasterItem};
-use crate::rules::convert;
 use crate::rules::helpers::Tables;
 use crate::rules::scan::RawKeys;
 use crate::rules::{Hook, Limits};
@@ -92,6 +91,11 @@ const CASES: &[&str] = &[
     "e",
     "let m = #{a: 1}; m.a = e.code; m",
     "return;",
+    // Every property of `e`, read one by one as the fast path reads them.
+    r#"[e.birth_date, e.business_first_name, e.business_first_name_kana, e.business_last_name,
+        e.business_last_name_kana, e.code, e.email, e.employment_type, e.first_name,
+        e.first_name_kana, e.gender, e.hire_date, e.last_name, e.last_name_kana, e.office,
+        e.raw, e.resignation_date]"#,
 ];
 
 fn table() -> Tables {
@@ -107,10 +111,7 @@ fn the_fast_path_gives_what_rhai_gives() {
     let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
     let employees = employees();
     let keys = RawKeys::All;
-    let directions = [
-        Dynamic::from("smarthr-to-kot"),
-        Dynamic::from("kot-to-smarthr"),
-    ];
+    let directions = ["smarthr-to-kot", "kot-to-smarthr"];
     for case in CASES {
         let script = format!("fn f(e, direction) {{ {case} }}");
         let ast = engine
@@ -126,12 +127,13 @@ fn the_fast_path_gives_what_rhai_gives() {
                     &mut rhai::Scope::new(),
                     &ast,
                     "f",
-                    (arg.dynamic().clone(), direction.clone()),
+                    (arg.dynamic().clone(), Dynamic::from(*direction)),
                 );
                 let Some(code) = &code else { continue };
                 let Ok(fast) = code.run(&arg, direction, &tables, 1_000_000) else {
                     continue;
                 };
+                let fast = fast.into_dynamic();
                 fast_runs += 1;
                 let rhai = rhai.unwrap_or_else(|e| {
                     panic!("{case}: the fast path gave {fast} where Rhai failed: {e}")
@@ -188,10 +190,12 @@ fn a_long_loop_is_left_to_rhai_and_its_limits() {
     let code = lower(&ast, "f", 1, false).unwrap_or_else(|| panic!("not lowered"));
     let list = Dynamic::from_array((0..100).map(Dynamic::from_int).collect());
     let arg = Arg::Value(&list);
-    let direction = Dynamic::UNIT;
-    let small = code.run(&arg, &direction, &tables, 1_000_000);
-    assert_eq!(small.map(|v| v.to_string()).ok().as_deref(), Some("10000"));
-    assert!(code.run(&arg, &direction, &tables, 10_000).is_err());
+    let small = code.run(&arg, "", &tables, 1_000_000);
+    assert_eq!(
+        small.map(|v| v.into_dynamic().to_string()).ok().as_deref(),
+        Some("10000")
+    );
+    assert!(code.run(&arg, "", &tables, 10_000).is_err());
 }
 
 /// Without this, a change that made the shipped rules fall back to Rhai would pass every
@@ -208,21 +212,19 @@ fn every_shipped_hook_runs_on_the_fast_path() {
     }];
     for employee in employees() {
         let subject = Subject::new(&employee, &keys);
-        let row = Dynamic::from_map(convert::select_map(
-            &crate::plan::SelectInput {
-                status: crate::plan::Status::Changed,
-                changes: &changes,
-                source: &employee,
-                target: None,
-            },
-            None,
-        ));
-        for direction in &rules.directions {
+        let input = crate::plan::SelectInput {
+            status: crate::plan::Status::Changed,
+            changes: &changes,
+            source: &employee,
+            target: None,
+        };
+        let row = RowView::new(&input, None);
+        for direction in ["smarthr-to-kot", "kot-to-smarthr"] {
             let mut hooks = 0;
             for (hook, fns) in Hook::ALL.iter().zip(&rules.hooks) {
                 for f in fns {
                     let arg = match hook {
-                        Hook::Select => Arg::Value(&row),
+                        Hook::Select => Arg::Row(&row),
                         _ => Arg::Subject(&subject),
                     };
                     let code = f.fast.as_ref();
@@ -231,7 +233,7 @@ fn every_shipped_hook_runs_on_the_fast_path() {
                     });
                     assert!(
                         matches!(value, Some(Ok(_))),
-                        "{} for {:?}: {value:?}",
+                        "{} for {:?}",
                         f.from,
                         employee.code
                     );
@@ -240,5 +242,82 @@ fn every_shipped_hook_runs_on_the_fast_path() {
             }
             assert!(hooks >= 5);
         }
+    }
+}
+
+/// `select`'s `row`, which the fast path reads from the plan rather than from a Rhai map.
+const ROW_CASES: &[&str] = &[
+    "row.status",
+    r#"if row.status == "new" { return true; } for c in row.changes {
+        if c.field == "birth_date" { return false; } } true"#,
+    "let n = []; for c in row.changes { n = n + [c.field, c.old, c.value]; } n",
+    "[row.changes.len(), row.changes.is_empty(), row.unknown, row.employee]",
+    "row.changes",
+    "row",
+    "for c in row.changes { return c; }",
+    r#"let r = row; r.status + "!""#,
+    r#"for c in row.changes { if c.old == () || c.value != "" { return c.field; } } ()"#,
+];
+
+#[test]
+fn the_fast_path_reads_row_as_rhai_does() {
+    use crate::model::Field;
+    use crate::plan::{Change, SelectInput, Status};
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
+    let change = |field, old: Option<&str>, new: Option<&str>| Change {
+        field,
+        old: old.map(str::to_string),
+        new: new.map(str::to_string),
+    };
+    let lists = [
+        vec![],
+        vec![
+            change(Field::Email, Some("a@example.com"), Some("b@example.com")),
+            change(Field::BirthDate, None, Some("1990-04-01")),
+        ],
+        vec![change(Field::LastName, Some(""), None)],
+    ];
+    let employee = &employees()[1];
+    for case in ROW_CASES {
+        let script = format!("fn select(row) {{ {case} }}");
+        let ast = engine
+            .compile(&script)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let code = lower(&ast, "select", 1, false).unwrap_or_else(|| panic!("{case}: not lowered"));
+        let mut fast_runs = 0;
+        for (status, changes) in [Status::New, Status::Changed]
+            .iter()
+            .zip(&lists)
+            .chain([(&Status::Changed, &lists[2])])
+        {
+            let input = SelectInput {
+                status: *status,
+                changes,
+                source: employee,
+                target: None,
+            };
+            let row = RowView::new(&input, None);
+            let arg = Arg::Row(&row);
+            let rhai: Result<Dynamic, _> = engine.call_fn(
+                &mut rhai::Scope::new(),
+                &ast,
+                "select",
+                (arg.dynamic().clone(),),
+            );
+            let Ok(fast) = code.run(&arg, "", &tables, 1_000_000) else {
+                continue;
+            };
+            fast_runs += 1;
+            let fast = fast.into_dynamic();
+            let rhai =
+                rhai.unwrap_or_else(|e| panic!("{case}: fast gave {fast}, Rhai failed: {e}"));
+            assert_eq!(
+                (fast.type_name(), fast.to_string()),
+                (rhai.type_name(), rhai.to_string()),
+                "{case} for {status:?} {changes:?}"
+            );
+        }
+        assert!(fast_runs > 0, "{case} never ran on the fast path");
     }
 }
