@@ -33,20 +33,8 @@ pub(crate) const TEXT: [(&str, TextFn); 5] = [
     // Rhai's own `trim` changes the variable in place and returns nothing, which surprises
     // newcomers (`let x = e.email.trim();` would give `()`); these return the new value.
     ("trim", |s| Cow::Borrowed(s.trim())),
-    ("lower", |s| {
-        unchanged_or(
-            s,
-            |s| s.chars().any(|c| moves(c, c.to_lowercase())),
-            str::to_lowercase,
-        )
-    }),
-    ("upper", |s| {
-        unchanged_or(
-            s,
-            |s| s.chars().any(|c| moves(c, c.to_uppercase())),
-            str::to_uppercase,
-        )
-    }),
+    ("lower", |s| unchanged_or(s, lower_moves, str::to_lowercase)),
+    ("upper", |s| unchanged_or(s, upper_moves, str::to_uppercase)),
     ("to_full_width_katakana", |s| {
         unchanged_or(
             s,
@@ -90,6 +78,24 @@ fn unchanged_or<'s>(
 /// characters' own, except that a final Σ lowers to ς, and Σ moves anyway.
 fn moves(c: char, mut mapped: impl Iterator<Item = char>) -> bool {
     mapped.next() != Some(c) || mapped.next().is_some()
+}
+
+/// Whether `lower` may change `s`. ASCII text (an e-mail address, the usual case) is checked
+/// byte by byte.
+fn lower_moves(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        s.chars().any(|c| moves(c, c.to_lowercase()))
+    }
+}
+
+fn upper_moves(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_lowercase())
+    } else {
+        s.chars().any(|c| moves(c, c.to_uppercase()))
+    }
 }
 
 fn is_half_width_kana(c: char) -> bool {
@@ -302,6 +308,43 @@ mod tests {
         assert_eq!(to_full_width_katakana("ﾊﾟﾋﾟｰ ｳﾞｨ"), "パピー ヴィ");
         assert_eq!(to_full_width_katakana("やまだ たろう"), "ヤマダ タロウ");
         assert_eq!(to_full_width_katakana("ヤマダ Taro"), "ヤマダ Taro");
+    }
+
+    /// The helpers skip the work when a quick look says nothing would change; that look must
+    /// never be wrong, or a script would get its text back unconverted.
+    #[test]
+    fn the_text_helpers_give_what_the_full_conversions_give() {
+        let samples = [
+            "",
+            " taro@example.com ",
+            "Taro@Example.COM",
+            "taro",
+            "TARO",
+            "山田 太郎",
+            "ﾔﾏﾀﾞ",
+            "やまだ",
+            "ヤマダ",
+            "ΟΔΟΣ",
+            "ǅ",
+            "İ",
+            "ß",
+            "ＴＡＲＯ　ｔａｒｏ",
+            "ｶﾞｯｺｳ",
+            "ﾟ",
+        ];
+        let full: [(&str, fn(&str) -> String); 5] = [
+            ("trim", |s| s.trim().to_string()),
+            ("lower", str::to_lowercase),
+            ("upper", str::to_uppercase),
+            ("to_full_width_katakana", to_full_width_katakana),
+            ("fold_width", fold_width),
+        ];
+        for ((name, quick), (full_name, full)) in TEXT.iter().zip(full) {
+            assert_eq!(*name, full_name);
+            for s in samples {
+                assert_eq!(quick(s), full(s), "{name}({s:?})");
+            }
+        }
     }
 
     #[test]

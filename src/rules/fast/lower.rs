@@ -347,7 +347,7 @@ impl Lower<'_> {
         let base = self.expr(base)?;
         Ok(match base {
             Ex::Subject => subject_chain(steps),
-            base => Ex::Chain(Box::new(base), steps),
+            base => chain_from(base, steps),
         })
     }
 }
@@ -356,7 +356,7 @@ impl Lower<'_> {
 fn subject_chain(mut steps: Vec<Step>) -> Ex {
     let first = match steps.first() {
         Some(Step::Prop(first)) => first.clone(),
-        _ => return Ex::Chain(Box::new(Ex::Subject), steps),
+        _ => return chain_from(Ex::Subject, steps),
     };
     steps.remove(0);
     let Some(key) = convert::key(&first) else {
@@ -384,11 +384,49 @@ fn take_if_var(ex: &mut Ex) {
     }
 }
 
+/// `base.steps...`: one node per step when no method argument can change a variable, so that
+/// each step reads its target in place; otherwise a [`Ex::Chain`], which evaluates every
+/// argument before reading the base, as Rhai does.
 fn chain_from(base: Ex, steps: Vec<Step>) -> Ex {
-    if steps.is_empty() {
-        base
-    } else {
-        Ex::Chain(Box::new(base), steps)
+    if !steps_pure(&steps) {
+        return Ex::Chain(Box::new(base), steps);
+    }
+    steps.into_iter().fold(base, |base, step| match step {
+        Step::Prop(name) => Ex::Get(Box::new(base), name),
+        Step::Method(builtin, args) => Ex::Method(Box::new(base), builtin, args),
+    })
+}
+
+fn steps_pure(steps: &[Step]) -> bool {
+    steps.iter().all(|s| match s {
+        Step::Prop(_) => true,
+        Step::Method(_, args) => args.iter().all(pure),
+    })
+}
+
+/// Whether evaluating `ex` leaves every variable as it was: only a block, which holds
+/// statements, can assign.
+fn pure(ex: &Ex) -> bool {
+    match ex {
+        Ex::Block(_) => false,
+        Ex::Const(_)
+        | Ex::Var(_)
+        | Ex::Take(_)
+        | Ex::Subject
+        | Ex::Property(_)
+        | Ex::Master(..)
+        | Ex::PropCompare(..) => true,
+        Ex::Raw(steps) => steps_pure(steps),
+        Ex::Chain(base, steps) => pure(base) && steps_pure(steps),
+        Ex::Get(base, _) | Ex::Not(base) => pure(base),
+        Ex::Method(base, _, args) => pure(base) && args.iter().all(pure),
+        Ex::Call(_, items)
+        | Ex::And(items)
+        | Ex::Or(items)
+        | Ex::Coalesce(items)
+        | Ex::Array(items) => items.iter().all(pure),
+        Ex::Compare(_, pair) | Ex::Plus(pair) => pair.iter().all(pure),
+        Ex::Map(entries) => entries.iter().all(|(_, e)| pure(e)),
     }
 }
 

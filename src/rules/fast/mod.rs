@@ -190,7 +190,12 @@ enum Ex {
     PropCompare(Compare, PropRef, Lit),
     /// A chain from `e.raw`, which is converted once per employee and read in place.
     Raw(Vec<Step>),
+    /// A chain whose method arguments may assign (see `lower::chain_from`).
     Chain(Box<Ex>, Vec<Step>),
+    /// `base.name`.
+    Get(Box<Ex>, ImmutableString),
+    /// `base.method(args)`.
+    Method(Box<Ex>, Builtin, Vec<Ex>),
     Call(Builtin, Vec<Ex>),
     Compare(Compare, Box<[Ex; 2]>),
     Plus(Box<[Ex; 2]>),

@@ -33,9 +33,10 @@ struct Cx<'a> {
     frame: Frame<'a>,
     subject: Option<&'a Subject<'a>>,
     tables: &'a Tables,
-    /// Statements and expressions evaluated; past `budget` (or the deadline) the call goes to
+    /// Statements run and loop rounds made; past `budget` (or the deadline) the call goes to
     /// Rhai, whose operation limit and deadline then apply. Rhai counts at least one operation
-    /// for each, so a call that finishes here is far within its limits.
+    /// for each, so a call that finishes here is far within its limits. (An expression is a
+    /// finite tree, so counting statements bounds the work too.)
     steps: u64,
     budget: u64,
 }
@@ -67,28 +68,28 @@ impl Code {
         tables: &'a Tables,
         max_operations: u64,
     ) -> Result<Val<'a>, Bail> {
-        let mut frame: Frame<'a> = std::iter::repeat_n(Val::Unit, self.slots).collect();
         let (first, subject) = match arg {
             Arg::Subject(s) => (Val::Subject(s), Some(*s)),
             Arg::Row(r) => (Val::Row(r), None),
             #[cfg(test)]
             Arg::Value(v) => (Val::from_dynamic((*v).clone()), None),
         };
-        if let Some(slot) = frame.first_mut() {
-            *slot = first;
-        }
-        if self.direction
-            && let Some(slot) = frame.get_mut(1)
-        {
-            *slot = Val::Str(direction);
-        }
         let mut cx = Cx {
-            frame,
+            frame: Frame::new(),
             subject,
             tables,
             steps: 0,
             budget: max_operations / 10,
         };
+        cx.frame.resize(self.slots, Val::Unit);
+        if let Some(slot) = cx.frame.first_mut() {
+            *slot = first;
+        }
+        if self.direction
+            && let Some(slot) = cx.frame.get_mut(1)
+        {
+            *slot = Val::Str(direction);
+        }
         match block(&self.body, &mut cx) {
             Ok(value) | Err(Stop::Return(value)) => Ok(value),
             Err(Stop::Break | Stop::Continue | Stop::Bail) => Err(Bail),
@@ -105,8 +106,30 @@ fn block<'a>(stmts: &'a [St], cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
     Ok(last)
 }
 
-fn truth<'a>(value: Val<'a>) -> Run<'a, bool> {
-    value.as_bool().ok_or(Stop::Bail)
+/// A condition's value. Comparisons, `&&`, `||` and `!` are decided here without making a
+/// value for each part: conditions are most of what rules compute.
+fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
+    match ex {
+        Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx),
+        Ex::Not(e) => Ok(!truth(e, cx)?),
+        Ex::And(items) => {
+            for item in items {
+                if !truth(item, cx)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Ex::Or(items) => {
+            for item in items {
+                if truth(item, cx)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        other => eval(other, cx)?.as_bool().ok_or(Stop::Bail),
+    }
 }
 
 fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
@@ -133,7 +156,7 @@ fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             Ok(Val::Unit)
         }
         St::If(guard, then, otherwise) => {
-            if truth(eval(guard, cx)?)? {
+            if truth(guard, cx)? {
                 block(then, cx)
             } else {
                 block(otherwise, cx)
@@ -193,7 +216,6 @@ impl Lit {
 }
 
 fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
-    cx.tick()?;
     Ok(match ex {
         Ex::Const(c) => c.val(),
         Ex::Var(slot) => cx.frame[*slot].clone(),
@@ -231,6 +253,18 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
                 }
             }
         }
+        // A variable is read in place: its map is not copied to read one property of it.
+        Ex::Get(base, name) => match &**base {
+            Ex::Var(slot) => prop(&cx.frame[*slot], name)?,
+            base => prop(&eval(base, cx)?, name)?,
+        },
+        Ex::Method(base, builtin, args) => {
+            let args = eval_all(args, cx)?;
+            match &**base {
+                Ex::Var(slot) => call(*builtin, &cx.frame[*slot], &args, cx.tables)?,
+                base => call(*builtin, &eval(base, cx)?, &args, cx.tables)?,
+            }
+        }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
@@ -247,23 +281,7 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             let b = eval(&args[1], cx)?;
             plus(&a, &b)?
         }
-        Ex::Not(e) => Val::Bool(!truth(eval(e, cx)?)?),
-        Ex::And(items) => {
-            for item in items {
-                if !truth(eval(item, cx)?)? {
-                    return Ok(Val::Bool(false));
-                }
-            }
-            Val::Bool(true)
-        }
-        Ex::Or(items) => {
-            for item in items {
-                if truth(eval(item, cx)?)? {
-                    return Ok(Val::Bool(true));
-                }
-            }
-            Val::Bool(false)
-        }
+        Ex::Not(_) | Ex::And(_) | Ex::Or(_) => Val::Bool(truth(ex, cx)?),
         Ex::Coalesce(items) => {
             let mut value = Val::Unit;
             for item in items {
@@ -359,18 +377,22 @@ fn prop<'a>(target: &Val<'a>, name: &str) -> Result<Val<'a>, Bail> {
 }
 
 fn eval_all<'a>(exprs: &'a [Ex], cx: &mut Cx<'a>) -> Run<'a, Args<'a>> {
-    exprs.iter().map(|a| eval(a, cx)).collect()
+    let mut args = Args::new();
+    for ex in exprs {
+        args.push(eval(ex, cx)?);
+    }
+    Ok(args)
 }
 
 /// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.
 fn step_args<'a>(steps: &'a [Step], cx: &mut Cx<'a>) -> Run<'a, SmallVec<[Args<'a>; 1]>> {
-    steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Method(_, args) => Some(eval_all(args, cx)),
-            Step::Prop(_) => None,
-        })
-        .collect()
+    let mut all = SmallVec::new();
+    for step in steps {
+        if let Step::Method(_, args) = step {
+            all.push(eval_all(args, cx)?);
+        }
+    }
+    Ok(all)
 }
 
 fn walk<'a>(
@@ -516,6 +538,21 @@ fn compare_kinds(
 /// A property of `e` compared with a constant, reading the employee's text in place and
 /// without building the office's map.
 fn prop_compare<'a>(op: Compare, prop: PropRef, value: &'a Lit, cx: &Cx<'a>) -> Run<'a, bool> {
+    // The usual test: a text or absent property against `()` or a text.
+    if let (PropRef::Key(key), Lit::Unit | Lit::Str(_)) = (prop, value)
+        && let Prop::Text(a) = convert::prop(cx.subject()?.employee, key)
+    {
+        let ordering = match (a, value) {
+            (None, Lit::Unit) => Some(std::cmp::Ordering::Equal),
+            (Some(a), Lit::Str(b)) => Some(a.cmp(b.as_str())),
+            _ => None,
+        };
+        return Ok(match (op, ordering) {
+            (Compare::Eq, o) => o == Some(std::cmp::Ordering::Equal),
+            (Compare::Ne, o) => o != Some(std::cmp::Ordering::Equal),
+            _ => compare(op, &a.map_or(Val::Unit, Val::Str), &value.val())?,
+        });
+    }
     let subject = cx.subject()?;
     let e = subject.employee;
     let a = match prop {

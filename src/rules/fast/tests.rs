@@ -91,6 +91,9 @@ const CASES: &[&str] = &[
     "e",
     "let m = #{a: 1}; m.a = e.code; m",
     "return;",
+    // A method argument that assigns the base: Rhai evaluates the arguments first.
+    r#"let s = "a"; s.starts_with({ s = "b"; "b" })"#,
+    r#"let m = #{x: "ab"}; [m.x.len(), m.x.starts_with("a"), m.y]"#,
     // Every property of `e`, read one by one as the fast path reads them.
     r#"[e.birth_date, e.business_first_name, e.business_first_name_kana, e.business_last_name,
         e.business_last_name_kana, e.code, e.email, e.employment_type, e.first_name,
