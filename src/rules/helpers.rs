@@ -332,7 +332,8 @@ mod tests {
             "ｶﾞｯｺｳ",
             "ﾟ",
         ];
-        let full: [(&str, fn(&str) -> String); 5] = [
+        type Full = fn(&str) -> String;
+        let full: [(&str, Full); 5] = [
             ("trim", |s| s.trim().to_string()),
             ("lower", str::to_lowercase),
             ("upper", str::to_uppercase),
