@@ -43,6 +43,7 @@ use helpers::Tables;
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use scan::RawKeys;
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -404,7 +405,13 @@ impl Rules {
         direction: Direction,
     ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
         // At most one entry per field: a short list, searched, costs less than a map.
-        let mut decided: Vec<(Field, Val<'_>)> = Vec::new();
+        let mut decided: SmallVec<[(Field, Val<'_>); 9]> = SmallVec::new();
+        let mut decide = |field: Field, value| {
+            // An earlier file has already decided this field.
+            if !decided.iter().any(|(f, _)| *f == field) {
+                decided.push((field, value));
+            }
+        };
         for f in self.hook_fns(Hook::Overrides) {
             let value = self.call(Hook::Overrides, f, e, direction)?;
             if value.is_unit() {
@@ -416,6 +423,21 @@ impl Rules {
                 hook: Hook::Overrides,
                 from: &f.from,
             };
+            // The usual answer, a map of fields to texts that the fast path built, is read in
+            // place. Anything else is read in Rhai's key order, so that the problem named
+            // first is the same whichever path ran.
+            if let Val::Map(entries) = &answer.value
+                && entries
+                    .iter()
+                    .all(|(k, v)| overridable(k).is_some() && (v.is_unit() || v.text().is_some()))
+            {
+                for (key, value) in entries {
+                    if let Some(field) = overridable(key) {
+                        decide(field, value.clone());
+                    }
+                }
+                continue;
+            }
             let Some(entries) = answer.value.clone().into_entries() else {
                 return Err(answer.error(format!(
                     "returned {}; return a map such as #{{email: lower(e.email)}}, or ()",
@@ -423,28 +445,21 @@ impl Rules {
                 )));
             };
             for (key, value) in entries {
-                let field = key
-                    .parse::<Field>()
-                    .ok()
-                    .filter(|f| Field::SYNCED.contains(f))
-                    .ok_or_else(|| {
-                        answer.error(format!(
-                            "returned the field '{key}', which cannot be overridden; \
-                             the fields are: {} (office and employment type have their own \
-                             functions)",
-                            Field::SYNCED.map(Field::name).join(", ")
-                        ))
-                    })?;
+                let field = overridable(&key).ok_or_else(|| {
+                    answer.error(format!(
+                        "returned the field '{key}', which cannot be overridden; \
+                         the fields are: {} (office and employment type have their own \
+                         functions)",
+                        Field::SYNCED.map(Field::name).join(", ")
+                    ))
+                })?;
                 if !value.is_unit() && value.text().is_none() {
                     return Err(answer.error(format!(
                         "returned {} for {key}; return text, or () to clear it",
                         value.shown()
                     )));
                 }
-                // An earlier file has already decided this field.
-                if !decided.iter().any(|(f, _)| *f == field) {
-                    decided.push((field, value));
-                }
+                decide(field, value);
             }
         }
         Ok(decided
@@ -519,6 +534,13 @@ impl Rules {
 
 thread_local! {
     static SCOPE: std::cell::RefCell<Scope<'static>> = std::cell::RefCell::new(Scope::new());
+}
+
+/// The field an `overrides` key names, if it is one that may be overridden.
+fn overridable(key: &str) -> Option<Field> {
+    key.parse::<Field>()
+        .ok()
+        .filter(|f| Field::SYNCED.contains(f))
 }
 
 fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {

@@ -310,7 +310,14 @@ impl Lower<'_> {
                 (a, b) => Ex::Compare(compare, Box::new([a, b])),
             });
         }
-        Ok(Ex::Call(self.builtin(&call.name, args.len())?, args))
+        let builtin = self.builtin(&call.name, args.len())?;
+        // `f(x, y)` reads as `x.f(y)`, which reads a variable `x` in place, when no argument
+        // can assign (the order in which they are evaluated then does not matter).
+        if args.iter().all(pure) && !args.is_empty() {
+            let first = args.remove(0);
+            return Ok(Ex::Method(Box::new(first), builtin, args));
+        }
+        Ok(Ex::Call(builtin, args))
     }
 
     fn builtin(&self, name: &str, arity: usize) -> Lowered<Builtin> {

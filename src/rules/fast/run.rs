@@ -128,6 +128,15 @@ fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
             }
             Ok(false)
         }
+        Ex::Compare(op, args) => match &**args {
+            // A variable is compared in place.
+            [Ex::Var(slot), Ex::Const(c)] => Ok(compare(*op, &cx.frame[*slot], &c.val())?),
+            [a, b] => {
+                let a = eval(a, cx)?;
+                let b = eval(b, cx)?;
+                Ok(compare(*op, &a, &b)?)
+            }
+        },
         other => eval(other, cx)?.as_bool().ok_or(Stop::Bail),
     }
 }
@@ -200,6 +209,7 @@ fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
 }
 
 impl Lit {
+    #[inline]
     fn val(&self) -> Val<'_> {
         match self {
             Lit::Unit => Val::Unit,
@@ -271,11 +281,7 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             call(*builtin, first, rest, cx.tables)?
         }
         Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx)?.into(),
-        Ex::Compare(op, args) => {
-            let a = eval(&args[0], cx)?;
-            let b = eval(&args[1], cx)?;
-            Val::Bool(compare(*op, &a, &b)?)
-        }
+        Ex::Compare(..) => Val::Bool(truth(ex, cx)?),
         Ex::Plus(args) => {
             let a = eval(&args[0], cx)?;
             let b = eval(&args[1], cx)?;

@@ -84,6 +84,7 @@ impl<'a> Val<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn is_unit(&self) -> bool {
         matches!(self, Val::Unit)
     }
@@ -95,6 +96,7 @@ impl<'a> Val<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s),
@@ -139,6 +141,7 @@ impl<'a> Val<'a> {
     }
 
     /// What Rhai's comparisons see.
+    #[inline]
     pub(super) fn kind(&self) -> Kind {
         match self {
             Val::Unit => Kind::Unit,
