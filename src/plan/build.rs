@@ -118,7 +118,7 @@ pub fn build(input: Input<'_>) -> Plan {
             let target = &target;
             scope.spawn(move || target_codes(target))
         });
-        let (excluded, mut keyed) = kept(&roster, &decisions);
+        let (excluded, mut keyed) = kept(&roster, &mut decisions);
         sort_rows(&roster, &mut keyed);
         let in_target = match (early, in_target) {
             (Some(codes), _) => codes,
@@ -300,20 +300,21 @@ impl PartialEq for Code<'_> {
 impl Eq for Code<'_> {}
 
 /// Splits the source employees into those a rule left out and those that become rows.
-fn kept<'a>(roster: &'a [Employee], decisions: &Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
+/// The employees a rule left out, with the decision's reason moved into the list (a rule
+/// may leave out a good part of a roster), and the others.
+fn kept<'a>(roster: &'a [Employee], decisions: &mut Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
     let mut excluded = Vec::new();
     let mut keyed = Vec::with_capacity(roster.len());
     for (i, (emp, decision)) in roster.iter().zip(decisions).enumerate() {
         if let Some(decision) = decision
-            && let Ok(Decision {
-                exclude: Some(why), ..
-            }) = &**decision
+            && let Ok(Decision { exclude, .. }) = &mut **decision
+            && let Some(why) = exclude.take()
         {
             excluded.push(Excluded {
                 code: emp.code.clone(),
                 name: emp.display_name(),
-                reason: why.value.clone(),
-                from: why.from.clone(),
+                reason: why.value,
+                from: why.from,
             });
         } else {
             keyed.push(Keyed::new(emp, i));
