@@ -97,13 +97,21 @@ impl Code {
     }
 }
 
-/// A block's value is its last statement's, as in Rhai.
+/// A block's value is its last statement's, as in Rhai. The statements before it run for
+/// their effect only, without making a value each.
 fn block<'a>(stmts: &'a [St], cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
-    let mut last = Val::Unit;
+    let Some((last, before)) = stmts.split_last() else {
+        return Ok(Val::Unit);
+    };
+    exec_all(before, cx)?;
+    run(last, cx)
+}
+
+fn exec_all<'a>(stmts: &'a [St], cx: &mut Cx<'a>) -> Run<'a, ()> {
     for stmt in stmts {
-        last = run(stmt, cx)?;
+        exec(stmt, cx)?;
     }
-    Ok(last)
+    Ok(())
 }
 
 /// A condition's value. Comparisons, `&&`, `||` and `!` are decided here without making a
@@ -141,14 +149,36 @@ fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
     }
 }
 
+/// A statement whose value is used: the last of a block.
 fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
-    cx.tick()?;
     match stmt {
-        St::Expr(e) => eval(e, cx),
-        St::Set(slot, e) => {
-            cx.frame[*slot] = eval(e, cx)?;
+        St::Expr(e) => {
+            cx.tick()?;
+            eval(e, cx)
+        }
+        St::If(guard, then, otherwise) => {
+            cx.tick()?;
+            if truth(guard, cx)? {
+                block(then, cx)
+            } else {
+                block(otherwise, cx)
+            }
+        }
+        other => {
+            exec(other, cx)?;
             Ok(Val::Unit)
         }
+    }
+}
+
+/// A statement run for its effect.
+fn exec<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, ()> {
+    cx.tick()?;
+    match stmt {
+        St::Expr(e) => {
+            eval(e, cx)?;
+        }
+        St::Set(slot, e) => cx.frame[*slot] = eval(e, cx)?,
         St::SetProp(slot, name, e) => {
             let value = eval(e, cx)?;
             match &mut cx.frame[*slot] {
@@ -162,14 +192,9 @@ fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
                 }
                 _ => return Err(Stop::Bail),
             }
-            Ok(Val::Unit)
         }
         St::If(guard, then, otherwise) => {
-            if truth(guard, cx)? {
-                block(then, cx)
-            } else {
-                block(otherwise, cx)
-            }
+            exec_all(if truth(guard, cx)? { then } else { otherwise }, cx)?;
         }
         St::For {
             item,
@@ -191,21 +216,23 @@ fn run<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
                 if let Some(c) = counter {
                     cx.frame[*c] = Val::Int(i64::try_from(i).map_err(|_| Stop::Bail)?);
                 }
-                match block(body, cx) {
-                    Ok(_) | Err(Stop::Continue) => {}
+                match exec_all(body, cx) {
+                    Ok(()) | Err(Stop::Continue) => {}
                     Err(Stop::Break) => break,
                     Err(other) => return Err(other),
                 }
             }
-            Ok(Val::Unit)
         }
-        St::Return(value) => Err(Stop::Return(match value {
-            Some(v) => eval(v, cx)?,
-            None => Val::Unit,
-        })),
-        St::Break => Err(Stop::Break),
-        St::Continue => Err(Stop::Continue),
+        St::Return(value) => {
+            return Err(Stop::Return(match value {
+                Some(v) => eval(v, cx)?,
+                None => Val::Unit,
+            }));
+        }
+        St::Break => return Err(Stop::Break),
+        St::Continue => return Err(Stop::Continue),
     }
+    Ok(())
 }
 
 impl Lit {
