@@ -276,6 +276,17 @@ impl Lower<'_> {
             Expr::Dot(dot, flags, _) if !flags.intersects(ASTFlags::NEGATED) => {
                 self.chain(&dot.lhs, &dot.rhs)?
             }
+            // `x[i]` alone: Rhai right-binds longer chains (`x[i][j]`, `x[i].p`) into the
+            // index, and marks the end of one with BREAK; `?[` is NEGATED.
+            Expr::Index(index, flags, _)
+                if flags.contains(ASTFlags::BREAK) && !flags.intersects(ASTFlags::NEGATED) =>
+            {
+                let pair = [self.expr(&index.lhs)?, self.expr(&index.rhs)?];
+                if !pair.iter().all(pure) {
+                    return Err(Unsupported);
+                }
+                Ex::Index(Box::new(pair))
+            }
             Expr::And(items, _) => Ex::And(self.exprs(items.iter())?),
             Expr::Or(items, _) => Ex::Or(self.exprs(items.iter())?),
             Expr::Coalesce(items, _) => Ex::Coalesce(self.exprs(items.iter())?),
@@ -432,7 +443,7 @@ fn pure(ex: &Ex) -> bool {
         | Ex::Or(items)
         | Ex::Coalesce(items)
         | Ex::Array(items) => items.iter().all(pure),
-        Ex::Compare(_, pair) | Ex::Plus(pair) => pair.iter().all(pure),
+        Ex::Compare(_, pair) | Ex::Plus(pair) | Ex::Index(pair) => pair.iter().all(pure),
         Ex::Map(entries) => entries.iter().all(|(_, e)| pure(e)),
     }
 }

@@ -196,6 +196,8 @@ enum Ex {
     Get(Box<Ex>, ImmutableString),
     /// `base.method(args)`.
     Method(Box<Ex>, Builtin, Vec<Ex>),
+    /// `base[index]`.
+    Index(Box<[Ex; 2]>),
     Call(Builtin, Vec<Ex>),
     Compare(Compare, Box<[Ex; 2]>),
     Plus(Box<[Ex; 2]>),

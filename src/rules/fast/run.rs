@@ -302,6 +302,13 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
                 base => call(*builtin, &eval(base, cx)?, &args, cx.tables)?,
             }
         }
+        Ex::Index(pair) => {
+            let at = eval(&pair[1], cx)?;
+            match &pair[0] {
+                Ex::Var(slot) => index(&cx.frame[*slot], &at)?,
+                base => index(&eval(base, cx)?, &at)?,
+            }
+        }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
@@ -415,6 +422,39 @@ fn eval_all<'a>(exprs: &'a [Ex], cx: &mut Cx<'a>) -> Run<'a, Args<'a>> {
         args.push(eval(ex, cx)?);
     }
     Ok(args)
+}
+
+/// `target[at]`: an item of an array (counting from the end when negative), or a map's
+/// property by name. Anything else (a character of a text, a bit of a number, an index out
+/// of range) is left to Rhai.
+fn index<'a>(target: &Val<'a>, at: &Val<'_>) -> Result<Val<'a>, Bail> {
+    if let Some(name) = at.text() {
+        return match target {
+            Val::Array(_) | Val::Changes(_) | Val::Str(_) | Val::Text(_) => Err(Bail),
+            Val::Dyn(d) if !d.is_map() => Err(Bail),
+            map => prop(map, name),
+        };
+    }
+    let Val::Int(i) = *at else {
+        return Err(Bail);
+    };
+    let item = |len: usize| {
+        let from_end = usize::try_from(i.unsigned_abs()).ok().filter(|n| *n <= len);
+        match i {
+            ..0 => from_end.map(|n| len - n),
+            _ => usize::try_from(i).ok().filter(|n| *n < len),
+        }
+        .ok_or(Bail)
+    };
+    Ok(match target {
+        Val::Array(items) => items[item(items.len())?].clone(),
+        Val::Changes(changes) => Val::Change(&changes[item(changes.len())?]),
+        Val::Dyn(d) if d.is_array() => {
+            let items = d.read_lock::<rhai::Array>().ok_or(Bail)?;
+            Val::from_dynamic(items[item(items.len())?].clone())
+        }
+        _ => return Err(Bail),
+    })
 }
 
 /// The arguments of a chain's method calls, evaluated before the chain is walked, as Rhai does.

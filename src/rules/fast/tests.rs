@@ -93,6 +93,10 @@ const CASES: &[&str] = &[
     "return;",
     // A method argument that assigns the base: Rhai evaluates the arguments first.
     r#"let s = "a"; s.starts_with({ s = "b"; "b" })"#,
+    // Indexing: arrays (from the end when negative), maps by name, out of range (Rhai's error).
+    r#"let a = [1, "x", ()]; [a[0], a[-1], a[-3], a[1], #{k: 2}["k"], #{k: 2}["z"]]"#,
+    r#"let d = e.raw.departments ?? []; if d.len() > 1 { let x = d[1]; x["name"] } else { d }"#,
+    r#"e["code"]"#,
     r#"let m = #{x: "ab"}; [m.x.len(), m.x.starts_with("a"), m.y]"#,
     // Every property of `e`, read one by one as the fast path reads them.
     r#"[e.birth_date, e.business_first_name, e.business_first_name_kana, e.business_last_name,
@@ -172,6 +176,9 @@ fn what_it_cannot_model_is_left_to_rhai() {
         "switch e.code { _ => 1 }",
         "lower(e.code)",
         "e.raw.departments[1]",
+        "e.code?[0]",
+        "let a = [[1]]; a[0][0]",
+        r#"e.office["name"]"#,
     ];
     for case in cases {
         let script =
@@ -180,6 +187,33 @@ fn what_it_cannot_model_is_left_to_rhai() {
             continue;
         };
         assert!(lower(&ast, "f", 2, true).is_none(), "{case} was lowered");
+    }
+}
+
+/// An index the fast path does not model exactly (out of range, a character of a text) is
+/// Rhai's to answer, with its own error or value.
+#[test]
+fn an_index_it_cannot_answer_is_left_to_rhai() {
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
+    let employee = Employee::default();
+    let subject = Subject::new(&employee, &RawKeys::None);
+    for (case, rhai_fails) in [
+        ("let a = [1]; a[1]", true),
+        ("let a = [1]; a[-2]", true),
+        (r#"let a = [1]; a["x"]"#, true),
+        (r#"let s = "abc"; s[1]"#, false),
+    ] {
+        let script = format!("fn f(e) {{ {case} }}");
+        let ast = engine
+            .compile(&script)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let code = lower(&ast, "f", 1, true).unwrap_or_else(|| panic!("{case}: not lowered"));
+        let arg = Arg::Subject(&subject);
+        assert!(code.run(&arg, "", &tables, 1_000_000).is_err(), "{case}");
+        let rhai: Result<Dynamic, _> =
+            engine.call_fn(&mut rhai::Scope::new(), &ast, "f", (arg.dynamic().clone(),));
+        assert_eq!(rhai.is_err(), rhai_fails, "{case}");
     }
 }
 
@@ -260,6 +294,7 @@ const ROW_CASES: &[&str] = &[
     "for c in row.changes { return c; }",
     r#"let r = row; r.status + "!""#,
     r#"for c in row.changes { if c.old == () || c.value != "" { return c.field; } } ()"#,
+    r#"let c = row.changes; if c.len() > 0 { let f = c[0]; let l = c[-1]; [f["new"], l["field"], row["status"]] }"#,
 ];
 
 #[test]
