@@ -290,24 +290,14 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
                 }
             }
         }
-        // A variable is read in place: its map is not copied to read one property of it.
-        Ex::Get(base, name) => match &**base {
-            Ex::Var(slot) => prop(&cx.frame[*slot], name)?,
-            base => prop(&eval(base, cx)?, name)?,
-        },
+        Ex::Get(base, name) => on(base, cx, |v, _| prop(v, name))?,
         Ex::Method(base, builtin, args) => {
             let args = eval_all(args, cx)?;
-            match &**base {
-                Ex::Var(slot) => call(*builtin, &cx.frame[*slot], &args, cx.tables)?,
-                base => call(*builtin, &eval(base, cx)?, &args, cx.tables)?,
-            }
+            on(base, cx, |v, tables| call(*builtin, v, &args, tables))?
         }
         Ex::Index(pair) => {
             let at = eval(&pair[1], cx)?;
-            match &pair[0] {
-                Ex::Var(slot) => index(&cx.frame[*slot], &at)?,
-                base => index(&eval(base, cx)?, &at)?,
-            }
+            on(&pair[0], cx, |v, _| index(v, &at))?
         }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
@@ -370,6 +360,19 @@ impl From<bool> for Val<'_> {
     fn from(b: bool) -> Self {
         Val::Bool(b)
     }
+}
+
+/// `f` applied to the value of `base`, reading a variable in place: its map is not copied to
+/// read one property of it.
+fn on<'a, T>(
+    base: &'a Ex,
+    cx: &mut Cx<'a>,
+    f: impl FnOnce(&Val<'a>, &'a Tables) -> Result<T, Bail>,
+) -> Run<'a, T> {
+    Ok(match base {
+        Ex::Var(slot) => f(&cx.frame[*slot], cx.tables)?,
+        base => f(&eval(base, cx)?, cx.tables)?,
+    })
 }
 
 /// `e.<key>` as scripts see it (see `convert::employee_map`), lending the employee's text.
