@@ -29,9 +29,17 @@ pub const DEFAULT_SELECTION: &str = "default";
 /// How many valid choices an "unknown office" message lists before "and N more".
 const CHOICES_SHOWN: usize = 5;
 
-/// Most employees get no decision at all; only the others are kept, boxed, so that this stays
-/// small for 100,000 employees.
-type Decisions = Vec<Option<Box<Result<Decision, PolicyError>>>>;
+/// What the policy said about one employee. Most employees get no decision at all; the others
+/// are boxed, so that the list stays small for 100,000 employees.
+enum Said {
+    Nothing,
+    /// Left out. The list entry is made on the deciding thread, while the employee's record is
+    /// still in that core's cache: a rule may leave out a good part of a roster.
+    Excluded(Box<Excluded>),
+    Decided(Box<Result<Decision, PolicyError>>),
+}
+
+type Decisions = Vec<Said>;
 
 /// Below this many employees a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 4096;
@@ -63,8 +71,16 @@ fn decide_all(
                     policy.decide(direction, emp)
                 };
                 match decision {
-                    Ok(d) if d == Decision::default() => None,
-                    other => Some(Box::new(other)),
+                    Ok(d) if d == Decision::default() => Said::Nothing,
+                    Ok(Decision {
+                        exclude: Some(why), ..
+                    }) => Said::Excluded(Box::new(Excluded {
+                        code: emp.code.clone(),
+                        name: emp.display_name(),
+                        reason: why.value,
+                        from: why.from,
+                    })),
+                    other => Said::Decided(Box::new(other)),
                 }
             })
             .collect()
@@ -139,9 +155,10 @@ pub fn build(input: Input<'_>) -> Plan {
     };
     let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
     for (k, seen) in keyed.iter().zip(seen) {
-        let decision = decisions[k.index]
-            .take()
-            .map_or(Ok(Decision::default()), |d| *d);
+        let decision = match std::mem::replace(&mut decisions[k.index], Said::Nothing) {
+            Said::Decided(d) => *d,
+            Said::Nothing | Said::Excluded(_) => Ok(Decision::default()),
+        };
         let found = (seen.in_target > 0).then(|| (&mut target[seen.first], seen.in_target));
         let emp = &roster[k.index];
         let mut row = ctx.row(emp, k.matchable(), decision, seen.in_source, found);
@@ -300,22 +317,15 @@ impl PartialEq for Code<'_> {
 impl Eq for Code<'_> {}
 
 /// Splits the source employees into those a rule left out and those that become rows.
-/// The employees a rule left out, with the decision's reason moved into the list (a rule
-/// may leave out a good part of a roster), and the others.
+/// The employees a rule left out, and the others.
 fn kept<'a>(roster: &'a [Employee], decisions: &mut Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
     let mut excluded = Vec::new();
     let mut keyed = Vec::with_capacity(roster.len());
-    for (i, (emp, decision)) in roster.iter().zip(decisions).enumerate() {
-        if let Some(decision) = decision
-            && let Ok(Decision { exclude, .. }) = &mut **decision
-            && let Some(why) = exclude.take()
+    for (i, (emp, said)) in roster.iter().zip(decisions).enumerate() {
+        if let Said::Excluded(_) = said
+            && let Said::Excluded(entry) = std::mem::replace(said, Said::Nothing)
         {
-            excluded.push(Excluded {
-                code: emp.code.clone(),
-                name: emp.display_name(),
-                reason: why.value,
-                from: why.from,
-            });
+            excluded.push(*entry);
         } else {
             keyed.push(Keyed::new(emp, i));
         }
