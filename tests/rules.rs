@@ -285,6 +285,22 @@ fn a_runtime_error_names_file_line_and_column() {
 }
 
 #[test]
+fn a_date_helper_given_an_absurd_number_is_a_policy_error_not_a_crash() {
+    let (_tmp, dir) = folder(&[(
+        "offices.rhai",
+        "fn office(e) {\n    add_days(\"2024-01-01\", 9223372036854775807)\n}\n",
+    )]);
+    let rules = Rules::load(&dir).unwrap();
+    let err = rules.decide(TO_KOT, &mut Employee::default()).unwrap_err();
+    assert!(err.message.contains("out of range"), "{err}");
+    assert_eq!(
+        err.location.as_deref(),
+        Some("rules/offices.rhai:2:5"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_wrongly_typed_answer_is_a_policy_error_naming_the_function() {
     let (_tmp, dir) = folder(&[
         ("a.rhai", "fn office(e) { 1.5 }\n"),

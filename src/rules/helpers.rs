@@ -132,7 +132,10 @@ fn register_dates(engine: &mut Engine) {
     });
     engine.register_fn("add_days", |d: &str, n: i64| -> Fallible<String> {
         let d = date(d)?;
-        d.checked_add_signed(chrono::TimeDelta::days(n))
+        // `TimeDelta::days` panics beyond ±2^63 ms; a script's number must not bring the
+        // planner down.
+        chrono::TimeDelta::try_days(n)
+            .and_then(|delta| d.checked_add_signed(delta))
             .map(|d| d.to_string())
             .ok_or_else(|| script_error(format!("add_days: {d} + {n} days is out of range")))
     });
