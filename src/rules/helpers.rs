@@ -217,7 +217,7 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Whole years from `a` to `b`: an age when `a` is a birth date.
-fn years_between(a: NaiveDate, b: NaiveDate) -> i64 {
+pub(crate) fn years_between(a: NaiveDate, b: NaiveDate) -> i64 {
     let (from, to, sign) = if a <= b { (a, b, 1) } else { (b, a, -1) };
     let mut years = i64::from(to.year() - from.year());
     if (to.month(), to.day()) < (from.month(), from.day()) {

@@ -287,6 +287,12 @@ impl Lower<'_> {
                 }
                 Ex::Index(Box::new(pair))
             }
+            // Each part is shown with `to_string`, which a script may define for itself.
+            Expr::InterpolatedString(items, _)
+                if !self.script_fns.contains(&("to_string".to_string(), 1)) =>
+            {
+                Ex::Interpolated(self.exprs(items.iter())?)
+            }
             Expr::And(items, _) => Ex::And(self.exprs(items.iter())?),
             Expr::Or(items, _) => Ex::Or(self.exprs(items.iter())?),
             Expr::Coalesce(items, _) => Ex::Coalesce(self.exprs(items.iter())?),
@@ -439,6 +445,7 @@ fn pure(ex: &Ex) -> bool {
         Ex::Get(base, _) | Ex::Not(base) => pure(base),
         Ex::Method(base, _, args) => pure(base) && args.iter().all(pure),
         Ex::Call(_, items)
+        | Ex::Interpolated(items)
         | Ex::And(items)
         | Ex::Or(items)
         | Ex::Coalesce(items)

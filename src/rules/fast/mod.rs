@@ -117,6 +117,16 @@ enum Builtin {
     Contains,
     Len,
     IsEmpty,
+    /// The date helpers (see `helpers::register_dates`); a text that is not a date is Rhai's
+    /// to report.
+    ParseDate,
+    IsDate,
+    YearsBetween,
+    DaysBetween,
+    AddDays,
+    Year,
+    Month,
+    Day,
 }
 
 impl Builtin {
@@ -134,6 +144,14 @@ impl Builtin {
             ("contains", 2) => Builtin::Contains,
             ("len", 1) => Builtin::Len,
             ("is_empty", 1) => Builtin::IsEmpty,
+            ("parse_date", 1) => Builtin::ParseDate,
+            ("is_date", 1) => Builtin::IsDate,
+            ("years_between", 2) => Builtin::YearsBetween,
+            ("days_between", 2) => Builtin::DaysBetween,
+            ("add_days", 2) => Builtin::AddDays,
+            ("year", 1) => Builtin::Year,
+            ("month", 1) => Builtin::Month,
+            ("day", 1) => Builtin::Day,
             _ => return None,
         })
     }
@@ -198,6 +216,8 @@ enum Ex {
     Method(Box<Ex>, Builtin, Vec<Ex>),
     /// `base[index]`.
     Index(Box<[Ex; 2]>),
+    /// `` `text ${value} text` ``.
+    Interpolated(Vec<Ex>),
     Call(Builtin, Vec<Ex>),
     Compare(Compare, Box<[Ex; 2]>),
     Plus(Box<[Ex; 2]>),

@@ -3,6 +3,7 @@
 use super::*;
 use crate::rules::convert::{self, Prop};
 use crate::rules::helpers::Tables;
+use chrono::Datelike;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
@@ -299,6 +300,21 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             let at = eval(&pair[1], cx)?;
             on(&pair[0], cx, |v, _| index(v, &at))?
         }
+        Ex::Interpolated(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match eval(part, cx)? {
+                    Val::Int(i) => text.push_str(&i.to_string()),
+                    Val::Bool(b) => text.push_str(if b { "true" } else { "false" }),
+                    Val::Unit => {}
+                    other => text.push_str(other.text().ok_or(Stop::Bail)?),
+                }
+                if text.len() > MAX_STRING_SIZE {
+                    return Err(Stop::Bail);
+                }
+            }
+            made(text)?
+        }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
@@ -547,12 +563,37 @@ fn call<'a>(
         Builtin::EndsWith => text(first)?.ends_with(second()?).into(),
         Builtin::Contains => text(first)?.contains(second()?).into(),
         Builtin::Len => len(items(first)?.map_or_else(|| Ok(text(first)?.chars().count()), Ok)?)?,
+        Builtin::IsDate if first.is_unit() => false.into(),
+        Builtin::IsDate => helpers::parse_date(text(first)?).is_some().into(),
+        Builtin::ParseDate => Val::Text(convert::date_text(date(first)?)),
+        Builtin::YearsBetween => Val::Int(helpers::years_between(date(first)?, date(arg(rest)?)?)),
+        Builtin::DaysBetween => Val::Int((date(arg(rest)?)? - date(first)?).num_days()),
+        Builtin::AddDays => {
+            let Val::Int(n) = *arg(rest)? else {
+                return Err(Bail);
+            };
+            let moved = chrono::TimeDelta::try_days(n)
+                .and_then(|days| date(first).ok()?.checked_add_signed(days));
+            Val::Text(convert::date_text(moved.ok_or(Bail)?))
+        }
+        Builtin::Year => Val::Int(date(first)?.year().into()),
+        Builtin::Month => Val::Int(date(first)?.month().into()),
+        Builtin::Day => Val::Int(date(first)?.day().into()),
         Builtin::IsEmpty => match items(first)? {
             Some(n) => n == 0,
             None => text(first)?.is_empty(),
         }
         .into(),
     })
+}
+
+/// A date given as text, as the date helpers read it.
+fn date(value: &Val<'_>) -> Result<chrono::NaiveDate, Bail> {
+    helpers::parse_date(text(value)?).ok_or(Bail)
+}
+
+fn arg<'v, 'a>(rest: &'v [Val<'a>]) -> Result<&'v Val<'a>, Bail> {
+    rest.first().ok_or(Bail)
 }
 
 /// How many items an array holds; `None` for anything else.

@@ -93,6 +93,15 @@ const CASES: &[&str] = &[
     "return;",
     // A method argument that assigns the base: Rhai evaluates the arguments first.
     r#"let s = "a"; s.starts_with({ s = "b"; "b" })"#,
+    // Dates, as function calls and as methods.
+    r#"[parse_date("2024/4/1"), is_date(e.birth_date), is_date("x"), is_date(e.gender),
+        years_between(e.birth_date ?? "2000-01-01", "2024-04-01"),
+        days_between("2024-01-01", "2024-03-01"), add_days("2024-02-28", 1),
+        add_days("2024-03-01", -1), year("2024-05-06"), month("2024-05-06"), day("2024-05-06")]"#,
+    r#"(e.birth_date ?? "1990-04-01").year()"#,
+    // Interpolation: texts, numbers, booleans and () are shown; anything else is Rhai's.
+    "`${e.code}|${1 + 2}|${true}|${e.gender}|${e.birth_date}|`",
+    "`office: ${e.office}`",
     // Indexing: arrays (from the end when negative), maps by name, out of range (Rhai's error).
     r#"let a = [1, "x", ()]; [a[0], a[-1], a[-3], a[1], #{k: 2}["k"], #{k: 2}["z"]]"#,
     r#"let d = e.raw.departments ?? []; if d.len() > 1 { let x = d[1]; x["name"] } else { d }"#,
@@ -170,7 +179,6 @@ fn what_it_cannot_model_is_left_to_rhai() {
         "g(e)",
         "e.code = 1",
         "let f = |x| x + 1; f.call(1)",
-        "`${e.code}`",
         "e?.code",
         "throw \"no\"",
         "switch e.code { _ => 1 }",
@@ -190,10 +198,10 @@ fn what_it_cannot_model_is_left_to_rhai() {
     }
 }
 
-/// An index the fast path does not model exactly (out of range, a character of a text) is
-/// Rhai's to answer, with its own error or value.
+/// What the fast path does not answer exactly (an index out of range, a character of a text,
+/// a text that is not a date) is Rhai's to answer, with its own error or value.
 #[test]
-fn an_index_it_cannot_answer_is_left_to_rhai() {
+fn what_it_cannot_answer_is_left_to_rhai() {
     let tables = table();
     let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
     let employee = Employee::default();
@@ -203,6 +211,9 @@ fn an_index_it_cannot_answer_is_left_to_rhai() {
         ("let a = [1]; a[-2]", true),
         (r#"let a = [1]; a["x"]"#, true),
         (r#"let s = "abc"; s[1]"#, false),
+        (r#"parse_date("nope")"#, true),
+        (r#"add_days("2024-01-01", 9223372036854775807)"#, true),
+        ("year(1)", true),
     ] {
         let script = format!("fn f(e) {{ {case} }}");
         let ast = engine
