@@ -370,3 +370,111 @@ fn the_fast_path_reads_row_as_rhai_does() {
         assert!(fast_runs > 0, "{case} never ran on the fast path");
     }
 }
+
+/// Employees of many shapes: absent, empty and present fields, half-width and hiragana
+/// readings, upper-case e-mails, business names, departments in and out of the table.
+fn varied_employees() -> Vec<Employee> {
+    let texts = |i: usize, options: &[&str]| -> Option<String> {
+        match options[i % options.len()] {
+            "-" => None,
+            s => Some(s.to_string()),
+        }
+    };
+    (0..96)
+        .map(|i| Employee {
+            code: texts(i, &["1001", "TEST9", "-", "", "0042"]),
+            last_name: texts(i / 2, &["山田", "-", "", "Smith"]),
+            first_name: texts(i / 3, &["太郎", "-"]),
+            last_name_kana: texts(i, &["ﾔﾏﾀﾞ", "やまだ", "ヤマダ", "-", ""]),
+            first_name_kana: texts(i / 5, &["ﾀﾛｳ", "-", "タロウ"]),
+            email: texts(i, &[" Taro@Example.COM ", "taro@example.com", "-", ""]),
+            business_last_name: texts(i / 7, &["鈴木", "-", " ", ""]),
+            business_first_name: texts(i / 11, &["-", "一郎"]),
+            business_last_name_kana: texts(i / 13, &["ｽｽﾞｷ", "-"]),
+            birth_date: (i % 3 == 0).then(|| "1990-04-01".parse().ok()).flatten(),
+            employment_type: [None, Some("役員"), Some("正社員"), Some("パート")][i % 4].map(
+                |name| MasterItem {
+                    id: format!("t{i}"),
+                    name: name.into(),
+                },
+            ),
+            office: (i % 6 == 0).then(|| MasterItem {
+                id: "1000".into(),
+                name: "本社".into(),
+            }),
+            raw: match i % 4 {
+                0 => serde_json::json!({"departments": [null, {"name": "営業部"}]}),
+                1 => serde_json::json!({"departments": [{"name": "どこか"}, {"name": "人事部"}]}),
+                2 => serde_json::json!({}),
+                _ => serde_json::json!({"departments": "not a list"}),
+            }
+            .into(),
+            ..Employee::default()
+        })
+        .collect()
+}
+
+/// End to end: the shipped rules decide and select exactly the same with the fast path as
+/// with every call made in Rhai.
+#[test]
+fn the_shipped_rules_decide_the_same_on_both_paths() {
+    use crate::model::{Direction, Field};
+    use crate::plan::{Change, Policy, SelectInput, Status};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let load = || crate::rules::Rules::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let fast = load();
+    let mut rhai = load();
+    for fns in &mut rhai.hooks {
+        for f in fns {
+            assert!(f.fast.is_some(), "{} is not on the fast path", f.from);
+            f.fast = None;
+        }
+    }
+    let change = |field, old: &str, new: &str| Change {
+        field,
+        old: Some(old.into()),
+        new: Some(new.into()),
+    };
+    let changes = [
+        vec![],
+        vec![change(Field::Email, "a@example.com", "b@example.com")],
+        vec![
+            change(Field::LastName, "山田", "鈴木"),
+            change(Field::BirthDate, "1990-04-01", "1990-04-02"),
+        ],
+    ];
+    for direction in [Direction::SmartHrToKot, Direction::KotToSmartHr] {
+        for employee in varied_employees() {
+            let mut on_fast = employee.clone();
+            let mut on_rhai = employee.clone();
+            let decided = (
+                fast.decide(direction, &mut on_fast),
+                rhai.decide(direction, &mut on_rhai),
+            );
+            assert_eq!(decided.0, decided.1, "{direction:?} {employee:?}");
+            assert_eq!(on_fast, on_rhai, "{direction:?} {employee:?}");
+            let (mut a, mut b) = (employee.clone(), employee.clone());
+            assert_eq!(
+                fast.decide_existing(direction, &mut a),
+                rhai.decide_existing(direction, &mut b),
+                "{direction:?} {employee:?}"
+            );
+            for (status, changes) in [Status::New, Status::Changed]
+                .into_iter()
+                .flat_map(|s| changes.iter().map(move |c| (s, c)))
+            {
+                let input = SelectInput {
+                    status,
+                    changes,
+                    source: &on_fast,
+                    target: None,
+                };
+                assert_eq!(
+                    fast.select(direction, &input),
+                    rhai.select(direction, &input),
+                    "{direction:?} {status:?} {changes:?}"
+                );
+            }
+        }
+    }
+}
