@@ -194,6 +194,13 @@ impl Lower<'_> {
                     body: body?,
                 }
             }
+            Stmt::While(flow, _) => {
+                let guard = match &flow.expr {
+                    Expr::Unit(_) => None,
+                    guard => Some(self.expr(guard)?),
+                };
+                St::While(guard, self.block(&flow.body)?)
+            }
             Stmt::BreakLoop(None, flags, _) => {
                 if flags.intersects(ASTFlags::BREAK) {
                     St::Break

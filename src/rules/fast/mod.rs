@@ -241,6 +241,8 @@ enum St {
         list: Ex,
         body: Vec<St>,
     },
+    /// `while guard { body }`, or `loop { body }` without a guard.
+    While(Option<Ex>, Vec<St>),
     Return(Option<Ex>),
     Break,
     Continue,

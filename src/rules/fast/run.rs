@@ -224,6 +224,19 @@ fn exec<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, ()> {
                 }
             }
         }
+        St::While(guard, body) => loop {
+            cx.tick()?;
+            if let Some(guard) = guard
+                && !truth(guard, cx)?
+            {
+                break;
+            }
+            match exec_all(body, cx) {
+                Ok(()) | Err(Stop::Continue) => {}
+                Err(Stop::Break) => break,
+                Err(other) => return Err(other),
+            }
+        },
         St::Return(value) => {
             return Err(Stop::Return(match value {
                 Some(v) => eval(v, cx)?,
