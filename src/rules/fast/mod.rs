@@ -112,6 +112,7 @@ enum Builtin {
     Text(helpers::TextFn),
     IsBlank,
     Lookup,
+    Table,
     StartsWith,
     EndsWith,
     Contains,
@@ -139,6 +140,7 @@ impl Builtin {
         Some(match (name, arity) {
             ("is_blank", 1) => Builtin::IsBlank,
             ("lookup", 2 | 3) => Builtin::Lookup,
+            ("table", 1) => Builtin::Table,
             ("starts_with", 2) => Builtin::StartsWith,
             ("ends_with", 2) => Builtin::EndsWith,
             ("contains", 2) => Builtin::Contains,

@@ -572,6 +572,10 @@ fn call<'a>(
             };
             table.get(&*key).cloned().map_or(default, Val::from_dynamic)
         }
+        // A copy of the whole table, as Rhai's `table` gives.
+        Builtin::Table => Val::Dyn(Dynamic::from_map(
+            tables.get(text(first)?).ok_or(Bail)?.clone(),
+        )),
         Builtin::StartsWith => text(first)?.starts_with(second()?).into(),
         Builtin::EndsWith => text(first)?.ends_with(second()?).into(),
         Builtin::Contains => text(first)?.contains(second()?).into(),
@@ -609,12 +613,14 @@ fn arg<'v, 'a>(rest: &'v [Val<'a>]) -> Result<&'v Val<'a>, Bail> {
     rest.first().ok_or(Bail)
 }
 
-/// How many items an array holds; `None` for anything else.
+/// How many items an array or a map holds; `None` for anything else.
 fn items(value: &Val<'_>) -> Result<Option<usize>, Bail> {
     Ok(match value {
         Val::Array(items) => Some(items.len()),
+        Val::Map(entries) => Some(entries.len()),
         Val::Changes(changes) => Some(changes.len()),
         Val::Dyn(d) if d.is_array() => Some(d.read_lock::<rhai::Array>().ok_or(Bail)?.len()),
+        Val::Dyn(d) if d.is_map() => Some(d.read_lock::<rhai::Map>().ok_or(Bail)?.len()),
         _ => None,
     })
 }

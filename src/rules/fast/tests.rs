@@ -93,6 +93,8 @@ const CASES: &[&str] = &[
     "return;",
     // A method argument that assigns the base: Rhai evaluates the arguments first.
     r#"let s = "a"; s.starts_with({ s = "b"; "b" })"#,
+    r#"let t = table("t"); [t["営業部"], t.len(), t.is_empty(), table("t")["000123"]]"#,
+    "let m = #{a: 1}; [m.len(), m.is_empty(), #{}.is_empty(), e.raw.len()]",
     // while and loop, with break and continue.
     "let n = 0; let s = 0; while n < 5 { n = n + 1; if n == 2 { continue; } s = s + n; } s",
     "let n = 0; loop { n = n + 1; if n > 3 { break; } } n",
