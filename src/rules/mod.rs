@@ -473,7 +473,8 @@ impl Rules {
         &self,
         direction: Direction,
         source: &mut Employee,
-        needs: Needs,
+        // Whether the target lacks the employee, which then needs an office and a type.
+        new: bool,
     ) -> Result<Decision, PolicyError> {
         let mut decision = Decision::default();
         let subject = Subject::new(source, &self.raw_for_decide);
@@ -511,19 +512,17 @@ impl Rules {
         }
         let subject = Subject::with_raw(source, &self.raw_for_decide, raw);
         let e = Arg::Subject(&subject);
-        if needs.moves
-            && let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)?
-        {
+        if let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)? {
             let (office, employment_type) = move_flags(&answer)?;
             decision.move_office = office;
             decision.move_employment_type = employment_type;
         }
-        if (needs.office || decision.move_office)
+        if (new || decision.move_office)
             && let Some(answer) = self.first(Hook::Office, &e, direction, false)?
         {
             decision.office = Some(answer.id_or_name()?);
         }
-        if (needs.employment_type || decision.move_employment_type)
+        if (new || decision.move_employment_type)
             && let Some(answer) = self.first(Hook::EmploymentType, &e, direction, false)?
         {
             decision.employment_type = Some(answer.id_or_name()?);
@@ -567,23 +566,10 @@ fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
     Ok(flags)
 }
 
-/// Which decisions the caller will use.
-#[derive(Debug, Clone, Copy)]
-struct Needs {
-    office: bool,
-    employment_type: bool,
-    moves: bool,
-}
-
 impl Policy for Rules {
     fn decide(&self, direction: Direction, source: &mut Employee) -> Result<Decision, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
-        let all = Needs {
-            office: true,
-            employment_type: true,
-            moves: true,
-        };
-        self.decide_inner(direction, source, all)
+        self.decide_inner(direction, source, true)
     }
 
     fn decide_existing(
@@ -594,12 +580,7 @@ impl Policy for Rules {
         let _deadline = DeadlineGuard::start(&self.limits);
         // An existing employee keeps its office and type unless a rule moves it; asking
         // `office` and `employment_type` for it otherwise would be work nobody reads.
-        let moves_only = Needs {
-            office: false,
-            employment_type: false,
-            moves: true,
-        };
-        self.decide_inner(direction, source, moves_only)
+        self.decide_inner(direction, source, false)
     }
 
     fn lighter_for_existing(&self) -> bool {

@@ -82,26 +82,26 @@ enum Lit {
 
 impl From<Dynamic> for Lit {
     fn from(d: Dynamic) -> Lit {
-        if d.is_unit() {
-            Lit::Unit
-        } else if let Ok(b) = d.as_bool() {
-            Lit::Bool(b)
-        } else if let Ok(i) = d.as_int() {
-            Lit::Int(i)
-        } else if let Some(map) = d.read_lock::<rhai::Map>() {
-            Lit::Map(
-                map.iter()
-                    .map(|(k, v)| (k.as_str().into(), v.clone().into()))
-                    .collect(),
-            )
-        } else if let Some(items) = d.read_lock::<rhai::Array>() {
-            Lit::Array(items.iter().map(|v| v.clone().into()).collect())
-        } else {
-            // Made once, at load: the copy costs nothing that matters.
-            match d.clone().into_immutable_string() {
-                Ok(s) => Lit::Str(s),
-                Err(_) => Lit::Other(d),
+        match Val::from_dynamic(d) {
+            Val::Unit => Lit::Unit,
+            Val::Bool(b) => Lit::Bool(b),
+            Val::Int(i) => Lit::Int(i),
+            Val::Text(s) => Lit::Str(s),
+            Val::Dyn(d) => {
+                if let Some(map) = d.read_lock::<rhai::Map>() {
+                    Lit::Map(
+                        map.iter()
+                            .map(|(k, v)| (k.as_str().into(), v.clone().into()))
+                            .collect(),
+                    )
+                } else if let Some(items) = d.read_lock::<rhai::Array>() {
+                    Lit::Array(items.iter().map(|v| v.clone().into()).collect())
+                } else {
+                    Lit::Other(d)
+                }
             }
+            // `from_dynamic` makes none of the others.
+            other => Lit::Other(other.into_dynamic()),
         }
     }
 }

@@ -48,11 +48,8 @@ impl<'a> Val<'a> {
             Val::Bool(b)
         } else if let Ok(i) = d.as_int() {
             Val::Int(i)
-        } else if d.is_string() {
-            match d.into_immutable_string() {
-                Ok(s) => Val::Text(s),
-                Err(_) => Val::Unit,
-            }
+        } else if let Ok(s) = d.as_immutable_string_ref().map(|s| s.clone()) {
+            Val::Text(s)
         } else {
             Val::Dyn(d)
         }
