@@ -5,7 +5,8 @@ use crate::rules::convert;
 use rhai::{
     AST, ASTFlags, ASTNode, BinaryExpr, Expr, FnCallExpr, Position, Stmt, StmtBlock, Token,
 };
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 /// A name in scope while lowering: its slot, and whether it may be assigned.
 struct Binding {
     name: ImmutableString,
@@ -16,11 +17,22 @@ struct Binding {
 struct Lower<'a> {
     scope: Vec<Binding>,
     slots: usize,
-    /// The script's own functions (name, arity): a call to one of them is Rhai's to make, and
-    /// one named like a helper hides the helper.
+    /// The script's own functions (name, arity): a call to one of them goes to it, and one
+    /// named like a helper hides the helper.
     script_fns: &'a BTreeSet<(String, usize)>,
     /// The slot of `e`, when the first parameter is the employee.
     subject: Option<usize>,
+    ast: &'a AST,
+    /// The script's functions lowered so far, shared by every function of one hook.
+    callees: &'a RefCell<Callees>,
+}
+
+/// The script's own functions a hook calls, lowered once each, by (name, arity). A slot is
+/// `None` while its function is being lowered, so that recursion finds its index.
+#[derive(Default)]
+struct Callees {
+    index: BTreeMap<(String, usize), usize>,
+    lowered: Vec<Option<Callee>>,
 }
 
 /// Not modelled: the whole function runs in Rhai.
@@ -35,15 +47,42 @@ pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Optio
         .iter_fn_def()
         .map(|f| (f.name.to_string(), f.params.len()))
         .collect();
+    let callees = RefCell::new(Callees::default());
+    let hook = function(ast, &script_fns, &callees, name, arity, subject).ok()?;
+    let callees = callees
+        .into_inner()
+        .lowered
+        .into_iter()
+        .collect::<Option<_>>()?;
+    Some(Code {
+        body: hook.body,
+        slots: hook.slots,
+        direction: arity == 2,
+        callees,
+    })
+}
+
+/// One function of the script, lowered. `subject`: its first parameter is the employee.
+fn function(
+    ast: &AST,
+    script_fns: &BTreeSet<(String, usize)>,
+    callees: &RefCell<Callees>,
+    name: &str,
+    arity: usize,
+    subject: bool,
+) -> Lowered<Callee> {
     let def = ast
         .iter_fn_def()
-        .find(|f| f.name == name && f.params.len() == arity)?;
-    let body = body(ast, def.body.start_position(), def.body.end_position())?;
+        .find(|f| f.name == name && f.params.len() == arity)
+        .ok_or(Unsupported)?;
+    let body = body(ast, def.body.start_position(), def.body.end_position()).ok_or(Unsupported)?;
     let mut lower = Lower {
         scope: Vec::new(),
         slots: 0,
-        script_fns: &script_fns,
+        script_fns,
         subject: subject.then_some(0),
+        ast,
+        callees,
     };
     for (i, param) in def.params.iter().enumerate() {
         let slot = lower.slot();
@@ -54,14 +93,13 @@ pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Optio
             assignable: !(subject && i == 0),
         });
     }
-    let mut body = lower.stmts(&body).ok()?;
+    let mut body = lower.stmts(&body)?;
     if let Some(St::Expr(last)) = body.last_mut() {
         take_if_var(last);
     }
-    Some(Code {
+    Ok(Callee {
         body,
         slots: lower.slots,
-        direction: arity == 2,
     })
 }
 
@@ -334,6 +372,12 @@ impl Lower<'_> {
                 (a, b) => Ex::Compare(compare, Box::new([a, b])),
             });
         }
+        if self
+            .script_fns
+            .contains(&(call.name.to_string(), args.len()))
+        {
+            return Ok(Ex::CallFn(self.callee(&call.name, args.len())?, args));
+        }
         let builtin = self.builtin(&call.name, args.len())?;
         // `f(x, y)` reads as `x.f(y)`, which reads a variable `x` in place, when no argument
         // can assign (the order in which they are evaluated then does not matter).
@@ -342,6 +386,24 @@ impl Lower<'_> {
             return Ok(Ex::Method(Box::new(first), builtin, args));
         }
         Ok(Ex::Call(builtin, args))
+    }
+
+    /// The index of the script's function `name`/`arity`, lowering it on first use.
+    fn callee(&mut self, name: &str, arity: usize) -> Lowered<usize> {
+        let key = (name.to_string(), arity);
+        if let Some(&index) = self.callees.borrow().index.get(&key) {
+            return Ok(index);
+        }
+        let index = {
+            let mut callees = self.callees.borrow_mut();
+            callees.lowered.push(None);
+            let index = callees.lowered.len() - 1;
+            callees.index.insert(key, index);
+            index
+        };
+        let lowered = function(self.ast, self.script_fns, self.callees, name, arity, false)?;
+        self.callees.borrow_mut().lowered[index] = Some(lowered);
+        Ok(index)
     }
 
     fn builtin(&self, name: &str, arity: usize) -> Lowered<Builtin> {
@@ -451,7 +513,9 @@ fn pure(ex: &Ex) -> bool {
         Ex::Chain(base, steps) => pure(base) && steps_pure(steps),
         Ex::Get(base, _) | Ex::Not(base) => pure(base),
         Ex::Method(base, _, args) => pure(base) && args.iter().all(pure),
+        // A script's function has its own variables: it cannot assign the caller's.
         Ex::Call(_, items)
+        | Ex::CallFn(_, items)
         | Ex::Interpolated(items)
         | Ex::And(items)
         | Ex::Or(items)

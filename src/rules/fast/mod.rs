@@ -38,6 +38,14 @@ pub(crate) struct Code {
     slots: usize,
     /// Whether the second parameter, `direction`, is declared.
     direction: bool,
+    /// The script's own functions it calls (see [`Ex::CallFn`]).
+    callees: Vec<Callee>,
+}
+
+/// A script's own function, called from a hook: its parameters are its first slots.
+struct Callee {
+    body: Vec<St>,
+    slots: usize,
 }
 
 /// What a call could not do; Rhai runs it instead.
@@ -221,6 +229,8 @@ enum Ex {
     /// `` `text ${value} text` ``.
     Interpolated(Vec<Ex>),
     Call(Builtin, Vec<Ex>),
+    /// A call of the script's own function, by its index in [`Code::callees`].
+    CallFn(usize, Vec<Ex>),
     Compare(Compare, Box<[Ex; 2]>),
     Plus(Box<[Ex; 2]>),
     Not(Box<Ex>),

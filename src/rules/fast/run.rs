@@ -34,6 +34,9 @@ struct Cx<'a> {
     frame: Frame<'a>,
     subject: Option<&'a Subject<'a>>,
     tables: &'a Tables,
+    callees: &'a [Callee],
+    /// Calls of the script's own functions in progress.
+    depth: usize,
     /// Statements run and loop rounds made; past `budget` (or the deadline) the call goes to
     /// Rhai, whose operation limit and deadline then apply. Rhai counts at least one operation
     /// for each, so a call that finishes here is far within its limits. (An expression is a
@@ -79,6 +82,8 @@ impl Code {
             frame: Frame::new(),
             subject,
             tables,
+            callees: &self.callees,
+            depth: 0,
             steps: 0,
             budget: max_operations / 10,
         };
@@ -328,6 +333,10 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             }
             made(text)?
         }
+        Ex::CallFn(index, args) => {
+            let args = eval_all(args, cx)?;
+            call_fn(*index, args, cx)?
+        }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
@@ -364,6 +373,32 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
         }
         Ex::Block(stmts) => block(stmts, cx)?,
     })
+}
+
+/// How deep calls of the script's own functions go before Rhai, whose limit is deeper and
+/// whose error is its own, takes the call over.
+const MAX_DEPTH: usize = 16;
+
+/// Runs the script's function `index` with `args` in a frame of its own: a Rhai function sees
+/// only its parameters.
+fn call_fn<'a>(index: usize, args: Args<'a>, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
+    cx.tick()?;
+    let callee = cx.callees.get(index).ok_or(Stop::Bail)?;
+    if cx.depth >= MAX_DEPTH {
+        return Err(Stop::Bail);
+    }
+    let mut frame: Frame<'a> = args.into_iter().collect();
+    frame.resize(callee.slots, Val::Unit);
+    let caller = std::mem::replace(&mut cx.frame, frame);
+    cx.depth += 1;
+    let result = block(&callee.body, cx);
+    cx.depth -= 1;
+    cx.frame = caller;
+    match result {
+        Ok(value) | Err(Stop::Return(value)) => Ok(value),
+        // `break` outside a loop is an error in Rhai.
+        Err(Stop::Break | Stop::Continue | Stop::Bail) => Err(Stop::Bail),
+    }
 }
 
 /// What a `for` loop goes through, without boxing an iterator for each loop.

@@ -180,13 +180,11 @@ fn what_it_cannot_model_is_left_to_rhai() {
         "let x = 1; x -= 1; x",
         "let c = #{a: 1}; c.a += 1; c",
         "print(e.code)",
-        "g(e)",
         "e.code = 1",
         "let f = |x| x + 1; f.call(1)",
         "e?.code",
         "throw \"no\"",
         "switch e.code { _ => 1 }",
-        "lower(e.code)",
         "e.raw.departments[1]",
         "e.code?[0]",
         "let a = [[1]]; a[0][0]",
@@ -230,6 +228,59 @@ fn what_it_cannot_answer_is_left_to_rhai() {
             engine.call_fn(&mut rhai::Scope::new(), &ast, "f", (arg.dynamic().clone(),));
         assert_eq!(rhai.is_err(), rhai_fails, "{case}");
     }
+}
+
+/// A script's own functions, called from a hook: each runs with only its parameters, may
+/// call others and itself, and hides a helper of the same name.
+#[test]
+fn the_scripts_own_functions_run_as_in_rhai() {
+    let tables = table();
+    let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
+    let functions = r#"
+        fn lower(s) { "mine:" + s }
+        fn kana(s) { if s == () { return (); } to_full_width_katakana(s) }
+        fn upto(n) { if n >= 5 { n } else { upto(n + 1) } }
+        fn first_dept(e) { for d in e.raw.departments ?? [] { if d != () { return d.name; } } }
+        fn deep(n) { deep(n + 1) }
+    "#;
+    let cases = [
+        "[lower(e.code ?? \"-\"), kana(e.last_name_kana), kana(e.gender)]",
+        "upto(0)",
+        "first_dept(e)",
+        "let x = 1; let y = upto(3); [x, y]",
+    ];
+    let employees = employees();
+    for case in cases {
+        let script = format!("{functions}\nfn f(e) {{ {case} }}");
+        let ast = engine
+            .compile(&script)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let code = lower(&ast, "f", 1, true).unwrap_or_else(|| panic!("{case}: not lowered"));
+        let mut fast_runs = 0;
+        for employee in &employees {
+            let subject = Subject::new(employee, &RawKeys::All);
+            let arg = Arg::Subject(&subject);
+            let rhai: Result<Dynamic, _> =
+                engine.call_fn(&mut rhai::Scope::new(), &ast, "f", (arg.dynamic().clone(),));
+            let Ok(fast) = code.run(&arg, "", &tables, 1_000_000) else {
+                continue;
+            };
+            fast_runs += 1;
+            let (fast, rhai) = (fast.into_dynamic(), rhai.unwrap_or_else(|e| panic!("{e}")));
+            assert_eq!(fast.to_string(), rhai.to_string(), "{case}");
+        }
+        assert!(fast_runs > 0, "{case} never ran on the fast path");
+    }
+    // Endless recursion is Rhai's to stop.
+    let script = format!("{functions}\nfn f(e) {{ deep(1) }}");
+    let ast = engine.compile(&script).unwrap_or_else(|e| panic!("{e}"));
+    let code = lower(&ast, "f", 1, true).unwrap_or_else(|| panic!("not lowered"));
+    let employee = Employee::default();
+    let subject = Subject::new(&employee, &RawKeys::None);
+    assert!(
+        code.run(&Arg::Subject(&subject), "", &tables, 1_000_000)
+            .is_err()
+    );
 }
 
 #[test]
