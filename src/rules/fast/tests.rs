@@ -127,6 +127,52 @@ fn table() -> Tables {
     Arc::new([("t".to_string(), t)].into())
 }
 
+/// Compiles `script` and lowers its function `name`, which the case needs on the fast path.
+fn compiled(engine: &rhai::Engine, script: &str, name: &str, arity: usize) -> (rhai::AST, Code) {
+    let ast = engine
+        .compile(script)
+        .unwrap_or_else(|e| panic!("{script}: {e}"));
+    let code = lower(&ast, name, arity, name != "select")
+        .unwrap_or_else(|| panic!("{script}: not lowered"));
+    (ast, code)
+}
+
+/// Calls `name` with `arg` (and `direction`, for a hook that takes it) on both paths. Where
+/// the fast path answers, it must give Rhai's answer: the same type, shown the same. Returns
+/// whether it answered.
+fn agrees(
+    engine: &rhai::Engine,
+    (ast, code): &(rhai::AST, Code),
+    name: &str,
+    arg: &Arg<'_>,
+    direction: Option<&'static str>,
+    what: &dyn std::fmt::Display,
+) -> bool {
+    let mut scope = rhai::Scope::new();
+    let rhai: Result<Dynamic, _> = match direction {
+        Some(d) => engine.call_fn(
+            &mut scope,
+            ast,
+            name,
+            (arg.dynamic().clone(), Dynamic::from(d)),
+        ),
+        None => engine.call_fn(&mut scope, ast, name, (arg.dynamic().clone(),)),
+    };
+    let tables = table();
+    let Ok(fast) = code.run(arg, direction.unwrap_or(""), &tables, 1_000_000) else {
+        return false;
+    };
+    let fast = fast.into_dynamic();
+    let rhai =
+        rhai.unwrap_or_else(|e| panic!("{what}: the fast path gave {fast} where Rhai failed: {e}"));
+    assert_eq!(
+        (fast.type_name(), fast.to_string()),
+        (rhai.type_name(), rhai.to_string()),
+        "{what}"
+    );
+    true
+}
+
 #[test]
 fn the_fast_path_gives_what_rhai_gives() {
     let tables = table();
@@ -135,37 +181,21 @@ fn the_fast_path_gives_what_rhai_gives() {
     let keys = RawKeys::All;
     let directions = ["smarthr-to-kot", "kot-to-smarthr"];
     for case in CASES {
-        let script = format!("fn f(e, direction) {{ {case} }}");
-        let ast = engine
-            .compile(&script)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
-        let code = lower(&ast, "f", 2, true);
+        let compiled = compiled(&engine, &format!("fn f(e, direction) {{ {case} }}"), "f", 2);
         let mut fast_runs = 0;
         for employee in &employees {
-            for direction in &directions {
+            for direction in directions {
                 let subject = Subject::new(employee, &keys);
+                let what = format!("{case} for {:?}", employee.code);
                 let arg = Arg::Subject(&subject);
-                let rhai: Result<Dynamic, _> = engine.call_fn(
-                    &mut rhai::Scope::new(),
-                    &ast,
+                fast_runs += usize::from(agrees(
+                    &engine,
+                    &compiled,
                     "f",
-                    (arg.dynamic().clone(), Dynamic::from(*direction)),
-                );
-                let Some(code) = &code else { continue };
-                let Ok(fast) = code.run(&arg, direction, &tables, 1_000_000) else {
-                    continue;
-                };
-                let fast = fast.into_dynamic();
-                fast_runs += 1;
-                let rhai = rhai.unwrap_or_else(|e| {
-                    panic!("{case}: the fast path gave {fast} where Rhai failed: {e}")
-                });
-                assert_eq!(
-                    (fast.type_name(), fast.to_string()),
-                    (rhai.type_name(), rhai.to_string()),
-                    "{case} for {:?}",
-                    employee.code
-                );
+                    &arg,
+                    Some(direction),
+                    &what,
+                ));
             }
         }
         assert!(fast_runs > 0, "{case} never ran on the fast path");
@@ -251,23 +281,17 @@ fn the_scripts_own_functions_run_as_in_rhai() {
     ];
     let employees = employees();
     for case in cases {
-        let script = format!("{functions}\nfn f(e) {{ {case} }}");
-        let ast = engine
-            .compile(&script)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
-        let code = lower(&ast, "f", 1, true).unwrap_or_else(|| panic!("{case}: not lowered"));
+        let compiled = compiled(
+            &engine,
+            &format!("{functions}\nfn f(e) {{ {case} }}"),
+            "f",
+            1,
+        );
         let mut fast_runs = 0;
         for employee in &employees {
             let subject = Subject::new(employee, &RawKeys::All);
             let arg = Arg::Subject(&subject);
-            let rhai: Result<Dynamic, _> =
-                engine.call_fn(&mut rhai::Scope::new(), &ast, "f", (arg.dynamic().clone(),));
-            let Ok(fast) = code.run(&arg, "", &tables, 1_000_000) else {
-                continue;
-            };
-            fast_runs += 1;
-            let (fast, rhai) = (fast.into_dynamic(), rhai.unwrap_or_else(|e| panic!("{e}")));
-            assert_eq!(fast.to_string(), rhai.to_string(), "{case}");
+            fast_runs += usize::from(agrees(&engine, &compiled, "f", &arg, None, &case));
         }
         assert!(fast_runs > 0, "{case} never ran on the fast path");
     }
@@ -384,11 +408,12 @@ fn the_fast_path_reads_row_as_rhai_does() {
     ];
     let employee = &employees()[1];
     for case in ROW_CASES {
-        let script = format!("fn select(row) {{ {case} }}");
-        let ast = engine
-            .compile(&script)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
-        let code = lower(&ast, "select", 1, false).unwrap_or_else(|| panic!("{case}: not lowered"));
+        let compiled = compiled(
+            &engine,
+            &format!("fn select(row) {{ {case} }}"),
+            "select",
+            1,
+        );
         let mut fast_runs = 0;
         for (status, changes) in [Status::New, Status::Changed]
             .iter()
@@ -402,25 +427,15 @@ fn the_fast_path_reads_row_as_rhai_does() {
                 target: None,
             };
             let row = RowView::new(&input, None);
-            let arg = Arg::Row(&row);
-            let rhai: Result<Dynamic, _> = engine.call_fn(
-                &mut rhai::Scope::new(),
-                &ast,
+            let what = format!("{case} for {status:?} {changes:?}");
+            fast_runs += usize::from(agrees(
+                &engine,
+                &compiled,
                 "select",
-                (arg.dynamic().clone(),),
-            );
-            let Ok(fast) = code.run(&arg, "", &tables, 1_000_000) else {
-                continue;
-            };
-            fast_runs += 1;
-            let fast = fast.into_dynamic();
-            let rhai =
-                rhai.unwrap_or_else(|e| panic!("{case}: fast gave {fast}, Rhai failed: {e}"));
-            assert_eq!(
-                (fast.type_name(), fast.to_string()),
-                (rhai.type_name(), rhai.to_string()),
-                "{case} for {status:?} {changes:?}"
-            );
+                &Arg::Row(&row),
+                None,
+                &what,
+            ));
         }
         assert!(fast_runs > 0, "{case} never ran on the fast path");
     }
