@@ -92,10 +92,21 @@ pub enum FieldError {
 impl FromStr for Field {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Field::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| FieldError::UnknownField(s.to_string()))
+        // A match rather than a search of `ALL`: rules name fields for every employee.
+        Ok(match s {
+            "last_name" => Field::LastName,
+            "first_name" => Field::FirstName,
+            "last_name_kana" => Field::LastNameKana,
+            "first_name_kana" => Field::FirstNameKana,
+            "gender" => Field::Gender,
+            "birth_date" => Field::BirthDate,
+            "email" => Field::Email,
+            "hire_date" => Field::HireDate,
+            "resignation_date" => Field::ResignationDate,
+            "office" => Field::Office,
+            "employment_type" => Field::EmploymentType,
+            _ => return Err(FieldError::UnknownField(s.to_string())),
+        })
     }
 }
 
@@ -105,4 +116,18 @@ pub fn parse_date(field: Field, value: &str) -> Result<NaiveDate, FieldError> {
         field,
         value: value.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_parses_from_its_name_and_nothing_else_does() {
+        for field in Field::ALL {
+            assert_eq!(field.name().parse::<Field>(), Ok(field));
+        }
+        let err = "e_mail".parse::<Field>().unwrap_err().to_string();
+        assert!(err.contains("'e_mail'") && err.contains("email"), "{err}");
+    }
 }

@@ -404,12 +404,17 @@ impl Rules {
         employee: &Employee,
         direction: Direction,
     ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
-        // At most one entry per field: a short list, searched, costs less than a map.
-        let mut decided: SmallVec<[(Field, Val<'_>); 9]> = SmallVec::new();
-        let mut decide = |field: Field, value| {
-            // An earlier file has already decided this field.
-            if !decided.iter().any(|(f, _)| *f == field) {
-                decided.push((field, value));
+        // The fields decided so far, one bit each: the first file to name a field decides
+        // it, even when what it decides is the value the employee already holds.
+        let mut decided = 0u16;
+        let mut writes = Vec::new();
+        let mut decide = |field: Field, value: Option<&str>| {
+            let bit = 1u16 << field as u16;
+            if decided & bit == 0 {
+                decided |= bit;
+                if !convert::holds(employee, field, value) {
+                    writes.push((field, value.map(str::to_string)));
+                }
             }
         };
         for f in self.hook_fns(Hook::Overrides) {
@@ -417,27 +422,27 @@ impl Rules {
             if value.is_unit() {
                 continue;
             }
+            // The usual answer, a map of fields to texts that the fast path built, is read in
+            // place. Anything else is read in Rhai's key order, so that the problem named
+            // first is the same whichever path ran.
+            if let Val::Map(entries) = &value {
+                let fields: Option<SmallVec<[Field; 9]>> = entries
+                    .iter()
+                    .map(|(k, v)| overridable(k).filter(|_| v.is_unit() || v.text().is_some()))
+                    .collect();
+                if let Some(fields) = fields {
+                    for (field, (_, value)) in fields.into_iter().zip(entries) {
+                        decide(field, value.text());
+                    }
+                    continue;
+                }
+            }
             let answer = Answer {
                 value,
                 file: &self.files[f.file],
                 hook: Hook::Overrides,
                 from: &f.from,
             };
-            // The usual answer, a map of fields to texts that the fast path built, is read in
-            // place. Anything else is read in Rhai's key order, so that the problem named
-            // first is the same whichever path ran.
-            if let Val::Map(entries) = &answer.value
-                && entries
-                    .iter()
-                    .all(|(k, v)| overridable(k).is_some() && (v.is_unit() || v.text().is_some()))
-            {
-                for (key, value) in entries {
-                    if let Some(field) = overridable(key) {
-                        decide(field, value.clone());
-                    }
-                }
-                continue;
-            }
             let Some(entries) = answer.value.clone().into_entries() else {
                 return Err(answer.error(format!(
                     "returned {}; return a map such as #{{email: lower(e.email)}}, or ()",
@@ -459,14 +464,10 @@ impl Rules {
                         value.shown()
                     )));
                 }
-                decide(field, value);
+                decide(field, value.text());
             }
         }
-        Ok(decided
-            .into_iter()
-            .filter(|(field, value)| !convert::holds(employee, *field, value.text()))
-            .map(|(field, value)| (field, value.text().map(str::to_string)))
-            .collect())
+        Ok(writes)
     }
 
     fn decide_inner(

@@ -14,6 +14,11 @@ type Frame<'a> = SmallVec<[Val<'a>; 8]>;
 /// The arguments of one helper call; none takes more than three.
 type Args<'a> = SmallVec<[Val<'a>; 3]>;
 
+/// `slots` variables, all `()`. (Filled in one pass: `resize` clones a template per slot.)
+fn unit_frame<'a>(slots: usize) -> Frame<'a> {
+    std::iter::repeat_with(|| Val::Unit).take(slots).collect()
+}
+
 /// Why evaluation left the straight path.
 enum Stop<'a> {
     Return(Val<'a>),
@@ -79,7 +84,7 @@ impl Code {
             Arg::Value(v) => (Val::from_dynamic((*v).clone()), None),
         };
         let mut cx = Cx {
-            frame: Frame::new(),
+            frame: unit_frame(self.slots),
             subject,
             tables,
             callees: &self.callees,
@@ -87,7 +92,6 @@ impl Code {
             steps: 0,
             budget: max_operations / 10,
         };
-        cx.frame.resize(self.slots, Val::Unit);
         if let Some(slot) = cx.frame.first_mut() {
             *slot = first;
         }
@@ -143,8 +147,26 @@ fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
             Ok(false)
         }
         Ex::Compare(op, args) => match &**args {
-            // A variable is compared in place.
-            [Ex::Var(slot), Ex::Const(c)] => Ok(compare(*op, &cx.frame[*slot], &c.val())?),
+            // A variable is compared in place; against `()` or a text (`x != ()`,
+            // `direction == "smarthr-to-kot"`), without making the constant's value.
+            [Ex::Var(slot), Ex::Const(c)] => {
+                let a = &cx.frame[*slot];
+                let equal = match (c, a) {
+                    (_, Val::Dyn(_)) | (Lit::Map(_) | Lit::Array(_) | Lit::Other(_), _) => {
+                        return Ok(compare(*op, a, &c.val())?);
+                    }
+                    (Lit::Unit, a) => a.is_unit(),
+                    (Lit::Str(b), a) => a.text() == Some(b.as_str()),
+                    (Lit::Bool(b), a) => a.as_bool() == Some(*b),
+                    (Lit::Int(b), Val::Int(a)) => a == b,
+                    (Lit::Int(_), _) => false,
+                };
+                match op {
+                    Compare::Eq => Ok(equal),
+                    Compare::Ne => Ok(!equal),
+                    _ => Ok(compare(*op, a, &c.val())?),
+                }
+            }
             [a, b] => {
                 let a = eval(a, cx)?;
                 let b = eval(b, cx)?;
@@ -310,6 +332,12 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             }
         }
         Ex::Get(base, name) => on(base, cx, |v, _| prop(v, name))?,
+        Ex::Method(base, builtin, args) if args.len() == 1 => {
+            let arg = eval(&args[0], cx)?;
+            on(base, cx, |v, tables| {
+                call(*builtin, v, std::slice::from_ref(&arg), tables)
+            })?
+        }
         Ex::Method(base, builtin, args) => {
             let args = eval_all(args, cx)?;
             on(base, cx, |v, tables| call(*builtin, v, &args, tables))?
@@ -336,6 +364,11 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
         Ex::CallFn(index, args) => {
             let args = eval_all(args, cx)?;
             call_fn(*index, args, cx)?
+        }
+        // One argument, the usual helper call: no argument list is made.
+        Ex::Call(builtin, args) if args.len() == 1 => {
+            let first = eval(&args[0], cx)?;
+            call(*builtin, &first, &[], cx.tables)?
         }
         Ex::Call(builtin, args) => {
             let args = eval_all(args, cx)?;
@@ -387,8 +420,11 @@ fn call_fn<'a>(index: usize, args: Args<'a>, cx: &mut Cx<'a>) -> Run<'a, Val<'a>
     if cx.depth >= MAX_DEPTH {
         return Err(Stop::Bail);
     }
-    let mut frame: Frame<'a> = args.into_iter().collect();
-    frame.resize(callee.slots, Val::Unit);
+    let given = args.len();
+    let frame: Frame<'a> = args
+        .into_iter()
+        .chain(std::iter::repeat_with(|| Val::Unit).take(callee.slots.saturating_sub(given)))
+        .collect();
     let caller = std::mem::replace(&mut cx.frame, frame);
     cx.depth += 1;
     let result = block(&callee.body, cx);
@@ -709,6 +745,18 @@ fn compare_kinds(
 /// A property of `e` compared with a constant, reading the employee's text in place and
 /// without building the office's map.
 fn prop_compare<'a>(op: Compare, prop: PropRef, value: &'a Lit, cx: &Cx<'a>) -> Run<'a, bool> {
+    // `e.<key> != ()`: whether the employee has the property, whatever its kind.
+    if let (PropRef::Key(key), Lit::Unit, Compare::Eq | Compare::Ne) = (prop, value, op) {
+        let absent = match convert::prop(cx.subject()?.employee, key) {
+            Prop::Text(s) => s.is_none(),
+            Prop::Date(d) => d.is_none(),
+            Prop::Master(m) => m.is_none(),
+            // `raw` is a map even when the record is empty.
+            Prop::Raw => false,
+            Prop::Other => true,
+        };
+        return Ok(absent == (op == Compare::Eq));
+    }
     // The usual test: a text or absent property against `()` or a text.
     if let (PropRef::Key(key), Lit::Unit | Lit::Str(_)) = (prop, value)
         && let Prop::Text(a) = convert::prop(cx.subject()?.employee, key)

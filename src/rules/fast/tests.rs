@@ -50,6 +50,12 @@ fn employees() -> Vec<Employee> {
 
 const CASES: &[&str] = &[
     "e.code",
+    // A variable against each kind of constant, and each kind of property against `()`.
+    r#"let x = e.code; let b = e.code != (); let i = 3; let u = (); let m = #{}; let a = [1];
+        [x == "000123", x != (), x == true, x != 1, b == true, b != false, b == 1, i == 3,
+        i != 3, i == "3", i < 4, i >= 3, u == (), u != "a", u == false, m == (), m != 1,
+        a != (), a == "1", e.raw != (), e.birth_date == (), e.resignation_date != (),
+        e.office == (), e.employment_type != (), e.no_such_property == ()]"#,
     r#"e.employment_type != () && e.employment_type.name == "役員""#,
     r#"e.code != () && e.code.starts_with("TEST")"#,
     "if e.email != () { lower(trim(e.email)) }",
