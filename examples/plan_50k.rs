@@ -6,6 +6,7 @@
 //! cargo run --release --example plan_50k -- 20000   # another size
 //! cargo run --release --example plan_50k -- 50000 smarthr-to-kot   # one direction, alone
 //! BREAKDOWN=1 cargo run --release --example plan_50k # also time each client's list alone
+//! RULES=rules cargo run --release --example plan_50k # the same plan with a rules folder
 //! ```
 //!
 //! Targets on a 2-core machine: ≤ 3 s and ≤ 300 MB for the plan. The simulators run in the
@@ -28,7 +29,8 @@
 
 use crewsync::http::{Limits, Secret};
 use crewsync::model::Direction;
-use crewsync::plan::NoRules;
+use crewsync::plan::{NoRules, Policy};
+use crewsync::rules::Rules;
 use crewsync::sim::{self, Company, SimConfig};
 use crewsync::sync::{self, Connections, Silent};
 use crewsync::{kot, smarthr};
@@ -62,6 +64,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .and_local_timezone(jst)
             .single()
     });
+    // With RULES, the whole command as a user runs it (fetch and plan) with the rules, to set
+    // beside the same run without them.
+    let rules = std::env::var_os("RULES")
+        .map(|dir| Rules::load(std::path::Path::new(&dir)))
+        .transpose()?;
+    let policy: &dyn Policy = rules.as_ref().map_or(&NoRules, |r| r as &dyn Policy);
     let sims = sim::start(SimConfig {
         company: Company::generated(n),
         kot_clock: clock,
@@ -116,7 +124,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let fetched = start.elapsed();
         let (fetch_peak, _) = memory_mib();
         let defaults = sync::resolve_defaults(direction, &rosters.masters, None, None)?;
-        let plan = sync::plan(rosters, &defaults, &NoRules);
+        let plan = sync::plan(rosters, &defaults, policy);
         let total = start.elapsed();
         let (peak, _) = memory_mib();
         println!(
