@@ -332,10 +332,11 @@ fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             }
         }
         Ex::Get(base, name) => on(base, cx, |v, _| prop(v, name))?,
-        Ex::Method(base, builtin, args) if args.len() == 1 => {
-            let arg = eval(&args[0], cx)?;
+        // `trim(e.email)`, `x.starts_with("A")`: no argument list is made.
+        Ex::Method(base, builtin, args) if args.len() <= 1 => {
+            let arg = args.first().map(|a| eval(a, cx)).transpose()?;
             on(base, cx, |v, tables| {
-                call(*builtin, v, std::slice::from_ref(&arg), tables)
+                call(*builtin, v, arg.as_slice(), tables)
             })?
         }
         Ex::Method(base, builtin, args) => {
