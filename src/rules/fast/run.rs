@@ -421,11 +421,11 @@ fn call_fn<'a>(index: usize, args: Args<'a>, cx: &mut Cx<'a>) -> Run<'a, Val<'a>
     if cx.depth >= MAX_DEPTH {
         return Err(Stop::Bail);
     }
-    let given = args.len();
-    let frame: Frame<'a> = args
-        .into_iter()
-        .chain(std::iter::repeat_with(|| Val::Unit).take(callee.slots.saturating_sub(given)))
-        .collect();
+    // The parameters are the first slots.
+    let mut frame = unit_frame(callee.slots);
+    for (slot, arg) in frame.iter_mut().zip(args) {
+        *slot = arg;
+    }
     let caller = std::mem::replace(&mut cx.frame, frame);
     cx.depth += 1;
     let result = block(&callee.body, cx);
