@@ -29,6 +29,16 @@ fn folder(files: &[(&str, &str)]) -> (TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// What deciding for an empty employee fails with, when the rules are `script` alone, saved as
+/// `rules/offices.rhai`.
+fn decide_error(direction: Direction, script: &str) -> PolicyError {
+    let (_tmp, dir) = folder(&[("offices.rhai", script)]);
+    let rules = Rules::load(&dir).unwrap();
+    rules
+        .decide(direction, &mut Employee::default())
+        .unwrap_err()
+}
+
 fn write(dir: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
@@ -269,14 +279,10 @@ fn an_endless_loop_is_stopped_and_reported_as_a_policy_error() {
 
 #[test]
 fn a_runtime_error_names_file_line_and_column() {
-    let (_tmp, dir) = folder(&[(
-        "offices.rhai",
+    let err = decide_error(
+        TO_SMARTHR,
         "// comment\nfn office(e) {\n    e.office.name\n}\n",
-    )]);
-    let rules = Rules::load(&dir).unwrap();
-    let err = rules
-        .decide(TO_SMARTHR, &mut Employee::default())
-        .unwrap_err();
+    );
     assert_eq!(
         err.location.as_deref(),
         Some("rules/offices.rhai:3:14"),
@@ -286,12 +292,10 @@ fn a_runtime_error_names_file_line_and_column() {
 
 #[test]
 fn a_date_helper_given_an_absurd_number_is_a_policy_error_not_a_crash() {
-    let (_tmp, dir) = folder(&[(
-        "offices.rhai",
+    let err = decide_error(
+        TO_KOT,
         "fn office(e) {\n    add_days(\"2024-01-01\", 9223372036854775807)\n}\n",
-    )]);
-    let rules = Rules::load(&dir).unwrap();
-    let err = rules.decide(TO_KOT, &mut Employee::default()).unwrap_err();
+    );
     assert!(err.message.contains("out of range"), "{err}");
     assert_eq!(
         err.location.as_deref(),

@@ -184,28 +184,38 @@ fn the_fast_path_gives_what_rhai_gives() {
     let tables = table();
     let engine = super::super::load::build_engine(&Limits::default(), tables.clone());
     let employees = employees();
-    let keys = RawKeys::All;
-    let directions = ["smarthr-to-kot", "kot-to-smarthr"];
     for case in CASES {
-        let compiled = compiled(&engine, &format!("fn f(e, direction) {{ {case} }}"), "f", 2);
-        let mut fast_runs = 0;
-        for employee in &employees {
-            for direction in directions {
-                let subject = Subject::new(employee, &keys);
-                let what = format!("{case} for {:?}", employee.code);
-                let arg = Arg::Subject(&subject);
-                fast_runs += usize::from(agrees(
-                    &engine,
-                    &compiled,
-                    "f",
-                    &arg,
-                    Some(direction),
-                    &what,
-                ));
-            }
-        }
-        assert!(fast_runs > 0, "{case} never ran on the fast path");
+        let script = format!("fn f(e, direction) {{ {case} }}");
+        agrees_for_employees(&engine, &script, 2, case, &employees);
     }
+}
+
+/// Compiles `script`, whose function `f` takes `e` (and `direction` when `arity` is 2), and
+/// calls it on both paths for every employee (in both directions). `case` must run on the
+/// fast path at least once.
+fn agrees_for_employees(
+    engine: &rhai::Engine,
+    script: &str,
+    arity: usize,
+    case: &str,
+    employees: &[Employee],
+) {
+    let compiled = compiled(engine, script, "f", arity);
+    let directions: &[Option<&str>] = if arity == 2 {
+        &[Some("smarthr-to-kot"), Some("kot-to-smarthr")]
+    } else {
+        &[None]
+    };
+    let mut fast_runs = 0;
+    for employee in employees {
+        for direction in directions {
+            let subject = Subject::new(employee, &RawKeys::All);
+            let what = format!("{case} for {:?}", employee.code);
+            let arg = Arg::Subject(&subject);
+            fast_runs += usize::from(agrees(engine, &compiled, "f", &arg, *direction, &what));
+        }
+    }
+    assert!(fast_runs > 0, "{case} never ran on the fast path");
 }
 
 #[test]
@@ -287,19 +297,8 @@ fn the_scripts_own_functions_run_as_in_rhai() {
     ];
     let employees = employees();
     for case in cases {
-        let compiled = compiled(
-            &engine,
-            &format!("{functions}\nfn f(e) {{ {case} }}"),
-            "f",
-            1,
-        );
-        let mut fast_runs = 0;
-        for employee in &employees {
-            let subject = Subject::new(employee, &RawKeys::All);
-            let arg = Arg::Subject(&subject);
-            fast_runs += usize::from(agrees(&engine, &compiled, "f", &arg, None, &case));
-        }
-        assert!(fast_runs > 0, "{case} never ran on the fast path");
+        let script = format!("{functions}\nfn f(e) {{ {case} }}");
+        agrees_for_employees(&engine, &script, 1, case, &employees);
     }
     // Endless recursion is Rhai's to stop.
     let script = format!("{functions}\nfn f(e) {{ deep(1) }}");
