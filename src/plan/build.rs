@@ -316,18 +316,18 @@ impl PartialEq for Code<'_> {
 
 impl Eq for Code<'_> {}
 
-/// Splits the source employees into those a rule left out and those that become rows.
-/// The employees a rule left out, and the others.
+/// Splits the source employees into those a rule left out (their entries are moved out of
+/// `decisions`) and those that become rows.
 fn kept<'a>(roster: &'a [Employee], decisions: &mut Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
     let mut excluded = Vec::new();
     let mut keyed = Vec::with_capacity(roster.len());
     for (i, (emp, said)) in roster.iter().zip(decisions).enumerate() {
-        if let Said::Excluded(_) = said
-            && let Said::Excluded(entry) = std::mem::replace(said, Said::Nothing)
-        {
-            excluded.push(*entry);
-        } else {
-            keyed.push(Keyed::new(emp, i));
+        match std::mem::replace(said, Said::Nothing) {
+            Said::Excluded(entry) => excluded.push(*entry),
+            other => {
+                *said = other;
+                keyed.push(Keyed::new(emp, i));
+            }
         }
     }
     (excluded, keyed)

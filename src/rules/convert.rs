@@ -87,6 +87,16 @@ pub(crate) enum Prop<'a> {
     Other,
 }
 
+impl Prop<'_> {
+    /// Whether scripts see `()` here. (`raw` is a map even when the record is empty.)
+    pub(crate) fn is_absent(&self) -> bool {
+        matches!(
+            self,
+            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) | Prop::Other
+        )
+    }
+}
+
 /// The property at `key` of [`KEYS`]. Canonical fields that are empty read as `()`, as
 /// [`Employee::get`] has them.
 pub(crate) fn prop(e: &Employee, key: usize) -> Prop<'_> {

@@ -748,14 +748,7 @@ fn compare_kinds(
 fn prop_compare<'a>(op: Compare, prop: PropRef, value: &'a Lit, cx: &Cx<'a>) -> Run<'a, bool> {
     // `e.<key> != ()`: whether the employee has the property, whatever its kind.
     if let (PropRef::Key(key), Lit::Unit, Compare::Eq | Compare::Ne) = (prop, value, op) {
-        let absent = match convert::prop(cx.subject()?.employee, key) {
-            Prop::Text(s) => s.is_none(),
-            Prop::Date(d) => d.is_none(),
-            Prop::Master(m) => m.is_none(),
-            // `raw` is a map even when the record is empty.
-            Prop::Raw => false,
-            Prop::Other => true,
-        };
+        let absent = convert::prop(cx.subject()?.employee, key).is_absent();
         return Ok(absent == (op == Compare::Eq));
     }
     // The usual test: a text or absent property against `()` or a text.
