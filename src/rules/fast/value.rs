@@ -14,8 +14,9 @@ use crate::rules::convert::{self, RowView, Subject};
 use rhai::{Dynamic, ImmutableString, Map};
 use std::borrow::Cow;
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) enum Val<'a> {
+    #[default]
     Unit,
     Bool(bool),
     Int(i64),
