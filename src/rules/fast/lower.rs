@@ -25,10 +25,6 @@ struct Lower<'a> {
     ast: &'a AST,
     /// The script's functions lowered so far, shared by every function of one hook.
     callees: &'a RefCell<Callees>,
-    /// Statements lowered, and whether there is no loop or call of the script's own functions
-    /// among them (see [`Code::straight`]).
-    statements: usize,
-    straight: bool,
 }
 
 /// The script's own functions a hook calls, lowered once each, by (name, arity). A slot is
@@ -52,7 +48,7 @@ pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Optio
         .map(|f| (f.name.to_string(), f.params.len()))
         .collect();
     let callees = RefCell::new(Callees::default());
-    let (hook, straight) = function(ast, &script_fns, &callees, name, arity, subject).ok()?;
+    let hook = function(ast, &script_fns, &callees, name, arity, subject).ok()?;
     let callees = callees
         .into_inner()
         .lowered
@@ -63,12 +59,10 @@ pub(crate) fn lower(ast: &AST, name: &str, arity: usize, subject: bool) -> Optio
         slots: hook.slots,
         direction: arity == 2,
         callees,
-        straight,
     })
 }
 
-/// One function of the script, lowered, and how many statements it has when it runs straight
-/// through. `subject`: its first parameter is the employee.
+/// One function of the script, lowered. `subject`: its first parameter is the employee.
 fn function(
     ast: &AST,
     script_fns: &BTreeSet<(String, usize)>,
@@ -76,7 +70,7 @@ fn function(
     name: &str,
     arity: usize,
     subject: bool,
-) -> Lowered<(Callee, Option<usize>)> {
+) -> Lowered<Callee> {
     let def = ast
         .iter_fn_def()
         .find(|f| f.name == name && f.params.len() == arity)
@@ -89,8 +83,6 @@ fn function(
         subject: subject.then_some(0),
         ast,
         callees,
-        statements: 0,
-        straight: true,
     };
     for (i, param) in def.params.iter().enumerate() {
         let slot = lower.slot();
@@ -105,14 +97,10 @@ fn function(
     if let Some(St::Expr(last)) = body.last_mut() {
         take_if_var(last);
     }
-    let straight = lower.straight.then_some(lower.statements);
-    Ok((
-        Callee {
-            body,
-            slots: lower.slots,
-        },
-        straight,
-    ))
+    Ok(Callee {
+        body,
+        slots: lower.slots,
+    })
 }
 
 /// The top-level statements of the function whose body spans `start..end`. Rhai keeps
@@ -169,11 +157,6 @@ impl Lower<'_> {
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> Lowered<St> {
-        self.statements += 1;
-        self.straight &= !matches!(
-            stmt,
-            Stmt::For(..) | Stmt::While(..) | Stmt::Do(..) | Stmt::BreakLoop(..)
-        );
         Ok(match stmt {
             Stmt::Noop(_) => St::Expr(Ex::Const(Lit::Unit)),
             Stmt::Expr(e) => St::Expr(self.expr(e)?),
@@ -393,7 +376,6 @@ impl Lower<'_> {
             .script_fns
             .contains(&(call.name.to_string(), args.len()))
         {
-            self.straight = false;
             return Ok(Ex::CallFn(self.callee(&call.name, args.len())?, args));
         }
         let builtin = self.builtin(&call.name, args.len())?;
@@ -419,7 +401,7 @@ impl Lower<'_> {
             callees.index.insert(key, index);
             index
         };
-        let (lowered, _) = function(self.ast, self.script_fns, self.callees, name, arity, false)?;
+        let lowered = function(self.ast, self.script_fns, self.callees, name, arity, false)?;
         self.callees.borrow_mut().lowered[index] = Some(lowered);
         Ok(index)
     }

@@ -15,7 +15,6 @@
 //! function can only read its arguments and compute, so running it again is safe; errors,
 //! limits and their positions are always Rhai's own.
 
-mod batch;
 mod lower;
 mod run;
 #[cfg(test)]
@@ -41,9 +40,6 @@ pub(crate) struct Code {
     direction: bool,
     /// The script's own functions it calls (see [`Ex::CallFn`]).
     callees: Vec<Callee>,
-    /// For a body without loops or calls of the script's own functions, how many statements
-    /// it has: it can then run for many employees at once (see [`batch`]).
-    straight: Option<usize>,
 }
 
 /// A script's own function, called from a hook: its parameters are its first slots.

@@ -9,18 +9,18 @@ use std::borrow::Cow;
 
 /// The variables of one call. Hooks have a handful, so they live on the stack: a call makes
 /// no allocation of its own.
-pub(super) type Frame<'a> = SmallVec<[Val<'a>; 8]>;
+type Frame<'a> = SmallVec<[Val<'a>; 8]>;
 
 /// The arguments of one helper call; none takes more than three.
 type Args<'a> = SmallVec<[Val<'a>; 3]>;
 
 /// `slots` variables, all `()`. (Filled in one pass: `resize` clones a template per slot.)
-pub(super) fn unit_frame<'a>(slots: usize) -> Frame<'a> {
+fn unit_frame<'a>(slots: usize) -> Frame<'a> {
     std::iter::repeat_with(|| Val::Unit).take(slots).collect()
 }
 
 /// Why evaluation left the straight path.
-pub(super) enum Stop<'a> {
+enum Stop<'a> {
     Return(Val<'a>),
     Break,
     Continue,
@@ -33,21 +33,21 @@ impl From<Bail> for Stop<'_> {
     }
 }
 
-pub(super) type Run<'a, T> = Result<T, Stop<'a>>;
+type Run<'a, T> = Result<T, Stop<'a>>;
 
-pub(super) struct Cx<'a> {
-    pub(super) frame: Frame<'a>,
-    pub(super) subject: Option<&'a Subject<'a>>,
-    pub(super) tables: &'a Tables,
-    pub(super) callees: &'a [Callee],
+struct Cx<'a> {
+    frame: Frame<'a>,
+    subject: Option<&'a Subject<'a>>,
+    tables: &'a Tables,
+    callees: &'a [Callee],
     /// Calls of the script's own functions in progress.
-    pub(super) depth: usize,
+    depth: usize,
     /// Statements run and loop rounds made; past `budget` (or the deadline) the call goes to
     /// Rhai, whose operation limit and deadline then apply. Rhai counts at least one operation
     /// for each, so a call that finishes here is far within its limits. (An expression is a
     /// finite tree, so counting statements bounds the work too.)
-    pub(super) steps: u64,
-    pub(super) budget: u64,
+    steps: u64,
+    budget: u64,
 }
 
 impl<'a> Cx<'a> {
@@ -128,7 +128,7 @@ fn exec_all<'a>(stmts: &'a [St], cx: &mut Cx<'a>) -> Run<'a, ()> {
 /// value for each part: conditions are most of what rules compute.
 fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
     match ex {
-        Ex::PropCompare(op, prop, value) => Ok(prop_compare(*op, *prop, value, cx.subject()?)?),
+        Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx),
         Ex::Not(e) => Ok(!truth(e, cx)?),
         Ex::And(items) => {
             for item in items {
@@ -149,7 +149,24 @@ fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
         Ex::Compare(op, args) => match &**args {
             // A variable is compared in place; against `()` or a text (`x != ()`,
             // `direction == "smarthr-to-kot"`), without making the constant's value.
-            [Ex::Var(slot), Ex::Const(c)] => Ok(var_const(*op, &cx.frame[*slot], c)?),
+            [Ex::Var(slot), Ex::Const(c)] => {
+                let a = &cx.frame[*slot];
+                let equal = match (c, a) {
+                    (_, Val::Dyn(_)) | (Lit::Map(_) | Lit::Array(_) | Lit::Other(_), _) => {
+                        return Ok(compare(*op, a, &c.val())?);
+                    }
+                    (Lit::Unit, a) => a.is_unit(),
+                    (Lit::Str(b), a) => a.text() == Some(b.as_str()),
+                    (Lit::Bool(b), a) => a.as_bool() == Some(*b),
+                    (Lit::Int(b), Val::Int(a)) => a == b,
+                    (Lit::Int(_), _) => false,
+                };
+                match op {
+                    Compare::Eq => Ok(equal),
+                    Compare::Ne => Ok(!equal),
+                    _ => Ok(compare(*op, a, &c.val())?),
+                }
+            }
             [a, b] => {
                 let a = eval(a, cx)?;
                 let b = eval(b, cx)?;
@@ -157,26 +174,6 @@ fn truth<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, bool> {
             }
         },
         other => eval(other, cx)?.as_bool().ok_or(Stop::Bail),
-    }
-}
-
-/// A variable compared in place with a constant; against `()` or a text (`x != ()`,
-/// `direction == "smarthr-to-kot"`), without making the constant's value.
-pub(super) fn var_const(op: Compare, a: &Val<'_>, c: &Lit) -> Result<bool, Bail> {
-    let equal = match (c, a) {
-        (_, Val::Dyn(_)) | (Lit::Map(_) | Lit::Array(_) | Lit::Other(_), _) => {
-            return compare(op, a, &c.val());
-        }
-        (Lit::Unit, a) => a.is_unit(),
-        (Lit::Str(b), a) => a.text() == Some(b.as_str()),
-        (Lit::Bool(b), a) => a.as_bool() == Some(*b),
-        (Lit::Int(b), Val::Int(a)) => a == b,
-        (Lit::Int(_), _) => false,
-    };
-    match op {
-        Compare::Eq => Ok(equal),
-        Compare::Ne => Ok(!equal),
-        _ => compare(op, a, &c.val()),
     }
 }
 
@@ -212,7 +209,17 @@ fn exec<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, ()> {
         St::Set(slot, e) => cx.frame[*slot] = eval(e, cx)?,
         St::SetProp(slot, name, e) => {
             let value = eval(e, cx)?;
-            set_prop(&mut cx.frame[*slot], name, value)?;
+            match &mut cx.frame[*slot] {
+                Val::Map(entries) => match entries.iter_mut().find(|(k, _)| *k == name.as_str()) {
+                    Some((_, slot)) => *slot = value,
+                    None => entries.push((name.as_str(), value)),
+                },
+                Val::Dyn(d) if !d.is_shared() && !d.is_read_only() => {
+                    let mut map = d.write_lock::<rhai::Map>().ok_or(Stop::Bail)?;
+                    map.insert(name.as_str().into(), value.into_dynamic());
+                }
+                _ => return Err(Stop::Bail),
+            }
         }
         St::If(guard, then, otherwise) => {
             exec_all(if truth(guard, cx)? { then } else { otherwise }, cx)?;
@@ -269,29 +276,9 @@ fn exec<'a>(stmt: &'a St, cx: &mut Cx<'a>) -> Run<'a, ()> {
     Ok(())
 }
 
-/// `target.name = value` on a map variable.
-pub(super) fn set_prop<'a>(
-    target: &mut Val<'a>,
-    name: &'a ImmutableString,
-    value: Val<'a>,
-) -> Result<(), Bail> {
-    match target {
-        Val::Map(entries) => match entries.iter_mut().find(|(k, _)| *k == name.as_str()) {
-            Some((_, slot)) => *slot = value,
-            None => entries.push((name.as_str(), value)),
-        },
-        Val::Dyn(d) if !d.is_shared() && !d.is_read_only() => {
-            let mut map = d.write_lock::<rhai::Map>().ok_or(Bail)?;
-            map.insert(name.as_str().into(), value.into_dynamic());
-        }
-        _ => return Err(Bail),
-    }
-    Ok(())
-}
-
 impl Lit {
     #[inline]
-    pub(super) fn val(&self) -> Val<'_> {
+    fn val(&self) -> Val<'_> {
         match self {
             Lit::Unit => Val::Unit,
             Lit::Bool(b) => Val::Bool(*b),
@@ -306,7 +293,7 @@ impl Lit {
     }
 }
 
-pub(super) fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
+fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
     Ok(match ex {
         Ex::Const(c) => c.val(),
         Ex::Var(slot) => cx.frame[*slot].clone(),
@@ -389,7 +376,7 @@ pub(super) fn eval<'a>(ex: &'a Ex, cx: &mut Cx<'a>) -> Run<'a, Val<'a>> {
             let (first, rest) = args.split_first().ok_or(Stop::Bail)?;
             call(*builtin, first, rest, cx.tables)?
         }
-        Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx.subject()?)?.into(),
+        Ex::PropCompare(op, prop, value) => prop_compare(*op, *prop, value, cx)?.into(),
         Ex::Compare(..) => Val::Bool(truth(ex, cx)?),
         Ex::Plus(args) => {
             let a = eval(&args[0], cx)?;
@@ -490,7 +477,7 @@ fn on<'a, T>(
 }
 
 /// `e.<key>` as scripts see it (see `convert::employee_map`), lending the employee's text.
-pub(super) fn property<'a>(subject: &'a Subject<'a>, key: usize) -> Val<'a> {
+fn property<'a>(subject: &'a Subject<'a>, key: usize) -> Val<'a> {
     match convert::prop(subject.employee, key) {
         Prop::Text(s) => s.map_or(Val::Unit, Val::Str),
         Prop::Date(d) => d.map_or(Val::Unit, |d| Val::Text(convert::date_text(d))),
@@ -509,7 +496,7 @@ fn dyn_prop<'a>(d: &Dynamic, name: &str) -> Result<Val<'a>, Bail> {
 }
 
 /// `target.<name>`; a property of anything but a map is an error in Rhai.
-pub(super) fn prop<'a>(target: &Val<'a>, name: &str) -> Result<Val<'a>, Bail> {
+fn prop<'a>(target: &Val<'a>, name: &str) -> Result<Val<'a>, Bail> {
     Ok(match target {
         Val::Map(entries) => entries
             .iter()
@@ -622,7 +609,7 @@ fn len<'a>(n: usize) -> Result<Val<'a>, Bail> {
     Ok(Val::Int(i64::try_from(n).map_err(|_| Bail)?))
 }
 
-pub(super) fn call<'a>(
+fn call<'a>(
     builtin: Builtin,
     first: &Val<'a>,
     rest: &[Val<'a>],
@@ -713,7 +700,7 @@ fn items(value: &Val<'_>) -> Result<Option<usize>, Bail> {
 /// Rhai's built-in comparisons: values of the same simple kind compare by value; values of
 /// different kinds, at least one of them not a number, are never equal and never ordered
 /// (`e.office != ()` is true for an office map).
-pub(super) fn compare(op: Compare, a: &Val<'_>, b: &Val<'_>) -> Result<bool, Bail> {
+fn compare(op: Compare, a: &Val<'_>, b: &Val<'_>) -> Result<bool, Bail> {
     compare_kinds(op, a.kind(), b.kind(), |_| {
         Ok(match (a, b) {
             (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
@@ -758,21 +745,15 @@ fn compare_kinds(
 
 /// A property of `e` compared with a constant, reading the employee's text in place and
 /// without building the office's map.
-pub(super) fn prop_compare<'a>(
-    op: Compare,
-    prop: PropRef,
-    value: &'a Lit,
-    subject: &'a Subject<'a>,
-) -> Result<bool, Bail> {
-    let e = subject.employee;
+fn prop_compare<'a>(op: Compare, prop: PropRef, value: &'a Lit, cx: &Cx<'a>) -> Run<'a, bool> {
     // `e.<key> != ()`: whether the employee has the property, whatever its kind.
     if let (PropRef::Key(key), Lit::Unit, Compare::Eq | Compare::Ne) = (prop, value, op) {
-        let absent = convert::prop(e, key).is_absent();
+        let absent = convert::prop(cx.subject()?.employee, key).is_absent();
         return Ok(absent == (op == Compare::Eq));
     }
     // The usual test: a text or absent property against `()` or a text.
     if let (PropRef::Key(key), Lit::Unit | Lit::Str(_)) = (prop, value)
-        && let Prop::Text(a) = convert::prop(e, key)
+        && let Prop::Text(a) = convert::prop(cx.subject()?.employee, key)
     {
         let ordering = match (a, value) {
             (None, Lit::Unit) => Some(std::cmp::Ordering::Equal),
@@ -785,21 +766,30 @@ pub(super) fn prop_compare<'a>(
             _ => compare(op, &a.map_or(Val::Unit, Val::Str), &value.val())?,
         });
     }
+    let subject = cx.subject()?;
+    let e = subject.employee;
     let a = match prop {
         // A property of `()` is an error in Rhai.
-        PropRef::Master(key, name) => Val::Str(convert::master_part(e, key, name).ok_or(Bail)?),
+        PropRef::Master(key, name) => {
+            Val::Str(convert::master_part(e, key, name).ok_or(Stop::Bail)?)
+        }
         PropRef::Key(key) => match convert::prop(e, key) {
             Prop::Master(Some(_)) => {
-                return compare_kinds(op, Kind::ArrayOrMap, value.val().kind(), |_| Err(Bail));
+                return Ok(compare_kinds(
+                    op,
+                    Kind::ArrayOrMap,
+                    value.val().kind(),
+                    |_| Err(Bail),
+                )?);
             }
             _ => property(subject, key),
         },
     };
-    compare(op, &a, &value.val())
+    Ok(compare(op, &a, &value.val())?)
 }
 
 /// `+` of two numbers or two texts; Rhai's other meanings of `+` are left to Rhai.
-pub(super) fn plus<'a>(a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Bail> {
+fn plus<'a>(a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Bail> {
     match (a, b) {
         (Val::Int(a), Val::Int(b)) => a.checked_add(*b).map(Val::Int).ok_or(Bail),
         _ => match (a.text(), b.text()) {

@@ -14,9 +14,8 @@ use crate::rules::convert::{self, RowView, Subject};
 use rhai::{Dynamic, ImmutableString, Map};
 use std::borrow::Cow;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) enum Val<'a> {
-    #[default]
     Unit,
     Bool(bool),
     Int(i64),
