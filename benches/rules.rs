@@ -237,7 +237,7 @@ impl HandWritten {
         }
         if let Some(email) = e.email.as_deref() {
             let email = email.trim();
-            let lower: Cow<'_, str> = if email.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower: Cow<'_, str> = if email.chars().any(char::is_uppercase) {
                 email.to_lowercase().into()
             } else {
                 email.into()
@@ -350,7 +350,7 @@ fn varied(base: &[Employee]) -> Vec<Employee> {
                 " Taro@Example.COM ",
                 "taro@example.com",
                 "-",
-                "ÉLODIE@EXAMPLE.FR",
+                "Élodie@example.fr",
             ]);
             e.employment_type =
                 [None, Some("役員"), Some("アルバイト"), Some("嘱託")][i % 4].map(master);
