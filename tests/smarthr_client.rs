@@ -222,6 +222,35 @@ async fn update_patches_only_the_given_fields_and_clears_with_none() {
     assert_eq!(updated.birth_date, created.birth_date);
 }
 
+/// SmartHR keeps the status apart from the date: a synced resignation date alone would leave a
+/// leaver shown as employed.
+#[tokio::test]
+async fn an_update_with_a_past_resignation_date_retires_the_crew() {
+    let sims = start(Company::sample()).await;
+    let client = client_for(&sims, limits(0));
+    let office = first_office(&client).await;
+    let status = |e: &Employee| e.raw.to_value()["emp_status"].clone();
+    let mut ids = Vec::new();
+    for code in ["LEFT01", "STAYS01"] {
+        let created = client
+            .create_crew(&newcomer(code), &office, None)
+            .await
+            .unwrap();
+        assert_eq!(status(&created), "employed");
+        ids.push(created.target_id.unwrap());
+    }
+    let last_day = |days: i64| {
+        // JST is ahead of UTC, so two days back is past there too.
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+        vec![(Field::ResignationDate, Some(day.to_string()))]
+    };
+    let left = client.update_crew(&ids[0], &last_day(-2)).await.unwrap();
+    assert_eq!(status(&left), "retired");
+    let stays = client.update_crew(&ids[1], &last_day(30)).await.unwrap();
+    assert_eq!(status(&stays), "employed");
+    assert!(stays.resignation_date.is_some());
+}
+
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_never_shown() {
     let sims = start(Company::sample()).await;

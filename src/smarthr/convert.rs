@@ -93,7 +93,7 @@ pub fn employee_to_crew(
         }
     };
     put("emp_code", e.code.clone());
-    let retired = e.resignation_date.is_some_and(|d| d < today);
+    let retired = left_before(e.resignation_date, today);
     put(
         "emp_status",
         Some(if retired { "retired" } else { "employed" }.to_string()),
@@ -114,6 +114,39 @@ pub fn employee_to_crew(
         employment_type_id.map(str::to_string),
     );
     body
+}
+
+/// The body of an update: the changed fields, `null` clearing one. A resignation date already
+/// past also makes the crew `retired`, as on create: SmartHR would otherwise go on showing a
+/// leaver as employed. Clearing a resignation date leaves `emp_status` as it is, since the crew
+/// may be absent (休職) rather than employed, which only SmartHR knows.
+pub fn changes_to_crew(
+    changes: &[(Field, Option<String>)],
+    today: NaiveDate,
+) -> Map<String, Value> {
+    let mut body: Map<String, Value> = changes
+        .iter()
+        .map(|(field, value)| {
+            (
+                field_key(*field).to_string(),
+                value.clone().map_or(Value::Null, Value::String),
+            )
+        })
+        .collect();
+    let resigned = changes
+        .iter()
+        .find(|(field, _)| *field == Field::ResignationDate)
+        .and_then(|(_, value)| value.as_deref()?.parse().ok());
+    if left_before(resigned, today) {
+        body.insert("emp_status".into(), Value::String("retired".into()));
+    }
+    body
+}
+
+/// Whether an employee who resigns on `resignation` has left before `today`: the resignation
+/// date is the last day of employment.
+fn left_before(resignation: Option<NaiveDate>, today: NaiveDate) -> bool {
+    resignation.is_some_and(|d| d < today)
 }
 
 #[cfg(test)]
@@ -200,5 +233,33 @@ mod tests {
         let body = employee_to_crew(&e, "office-1", None, d("2025-04-01"));
         assert_eq!(body["emp_status"], "employed");
         assert!(!body.contains_key("employment_type_id"));
+    }
+
+    #[test]
+    fn update_body_retires_a_leaver_whose_last_day_is_past() {
+        let today = d("2026-11-26");
+        let resigning = |date: Option<&str>| {
+            changes_to_crew(
+                &[
+                    (Field::Email, None),
+                    (Field::ResignationDate, date.map(str::to_string)),
+                ],
+                today,
+            )
+        };
+        let past = resigning(Some("2026-11-25"));
+        assert_eq!(past["resigned_at"], "2026-11-25");
+        assert_eq!(past["email"], Value::Null);
+        assert_eq!(past["emp_status"], "retired");
+        // The last day is today, or ahead: still employed; cleared: SmartHR's status stands.
+        for date in [Some("2026-11-26"), Some("2027-03-31"), None] {
+            let body = resigning(date);
+            assert!(!body.contains_key("emp_status"), "{date:?}: {body:?}");
+        }
+        let other = changes_to_crew(&[(Field::LastName, Some("山田".into()))], today);
+        assert_eq!(
+            other,
+            json!({"last_name": "山田"}).as_object().cloned().unwrap()
+        );
     }
 }

@@ -4,7 +4,7 @@
 mod convert;
 mod paging;
 
-pub use convert::{crew_to_employee, employee_to_crew, field_key};
+pub use convert::{changes_to_crew, crew_to_employee, employee_to_crew, field_key};
 
 use crate::http::json::excerpt;
 use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
@@ -13,8 +13,8 @@ use futures_util::{StreamExt, stream};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// The documented maximum page size. Whether the server caps it lower is unconfirmed, so a
@@ -88,23 +88,15 @@ impl Client {
             .await
     }
 
-    /// PATCHes only the given fields; `None` clears one. Repeating a PATCH of the same values is
+    /// PATCHes only the given fields; `None` clears one. A resignation date already past also
+    /// retires the crew (see [`changes_to_crew`]). Repeating a PATCH of the same values is
     /// harmless, so it is retried like a read.
     pub async fn update_crew(
         &self,
         id: &str,
         changes: &[(Field, Option<String>)],
     ) -> Result<Employee, ApiError> {
-        let body: Map<String, Value> = changes
-            .iter()
-            .map(|(field, value)| {
-                (
-                    field_key(*field).to_string(),
-                    value.clone().map_or(Value::Null, Value::String),
-                )
-            })
-            .collect();
-        let body = Value::Object(body);
+        let body = Value::Object(changes_to_crew(changes, crate::http::today_jst()));
         let call = Call::new(Method::PATCH, self.t.url(&["v1", "crews", id])).json(&body);
         let reply = self.t.send(&call, Attempts::WithRetries).await?;
         self.convert(reply.json(&self.t)?)
