@@ -98,6 +98,62 @@ fn the_reference_date_boundary() {
     assert_eq!(codes(&p["rows"]), vec!["0022"], "{p:#}");
 }
 
+/// KOT's roster as of the reference date leaves out whom it hired later, though SmartHR may
+/// date the same person's hire earlier: that is a change of hire date, not a create that KOT
+/// would refuse for the code.
+#[test]
+fn a_later_hire_in_kot_is_matched_not_created_again() {
+    let env = Env::empty();
+    env.crew(crew(
+        "0030",
+        "早川",
+        "春",
+        json!({"entered_at": "2026-03-01"}),
+    ));
+    env.kot_employee(kot(
+        "0030",
+        "早川",
+        "春",
+        json!({"hiredDate": "2026-05-01"}),
+    ));
+    let p = env.plan("smarthr-to-kot", &TO_KOT_DEFAULTS);
+    assert_eq!(row(&p, "0030")["status"], "changed", "{p:#}");
+    assert_eq!(
+        row(&p, "0030")["changes"],
+        json!([{"field": "hire_date", "old": "2026-05-01", "new": "2026-03-01"}])
+    );
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
+    assert_eq!(
+        out.json()["summary"],
+        json!({"created": 0, "updated": 1, "failed": 0, "skipped": 0})
+    );
+    let in_kot = env.kot_with_code("0030");
+    assert_eq!(in_kot.len(), 1, "{in_kot:?}");
+    assert_eq!(in_kot[0]["hiredDate"], "2026-03-01");
+
+    // KOT lists at most a year ahead of its own today (the simulator's is 2026-04-01): a
+    // reference date a few days on makes it refuse the later roster, and the plan goes on
+    // without it.
+    let env = Env::empty();
+    env.crew(crew(
+        "0031",
+        "遠野",
+        "夏",
+        json!({"entered_at": "2026-03-01"}),
+    ));
+    let mut args = vec![
+        "plan",
+        "--direction",
+        "smarthr-to-kot",
+        "--as-of",
+        "2026-04-10",
+    ];
+    args.extend_from_slice(&TO_KOT_DEFAULTS);
+    args.extend_from_slice(&["--format", "json"]);
+    let p = env.cmd(&args).run().expect(0).json();
+    assert_eq!(row(&p, "0031")["status"], "new", "{p:#}");
+}
+
 /// Apply writes new and changed rows with the defaults on create, leaves office and type
 /// alone on update, and a re-plan right after finds nothing to do.
 #[test]
@@ -298,9 +354,9 @@ fn an_access_window_mid_run_stops_cleanly() {
     for (code, name) in [("0401", "一"), ("0402", "二"), ("0403", "三")] {
         env.crew(crew(code, "窓口", name, json!({})));
     }
-    // Reads for the plan (divisions, types, employees) go through, then after one write the
-    // window opens.
-    env.sims.kot.faults().access_window_after_requests(4);
+    // Reads for the plan (divisions, types, employees, and the codes a year on, as these
+    // three are not in KOT) go through, then after one write the window opens.
+    env.sims.kot.faults().access_window_after_requests(5);
     let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
     let report = out.json();
     assert_eq!(report["summary"]["created"], 1, "{report:#}");

@@ -56,6 +56,30 @@ impl Client {
         reply.records(&self.t, employee_from_kot)
     }
 
+    /// The employee codes on the roster as of `date`, leavers included. Asked without the
+    /// additional fields, so that a caller after a few codes of a long roster reads (and holds)
+    /// far less than the roster.
+    pub async fn list_codes(&self, date: NaiveDate) -> Result<Vec<String>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Coded {
+            code: Option<Value>,
+        }
+        let call = Call::new(Method::GET, self.t.url(&["employees"]))
+            .query("date", date)
+            .query("includeResigner", true);
+        let reply = self.t.send(&call, Attempts::WithRetries).await?;
+        let codes = reply.records(&self.t, |record| {
+            serde_json::from_str::<Coded>(record.get())
+                .map(|c| c.code)
+                .map_err(|e| format!("employee: {e}"))
+        })?;
+        // Read as the full records read it.
+        Ok(codes
+            .iter()
+            .filter_map(|code| crate::http::json::text_of(code.as_ref()?))
+            .collect())
+    }
+
     /// One employee by code as of `date`, leavers included; `None` when KOT has no such code.
     pub async fn get_employee(
         &self,

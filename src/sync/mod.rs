@@ -120,8 +120,11 @@ pub async fn fetch(
     observer.fetching("KING OF TIME employees", 0, None);
     let (source, target, masters) = match direction {
         Direction::SmartHrToKot => {
-            // Resigned employees are included so that nobody already in KOT is created twice.
-            let kot = conn.kot.list_employees(as_of, true).await?;
+            // Resigned employees are included so that nobody already in KOT is created twice;
+            // so are those hired there after `as_of`.
+            let mut kot = conn.kot.list_employees(as_of, true).await?;
+            let later = later_hires(&conn.kot, as_of, &crews, &kot).await?;
+            kot.extend(later);
             observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
             let masters = Masters {
                 offices: conn.kot.list_divisions().await?,
@@ -148,6 +151,57 @@ pub async fn fetch(
         target,
         masters,
     })
+}
+
+/// How far ahead of the reference date KOT is asked for its later hires: its roster answers
+/// at most a year ahead of its own today.
+const LATER_HIRES_DAYS: u64 = 364;
+
+/// The KOT employees hired after `as_of`, whom its roster as of `as_of` (`known`) leaves out
+/// though SmartHR may date the same person's hire earlier: planned as new, their create would
+/// fail on their code.
+///
+/// Asked only when a SmartHR crew in scope is not in `known`, and cheaply: the codes on the
+/// roster [`LATER_HIRES_DAYS`] on (no later than that from today), then the whole record of
+/// each such crew's code found there, usually none. If KOT refuses that date (its limit counts
+/// from its own today, which the docs do not pin down), the plan goes on without them.
+async fn later_hires(
+    kot: &kot::Client,
+    as_of: NaiveDate,
+    crews: &[Employee],
+    known: &[Employee],
+) -> Result<Vec<Employee>, SyncError> {
+    let known: std::collections::HashSet<&str> =
+        known.iter().filter_map(|e| e.code.as_deref()).collect();
+    let missing: std::collections::BTreeSet<&str> = crews
+        .iter()
+        .filter(|c| c.employed_on(as_of))
+        .filter_map(|c| c.code.as_deref())
+        .filter(|code| !known.contains(code))
+        .collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let days = chrono::Days::new(LATER_HIRES_DAYS);
+    let ahead = [as_of, crate::http::today_jst()]
+        .iter()
+        .filter_map(|d| d.checked_add_days(days))
+        .min();
+    let Some(ahead) = ahead.filter(|ahead| *ahead > as_of) else {
+        return Ok(Vec::new());
+    };
+    let codes = match kot.list_codes(ahead).await {
+        Ok(codes) => codes,
+        Err(err) if matches!(err.kind, crate::http::ErrorKind::Validation { .. }) => {
+            return Ok(Vec::new());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let mut later = Vec::new();
+    for code in codes.iter().filter(|c| missing.contains(c.as_str())) {
+        later.extend(kot.get_employee(code, ahead).await?);
+    }
+    Ok(later)
 }
 
 /// Gives each employee's office and employment type the master's name where the record
