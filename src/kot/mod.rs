@@ -48,9 +48,8 @@ impl Client {
         date: NaiveDate,
         include_resigner: bool,
     ) -> Result<Vec<Employee>, ApiError> {
-        let call = Call::new(Method::GET, self.t.url(&["employees"]))
-            .query("date", date)
-            .query("includeResigner", include_resigner)
+        let call = self
+            .roster(date, include_resigner)
             .query("additionalFields", ADDITIONAL_FIELDS);
         let reply = self.t.send(&call, Attempts::WithRetries).await?;
         reply.records(&self.t, employee_from_kot)
@@ -64,10 +63,10 @@ impl Client {
         struct Coded {
             code: Option<Value>,
         }
-        let call = Call::new(Method::GET, self.t.url(&["employees"]))
-            .query("date", date)
-            .query("includeResigner", true);
-        let reply = self.t.send(&call, Attempts::WithRetries).await?;
+        let reply = self
+            .t
+            .send(&self.roster(date, true), Attempts::WithRetries)
+            .await?;
         let codes = reply.records(&self.t, |record| {
             serde_json::from_str::<Coded>(record.get())
                 .map(|c| c.code)
@@ -78,6 +77,13 @@ impl Client {
             .iter()
             .filter_map(|code| crate::http::json::text_of(code.as_ref()?))
             .collect())
+    }
+
+    /// `GET /employees` as of `date`.
+    fn roster(&self, date: NaiveDate, include_resigner: bool) -> Call<'_> {
+        Call::new(Method::GET, self.t.url(&["employees"]))
+            .query("date", date)
+            .query("includeResigner", include_resigner)
     }
 
     /// One employee by code as of `date`, leavers included; `None` when KOT has no such code.
