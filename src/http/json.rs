@@ -18,7 +18,7 @@ pub(crate) fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
     text_of(obj.get(key)?)
 }
 
-pub(crate) fn text_of(value: &Value) -> Option<String> {
+fn text_of(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -9,7 +9,7 @@ pub use convert::{ADDITIONAL_FIELDS, employee_from_kot, employee_to_kot, field_k
 
 use convert::changes_to_kot;
 
-use crate::http::json::{excerpt, object, text};
+use crate::http::json::{Fields, excerpt, object, text};
 use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
 use crate::model::{Employee, Field, MasterItem, Service};
 use chrono::NaiveDate;
@@ -59,24 +59,15 @@ impl Client {
     /// additional fields, so that a caller after a few codes of a long roster reads (and holds)
     /// far less than the roster.
     pub async fn list_codes(&self, date: NaiveDate) -> Result<Vec<String>, ApiError> {
-        #[derive(serde::Deserialize)]
-        struct Coded {
-            code: Option<Value>,
-        }
         let reply = self
             .t
             .send(&self.roster(date, true), Attempts::WithRetries)
             .await?;
+        // Read as `employee_from_kot` reads the code.
         let codes = reply.records(&self.t, |record| {
-            serde_json::from_str::<Coded>(record.get())
-                .map(|c| c.code)
-                .map_err(|e| format!("employee: {e}"))
+            Fields::parse(record.get(), "employee").map(|fields| fields.text("code"))
         })?;
-        // Read as the full records read it.
-        Ok(codes
-            .iter()
-            .filter_map(|code| crate::http::json::text_of(code.as_ref()?))
-            .collect())
+        Ok(codes.into_iter().flatten().collect())
     }
 
     /// `GET /employees` as of `date`.
