@@ -225,6 +225,48 @@ fn a_syntax_error_is_reported_with_file_line_and_column() {
     assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);
 }
 
+/// Rhai reads a missing map key as `()`, so these would compile and silently decide nothing.
+#[test]
+fn a_misspelt_property_or_table_name_is_an_error_with_the_name_meant() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[
+            (
+                "typos.rhai",
+                "fn overrides(e) {\n    if e.emial != () { #{email: lower(e.email)} }\n}\n\
+                 fn office(e) {\n    lookup(\"department\", e.raw.department)\n}\n",
+            ),
+            ("departments.yaml", "営業部: \"2000\"\n"),
+        ],
+    );
+    let out = env
+        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
+        .run()
+        .expect(1);
+    for expected in [
+        "rules/typos.rhai:2:10: e has no property 'emial', so it always reads as (); \
+         did you mean 'email'?",
+        "rules/typos.rhai:5:12: no table named 'department': did you mean 'departments'?",
+        "2 problems",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+    // plan refuses such rules, as it refuses rules that do not compile.
+    let out = env
+        .cmd(&plan_args(
+            "smarthr-to-kot",
+            &["--rules", dir.to_str().unwrap()],
+        ))
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr.contains("rules/typos.rhai:2:10"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn a_failing_rule_test_shows_a_diff() {
     let env = Env::empty();

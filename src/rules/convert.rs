@@ -47,7 +47,7 @@ fn date(d: Option<chrono::NaiveDate>) -> Dynamic {
 
 /// The record's keys in sorted order, the order of the map's slots that [`employee_map`]
 /// fills. Must stay sorted: checked by a test.
-const KEYS: [&str; 17] = [
+pub(crate) const KEYS: [&str; 17] = [
     "birth_date",
     "business_first_name",
     "business_first_name_kana",
@@ -392,8 +392,14 @@ pub(crate) fn json(value: &serde_json::Value) -> Dynamic {
 
 /// One change as `select` sees it: `#{field, old, value}`, and `new` for `value`, which
 /// scripts can read only as `change["new"]` (`new` is reserved in Rhai).
+/// What each of `row.changes` holds; `new` and `value` are the same.
+pub(crate) const CHANGE_KEYS: [&str; 4] = ["field", "new", "old", "value"];
+
+/// What `select`'s `row` holds; `employee` and `target` only for a `select` that names them.
+pub(crate) const ROW_KEYS: [&str; 4] = ["changes", "employee", "status", "target"];
+
 pub(crate) fn change_map(c: &Change) -> Dynamic {
-    static CHANGE: LazyLock<Map> = LazyLock::new(|| template(&["field", "new", "old", "value"]));
+    static CHANGE: LazyLock<Map> = LazyLock::new(|| template(&CHANGE_KEYS));
     let new = text(c.new.as_deref());
     Dynamic::from_map(filled(
         &CHANGE,

@@ -174,15 +174,24 @@ fn register_tables(engine: &mut Engine, tables: Tables) {
 fn table<'a>(tables: &'a Tables, name: &str) -> Fallible<&'a Map> {
     tables.get(name).ok_or_else(|| {
         let known: Vec<&str> = tables.keys().map(String::as_str).collect();
-        script_error(format!(
-            "no table named '{name}': add {name}.yaml to the rules folder (tables: {})",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ))
+        script_error(no_table(name, &known))
     })
+}
+
+/// What to do about a table name the folder has no YAML file for.
+pub(crate) fn no_table(name: &str, known: &[&str]) -> String {
+    let meant = match super::lint::closest(name, known) {
+        Some(table) => format!("did you mean '{table}'? Or "),
+        None => String::new(),
+    };
+    format!(
+        "no table named '{name}': {meant}add {name}.yaml to the rules folder (tables: {})",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
 }
 
 /// Keys are compared as text so that a YAML key `1000` and a script string `"1000"` meet.

@@ -245,7 +245,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
                 continue;
             }
         };
-        match compile_file(&engine, &file, &text) {
+        match compile_file(&engine, &file, &text, &tables) {
             Ok(rule_file) => files.push(rule_file),
             Err(problems) => report.problems.extend(problems),
         }
@@ -257,7 +257,13 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
     (Some(rules), report)
 }
 
-fn compile_file(engine: &Engine, file: &str, text: &str) -> Result<RuleFile, Vec<Problem>> {
+/// Compiles one script; `tables` are the folder's, for the lint.
+fn compile_file(
+    engine: &Engine,
+    file: &str,
+    text: &str,
+    tables: &Tables,
+) -> Result<RuleFile, Vec<Problem>> {
     let mut ast = engine.compile(text).map_err(|e| {
         let pos = e.position();
         let mut message = e.err_type().to_string();
@@ -297,6 +303,16 @@ fn compile_file(engine: &Engine, file: &str, text: &str) -> Result<RuleFile, Vec
         }
         hooks.insert(hook, (f.params.len(), line));
     }
+    let table_names: Vec<&str> = tables.keys().map(String::as_str).collect();
+    problems.extend(super::lint::check(&ast, &table_names).into_iter().map(|f| {
+        Problem::at(
+            file,
+            text,
+            f.position.line(),
+            f.position.position(),
+            f.message,
+        )
+    }));
     if !problems.is_empty() {
         return Err(problems);
     }

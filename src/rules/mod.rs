@@ -24,8 +24,10 @@ mod convert;
 mod delta;
 mod fast;
 mod helpers;
+mod lint;
 mod load;
 mod scan;
+mod syntax;
 mod testing;
 mod watch;
 

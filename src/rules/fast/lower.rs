@@ -2,9 +2,7 @@
 
 use super::*;
 use crate::rules::convert;
-use rhai::{
-    AST, ASTFlags, ASTNode, BinaryExpr, Expr, FnCallExpr, Position, Stmt, StmtBlock, Token,
-};
+use rhai::{AST, ASTFlags, BinaryExpr, Expr, FnCallExpr, Stmt, StmtBlock, Token};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 /// A name in scope while lowering: its slot, and whether it may be assigned.
@@ -75,7 +73,7 @@ fn function(
         .iter_fn_def()
         .find(|f| f.name == name && f.params.len() == arity)
         .ok_or(Unsupported)?;
-    let body = body(ast, def.body.start_position(), def.body.end_position()).ok_or(Unsupported)?;
+    let body = crate::rules::syntax::body(ast, def).ok_or(Unsupported)?;
     let mut lower = Lower {
         scope: Vec::new(),
         slots: 0,
@@ -101,33 +99,6 @@ fn function(
         body,
         slots: lower.slots,
     })
-}
-
-/// The top-level statements of the function whose body spans `start..end`. Rhai keeps
-/// function bodies in a type it does not export, but its AST walk visits them in order; a
-/// statement belongs to the function whose braces enclose it. Any doubt (another function
-/// inside these braces, such as a closure, or a statement with no position) gives `None`.
-fn body(ast: &AST, start: Position, end: Position) -> Option<Vec<Stmt>> {
-    let inside = |p: Position| start < p && p < end;
-    if ast.iter_fn_def().any(|f| {
-        let s = f.body.start_position();
-        (s, f.body.end_position()) != (start, end) && inside(s)
-    }) {
-        return None;
-    }
-    let mut statements = Vec::new();
-    let mut doubtful = false;
-    ast.walk(&mut |path: &[ASTNode]| {
-        if let [ASTNode::Stmt(stmt)] = path {
-            let p = stmt.position();
-            doubtful |= p.is_none();
-            if inside(p) {
-                statements.push((*stmt).clone());
-            }
-        }
-        true
-    });
-    (!doubtful).then_some(statements)
 }
 
 impl Lower<'_> {

@@ -1,0 +1,370 @@
+//! Mistakes a script compiles with but that can only be bugs, found before anything runs.
+//!
+//! Rhai reads a property a map does not have as `()`, so a misspelt `e.emial != ()` is never
+//! true and the rule silently does nothing; only a rule test that happens to cover it would
+//! tell. The same goes for `lookup("employment_type", ..)` when the table is
+//! `employment_types.yaml`, which fails only for the employees that reach it. Both are
+//! checked here, on the employee (or row) a hook is given and on table names written as text,
+//! so that `rules check` names the mistake with its position and the name that was meant.
+
+use super::Hook;
+use super::convert;
+use rhai::{AST, ASTFlags, ASTNode, Expr, FnCallExpr, Position, Stmt};
+
+/// What a name in a hook holds, as far as its properties are fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `e`, `row.employee`, `row.target`.
+    Employee,
+    /// `row` in `select`.
+    Row,
+    /// One of `row.changes`.
+    Change,
+    /// `e.office`, `e.employment_type`.
+    Master,
+}
+
+impl Shape {
+    fn properties(self) -> &'static [&'static str] {
+        match self {
+            Shape::Employee => &convert::KEYS,
+            Shape::Row => &convert::ROW_KEYS,
+            Shape::Change => &convert::CHANGE_KEYS,
+            Shape::Master => &["id", "name"],
+        }
+    }
+
+    /// The shape of a property's value, where its properties are fixed too.
+    fn of(self, property: &str) -> Option<Shape> {
+        match (self, property) {
+            (Shape::Employee, "office" | "employment_type") => Some(Shape::Master),
+            (Shape::Row, "employee" | "target") => Some(Shape::Employee),
+            _ => None,
+        }
+    }
+}
+
+/// One mistake, where the script makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub(crate) position: Position,
+    pub(crate) message: String,
+}
+
+/// Everything this module finds in one compiled script; `tables` are the names of the rules
+/// folder's tables.
+pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for def in ast.iter_fn_def() {
+        let Some(hook) = Hook::ALL.into_iter().find(|h| h.name() == def.name) else {
+            continue;
+        };
+        let (Some(param), Some(body)) = (def.params.first(), super::syntax::body(ast, def)) else {
+            continue;
+        };
+        let shape = match hook {
+            Hook::Select => Shape::Row,
+            _ => Shape::Employee,
+        };
+        properties(&body, param, shape, &mut findings);
+    }
+    missing_tables(ast, tables, &mut findings);
+    findings.sort_by_key(|f| (f.position.line(), f.position.position()));
+    findings
+}
+
+/// Checks every property read on `name`, which holds `shape`, in `body`; and every property of
+/// the loop variable of `for c in row.changes`. Nothing is checked when the function gives
+/// `name` another value or a property of its own, since it may then hold anything.
+fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Finding>) {
+    if rebinds(body, name) {
+        return;
+    }
+    walk(body, &mut |node| match node {
+        ASTNode::Expr(Expr::Dot(dot, ..)) if is_variable(&dot.lhs, name) => {
+            chain(&dot.rhs, name, shape, findings);
+        }
+        // `e["emial"]` alone (Rhai marks the end of an index chain with BREAK).
+        ASTNode::Expr(Expr::Index(index, flags, _))
+            if flags.contains(ASTFlags::BREAK) && is_variable(&index.lhs, name) =>
+        {
+            if let Expr::StringConstant(key, position) = &index.rhs {
+                known(name, shape, key, *position, findings);
+            }
+        }
+        ASTNode::Stmt(Stmt::For(each, _)) if shape == Shape::Row => {
+            if let Expr::Dot(dot, ..) = &each.2.expr
+                && is_variable(&dot.lhs, name)
+                && matches!(&dot.rhs, Expr::Property(p, _) if p.2 == "changes")
+            {
+                properties(
+                    each.2.body.statements(),
+                    &each.0.name,
+                    Shape::Change,
+                    findings,
+                );
+            }
+        }
+        _ => {}
+    });
+}
+
+/// A chain of properties after `name.`, up to the first step that is not a plain property.
+fn chain(mut rest: &Expr, name: &str, mut shape: Shape, findings: &mut Vec<Finding>) {
+    let mut path = name.to_string();
+    loop {
+        let (step, more) = match rest {
+            Expr::Dot(dot, ..) => (&dot.lhs, Some(&dot.rhs)),
+            other => (other, None),
+        };
+        let Expr::Property(property, position) = step else {
+            return;
+        };
+        let property = property.2.as_str();
+        if !known(&path, shape, property, *position, findings) {
+            return;
+        }
+        match (shape.of(property), more) {
+            (Some(next), Some(more)) => {
+                (shape, rest) = (next, more);
+                path = format!("{path}.{property}");
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Whether `path`, which holds `shape`, has `property`; if not, says so with the name most
+/// likely meant.
+fn known(
+    path: &str,
+    shape: Shape,
+    property: &str,
+    position: Position,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let names = shape.properties();
+    if names.contains(&property) {
+        return true;
+    }
+    let hint = match closest(property, names) {
+        Some(name) => format!("did you mean '{name}'?"),
+        None => format!("its properties are: {}", names.join(", ")),
+    };
+    findings.push(Finding {
+        position,
+        message: format!("{path} has no property '{property}', so it always reads as (); {hint}"),
+    });
+    false
+}
+
+/// The candidate nearest to a misspelt `name`, if one is near enough to be what was meant.
+pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (strsim::osa_distance(&lower, c), *c))
+        .filter(|(d, c)| *d <= 2 && *d < c.chars().count().min(lower.chars().count()))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// `lookup("name", ..)` and `table("name")` with a table the folder does not have; unless the
+/// script defines a function of that name itself, which then takes the call.
+fn missing_tables(ast: &AST, tables: &[&str], findings: &mut Vec<Finding>) {
+    let own = |call: &FnCallExpr| {
+        ast.iter_fn_def()
+            .any(|f| f.name == call.name && f.params.len() == call.args.len())
+    };
+    ast.walk(&mut |path: &[ASTNode]| {
+        let call = match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, _)) | ASTNode::Stmt(Stmt::FnCall(call, _))) => {
+                call
+            }
+            _ => return true,
+        };
+        let takes_table = match call.name.as_str() {
+            "lookup" => (2..=3).contains(&call.args.len()),
+            "table" => call.args.len() == 1,
+            _ => false,
+        };
+        if takes_table
+            && call.namespace.is_empty()
+            && let Some(Expr::StringConstant(name, position)) = call.args.first()
+            && !tables.contains(&name.as_str())
+            && !own(call)
+        {
+            findings.push(Finding {
+                position: *position,
+                message: super::helpers::no_table(name, tables),
+            });
+        }
+        true
+    });
+}
+
+fn is_variable(expr: &Expr, name: &str) -> bool {
+    matches!(expr, Expr::Variable(var, ..) if var.1 == name && var.2.is_empty())
+}
+
+/// Whether `body` declares, assigns or loops over a variable `name`, or sets a property on it.
+fn rebinds(body: &[Stmt], name: &str) -> bool {
+    let mut found = false;
+    walk(body, &mut |node| {
+        found |= match node {
+            ASTNode::Stmt(Stmt::Var(var, ..)) => var.0.name == name,
+            ASTNode::Stmt(Stmt::For(each, _)) => {
+                each.0.name == name || each.1.as_ref().is_some_and(|c| c.name == name)
+            }
+            ASTNode::Stmt(Stmt::Assignment(assignment)) => root(&assignment.1.lhs) == Some(name),
+            _ => false,
+        };
+    });
+    found
+}
+
+/// The variable an assignment target starts from: `e` in `e`, `e.x`, `e["x"].y`.
+fn root(mut target: &Expr) -> Option<&str> {
+    loop {
+        match target {
+            Expr::Variable(var, ..) => return Some(var.1.as_str()),
+            Expr::Dot(x, ..) | Expr::Index(x, ..) => target = &x.lhs,
+            _ => return None,
+        }
+    }
+}
+
+fn walk(body: &[Stmt], visit: &mut dyn FnMut(&ASTNode)) {
+    let mut path = Vec::new();
+    for stmt in body {
+        stmt.walk(&mut path, &mut |path: &[ASTNode]| {
+            if let Some(node) = path.last() {
+                visit(node);
+            }
+            true
+        });
+        path.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(script: &str) -> Vec<(usize, usize, String)> {
+        let engine = rhai::Engine::new_raw();
+        let ast = engine
+            .compile(script)
+            .unwrap_or_else(|e| panic!("{script}: {e}"));
+        check(&ast, &["departments"])
+            .into_iter()
+            .map(|f| {
+                (
+                    f.position.line().unwrap_or(0),
+                    f.position.position().unwrap_or(0),
+                    f.message,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_misspelt_property_of_the_employee_is_found_with_the_name_meant() {
+        let found = findings("fn overrides(e) {\n    if e.emial != () { #{} }\n}");
+        assert_eq!(
+            found,
+            [(
+                2,
+                10,
+                "e has no property 'emial', so it always reads as (); did you mean 'email'?"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn chains_rows_changes_and_indexes_are_followed() {
+        let script = r#"
+fn select(row, direction) {
+    let a = row.employee.office.nmae;
+    let b = row.target.hire_date;
+    for change in row.changes { if change.feild == "x" { return false; } }
+    row["stauts"] == "new"
+}
+fn office(e) { e.employment_type.id ?? e.raw.anything.at.all }
+"#;
+        let meant = |path: &str, wrong: &str, right: &str| {
+            format!(
+                "{path} has no property '{wrong}', so it always reads as (); \
+                 did you mean '{right}'?"
+            )
+        };
+        assert_eq!(
+            findings(script),
+            [
+                (3, 33, meant("row.employee.office", "nmae", "name")),
+                (5, 43, meant("change", "feild", "field")),
+                (6, 9, meant("row", "stauts", "status")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_far_from_every_property_lists_them_all() {
+        let found = findings("fn exclude(e) { e.office.colour }");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].2.ends_with(
+                "e.office has no property 'colour', so it always reads as (); \
+                 its properties are: id, name"
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn other_functions_and_rebound_names_are_left_alone() {
+        for script in [
+            // Not a hook: `e` could be anything.
+            "fn helper(e) { e.anything }",
+            // The hook gives `e` a property, or another value.
+            "fn overrides(e) { e.extra = 1; e.extra }",
+            "fn overrides(e) { let e = #{x: 1}; e.x }",
+            "fn select(row) { for row in [#{x: 1}] { row.x } }",
+            // Every property spelt right, with methods and `?.`.
+            "fn exclude(e) { e.code.starts_with(\"T\") || e.office?.name == \"x\" || e.raw.y }",
+        ] {
+            assert_eq!(findings(script), [], "{script}");
+        }
+    }
+
+    #[test]
+    fn a_table_the_folder_lacks_is_found_where_it_is_named() {
+        let script = r#"fn office(e) {
+    lookup("departments", e.code) ?? lookup("department", e.code, "x") ?? table("divisons")
+}"#;
+        let found = findings(script);
+        assert_eq!(
+            found.iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+            [(2, 45), (2, 81)]
+        );
+        assert!(
+            found[0].2.contains("no table named 'department'"),
+            "{found:?}"
+        );
+        // A script's own `lookup` takes the call.
+        assert_eq!(
+            findings("fn lookup(a, b) { b }\nfn office(e) { lookup(\"nope\", e.code) }"),
+            []
+        );
+    }
+
+    #[test]
+    fn closest_takes_only_near_names() {
+        let names = ["email", "code", "gender"];
+        assert_eq!(closest("emial", &names), Some("email"));
+        assert_eq!(closest("Code", &names), Some("code"));
+        assert_eq!(closest("cd", &names), None);
+        assert_eq!(closest("salary", &names), None);
+    }
+}
