@@ -26,5 +26,6 @@ pub mod render;
 pub mod rules;
 pub mod sim;
 pub mod smarthr;
+pub mod suggest;
 pub mod sync;
 pub mod window;

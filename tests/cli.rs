@@ -287,6 +287,20 @@ fn every_invalid_cause_is_reported_and_never_written() {
         .run()
         .expect(1);
     assert!(out.stderr.contains("9999"), "{}", out.stderr);
+    // A near miss names what was probably meant.
+    let out = env
+        .cmd(&plan_args(
+            "smarthr-to-kot",
+            &["--office", "大坂支社", "--employment-type", "正社員"],
+        ))
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains("'大坂支社' does not exist in KING OF TIME; did you mean '大阪支社'"),
+        "{}",
+        out.stderr
+    );
 
     // A new employee with office but no type is invalid in KOT.
     let p = env.plan("smarthr-to-kot", &["--office", "本社"]);

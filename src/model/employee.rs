@@ -36,6 +36,34 @@ fn find<'a>(items: &'a [MasterItem], id_or_name: &str) -> Option<&'a MasterItem>
         .or_else(|| items.iter().find(|m| m.name == id_or_name))
 }
 
+/// What to tell a person whose `wrong` names none of `items`: the item they probably meant,
+/// then the valid ones, at most `limit` of them (an error shown once can list them all; a
+/// problem repeated on every row of a plan cannot).
+pub fn choices(items: &[MasterItem], wrong: &str, limit: usize) -> String {
+    if items.is_empty() {
+        return "none is set up there yet".to_string();
+    }
+    let shown = |m: &MasterItem| {
+        if m.id == m.name {
+            format!("'{}'", m.name)
+        } else {
+            format!("'{}' ({})", m.name, m.id)
+        }
+    };
+    let mut list: Vec<String> = items.iter().take(limit).map(shown).collect();
+    if items.len() > limit {
+        list.push(format!("and {} more", items.len() - limit));
+    }
+    let list = list.join(", ");
+    let names = items.iter().flat_map(|m| [m.name.as_str(), m.id.as_str()]);
+    match crate::suggest::closest(wrong.trim(), names)
+        .and_then(|c| items.iter().find(|m| m.name == c || m.id == c))
+    {
+        Some(meant) => format!("did you mean {}? The choices: {list}", shown(meant)),
+        None => format!("the choices: {list}"),
+    }
+}
+
 /// One employee, as either service holds it, in canonical form.
 ///
 /// Every synced value is optional because either API may leave it out (KOT omits nulls, a
@@ -153,6 +181,29 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn choices_name_the_item_meant_and_are_cut_short_after_the_limit() {
+        let item = |id: &str, name: &str| MasterItem {
+            id: id.into(),
+            name: name.into(),
+        };
+        let items: Vec<MasterItem> = (0..8)
+            .map(|i| item(&format!("{i}"), &format!("{i}")))
+            .collect();
+        assert_eq!(
+            choices(&items, "x", 5),
+            "the choices: '0', '1', '2', '3', '4', and 3 more"
+        );
+        let offices = [item("1000", "本社"), item("2000", "大阪支社")];
+        assert_eq!(
+            choices(&offices, "大坂支社", 9),
+            "did you mean '大阪支社' (2000)? The choices: '本社' (1000), '大阪支社' (2000)"
+        );
+        // An id is matched as well as a name.
+        assert!(choices(&offices, "1001", 9).starts_with("did you mean '本社' (1000)?"));
+        assert_eq!(choices(&[], "本社", 5), "none is set up there yet");
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod employee;
 mod field;
 mod raw;
 
-pub use employee::{Employee, MasterItem, Masters};
+pub use employee::{Employee, MasterItem, Masters, choices};
 pub use field::{Field, FieldError};
 pub use raw::Raw;
 

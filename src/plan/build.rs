@@ -26,7 +26,8 @@ pub const FROM_TYPE_FLAG: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
 pub const DEFAULT_SELECTION: &str = "default";
 
-/// How many valid choices an "unknown office" message lists before "and N more".
+/// How many valid choices an "unknown office" problem lists before "and N more": it may
+/// stand on many rows.
 const CHOICES_SHOWN: usize = 5;
 
 /// What the policy said about one employee. Most employees get no decision at all; the others
@@ -834,12 +835,12 @@ impl Ctx<'_> {
             }),
             None => {
                 row.problems.push(format!(
-                    "{} '{}' (from {}) does not exist in {}: use one of {}",
+                    "{} '{}' (from {}) does not exist in {}; {}",
                     kind.label(self.target()),
                     decided.value,
                     decided.from,
                     self.target(),
-                    choices(kind.items(self.masters))
+                    crate::model::choices(kind.items(self.masters), &decided.value, CHOICES_SHOWN)
                 ));
                 None
             }
@@ -905,28 +906,6 @@ fn set_assigned(row: &mut Row, kind: Kind, value: Option<Assigned>) {
         Kind::Office => row.office = value,
         Kind::EmploymentType => row.employment_type = value,
     }
-}
-
-/// A few valid master items, enough for a person to see what is expected.
-fn choices(items: &[MasterItem]) -> String {
-    if items.is_empty() {
-        return "nothing: none is set up in the target yet".to_string();
-    }
-    let mut shown: Vec<String> = items
-        .iter()
-        .take(CHOICES_SHOWN)
-        .map(|m| {
-            if m.id == m.name {
-                format!("'{}'", m.name)
-            } else {
-                format!("'{}' ({})", m.name, m.id)
-            }
-        })
-        .collect();
-    if items.len() > CHOICES_SHOWN {
-        shown.push(format!("and {} more", items.len() - CHOICES_SHOWN));
-    }
-    shown.join(", ")
 }
 
 impl Summary {

@@ -180,7 +180,7 @@ fn table<'a>(tables: &'a Tables, name: &str) -> Fallible<&'a Map> {
 
 /// What to do about a table name the folder has no YAML file for.
 pub(crate) fn no_table(name: &str, known: &[&str]) -> String {
-    let meant = match super::lint::closest(name, known) {
+    let meant = match crate::suggest::closest(name, known.iter().copied()) {
         Some(table) => format!("did you mean '{table}'? Or "),
         None => String::new(),
     };

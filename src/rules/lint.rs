@@ -147,7 +147,7 @@ fn known(
     if names.contains(&property) {
         return true;
     }
-    let hint = match closest(property, names) {
+    let hint = match crate::suggest::closest(property, names.iter().copied()) {
         Some(name) => format!("did you mean '{name}'?"),
         None => format!("its properties are: {}", names.join(", ")),
     };
@@ -156,17 +156,6 @@ fn known(
         message: format!("{path} has no property '{property}', so it always reads as (); {hint}"),
     });
     false
-}
-
-/// The candidate nearest to a misspelt `name`, if one is near enough to be what was meant.
-pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    candidates
-        .iter()
-        .map(|c| (strsim::osa_distance(&lower, c), *c))
-        .filter(|(d, c)| *d <= 2 && *d < c.chars().count().min(lower.chars().count()))
-        .min()
-        .map(|(_, c)| c)
 }
 
 /// `lookup("name", ..)` and `table("name")` with a table the folder does not have; unless the
@@ -357,14 +346,5 @@ fn office(e) { e.employment_type.id ?? e.raw.anything.at.all }
             findings("fn lookup(a, b) { b }\nfn office(e) { lookup(\"nope\", e.code) }"),
             []
         );
-    }
-
-    #[test]
-    fn closest_takes_only_near_names() {
-        let names = ["email", "code", "gender"];
-        assert_eq!(closest("emial", &names), Some("email"));
-        assert_eq!(closest("Code", &names), Some("code"));
-        assert_eq!(closest("cd", &names), None);
-        assert_eq!(closest("salary", &names), None);
     }
 }

@@ -22,7 +22,7 @@ pub enum SyncError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(
-        "{what} '{value}' does not exist in {service}; choose one of: {choices}\n  hint: pass the id/code or the exact name"
+        "{what} '{value}' does not exist in {service}; {choices}\n  hint: pass the id/code or the exact name"
     )]
     UnknownMaster {
         what: &'static str,
@@ -250,7 +250,7 @@ pub fn resolve_defaults(
                         what,
                         value: v.to_string(),
                         service: target,
-                        choices: choices(items),
+                        choices: crate::model::choices(items, v, usize::MAX),
                     })
             })
             .transpose()
@@ -268,24 +268,6 @@ pub fn resolve_defaults(
             Masters::find_employment_type,
         )?,
     })
-}
-
-/// A short list of valid choices for an error message.
-pub fn choices(items: &[MasterItem]) -> String {
-    if items.is_empty() {
-        return "(none exist)".into();
-    }
-    items
-        .iter()
-        .map(|m| {
-            if m.id == m.name {
-                m.id.clone()
-            } else {
-                format!("{} ({})", m.name, m.id)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Plans from fetched rosters, consuming them: the rows keep the source records. A caller that

@@ -267,15 +267,6 @@ fn a_decided_type_that_does_not_exist_is_invalid() {
 }
 
 #[test]
-fn choices_are_cut_short_after_a_few() {
-    let items: Vec<MasterItem> = (0..8)
-        .map(|i| item(&format!("{i}"), &format!("{i}")))
-        .collect();
-    assert_eq!(choices(&items), "'0', '1', '2', '3', '4', and 3 more");
-    assert!(choices(&[]).contains("none is set up"));
-}
-
-#[test]
 fn smarthr_needs_kana_to_create_but_kot_does_not() {
     let no_kana = Employee {
         last_name_kana: None,

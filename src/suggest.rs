@@ -1,0 +1,33 @@
+//! Naming what a person probably meant when a name they typed does not exist: a property in a
+//! rule, a rules table, an office on the command line or from a rule.
+
+/// The candidate nearest to a misspelt `name`, if one is near enough to be what was meant: at
+/// most two edits (a swapped pair of letters counts as one), and fewer edits than either name
+/// has characters, so that `cd` does not "mean" `id`. Case is ignored.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let length = lower.chars().count();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2 && *d < c.chars().count().min(length))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn only_near_names_are_suggested() {
+        let names = ["email", "code", "gender", "本社", "大阪支社"];
+        assert_eq!(closest("emial", names), Some("email"));
+        assert_eq!(closest("Code", names), Some("code"));
+        assert_eq!(closest("本杜", names), Some("本社"));
+        assert_eq!(closest("大坂支社", names), Some("大阪支社"));
+        assert_eq!(closest("cd", names), None);
+        assert_eq!(closest("salary", names), None);
+        assert_eq!(closest("x", []), None);
+    }
+}
