@@ -246,8 +246,12 @@ fn employee(mapping: &Mapping) -> Result<Employee, String> {
     for (key, value) in mapping {
         let name = yaml_text(key).unwrap_or_default();
         if !known.contains(&name) {
+            let hint = match crate::suggest::closest(&name, known.iter().map(String::as_str)) {
+                Some(meant) => format!(" (did you mean '{meant}'?)"),
+                None => String::new(),
+            };
             return Err(format!(
-                "employee has an unknown key '{name}'; the keys are: {}",
+                "employee has an unknown key '{name}'{hint}; the keys are: {}",
                 known.join(", ")
             ));
         }
@@ -410,4 +414,28 @@ fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
         }
     }
     Ok(failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::employee;
+
+    #[test]
+    fn an_unknown_employee_key_is_named_with_the_key_meant() {
+        let yaml: serde_yaml_ng::Mapping =
+            serde_yaml_ng::from_str("code: \"0001\"\nemial: a@example.com\n").unwrap();
+        let err = employee(&yaml).unwrap_err();
+        assert!(
+            err.starts_with(
+                "employee has an unknown key 'emial' (did you mean 'email'?); the keys"
+            ),
+            "{err}"
+        );
+        let yaml: serde_yaml_ng::Mapping = serde_yaml_ng::from_str("salary: 1\n").unwrap();
+        let err = employee(&yaml).unwrap_err();
+        assert!(
+            err.starts_with("employee has an unknown key 'salary'; the keys are: "),
+            "{err}"
+        );
+    }
 }
