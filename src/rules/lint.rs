@@ -9,6 +9,8 @@
 
 use super::Hook;
 use super::convert;
+use crate::model::{Direction, Field};
+use crate::plan::Status;
 use rhai::{AST, ASTFlags, ASTNode, Expr, FnCallExpr, Position, Stmt};
 
 /// What a name in a hook holds, as far as its properties are fixed.
@@ -67,6 +69,23 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
             _ => Shape::Employee,
         };
         properties(&body, param, shape, &mut findings);
+        if let Some(direction) = def.params.get(1)
+            && !rebinds(&body, direction)
+        {
+            let names = Values {
+                here: &Direction::ALL.map(Direction::as_str),
+                elsewhere: (&[], ""),
+            };
+            walk(&body, &mut |node| {
+                compared(
+                    node,
+                    |x| is_variable(x, direction),
+                    direction,
+                    &names,
+                    &mut findings,
+                );
+            });
+        }
     }
     missing_tables(ast, tables, &mut findings);
     findings.sort_by_key(|f| (f.position.line(), f.position.position()));
@@ -92,6 +111,38 @@ fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Findin
                 known(name, shape, key, *position, findings);
             }
         }
+        ASTNode::Expr(Expr::FnCall(..)) => {
+            let statuses = Status::ALL.map(Status::as_str);
+            let fields = Field::ALL.map(Field::name);
+            let (property, values) = match shape {
+                Shape::Row => (
+                    "status",
+                    Values {
+                        here: &["new", "changed"],
+                        elsewhere: (&statuses, "select is asked only about new and changed rows"),
+                    },
+                ),
+                Shape::Change => (
+                    "field",
+                    Values {
+                        here: &fields,
+                        elsewhere: (&[], ""),
+                    },
+                ),
+                Shape::Employee | Shape::Master => return,
+            };
+            let is_it = |x: &Expr| {
+                matches!(x, Expr::Dot(dot, ..) if is_variable(&dot.lhs, name)
+                    && matches!(&dot.rhs, Expr::Property(p, _) if p.2 == property))
+            };
+            compared(
+                node,
+                is_it,
+                &format!("{name}.{property}"),
+                &values,
+                findings,
+            );
+        }
         ASTNode::Stmt(Stmt::For(each, _)) if shape == Shape::Row => {
             if let Expr::Dot(dot, ..) = &each.2.expr
                 && is_variable(&dot.lhs, name)
@@ -106,6 +157,53 @@ fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Findin
             }
         }
         _ => {}
+    });
+}
+
+/// The texts a name can hold.
+struct Values<'a> {
+    /// What it may be here.
+    here: &'a [&'a str],
+    /// What it may be elsewhere but not here, and why.
+    elsewhere: (&'a [&'a str], &'a str),
+}
+
+/// `x == "text"` or `x != "text"` (either way round), where `is_it(x)` and `x` only ever holds
+/// one of `values.here`: another text makes the comparison always false (or always true).
+fn compared(
+    node: &ASTNode,
+    is_it: impl Fn(&Expr) -> bool,
+    what: &str,
+    values: &Values,
+    findings: &mut Vec<Finding>,
+) {
+    let ASTNode::Expr(Expr::FnCall(call, _)) = node else {
+        return;
+    };
+    let ([a, b], "==" | "!=") = (call.args.as_slice(), call.name.as_str()) else {
+        return;
+    };
+    let (text, position) = match (a, b) {
+        (x, Expr::StringConstant(text, position)) | (Expr::StringConstant(text, position), x)
+            if is_it(x) && call.namespace.is_empty() =>
+        {
+            (text.as_str(), *position)
+        }
+        _ => return,
+    };
+    if values.here.contains(&text) {
+        return;
+    }
+    let always = if call.name == "==" { "false" } else { "true" };
+    let (elsewhere, why) = values.elsewhere;
+    let hint = match crate::suggest::closest(text, values.here.iter().copied()) {
+        _ if elsewhere.contains(&text) => why.to_string(),
+        Some(meant) => format!("did you mean '{meant}'?"),
+        None => format!("it is one of: {}", values.here.join(", ")),
+    };
+    findings.push(Finding {
+        position,
+        message: format!("{what} is never '{text}', so this is always {always}; {hint}"),
     });
 }
 
@@ -325,6 +423,49 @@ fn office(e) { e.employment_type.id ?? e.raw.anything.at.all }
         ] {
             assert_eq!(findings(script), [], "{script}");
         }
+    }
+
+    #[test]
+    fn a_text_the_direction_status_or_field_never_is_found() {
+        let script = r#"
+fn office(e, d) { if d == "smarthr-to-kto" { "x" } else if "kot-to-smarthr" != d { "y" } }
+fn select(row, direction) {
+    if direction == "kot-to-smarthr" && row.status == "unchanged" { return false; }
+    for c in row.changes { if c.field == "birthdate" || c.field == "email" { return false; } }
+    true
+}
+"#;
+        assert_eq!(
+            findings(script),
+            [
+                (
+                    2,
+                    27,
+                    "d is never 'smarthr-to-kto', so this is always false; \
+                     did you mean 'smarthr-to-kot'?"
+                        .to_string()
+                ),
+                (
+                    4,
+                    55,
+                    "row.status is never 'unchanged', so this is always false; \
+                     select is asked only about new and changed rows"
+                        .to_string()
+                ),
+                (
+                    5,
+                    42,
+                    "c.field is never 'birthdate', so this is always false; \
+                     did you mean 'birth_date'?"
+                        .to_string()
+                ),
+            ]
+        );
+        // `direction` given another value may hold anything.
+        assert_eq!(
+            findings(r#"fn office(e, d) { d = "x"; if d == "x" { 1 } }"#),
+            []
+        );
     }
 
     #[test]
