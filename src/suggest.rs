@@ -1,16 +1,17 @@
 //! Naming what a person probably meant when a name they typed does not exist: a property in a
 //! rule, a rules table, an office on the command line or from a rule.
 
-/// The candidate nearest to a misspelt `name`, if one is near enough to be what was meant: at
-/// most two edits (a swapped pair of letters counts as one), and fewer edits than either name
-/// has characters, so that `cd` does not "mean" `id`. Case is ignored.
+/// The candidate nearest to a misspelt `name`, if one is near enough to be what was meant: one
+/// edit per three characters typed, at least one (a swapped pair of letters counts as one), and
+/// fewer edits than either name has characters. So `emial` means `email` and `本杜` means
+/// `本社`, but `火星支社` does not "mean" `大阪支社`. Case is ignored.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let length = lower.chars().count();
     candidates
         .into_iter()
         .map(|c| (strsim::osa_distance(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= 2 && *d < c.chars().count().min(length))
+        .filter(|(d, c)| *d <= (length / 3).max(1) && *d < c.chars().count().min(length))
         .min()
         .map(|(_, c)| c)
 }
@@ -27,6 +28,7 @@ mod tests {
         assert_eq!(closest("本杜", names), Some("本社"));
         assert_eq!(closest("大坂支社", names), Some("大阪支社"));
         assert_eq!(closest("cd", names), None);
+        assert_eq!(closest("火星支社", names), None);
         assert_eq!(closest("salary", names), None);
         assert_eq!(closest("x", []), None);
     }

@@ -266,41 +266,32 @@ fn every_invalid_cause_is_reported_and_never_written() {
     assert_eq!(nameless["status"], "invalid");
     assert!(nameless["problems"].to_string().contains("code"));
 
-    // An office or type that does not exist is refused before anything is planned.
-    let out = env
-        .cmd(&plan_args(
-            "smarthr-to-kot",
-            &["--office", "火星支社", "--employment-type", "正社員"],
-        ))
-        .run()
-        .expect(1);
-    assert!(
-        out.stderr.contains("火星支社") && out.stderr.contains("本社"),
-        "{}",
-        out.stderr
-    );
-    let out = env
-        .cmd(&plan_args(
-            "smarthr-to-kot",
-            &["--office", "本社", "--employment-type", "9999"],
-        ))
-        .run()
-        .expect(1);
-    assert!(out.stderr.contains("9999"), "{}", out.stderr);
-    // A near miss names what was probably meant.
-    let out = env
-        .cmd(&plan_args(
-            "smarthr-to-kot",
-            &["--office", "大坂支社", "--employment-type", "正社員"],
-        ))
-        .run()
-        .expect(1);
-    assert!(
-        out.stderr
-            .contains("'大坂支社' does not exist in KING OF TIME; did you mean '大阪支社'"),
-        "{}",
-        out.stderr
-    );
+    // An office or type that does not exist is refused before anything is planned, naming
+    // the value, the valid ones and, for a near miss, the one probably meant.
+    for (office, employment_type, expected) in [
+        (
+            "火星支社",
+            "正社員",
+            &["'火星支社'", "the choices: '本社' (1000)"][..],
+        ),
+        ("本社", "9999", &["'9999'", "'正社員' (1)"]),
+        (
+            "大坂支社",
+            "正社員",
+            &["'大坂支社' does not exist in KING OF TIME; did you mean '大阪支社'"],
+        ),
+    ] {
+        let out = env
+            .cmd(&plan_args(
+                "smarthr-to-kot",
+                &["--office", office, "--employment-type", employment_type],
+            ))
+            .run()
+            .expect(1);
+        for e in expected {
+            assert!(out.stderr.contains(e), "{e}\n{}", out.stderr);
+        }
+    }
 
     // A new employee with office but no type is invalid in KOT.
     let p = env.plan("smarthr-to-kot", &["--office", "本社"]);

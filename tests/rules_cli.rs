@@ -197,6 +197,28 @@ fn an_endless_loop_makes_one_row_invalid_and_the_plan_goes_on() {
     assert!(problems.contains("loop.rhai:"), "{problems}");
 }
 
+/// Runs `rules check` and then `plan` on broken rules: both must refuse (exit 1), and each
+/// must name every one of `expected`. Returns what `rules check` printed.
+fn refused(env: &Env, dir: &Path, expected: &[&str]) -> String {
+    let check = env
+        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
+        .run()
+        .expect(1);
+    let plan = env
+        .cmd(&plan_args(
+            "smarthr-to-kot",
+            &["--rules", dir.to_str().unwrap()],
+        ))
+        .run()
+        .expect(1);
+    for (command, out) in [("rules check", &check), ("plan", &plan)] {
+        for e in expected {
+            assert!(out.stderr.contains(e), "{command}: {e}\n{}", out.stderr);
+        }
+    }
+    check.stderr
+}
+
 #[test]
 fn a_syntax_error_is_reported_with_file_line_and_column() {
     let env = Env::empty();
@@ -204,25 +226,11 @@ fn a_syntax_error_is_reported_with_file_line_and_column() {
         &env,
         &[("broken.rhai", "fn office(e) {\n    let x = ;\n}\n")],
     );
-    let out = env
-        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
-        .run()
-        .expect(1);
-    assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);
+    let out = refused(&env, &dir, &["broken.rhai:2:"]);
     assert!(
-        out.stderr.contains("let x = ;"),
-        "the offending line is shown: {}",
-        out.stderr
+        out.contains("let x = ;"),
+        "the offending line is shown: {out}"
     );
-    // plan refuses to run with rules that do not compile, and says the same.
-    let out = env
-        .cmd(&plan_args(
-            "smarthr-to-kot",
-            &["--rules", dir.to_str().unwrap()],
-        ))
-        .run()
-        .expect(1);
-    assert!(out.stderr.contains("broken.rhai:2:"), "{}", out.stderr);
 }
 
 /// Rhai reads a missing map key as `()`, so these would compile and silently decide nothing.
@@ -240,30 +248,15 @@ fn a_misspelt_property_or_table_name_is_an_error_with_the_name_meant() {
             ("departments.yaml", "営業部: \"2000\"\n"),
         ],
     );
-    let out = env
-        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
-        .run()
-        .expect(1);
-    for expected in [
-        "rules/typos.rhai:2:10: e has no property 'emial', so it always reads as (); \
-         did you mean 'email'?",
-        "rules/typos.rhai:5:12: no table named 'department': did you mean 'departments'?",
-        "2 problems",
-    ] {
-        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
-    }
-    // plan refuses such rules, as it refuses rules that do not compile.
-    let out = env
-        .cmd(&plan_args(
-            "smarthr-to-kot",
-            &["--rules", dir.to_str().unwrap()],
-        ))
-        .run()
-        .expect(1);
-    assert!(
-        out.stderr.contains("rules/typos.rhai:2:10"),
-        "{}",
-        out.stderr
+    refused(
+        &env,
+        &dir,
+        &[
+            "rules/typos.rhai:2:10: e has no property 'emial', so it always reads as (); \
+             did you mean 'email'?",
+            "rules/typos.rhai:5:12: no table named 'department': did you mean 'departments'?",
+            "2 problems",
+        ],
     );
 }
 
