@@ -207,6 +207,20 @@ fn a_syntax_error_is_reported_with_file_line_column_and_the_line() {
     let check = rules::check(&dir);
     assert!(!check.is_ok());
     assert_eq!(check.problems, err.problems);
+
+    // A broken test file is reported in the same run, not after the scripts are fixed.
+    write(
+        &dir,
+        &[("tests/t.yaml", "- name: x\n  direction: sideways\n")],
+    );
+    let check = rules::check(&dir);
+    assert_eq!(check.problems.len(), 3, "{check}");
+    assert!(
+        check.problems[2]
+            .location()
+            .ends_with("rules/tests/t.yaml:2:14"),
+        "{check}"
+    );
 }
 
 #[test]

@@ -59,6 +59,7 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for def in ast.iter_fn_def() {
         let Some(hook) = Hook::ALL.into_iter().find(|h| h.name() == def.name) else {
+            misnamed_hook(ast, def, &mut findings);
             continue;
         };
         let (Some(param), Some(body)) = (def.params.first(), super::syntax::body(ast, def)) else {
@@ -90,6 +91,37 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
     missing_tables(ast, tables, &mut findings);
     findings.sort_by_key(|f| (f.position.line(), f.position.position()));
     findings
+}
+
+/// A function named almost like a hook (`ofice`, `Select`) that nothing calls: crewsync will
+/// not call it either, so the rule it holds would silently never run.
+fn misnamed_hook(ast: &AST, def: &rhai::ScriptFuncDef, findings: &mut Vec<Finding>) {
+    let hooks = Hook::ALL.map(Hook::name);
+    let Some(meant) = crate::suggest::closest(&def.name, hooks) else {
+        return;
+    };
+    let mut called = false;
+    ast.walk(&mut |path: &[ASTNode]| {
+        called |= matches!(
+            path.last(),
+            Some(ASTNode::Expr(Expr::FnCall(call, _) | Expr::MethodCall(call, _))
+                | ASTNode::Stmt(Stmt::FnCall(call, _))) if call.name == def.name
+        );
+        !called
+    });
+    if called {
+        return;
+    }
+    // Rhai keeps no position for a function's name; its body starts on the same line.
+    let line = def.body.start_position().line().unwrap_or(1);
+    findings.push(Finding {
+        position: Position::new(line.try_into().unwrap_or(u16::MAX), 0),
+        message: format!(
+            "fn {} is never called: crewsync calls only {}; did you mean 'fn {meant}'?",
+            def.name,
+            hooks.join(", ")
+        ),
+    });
 }
 
 /// Checks every property read on `name`, which holds `shape`, in `body`; and every property of
@@ -464,6 +496,26 @@ fn select(row, direction) {
         // `direction` given another value may hold anything.
         assert_eq!(
             findings(r#"fn office(e, d) { d = "x"; if d == "x" { 1 } }"#),
+            []
+        );
+    }
+
+    #[test]
+    fn a_function_named_almost_like_a_hook_and_never_called_is_found() {
+        let found = findings("fn helper(x) { x }\n\nfn ofice(e) {\n    \"本社\"\n}\n");
+        assert_eq!(
+            found,
+            [(
+                3,
+                0,
+                "fn ofice is never called: crewsync calls only exclude, overrides, office, \
+                 employment_type, move_existing, select; did you mean 'fn office'?"
+                    .to_string()
+            )]
+        );
+        // A helper that is called is the script's own business.
+        assert_eq!(
+            findings("fn offices(e) { 1 }\nfn office(e) { offices(e) }"),
             []
         );
     }

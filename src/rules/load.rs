@@ -159,14 +159,13 @@ pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Compiles everything in `dir` (scripts, tables, test files) and reports every problem.
+/// Compiles everything in `dir` (scripts, tables, test files) and reports every problem, in
+/// the test files too even when a script is broken, so that one run shows all there is to fix.
 pub fn check(dir: &Path) -> CheckReport {
-    let (loaded, mut report) = compile(dir, &Limits::default());
-    if loaded.is_some() {
-        let (files, problems) = super::testing::read_test_files(dir);
-        report.test_files = files.iter().map(|f| f.label.clone()).collect();
-        report.problems.extend(problems);
-    }
+    let (_, mut report) = compile(dir, &Limits::default());
+    let (files, problems) = super::testing::read_test_files(dir);
+    report.test_files = files.iter().map(|f| f.label.clone()).collect();
+    report.problems.extend(problems);
     report
 }
 
