@@ -289,18 +289,33 @@ fn a_failing_rule_test_shows_a_diff() {
     );
 }
 
+/// `rules init` gives an integrator who has only the binary the shipped examples (the same
+/// files as `rules/`, checked in `rules::examples`); they compile and pass their own tests, and
+/// a second `init` overwrites nothing.
 #[test]
-fn the_shipped_examples_compile_and_pass_their_tests() {
+fn rules_init_writes_the_shipped_examples_which_pass_their_tests() {
     let env = Env::empty();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    env.cmd(&["rules", "check", "--rules", shipped.to_str().unwrap()])
-        .run()
-        .expect(0);
-    let out = env
-        .cmd(&["rules", "test", "--rules", shipped.to_str().unwrap()])
-        .run()
-        .expect(0);
-    assert!(out.stdout.contains("passed"), "{}", out.stdout);
+    let dir = env.dir.path().join("my-rules");
+    let d = dir.to_str().unwrap();
+    let out = env.cmd(&["rules", "init", "--rules", d]).run().expect(0);
+    let files = format!("({} files)", crewsync::rules::EXAMPLE_RULES.len());
+    assert!(out.stdout.contains(&files), "{}", out.stdout);
+    env.cmd(&["rules", "check", "--rules", d]).run().expect(0);
+    let out = env.cmd(&["rules", "test", "--rules", d]).run().expect(0);
+    assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.stdout);
+
+    std::fs::write(dir.join("30_offices.rhai"), "// mine\n").unwrap();
+    let out = env.cmd(&["rules", "init", "--rules", d]).run().expect(1);
+    assert!(
+        out.stderr
+            .contains("README.md already exists; nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("30_offices.rhai")).unwrap(),
+        "// mine\n"
+    );
 }
 
 /// `watch`: a good save swaps the rules in and shows how the plan changed; a bad save keeps

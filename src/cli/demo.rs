@@ -108,7 +108,7 @@ pub async fn run() -> anyhow::Result<Status> {
     );
     sync::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
     let rules = dir.path().join("rules");
-    write_example_rules(&rules)?;
+    crewsync::rules::write_examples(&rules)?;
     heading(
         "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules rules --status new,changed,invalid\n   (the shipped example rules decide offices, names and selection per employee)",
     );
@@ -125,39 +125,6 @@ pub async fn run() -> anyhow::Result<Status> {
         "Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
     );
     Ok(status)
-}
-
-/// The example rules shipped in `rules/`, built into the binary so the demo works from any
-/// folder.
-const EXAMPLE_RULES: &[(&str, &str)] = &[
-    ("10_scope.rhai", include_str!("../../rules/10_scope.rhai")),
-    ("20_names.rhai", include_str!("../../rules/20_names.rhai")),
-    (
-        "30_offices.rhai",
-        include_str!("../../rules/30_offices.rhai"),
-    ),
-    (
-        "40_employment_types.rhai",
-        include_str!("../../rules/40_employment_types.rhai"),
-    ),
-    ("50_select.rhai", include_str!("../../rules/50_select.rhai")),
-    (
-        "departments.yaml",
-        include_str!("../../rules/departments.yaml"),
-    ),
-    ("divisions.yaml", include_str!("../../rules/divisions.yaml")),
-    (
-        "employment_types.yaml",
-        include_str!("../../rules/employment_types.yaml"),
-    ),
-];
-
-fn write_example_rules(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).context("creating the demo's rules folder")?;
-    for (name, text) in EXAMPLE_RULES {
-        std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))?;
-    }
-    Ok(())
 }
 
 fn heading(text: &str) {

@@ -48,7 +48,7 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one run.
     History(HistoryArgs),
-    /// Check or test a folder of Rhai rules without touching any service.
+    /// Start, check or test a folder of Rhai rules without touching any service.
     Rules(RulesArgs),
     /// Fetch the rosters once, then re-plan on every save of the rules and show what changed.
     Watch(PlanArgs),
@@ -65,6 +65,9 @@ pub struct RulesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
+    /// Write the example rules, with their tests and a README, into a new rules folder to
+    /// start from. Never overwrites a file.
+    Init,
     /// Compile every rules file, table and test file; report each error as file:line:col.
     Check,
     /// Run the rule tests kept beside the rules; print a diff for each failure.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 pub fn run(args: &RulesArgs) -> Status {
     let (ok, text) = match args.command {
+        RulesCommand::Init => init(&args.rules),
         RulesCommand::Check => {
             let report = rules::check(&args.rules);
             (report.is_ok(), report.to_string())
@@ -26,6 +27,30 @@ pub fn run(args: &RulesArgs) -> Status {
     } else {
         eprintln!("{text}");
         Status::CouldNotRun
+    }
+}
+
+/// `rules init`: the example set, and what to do next.
+fn init(dir: &std::path::Path) -> (bool, String) {
+    match rules::write_examples(dir) {
+        Ok(paths) => {
+            let shown = dir.display();
+            let mut text = format!(
+                "Wrote the example rules to {shown} ({} files):\n",
+                paths.len()
+            );
+            for path in &paths {
+                text.push_str(&format!("  {}\n", path.display()));
+            }
+            text.push_str(&format!(
+                "Next: read {readme}, change the rules and tables to fit your company, and run\n  \
+                 crewsync rules test --rules {shown}\n  \
+                 crewsync plan --rules {shown} ...   (a dry run against live data)",
+                readme = dir.join("README.md").display()
+            ));
+            (true, text)
+        }
+        Err(e) => (false, format!("error: {e}")),
     }
 }
 

@@ -22,6 +22,7 @@
 
 mod convert;
 mod delta;
+mod examples;
 mod fast;
 mod helpers;
 mod lint;
@@ -32,6 +33,7 @@ mod testing;
 mod watch;
 
 pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
+pub use examples::{EXAMPLE_RULES, ExamplesError, write_examples};
 pub use helpers::{fold_width, to_full_width_katakana};
 pub use load::{CheckReport, Problem, RulesError, check};
 pub use testing::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
