@@ -14,7 +14,9 @@
 
 use super::*;
 use crate::model::Service;
+use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
@@ -153,6 +155,7 @@ pub fn build(input: Input<'_>) -> Plan {
         masters,
         defaults,
         policy,
+        rule_errors: RefCell::default(),
     };
     let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
     for (k, seen) in keyed.iter().zip(seen) {
@@ -172,12 +175,20 @@ pub fn build(input: Input<'_>) -> Plan {
     drop_elsewhere(target);
 
     let summary = Summary::of(&rows);
+    let mut rule_errors: Vec<RuleError> = ctx
+        .rule_errors
+        .into_inner()
+        .into_iter()
+        .map(|(error, employees)| RuleError { error, employees })
+        .collect();
+    rule_errors.sort_by(|a, b| b.employees.cmp(&a.employees));
     Plan {
         direction,
         as_of,
         rows,
         summary,
         excluded,
+        rule_errors,
     }
 }
 
@@ -639,9 +650,22 @@ struct Ctx<'a> {
     masters: &'a Masters,
     defaults: &'a Defaults,
     policy: &'a dyn Policy,
+    /// Each rule error met so far and on how many rows, counted as the rows are built.
+    rule_errors: RefCell<BTreeMap<String, usize>>,
 }
 
 impl Ctx<'_> {
+    /// A rule's error as a row shows it, counted for the plan's summary of rule errors.
+    fn rule_error(&self, error: &PolicyError) -> String {
+        let text = error.to_string();
+        *self
+            .rule_errors
+            .borrow_mut()
+            .entry(text.clone())
+            .or_default() += 1;
+        text
+    }
+
     fn source(&self) -> Service {
         self.direction.source()
     }
@@ -663,7 +687,7 @@ impl Ctx<'_> {
     ) -> Row {
         let mut problems = Vec::new();
         let decision = decision.unwrap_or_else(|e| {
-            problems.push(e.to_string());
+            problems.push(self.rule_error(&e));
             Decision::default()
         });
         let code = code.map(|c| c.text);
@@ -883,7 +907,7 @@ impl Ctx<'_> {
                 row.selected_by = Some(DEFAULT_SELECTION.to_string());
             }
             Err(e) => {
-                row.problems.push(e.to_string());
+                row.problems.push(self.rule_error(&e));
                 row.status = Status::Invalid;
             }
         }
@@ -940,6 +964,7 @@ impl Plan {
                 .collect(),
             summary: self.summary,
             excluded: self.excluded.clone(),
+            rule_errors: self.rule_errors.clone(),
         }
     }
 }

@@ -156,6 +156,17 @@ pub struct Plan {
     pub summary: Summary,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub excluded: Vec<Excluded>,
+    /// Each distinct error a rule raised, with how many employees it made invalid, most first:
+    /// one broken rule can make every row invalid with the same message.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub rule_errors: Vec<RuleError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleError {
+    /// `file:line:col: message`, as on the rows.
+    pub error: String,
+    pub employees: usize,
 }
 
 /// The run-wide defaults for new employees, already resolved against the target's masters.

@@ -53,6 +53,7 @@ pub fn plan_json(plan: &Plan) -> Value {
             "invalid": s.invalid,
         },
         "excluded": excluded,
+        "rule_errors": plan.rule_errors,
     })
 }
 
@@ -101,6 +102,7 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
     }
     out.push(String::new());
     out.push(summary_line(plan));
+    out.extend(rule_errors(plan, style));
     let mut text = out.join("\n");
     text.push('\n');
     text
@@ -230,6 +232,33 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
     let mut atoms = style.words(&e.reason, Paint::new(), ITEM_JOINER);
     atoms.extend(style.words(&format!("({})", e.from), Paint::new().dim(), " "));
     layout::table_line(&cells, atoms, style.width)
+}
+
+/// Each distinct rule error once, with how many employees it made invalid: when one broken
+/// rule fails for everybody, this says so in a line instead of leaving it to be read off every
+/// row.
+fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
+    if plan.rule_errors.is_empty() {
+        return Vec::new();
+    }
+    let employees: usize = plan.rule_errors.iter().map(|e| e.employees).sum();
+    let mut lines = vec![
+        String::new(),
+        style.paint(
+            &format!(
+                "Rules failed for {employees} employee{}, whose rows are invalid:",
+                if employees == 1 { "" } else { "s" }
+            ),
+            Paint::new().bold(),
+        ),
+    ];
+    lines.extend(
+        plan.rule_errors
+            .iter()
+            .map(|e| format!("  {} × {}", e.employees, e.error)),
+    );
+    lines.push("Fix the rules (`crewsync rules test` runs their tests), then plan again.".into());
+    lines
 }
 
 /// `3 new, 5 changed, 90 unchanged, 2 invalid`, and how many rules left out.

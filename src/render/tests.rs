@@ -1,7 +1,7 @@
 use super::*;
 use crate::apply::{Action, ApplyReport, ApplyResult, ApplySummary, Outcome};
 use crate::model::{Direction, Field, MasterItem};
-use crate::plan::{Assigned, Change, Excluded, Plan, Row, Status, Summary};
+use crate::plan::{Assigned, Change, Excluded, Plan, Row, RuleError, Status, Summary};
 
 fn assigned(id: &str, name: &str, from: &str) -> Option<Assigned> {
     Some(Assigned {
@@ -83,6 +83,11 @@ fn sample() -> Plan {
         ],
         ..row("0006", Status::Invalid, "渡辺 健")
     };
+    let rule_failed = Row {
+        office: None,
+        problems: vec![RULE_ERROR.into()],
+        ..row("0007", Status::Invalid, "山本 健")
+    };
     let no_code = Row {
         code: None,
         office: None,
@@ -97,6 +102,7 @@ fn sample() -> Plan {
         not_selected,
         unchanged,
         invalid,
+        rule_failed,
     ];
     Plan {
         direction: Direction::KotToSmartHr,
@@ -109,8 +115,14 @@ fn sample() -> Plan {
             reason: "役員は連携しない".into(),
             from: "rules/scope.rhai:exclude".into(),
         }],
+        rule_errors: vec![RuleError {
+            error: RULE_ERROR.into(),
+            employees: 1,
+        }],
     }
 }
+
+const RULE_ERROR: &str = "rules/office.rhai:4:9: fn office: Division by zero: 1 / 0";
 
 #[test]
 fn plan_table_snapshot() {
@@ -138,7 +150,14 @@ fn plan_json_has_exactly_the_promised_keys() {
     };
     assert_eq!(
         keys(&json),
-        ["as_of", "direction", "excluded", "rows", "summary"]
+        [
+            "as_of",
+            "direction",
+            "excluded",
+            "rows",
+            "rule_errors",
+            "summary"
+        ]
     );
     assert_eq!(
         keys(&json["rows"][0]),
@@ -160,8 +179,9 @@ fn plan_json_has_exactly_the_promised_keys() {
         keys(&json["summary"]),
         ["changed", "invalid", "new", "unchanged"]
     );
-    assert_eq!(json["summary"]["invalid"], 2);
+    assert_eq!(json["summary"]["invalid"], 3);
     assert!(json["rows"][0]["code"].is_null());
+    assert_eq!(keys(&json["rule_errors"][0]), ["employees", "error"]);
 }
 
 #[test]
@@ -216,8 +236,12 @@ fn a_filtered_plan_keeps_the_whole_summary_line() {
     let table = plan_table(&plan, &Style::plain(200));
     assert!(!table.contains("山田 太郎"));
     assert!(
-        table.contains("2 new, 2 changed, 1 unchanged, 2 invalid, 1 excluded"),
+        table.contains("2 new, 2 changed, 1 unchanged, 3 invalid, 1 excluded"),
         "{table}"
+    );
+    assert!(
+        table.contains(&format!("  1 × {RULE_ERROR}")),
+        "the rule errors describe the whole plan too: {table}"
     );
 }
 
@@ -226,6 +250,7 @@ fn an_empty_plan_says_so() {
     let mut plan = sample();
     plan.rows.clear();
     plan.excluded.clear();
+    plan.rule_errors.clear();
     plan.summary = Summary::default();
     insta::assert_snapshot!(plan_table(&plan, &Style::plain(80)));
 }

@@ -259,6 +259,7 @@ mod tests {
             rows,
             summary: Summary::default(),
             excluded: Vec::new(),
+            rule_errors: Vec::new(),
         }
     }
 

@@ -723,6 +723,46 @@ fn a_select_rule_error_makes_the_row_invalid() {
     assert_eq!((row.status, row.selected), (Status::Invalid, false));
     assert_eq!(row.problems, ["too many operations"]);
     assert_eq!(plan.summary.invalid, 1);
+    assert_eq!(
+        plan.rule_errors,
+        [RuleError {
+            error: "too many operations".into(),
+            employees: 1
+        }]
+    );
+}
+
+#[test]
+fn the_plan_counts_each_distinct_rule_error_most_first() {
+    let rules = Rules::deciding(|e| {
+        let line = if e.code.as_deref() == Some("003") {
+            9
+        } else {
+            3
+        };
+        Err(PolicyError {
+            message: "index out of bounds".into(),
+            location: Some(format!("rules/o.rhai:{line}:7")),
+        })
+    });
+    let plan = Setup::to_kot().run_with(vec![emp("001"), emp("002"), emp("003")], vec![], &rules);
+    assert_eq!(
+        plan.rule_errors,
+        [
+            RuleError {
+                error: "rules/o.rhai:3:7: index out of bounds".into(),
+                employees: 2
+            },
+            RuleError {
+                error: "rules/o.rhai:9:7: index out of bounds".into(),
+                employees: 1
+            },
+        ]
+    );
+    // A filtered view still says what failed across the whole plan.
+    assert_eq!(plan.filtered(&[Status::New]).rule_errors, plan.rule_errors);
+    let clean = Setup::to_kot().run(vec![emp("001")], vec![]);
+    assert_eq!(clean.rule_errors, []);
 }
 
 #[test]
