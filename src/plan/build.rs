@@ -181,7 +181,7 @@ pub fn build(input: Input<'_>) -> Plan {
         .into_iter()
         .map(|(error, employees)| RuleError { error, employees })
         .collect();
-    rule_errors.sort_by(|a, b| b.employees.cmp(&a.employees));
+    rule_errors.sort_by_key(|e| std::cmp::Reverse(e.employees));
     Plan {
         direction,
         as_of,
