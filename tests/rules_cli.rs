@@ -319,7 +319,7 @@ fn rules_init_writes_the_shipped_examples_which_pass_their_tests() {
 }
 
 /// `watch`: a good save swaps the rules in and shows how the plan changed; a bad save keeps
-/// the old rules.
+/// the old rules; rules that fail at run time are summed up.
 #[test]
 fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     let env = Env::empty();
@@ -371,6 +371,18 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" \n").unwrap();
     let seen = wait_for("previous rules stay in use");
     assert!(seen.contains("offices.rhai:"), "{seen}");
+    // Rules that compile but fail for an employee: the swap happens, and watch says which
+    // error made how many rows invalid.
+    std::fs::write(
+        dir.join("offices.rhai"),
+        "fn office(e) { e.code.len() / 0 }\n",
+    )
+    .unwrap();
+    let seen = wait_for("Fix the rules");
+    assert!(
+        seen.contains("Rules failed for 1 employee") && seen.contains("1 × rules/offices.rhai:1:"),
+        "{seen}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -101,6 +101,10 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                     println!("{}", rules::render_delta(&delta));
                     println!("Plan now: {}", summary(&plan));
                 }
+                let style = crewsync::render::Style::for_term(&console::Term::stdout());
+                for line in crewsync::render::rule_errors(&plan, &style) {
+                    println!("{line}");
+                }
                 last = plan;
             }
             _ => println!("{event}"),

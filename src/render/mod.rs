@@ -8,7 +8,7 @@ mod layout;
 mod plan;
 
 pub use apply::{apply_json, apply_table};
-pub use plan::{plan_json, plan_table};
+pub use plan::{plan_json, plan_table, rule_errors};
 
 use console::Style as Paint;
 

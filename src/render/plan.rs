@@ -237,7 +237,7 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
 /// Each distinct rule error once, with how many employees it made invalid: when one broken
 /// rule fails for everybody, this says so in a line instead of leaving it to be read off every
 /// row.
-fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
+pub fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
     if plan.rule_errors.is_empty() {
         return Vec::new();
     }
