@@ -568,4 +568,16 @@ fn the_watcher_reloads_on_save() {
             Err(_) => panic!("no reload after a good save; events: {seen:?}"),
         }
     }
+    // Without further saves the watcher is quiet: a reload reads the rules, and reacting to
+    // those reads reloaded them every few hundred milliseconds for as long as it watched.
+    let quiet_until = std::time::Instant::now() + Duration::from_secs(3);
+    let mut after = Vec::new();
+    while let Some(left) = quiet_until.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(e) => after.push(e),
+            Err(_) => break,
+        }
+    }
+    // One more is the save's own tail, when an editor's write spans two debounce windows.
+    assert!(after.len() <= 1, "reloads with no edit: {after:?}");
 }

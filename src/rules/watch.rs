@@ -3,6 +3,7 @@
 
 use super::{Limits, Rules, RulesError, TestReport, run_tests_with};
 use notify::RecursiveMode;
+use notify::event::{EventKind, ModifyKind};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -105,6 +106,15 @@ fn is_rules_file(path: &Path) -> bool {
         .is_some_and(|x| matches!(x, "rhai" | "yaml" | "yml"))
 }
 
+/// Whether an event can change what the rules say. Opening and reading a file is an event
+/// too, and every reload reads the rules: reacting to that reloaded them over and over.
+fn may_change(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+    )
+}
+
 /// Watches `dir` (and its `tests/`): after each debounced save, [`reload`]s into `handle` and
 /// reports the outcome to `on_event`, on the watcher's own thread.
 pub fn watch(
@@ -124,9 +134,9 @@ pub fn watch(
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let event = match result {
             Ok(events) => {
-                let relevant = events
-                    .iter()
-                    .any(|e| e.event.paths.iter().any(|p| is_rules_file(p)));
+                let relevant = events.iter().any(|e| {
+                    may_change(&e.event.kind) && e.event.paths.iter().any(|p| is_rules_file(p))
+                });
                 if !relevant {
                     return;
                 }
