@@ -337,13 +337,9 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
             "--rules",
             dir.to_str().unwrap(),
         ])
-        .cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn(Stdio::piped(), Stdio::null());
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.child().stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -383,6 +379,4 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
         seen.contains("Rules failed for 1 employee") && seen.contains("1 × rules/offices.rhai:1:"),
         "{seen}"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

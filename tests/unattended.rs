@@ -97,13 +97,9 @@ fn a_killed_run_is_interrupted_and_the_rerun_completes_it() {
     lines[kot_rps] = "  requests_per_second: 4".into();
     std::fs::write(env.config_path(), lines.join("\n") + "\n").unwrap();
 
-    let mut child = env
+    let child = env
         .cmd(&apply_all_to_kot(&[]))
-        .cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn(Stdio::null(), Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(60);
     let recorded = loop {
         assert!(
@@ -118,8 +114,7 @@ fn a_killed_run_is_interrupted_and_the_rerun_completes_it() {
             break run.id.clone();
         }
     };
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child); // killed half-way
 
     let detail = history(&env).show(recorded.as_str()).unwrap();
     assert_eq!(detail.summary.status, RunStatus::Interrupted);
@@ -215,15 +210,11 @@ fn wait_carries_on_after_the_access_window() {
     env.sims.kot.faults().access_window_after_requests(4);
     let child = env
         .cmd(&apply_all_to_kot(&["--wait"]))
-        .cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn(Stdio::piped(), Stdio::piped());
     // Let the run meet the window, then move the simulated clock past it.
     std::thread::sleep(Duration::from_secs(3));
     env.sims.kot.faults().close_access_window();
-    let out = child.wait_with_output().unwrap();
+    let out = child.wait_with_output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(

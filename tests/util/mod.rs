@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use crewsync::sim::{self, Company, SimConfig, Simulators};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The reference date of every CLI test that does not test dates.
 pub const AS_OF: &str = "2026-04-01";
@@ -204,7 +204,44 @@ impl Output {
     }
 }
 
+/// The binary running in the background. Killed when dropped, also when the test fails half
+/// way: left running, it would keep its connections to the simulators open and the test would
+/// hang while they shut down, instead of failing.
+pub struct Running(Option<std::process::Child>);
+
+impl Running {
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.0.as_mut().expect("still running")
+    }
+
+    /// Waits for the binary to exit by itself.
+    pub fn wait_with_output(mut self) -> std::process::Output {
+        let child = self.0.take().expect("still running");
+        child.wait_with_output().expect("wait for crewsync")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 impl TestCommand {
+    /// Starts the binary in the background with these stdout and stderr.
+    pub fn spawn(mut self, stdout: Stdio, stderr: Stdio) -> Running {
+        let child = self
+            .cmd
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("start crewsync");
+        Running(Some(child))
+    }
+
     pub fn env(mut self, k: &str, v: &str) -> TestCommand {
         self.cmd.env(k, v);
         self
