@@ -323,7 +323,10 @@ fn rules_init_writes_the_shipped_examples_which_pass_their_tests() {
 #[test]
 fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     let env = Env::empty();
-    let dir = rules_dir(&env, &[("offices.rhai", "fn office(e) { \"本社\" }\n")]);
+    // Rules that compile but fail for an employee: watch says which error made how many
+    // rows invalid, at the start and after each reload.
+    const FAILING: &str = "fn office(e) { e.code.len() / 0 }\n";
+    let dir = rules_dir(&env, &[("offices.rhai", FAILING)]);
     env.crew(crew("0001", "監視", "一", json!({})));
     let mut child = env
         .cmd(&[
@@ -360,23 +363,21 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
             }
         }
     };
+    let failed = |seen: &str| {
+        assert!(
+            seen.contains("Rules failed for 1 employee")
+                && seen.contains("1 × rules/offices.rhai:1:"),
+            "{seen}"
+        );
+    };
     wait_for("Watching");
+    failed(&wait_for("Fix the rules"));
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" }\n").unwrap();
     let seen = wait_for("Plan now");
     assert!(seen.contains("0001") && seen.contains("大阪支社"), "{seen}");
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" \n").unwrap();
     let seen = wait_for("previous rules stay in use");
     assert!(seen.contains("offices.rhai:"), "{seen}");
-    // Rules that compile but fail for an employee: the swap happens, and watch says which
-    // error made how many rows invalid.
-    std::fs::write(
-        dir.join("offices.rhai"),
-        "fn office(e) { e.code.len() / 0 }\n",
-    )
-    .unwrap();
-    let seen = wait_for("Fix the rules");
-    assert!(
-        seen.contains("Rules failed for 1 employee") && seen.contains("1 × rules/offices.rhai:1:"),
-        "{seen}"
-    );
+    std::fs::write(dir.join("offices.rhai"), FAILING).unwrap();
+    failed(&wait_for("Fix the rules"));
 }

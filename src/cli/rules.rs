@@ -82,6 +82,13 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         rosters.source.len(),
         summary(&last)
     );
+    let style = crewsync::render::Style::for_term(&console::Term::stdout());
+    let rule_errors = |plan: &crewsync::plan::Plan| {
+        for line in crewsync::render::rule_errors(plan, &style) {
+            println!("{line}");
+        }
+    };
+    rule_errors(&last);
     loop {
         let event = tokio::select! {
             e = rx.recv() => match e {
@@ -101,10 +108,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                     println!("{}", rules::render_delta(&delta));
                     println!("Plan now: {}", summary(&plan));
                 }
-                let style = crewsync::render::Style::for_term(&console::Term::stdout());
-                for line in crewsync::render::rule_errors(&plan, &style) {
-                    println!("{line}");
-                }
+                rule_errors(&plan);
                 last = plan;
             }
             _ => println!("{event}"),
