@@ -2,10 +2,12 @@
 //!
 //! Rhai reads a property a map does not have as `()`, so a misspelt `e.emial != ()` is never
 //! true and the rule silently does nothing; only a rule test that happens to cover it would
-//! tell. The same goes for `lookup("employment_type", ..)` when the table is
-//! `employment_types.yaml`, which fails only for the employees that reach it. Both are
-//! checked here, on the employee (or row) a hook is given and on table names written as text,
-//! so that `rules check` names the mistake with its position and the name that was meant.
+//! tell. Likewise `direction == "smarthr-to-kto"` is never true, `fn ofice(e)` is never
+//! called, and `lookup("employment_type", ..)` (the table is `employment_types.yaml`) fails
+//! only for the employees that reach it. These are checked here, on the employee (or row) a
+//! hook is given, on the texts a few of its values can be, on function names and on table
+//! names written as text, so that `rules check` names each mistake with its position and the
+//! name that was meant.
 
 use super::Hook;
 use super::convert;
