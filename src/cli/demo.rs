@@ -122,7 +122,8 @@ pub async fn run() -> anyhow::Result<Status> {
     .await?;
 
     heading(
-        "Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
+        "Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.\n\
+         Write your own rules from these examples: crewsync rules init --rules my-rules",
     );
     Ok(status)
 }
