@@ -3,7 +3,7 @@
 
 use super::{Limits, Rules, RulesError, TestReport, run_tests_with};
 use notify::RecursiveMode;
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -107,12 +107,14 @@ fn is_rules_file(path: &Path) -> bool {
 }
 
 /// Whether an event can change what the rules say. Opening and reading a file is an event
-/// too, and every reload reads the rules: reacting to that reloaded them over and over.
+/// too, and every reload reads the rules: reacting to that reloaded them over and over. A file
+/// closed after writing does count (`touch` makes one, to reload by hand).
 fn may_change(kind: &EventKind) -> bool {
-    !matches!(
-        kind,
-        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
-    )
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        _ => true,
+    }
 }
 
 /// Watches `dir` (and its `tests/`): after each debounced save, [`reload`]s into `handle` and
@@ -161,4 +163,35 @@ pub fn watch(
     Ok(RulesWatcher {
         _debouncer: debouncer,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_change;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, EventKind, MetadataKind, ModifyKind,
+        RemoveKind, RenameMode,
+    };
+
+    #[test]
+    fn reads_are_not_edits_but_writes_renames_and_touches_are() {
+        for read in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ] {
+            assert!(!may_change(&read), "{read:?}");
+        }
+        for edit in [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ] {
+            assert!(may_change(&edit), "{edit:?}");
+        }
+    }
 }
