@@ -113,6 +113,27 @@ fn key(code: &Option<String>, name: &str) -> String {
     code.clone().unwrap_or_else(|| format!("\u{0}{name}"))
 }
 
+/// Each row's key in `plan`: its [`key`], and for a code that several rows share (a
+/// duplicated code, an invalid row) the name too, so that the rows sharing it are not all
+/// compared with the last of them. A unique code alone matches a row whose name a rule changed.
+fn row_keys(plan: &Plan) -> Vec<String> {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &plan.rows {
+        *uses.entry(key(&r.code, &r.name)).or_default() += 1;
+    }
+    plan.rows
+        .iter()
+        .map(|r| {
+            let k = key(&r.code, &r.name);
+            if uses[&k] > 1 {
+                format!("{k}\u{0}{}", r.name)
+            } else {
+                k
+            }
+        })
+        .collect()
+}
+
 fn assigned(a: &Option<Assigned>) -> Option<String> {
     a.as_ref().map(|a| describe(&a.item, &a.from))
 }
@@ -140,11 +161,7 @@ fn written(row: &Row, field: Field) -> Option<String> {
 
 /// Every difference a rules edit made, per employee, in the new plan's row order.
 pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
-    let old_rows: BTreeMap<String, &Row> = old
-        .rows
-        .iter()
-        .map(|r| (key(&r.code, &r.name), r))
-        .collect();
+    let old_rows: BTreeMap<String, &Row> = row_keys(old).into_iter().zip(&old.rows).collect();
     let old_excluded: BTreeMap<String, _> = old
         .excluded
         .iter()
@@ -164,8 +181,7 @@ pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
             });
         }
     }
-    for row in &new.rows {
-        let k = key(&row.code, &row.name);
+    for (k, row) in row_keys(new).into_iter().zip(&new.rows) {
         let mut push = |change| {
             lines.push(DeltaLine {
                 code: row.code.clone(),
@@ -174,7 +190,7 @@ pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
             })
         };
         let Some(before) = old_rows.get(&k) else {
-            if old_excluded.contains_key(&k) {
+            if old_excluded.contains_key(&key(&row.code, &row.name)) {
                 push(DeltaChange::Included);
             }
             continue;
@@ -289,6 +305,28 @@ mod tests {
         assert_eq!(
             render_delta(&plan_delta(&old, &old)),
             "the plan is unchanged by this edit"
+        );
+    }
+
+    /// Two source records with one code are compared each with itself, not both with the
+    /// last of them: an unchanged plan showed their differences on every reload.
+    #[test]
+    fn rows_sharing_a_code_are_told_apart_by_name() {
+        let shared = |name: &str, office: &str| Row {
+            name: name.into(),
+            ..row("7", office, true)
+        };
+        let old = plan(vec![
+            shared("中村 修", "本社"),
+            shared("石川 大輔", "大阪支社"),
+        ]);
+        assert_eq!(plan_delta(&old, &old), []);
+        let new = plan(vec![shared("中村 修", "本社"), shared("石川 大輔", "本社")]);
+        let text = render_delta(&plan_delta(&old, &new));
+        assert_eq!(
+            text,
+            "7 石川 大輔: office 大阪支社 (rules/offices.rhai:office) → 本社 \
+             (rules/offices.rhai:office)"
         );
     }
 }
