@@ -16,9 +16,18 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// "did you mean 'x'?" for the candidate [`closest`] to `name`, if any: the phrase every
+/// message about a misspelt name ends with.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    closest(name, candidates).map(|meant| format!("did you mean '{meant}'?"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::closest;
+    use super::{closest, did_you_mean};
 
     #[test]
     fn only_near_names_are_suggested() {
@@ -31,5 +40,9 @@ mod tests {
         assert_eq!(closest("火星支社", names), None);
         assert_eq!(closest("salary", names), None);
         assert_eq!(closest("x", []), None);
+        assert_eq!(
+            did_you_mean("emial", names).as_deref(),
+            Some("did you mean 'email'?")
+        );
     }
 }

@@ -180,10 +180,8 @@ fn table<'a>(tables: &'a Tables, name: &str) -> Fallible<&'a Map> {
 
 /// What to do about a table name the folder has no YAML file for.
 pub(crate) fn no_table(name: &str, known: &[&str]) -> String {
-    let meant = match crate::suggest::closest(name, known.iter().copied()) {
-        Some(table) => format!("did you mean '{table}'? Or "),
-        None => String::new(),
-    };
+    let meant = crate::suggest::did_you_mean(name, known.iter().copied())
+        .map_or_else(String::new, |hint| format!("{hint} Or "));
     format!(
         "no table named '{name}': {meant}add {name}.yaml to the rules folder (tables: {})",
         if known.is_empty() {

@@ -13,6 +13,7 @@ use super::Hook;
 use super::convert;
 use crate::model::{Direction, Field};
 use crate::plan::Status;
+use crate::suggest::did_you_mean;
 use rhai::{AST, ASTFlags, ASTNode, Expr, FnCallExpr, Position, Stmt};
 
 /// What a name in a hook holds, as far as its properties are fixed.
@@ -230,10 +231,11 @@ fn compared(
     }
     let always = if call.name == "==" { "false" } else { "true" };
     let (elsewhere, why) = values.elsewhere;
-    let hint = match crate::suggest::closest(text, values.here.iter().copied()) {
-        _ if elsewhere.contains(&text) => why.to_string(),
-        Some(meant) => format!("did you mean '{meant}'?"),
-        None => format!("it is one of: {}", values.here.join(", ")),
+    let hint = if elsewhere.contains(&text) {
+        why.to_string()
+    } else {
+        did_you_mean(text, values.here.iter().copied())
+            .unwrap_or_else(|| format!("it is one of: {}", values.here.join(", ")))
     };
     findings.push(Finding {
         position,
@@ -279,10 +281,8 @@ fn known(
     if names.contains(&property) {
         return true;
     }
-    let hint = match crate::suggest::closest(property, names.iter().copied()) {
-        Some(name) => format!("did you mean '{name}'?"),
-        None => format!("its properties are: {}", names.join(", ")),
-    };
+    let hint = did_you_mean(property, names.iter().copied())
+        .unwrap_or_else(|| format!("its properties are: {}", names.join(", ")));
     findings.push(Finding {
         position,
         message: format!("{path} has no property '{property}', so it always reads as (); {hint}"),

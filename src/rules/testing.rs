@@ -246,10 +246,8 @@ fn employee(mapping: &Mapping) -> Result<Employee, String> {
     for (key, value) in mapping {
         let name = yaml_text(key).unwrap_or_default();
         if !known.contains(&name) {
-            let hint = match crate::suggest::closest(&name, known.iter().map(String::as_str)) {
-                Some(meant) => format!(" (did you mean '{meant}'?)"),
-                None => String::new(),
-            };
+            let hint = crate::suggest::did_you_mean(&name, known.iter().map(String::as_str))
+                .map_or_else(String::new, |hint| format!(" ({hint})"));
             return Err(format!(
                 "employee has an unknown key '{name}'{hint}; the keys are: {}",
                 known.join(", ")
