@@ -70,68 +70,31 @@ pub(crate) const KEYS: [&str; 17] = [
 /// Where `raw` sits in [`KEYS`].
 const RAW: usize = 15;
 
-/// The slot of a record key in [`KEYS`], for reading one property without building the map.
-pub(crate) fn key(name: &str) -> Option<usize> {
-    KEYS.binary_search(&name).ok()
-}
-
-/// One property of the record, not yet converted: comparing it with `()` or a text needs no
-/// Rhai value at all.
-pub(crate) enum Prop<'a> {
-    Text(Option<&'a str>),
-    Date(Option<chrono::NaiveDate>),
-    Master(Option<&'a MasterItem>),
-    /// `raw`, read through [`Subject::raw`].
-    Raw,
-    /// A key that is not in [`KEYS`].
-    Other,
-}
-
-impl Prop<'_> {
-    /// Whether scripts see `()` here. (`raw` is a map even when the record is empty.)
-    pub(crate) fn is_absent(&self) -> bool {
-        matches!(
-            self,
-            Prop::Text(None) | Prop::Date(None) | Prop::Master(None) | Prop::Other
-        )
-    }
-}
-
-/// The property at `key` of [`KEYS`]. Canonical fields that are empty read as `()`, as
-/// [`Employee::get`] has them.
-pub(crate) fn prop(e: &Employee, key: usize) -> Prop<'_> {
+/// One property of the record as scripts see it, by its slot in [`KEYS`] (`raw` excepted: see
+/// [`Subject::raw`]). Canonical fields that are empty read as `()`, as [`Employee::get`] has
+/// them.
+fn property(e: &Employee, key: usize) -> Dynamic {
     fn canonical(s: &Option<String>) -> Option<&str> {
         s.as_deref().filter(|s| !s.is_empty())
     }
     match key {
-        0 => Prop::Date(e.birth_date),
-        1 => Prop::Text(e.business_first_name.as_deref()),
-        2 => Prop::Text(e.business_first_name_kana.as_deref()),
-        3 => Prop::Text(e.business_last_name.as_deref()),
-        4 => Prop::Text(e.business_last_name_kana.as_deref()),
-        5 => Prop::Text(e.code.as_deref()),
-        6 => Prop::Text(canonical(&e.email)),
-        7 => Prop::Master(e.employment_type.as_ref()),
-        8 => Prop::Text(canonical(&e.first_name)),
-        9 => Prop::Text(canonical(&e.first_name_kana)),
-        10 => Prop::Text(canonical(&e.gender)),
-        11 => Prop::Date(e.hire_date),
-        12 => Prop::Text(canonical(&e.last_name)),
-        13 => Prop::Text(canonical(&e.last_name_kana)),
-        14 => Prop::Master(e.office.as_ref()),
-        RAW => Prop::Raw,
-        16 => Prop::Date(e.resignation_date),
-        _ => Prop::Other,
-    }
-}
-
-/// One property of the record as scripts see it (`raw` excepted: see [`Subject::raw`]).
-fn property(e: &Employee, key: usize) -> Dynamic {
-    match prop(e, key) {
-        Prop::Text(s) => text(s),
-        Prop::Date(d) => date(d),
-        Prop::Master(m) => master(m),
-        Prop::Raw | Prop::Other => Dynamic::UNIT,
+        0 => date(e.birth_date),
+        1 => text(e.business_first_name.as_deref()),
+        2 => text(e.business_first_name_kana.as_deref()),
+        3 => text(e.business_last_name.as_deref()),
+        4 => text(e.business_last_name_kana.as_deref()),
+        5 => text(e.code.as_deref()),
+        6 => text(canonical(&e.email)),
+        7 => master(e.employment_type.as_ref()),
+        8 => text(canonical(&e.first_name)),
+        9 => text(canonical(&e.first_name_kana)),
+        10 => text(canonical(&e.gender)),
+        11 => date(e.hire_date),
+        12 => text(canonical(&e.last_name)),
+        13 => text(canonical(&e.last_name_kana)),
+        14 => master(e.office.as_ref()),
+        16 => date(e.resignation_date),
+        _ => Dynamic::UNIT,
     }
 }
 
@@ -164,15 +127,6 @@ fn master(item: Option<&MasterItem>) -> Dynamic {
             ("name".into(), m.name.as_str().into()),
         ]))
     })
-}
-
-/// The office's or employment type's `id` or `name` without building the `#{id, name}` map;
-/// `None` when the record has none (reading a property of `()` is an error in Rhai).
-pub(crate) fn master_part(e: &Employee, key: usize, name: bool) -> Option<&str> {
-    let Prop::Master(Some(item)) = prop(e, key) else {
-        return None;
-    };
-    Some(if name { &item.name } else { &item.id })
 }
 
 /// The source record as scripts see it: canonical field names, dates as `YYYY-MM-DD`, `()`
@@ -209,9 +163,8 @@ fn filled(template: &Map, values: impl IntoIterator<Item = Dynamic>) -> Map {
     map
 }
 
-/// One employee as the rule functions see it, built as far as they look: the fast path
-/// ([`super::fast`]) reads single properties straight from the employee, and the whole map
-/// `e` is made only when a function runs in Rhai or uses `e` whole.
+/// One employee as the rule functions see it: the map `e`, made once and shared by every hook,
+/// and its raw record, converted once and kept when the overrides make a new `e`.
 pub(crate) struct Subject<'a> {
     pub(crate) employee: &'a Employee,
     keys: &'a RawKeys,
@@ -439,9 +392,7 @@ pub(crate) fn select_map(row: &SelectInput<'_>, records: Option<&RawKeys>) -> Ma
     map
 }
 
-/// A row as `select` sees it, built as far as the function looks: the fast path reads
-/// `row.status` and `row.changes` straight from the plan, and the map `row` is made only
-/// when the function runs in Rhai or reads the records.
+/// A row as `select` sees it, made once and shared by every `select` function.
 pub(crate) struct RowView<'a> {
     pub(crate) input: &'a SelectInput<'a>,
     /// The raw keys to convert, when a `select` names `employee` or `target`.
@@ -476,9 +427,10 @@ mod tests {
     #[test]
     fn keys_are_sorted_and_every_synced_field_is_there() {
         assert!(KEYS.is_sorted());
-        assert_eq!(key("raw"), Some(RAW));
-        assert_eq!(key("office"), Some(14));
-        assert_eq!(key("employment_type"), Some(7));
+        let slot = |name| KEYS.binary_search(&name).ok();
+        assert_eq!(slot("raw"), Some(RAW));
+        assert_eq!(slot("office"), Some(14));
+        assert_eq!(slot("employment_type"), Some(7));
         let e = Employee {
             birth_date: chrono::NaiveDate::from_ymd_opt(987, 6, 5),
             hire_date: chrono::NaiveDate::from_ymd_opt(2024, 12, 31),

@@ -252,7 +252,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
     if !report.problems.is_empty() {
         return (None, report);
     }
-    let rules = Rules::new(engine, files, limits.clone(), tables);
+    let rules = Rules::new(engine, files, limits.clone());
     (Some(rules), report)
 }
 
@@ -440,6 +440,10 @@ pub(crate) fn past_deadline() -> bool {
 /// The marker `on_progress` stops a script with, recognised when the error is converted.
 pub(crate) const DEADLINE_MARKER: &str = "crewsync-deadline";
 
+/// The longest text a script may make, in bytes; a longer one stops the script with Rhai's
+/// own error.
+const MAX_STRING_SIZE: usize = 64 * 1024;
+
 /// One hardened engine per loaded rules folder: Rhai's standard library for strings, arrays
 /// and maps, our helpers, and nothing that reaches outside the process. No module resolver is
 /// set, so `import` cannot read files; `eval` is disabled so scripts cannot compile code.
@@ -454,7 +458,7 @@ pub(crate) fn build_engine(limits: &Limits, tables: Tables) -> Engine {
     engine.set_max_operations(limits.max_operations);
     engine.set_max_call_levels(32);
     engine.set_max_expr_depths(64, 32);
-    engine.set_max_string_size(super::fast::MAX_STRING_SIZE);
+    engine.set_max_string_size(MAX_STRING_SIZE);
     engine.set_max_array_size(10_000);
     engine.set_max_map_size(10_000);
     engine.set_max_variables(1_000);

@@ -23,7 +23,6 @@
 mod convert;
 mod delta;
 mod examples;
-mod fast;
 mod helpers;
 mod lint;
 mod load;
@@ -34,7 +33,6 @@ mod watch;
 
 pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
 pub use examples::{EXAMPLE_RULES, ExamplesError, write_examples};
-pub use helpers::{fold_width, to_full_width_katakana};
 pub use load::{CheckReport, Problem, RulesError, check};
 pub use testing::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
 pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
@@ -42,12 +40,9 @@ pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 use crate::model::{Direction, Employee, Field};
 use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
 use convert::{RowView, Subject};
-use fast::{Arg, Val};
-use helpers::Tables;
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use scan::RawKeys;
-use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -127,8 +122,6 @@ struct HookFn {
     arity: usize,
     /// Provenance shown in the plan (`rules/30_offices.rhai:office`), made once.
     from: String,
-    /// The function lowered for the fast path, when its body allows.
-    fast: Option<fast::Code>,
 }
 
 /// A loaded rules folder: compiled once, shared by every thread that plans.
@@ -146,8 +139,6 @@ pub struct Rules {
     raw_for_select: RawKeys,
     /// Whether `row.employee` / `row.target` must be built for `select`.
     select_records: bool,
-    /// The folder's YAML tables, for `lookup` on the fast path.
-    tables: Tables,
 }
 
 impl std::fmt::Debug for Rules {
@@ -161,7 +152,7 @@ impl std::fmt::Debug for Rules {
 
 /// What a hook returned and which file it came from.
 struct Answer<'a> {
-    value: Val<'a>,
+    value: Dynamic,
     file: &'a RuleFile,
     hook: Hook,
     from: &'a str,
@@ -185,14 +176,14 @@ impl Answer<'_> {
     }
 
     fn type_name(&self) -> String {
-        self.value.shown()
+        shown(&self.value)
     }
 
     /// Office and type names may be written as numbers (`1000`) as well as text.
     fn id_or_name(&self) -> Result<Decided<String>, PolicyError> {
-        let value = if let Some(text) = self.value.text() {
+        let value = if let Some(text) = self.value.read_lock::<rhai::ImmutableString>() {
             text.to_string()
-        } else if let Val::Int(i) = self.value {
+        } else if let Ok(i) = self.value.as_int() {
             i.to_string()
         } else {
             return Err(self.error(format!(
@@ -222,7 +213,7 @@ impl Rules {
         }
     }
 
-    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits, tables: Tables) -> Rules {
+    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
         let raw_for = |select: bool| {
             let mut keys = RawKeys::None;
             for f in &files {
@@ -242,7 +233,6 @@ impl Rules {
                         file: i,
                         arity,
                         from: format!("{}:{}", f.label, hook.name()),
-                        fast: fast::lower(&f.ast, hook.name(), arity, hook != Hook::Select),
                     })
                 })
                 .collect()
@@ -261,7 +251,6 @@ impl Rules {
             limits,
             hooks,
             directions,
-            tables,
         }
     }
 
@@ -274,30 +263,19 @@ impl Rules {
         &self.hooks[hook as usize]
     }
 
-    fn call<'a>(
-        &'a self,
+    fn call(
+        &self,
         hook: Hook,
-        f: &'a HookFn,
-        arg: &Arg<'a>,
+        f: &HookFn,
+        arg: &Dynamic,
         direction: Direction,
-    ) -> Result<Val<'a>, PolicyError> {
-        if let Some(code) = &f.fast
-            && let Ok(value) = code.run(
-                arg,
-                direction.as_str(),
-                &self.tables,
-                self.limits.max_operations,
-            )
-        {
-            return Ok(value);
-        }
+    ) -> Result<Dynamic, PolicyError> {
         let direction = match direction {
             Direction::SmartHrToKot => &self.directions[0],
             Direction::KotToSmartHr => &self.directions[1],
         };
         let file = &self.files[f.file];
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let arg = arg.dynamic();
         let run = |scope: &mut Scope<'static>| {
             if f.arity == 1 {
                 self.engine.call_fn_with_options::<Dynamic>(
@@ -323,7 +301,7 @@ impl Rules {
             Err(_) => run(&mut Scope::new()),
         });
         result
-            .map(Val::from_dynamic)
+            .map(Dynamic::flatten)
             .map_err(|e| self.script_error(file, hook, &e))
     }
 
@@ -332,13 +310,13 @@ impl Rules {
     fn first<'a>(
         &'a self,
         hook: Hook,
-        arg: &Arg<'a>,
+        arg: &Dynamic,
         direction: Direction,
         skip_false: bool,
     ) -> Result<Option<Answer<'a>>, PolicyError> {
         for f in self.hook_fns(hook) {
             let value = self.call(hook, f, arg, direction)?;
-            let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Some(false));
+            let no_opinion = value.is_unit() || (skip_false && value.as_bool() == Ok(false));
             if !no_opinion {
                 return Ok(Some(Answer {
                     value,
@@ -404,7 +382,7 @@ impl Rules {
     /// field (the first file to name it decides), and none that already holds its value.
     fn overrides(
         &self,
-        e: &Arg<'_>,
+        e: &Dynamic,
         employee: &Employee,
         direction: Direction,
     ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
@@ -426,28 +404,13 @@ impl Rules {
             if value.is_unit() {
                 continue;
             }
-            // The usual answer, a map of fields to texts that the fast path built, is read in
-            // place. Anything else is read in Rhai's key order, so that the problem named
-            // first is the same whichever path ran.
-            if let Val::Map(entries) = &value {
-                let fields: Option<SmallVec<[Field; 9]>> = entries
-                    .iter()
-                    .map(|(k, v)| overridable(k).filter(|_| v.is_unit() || v.text().is_some()))
-                    .collect();
-                if let Some(fields) = fields {
-                    for (field, (_, value)) in fields.into_iter().zip(entries) {
-                        decide(field, value.text());
-                    }
-                    continue;
-                }
-            }
             let answer = Answer {
                 value,
                 file: &self.files[f.file],
                 hook: Hook::Overrides,
                 from: &f.from,
             };
-            let Some(entries) = answer.value.clone().into_entries() else {
+            let Some(entries) = answer.value.read_lock::<rhai::Map>().map(|m| m.clone()) else {
                 return Err(answer.error(format!(
                     "returned {}; return a map such as #{{email: lower(e.email)}}, or ()",
                     answer.type_name()
@@ -462,13 +425,15 @@ impl Rules {
                         Field::SYNCED.map(Field::name).join(", ")
                     ))
                 })?;
-                if !value.is_unit() && value.text().is_none() {
+                let value = value.flatten();
+                let text = value.read_lock::<rhai::ImmutableString>();
+                if !value.is_unit() && text.is_none() {
                     return Err(answer.error(format!(
                         "returned {} for {key}; return text, or () to clear it",
-                        value.shown()
+                        shown(&value)
                     )));
                 }
-                decide(field, value.text());
+                decide(field, text.as_deref().map(|t| t.as_str()));
             }
         }
         Ok(writes)
@@ -483,12 +448,12 @@ impl Rules {
     ) -> Result<Decision, PolicyError> {
         let mut decision = Decision::default();
         let subject = Subject::new(source, &self.raw_for_decide);
-        let e = Arg::Subject(&subject);
+        let e = subject.whole().clone();
 
         if let Some(answer) = self.first(Hook::Exclude, &e, direction, true)? {
-            let reason = if answer.value.as_bool() == Some(true) {
+            let reason = if answer.value.as_bool() == Ok(true) {
                 format!("left out by {}", answer.file.label)
-            } else if let Some(reason) = answer.value.text() {
+            } else if let Some(reason) = answer.value.read_lock::<rhai::ImmutableString>() {
                 reason.to_string()
             } else {
                 return Err(answer.error(format!(
@@ -516,7 +481,7 @@ impl Rules {
                 })?;
         }
         let subject = Subject::with_raw(source, &self.raw_for_decide, raw);
-        let e = Arg::Subject(&subject);
+        let e = subject.whole().clone();
         if let Some(answer) = self.first(Hook::MoveExisting, &e, direction, true)? {
             let (office, employment_type) = move_flags(&answer)?;
             decision.move_office = office;
@@ -540,6 +505,11 @@ thread_local! {
     static SCOPE: std::cell::RefCell<Scope<'static>> = std::cell::RefCell::new(Scope::new());
 }
 
+/// A value and its type as a message shows them: `42 (i64)`.
+fn shown(value: &Dynamic) -> String {
+    format!("{value} ({})", value.type_name())
+}
+
 /// The field an `overrides` key names, if it is one that may be overridden.
 fn overridable(key: &str) -> Option<Field> {
     key.parse::<Field>()
@@ -548,7 +518,7 @@ fn overridable(key: &str) -> Option<Field> {
 }
 
 fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
-    if answer.value.as_bool() == Some(true) {
+    if answer.value.as_bool() == Ok(true) {
         return Ok((true, true));
     }
     let bad = || {
@@ -558,11 +528,15 @@ fn move_flags(answer: &Answer<'_>) -> Result<(bool, bool), PolicyError> {
             answer.type_name()
         ))
     };
-    let entries = answer.value.clone().into_entries().ok_or_else(bad)?;
+    let entries = answer
+        .value
+        .read_lock::<rhai::Map>()
+        .map(|m| m.clone())
+        .ok_or_else(bad)?;
     let mut flags = (false, false);
     for (key, value) in entries {
-        let flag = value.as_bool().ok_or_else(bad)?;
-        match &*key {
+        let flag = value.as_bool().map_err(|_| bad())?;
+        match key.as_str() {
             "office" => flags.0 = flag,
             "employment_type" => flags.1 = flag,
             _ => return Err(bad()),
@@ -601,10 +575,10 @@ impl Policy for Rules {
     ) -> Result<Option<Decided<bool>>, PolicyError> {
         let _deadline = DeadlineGuard::start(&self.limits);
         let row = RowView::new(row, self.select_records.then_some(&self.raw_for_select));
-        let Some(answer) = self.first(Hook::Select, &Arg::Row(&row), direction, false)? else {
+        let Some(answer) = self.first(Hook::Select, row.whole(), direction, false)? else {
             return Ok(None);
         };
-        let value = answer.value.as_bool().ok_or_else(|| {
+        let value = answer.value.as_bool().map_err(|_| {
             answer.error(format!(
                 "returned {}; return true, false, or () for the default (selected)",
                 answer.type_name()

@@ -1,4 +1,4 @@
-//! Reading the AST Rhai compiled: what the fast path lowers and what the lint checks.
+//! Reading the AST Rhai compiled, for the lint.
 
 use rhai::{AST, ASTNode, ScriptFuncDef, Stmt};
 
