@@ -156,6 +156,7 @@ pub fn build(input: Input<'_>) -> Plan {
         defaults,
         policy,
         rule_errors: RefCell::default(),
+        rule_clears: RefCell::default(),
     };
     let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
     for (k, seen) in keyed.iter().zip(seen) {
@@ -175,6 +176,7 @@ pub fn build(input: Input<'_>) -> Plan {
     drop_elsewhere(target);
 
     let summary = Summary::of(&rows);
+    let rule_warnings = ctx.clear_warnings(rows.len());
     let mut rule_errors: Vec<RuleError> = ctx
         .rule_errors
         .into_inner()
@@ -189,6 +191,7 @@ pub fn build(input: Input<'_>) -> Plan {
         summary,
         excluded,
         rule_errors,
+        rule_warnings,
     }
 }
 
@@ -652,6 +655,9 @@ struct Ctx<'a> {
     policy: &'a dyn Policy,
     /// Each rule error met so far and on how many rows, counted as the rows are built.
     rule_errors: RefCell<BTreeMap<String, usize>>,
+    /// For each rule (its location) and field, on how many rows its `overrides` emptied a
+    /// field the source had filled.
+    rule_clears: RefCell<BTreeMap<(String, Field), usize>>,
 }
 
 impl Ctx<'_> {
@@ -664,6 +670,39 @@ impl Ctx<'_> {
             .entry(text.clone())
             .or_default() += 1;
         text
+    }
+
+    /// A problem with a field's value: when a rule's `overrides` set that value, the rule's
+    /// failure (counted, with its location), else the source's.
+    fn blamed(&self, decision: &Decision, field: Field, message: String) -> String {
+        match decision.overridden.iter().find(|o| o.field == field) {
+            Some(o) => self.rule_error(&PolicyError {
+                message: format!("fn overrides set {field} (from {}): {message}", o.from),
+                location: o.location.clone(),
+            }),
+            None => message,
+        }
+    }
+
+    /// A rule that empties a field for more than half of the employees is almost always a
+    /// mistake (a method that returns `()` used as a value was one), so the plan says so.
+    fn clear_warnings(&self, rows: usize) -> Vec<RuleError> {
+        let mut warnings: Vec<RuleError> = self
+            .rule_clears
+            .borrow()
+            .iter()
+            .filter(|(_, n)| **n * 2 > rows)
+            .map(|((at, field), &employees)| RuleError {
+                error: format!(
+                    "{at}: fn overrides cleared {field} for {employees} of {rows} employees; \
+                     if that is not meant, leave the field out or give it () (no opinion), \
+                     and clear only with \"\" or clear()"
+                ),
+                employees,
+            })
+            .collect();
+        warnings.sort_by_key(|w| std::cmp::Reverse(w.employees));
+        warnings
     }
 
     fn source(&self) -> Service {
@@ -690,6 +729,14 @@ impl Ctx<'_> {
             problems.push(self.rule_error(&e));
             Decision::default()
         });
+        for o in decision.overridden.iter().filter(|o| o.cleared) {
+            let at = o.location.clone().unwrap_or_else(|| o.from.clone());
+            *self
+                .rule_clears
+                .borrow_mut()
+                .entry((at, o.field))
+                .or_default() += 1;
+        }
         let code = code.map(|c| c.text);
         match code {
             None => problems.push(format!(
@@ -725,7 +772,7 @@ impl Ctx<'_> {
             }
             None => [false; 2],
         };
-        self.check_gender(&mut row, emp, creating);
+        self.check_gender(&mut row, emp, &decision, creating);
 
         row.status = if !row.problems.is_empty() {
             Status::Invalid
@@ -780,12 +827,14 @@ impl Ctx<'_> {
         row.changes = diff(emp, target);
         for change in &row.changes {
             if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
-                row.problems.push(format!(
+                let problem = format!(
                     "{} cannot be cleared in {}: fill it in {} or leave it out with a rule",
                     change.field,
                     self.target(),
                     self.source()
-                ));
+                );
+                row.problems
+                    .push(self.blamed(decision, change.field, problem));
             }
         }
         [Kind::Office, Kind::EmploymentType].map(|kind| {
@@ -833,19 +882,28 @@ impl Ctx<'_> {
             };
             set_assigned(row, kind, assigned);
         }
-        let missing: Vec<&str> = required_on_create(self.target())
+        let missing: Vec<Field> = required_on_create(self.target())
             .iter()
-            .filter(|&&f| val(emp, f).is_empty())
-            .map(|f| f.name())
+            .copied()
+            .filter(|&f| val(emp, f).is_empty())
             .collect();
-        if !missing.is_empty() {
-            row.problems.push(format!(
+        if let Some(&first) = missing.first() {
+            let problem = format!(
                 "missing {} which {} requires to create an employee: fill {} in {}",
-                missing.join(", "),
+                missing
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 self.target(),
                 if missing.len() == 1 { "it" } else { "them" },
                 self.source()
-            ));
+            );
+            let blamed = missing
+                .iter()
+                .find(|f| decision.overridden.iter().any(|o| o.field == **f))
+                .unwrap_or(&first);
+            row.problems.push(self.blamed(decision, *blamed, problem));
         }
     }
 
@@ -858,21 +916,27 @@ impl Ctx<'_> {
                 from: decided.from.clone(),
             }),
             None => {
-                row.problems.push(format!(
+                // Only rules decide here (defaults are resolved before planning), so an
+                // unknown value is the rule's failure, counted with the others.
+                let message = format!(
                     "{} '{}' (from {}) does not exist in {}; {}",
                     kind.label(self.target()),
                     decided.value,
                     decided.from,
                     self.target(),
                     crate::model::choices(kind.items(self.masters), &decided.value, CHOICES_SHOWN)
-                ));
+                );
+                row.problems.push(self.rule_error(&PolicyError {
+                    message,
+                    location: decided.location.clone(),
+                }));
                 None
             }
         }
     }
 
     /// A gender the target does not accept is caught here, before the API refuses it.
-    fn check_gender(&self, row: &mut Row, emp: &Employee, creating: bool) {
+    fn check_gender(&self, row: &mut Row, emp: &Employee, decision: &Decision, creating: bool) {
         let Some(accepted) = accepted_genders(self.target()) else {
             return;
         };
@@ -881,12 +945,14 @@ impl Ctx<'_> {
             return;
         };
         if written && !gender.is_empty() && !accepted.contains(&gender) {
-            row.problems.push(format!(
+            let problem = format!(
                 "gender '{gender}' is not accepted by {}: it takes only {}; set it in {}",
                 self.target(),
                 accepted.join(" or "),
                 self.source()
-            ));
+            );
+            row.problems
+                .push(self.blamed(decision, Field::Gender, problem));
         }
     }
 
@@ -965,6 +1031,7 @@ impl Plan {
             summary: self.summary,
             excluded: self.excluded.clone(),
             rule_errors: self.rule_errors.clone(),
+            rule_warnings: self.rule_warnings.clone(),
         }
     }
 }

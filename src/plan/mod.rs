@@ -160,11 +160,16 @@ pub struct Plan {
     /// one broken rule can make every row invalid with the same message.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub rule_errors: Vec<RuleError>,
+    /// What rules did that is allowed but almost always a mistake (one rule clearing a field
+    /// for most employees), with how many employees it touched, most first.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub rule_warnings: Vec<RuleError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleError {
-    /// `file:line:col: message`, as on the rows.
+    /// `file:line:col: message`, as on the rows (for a warning, the rule's location and what
+    /// it did).
     pub error: String,
     pub employees: usize,
 }
@@ -196,6 +201,22 @@ pub struct Input<'a> {
 pub struct Decided<T> {
     pub value: T,
     pub from: Origin,
+    /// `file:line:col` of the rule that decided (its function), so that a value the target
+    /// rejects is reported as that rule's failure; `None` for decisions no rule made.
+    pub location: Option<String>,
+}
+
+/// A field that a rule's `overrides` changed for one employee, kept so that a problem with the
+/// value is blamed on the rule, and a rule that clears a field for most employees is noticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    pub field: Field,
+    /// Whether the rule emptied a field the source had filled.
+    pub cleared: bool,
+    /// `rules/20_names.rhai:overrides`.
+    pub from: Origin,
+    /// `file:line:col` of the `overrides` function.
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -209,6 +230,8 @@ pub struct Decision {
     /// Opt in to moving an existing employee to the decided office / type.
     pub move_office: bool,
     pub move_employment_type: bool,
+    /// The fields the rules' `overrides` changed (the employee already holds the new values).
+    pub overridden: Vec<Overridden>,
 }
 
 /// A rule failure for one employee; it makes that row invalid and nothing else.

@@ -238,9 +238,33 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
 /// rule fails for everybody, this says so in a line instead of leaving it to be read off every
 /// row.
 pub fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
+    let mut lines = rule_warnings(plan, style);
     if plan.rule_errors.is_empty() {
+        return lines;
+    }
+    lines.extend(failed_rules(plan, style));
+    lines
+}
+
+/// What rules did that is allowed but almost always a mistake, such as clearing a field for
+/// most employees.
+fn rule_warnings(plan: &Plan, style: &Style) -> Vec<String> {
+    if plan.rule_warnings.is_empty() {
         return Vec::new();
     }
+    let mut lines = vec![
+        String::new(),
+        style.paint("Rules to check:", Paint::new().bold()),
+    ];
+    lines.extend(
+        plan.rule_warnings
+            .iter()
+            .map(|w| format!("  {} × {}", w.employees, w.error)),
+    );
+    lines
+}
+
+fn failed_rules(plan: &Plan, style: &Style) -> Vec<String> {
     let employees: usize = plan.rule_errors.iter().map(|e| e.employees).sum();
     let mut lines = vec![
         String::new(),

@@ -119,6 +119,7 @@ fn sample() -> Plan {
             error: RULE_ERROR.into(),
             employees: 1,
         }],
+        rule_warnings: Vec::new(),
     }
 }
 

@@ -276,6 +276,7 @@ mod tests {
             summary: Summary::default(),
             excluded: Vec::new(),
             rule_errors: Vec::new(),
+            rule_warnings: Vec::new(),
         }
     }
 

@@ -92,6 +92,7 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
         }
     }
     missing_tables(ast, tables, &mut findings);
+    unit_values(ast, &mut findings);
     findings.sort_by_key(|f| (f.position.line(), f.position.position()));
     findings
 }
@@ -324,6 +325,85 @@ fn missing_tables(ast: &AST, tables: &[&str], findings: &mut Vec<Finding>) {
     });
 }
 
+/// Rhai's methods that change their receiver in place and return `()` (strings, arrays, maps:
+/// see the Rhai book's "Built-in Functions"). `trim` is not among them here: crewsync's own
+/// `trim` returns the trimmed text. `remove` is not either: on an array or a map it returns
+/// what it removed.
+const IN_PLACE: [&str; 20] = [
+    "append",
+    "chop",
+    "clear",
+    "crop",
+    "dedup",
+    "fill_with",
+    "insert",
+    "make_lower",
+    "make_upper",
+    "mixin",
+    "pad",
+    "push",
+    "replace",
+    "reverse",
+    "set",
+    "sort",
+    "sort_by",
+    "sort_desc",
+    "splice",
+    "truncate",
+];
+
+/// The result of a method that works in place (`e.email.replace("a", "b")`) used as a value:
+/// it is always `()`, so `#{email: x.replace(..)}` decides nothing and `let y = x.push(1)`
+/// holds nothing. A call on its own line is what these methods are for.
+fn unit_values(ast: &AST, findings: &mut Vec<Finding>) {
+    let own = |name: &str| ast.iter_fn_def().any(|f| f.name == name);
+    ast.walk(&mut |path: &[ASTNode]| {
+        let [.., parent, ASTNode::Expr(node)] = path else {
+            return true;
+        };
+        // A statement's value is thrown away; so is that of a link inside a chain, whose
+        // outermost `Dot` is looked at instead.
+        if matches!(
+            parent,
+            ASTNode::Stmt(Stmt::Expr(_)) | ASTNode::Expr(Expr::Dot(..))
+        ) {
+            return true;
+        }
+        let call = match node {
+            Expr::Dot(dot, ..) => {
+                let mut last = &dot.rhs;
+                while let Expr::Dot(inner, ..) = last {
+                    last = &inner.rhs;
+                }
+                match last {
+                    Expr::MethodCall(call, position) => Some((call, *position)),
+                    _ => None,
+                }
+            }
+            // `replace(s, "a", "b")`: the function form of the same method. `clear()` with
+            // nothing to clear is crewsync's helper that gives "".
+            Expr::FnCall(call, position) if !call.args.is_empty() => Some((call, *position)),
+            _ => None,
+        };
+        if let Some((call, position)) = call
+            && IN_PLACE.contains(&call.name.as_str())
+            && call.namespace.is_empty()
+            && !own(&call.name)
+        {
+            let name = &call.name;
+            findings.push(Finding {
+                position,
+                message: format!(
+                    "{name}() changes the value it is called on and returns (), so what it gives \
+                     here is always () (in overrides, () means \"no opinion\"); call it on its \
+                     own line and use the variable: `let v = x; v.{name}(...); v`"
+                ),
+            });
+        }
+        true
+    });
+}
+
 fn is_variable(expr: &Expr, name: &str) -> bool {
     matches!(expr, Expr::Variable(var, ..) if var.1 == name && var.2.is_empty())
 }
@@ -387,6 +467,36 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// Issue 13: `#{ email: e.email.replace(..) }` cleared the e-mail of 90 of 96 employees
+    /// because `replace` works in place and gives `()`.
+    #[test]
+    fn a_method_that_returns_unit_used_as_a_value_is_found() {
+        let script = r#"
+fn overrides(e) {
+    let email = e.email;
+    email.replace("@old.example", "@example.com");
+    let names = [];
+    names.push(e.last_name);
+    let sorted = names.sort();
+    let x = #{ email: e.email.replace("@old.example", "@example.com") };
+    x.first_name = replace(e.first_name, "a", "b");
+    #{ last_name: e.last_name.to_upper(), last_name_kana: trim(e.last_name_kana), email: clear() }
+}
+"#;
+        let found: Vec<(usize, String)> = findings(script)
+            .into_iter()
+            .map(|(line, _, message)| (line, message))
+            .collect();
+        let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [7, 8, 9], "{found:#?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("sort() changes the value it is called on and returns ()")
+        );
+        assert!(found[1].1.contains("replace()") && found[1].1.contains("no opinion"));
     }
 
     #[test]

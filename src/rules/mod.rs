@@ -38,7 +38,7 @@ pub use testing::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
 pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
-use crate::plan::{Decided, Decision, Policy, PolicyError, SelectInput};
+use crate::plan::{Decided, Decision, Overridden, Policy, PolicyError, SelectInput};
 use convert::{RowView, Subject};
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
@@ -165,13 +165,9 @@ impl Answer<'_> {
 
     /// For a value of the wrong kind: Rhai knows no position for it, so point at the function.
     fn error(&self, message: String) -> PolicyError {
-        let line = self.file.hooks.get(&self.hook).and_then(|(_, l)| *l);
         PolicyError {
             message: format!("fn {} {message}", self.hook.name()),
-            location: Some(match line {
-                Some(l) => format!("{}:{l}:1", self.file.label),
-                None => self.file.label.clone(),
-            }),
+            location: Some(self.file.location(self.hook)),
         }
     }
 
@@ -194,8 +190,28 @@ impl Answer<'_> {
         Ok(Decided {
             value,
             from: self.from(),
+            location: Some(self.file.location(self.hook)),
         })
     }
+}
+
+impl RuleFile {
+    /// `file:line:1` of the function defining `hook` (Rhai keeps no position for the value a
+    /// function returns), or the file alone.
+    fn location(&self, hook: Hook) -> String {
+        match self.hooks.get(&hook).and_then(|(_, l)| *l) {
+            Some(l) => format!("{}:{l}:1", self.label),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// One field an `overrides` function decided.
+struct Write<'a> {
+    field: Field,
+    /// The text to store; `""` clears the field.
+    value: String,
+    by: &'a HookFn,
 }
 
 impl Rules {
@@ -379,23 +395,28 @@ impl Rules {
     }
 
     /// The fields the `overrides` functions change, with their new values: at most one per
-    /// field (the first file to name it decides), and none that already holds its value.
-    fn overrides(
-        &self,
+    /// field (the first file to give it a value other than `()` decides), and none that
+    /// already holds its value.
+    fn overrides<'a>(
+        &'a self,
         e: &Dynamic,
         employee: &Employee,
         direction: Direction,
-    ) -> Result<Vec<(Field, Option<String>)>, PolicyError> {
+    ) -> Result<Vec<Write<'a>>, PolicyError> {
         // The fields decided so far, one bit each: the first file to name a field decides
         // it, even when what it decides is the value the employee already holds.
         let mut decided = 0u16;
         let mut writes = Vec::new();
-        let mut decide = |field: Field, value: Option<&str>| {
+        let mut decide = |field: Field, value: &str, by: &'a HookFn| {
             let bit = 1u16 << field as u16;
             if decided & bit == 0 {
                 decided |= bit;
-                if !convert::holds(employee, field, value) {
-                    writes.push((field, value.map(str::to_string)));
+                if !convert::holds(employee, field, Some(value)) {
+                    writes.push(Write {
+                        field,
+                        value: value.to_string(),
+                        by,
+                    });
                 }
             }
         };
@@ -426,14 +447,19 @@ impl Rules {
                     ))
                 })?;
                 let value = value.flatten();
-                let text = value.read_lock::<rhai::ImmutableString>();
-                if !value.is_unit() && text.is_none() {
+                // `()` is "no opinion", as for every other function: a later file (or the
+                // source's own value) decides. Clearing takes "" (or `clear()`).
+                if value.is_unit() {
+                    continue;
+                }
+                let Some(text) = value.read_lock::<rhai::ImmutableString>() else {
                     return Err(answer.error(format!(
-                        "returned {} for {key}; return text, or () to clear it",
+                        "returned {} for {key}; return text (\"\" or clear() to clear it), \
+                         or () to leave it to later files and the source",
                         shown(&value)
                     )));
-                }
-                decide(field, text.as_deref().map(|t| t.as_str()));
+                };
+                decide(field, text.as_str(), f);
             }
         }
         Ok(writes)
@@ -464,6 +490,7 @@ impl Rules {
             decision.exclude = Some(Decided {
                 value: reason,
                 from: answer.from(),
+                location: Some(answer.file.location(Hook::Exclude)),
             });
             return Ok(decision);
         }
@@ -472,13 +499,22 @@ impl Rules {
         // The decisions after the overrides (office, employment type, move, and later select)
         // see the values that will be sent; `raw` is not overridden and is kept.
         let raw = subject.into_raw();
-        for (field, value) in overrides {
+        for w in overrides {
+            let location = Some(self.files[w.by.file].location(Hook::Overrides));
+            let cleared = w.value.trim().is_empty()
+                && source.get(w.field).is_some_and(|v| !v.trim().is_empty());
             source
-                .set(field, value.as_deref())
+                .set(w.field, Some(&w.value))
                 .map_err(|err| PolicyError {
-                    message: format!("overrides: {err}"),
-                    location: None,
+                    message: format!("fn overrides: {err}"),
+                    location: location.clone(),
                 })?;
+            decision.overridden.push(Overridden {
+                field: w.field,
+                cleared,
+                from: w.by.from.clone(),
+                location,
+            });
         }
         let subject = Subject::with_raw(source, &self.raw_for_decide, raw);
         let e = subject.whole().clone();
@@ -587,6 +623,7 @@ impl Policy for Rules {
         Ok(Some(Decided {
             value,
             from: answer.from(),
+            location: Some(answer.file.location(Hook::Select)),
         }))
     }
 }

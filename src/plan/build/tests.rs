@@ -81,6 +81,7 @@ fn decided<T>(value: T, from: &str) -> Decided<T> {
     Decided {
         value,
         from: from.to_string(),
+        location: None,
     }
 }
 
