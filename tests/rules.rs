@@ -233,7 +233,7 @@ fn an_undefined_variable_is_a_compile_error() {
 /// A loop the fast path runs (no `while`, only helpers) but that takes far longer than the
 /// deadline, each step being a helper over a long text: stopped as Rhai would stop it.
 #[test]
-fn a_slow_rule_on_the_fast_path_is_stopped_by_the_deadline() {
+fn a_slow_rule_is_stopped_by_the_deadline() {
     let long = "ｱ".repeat(2000);
     let (_tmp, dir) = folder(&[(
         "slow.rhai",

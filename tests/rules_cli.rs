@@ -381,3 +381,270 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     std::fs::write(dir.join("offices.rhai"), FAILING).unwrap();
     failed(&wait_for("Fix the rules"));
 }
+
+/// Issue 13, item 6: a rule returning `#{ email: () }` cleared the e-mail of 90 of 96
+/// employees and a later file's value was ignored. `()` is "no opinion", field by field.
+#[test]
+fn unit_in_overrides_is_no_opinion_and_a_later_file_decides() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[
+            (
+                "10_first.rhai",
+                "fn overrides(e) {\n    let email = if e.code == \"0001\" { \"first@example.com\" };\n    #{ email: email }\n}\n",
+            ),
+            (
+                "20_later.rhai",
+                "fn overrides(e) {\n    if e.code != \"0004\" { #{ email: \"later@example.com\" } }\n}\n",
+            ),
+        ],
+    );
+    for code in ["0001", "0002", "0003", "0004"] {
+        env.crew(crew(code, "社員", code, json!({})));
+        env.kot_employee(kot(code, "社員", code, json!({})));
+    }
+    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
+    let email = |code: &str| row(&p, code)["changes"].clone();
+    let changed = |old: &str, new: &str| json!([{"field": "email", "old": old, "new": new}]);
+    assert_eq!(
+        email("0001"),
+        changed("0001@example.com", "first@example.com")
+    );
+    assert_eq!(
+        email("0002"),
+        changed("0002@example.com", "later@example.com"),
+        "() in the first file leaves the field to the next"
+    );
+    assert_eq!(
+        email("0003"),
+        changed("0003@example.com", "later@example.com")
+    );
+    assert_eq!(row(&p, "0004")["status"], "unchanged", "{p:#}");
+    assert_eq!(p["rule_warnings"], json!([]), "{p:#}");
+}
+
+/// Issue 13, item 6: `replace` works in place and returns `()`, so this rule decided nothing
+/// for every employee while `rules check` said "no problems".
+#[test]
+fn a_method_that_returns_unit_used_as_a_value_is_refused_with_its_position() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "names.rhai",
+            "fn overrides(e) {\n    #{ email: e.email.replace(\"@old.example.com\", \"@example.com\") }\n}\n",
+        )],
+    );
+    let out = refused(
+        &env,
+        &dir,
+        &["rules/names.rhai:2:23: replace() changes the value it is called on and returns ()"],
+    );
+    assert!(out.contains("let v = x; v.replace(...); v"), "{out}");
+}
+
+/// Issue 13, item 6: clearing is said out loud (`""` or `clear()`), and a rule that clears a
+/// field for most employees is named in the plan's rule summary.
+#[test]
+fn clearing_is_explicit_and_a_rule_clearing_most_employees_is_named() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "clear.rhai",
+            "// Clears the e-mail of all but 0004.\nfn overrides(e) {\n    if e.code == \"0003\" { return #{ email: \"\" }; }\n    if e.code != \"0004\" { #{ email: clear() } }\n}\n",
+        )],
+    );
+    for code in ["0001", "0002", "0003", "0004"] {
+        env.crew(crew(code, "社員", code, json!({})));
+        env.kot_employee(kot(code, "社員", code, json!({})));
+    }
+    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
+    for code in ["0001", "0003"] {
+        assert_eq!(
+            row(&p, code)["changes"],
+            json!([{"field": "email", "old": format!("{code}@example.com"), "new": null}]),
+            "{p:#}"
+        );
+    }
+    assert_eq!(row(&p, "0004")["status"], "unchanged");
+    let warning = "rules/clear.rhai:2:1: fn overrides cleared email for 3 of 4 employees";
+    assert_eq!(p["rule_warnings"][0]["employees"], 3, "{p:#}");
+    assert!(
+        p["rule_warnings"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with(warning)),
+        "{p:#}"
+    );
+    let table = env
+        .cmd(&plan_args(
+            "smarthr-to-kot",
+            &[
+                "--rules",
+                dir.to_str().unwrap(),
+                "--office",
+                "本社",
+                "--employment-type",
+                "正社員",
+            ],
+        ))
+        .run()
+        .expect(0);
+    assert!(
+        table.stdout.contains("Rules to check:") && table.stdout.contains(warning),
+        "{}",
+        table.stdout
+    );
+}
+
+/// Issue 13, items 2 and 7 through `rules test`: the kana helpers compose voicing marks in
+/// every case, and `parse_date` refuses what a person might type instead of guessing.
+#[test]
+fn helpers_compose_kana_and_refuse_ambiguous_dates_in_rules_test() {
+    let env = Env::empty();
+    let case = |name: &str, kana: &str, birth: &str, expect: &str| {
+        format!(
+            "- name: {name}\n  direction: smarthr-to-kot\n  employee:\n    code: \"1\"\n    \
+             last_name_kana: \"{kana}\"\n    raw: {{birth: \"{birth}\"}}\n  expect:\n{expect}"
+        )
+    };
+    let fields = |kana: &str, date: &str| {
+        format!("    fields:\n      last_name_kana: {kana}\n      birth_date: \"{date}\"\n")
+    };
+    let error = |text: &str| format!("    error: '{text}'\n");
+    let cases = [
+        case("wa", "ﾜﾞ", "2026-04-01", &fields("ヷ", "2026-04-01")),
+        case("wo", "ｦﾞ", "2026/04/01", &fields("ヺ", "2026-04-01")),
+        case("vu", "ｳﾞ", "20260401", &fields("ヴ", "2026-04-01")),
+        case(
+            "nfd",
+            "やまた\\u3099",
+            "2026-04-01",
+            &fields("ヤマダ", "2026-04-01"),
+        ),
+        case(
+            "slash",
+            "ア",
+            "2026/4/1",
+            &error("parse_date(\"2026/4/1\")"),
+        ),
+        case("dash", "ア", "2026-4-1", &error("two-digit month and day")),
+        case("era", "ア", "R8.4.1", &error("Japanese era dates")),
+        case("space", "ア", " 2026-04-01", &error("trim(...) first")),
+        case(
+            "no such day",
+            "ア",
+            "2026-02-30",
+            &error("not a day in the calendar"),
+        ),
+    ];
+    let dir = rules_dir(
+        &env,
+        &[
+            (
+                "kana.rhai",
+                "fn overrides(e) {\n    #{ last_name_kana: to_full_width_katakana(e.last_name_kana), birth_date: parse_date(e.raw.birth) }\n}\n",
+            ),
+            ("tests/kana.yaml", &cases.join("")),
+        ],
+    );
+    let out = env
+        .cmd(&["rules", "test", "--rules", dir.to_str().unwrap()])
+        .run();
+    assert!(out.all().contains("9 passed, 0 failed"), "{}", out.all());
+    out.expect(0);
+}
+
+/// Issue 13, item 10: every way a rule can fail makes the row invalid and is counted in the
+/// plan's rule summary with the rule's location, in JSON and in the table's footer.
+#[test]
+fn every_rule_failure_is_counted_with_its_location() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "broken.rhai",
+            r#"fn office(e) {
+    if e.code == "0001" { return "月面支社"; }
+    if e.code == "0002" { return 3.5; }
+    if e.code == "0003" { return parse_int(e.code + "x"); }
+}
+fn overrides(e) {
+    if e.code == "0004" { return #{ gender: "M" }; }
+    if e.code == "0005" { return #{ birth_date: "2026/4/1" }; }
+    if e.code == "0006" { return #{ office: "本社" }; }
+    if e.code == "0007" { return #{ last_name: "" }; }
+    if e.code == "0008" { loop { } }
+}
+"#,
+        )],
+    );
+    let expected = [
+        (
+            "0001",
+            "rules/broken.rhai:1:1: ",
+            "'月面支社' (from rules/broken.rhai:office) does not exist",
+        ),
+        (
+            "0002",
+            "rules/broken.rhai:1:1: ",
+            "fn office returned 3.5 (f64)",
+        ),
+        ("0003", "rules/broken.rhai:4:", "fn office: "),
+        (
+            "0004",
+            "rules/broken.rhai:6:1: ",
+            "fn overrides set gender (from rules/broken.rhai:overrides): gender 'M' is not accepted",
+        ),
+        ("0005", "rules/broken.rhai:6:1: ", "fn overrides: "),
+        (
+            "0006",
+            "rules/broken.rhai:6:1: ",
+            "fn overrides returned the field 'office', which cannot be overridden",
+        ),
+        (
+            "0007",
+            "rules/broken.rhai:6:1: ",
+            "missing last_name which SmartHR requires",
+        ),
+        ("0008", "rules/broken.rhai:", "fn overrides ran more than"),
+    ];
+    for (code, ..) in expected {
+        env.kot_employee(kot(code, "社員", code, json!({})));
+    }
+    let p = plan(&env, "kot-to-smarthr", &dir, &["--office", "本社"]);
+    let errors: Vec<(u64, String)> = p["rule_errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rule_errors:\n{p:#}"))
+        .iter()
+        .map(|e| (e["employees"].as_u64().unwrap_or(0), e["error"].to_string()))
+        .collect();
+    for (code, location, message) in expected {
+        assert_eq!(row(&p, code)["status"], "invalid", "{code}: {p:#}");
+        let problems = row(&p, code)["problems"].to_string();
+        assert!(
+            problems.contains(location) && problems.contains(message),
+            "{code}: {problems}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|(n, e)| *n == 1 && e.contains(location) && e.contains(message)),
+            "{code} is not in rule_errors: {errors:#?}"
+        );
+    }
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    let table = env
+        .cmd(&plan_args(
+            "kot-to-smarthr",
+            &["--rules", dir.to_str().unwrap(), "--office", "本社"],
+        ))
+        .run()
+        .expect(0);
+    assert!(
+        table.stdout.contains("Rules failed for 8 employees"),
+        "{}",
+        table.stdout
+    );
+}

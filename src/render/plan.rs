@@ -54,6 +54,7 @@ pub fn plan_json(plan: &Plan) -> Value {
         },
         "excluded": excluded,
         "rule_errors": plan.rule_errors,
+        "rule_warnings": plan.rule_warnings,
     })
 }
 

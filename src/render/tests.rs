@@ -157,6 +157,7 @@ fn plan_json_has_exactly_the_promised_keys() {
             "excluded",
             "rows",
             "rule_errors",
+            "rule_warnings",
             "summary"
         ]
     );

@@ -8,14 +8,15 @@
 //! | function | returns | `()` means |
 //! |---|---|---|
 //! | `exclude(e, direction)` | a reason (text) to leave the employee out | keep |
-//! | `overrides(e, direction)` | a map `#{field: new value}` | change nothing |
+//! | `overrides(e, direction)` | a map `#{field: new value}`; `""` clears a field | change nothing; for one field, leave it to later files |
 //! | `office(e, direction)` | an office id or exact name in the target | the `--office` default |
 //! | `employment_type(e, direction)` | a KOT working type code or name | the default |
 //! | `move_existing(e, direction)` | `true`, or `#{office: true, employment_type: false}` | never move existing employees |
 //! | `select(row, direction)` | `true` / `false` for `apply --select auto` | selected |
 //!
 //! Precedence: scripts are consulted in file-name order and the first that returns something
-//! other than `()` decides (for `overrides`, per field). `exclude` and `overrides` see the
+//! other than `()` decides (for `overrides`, per field: a field whose value is `()` is skipped).
+//! `exclude` and `overrides` see the
 //! record as the source system returned it; the overrides are then applied, and `office`,
 //! `employment_type`, `move_existing` and `select` see the overridden record (the values that
 //! will be compared and sent).
