@@ -86,8 +86,11 @@ pub(crate) fn is_blank(s: &str) -> bool {
     s.trim().is_empty()
 }
 
-/// The text helpers: text in, text out. Each refuses `()` and other values by name.
-const TEXT: [(&str, fn(&str) -> String); 5] = [
+/// A text helper: text in, text out.
+type TextFn = fn(&str) -> String;
+
+/// The text helpers. Each refuses `()` and other values by name.
+const TEXT: [(&str, TextFn); 5] = [
     // Rhai's own `trim` changes the variable in place and returns nothing, which surprises
     // newcomers (`let x = e.email.trim();` would give `()`); this one returns the new value.
     ("trim", |s| s.trim().to_string()),
@@ -106,7 +109,7 @@ fn register_strings(engine: &mut Engine) {
     engine.register_fn("is_blank", |_: ()| true);
     refuse_others(engine, "is_blank", 1, "text or ()");
     // Clearing a field is said out loud: `()` in `overrides` means "no opinion".
-    engine.register_fn("clear", || String::new());
+    engine.register_fn("clear", String::new);
 }
 
 /// What the date helpers take, for their errors.
