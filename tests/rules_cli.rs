@@ -382,6 +382,15 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     failed(&wait_for("Fix the rules"));
 }
 
+/// The plan into KOT of 0001 to 0004, the same people on both sides (e-mail `CODE@example.com`).
+fn plan_four_in_both(env: &Env, rules: &Path) -> serde_json::Value {
+    for code in ["0001", "0002", "0003", "0004"] {
+        env.crew(crew(code, "社員", code, json!({})));
+        env.kot_employee(kot(code, "社員", code, json!({})));
+    }
+    plan(env, "smarthr-to-kot", rules, &TO_KOT_DEFAULTS)
+}
+
 /// Issue 13, item 6: a rule returning `#{ email: () }` cleared the e-mail of 90 of 96
 /// employees and a later file's value was ignored. `()` is "no opinion", field by field.
 #[test]
@@ -400,11 +409,7 @@ fn unit_in_overrides_is_no_opinion_and_a_later_file_decides() {
             ),
         ],
     );
-    for code in ["0001", "0002", "0003", "0004"] {
-        env.crew(crew(code, "社員", code, json!({})));
-        env.kot_employee(kot(code, "社員", code, json!({})));
-    }
-    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
+    let p = plan_four_in_both(&env, &dir);
     let email = |code: &str| row(&p, code)["changes"].clone();
     let changed = |old: &str, new: &str| json!([{"field": "email", "old": old, "new": new}]);
     assert_eq!(
@@ -456,11 +461,7 @@ fn clearing_is_explicit_and_a_rule_clearing_most_employees_is_named() {
             "// Clears the e-mail of all but 0004.\nfn overrides(e) {\n    if e.code == \"0003\" { return #{ email: \"\" }; }\n    if e.code != \"0004\" { #{ email: clear() } }\n}\n",
         )],
     );
-    for code in ["0001", "0002", "0003", "0004"] {
-        env.crew(crew(code, "社員", code, json!({})));
-        env.kot_employee(kot(code, "社員", code, json!({})));
-    }
-    let p = plan(&env, "smarthr-to-kot", &dir, &TO_KOT_DEFAULTS);
+    let p = plan_four_in_both(&env, &dir);
     for code in ["0001", "0003"] {
         assert_eq!(
             row(&p, code)["changes"],
