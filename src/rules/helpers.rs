@@ -230,7 +230,8 @@ pub(crate) fn lookup(
     if key.is_unit() {
         return Ok(default);
     }
-    if !(key.is_string() || key.is_int()) {
+    // A character (`s[0]`) is text too.
+    if !(key.is_string() || key.is_char() || key.is_int()) {
         return Err(refused(
             "lookup",
             &[name.into(), key.clone()],
@@ -444,6 +445,7 @@ mod tests {
             (r#"lookup("t", "b")"#, "()"),
             (r#"lookup("t", "b", "x")"#, "x"),
             (r#"lookup("t", (), "x")"#, "x"),
+            (r#"lookup("t", "abc"[0])"#, "1"),
             (r#"table("t").len()"#, "2"),
         ];
         for (script, expected) in valid {
