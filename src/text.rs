@@ -166,7 +166,9 @@ pub fn exact(s: &str) -> Cow<'_, str> {
     let trimmed = s.trim_end_matches(' ');
     let (start, end) = (s.len() - s.trim_start_matches(' ').len(), trimmed.len());
     escaped(s, |i, c| {
-        is_control(c) || is_invisible(c) || (c.is_whitespace() && (c != ' ' || i < start || i >= end))
+        is_control(c)
+            || is_invisible(c)
+            || (c.is_whitespace() && (c != ' ' || i < start || i >= end))
     })
 }
 

@@ -10,6 +10,7 @@ use crewsync::plan::{Defaults, NoRules, Plan, Policy};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
+use crewsync::text;
 use crewsync::window;
 use std::io::IsTerminal;
 
@@ -319,11 +320,12 @@ fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
         .iter()
         .map(|&i| {
             let r = &plan.rows[i];
+            // Shown as the plan table shows them: record text cannot drive the terminal.
             format!(
                 "{:<8} {} {}",
                 r.status.as_str(),
-                r.code.as_deref().unwrap_or("-"),
-                r.name
+                r.code.as_deref().map_or("-".into(), text::exact),
+                text::safe(&r.name)
             )
         })
         .collect();
