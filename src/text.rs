@@ -44,14 +44,17 @@ pub fn is_invisible(c: char) -> bool {
 }
 
 /// The employee code as matching reads it: NFKC (full-width `０１２` reads as `012`), without
-/// invisible characters, trimmed of white space (including U+3000 and NBSP). A code equal to
+/// invisible or control characters, trimmed of white space (including U+3000 and NBSP). A code equal to
 /// its key is returned without copying; that is nearly every code.
 pub fn code_key(code: &str) -> Cow<'_, str> {
-    if code.is_ascii() {
+    if code.is_ascii() && !code.contains(is_control) {
         // NFKC leaves ASCII alone and no ASCII character is invisible.
         return Cow::Borrowed(code.trim());
     }
-    let key: String = code.nfkc().filter(|&c| !is_invisible(c)).collect();
+    let key: String = code
+        .nfkc()
+        .filter(|&c| !is_invisible(c) && !is_control(c))
+        .collect();
     let key = key.trim();
     if key == code {
         Cow::Borrowed(code)
@@ -74,6 +77,8 @@ pub fn code_oddities(code: &str) -> String {
             format!("a {place} {} ({})", char_name(c), code_point(c))
         } else if is_invisible(c) {
             format!("an invisible {} ({})", char_name(c), code_point(c))
+        } else if is_control(c) {
+            format!("a control character ({})", code_point(c))
         } else if std::iter::once(c).nfkc().ne(std::iter::once(c)) {
             let form = match u32::from(c) {
                 0xFF01..=0xFF5E | 0x3000 => "full-width",
@@ -230,6 +235,8 @@ mod tests {
             ("Ａ-12", "A-12"),
             ("A 12", "A 12"),
             ("\u{200b}", ""),
+            ("001\u{1b}25", "00125"),
+            ("00125\r", "00125"),
         ] {
             assert_eq!(code_key(code), key, "{code:?}");
         }
@@ -254,6 +261,7 @@ mod tests {
             "full-width \"０\" (U+FF10), full-width \"１\" (U+FF11) and a trailing space (U+0020)"
         );
         assert_eq!(code_oddities("ｱ1"), "half-width \"ｱ\" (U+FF71)");
+        assert_eq!(code_oddities("0\u{1b}1"), "a control character (U+001B)");
     }
 
     #[test]

@@ -780,7 +780,8 @@ impl Ctx<'_> {
         }
 
         let Some(t) = target else {
-            row.code = code.map(str::to_string);
+            // As given, not its match key: the table shows what the source holds.
+            row.code = code.and(emp.code.clone());
             return row;
         };
         // The same code on both sides: the target's copy of it serves as well, unless one of
