@@ -10,7 +10,6 @@ use crewsync::plan::{Defaults, NoRules, Plan, Policy};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
-use crewsync::text;
 use crewsync::window;
 use std::io::IsTerminal;
 
@@ -318,16 +317,7 @@ fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
     }
     let labels: Vec<String> = candidates
         .iter()
-        .map(|&i| {
-            let r = &plan.rows[i];
-            // Shown as the plan table shows them: record text cannot drive the terminal.
-            format!(
-                "{:<8} {} {}",
-                r.status.as_str(),
-                r.code.as_deref().map_or("-".into(), text::exact),
-                text::safe(&r.name)
-            )
-        })
+        .map(|&i| render::pick_label(&plan.rows[i]))
         .collect();
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
     let picked = dialoguer::MultiSelect::new()

@@ -265,6 +265,47 @@ mod tests {
     }
 
     #[test]
+    fn canonical_composes_text_and_keys_only_an_odd_code() {
+        let raw = serde_json::json!({"last_name_yomi": "ヤマタ\u{3099}"});
+        let e = Employee {
+            code: Some("00125 ".into()),
+            last_name_kana: Some("ヤマタ\u{3099}".into()),
+            business_first_name: Some("ハ\u{309a}ン".into()),
+            office: Some(MasterItem {
+                id: "1000".into(),
+                name: "カ\u{3099}ッコウ".into(),
+            }),
+            raw: raw.clone().into(),
+            ..Employee::default()
+        }
+        .canonical();
+        assert_eq!(e.last_name_kana.as_deref(), Some("ヤマダ"));
+        assert_eq!(e.business_first_name.as_deref(), Some("パン"));
+        assert_eq!(e.office.as_ref().map(|o| o.name.as_str()), Some("ガッコウ"));
+        assert_eq!(
+            e.code.as_deref(),
+            Some("00125 "),
+            "the code is kept as given"
+        );
+        assert_eq!(e.code_key.as_deref(), Some("00125"));
+        assert_eq!(e.raw.to_value(), raw, "the record stays as the API sent it");
+        let plain = Employee {
+            code: Some("00125".into()),
+            ..Employee::default()
+        }
+        .canonical();
+        assert_eq!(plain.code_key, None);
+    }
+
+    #[test]
+    fn a_value_set_by_a_rule_is_composed() {
+        let mut e = Employee::default();
+        e.set(Field::FirstNameKana, Some(" ハナコ\u{3099} "))
+            .unwrap();
+        assert_eq!(e.first_name_kana.as_deref(), Some("ハナゴ"));
+    }
+
+    #[test]
     fn set_parses_dates_and_clears_on_empty() {
         let mut e = Employee::default();
         e.set(Field::BirthDate, Some("1990-04-01")).unwrap();

@@ -8,7 +8,7 @@ mod layout;
 mod plan;
 
 pub use apply::{apply_json, apply_table};
-pub use plan::{plan_json, plan_table, rule_errors};
+pub use plan::{pick_label, plan_json, plan_table, rule_errors};
 
 use crate::text::{exact, safe};
 use console::Style as Paint;

@@ -215,6 +215,17 @@ fn change(c: &Change, style: &Style) -> Atom {
     }
 }
 
+/// A row as the interactive tick list offers it: status, code and name, made safe as in
+/// the table.
+pub fn pick_label(row: &Row) -> String {
+    format!(
+        "{:<8} {} {}",
+        row.status.as_str(),
+        code_text(row.code.as_deref()),
+        safe(&row.name)
+    )
+}
+
 /// `office: 本社`, with its origin unless it is the command-line default.
 fn assignment(label: &str, a: &Assigned, flag: &str, style: &Style) -> Atom {
     let origin = if a.from == flag {

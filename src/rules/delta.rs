@@ -306,6 +306,32 @@ mod tests {
     /// Two source records with one code are compared each with itself, not both with the
     /// last of them: an unchanged plan showed their differences on every reload.
     #[test]
+    fn record_text_in_a_delta_line_cannot_drive_the_terminal() {
+        let hostile = "x\u{1b}[2K\r\u{202e}";
+        let line = DeltaLine {
+            code: Some("0001 ".into()),
+            name: format!("山田{hostile}"),
+            change: DeltaChange::Field {
+                field: Field::LastName,
+                old: Some(hostile.into()),
+                new: None,
+            },
+        };
+        assert_eq!(
+            line.to_string(),
+            "0001\\u{20} 山田x\\u{1b}[2K\\u{d}\\u{202e}: last_name x\\u{1b}[2K\\u{d}\\u{202e} → (none)"
+        );
+        let problems = DeltaLine {
+            change: DeltaChange::Problems {
+                old: Vec::new(),
+                new: vec![format!("gender '{hostile}' is not accepted")],
+            },
+            ..line
+        };
+        assert!(!render_delta(&[problems]).contains(['\u{1b}', '\r', '\u{202e}']));
+    }
+
+    #[test]
     fn rows_sharing_a_code_are_told_apart_by_name() {
         let shared = |name: &str, office: &str| Row {
             name: name.into(),
