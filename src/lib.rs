@@ -10,7 +10,8 @@
 //! - [`plan`]: what a sync would do; [`apply`]: doing it.
 //! - [`rules`]: integrators' Rhai scripts that decide per employee.
 //! - [`history`]: the SQLite run history; [`notify`]: the completion email.
-//! - [`render`]: tables and JSON for people and scripts.
+//! - [`render`]: tables and JSON for people and scripts; [`text`]: record text as people read
+//!   it (normalised for comparing, made safe for showing).
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
 //! - [`sync`]: the workflow (fetch, plan, apply) that the CLI and the dashboard both drive.
 
@@ -28,4 +29,5 @@ pub mod sim;
 pub mod smarthr;
 pub mod suggest;
 pub mod sync;
+pub mod text;
 pub mod window;

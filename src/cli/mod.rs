@@ -264,5 +264,10 @@ pub fn render_error(e: &anyhow::Error) -> String {
             out.push_str(&format!("\n  caused by: {text}"));
         }
     }
-    out
+    // Errors quote record values (a bad date, a name the server refused): each line is made
+    // safe, keeping the line breaks of the hints.
+    out.split('\n')
+        .map(|line| crewsync::text::safe(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -72,12 +72,13 @@ impl Observer for Bars {
         self.with_bar("writing", Some(total), |b| {
             b.set_position(done as u64);
             if result.outcome == Outcome::Failed {
-                b.println(format!(
+                let line = format!(
                     "failed: {} {}: {}",
-                    result.code,
+                    crewsync::text::exact(&result.code),
                     result.name,
                     result.error.as_deref().unwrap_or("")
-                ));
+                );
+                b.println(crewsync::text::safe(&line));
             }
         });
     }

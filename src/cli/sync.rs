@@ -317,15 +317,7 @@ fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
     }
     let labels: Vec<String> = candidates
         .iter()
-        .map(|&i| {
-            let r = &plan.rows[i];
-            format!(
-                "{:<8} {} {}",
-                r.status.as_str(),
-                r.code.as_deref().unwrap_or("-"),
-                r.name
-            )
-        })
+        .map(|&i| render::pick_label(&plan.rows[i]))
         .collect();
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
     let picked = dialoguer::MultiSelect::new()

@@ -4,6 +4,7 @@
 use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
 use crate::apply::{Action, Outcome};
 use crate::model::Field;
+use crate::text::{exact, safe};
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use comfy_table::{ContentArrangement, Table, presets};
 use std::fmt::Write;
@@ -59,7 +60,7 @@ pub fn runs_table(runs: &[RunSummary]) -> String {
         table.add_row([
             run.id.to_string(),
             jst(run.started_at),
-            run.user.clone(),
+            safe(&run.user).into_owned(),
             run.direction.to_string(),
             run.as_of.to_string(),
             run.status.to_string(),
@@ -82,8 +83,9 @@ fn email_text(run: &RunSummary) -> Option<String> {
 pub fn run_text(detail: &RunDetail) -> String {
     let run = &detail.summary;
     let mut out = String::new();
+    // Values can hold record text (a selection of codes, an error quoting a name).
     let mut line = |label: &str, value: &str| {
-        let _ = writeln!(out, "{label:<11}{value}");
+        let _ = writeln!(out, "{label:<11}{}", safe(value));
     };
     line("Run:", run.id.as_str());
     line("Status:", &status_text(run));
@@ -133,13 +135,13 @@ pub fn run_text(detail: &RunDetail) -> String {
             let _ = writeln!(
                 out,
                 "  {} {} ({}: {})",
-                e.code,
-                e.name,
+                exact(&e.code),
+                safe(&e.name),
                 action_text(e.action),
                 fields_list(&e.fields)
             );
             if let Some(error) = &e.error {
-                let _ = writeln!(out, "      {error}");
+                let _ = writeln!(out, "      {}", safe(error));
             }
         }
     }

@@ -77,7 +77,8 @@ pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
         target_id: obj.text("key"),
         raw,
         ..Employee::default()
-    })
+    }
+    .canonical())
 }
 
 /// Every value the employee has, as a create (or full PUT) body. Absent values are left out so

@@ -71,8 +71,13 @@ pub fn choices(items: &[MasterItem], wrong: &str, limit: usize) -> String {
 /// leading zeros survive.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Employee {
-    /// SmartHR `emp_code` / KOT `code`: the key. `None` when the record has none.
+    /// SmartHR `emp_code` / KOT `code`: the key, exactly as the service holds it. `None` when
+    /// the record has none.
     pub code: Option<String>,
+    /// The code as matching reads it ([`crate::text::code_key`]), when that differs from
+    /// `code`: such a record is matched but never written (see [`Employee::canonical`]).
+    #[serde(skip)]
+    pub code_key: Option<String>,
     pub last_name: Option<String>,
     pub first_name: Option<String>,
     pub last_name_kana: Option<String>,
@@ -102,6 +107,43 @@ pub struct Employee {
 }
 
 impl Employee {
+    /// The record in the form crewsync compares and writes: every text value in Unicode NFC
+    /// (a decomposed `タ` + U+3099 is the `ダ` the other side holds), and the code's match key
+    /// noted when the code is not already canonical. Both clients call this on every record
+    /// they read, so it is the one place text is normalised; `raw` stays exactly as sent.
+    /// The code itself is kept as given: crewsync does not sync codes, so a code it would
+    /// read differently is shown to be fixed at its source rather than rewritten.
+    pub fn canonical(mut self) -> Self {
+        for text in [
+            &mut self.last_name,
+            &mut self.first_name,
+            &mut self.last_name_kana,
+            &mut self.first_name_kana,
+            &mut self.gender,
+            &mut self.email,
+            &mut self.business_last_name,
+            &mut self.business_first_name,
+            &mut self.business_last_name_kana,
+            &mut self.business_first_name_kana,
+        ] {
+            *text = text.take().map(crate::text::nfc_owned);
+        }
+        for item in [&mut self.office, &mut self.employment_type]
+            .into_iter()
+            .flatten()
+        {
+            item.name = crate::text::nfc_owned(std::mem::take(&mut item.name));
+        }
+        self.code_key = self
+            .code
+            .as_deref()
+            .and_then(|code| match crate::text::code_key(code) {
+                std::borrow::Cow::Borrowed(key) if key == code => None,
+                key => Some(key.into_owned()),
+            });
+        self
+    }
+
     /// Whether the employee is employed on `as_of`: hired on or before it (or no hire date),
     /// and not resigned before it. The resignation date is the last day of employment.
     pub fn employed_on(&self, as_of: NaiveDate) -> bool {
@@ -143,7 +185,8 @@ impl Employee {
     /// id is the target's master data to tell.
     pub fn set(&mut self, field: Field, value: Option<&str>) -> Result<(), FieldError> {
         let value = value.map(str::trim).filter(|s| !s.is_empty());
-        let text = value.map(str::to_string);
+        // A rule's value is written as it is compared: in NFC, like every value read.
+        let text = value.map(|v| crate::text::nfc(v).into_owned());
         let date = |v: Option<&str>| v.map(|v| parse_date(field, v)).transpose();
         match field {
             Field::LastName => self.last_name = text,
@@ -219,6 +262,47 @@ mod tests {
         assert!(e(None, Some("2020-01-01")).employed_on(as_of));
         assert!(!e(None, Some("2019-12-31")).employed_on(as_of));
         assert!(e(None, None).employed_on(as_of));
+    }
+
+    #[test]
+    fn canonical_composes_text_and_keys_only_an_odd_code() {
+        let raw = serde_json::json!({"last_name_yomi": "ヤマタ\u{3099}"});
+        let e = Employee {
+            code: Some("00125 ".into()),
+            last_name_kana: Some("ヤマタ\u{3099}".into()),
+            business_first_name: Some("ハ\u{309a}ン".into()),
+            office: Some(MasterItem {
+                id: "1000".into(),
+                name: "カ\u{3099}ッコウ".into(),
+            }),
+            raw: raw.clone().into(),
+            ..Employee::default()
+        }
+        .canonical();
+        assert_eq!(e.last_name_kana.as_deref(), Some("ヤマダ"));
+        assert_eq!(e.business_first_name.as_deref(), Some("パン"));
+        assert_eq!(e.office.as_ref().map(|o| o.name.as_str()), Some("ガッコウ"));
+        assert_eq!(
+            e.code.as_deref(),
+            Some("00125 "),
+            "the code is kept as given"
+        );
+        assert_eq!(e.code_key.as_deref(), Some("00125"));
+        assert_eq!(e.raw.to_value(), raw, "the record stays as the API sent it");
+        let plain = Employee {
+            code: Some("00125".into()),
+            ..Employee::default()
+        }
+        .canonical();
+        assert_eq!(plain.code_key, None);
+    }
+
+    #[test]
+    fn a_value_set_by_a_rule_is_composed() {
+        let mut e = Employee::default();
+        e.set(Field::FirstNameKana, Some(" ハナコ\u{3099} "))
+            .unwrap();
+        assert_eq!(e.first_name_kana.as_deref(), Some("ハナゴ"));
     }
 
     #[test]

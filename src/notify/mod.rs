@@ -283,6 +283,10 @@ pub fn compose(detail: &RunDetail) -> Email {
         run_text(detail),
         run.id
     );
+    // The body is `run_text`, whose record text is already made safe; the subject holds
+    // none, but is made safe too so that no later edit can put a control character in a
+    // mail header.
+    let subject = crate::text::safe(&subject).into_owned();
     Email { subject, body }
 }
 

@@ -350,7 +350,8 @@ fn kept<'a>(roster: &'a [Employee], decisions: &mut Decisions) -> (Vec<Excluded>
 
 /// A kept source employee by its position in the roster, with its code.
 struct Keyed<'a> {
-    /// The code as given, which orders the rows.
+    /// The code's match key (the code as given, nearly always), which orders the rows and
+    /// tells which records share a code.
     code: Option<Code<'a>>,
     /// Missing or only white space: nothing to match on.
     blank: bool,
@@ -360,7 +361,11 @@ struct Keyed<'a> {
 impl<'a> Keyed<'a> {
     fn new(emp: &'a Employee, index: usize) -> Self {
         Keyed {
-            code: emp.code.as_deref().map(Code::new),
+            code: emp
+                .code_key
+                .as_deref()
+                .or(emp.code.as_deref())
+                .map(Code::new),
             blank: code_of(emp).is_none(),
             index,
         }
@@ -443,12 +448,42 @@ fn display_name(e: &Employee) -> String {
     name
 }
 
-/// The employee code, or `None` when it is missing or blank. Not trimmed otherwise: codes
-/// compare exactly, leading zeros and all.
+/// The employee code as matching reads it (its [`Employee::code_key`]), or `None` when it is
+/// missing or blank. Otherwise exact: leading zeros count, and `A1` is not `a1`.
 fn code_of(e: &Employee) -> Option<&str> {
-    e.code
+    e.code_key
         .as_deref()
+        .or(e.code.as_deref())
         .filter(|c| c.chars().any(|ch| !ch.is_whitespace()))
+}
+
+/// Why a matched code cannot be used as it is: the source's or the target's code is not its
+/// own match key, so it holds something a person cannot see or reads as something else
+/// (`"00125 "`, `"００１２５"`). crewsync does not write codes, so the fix is at the source of
+/// the odd one; until then the row is invalid rather than `new` (a second record) or an
+/// update of a record matched by a code nobody typed.
+fn odd_code_problem(
+    direction: Direction,
+    source: &Employee,
+    target: Option<&Employee>,
+) -> Option<String> {
+    let shown = |e: &Employee| format!("\"{}\"", crate::text::exact(text(&e.code)));
+    let (odd, odd_side, other, other_side) = match target {
+        _ if source.code_key.is_some() => (source, direction.source(), target, direction.target()),
+        Some(t) if t.code_key.is_some() => {
+            (t, direction.target(), Some(source), direction.source())
+        }
+        _ => return None,
+    };
+    let beside = match other {
+        Some(o) => format!("; {other_side} has {}", shown(o)),
+        None => String::new(),
+    };
+    Some(format!(
+        "社員番号 {} in {odd_side} has {}{beside}: fix the 社員番号 in {odd_side}",
+        shown(odd),
+        crate::text::code_oddities(text(&odd.code)),
+    ))
 }
 
 /// A synced value in comparable form: text trimmed with missing meaning empty, dates as dates.
@@ -764,6 +799,10 @@ impl Ctx<'_> {
             }
             None => None,
         };
+        if code.is_some() {
+            row.problems
+                .extend(odd_code_problem(self.direction, emp, target.as_deref()));
+        }
         let shows_current = match target.as_deref() {
             Some(t) => self.existing(&mut row, emp, &decision, t),
             None if creating => {
@@ -788,12 +827,18 @@ impl Ctx<'_> {
         }
 
         let Some(t) = target else {
-            row.code = code.map(str::to_string);
+            // As given, not its match key: the table shows what the source holds.
+            row.code = code.and(emp.code.clone());
             return row;
         };
-        // The same code on both sides: the target's copy of it serves as well.
+        // The same code on both sides: the target's copy of it serves as well, unless one of
+        // them is only read as the other (then the row shows the source's, as it is).
         let alone = uses == 1;
-        row.code = claim(&mut t.code, alone);
+        row.code = if emp.code_key.is_none() && t.code_key.is_none() {
+            claim(&mut t.code, alone)
+        } else {
+            emp.code.clone()
+        };
         row.target_id = claim(&mut t.target_id, alone);
         for (kind, shown) in [Kind::Office, Kind::EmploymentType]
             .into_iter()

@@ -1,9 +1,10 @@
 //! The result of an apply, as a table for a person and as JSON for scripts.
 
 use super::layout::{self, Atom};
-use super::{ITEM_JOINER, Paint, Style, column};
+use super::{ITEM_JOINER, Paint, Style, code_text, column};
 use crate::apply::{Action, ApplyReport, ApplyResult, Outcome};
 use crate::model::Field;
+use crate::text::safe;
 use serde_json::{Value, json};
 
 fn action_str(a: Action) -> &'static str {
@@ -62,12 +63,15 @@ const CODE_MAX: usize = 16;
 /// done and what was not attempted, then a summary line and why the run stopped, if it did.
 pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
     let code_cols = column(
-        report.results.iter().map(|r| layout::width(&r.code)),
+        report
+            .results
+            .iter()
+            .map(|r| layout::width(&code_text(Some(&r.code)))),
         4,
         CODE_MAX,
     );
     let name_cols = column(
-        report.results.iter().map(|r| layout::width(&r.name)),
+        report.results.iter().map(|r| layout::width(&safe(&r.name))),
         4,
         NAME_MAX,
     );
@@ -90,7 +94,7 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
         let cells = [
             style.cell(outcome_str(r.outcome), outcome, OUTCOME_COLS),
             style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
-            style.cell(&r.code, Paint::new(), code_cols),
+            style.cell(&code_text(Some(&r.code)), Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),
         ];
         out.push(layout::table_line(&cells, detail(r, style), style.width));

@@ -8,9 +8,11 @@ mod layout;
 mod plan;
 
 pub use apply::{apply_json, apply_table};
-pub use plan::{plan_json, plan_table, rule_errors};
+pub use plan::{pick_label, plan_json, plan_table, rule_errors};
 
+use crate::text::{exact, safe};
 use console::Style as Paint;
+use std::borrow::Cow;
 
 /// How a table is drawn: whether to colour it and how wide the terminal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,20 +47,23 @@ impl Style {
         }
     }
 
-    /// `text` in `paint` when colouring, else as it is.
+    /// `text` in `paint` when colouring, else as it is; either way [`safe`]: every piece of a
+    /// table passes here, so record text can never colour, move or erase the terminal.
     fn paint(&self, text: &str, paint: Paint) -> String {
+        let text = safe(text);
         if self.colour {
             paint.force_styling(true).apply_to(text).to_string()
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
 
     /// A piece of text kept whole on one line.
     fn atom(&self, text: &str, paint: Paint, joiner: &'static str) -> layout::Atom {
+        let text = safe(text);
         layout::Atom {
-            painted: self.paint(text, paint),
-            width: layout::width(text),
+            painted: self.paint(&text, paint),
+            width: layout::width(&text),
             joiner,
         }
     }
@@ -74,7 +79,7 @@ impl Style {
 
     /// A fixed-width cell.
     fn cell(&self, text: &str, paint: Paint, cols: usize) -> layout::Cell {
-        let text = layout::truncate(text, cols);
+        let text = layout::truncate(&safe(text), cols);
         layout::Cell {
             painted: self.paint(&text, paint),
             width: layout::width(&text),
@@ -85,6 +90,12 @@ impl Style {
 
 /// Joins the items of a detail list on one line.
 const ITEM_JOINER: &str = "; ";
+
+/// An employee code as the tables show it: with anything a reader could not see escaped
+/// (`00125\u{20}`), since a code that only looks like another is a different key.
+fn code_text(code: Option<&str>) -> Cow<'_, str> {
+    code.map_or(Cow::Borrowed("-"), exact)
+}
 
 /// Column width for a list of texts: the widest, capped at `max`.
 fn column(texts: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {

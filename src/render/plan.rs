@@ -1,11 +1,12 @@
 //! The plan, as a table for a person and as JSON for scripts.
 
 use super::layout::{self, Atom};
-use super::{ITEM_JOINER, Paint, Style, column};
+use super::{ITEM_JOINER, Paint, Style, code_text, column};
 use crate::plan::{
     Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, Plan, Row,
     Status,
 };
+use crate::text::{exact_width, look_alike, safe};
 use serde_json::{Value, json};
 
 /// The plan's JSON: the shape `crewsync plan --format json` promises (issue 3), plus where
@@ -75,10 +76,14 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
         .iter()
         .map(|r| &r.code)
         .chain(plan.excluded.iter().map(|e| &e.code));
-    let code_cols = column(codes.map(|c| layout::width(code_text(c))), 4, CODE_MAX);
+    let code_cols = column(
+        codes.map(|c| layout::width(&code_text(c.as_deref()))),
+        4,
+        CODE_MAX,
+    );
     let names = plan.rows.iter().map(|r| &r.name);
     let names = names.chain(plan.excluded.iter().map(|e| &e.name));
-    let name_cols = column(names.map(|n| layout::width(n)), 4, NAME_MAX);
+    let name_cols = column(names.map(|n| layout::width(&safe(n))), 4, NAME_MAX);
     let cols = Columns {
         code: code_cols,
         name: name_cols,
@@ -114,10 +119,6 @@ struct Columns {
     name: usize,
 }
 
-fn code_text(code: &Option<String>) -> &str {
-    code.as_deref().unwrap_or("-")
-}
-
 fn header(style: &Style, cols: &Columns) -> String {
     let dim = || Paint::new().dim();
     let cells = [
@@ -147,7 +148,7 @@ fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
     let cells = [
         style.cell(row.status.as_str(), status_paint(row.status), STATUS_COLS),
         style.cell(mark, Paint::new(), 3),
-        style.cell(code_text(&row.code), Paint::new(), cols.code),
+        style.cell(&code_text(row.code.as_deref()), Paint::new(), cols.code),
         style.cell(&row.name, Paint::new(), cols.name),
     ];
     layout::table_line(&cells, details(row, style), style.width)
@@ -188,10 +189,17 @@ fn details(row: &Row, style: &Style) -> Vec<Atom> {
 }
 
 /// `field: old → new`, old in red struck through and new in green, as the closed feature
-/// shows a difference.
+/// shows a difference. When the two would read the same (they differ only in white space,
+/// width or invisible characters), whatever differs is escaped: `山田\u{3000}太郎 → 山田 太郎`.
 fn change(c: &Change, style: &Style) -> Atom {
     let old = c.old.as_deref().unwrap_or(EMPTY);
     let new = c.new.as_deref().unwrap_or(EMPTY);
+    let (old, new) = if look_alike(old, new) {
+        (exact_width(old), exact_width(new))
+    } else {
+        (safe(old), safe(new))
+    };
+    let (old, new) = (old.as_ref(), new.as_ref());
     let field = format!("{}: ", c.field);
     let arrow = " → ";
     Atom {
@@ -208,6 +216,17 @@ fn change(c: &Change, style: &Style) -> Atom {
     }
 }
 
+/// A row as the interactive tick list offers it: status, code and name, made safe as in
+/// the table.
+pub fn pick_label(row: &Row) -> String {
+    format!(
+        "{:<8} {} {}",
+        row.status.as_str(),
+        code_text(row.code.as_deref()),
+        safe(&row.name)
+    )
+}
+
 /// `office: 本社`, with its origin unless it is the command-line default.
 fn assignment(label: &str, a: &Assigned, flag: &str, style: &Style) -> Atom {
     let origin = if a.from == flag {
@@ -215,7 +234,7 @@ fn assignment(label: &str, a: &Assigned, flag: &str, style: &Style) -> Atom {
     } else {
         format!(" ({})", a.from)
     };
-    let head = format!("{label}: {}", a.item.name);
+    let head = format!("{label}: {}", safe(&a.item.name));
     Atom {
         painted: format!("{head}{}", style.paint(&origin, Paint::new().dim())),
         width: layout::width(&head) + layout::width(&origin),
@@ -227,7 +246,7 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
     let cells = [
         style.cell(EXCLUDED_LABEL, Paint::new().dim(), STATUS_COLS),
         style.cell("", Paint::new(), 3),
-        style.cell(code_text(&e.code), Paint::new(), cols.code),
+        style.cell(&code_text(e.code.as_deref()), Paint::new(), cols.code),
         style.cell(&e.name, Paint::new(), cols.name),
     ];
     let mut atoms = style.words(&e.reason, Paint::new(), ITEM_JOINER);
@@ -280,7 +299,7 @@ fn failed_rules(plan: &Plan, style: &Style) -> Vec<String> {
     lines.extend(
         plan.rule_errors
             .iter()
-            .map(|e| format!("  {} × {}", e.employees, e.error)),
+            .map(|e| format!("  {} × {}", e.employees, safe(&e.error))),
     );
     lines.push("Fix the rules (`crewsync rules test` runs their tests), then plan again.".into());
     lines

@@ -319,3 +319,117 @@ fn apply_json_leaves_stopped_out_when_the_run_finished() {
     report.stopped = None;
     assert!(apply_json(&report).get("stopped").is_none());
 }
+
+/// Erases the line, returns the cursor, turns text red and reverses it: what a hostile or
+/// broken record can hold.
+const HOSTILE: &str = "x\u{1b}[2K\r\u{1b}[31m\u{202e}\u{85}\u{7f}";
+
+/// Whether `text` holds a character of [`HOSTILE`] raw. (Colour mode's own SGR codes are
+/// `ESC [..m`, never `ESC [2K`.)
+fn holds_hostile(text: &str) -> bool {
+    text.contains("\u{1b}[2K")
+        || text.contains("\u{1b}[31m\u{202e}")
+        || ['\r', '\u{202e}', '\u{85}', '\u{7f}']
+            .iter()
+            .any(|&c| text.contains(c))
+}
+
+fn hostile_plan() -> Plan {
+    let mut plan = sample();
+    let evil = |s: &str| format!("{s}{HOSTILE}");
+    plan.rows[1].name = evil("山田");
+    plan.rows[1].code = Some(evil("0001"));
+    plan.rows[1].office = assigned("o1", &evil("本社"), "--office");
+    plan.rows[3].changes[0] = change(Field::LastName, Some(&evil("佐藤")), Some(&evil("鈴木")));
+    plan.rows.push(Row {
+        problems: vec![evil("gender '") + "' is not accepted"],
+        ..row("0009", Status::Invalid, "不正 値")
+    });
+    plan.excluded[0].reason = evil("退職予定");
+    plan.excluded[0].name = evil("除外");
+    plan.rule_errors.push(RuleError {
+        error: evil("rules/a.rhai:1:1: bad"),
+        employees: 1,
+    });
+    plan
+}
+
+#[test]
+fn record_text_is_escaped_in_every_part_of_the_tables_and_exact_in_json() {
+    let plan = hostile_plan();
+    for style in [
+        Style::plain(200),
+        Style {
+            colour: true,
+            width: 200,
+        },
+    ] {
+        let table = plan_table(&plan, &style);
+        assert!(!holds_hostile(&table), "{table:?}");
+        for shown in [
+            "山田x\\u{1b}[2K\\u{d}",
+            "本社x\\u{1b}",
+            "佐藤x\\u{1b}",
+            "鈴木x\\u{1b}",
+        ] {
+            assert!(table.contains(shown), "{shown}: {table:?}");
+        }
+        // Colour mode paints each word of running text apart.
+        for shown in [
+            "'x\\u{1b}",
+            "退職予定x\\u{1b}",
+            "除外x\\u{1b}",
+            "badx\\u{1b}",
+        ] {
+            assert!(table.contains(shown), "{shown}: {table:?}");
+        }
+    }
+    let json = serde_json::to_string(&plan_json(&plan)).unwrap();
+    let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(back["rows"][1]["name"], format!("山田{HOSTILE}"));
+    assert_eq!(back["rows"][1]["code"], format!("0001{HOSTILE}"));
+
+    let label = pick_label(&plan.rows[1]);
+    assert!(!holds_hostile(&label), "{label:?}");
+    assert!(label.starts_with("new      0001x\\u{1b}[2K"), "{label}");
+
+    let mut report = sample_report();
+    report.results[2].name = format!("高橋{HOSTILE}");
+    report.results[2].code = format!("0004{HOSTILE}");
+    report.results[2].error = Some(format!("422: lastName '{HOSTILE}' is too long"));
+    let table = apply_table(&report, &Style::plain(200));
+    assert!(!holds_hostile(&table), "{table:?}");
+    assert!(table.contains("lastName 'x\\u{1b}[2K"), "{table}");
+    let json = apply_json(&report);
+    assert_eq!(json["results"][2]["code"], format!("0004{HOSTILE}"));
+}
+
+#[test]
+fn a_change_whose_sides_read_the_same_escapes_what_differs() {
+    let mut plan = sample();
+    plan.rows[3].changes = vec![
+        change(Field::FirstName, Some("花 子"), Some("花\u{3000}子")),
+        change(Field::LastNameKana, Some("ヤマダ"), Some("ﾔﾏﾀﾞ")),
+        change(
+            Field::Email,
+            Some("a@example.com"),
+            Some("a@example.com\u{200b}"),
+        ),
+        change(Field::LastName, Some("佐藤"), Some("鈴木\u{3000}x")),
+    ];
+    let table = plan_table(&plan, &Style::plain(200));
+    assert!(
+        table.contains("first_name: 花 子 → 花\\u{3000}子"),
+        "{table}"
+    );
+    assert!(
+        table.contains("last_name_kana: ヤマダ → \\u{ff94}\\u{ff8f}\\u{ff80}\\u{ff9e}"),
+        "{table}"
+    );
+    assert!(
+        table.contains("email: a@example.com → a@example.com\\u{200b}"),
+        "{table}"
+    );
+    // Different names are shown as they are.
+    assert!(table.contains("last_name: 佐藤 → 鈴木\u{3000}x"), "{table}");
+}

@@ -56,43 +56,38 @@ fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("(none)")
 }
 
+/// One line of `crewsync watch` output. Record text in it is made
+/// [`safe`](crate::text::safe) (a code [`exact`](crate::text::exact)), so a name cannot drive
+/// the terminal.
 impl fmt::Display for DeltaLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let who = format!(
-            "{} {}",
-            self.code.as_deref().unwrap_or("(no code)"),
-            self.name
-        );
-        match &self.change {
-            DeltaChange::Excluded { reason, from } => {
-                write!(f, "{who}: now left out: {reason} ({from})")
-            }
-            DeltaChange::Included => write!(f, "{who}: no longer left out"),
+        let code = self
+            .code
+            .as_deref()
+            .map_or("(no code)".into(), crate::text::exact);
+        let what = match &self.change {
+            DeltaChange::Excluded { reason, from } => format!("now left out: {reason} ({from})"),
+            DeltaChange::Included => "no longer left out".to_string(),
             DeltaChange::Status { old, new } => {
-                write!(f, "{who}: status {} → {}", old.as_str(), new.as_str())
+                format!("status {} → {}", old.as_str(), new.as_str())
             }
-            DeltaChange::Office { old, new } => {
-                write!(f, "{who}: office {} → {}", opt(old), opt(new))
-            }
+            DeltaChange::Office { old, new } => format!("office {} → {}", opt(old), opt(new)),
             DeltaChange::EmploymentType { old, new } => {
-                write!(f, "{who}: employment type {} → {}", opt(old), opt(new))
+                format!("employment type {} → {}", opt(old), opt(new))
             }
             DeltaChange::Field { field, old, new } => {
-                write!(f, "{who}: {field} {} → {}", opt(old), opt(new))
+                format!("{field} {} → {}", opt(old), opt(new))
             }
-            DeltaChange::Selected { old, new } => write!(
-                f,
-                "{who}: {}",
-                match (old, new) {
-                    (false, true) => "now selected",
-                    _ => "no longer selected",
-                }
-            ),
-            DeltaChange::Problems { new, .. } if new.is_empty() => {
-                write!(f, "{who}: no longer invalid")
+            DeltaChange::Selected { old, new } => match (old, new) {
+                (false, true) => "now selected",
+                _ => "no longer selected",
             }
-            DeltaChange::Problems { new, .. } => write!(f, "{who}: invalid: {}", new.join("; ")),
-        }
+            .to_string(),
+            DeltaChange::Problems { new, .. } if new.is_empty() => "no longer invalid".to_string(),
+            DeltaChange::Problems { new, .. } => format!("invalid: {}", new.join("; ")),
+        };
+        let line = format!("{code} {}: {what}", self.name);
+        f.write_str(&crate::text::safe(&line))
     }
 }
 
@@ -311,6 +306,32 @@ mod tests {
 
     /// Two source records with one code are compared each with itself, not both with the
     /// last of them: an unchanged plan showed their differences on every reload.
+    #[test]
+    fn record_text_in_a_delta_line_cannot_drive_the_terminal() {
+        let hostile = "x\u{1b}[2K\r\u{202e}";
+        let line = DeltaLine {
+            code: Some("0001 ".into()),
+            name: format!("山田{hostile}"),
+            change: DeltaChange::Field {
+                field: Field::LastName,
+                old: Some(hostile.into()),
+                new: None,
+            },
+        };
+        assert_eq!(
+            line.to_string(),
+            "0001\\u{20} 山田x\\u{1b}[2K\\u{d}\\u{202e}: last_name x\\u{1b}[2K\\u{d}\\u{202e} → (none)"
+        );
+        let problems = DeltaLine {
+            change: DeltaChange::Problems {
+                old: Vec::new(),
+                new: vec![format!("gender '{hostile}' is not accepted")],
+            },
+            ..line
+        };
+        assert!(!render_delta(&[problems]).contains(['\u{1b}', '\r', '\u{202e}']));
+    }
+
     #[test]
     fn rows_sharing_a_code_are_told_apart_by_name() {
         let shared = |name: &str, office: &str| Row {

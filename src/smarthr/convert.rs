@@ -57,6 +57,7 @@ pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
     });
     Ok(Employee {
         code: obj.text("emp_code"),
+        code_key: None,
         last_name: obj.text("last_name"),
         first_name: obj.text("first_name"),
         last_name_kana: obj.text("last_name_yomi"),
@@ -74,7 +75,8 @@ pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
         employment_type,
         target_id: obj.text("id"),
         raw,
-    })
+    }
+    .canonical())
 }
 
 /// The body of a create. Values the employee lacks are left out rather than sent as null, so

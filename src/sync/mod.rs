@@ -171,13 +171,19 @@ async fn later_hires(
     crews: &[Employee],
     known: &[Employee],
 ) -> Result<Vec<Employee>, SyncError> {
-    let known: std::collections::HashSet<&str> =
-        known.iter().filter_map(|e| e.code.as_deref()).collect();
-    let missing: std::collections::BTreeSet<&str> = crews
+    // Codes compared by their match keys, as the plan matches them.
+    use crate::text::code_key as key;
+    let known: std::collections::HashSet<std::borrow::Cow<'_, str>> = known
+        .iter()
+        .filter_map(|e| e.code.as_deref())
+        .map(key)
+        .collect();
+    let missing: std::collections::BTreeSet<std::borrow::Cow<'_, str>> = crews
         .iter()
         .filter(|c| c.employed_on(as_of))
         .filter_map(|c| c.code.as_deref())
-        .filter(|code| !known.contains(code))
+        .map(key)
+        .filter(|code| !known.contains(code.as_ref()))
         .collect();
     if missing.is_empty() {
         return Ok(Vec::new());
@@ -198,7 +204,7 @@ async fn later_hires(
         Err(err) => return Err(err.into()),
     };
     let mut later = Vec::new();
-    for code in codes.iter().filter(|c| missing.contains(c.as_str())) {
+    for code in codes.iter().filter(|c| missing.contains(key(c).as_ref())) {
         later.extend(kot.get_employee(code, ahead).await?);
     }
     Ok(later)
