@@ -409,6 +409,7 @@ fn plan_with_and_without_rules(c: &mut Criterion) {
             let plan = plan::build(plan::Input {
                 direction,
                 as_of,
+                today: as_of,
                 source: from.clone(),
                 target: to.clone(),
                 masters: &masters,

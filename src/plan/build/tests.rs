@@ -125,6 +125,7 @@ impl Setup {
         build(Input {
             direction: self.direction,
             as_of: d("2024-04-01"),
+            today: d("2024-06-01"),
             source,
             target,
             masters: &masters(),
@@ -760,7 +761,7 @@ fn the_plan_counts_each_distinct_rule_error_most_first() {
         ]
     );
     // A filtered view still says what failed across the whole plan.
-    assert_eq!(plan.filtered(&[Status::New]).rule_errors, plan.rule_errors);
+    assert_eq!(plan.filtered(&View { statuses: vec![Status::New] }).rule_errors, plan.rule_errors);
     let clean = Setup::to_kot().run(vec![emp("001")], vec![]);
     assert_eq!(clean.rule_errors, []);
 }
@@ -821,11 +822,11 @@ fn filtered_keeps_the_asked_statuses_and_the_whole_summary() {
         ],
         vec![existing("002")],
     );
-    let only_new = plan.filtered(&[Status::New]);
+    let only_new = plan.filtered(&View { statuses: vec![Status::New] });
     assert_eq!(only_new.rows.len(), 1);
     assert_eq!(only_new.rows[0].code.as_deref(), Some("001"));
     assert_eq!(only_new.summary, plan.summary);
-    assert_eq!(plan.filtered(&Status::ALL).rows, plan.rows);
+    assert_eq!(plan.filtered(&View { statuses: Status::ALL.to_vec() }).rows, plan.rows);
 }
 
 #[test]
