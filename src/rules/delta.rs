@@ -265,6 +265,7 @@ mod tests {
             problems: Vec::new(),
             source: None,
             target_id: None,
+            target_record: None,
         }
     }
 
@@ -276,6 +277,7 @@ mod tests {
             summary: Summary::default(),
             excluded: Vec::new(),
             rule_errors: Vec::new(),
+            unreadable: Vec::new(),
         }
     }
 

@@ -350,6 +350,12 @@ fn changed_fields_show_target_as_old_and_source_as_new() {
                 old: None,
                 new: Some("2024-05-31".into()),
             },
+            // The last day is before today (2024-06-01): SmartHR's status follows.
+            Change {
+                field: Field::EmpStatus,
+                old: None,
+                new: Some("retired".into()),
+            },
         ]
     );
     assert!(row.selected);
