@@ -25,7 +25,6 @@ pub fn plan_json(plan: &Plan) -> Value {
                     "field": c.field.name(),
                     "old": c.old,
                     "new": c.new,
-                    "clear": c.is_clear(),
                 })).collect::<Vec<_>>(),
                 "office": name(&r.office),
                 "employment_type": name(&r.employment_type),
