@@ -30,9 +30,9 @@ pub fn field_key(field: Field) -> Option<&'static str> {
 }
 
 /// A field's value as KOT wants it written. A clear is an empty value, which KOT's PUT turns
-/// into NULL. The email is the first address of `emailAddresses` (as [`employee_from_kot`]
-/// reads it); `current` is the record's list, whose other addresses (KOT's 予備のメールアドレス,
-/// not synced) are written back as they were, in their places.
+/// into NULL. The email is the first entry of `emailAddresses` (as [`employee_from_kot`] reads
+/// it); `current` is the record's list, whose other entries (KOT's 予備のメールアドレス, not
+/// synced) are written back as they were, in their places.
 fn field_value(field: Field, value: Option<&str>, current: &Raw) -> Value {
     match (field, value) {
         (Field::Email, new) => Value::Array(email_addresses(new, current)),
@@ -41,29 +41,24 @@ fn field_value(field: Field, value: Option<&str>, current: &Raw) -> Value {
     }
 }
 
-/// `emailAddresses` with the synced (first non-blank) address replaced by `new`, or removed
-/// when `new` is `None`; every other entry stays.
+/// `emailAddresses` with its first entry set to `new`. Clearing it leaves `""` in its place
+/// when spare addresses follow, so that a spare is neither lost nor moved up to be read (and
+/// synced) as the employee's address; with no spare, the list is emptied.
 fn email_addresses(new: Option<&str>, current: &Raw) -> Vec<Value> {
     let mut list: Vec<Value> = match Fields::parse(current.text(), "employee") {
-        Ok(obj) => obj
-            .value("emailAddresses")
-            .and_then(|v| match v {
-                Value::Array(list) => Some(list),
-                _ => None,
-            })
-            .unwrap_or_default(),
+        Ok(obj) => match obj.value("emailAddresses") {
+            Some(Value::Array(list)) => list,
+            _ => Vec::new(),
+        },
         Err(_) => Vec::new(),
     };
-    let synced = list
-        .iter()
-        .position(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
-    match (synced, new) {
-        (Some(i), Some(new)) => list[i] = Value::String(new.to_string()),
-        (Some(i), None) => {
-            list.remove(i);
-        }
-        (None, Some(new)) => list.insert(0, Value::String(new.to_string())),
-        (None, None) => {}
+    let first = Value::String(new.unwrap_or_default().to_string());
+    match list.first_mut() {
+        Some(slot) => *slot = first,
+        None => list.push(first),
+    }
+    if list.iter().all(|v| v.as_str().is_some_and(|s| s.trim().is_empty())) {
+        list.clear();
     }
     list
 }
@@ -81,15 +76,14 @@ pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
             id,
         })
     };
+    // Only the first address is synced; the rest are spares (see `email_addresses`).
     let email = obj
         .value("emailAddresses")
         .as_ref()
         .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .find(|s| !s.trim().is_empty())
-        })
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
         .map(str::to_string);
     Ok(Employee {
         code: obj.text("code"),
@@ -204,7 +198,7 @@ mod tests {
 
     #[test]
     fn an_email_change_keeps_the_spare_addresses() {
-        let current = Raw::from(json!({"emailAddresses": ["", "old@x.jp", "spare@x.jp"]}));
+        let current = Raw::from(json!({"emailAddresses": ["old@x.jp", "spare@x.jp"]}));
         let body = |new: Option<&str>| {
             Value::Object(changes_to_kot(
                 &[(Field::Email, new.map(str::to_string))],
@@ -213,9 +207,17 @@ mod tests {
         };
         assert_eq!(
             body(Some("new@x.jp")),
-            json!({"emailAddresses": ["", "new@x.jp", "spare@x.jp"]})
+            json!({"emailAddresses": ["new@x.jp", "spare@x.jp"]})
         );
+        // Cleared, the spare keeps its place and is not read as the address.
         assert_eq!(body(None), json!({"emailAddresses": ["", "spare@x.jp"]}));
+        let cleared = employee_from_kot(json!({"emailAddresses": ["", "spare@x.jp"]})).unwrap();
+        assert_eq!(cleared.email, None);
+        let only = Raw::from(json!({"emailAddresses": ["old@x.jp"]}));
+        assert_eq!(
+            changes_to_kot(&[(Field::Email, None)], &only)["emailAddresses"],
+            json!([])
+        );
         let none = Raw::from(json!({"code": "1"}));
         assert_eq!(
             changes_to_kot(&[(Field::Email, Some("a@x.jp".into()))], &none)["emailAddresses"],
