@@ -400,3 +400,57 @@ fn summarise(results: &[ApplyResult]) -> ApplySummary {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::plan::Summary;
+
+    fn row(code: &str, status: Status, selected: bool) -> Row {
+        Row {
+            code: Some(code.into()),
+            status,
+            name: code.into(),
+            changes: Vec::new(),
+            office: None,
+            employment_type: None,
+            selected,
+            selected_by: None,
+            problems: Vec::new(),
+            source: None,
+            target_id: None,
+            target_record: None,
+        }
+    }
+
+    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
+    #[test]
+    fn a_selection_takes_only_shown_rows() {
+        let rows = vec![
+            row("1", Status::New, true),
+            row("2", Status::Changed, true),
+            row("3", Status::Unchanged, false),
+        ];
+        let plan = Plan {
+            direction: Direction::SmartHrToKot,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
+            summary: Summary::of(&rows),
+            rows,
+            excluded: Vec::new(),
+            rule_errors: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        let only_new = View {
+            statuses: vec![Status::New],
+        };
+        assert_eq!(Selection::All.pick(&plan, &only_new), Ok(vec![0]));
+        assert_eq!(Selection::Auto.pick(&plan, &only_new), Ok(vec![0]));
+        assert_eq!(Selection::All.pick(&plan, &View::default()), Ok(vec![0, 1]));
+        let hidden = Selection::Codes(["2".to_string()].into());
+        assert!(matches!(
+            hidden.pick(&plan, &only_new),
+            Err(SelectionError::NotShown { .. })
+        ));
+    }
+}

@@ -909,3 +909,45 @@ fn employees_the_target_has_are_asked_only_what_an_update_uses() {
         assert_eq!(kept.office.as_ref().map(|o| o.from.as_str()), Some(CURRENT));
     }
 }
+
+#[test]
+fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
+    let codes: Vec<String> = (1..=20).map(|n| format!("{n:03}")).collect();
+    let with = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
+        codes.iter().enumerate().map(|(i, c)| f(i, emp(c))).collect()
+    };
+    let targets = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, existing(c)))
+            .collect()
+    };
+    // Every email empty in the source while the target has them all: unreadable, once.
+    let source = with(&|_, e| Employee { email: None, ..e });
+    let plan = Setup::to_kot().run(source, targets(&|_, e| e));
+    assert_eq!(plan.unreadable.len(), 1, "{:?}", plan.unreadable);
+    let u = &plan.unreadable[0];
+    assert_eq!(
+        (u.field, u.in_scope, u.empty_in_source, u.clears),
+        (Field::Email, 20, 20, 20)
+    );
+    assert!(u.hint.contains("permission") && u.hint.contains("--allow-clear email"));
+    assert_eq!(plan.summary.clears, 20);
+
+    // Resignation dates are empty for nearly everyone; one re-hire clearing one is ordinary.
+    let rehired = targets(&|i, e| Employee {
+        resignation_date: (i == 0).then(|| d("2024-03-31")),
+        ..e
+    });
+    let plan = Setup::to_kot().run(with(&|_, e| e), rehired);
+    assert!(plan.unreadable.is_empty(), "{:?}", plan.unreadable);
+    assert_eq!(plan.summary.clears, 1);
+
+    // Just under "nearly all" empty (17 of 20 < 90%): ordinary clears.
+    let source = with(&|i, e| Employee {
+        email: (i >= 17).then(|| "a@example.com".to_string()),
+        ..e
+    });
+    assert!(Setup::to_kot().run(source, targets(&|_, e| e)).unreadable.is_empty());
+}
