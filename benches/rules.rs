@@ -60,6 +60,7 @@ fn employee(i: usize) -> Employee {
             id: format!("type-{}", i % TYPES.len()),
             name: employment_type.into(),
         }),
+        status: None,
         target_id: Some(format!("crew-{i}")),
         raw: serde_json::json!({
             "id": format!("crew-{i}"),

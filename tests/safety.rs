@@ -8,8 +8,8 @@ use crewsync::sim::{Company, SAMPLE_AS_OF, SimConfig};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use util::{
-    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, codes, crew, kot, noon,
-    plan_args, row,
+    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, codes, crew, kot, noon, plan_args,
+    row,
 };
 
 /// The shipped rules folder, whose select rule takes every change but a birth date's.
@@ -50,7 +50,10 @@ fn an_unreadable_smarthr_email_is_not_cleared_in_kot() {
     assert!(out.stdout.contains("permission"), "{}", out.stdout);
     assert_eq!(out.stdout.matches("✗ clear").count(), 6, "{}", out.stdout);
     assert!(out.stdout.contains("6 fields cleared"), "{}", out.stdout);
-    let p = env.plan("smarthr-to-kot", &[&TO_KOT_DEFAULTS[..], &["--rules", &rules]].concat());
+    let p = env.plan(
+        "smarthr-to-kot",
+        &[&TO_KOT_DEFAULTS[..], &["--rules", &rules]].concat(),
+    );
     assert_eq!(p["unreadable"].as_array().unwrap().len(), 1, "{p:#}");
     assert_eq!(p["unreadable"][0]["field"], "email");
     assert_eq!(p["unreadable"][0]["clears"], 6);
@@ -111,8 +114,16 @@ fn an_unreadable_kot_email_is_not_cleared_in_smarthr() {
     assert_eq!(p["unreadable"][0]["field"], "email", "{p:#}");
     let apply = |extra: &[&str]| {
         let mut args = vec![
-            "apply", "--direction", "kot-to-smarthr", "--as-of", AS_OF, "--select", "all",
-            "--yes", "--format", "json",
+            "apply",
+            "--direction",
+            "kot-to-smarthr",
+            "--as-of",
+            AS_OF,
+            "--select",
+            "all",
+            "--yes",
+            "--format",
+            "json",
         ];
         args.extend_from_slice(extra);
         env.cmd(&args).run().expect(0)
@@ -134,7 +145,11 @@ fn a_single_missing_value_is_an_ordinary_clear() {
     let env = Env::empty();
     for n in 1..=10 {
         let code = format!("{n:04}");
-        let extra = if n == 1 { json!({"email": null}) } else { json!({}) };
+        let extra = if n == 1 {
+            json!({"email": null})
+        } else {
+            json!({})
+        };
         env.crew(crew(&code, "山田", "太郎", extra));
         env.kot_employee(kot(&code, "山田", "太郎", json!({})));
     }
@@ -207,12 +222,22 @@ fn apply_writes_only_the_rows_shown() {
             )
         };
         let before = emails();
-        let out = apply(&["--status", "new", "--select", "all", "--yes", "--format", "json"])
-            .expect(0);
+        let out = apply(&[
+            "--status", "new", "--select", "all", "--yes", "--format", "json",
+        ])
+        .expect(0);
         let written = out.json();
-        let new_code = if direction == "smarthr-to-kot" { "0002" } else { "0003" };
+        let new_code = if direction == "smarthr-to-kot" {
+            "0002"
+        } else {
+            "0003"
+        };
         assert_eq!(codes(&written["results"]), [new_code], "{direction}");
-        assert_eq!(emails(), before, "{direction}: the hidden changed row is untouched");
+        assert_eq!(
+            emails(),
+            before,
+            "{direction}: the hidden changed row is untouched"
+        );
 
         let out = apply(&["--status", "new", "--select", "0001", "--yes"]).expect(1);
         assert!(
@@ -227,6 +252,15 @@ fn apply_writes_only_the_rows_shown() {
     }
 }
 
+/// (code, SmartHR status, SmartHR resigned_at, KOT resignationDate, status after)
+type StatusCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+
 /// Item 5: every status transition a kot-to-smarthr sync can cause leaves SmartHR's
 /// `emp_status` consistent with the resignation date it writes, and the plan shows each status
 /// change as a change. "Past" is 2026-04-15: on or after the reference date (so in scope) and
@@ -236,15 +270,14 @@ fn smarthr_status_follows_the_resignation_date_written() {
     let env = Env::empty();
     let past = "2026-04-15";
     let future = "2099-03-31";
-    // (code, SmartHR status, SmartHR resigned_at, KOT resignationDate, status after)
-    let cases: [(&str, &str, Option<&str>, Option<&str>, &str); 7] = [
+    let cases: [StatusCase; 7] = [
         ("0001", "employed", None, Some(past), "retired"), // leaving
         ("0002", "employed", None, Some(future), "employed"), // future resignation
         ("0003", "retired", Some(past), Some(future), "employed"), // moved to the future
         ("0004", "retired", Some(past), None, "employed"), // cleared (re-hire)
-        ("0005", "absent", None, Some(future), "absent"), // 休職, leaving later
-        ("0006", "absent", None, Some(past), "retired"), // 休職, left
-        ("0007", "absent", Some(future), None, "absent"), // 休職, resignation withdrawn
+        ("0005", "absent", None, Some(future), "absent"),  // 休職, leaving later
+        ("0006", "absent", None, Some(past), "retired"),   // 休職, left
+        ("0007", "absent", Some(future), None, "absent"),  // 休職, resignation withdrawn
     ];
     for (code, status, resigned, _, _) in cases {
         env.crew(crew(
@@ -262,7 +295,12 @@ fn smarthr_status_follows_the_resignation_date_written() {
         env.kot_employee(kot(code, "山田", "太郎", extra));
     }
     // A re-hire also moves the hire date.
-    env.kot_employee(kot("0008", "田中", "次郎", json!({"hiredDate": "2026-04-01"})));
+    env.kot_employee(kot(
+        "0008",
+        "田中",
+        "次郎",
+        json!({"hiredDate": "2026-04-01"}),
+    ));
     env.crew(crew(
         "0008",
         "田中",
@@ -280,7 +318,8 @@ fn smarthr_status_follows_the_resignation_date_written() {
             .cloned()
     };
     for (code, before, _, _, after) in cases {
-        let expected = (before != after).then(|| json!({"field": "emp_status", "old": before, "new": after}));
+        let expected =
+            (before != after).then(|| json!({"field": "emp_status", "old": before, "new": after}));
         assert_eq!(status_change(code), expected, "{code}: {:#}", row(&p, code));
     }
     assert_eq!(
@@ -295,7 +334,14 @@ fn smarthr_status_follows_the_resignation_date_written() {
     assert!(table.contains("emp_status: employed → retired"), "{table}");
 
     let args = [
-        "apply", "--direction", "kot-to-smarthr", "--as-of", AS_OF, "--select", "all", "--yes",
+        "apply",
+        "--direction",
+        "kot-to-smarthr",
+        "--as-of",
+        AS_OF,
+        "--select",
+        "all",
+        "--yes",
     ];
     env.cmd(&args).run().expect(0);
     for (code, _, _, resignation, after) in cases {
@@ -365,7 +411,8 @@ fn changed_everywhere(source_is_smarthr: bool) -> Company {
         Some("male") => Some("female".to_string()),
         _ => Some("male".to_string()),
     };
-    let moved = |d: Option<chrono::NaiveDate>, days: i64| d.map(|d| d + chrono::Duration::days(days));
+    let moved =
+        |d: Option<chrono::NaiveDate>, days: i64| d.map(|d| d + chrono::Duration::days(days));
     // Target-side resignation dates for the "moved" and "cleared" cases.
     let target_resignation = |i: usize| (i % 4 == 1 || i % 4 == 2).then(|| day("2099-06-30"));
     let source_resignation = |i: usize| match i % 4 {
@@ -375,7 +422,8 @@ fn changed_everywhere(source_is_smarthr: bool) -> Company {
         _ => Some(day("2026-04-15")),
     };
     let email = |i: usize, code: &Option<String>| {
-        (i % 2 == 0).then(|| format!("moved.{}@example.jp", code.as_deref().unwrap_or_default()))
+        i.is_multiple_of(2)
+            .then(|| format!("moved.{}@example.jp", code.as_deref().unwrap_or_default()))
     };
     if source_is_smarthr {
         for (i, c) in company.crews.iter_mut().enumerate() {
@@ -446,7 +494,11 @@ fn writes_touch_only_what_the_plan_showed() {
                 .collect()
         };
         let before = records();
-        let defaults: &[&str] = if to_kot { &TO_KOT_DEFAULTS } else { &["--office", "本社"] };
+        let defaults: &[&str] = if to_kot {
+            &TO_KOT_DEFAULTS
+        } else {
+            &["--office", "本社"]
+        };
         let plan = env.plan(direction, defaults);
         let mut args = vec!["apply", "--direction", direction, "--as-of", AS_OF];
         args.extend_from_slice(defaults);
@@ -460,7 +512,10 @@ fn writes_touch_only_what_the_plan_showed() {
             .inspect(|r| assert_eq!(r["outcome"], "ok", "{direction}: {r:#}"))
             .map(|r| r["code"].as_str().unwrap())
             .collect();
-        assert!(updated.len() >= 80, "{direction}: every matched record changes: {updated:?}");
+        assert!(
+            updated.len() >= 80,
+            "{direction}: every matched record changes: {updated:?}"
+        );
         let kinds: BTreeSet<&str> = plan["rows"]
             .as_array()
             .unwrap()
@@ -468,7 +523,10 @@ fn writes_touch_only_what_the_plan_showed() {
             .flat_map(|r| r["changes"].as_array().unwrap())
             .map(|c| c["field"].as_str().unwrap())
             .collect();
-        assert!(kinds.len() >= 9, "{direction}: every kind of change: {kinds:?}");
+        assert!(
+            kinds.len() >= 9,
+            "{direction}: every kind of change: {kinds:?}"
+        );
 
         let after = records();
         let target = if to_kot { "kot" } else { "smarthr" };
@@ -477,7 +535,11 @@ fn writes_touch_only_what_the_plan_showed() {
             let new = &after[id];
             let code = old[code_key].as_str().unwrap_or_default();
             let changes: Vec<&Value> = if updated.contains(code) {
-                row(&plan, code)["changes"].as_array().unwrap().iter().collect()
+                row(&plan, code)["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -500,7 +562,8 @@ fn writes_touch_only_what_the_plan_showed() {
                 .collect();
             for key in keys {
                 let (was, is) = (old.get(key.as_str()), new.get(key.as_str()));
-                let why = format!("{direction} (full PUT {full_put}) {code} {key}: {was:?} → {is:?}");
+                let why =
+                    format!("{direction} (full PUT {full_put}) {code} {key}: {was:?} → {is:?}");
                 match expected.get(key.as_str()) {
                     Some(want) if key == "emailAddresses" => {
                         let (synced, spares) = split_emails(is);
@@ -515,7 +578,9 @@ fn writes_touch_only_what_the_plan_showed() {
             }
         }
         assert!(
-            before.values().any(|r| r["emailAddresses"].as_array().is_some_and(|l| l.len() > 1))
+            before
+                .values()
+                .any(|r| r["emailAddresses"].as_array().is_some_and(|l| l.len() > 1))
                 || !to_kot,
             "the sample has spare addresses to keep"
         );

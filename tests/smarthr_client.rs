@@ -240,7 +240,11 @@ async fn an_update_writes_exactly_the_changes_given() {
         .update_crew(&id, &[(Field::ResignationDate, Some("2026-04-15".into()))])
         .await
         .unwrap();
-    assert_eq!(status(&dated), "employed", "no status the plan did not list");
+    assert_eq!(
+        status(&dated),
+        "employed",
+        "no status the plan did not list"
+    );
     let retired = client
         .update_crew(
             &id,

@@ -57,7 +57,10 @@ fn email_addresses(new: Option<&str>, current: &Raw) -> Vec<Value> {
         Some(slot) => *slot = first,
         None => list.push(first),
     }
-    if list.iter().all(|v| v.as_str().is_some_and(|s| s.trim().is_empty())) {
+    if list
+        .iter()
+        .all(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+    {
         list.clear();
     }
     list

@@ -125,7 +125,10 @@ fn detail(r: &ApplyResult, style: &Style) -> Vec<Atom> {
     if !r.not_cleared.is_empty() && r.outcome == Outcome::Ok {
         let fields: Vec<&str> = r.not_cleared.iter().map(|f| f.name()).collect();
         atoms.extend(style.words(
-            &format!("not cleared: {} (unreadable in the source)", fields.join(", ")),
+            &format!(
+                "not cleared: {} (unreadable in the source)",
+                fields.join(", ")
+            ),
             Paint::new().yellow(),
             ITEM_JOINER,
         ));

@@ -240,7 +240,9 @@ fn truncate_counts_full_width_characters_as_two_columns() {
 
 #[test]
 fn a_filtered_plan_keeps_the_whole_summary_line() {
-    let plan = sample().filtered(&crate::plan::View { statuses: vec![Status::Invalid] });
+    let plan = sample().filtered(&crate::plan::View {
+        statuses: vec![Status::Invalid],
+    });
     let table = plan_table(&plan, &Style::plain(200));
     assert!(!table.contains("山田 太郎"));
     assert!(

@@ -767,7 +767,13 @@ fn the_plan_counts_each_distinct_rule_error_most_first() {
         ]
     );
     // A filtered view still says what failed across the whole plan.
-    assert_eq!(plan.filtered(&View { statuses: vec![Status::New] }).rule_errors, plan.rule_errors);
+    assert_eq!(
+        plan.filtered(&View {
+            statuses: vec![Status::New]
+        })
+        .rule_errors,
+        plan.rule_errors
+    );
     let clean = Setup::to_kot().run(vec![emp("001")], vec![]);
     assert_eq!(clean.rule_errors, []);
 }
@@ -828,11 +834,19 @@ fn filtered_keeps_the_asked_statuses_and_the_whole_summary() {
         ],
         vec![existing("002")],
     );
-    let only_new = plan.filtered(&View { statuses: vec![Status::New] });
+    let only_new = plan.filtered(&View {
+        statuses: vec![Status::New],
+    });
     assert_eq!(only_new.rows.len(), 1);
     assert_eq!(only_new.rows[0].code.as_deref(), Some("001"));
     assert_eq!(only_new.summary, plan.summary);
-    assert_eq!(plan.filtered(&View { statuses: Status::ALL.to_vec() }).rows, plan.rows);
+    assert_eq!(
+        plan.filtered(&View {
+            statuses: Status::ALL.to_vec()
+        })
+        .rows,
+        plan.rows
+    );
 }
 
 #[test]
@@ -914,7 +928,11 @@ fn employees_the_target_has_are_asked_only_what_an_update_uses() {
 fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
     let codes: Vec<String> = (1..=20).map(|n| format!("{n:03}")).collect();
     let with = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
-        codes.iter().enumerate().map(|(i, c)| f(i, emp(c))).collect()
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, emp(c)))
+            .collect()
     };
     let targets = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
         codes
@@ -949,5 +967,10 @@ fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
         email: (i >= 17).then(|| "a@example.com".to_string()),
         ..e
     });
-    assert!(Setup::to_kot().run(source, targets(&|_, e| e)).unreadable.is_empty());
+    assert!(
+        Setup::to_kot()
+            .run(source, targets(&|_, e| e))
+            .unreadable
+            .is_empty()
+    );
 }
