@@ -8,8 +8,8 @@ use crewsync::sim::{Company, SAMPLE_AS_OF, SimConfig};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use util::{
-    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, codes, crew, kot, noon, plan_args,
-    row,
+    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_all_to_smarthr, apply_to_kot, codes, crew,
+    kot, noon, plan_args, row,
 };
 
 /// The shipped rules folder, whose select rule takes every change but a birth date's.
@@ -112,22 +112,7 @@ fn an_unreadable_kot_email_is_not_cleared_in_smarthr() {
     }
     let p = env.plan("kot-to-smarthr", &[]);
     assert_eq!(p["unreadable"][0]["field"], "email", "{p:#}");
-    let apply = |extra: &[&str]| {
-        let mut args = vec![
-            "apply",
-            "--direction",
-            "kot-to-smarthr",
-            "--as-of",
-            AS_OF,
-            "--select",
-            "all",
-            "--yes",
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        env.cmd(&args).run().expect(0)
-    };
+    let apply = |extra: &[&str]| env.cmd(&apply_all_to_smarthr(extra)).run().expect(0);
     apply(&[]);
     for code in ["0001", "0005"] {
         assert_eq!(
@@ -333,17 +318,7 @@ fn smarthr_status_follows_the_resignation_date_written() {
         .stdout;
     assert!(table.contains("emp_status: employed → retired"), "{table}");
 
-    let args = [
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--select",
-        "all",
-        "--yes",
-    ];
-    env.cmd(&args).run().expect(0);
+    env.cmd(&apply_all_to_smarthr(&[])).run().expect(0);
     for (code, _, _, resignation, after) in cases {
         let c = &env.crews_with_code(code)[0];
         assert_eq!(c["emp_status"], after, "{code}");
