@@ -24,7 +24,7 @@ pub enum Field {
     EmploymentType,
     /// SmartHR `emp_status` (在籍 `employed`, 休職 `absent`, 退職 `retired`), which SmartHR
     /// keeps apart from the dates. Never synced as such: the plan changes it only to keep it
-    /// consistent with the resignation date it writes (see `plan::emp_status`). Rules cannot
+    /// consistent with the resignation date it writes (see [`super::emp_status`]). Rules cannot
     /// name it, so it is left out of [`Field::ALL`].
     EmpStatus,
 }
