@@ -33,7 +33,7 @@ fn each_status_in_each_direction() {
     assert_eq!(row(&p, "0003")["status"], "new");
     assert_eq!(
         p["summary"],
-        json!({"new": 1, "changed": 1, "unchanged": 1, "invalid": 0})
+        json!({"new": 1, "changed": 1, "unchanged": 1, "invalid": 0, "clears": 0})
     );
 
     let p = env.plan("kot-to-smarthr", &["--office", "本社"]);
@@ -194,7 +194,7 @@ fn apply_then_replan_is_all_unchanged() {
     let p = env.plan("smarthr-to-kot", &TO_KOT_DEFAULTS);
     assert_eq!(
         p["summary"],
-        json!({"new": 0, "changed": 0, "unchanged": 2, "invalid": 0})
+        json!({"new": 0, "changed": 0, "unchanged": 2, "invalid": 0, "clears": 0})
     );
     let again = env
         .cmd(&apply_to_kot(&["--select", "all", "--yes"]))

@@ -58,6 +58,7 @@ fn result(write: &PlannedWrite, outcome: Outcome, error: Option<&str>) -> ApplyR
         outcome,
         error: error.map(str::to_string),
         fields: write.fields.clone(),
+        not_cleared: Vec::new(),
     }
 }
 

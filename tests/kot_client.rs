@@ -234,6 +234,7 @@ async fn update_and_check(sims: &Simulators, code: &str) {
                 (Field::Email, None),
                 (Field::ResignationDate, Some("2026-12-31".into())),
             ],
+            &created.raw,
             SAMPLE_AS_OF,
         )
         .await

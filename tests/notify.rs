@@ -57,6 +57,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
             outcome,
             error: error.map(str::to_string),
             fields: w.fields.clone(),
+            not_cleared: Vec::new(),
         };
         history.record(&run, &result).expect("record");
     }

@@ -31,6 +31,7 @@ pub fn time_plan(b: &mut Bencher<'_>, inputs: &PlanInputs<'_>, policy: &dyn Poli
             black_box(plan::build(Input {
                 direction: inputs.direction,
                 as_of: inputs.as_of,
+                today: inputs.as_of,
                 source,
                 target,
                 masters: inputs.masters,

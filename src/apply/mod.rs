@@ -10,7 +10,8 @@ pub enum Action {
     Update,
 }
 
-/// `skipped`: not attempted because the run stopped first (an access window, say).
+/// `skipped`: not attempted because the run stopped first (an access window, say), or because
+/// every change it had was a clear held back (see [`AllowClear`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -28,6 +29,10 @@ pub struct ApplyResult {
     pub error: Option<String>,
     /// The fields written (every synced field on create).
     pub fields: Vec<Field>,
+    /// Clears the plan showed but this run held back: the source seemed unable to read the
+    /// field (see `plan::Unreadable`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_cleared: Vec<Field>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,4 +54,4 @@ pub struct ApplyReport {
 }
 
 mod run;
-pub use run::{OnResult, Options, Selection, SelectionError, Wait, run};
+pub use run::{AllowClear, OnResult, Options, Selection, SelectionError, Wait, run, weight};

@@ -1,19 +1,19 @@
 use super::{Action, ApplyReport, ApplyResult, ApplySummary, Outcome};
 use crate::model::Field;
-use crate::plan::{Plan, Row, Status};
+use crate::plan::{Change, Plan, Row, Status, View};
 use crate::sync::{Observer, Target};
 use crate::window::{self, Window};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Which rows an apply writes.
+/// Which rows an apply writes, among the rows the person was shown (a [`View`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
-    /// Every new and changed row.
+    /// Every new and changed row shown.
     All,
-    /// Exactly the rows the rules (or the default policy) selected.
+    /// Exactly the rows shown that the rules (or the default policy) selected.
     Auto,
-    /// These employee codes.
+    /// These employee codes, each of which must be shown.
     Codes(BTreeSet<String>),
 }
 
@@ -29,6 +29,10 @@ pub enum SelectionError {
         status: &'static str,
         why: String,
     },
+    #[error(
+        "--select: employee {code} is {status}, which --status does not show; only rows shown can be written: add {status} to --status, or leave the code out"
+    )]
+    NotShown { code: String, status: &'static str },
 }
 
 impl std::str::FromStr for Selection {
@@ -63,10 +67,11 @@ impl std::fmt::Display for Selection {
 }
 
 impl Selection {
-    /// The indexes of the rows to write, in plan order. Naming a code that cannot be written is
-    /// an error rather than a silent skip, because the person asked for it by name.
-    pub fn pick(&self, plan: &Plan) -> Result<Vec<usize>, SelectionError> {
-        let actionable = |r: &Row| r.status.is_actionable();
+    /// The indexes of the rows to write, in plan order, among those `view` shows: a row the
+    /// person did not see is never written. Naming a code that cannot be written is an error
+    /// rather than a silent skip, because the person asked for it by name.
+    pub fn pick(&self, plan: &Plan, view: &View) -> Result<Vec<usize>, SelectionError> {
+        let actionable = |r: &Row| r.status.is_actionable() && view.shows(r);
         match self {
             Selection::All => Ok(indexes(plan, |r| actionable(r))),
             Selection::Auto => Ok(indexes(plan, |r| actionable(r) && r.selected)),
@@ -77,6 +82,12 @@ impl Selection {
                         .iter()
                         .find(|r| r.code.as_deref() == Some(code))
                         .ok_or_else(|| SelectionError::UnknownCode(code.clone()))?;
+                    if !view.shows(row) {
+                        return Err(SelectionError::NotShown {
+                            code: code.clone(),
+                            status: row.status.as_str(),
+                        });
+                    }
                     if !actionable(row) {
                         return Err(SelectionError::NotActionable {
                             code: code.clone(),
@@ -102,11 +113,87 @@ fn indexes(plan: &Plan, keep: impl Fn(&Row) -> bool) -> Vec<usize> {
         .collect()
 }
 
-/// How a run behaves when KOT closes its access window mid-run.
+/// How a run behaves when KOT closes its access window mid-run, and which clears it may make.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `Some`: pause and carry on after the window instead of stopping.
     pub wait: Option<Wait>,
+    pub allow_clear: AllowClear,
+}
+
+/// Which of the fields a plan found unreadable ([`Plan::unreadable`]) an apply may clear
+/// anyway: none unless the person says so (`--allow-clear FIELD`, or `--force` for all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowClear {
+    pub all: bool,
+    pub fields: BTreeSet<Field>,
+}
+
+impl AllowClear {
+    pub fn allows(&self, field: Field) -> bool {
+        self.all || self.fields.contains(&field)
+    }
+}
+
+/// What an update writes of a row, and which clears it holds back.
+struct Writes<'a> {
+    changes: Vec<&'a Change>,
+    not_cleared: Vec<Field>,
+}
+
+/// The fields whose clears this run holds back: the unreadable ones not allowed.
+fn held(plan: &Plan, options: &Options) -> BTreeSet<Field> {
+    plan.unreadable
+        .iter()
+        .map(|u| u.field)
+        .filter(|&f| !options.allow_clear.allows(f))
+        .collect()
+}
+
+/// Splits a row's changes into those written and the clears held back. A status change that
+/// follows a held resignation-date clear is held with it, so the status stays consistent with
+/// the date SmartHR keeps.
+fn writes<'a>(row: &'a Row, held: &BTreeSet<Field>) -> Writes<'a> {
+    let mut not_cleared: Vec<Field> = row
+        .changes
+        .iter()
+        .filter(|c| c.is_clear() && held.contains(&c.field))
+        .map(|c| c.field)
+        .collect();
+    if not_cleared.contains(&Field::ResignationDate) {
+        not_cleared.extend(
+            row.changes
+                .iter()
+                .filter(|c| c.field == Field::EmpStatus)
+                .map(|c| c.field),
+        );
+    }
+    Writes {
+        changes: row
+            .changes
+            .iter()
+            .filter(|c| !not_cleared.contains(&c.field))
+            .collect(),
+        not_cleared,
+    }
+}
+
+/// How much of the roster an apply of `chosen` would change, for `max_changes`: each employee
+/// written counts one, and each field it clears counts one more, since a clear loses a value
+/// where any other change replaces it. Clears held back do not count.
+pub fn weight(plan: &Plan, chosen: &[usize], options: &Options) -> usize {
+    let held = held(plan, options);
+    chosen
+        .iter()
+        .map(|&i| {
+            let row = &plan.rows[i];
+            1 + writes(row, &held)
+                .changes
+                .iter()
+                .filter(|c| c.is_clear())
+                .count()
+        })
+        .sum()
 }
 
 #[derive(Debug, Clone)]
@@ -134,12 +221,17 @@ pub async fn run(
 ) -> ApplyReport {
     let mut results = Vec::with_capacity(chosen.len());
     let mut stopped: Option<String> = None;
+    let held = held(plan, options);
     for (n, &i) in chosen.iter().enumerate() {
         let row = &plan.rows[i];
+        let writes = writes(row, &held);
         let result = match &stopped {
-            Some(why) => skipped(row, why),
+            Some(why) => skipped(row, &writes, why),
+            None if action(row) == Action::Update && writes.changes.is_empty() => {
+                skipped(row, &writes, &not_cleared_reason(&writes.not_cleared))
+            }
             None => loop {
-                let result = write(row, target).await;
+                let result = write(row, &writes, target).await;
                 match (&result, &options.wait) {
                     (Err(WriteError::Api(e)), Some(wait)) if e.is_access_window() => {
                         pause(wait, observer, &e.to_string()).await;
@@ -150,9 +242,9 @@ pub async fn run(
                             row.code.as_deref().unwrap_or("?")
                         );
                         stopped = Some(why.clone());
-                        break skipped(row, &why);
+                        break skipped(row, &writes, &why);
                     }
-                    _ => break finished(row, result),
+                    _ => break finished(row, &writes, result),
                 }
             },
         };
@@ -195,7 +287,7 @@ fn action(row: &Row) -> Action {
     }
 }
 
-fn base(row: &Row) -> ApplyResult {
+fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
     let action = action(row);
     ApplyResult {
         code: row.code.clone().unwrap_or_default(),
@@ -205,26 +297,37 @@ fn base(row: &Row) -> ApplyResult {
         error: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
-            Action::Update => row.changes.iter().map(|c| c.field).collect(),
+            Action::Update => writes.changes.iter().map(|c| c.field).collect(),
         },
+        not_cleared: writes.not_cleared.clone(),
     }
 }
 
-fn skipped(row: &Row, why: &str) -> ApplyResult {
+/// Why an update was not sent: every change it had was a clear held back.
+fn not_cleared_reason(fields: &[Field]) -> String {
+    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    format!(
+        "nothing written: clearing {} was held back because the plan found it unreadable in the source\n  hint: check the token's permissions; to clear it anyway, pass --allow-clear {}",
+        names.join(", "),
+        names.join(" --allow-clear ")
+    )
+}
+
+fn skipped(row: &Row, writes: &Writes<'_>, why: &str) -> ApplyResult {
     ApplyResult {
         outcome: Outcome::Skipped,
         error: Some(why.to_string()),
-        ..base(row)
+        ..base(row, writes)
     }
 }
 
-fn finished(row: &Row, result: Result<(), WriteError>) -> ApplyResult {
+fn finished(row: &Row, writes: &Writes<'_>, result: Result<(), WriteError>) -> ApplyResult {
     match result {
-        Ok(()) => base(row),
+        Ok(()) => base(row, writes),
         Err(e) => ApplyResult {
             outcome: Outcome::Failed,
             error: Some(e.to_string()),
-            ..base(row)
+            ..base(row, writes)
         },
     }
 }
@@ -240,7 +343,7 @@ enum WriteError {
     Incomplete(&'static str),
 }
 
-async fn write(row: &Row, target: &Target<'_>) -> Result<(), WriteError> {
+async fn write(row: &Row, writes: &Writes<'_>, target: &Target<'_>) -> Result<(), WriteError> {
     match action(row) {
         Action::Create => {
             let source = row
@@ -260,7 +363,11 @@ async fn write(row: &Row, target: &Target<'_>) -> Result<(), WriteError> {
                 .target_id
                 .as_deref()
                 .ok_or(WriteError::Incomplete("target id"))?;
-            let changes: Vec<(Field, Option<String>)> = row
+            let current = row
+                .target_record
+                .as_ref()
+                .ok_or(WriteError::Incomplete("target record"))?;
+            let changes: Vec<(Field, Option<String>)> = writes
                 .changes
                 .iter()
                 .map(|c| {
@@ -275,7 +382,7 @@ async fn write(row: &Row, target: &Target<'_>) -> Result<(), WriteError> {
                     (c.field, value)
                 })
                 .collect();
-            target.update(id, &changes).await?;
+            target.update(id, &changes, current).await?;
         }
     }
     Ok(())
@@ -292,4 +399,59 @@ fn summarise(results: &[ApplyResult]) -> ApplySummary {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::plan::Summary;
+
+    fn row(code: &str, status: Status, selected: bool) -> Row {
+        Row {
+            code: Some(code.into()),
+            status,
+            name: code.into(),
+            changes: Vec::new(),
+            office: None,
+            employment_type: None,
+            selected,
+            selected_by: None,
+            problems: Vec::new(),
+            source: None,
+            target_id: None,
+            target_record: None,
+        }
+    }
+
+    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
+    #[test]
+    fn a_selection_takes_only_shown_rows() {
+        let rows = vec![
+            row("1", Status::New, true),
+            row("2", Status::Changed, true),
+            row("3", Status::Unchanged, false),
+        ];
+        let plan = Plan {
+            direction: Direction::SmartHrToKot,
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
+            summary: Summary::of(&rows),
+            rows,
+            excluded: Vec::new(),
+            rule_errors: Vec::new(),
+            rule_warnings: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        let only_new = View {
+            statuses: vec![Status::New],
+        };
+        assert_eq!(Selection::All.pick(&plan, &only_new), Ok(vec![0]));
+        assert_eq!(Selection::Auto.pick(&plan, &only_new), Ok(vec![0]));
+        assert_eq!(Selection::All.pick(&plan, &View::default()), Ok(vec![0, 1]));
+        let hidden = Selection::Codes(["2".to_string()].into());
+        assert!(matches!(
+            hidden.pick(&plan, &only_new),
+            Err(SelectionError::NotShown { .. })
+        ));
+    }
 }

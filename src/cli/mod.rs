@@ -144,6 +144,15 @@ pub struct PlanArgs {
     pub rules: Option<PathBuf>,
 }
 
+impl PlanArgs {
+    /// The rows these flags show; apply writes no other.
+    pub fn view(&self) -> crewsync::plan::View {
+        crewsync::plan::View {
+            statuses: self.status.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
@@ -160,9 +169,15 @@ pub struct ApplyArgs {
     /// on after the window instead of stopping.
     #[arg(long)]
     pub wait: bool,
-    /// Write even when the selection exceeds the configuration's max_changes.
+    /// Write even when the selection exceeds the configuration's max_changes, and clear
+    /// fields the plan found unreadable in the source.
     #[arg(long)]
     pub force: bool,
+    /// Clear this field even though the plan found it unreadable in the source (it read as
+    /// empty for nearly every employee while the target has values). Repeat or separate with
+    /// commas for several fields.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD")]
+    pub allow_clear: Vec<crewsync::model::Field>,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use crewsync::apply::{self, ApplyReport, Outcome, Selection};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy};
+use crewsync::plan::{Defaults, NoRules, Plan, Policy, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
@@ -138,7 +138,7 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
     let shown = if args.status.is_empty() {
         plan
     } else {
-        filtered = plan.filtered(&args.status);
+        filtered = plan.filtered(&args.view());
         &filtered
     };
     match args.format {
@@ -165,12 +165,13 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let bars = Bars::new();
     let planned = prepare(&args.plan, config, args.wait, &bars).await?;
     let plan = &planned.plan;
+    let view = args.plan.view();
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let chosen = match &args.select {
-        Some(selection) => selection.pick(plan)?,
+        Some(selection) => selection.pick(plan, &view)?,
         None if interactive => {
             print_plan(plan, &args.plan)?;
-            pick_interactively(plan)?
+            pick_interactively(plan, &view)?
         }
         None => bail!(
             "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
@@ -180,7 +181,27 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         eprintln!("Nothing to apply: no new or changed employee is selected.");
         return Ok(Status::Done);
     }
-    guard_mass_change(&planned.config, plan, chosen.len(), args.force)?;
+    let options = apply::Options {
+        wait: args.wait.then(|| apply::Wait {
+            windows: planned.config.maintenance_windows.clone(),
+            poll: planned.config.window_poll,
+        }),
+        allow_clear: apply::AllowClear {
+            all: args.force,
+            fields: args.allow_clear.iter().copied().collect(),
+        },
+    };
+    for u in &plan.unreadable {
+        if !options.allow_clear.allows(u.field) {
+            eprintln!("warning: {}", u.hint);
+        }
+    }
+    guard_mass_change(
+        &planned.config,
+        plan,
+        apply::weight(plan, &chosen, &options),
+        args.force,
+    )?;
     let target_name = args.plan.direction.target();
     if !args.yes {
         if !interactive {
@@ -203,12 +224,6 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         }
     }
     let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
-    let options = apply::Options {
-        wait: args.wait.then(|| apply::Wait {
-            windows: planned.config.maintenance_windows.clone(),
-            poll: planned.config.window_poll,
-        }),
-    };
     let recorded = sync::apply_recorded(
         &planned.config,
         &history,
@@ -262,21 +277,22 @@ fn defaults_text(args: &PlanArgs) -> String {
     }
 }
 
-/// `max_changes`: an apply that would write more than the configured share of the roster is
-/// more likely a mistake (a wrong date, a wrong tenant) than an intention.
+/// `max_changes`: an apply that would change more than the configured share of the roster is
+/// more likely a mistake (a wrong date, a wrong tenant) than an intention. `weight` is
+/// [`apply::weight`]: employees written plus the fields they clear.
 fn guard_mass_change(
     config: &Config,
     plan: &Plan,
-    writes: usize,
+    weight: usize,
     force: bool,
 ) -> anyhow::Result<()> {
     let Some(max) = config.max_changes else {
         return Ok(());
     };
     let limit = max.limit(plan.rows.len());
-    if writes > limit && !force {
+    if weight > limit && !force {
         bail!(
-            "apply would write {writes} employees, more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
+            "apply would make {weight} changes (each employee written counts one, each field cleared one more), more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
             plan.rows.len()
         );
     }
@@ -309,9 +325,10 @@ fn exit_status(report: &ApplyReport) -> Status {
     }
 }
 
-/// The closed feature's tick boxes, in a terminal: only new and changed rows can be ticked.
-fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
-    let candidates = Selection::All.pick(plan)?;
+/// The closed feature's tick boxes, in a terminal: only new and changed rows that were shown
+/// can be ticked.
+fn pick_interactively(plan: &Plan, view: &View) -> anyhow::Result<Vec<usize>> {
+    let candidates = Selection::All.pick(plan, view)?;
     if candidates.is_empty() {
         return Ok(vec![]);
     }

@@ -10,9 +10,10 @@ use serde_json::{Map, Value};
 pub const ADDITIONAL_FIELDS: &str =
     "lastNamePhonetics,firstNamePhonetics,hiredDate,birthDate,resignationDate,emailAddresses";
 
-/// The employee property a field is written to.
-pub fn field_key(field: Field) -> &'static str {
-    match field {
+/// The employee property a field is written to; `None` for SmartHR's `emp_status`, which KOT
+/// has no counterpart of (a plan into KOT never changes it).
+pub fn field_key(field: Field) -> Option<&'static str> {
+    Some(match field {
         Field::LastName => "lastName",
         Field::FirstName => "firstName",
         Field::LastNameKana => "lastNamePhonetics",
@@ -24,18 +25,45 @@ pub fn field_key(field: Field) -> &'static str {
         Field::ResignationDate => "resignationDate",
         Field::Office => "divisionCode",
         Field::EmploymentType => "typeCode",
-    }
+        Field::EmpStatus => return None,
+    })
 }
 
 /// A field's value as KOT wants it written. A clear is an empty value, which KOT's PUT turns
-/// into NULL; the email is the first (only) entry of `emailAddresses`.
-pub fn field_value(field: Field, value: Option<&str>) -> Value {
+/// into NULL. The email is the first entry of `emailAddresses` (as [`employee_from_kot`] reads
+/// it); `current` is the record's list, whose other entries (KOT's 予備のメールアドレス, not
+/// synced) are written back as they were, in their places.
+fn field_value(field: Field, value: Option<&str>, current: &Raw) -> Value {
     match (field, value) {
-        (Field::Email, Some(v)) => Value::Array(vec![Value::String(v.to_string())]),
-        (Field::Email, None) => Value::Array(Vec::new()),
+        (Field::Email, new) => Value::Array(email_addresses(new, current)),
         (_, Some(v)) => Value::String(v.to_string()),
         (_, None) => Value::String(String::new()),
     }
+}
+
+/// `emailAddresses` with its first entry set to `new`. Clearing it leaves `""` in its place
+/// when spare addresses follow, so that a spare is neither lost nor moved up to be read (and
+/// synced) as the employee's address; with no spare, the list is emptied.
+fn email_addresses(new: Option<&str>, current: &Raw) -> Vec<Value> {
+    let mut list: Vec<Value> = match Fields::parse(current.text(), "employee") {
+        Ok(obj) => match obj.value("emailAddresses") {
+            Some(Value::Array(list)) => list,
+            _ => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    };
+    let first = Value::String(new.unwrap_or_default().to_string());
+    match list.first_mut() {
+        Some(slot) => *slot = first,
+        None => list.push(first),
+    }
+    if list
+        .iter()
+        .all(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+    {
+        list.clear();
+    }
+    list
 }
 
 pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
@@ -51,15 +79,14 @@ pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
             id,
         })
     };
+    // Only the first address is synced; the rest are spares (see `email_addresses`).
     let email = obj
         .value("emailAddresses")
         .as_ref()
         .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .find(|s| !s.trim().is_empty())
-        })
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
         .map(str::to_string);
     Ok(Employee {
         code: obj.text("code"),
@@ -90,18 +117,23 @@ pub fn employee_to_kot(e: &Employee) -> Map<String, Value> {
         body.insert("code".into(), Value::String(code.clone()));
     }
     for field in Field::ALL {
-        if let Some(v) = e.get(field) {
-            body.insert(field_key(field).into(), field_value(field, Some(&v)));
+        if let (Some(key), Some(v)) = (field_key(field), e.get(field)) {
+            body.insert(key.into(), field_value(field, Some(&v), &e.raw));
         }
     }
     body
 }
 
-/// A PUT body with only the changed fields.
-pub fn changes_to_kot(changes: &[(Field, Option<String>)]) -> Map<String, Value> {
+/// A PUT body with only the changed fields. `current` is the record as KOT last sent it: a
+/// changed part of a larger value (the first of `emailAddresses`) is written with the rest of
+/// that value as it was.
+pub fn changes_to_kot(changes: &[(Field, Option<String>)], current: &Raw) -> Map<String, Value> {
     changes
         .iter()
-        .map(|(f, v)| (field_key(*f).to_string(), field_value(*f, v.as_deref())))
+        .filter_map(|(f, v)| {
+            let key = field_key(*f)?;
+            Some((key.to_string(), field_value(*f, v.as_deref(), current)))
+        })
         .collect()
 }
 
@@ -154,14 +186,46 @@ mod tests {
         assert_eq!(body["birthDate"], "1990-09-01");
         assert_eq!(body["divisionCode"], "1000");
         assert!(!body.contains_key("firstName"));
-        let body = changes_to_kot(&[
-            (Field::Email, None),
-            (Field::ResignationDate, None),
-            (Field::EmploymentType, Some("2".into())),
-        ]);
+        let body = changes_to_kot(
+            &[
+                (Field::Email, None),
+                (Field::ResignationDate, None),
+                (Field::EmploymentType, Some("2".into())),
+            ],
+            &Raw::default(),
+        );
         assert_eq!(
             Value::Object(body),
             json!({"emailAddresses": [], "resignationDate": "", "typeCode": "2"})
+        );
+    }
+
+    #[test]
+    fn an_email_change_keeps_the_spare_addresses() {
+        let current = Raw::from(json!({"emailAddresses": ["old@x.jp", "spare@x.jp"]}));
+        let body = |new: Option<&str>| {
+            Value::Object(changes_to_kot(
+                &[(Field::Email, new.map(str::to_string))],
+                &current,
+            ))
+        };
+        assert_eq!(
+            body(Some("new@x.jp")),
+            json!({"emailAddresses": ["new@x.jp", "spare@x.jp"]})
+        );
+        // Cleared, the spare keeps its place and is not read as the address.
+        assert_eq!(body(None), json!({"emailAddresses": ["", "spare@x.jp"]}));
+        let cleared = employee_from_kot(json!({"emailAddresses": ["", "spare@x.jp"]})).unwrap();
+        assert_eq!(cleared.email, None);
+        let only = Raw::from(json!({"emailAddresses": ["old@x.jp"]}));
+        assert_eq!(
+            changes_to_kot(&[(Field::Email, None)], &only)["emailAddresses"],
+            json!([])
+        );
+        let none = Raw::from(json!({"code": "1"}));
+        assert_eq!(
+            changes_to_kot(&[(Field::Email, Some("a@x.jp".into()))], &none)["emailAddresses"],
+            json!(["a@x.jp"])
         );
     }
 }

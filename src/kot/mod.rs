@@ -103,8 +103,8 @@ impl Client {
             })
         })?;
         let mut body = employee_to_kot(e);
-        body.insert(field_key(Field::Office).into(), division_code.into());
-        body.insert(field_key(Field::EmploymentType).into(), type_code.into());
+        body.insert("divisionCode".into(), division_code.into());
+        body.insert("typeCode".into(), type_code.into());
         let body = Value::Object(body);
         // A lookup must see the new employee even if it is hired in the future or has already
         // left: as of its hire date when that is later than today, with leavers included.
@@ -123,19 +123,24 @@ impl Client {
     /// PUTs only the changed fields; `None` clears one. `update_date` is the day from which a
     /// division or employment-type change applies.
     ///
-    /// Whether KOT accepts a partial body is unconfirmed. If it answers that required
-    /// properties are missing, the current record is fetched and the whole body is sent with
-    /// the changes applied.
+    /// `current` is the record as the plan read it: a change to part of a larger value (the
+    /// first of `emailAddresses`) keeps the rest of it.
+    ///
+    /// Whether KOT accepts a partial body is unconfirmed (kot-api.md §6). If it answers that
+    /// required properties are missing, the body is sent again with the required properties
+    /// KOT lacked, copied from `current`, and nothing else: every property left out stays as
+    /// it is, since PUT updates only the properties present.
     pub async fn update_employee(
         &self,
         key: &str,
         changes: &[(Field, Option<String>)],
+        current: &crate::model::Raw,
         update_date: NaiveDate,
     ) -> Result<Employee, ApiError> {
-        let partial = changes_to_kot(changes);
+        let partial = changes_to_kot(changes, current);
         match self.put(key, &partial, update_date).await {
             Err(err) if wants_full_body(&err, &partial) => {
-                let full = self.full_body(key, changes, &partial, update_date).await?;
+                let full = with_required(&partial, current);
                 self.put(key, &full, update_date).await
             }
             result => result,
@@ -186,41 +191,6 @@ impl Client {
         self.convert(reply.json(&self.t)?)
     }
 
-    /// The employee's current record with the changes applied, as a whole body. Clears stay
-    /// explicit (`""`, `[]`) so that they are not mistaken for "leave unchanged".
-    async fn full_body(
-        &self,
-        key: &str,
-        changes: &[(Field, Option<String>)],
-        partial: &Map<String, Value>,
-        update_date: NaiveDate,
-    ) -> Result<Map<String, Value>, ApiError> {
-        let current = self
-            .list_employees(update_date, true)
-            .await?
-            .into_iter()
-            .find(|e| e.target_id.as_deref() == Some(key))
-            .ok_or_else(|| {
-                self.t.error(ErrorKind::NotFound {
-                    message: format!(
-                        "no employee with key {key} as of {update_date}, needed to send a full update"
-                    ),
-                })
-            })?;
-        let mut updated = current;
-        for (field, value) in changes {
-            updated.set(*field, value.as_deref()).map_err(|e| {
-                self.t.error(ErrorKind::Validation {
-                    message: e.to_string(),
-                    details: Vec::new(),
-                })
-            })?;
-        }
-        let mut body = employee_to_kot(&updated);
-        body.extend(partial.clone());
-        Ok(body)
-    }
-
     async fn list_masters(&self, path: &str) -> Result<Vec<MasterItem>, ApiError> {
         let call = Call::new(Method::GET, self.t.url(&[path]));
         let records: Vec<Value> = self
@@ -247,6 +217,19 @@ impl Client {
     fn convert(&self, record: Box<RawValue>) -> Result<Employee, ApiError> {
         employee_from_kot(record).map_err(|d| self.t.malformed(d))
     }
+}
+
+/// `partial` plus each of KOT's [`REQUIRED`] properties it lacks, as `current` holds them.
+fn with_required(partial: &Map<String, Value>, current: &crate::model::Raw) -> Map<String, Value> {
+    let mut body = partial.clone();
+    if let Value::Object(record) = current.to_value() {
+        for key in REQUIRED {
+            if let (false, Some(v)) = (body.contains_key(key), record.get(key)) {
+                body.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    body
 }
 
 /// Whether a 400 to a partial PUT says that required properties are missing (naming one we
@@ -400,7 +383,10 @@ mod tests {
 
     #[test]
     fn full_body_fallback_only_for_missing_required_fields() {
-        let partial = changes_to_kot(&[(Field::Email, Some("a@b.c".into()))]);
+        let partial = changes_to_kot(
+            &[(Field::Email, Some("a@b.c".into()))],
+            &crate::model::Raw::default(),
+        );
         let missing = ApiError::new(
             Service::Kot,
             ErrorKind::Validation {

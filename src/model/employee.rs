@@ -97,6 +97,8 @@ pub struct Employee {
     pub office: Option<MasterItem>,
     /// SmartHR employment_type / KOT working type (`typeCode`).
     pub employment_type: Option<MasterItem>,
+    /// SmartHR `emp_status` (`employed`, `absent`, `retired`); KOT has none.
+    pub status: Option<String>,
     /// The service's own handle for writes: SmartHR crew `id`, KOT employee `key`.
     pub target_id: Option<String>,
     /// The record exactly as the API returned it, for rules to read (departments, custom
@@ -176,6 +178,7 @@ impl Employee {
             Field::ResignationDate => self.resignation_date.map(|d| d.to_string()),
             Field::Office => self.office.as_ref().map(|m| m.id.clone()),
             Field::EmploymentType => self.employment_type.as_ref().map(|m| m.id.clone()),
+            Field::EmpStatus => self.status.clone(),
         }
         .filter(|s| !s.is_empty())
     }
@@ -202,8 +205,48 @@ impl Employee {
             Field::EmploymentType => {
                 self.employment_type = set_master(self.employment_type.take(), text)
             }
+            Field::EmpStatus => self.status = text,
         }
         Ok(())
+    }
+}
+
+/// SmartHR `emp_status` values (smarthr-api.md, crew object): 在籍, 休職, 退職.
+pub const EMPLOYED: &str = "employed";
+pub const ABSENT: &str = "absent";
+pub const RETIRED: &str = "retired";
+
+/// The `emp_status` a SmartHR crew has once the sync has written its resignation date.
+///
+/// SmartHR keeps the status apart from the dates, so a sync that writes only the date would
+/// leave a leaver 在籍 or a re-hired crew 退職. The resignation date is the last day of
+/// employment, so it is "past" from the day after. The state table (`current` is `None` for
+/// a crew being created):
+///
+/// | resignation date written        | status before          | status after |
+/// |---------------------------------|------------------------|--------------|
+/// | before `today` (leaving, left)  | any, or a new crew     | `retired`    |
+/// | `today` or later (future)       | `employed` or new crew | `employed`   |
+/// | `today` or later                | `absent` (休職)        | `absent`     |
+/// | `today` or later                | `retired`              | `employed`   |
+/// | none (cleared: re-hire, undo)   | `employed` or new crew | `employed`   |
+/// | none                            | `absent`               | `absent`     |
+/// | none                            | `retired`              | `employed`   |
+///
+/// A date moved from the past to the future or cleared brings a retired crew back to
+/// `employed`; an absent crew stays absent until it has left, since only SmartHR knows about
+/// 休職.
+pub fn emp_status(
+    current: Option<&str>,
+    resignation: Option<NaiveDate>,
+    today: NaiveDate,
+) -> &'static str {
+    if resignation.is_some_and(|last_day| last_day < today) {
+        RETIRED
+    } else if current == Some(ABSENT) {
+        ABSENT
+    } else {
+        EMPLOYED
     }
 }
 
@@ -303,6 +346,41 @@ mod tests {
         e.set(Field::FirstNameKana, Some(" ハナコ\u{3099} "))
             .unwrap();
         assert_eq!(e.first_name_kana.as_deref(), Some("ハナゴ"));
+    }
+
+    #[test]
+    fn emp_status_follows_each_row_of_the_state_table() {
+        let today = d("2026-11-26");
+        let (past, on_today, future) = (
+            Some(d("2026-11-25")),
+            Some(d("2026-11-26")),
+            Some(d("2027-03-31")),
+        );
+        let table = [
+            // leaving / left
+            (past, None, RETIRED),
+            (past, Some(EMPLOYED), RETIRED),
+            (past, Some(ABSENT), RETIRED),
+            (past, Some(RETIRED), RETIRED),
+            // future resignation (the last day is today or later)
+            (on_today, Some(EMPLOYED), EMPLOYED),
+            (future, None, EMPLOYED),
+            (future, Some(EMPLOYED), EMPLOYED),
+            (future, Some(ABSENT), ABSENT),
+            (future, Some(RETIRED), EMPLOYED),
+            // cleared
+            (None, None, EMPLOYED),
+            (None, Some(EMPLOYED), EMPLOYED),
+            (None, Some(ABSENT), ABSENT),
+            (None, Some(RETIRED), EMPLOYED),
+        ];
+        for (resignation, current, after) in table {
+            assert_eq!(
+                emp_status(current, resignation, today),
+                after,
+                "{resignation:?} {current:?}"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub enum Field {
     ResignationDate,
     Office,
     EmploymentType,
+    /// SmartHR `emp_status` (在籍 `employed`, 休職 `absent`, 退職 `retired`), which SmartHR
+    /// keeps apart from the dates. Never synced as such: the plan changes it only to keep it
+    /// consistent with the resignation date it writes (see [`super::emp_status`]). Rules cannot
+    /// name it, so it is left out of [`Field::ALL`].
+    EmpStatus,
 }
 
 impl Field {
@@ -63,6 +68,7 @@ impl Field {
             Field::ResignationDate => "resignation_date",
             Field::Office => "office",
             Field::EmploymentType => "employment_type",
+            Field::EmpStatus => "emp_status",
         }
     }
 

@@ -7,7 +7,7 @@ mod employee;
 mod field;
 mod raw;
 
-pub use employee::{Employee, MasterItem, Masters, choices};
+pub use employee::{ABSENT, EMPLOYED, Employee, MasterItem, Masters, RETIRED, choices, emp_status};
 pub use field::{Field, FieldError};
 pub use raw::Raw;
 

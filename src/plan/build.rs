@@ -13,7 +13,7 @@
 //!   computed on indices before the rows are built rather than by sorting the rows.
 
 use super::*;
-use crate::model::Service;
+use crate::model::{Service, emp_status};
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -27,6 +27,14 @@ pub const FROM_OFFICE_FLAG: &str = "--office";
 pub const FROM_TYPE_FLAG: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
 pub const DEFAULT_SELECTION: &str = "default";
+
+/// "Nearly all": a field is taken as unreadable ([`Unreadable`]) when the source has no value
+/// for at least this share of the employees found on both sides...
+pub const UNREADABLE_EMPTY_SHARE: f64 = 0.9;
+/// ...while the plan would clear at least this share of them in the target ("the target has
+/// values"). Resignation dates, empty for nearly everyone employed, need the second test: the
+/// odd re-hire that clears one is not a sign of an unreadable field.
+pub const UNREADABLE_CLEARED_SHARE: f64 = 0.1;
 
 /// How many valid choices an "unknown office" problem lists before "and N more": it may
 /// stand on many rows.
@@ -115,6 +123,7 @@ pub fn build(input: Input<'_>) -> Plan {
     let Input {
         direction,
         as_of,
+        today,
         mut source,
         mut target,
         masters,
@@ -152,6 +161,7 @@ pub fn build(input: Input<'_>) -> Plan {
 
     let ctx = Ctx {
         direction,
+        today,
         masters,
         defaults,
         policy,
@@ -177,6 +187,7 @@ pub fn build(input: Input<'_>) -> Plan {
 
     let summary = Summary::of(&rows);
     let rule_warnings = ctx.clear_warnings(rows.len());
+    let unreadable = unreadable(&rows, direction);
     let mut rule_errors: Vec<RuleError> = ctx
         .rule_errors
         .into_inner()
@@ -192,7 +203,43 @@ pub fn build(input: Input<'_>) -> Plan {
         excluded,
         rule_errors,
         rule_warnings,
+        unreadable,
     }
+}
+
+/// The synced fields that look unreadable in the source (see [`Unreadable`]), judged over the
+/// rows found on both sides, with each rule's values applied.
+fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
+    let matched: Vec<&Row> = rows.iter().filter(|r| r.target_id.is_some()).collect();
+    let in_scope = matched.len();
+    let share = |n: usize| n as f64 / in_scope.max(1) as f64;
+    Field::SYNCED
+        .into_iter()
+        .filter_map(|field| {
+            let empty_in_source = matched
+                .iter()
+                .filter(|r| r.source.as_ref().is_none_or(|e| val(e, field).is_empty()))
+                .count();
+            let clears = matched
+                .iter()
+                .filter(|r| r.changes.iter().any(|c| c.field == field && c.is_clear()))
+                .count();
+            (clears > 0
+                && share(empty_in_source) >= UNREADABLE_EMPTY_SHARE
+                && share(clears) >= UNREADABLE_CLEARED_SHARE)
+                .then(|| Unreadable {
+                    field,
+                    in_scope,
+                    empty_in_source,
+                    clears,
+                    hint: format!(
+                        "{} reads {field} as empty for {empty_in_source} of {in_scope} employees while {} has it for {clears} of them: probably unreadable rather than emptied (a token without permission for it reads it as empty; or a rule empties it). apply will not clear it; check the token's permissions, or pass --allow-clear {field} if the values really are to go",
+                        direction.source(),
+                        direction.target(),
+                    ),
+                })
+        })
+        .collect()
 }
 
 /// The vector for a large plan's rows (room for every source employee, though rules may leave
@@ -252,6 +299,7 @@ fn bare_row(name: String, problems: Vec<String>) -> Row {
         problems,
         source: None,
         target_id: None,
+        target_record: None,
     }
 }
 
@@ -547,6 +595,7 @@ fn val(e: &Employee, field: Field) -> Val<'_> {
         Field::ResignationDate => Val::Date(e.resignation_date),
         Field::Office => Val::Text(master(&e.office)),
         Field::EmploymentType => Val::Text(master(&e.employment_type)),
+        Field::EmpStatus => Val::Text(text(&e.status)),
     }
 }
 
@@ -685,6 +734,7 @@ impl Kind {
 /// What does not change from one employee to the next.
 struct Ctx<'a> {
     direction: Direction,
+    today: NaiveDate,
     masters: &'a Masters,
     defaults: &'a Defaults,
     policy: &'a dyn Policy,
@@ -840,6 +890,9 @@ impl Ctx<'_> {
             emp.code.clone()
         };
         row.target_id = claim(&mut t.target_id, alone);
+        if row.status == Status::Changed {
+            row.target_record = Some(claim(&mut t.raw, alone));
+        }
         for (kind, shown) in [Kind::Office, Kind::EmploymentType]
             .into_iter()
             .zip(shows_current)
@@ -870,6 +923,7 @@ impl Ctx<'_> {
         target: &Employee,
     ) -> [bool; 2] {
         row.changes = diff(emp, target);
+        self.keep_status_consistent(row, emp, target);
         for change in &row.changes {
             if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
                 let problem = format!(
@@ -901,6 +955,27 @@ impl Ctx<'_> {
                 _ => current.is_some(),
             }
         })
+    }
+
+    /// Into SmartHR, a written resignation date brings `emp_status` along as the state table
+    /// of [`emp_status`] says, listed as a change so that the plan shows it.
+    fn keep_status_consistent(&self, row: &mut Row, emp: &Employee, target: &Employee) {
+        let writes_resignation = row
+            .changes
+            .iter()
+            .any(|c| c.field == Field::ResignationDate);
+        if self.target() != Service::SmartHr || !writes_resignation {
+            return;
+        }
+        let current = target.status.as_deref();
+        let wanted = emp_status(current, emp.resignation_date, self.today);
+        if current != Some(wanted) {
+            row.changes.push(Change {
+                field: Field::EmpStatus,
+                old: current.map(str::to_string),
+                new: Some(wanted.to_string()),
+            });
+        }
     }
 
     fn create(&self, row: &mut Row, emp: &Employee, decision: &Decision) {
@@ -1044,10 +1119,13 @@ fn set_assigned(row: &mut Row, kind: Kind, value: Option<Assigned>) {
 }
 
 impl Summary {
-    /// Counts rows by status.
+    /// Counts rows by status, and the clears of the changed rows.
     pub fn of(rows: &[Row]) -> Summary {
         let mut s = Summary::default();
         for row in rows {
+            if row.status == Status::Changed {
+                s.clears += row.changes.iter().filter(|c| c.is_clear()).count();
+            }
             *match row.status {
                 Status::New => &mut s.new,
                 Status::Changed => &mut s.changed,
@@ -1060,23 +1138,24 @@ impl Summary {
 }
 
 impl Plan {
-    /// The plan showing only rows with one of `statuses` (for `--status`). The summary and the
-    /// excluded list still describe the whole plan, so a filtered view does not hide that
-    /// other rows exist.
-    pub fn filtered(&self, statuses: &[Status]) -> Plan {
+    /// The plan showing only the rows `view` shows. The summary, the excluded list and the
+    /// warnings still describe the whole plan, so a filtered view does not hide that other
+    /// rows exist.
+    pub fn filtered(&self, view: &View) -> Plan {
         Plan {
             direction: self.direction,
             as_of: self.as_of,
             rows: self
                 .rows
                 .iter()
-                .filter(|r| statuses.contains(&r.status))
+                .filter(|r| view.shows(r))
                 .cloned()
                 .collect(),
             summary: self.summary,
             excluded: self.excluded.clone(),
             rule_errors: self.rule_errors.clone(),
             rule_warnings: self.rule_warnings.clone(),
+            unreadable: self.unreadable.clone(),
         }
     }
 }

@@ -7,9 +7,12 @@
 
 mod build;
 
-pub use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, build};
+pub use build::{
+    CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, UNREADABLE_CLEARED_SHARE,
+    UNREADABLE_EMPTY_SHARE, build,
+};
 
-use crate::model::{Direction, Employee, Field, MasterItem, Masters};
+use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -72,6 +75,32 @@ pub struct Change {
     pub new: Option<String>,
 }
 
+impl Change {
+    /// Whether the change empties a field the target has a value for: the most destructive
+    /// change a sync makes, shown, counted and weighed apart from the others.
+    pub fn is_clear(&self) -> bool {
+        self.old.is_some() && self.new.is_none()
+    }
+}
+
+/// A synced field the source read as empty for (nearly) every employee in scope while the
+/// target holds values for a good share of them: almost certainly unreadable (a SmartHR token
+/// without permission for an attribute reads it as null, smarthr-api.md §1), not emptied.
+/// `apply` does not clear it unless told to (see `apply::AllowClear`). The thresholds are
+/// [`UNREADABLE_EMPTY_SHARE`] and [`UNREADABLE_CLEARED_SHARE`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub field: Field,
+    /// Employees in the plan found on both sides.
+    pub in_scope: usize,
+    /// How many of them the source has no value for.
+    pub empty_in_source: usize,
+    /// How many of them the plan would clear in the target.
+    pub clears: usize,
+    /// The likely cause and what to do, for people.
+    pub hint: String,
+}
+
 /// An office or employment type given to an employee, with where the choice came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assigned {
@@ -101,6 +130,10 @@ pub struct Row {
     /// The target's handle (SmartHR crew id, KOT key) for an update.
     #[serde(skip)]
     pub target_id: Option<String>,
+    /// For a `changed` row, the target record as read: an update writes a changed part of a
+    /// larger value (KOT's first email address) with the rest of that value as it was.
+    #[serde(skip)]
+    pub target_record: Option<Raw>,
 }
 
 /// A row's source record, shared with the roster it came from rather than copied out of it:
@@ -146,6 +179,10 @@ pub struct Summary {
     pub changed: usize,
     pub unchanged: usize,
     pub invalid: usize,
+    /// Field clears ([`Change::is_clear`]) in `changed` rows: how many values an apply of
+    /// every row would empty.
+    #[serde(default)]
+    pub clears: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +201,23 @@ pub struct Plan {
     /// for most employees), with how many employees it touched, most first.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub rule_warnings: Vec<RuleError>,
+    /// Fields that look unreadable in the source rather than emptied; said once per field.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// Which rows of a plan a person is shown (`--status`; later the dashboard's filters). Apply
+/// offers, selects and writes only shown rows, so nothing is written that was not seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct View {
+    /// Only rows with one of these statuses; empty shows every status.
+    pub statuses: Vec<Status>,
+}
+
+impl View {
+    pub fn shows(&self, row: &Row) -> bool {
+        self.statuses.is_empty() || self.statuses.contains(&row.status)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +240,8 @@ pub struct Defaults {
 pub struct Input<'a> {
     pub direction: Direction,
     pub as_of: NaiveDate,
+    /// Today (JST): whether a resignation date is past, for SmartHR's `emp_status`.
+    pub today: NaiveDate,
     /// The source roster, already limited to employees employed on `as_of`.
     pub source: Vec<Employee>,
     /// Every record in the target, whatever its dates.

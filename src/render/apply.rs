@@ -34,6 +34,7 @@ pub fn apply_json(report: &ApplyReport) -> Value {
                 "action": action_str(r.action),
                 "outcome": outcome_str(r.outcome),
                 "error": r.error,
+                "not_cleared": r.not_cleared.iter().map(|f| f.name()).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -115,14 +116,26 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
     text
 }
 
-/// The error of a failure; the fields written by an update.
+/// The error of a failure; the fields written by an update, and the clears held back.
 fn detail(r: &ApplyResult, style: &Style) -> Vec<Atom> {
-    match (&r.error, r.action, r.outcome) {
+    let mut atoms = match (&r.error, r.action, r.outcome) {
         (Some(e), _, _) => style.words(e, Paint::new().red(), ITEM_JOINER),
         (None, Action::Update, Outcome::Ok) => {
             let fields: Vec<&str> = r.fields.iter().map(|f: &Field| f.name()).collect();
             style.words(&fields.join(", "), Paint::new().dim(), ITEM_JOINER)
         }
         _ => Vec::new(),
+    };
+    if !r.not_cleared.is_empty() && r.outcome == Outcome::Ok {
+        let fields: Vec<&str> = r.not_cleared.iter().map(|f| f.name()).collect();
+        atoms.extend(style.words(
+            &format!(
+                "not cleared: {} (unreadable in the source)",
+                fields.join(", ")
+            ),
+            Paint::new().yellow(),
+            ITEM_JOINER,
+        ));
     }
+    atoms
 }

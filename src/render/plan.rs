@@ -52,10 +52,18 @@ pub fn plan_json(plan: &Plan) -> Value {
             "changed": s.changed,
             "unchanged": s.unchanged,
             "invalid": s.invalid,
+            "clears": s.clears,
         },
         "excluded": excluded,
         "rule_errors": plan.rule_errors,
         "rule_warnings": plan.rule_warnings,
+        "unreadable": plan.unreadable.iter().map(|u| json!({
+            "field": u.field.name(),
+            "in_scope": u.in_scope,
+            "empty_in_source": u.empty_in_source,
+            "clears": u.clears,
+            "hint": u.hint,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -64,8 +72,11 @@ const CODE_MAX: usize = 16;
 /// `unchanged`, the longest status label.
 const STATUS_COLS: usize = 9;
 const EXCLUDED_LABEL: &str = "excluded";
-/// Shown for an empty value in a change, so that clearing a field is visible.
+/// Shown for an empty value in a change.
 const EMPTY: &str = "(empty)";
+/// What a clear shows instead of `→ (empty)`: a marker and the word, so that it stands out
+/// even without colour.
+const CLEAR_MARK: &str = "✗ clear";
 
 /// The plan as a person reads it: a title, one line per employee (status, whether
 /// `--select auto` takes it, code, name, then what happens to it), the employees rules left
@@ -108,6 +119,7 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
     }
     out.push(String::new());
     out.push(summary_line(plan));
+    out.extend(unreadable(plan, style));
     out.extend(rule_errors(plan, style));
     let mut text = out.join("\n");
     text.push('\n');
@@ -189,11 +201,16 @@ fn details(row: &Row, style: &Style) -> Vec<Atom> {
 }
 
 /// `field: old → new`, old in red struck through and new in green, as the closed feature
-/// shows a difference. When the two would read the same (they differ only in white space,
-/// width or invisible characters), whatever differs is escaped: `山田\u{3000}太郎 → 山田 太郎`.
+/// shows a difference; a clear ends in a bold, inverse `✗ clear` instead of a new value. When
+/// the two would read the same (they differ only in white space, width or invisible
+/// characters), whatever differs is escaped: `山田\u{3000}太郎 → 山田 太郎`.
 fn change(c: &Change, style: &Style) -> Atom {
     let old = c.old.as_deref().unwrap_or(EMPTY);
-    let new = c.new.as_deref().unwrap_or(EMPTY);
+    let (new, new_paint) = if c.is_clear() {
+        (CLEAR_MARK, Paint::new().red().bold().reverse())
+    } else {
+        (c.new.as_deref().unwrap_or(EMPTY), Paint::new().green())
+    };
     let (old, new) = if look_alike(old, new) {
         (exact_width(old), exact_width(new))
     } else {
@@ -206,7 +223,7 @@ fn change(c: &Change, style: &Style) -> Atom {
         painted: format!(
             "{field}{}{arrow}{}",
             style.paint(old, Paint::new().red().strikethrough()),
-            style.paint(new, Paint::new().green())
+            style.paint(new, new_paint)
         ),
         width: layout::width(&field)
             + layout::width(old)
@@ -305,13 +322,38 @@ fn failed_rules(plan: &Plan, style: &Style) -> Vec<String> {
     lines
 }
 
-/// `3 new, 5 changed, 90 unchanged, 2 invalid`, and how many rules left out.
+/// Each field that looks unreadable in the source, once, with the likely cause.
+fn unreadable(plan: &Plan, style: &Style) -> Vec<String> {
+    plan.unreadable
+        .iter()
+        .flat_map(|u| {
+            [
+                String::new(),
+                style.paint(
+                    &format!("warning: {} looks unreadable, not emptied", u.field),
+                    Paint::new().yellow().bold(),
+                ),
+                format!("  {}", u.hint),
+            ]
+        })
+        .collect()
+}
+
+/// `3 new, 5 changed, 90 unchanged, 2 invalid`, how many fields would be cleared, and how
+/// many rules left out.
 fn summary_line(plan: &Plan) -> String {
     let s = plan.summary;
     let mut line = format!(
         "{} new, {} changed, {} unchanged, {} invalid",
         s.new, s.changed, s.unchanged, s.invalid
     );
+    if s.clears > 0 {
+        line.push_str(&format!(
+            ", {} field{} cleared",
+            s.clears,
+            if s.clears == 1 { "" } else { "s" }
+        ));
+    }
     if !plan.excluded.is_empty() {
         line.push_str(&format!(", {} excluded", plan.excluded.len()));
     }

@@ -26,6 +26,7 @@ fn row(code: &str, status: Status, name: &str) -> Row {
         problems: Vec::new(),
         source: None,
         target_id: None,
+        target_record: None,
     }
 }
 
@@ -63,11 +64,10 @@ fn sample() -> Plan {
         ..row("0003", Status::Changed, "鈴木 花子")
     };
     let not_selected = Row {
-        changes: vec![change(
-            Field::BirthDate,
-            Some("1990-01-01"),
-            Some("1990-01-02"),
-        )],
+        changes: vec![
+            change(Field::BirthDate, Some("1990-01-01"), Some("1990-01-02")),
+            change(Field::FirstNameKana, Some("ハジメ"), None),
+        ],
         selected: false,
         selected_by: Some("rules/select.rhai:select".into()),
         ..row("0004", Status::Changed, "高橋 一")
@@ -120,6 +120,13 @@ fn sample() -> Plan {
             employees: 1,
         }],
         rule_warnings: Vec::new(),
+        unreadable: vec![crate::plan::Unreadable {
+            field: Field::FirstNameKana,
+            in_scope: 2,
+            empty_in_source: 2,
+            clears: 1,
+            hint: "KING OF TIME reads first_name_kana as empty for 2 of 2 employees: probably unreadable".into(),
+        }],
     }
 }
 
@@ -158,7 +165,8 @@ fn plan_json_has_exactly_the_promised_keys() {
             "rows",
             "rule_errors",
             "rule_warnings",
-            "summary"
+            "summary",
+            "unreadable"
         ]
     );
     assert_eq!(
@@ -179,7 +187,7 @@ fn plan_json_has_exactly_the_promised_keys() {
     );
     assert_eq!(
         keys(&json["summary"]),
-        ["changed", "invalid", "new", "unchanged"]
+        ["changed", "clears", "invalid", "new", "unchanged"]
     );
     assert_eq!(json["summary"]["invalid"], 3);
     assert!(json["rows"][0]["code"].is_null());
@@ -234,11 +242,13 @@ fn truncate_counts_full_width_characters_as_two_columns() {
 
 #[test]
 fn a_filtered_plan_keeps_the_whole_summary_line() {
-    let plan = sample().filtered(&[Status::Invalid]);
+    let plan = sample().filtered(&crate::plan::View {
+        statuses: vec![Status::Invalid],
+    });
     let table = plan_table(&plan, &Style::plain(200));
     assert!(!table.contains("山田 太郎"));
     assert!(
-        table.contains("2 new, 2 changed, 1 unchanged, 3 invalid, 1 excluded"),
+        table.contains("2 new, 2 changed, 1 unchanged, 3 invalid, 1 field cleared, 1 excluded"),
         "{table}"
     );
     assert!(
@@ -274,6 +284,7 @@ fn result(
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => vec![Field::LastName, Field::Email],
         },
+        not_cleared: Vec::new(),
     }
 }
 

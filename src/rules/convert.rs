@@ -109,6 +109,7 @@ pub(crate) fn holds(e: &Employee, field: Field, value: Option<&str>) -> bool {
         Field::FirstNameKana => &e.first_name_kana,
         Field::Gender => &e.gender,
         Field::Email => &e.email,
+        Field::EmpStatus => &e.status,
         // Stored parsed: the write decides what the text means.
         Field::BirthDate
         | Field::HireDate

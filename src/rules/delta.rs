@@ -260,6 +260,7 @@ mod tests {
             problems: Vec::new(),
             source: None,
             target_id: None,
+            target_record: None,
         }
     }
 
@@ -272,6 +273,7 @@ mod tests {
             excluded: Vec::new(),
             rule_errors: Vec::new(),
             rule_warnings: Vec::new(),
+            unreadable: Vec::new(),
         }
     }
 

@@ -23,6 +23,9 @@ pub const SAMPLE_AS_OF: NaiveDate = match NaiveDate::from_ymd_opt(2026, 4, 1) {
 /// (SmartHR 本社/大阪支店/福岡営業所/札幌営業所/名古屋支店 ⇔ KOT divisions 1000/2000/3000/4000/5000),
 /// and so do employment types (正社員/契約社員/パート ⇔ working types 1/2/3). Crews carry one
 /// department and the custom field 勤務地; KOT employees carry the matching employee group.
+/// Both carry data crewsync does not sync, for tests that a write leaves it alone: every crew
+/// has a telephone number, an address and an occupation (業務内容); every KOT employee has its
+/// contracted minutes per day, and every third one a spare email address after the synced one.
 ///
 /// | code | what is special |
 /// |---|---|
@@ -431,6 +434,27 @@ fn generated_scenario(n: usize, c: &mut Crew, _kot: &mut KotEmployee) -> Sides {
     }
 }
 
+/// Gives the sample's records the data crewsync does not sync (see [`Company`]). Only the
+/// sample: the generated companies stay lean for the benchmarks.
+fn unsynced_data(company: &mut Company) {
+    for (i, c) in company.crews.iter_mut().enumerate() {
+        c.tel_number = Some(format!("03-5555-{:04}", i + 1));
+        c.address = Some(json!({
+            "id": uuid_like(SEED_CREW + 50_000 + i as u64),
+            "country_number": "81", "zip_code": "100-0005", "pref": "東京都",
+            "city": "千代田区", "street": format!("丸の内1-{}", i + 1), "building": "",
+            "literal_yomi": "",
+        }));
+        c.occupation = Some("営業".to_string());
+    }
+    for (i, k) in company.kot_employees.iter_mut().enumerate() {
+        if i % 3 == 0 && !k.email_addresses.is_empty() {
+            let spare = format!("spare.{}@example.jp", k.code.as_deref().unwrap_or_default());
+            k.email_addresses.push(spare);
+        }
+    }
+}
+
 impl Company {
     /// Offices, types, departments and groups, but no employees.
     pub fn empty() -> Company {
@@ -453,6 +477,7 @@ impl Company {
         no_code.emp_code = None;
         company.crews.push(duplicate);
         company.crews.push(no_code);
+        unsynced_data(&mut company);
         company
     }
 

@@ -71,6 +71,11 @@ pub struct Crew {
     pub gender: Option<String>,
     pub email: Option<String>,
     pub tel_number: Option<String>,
+    /// 住所: `{country_number, zip_code, pref, city, street, building, literal_yomi}` (and its
+    /// `id`), kept as given.
+    pub address: Option<Value>,
+    /// 業務内容.
+    pub occupation: Option<String>,
     pub entered_at: Option<NaiveDate>,
     pub resigned_at: Option<NaiveDate>,
     pub resigned_reason: Option<String>,
@@ -112,6 +117,7 @@ impl Crew {
             "gender" => Text(&mut self.gender),
             "email" => Text(&mut self.email),
             "tel_number" => Text(&mut self.tel_number),
+            "occupation" => Text(&mut self.occupation),
             "entered_at" => Date(&mut self.entered_at),
             "resigned_at" => Date(&mut self.resigned_at),
             "resigned_reason" => Text(&mut self.resigned_reason),
@@ -141,6 +147,7 @@ impl Crew {
                 ("created_at", None) => crew.created_at = text(v).unwrap_or_default(),
                 ("updated_at", None) => crew.updated_at = text(v).unwrap_or_default(),
                 ("employment_type", None) => crew.employment_type_id = text(&v["id"]),
+                ("address", None) => crew.address = Some(v.clone()).filter(|v| !v.is_null()),
                 ("departments", None) => crew.department_ids = ids(v, |d| &d["id"]),
                 ("department_ids", None) => crew.department_ids = ids(v, |d| d),
                 ("custom_fields", None) => {
@@ -211,7 +218,7 @@ impl Serialize for CrewJson<'_> {
             .collect();
         let null = Value::Null;
         let mut map = serializer.serialize_map(Some(35))?;
-        map.serialize_entry("address", &null)?;
+        map.serialize_entry("address", &c.address)?;
         map.serialize_entry("birth_at", &c.birth_at)?;
         map.serialize_entry("biz_establishment_id", &c.biz_establishment_id)?;
         map.serialize_entry("business_first_name", &c.business_first_name)?;
@@ -244,7 +251,7 @@ impl Serialize for CrewJson<'_> {
         map.serialize_entry("id", &c.id)?;
         map.serialize_entry("last_name", &c.last_name)?;
         map.serialize_entry("last_name_yomi", &c.last_name_yomi)?;
-        map.serialize_entry("occupation", &null)?;
+        map.serialize_entry("occupation", &c.occupation)?;
         map.serialize_entry("positions", &[(); 0])?;
         map.serialize_entry(
             "preferred_first_name",

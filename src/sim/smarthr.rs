@@ -564,6 +564,7 @@ fn apply_body(
             (_, Some(slot)) => set_strictly(slot, value),
             ("department_ids", None) => set_departments(crew, value, m),
             ("custom_fields", None) => set_custom_fields(crew, value, m),
+            ("address", None) => set_address(crew, value),
             _ => Ok(()), // SmartHR ignores attributes it does not know
         };
         if let Err(message) = result {
@@ -619,6 +620,16 @@ fn apply_body(
         }
     }
     problems
+}
+
+/// An address object; blanking one that is set is refused above, as SmartHR refuses it.
+fn set_address(crew: &mut Crew, value: &Value) -> Result<(), String> {
+    match value {
+        Value::Object(_) => crew.address = Some(value.clone()),
+        Value::Null => crew.address = None,
+        other => return Err(format!("{other} is not an address object")),
+    }
+    Ok(())
 }
 
 fn set_departments(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Result<(), String> {

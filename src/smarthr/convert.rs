@@ -1,7 +1,7 @@
 //! SmartHR crew JSON ⇄ the canonical [`Employee`].
 
 use crate::http::json::Fields;
-use crate::model::{Employee, Field, MasterItem, Raw};
+use crate::model::{Employee, Field, MasterItem, Raw, emp_status};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
@@ -19,6 +19,7 @@ pub fn field_key(field: Field) -> &'static str {
         Field::ResignationDate => "resigned_at",
         Field::Office => "biz_establishment_id",
         Field::EmploymentType => "employment_type_id",
+        Field::EmpStatus => "emp_status",
     }
 }
 
@@ -73,6 +74,7 @@ pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
         business_first_name_kana: obj.text("business_first_name_yomi"),
         office,
         employment_type,
+        status: obj.text("emp_status"),
         target_id: obj.text("id"),
         raw,
     }
@@ -80,8 +82,8 @@ pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
 }
 
 /// The body of a create. Values the employee lacks are left out rather than sent as null, so
-/// SmartHR applies its own defaults. `emp_status` is `retired` when the resignation date is
-/// before `today`.
+/// SmartHR applies its own defaults. `emp_status` follows the resignation date
+/// ([`emp_status`]: `retired` when it is before `today`).
 pub fn employee_to_crew(
     e: &Employee,
     office_id: &str,
@@ -95,10 +97,9 @@ pub fn employee_to_crew(
         }
     };
     put("emp_code", e.code.clone());
-    let retired = left_before(e.resignation_date, today);
     put(
-        "emp_status",
-        Some(if retired { "retired" } else { "employed" }.to_string()),
+        field_key(Field::EmpStatus),
+        Some(emp_status(None, e.resignation_date, today).to_string()),
     );
     for field in Field::SYNCED {
         put(field_key(field), e.get(field));
@@ -118,15 +119,11 @@ pub fn employee_to_crew(
     body
 }
 
-/// The body of an update: the changed fields, `null` clearing one. A resignation date already
-/// past also makes the crew `retired`, as on create: SmartHR would otherwise go on showing a
-/// leaver as employed. Clearing a resignation date leaves `emp_status` as it is, since the crew
-/// may be absent (休職) rather than employed, which only SmartHR knows.
-pub fn changes_to_crew(
-    changes: &[(Field, Option<String>)],
-    today: NaiveDate,
-) -> Map<String, Value> {
-    let mut body: Map<String, Value> = changes
+/// The body of an update: the changed fields, `null` clearing one. The plan lists a change of
+/// `emp_status` wherever the resignation date it writes calls for one (see [`emp_status`]), so
+/// the body holds exactly what the plan showed.
+pub fn changes_to_crew(changes: &[(Field, Option<String>)]) -> Map<String, Value> {
+    changes
         .iter()
         .map(|(field, value)| {
             (
@@ -134,21 +131,7 @@ pub fn changes_to_crew(
                 value.clone().map_or(Value::Null, Value::String),
             )
         })
-        .collect();
-    let resigned = changes
-        .iter()
-        .find(|(field, _)| *field == Field::ResignationDate)
-        .and_then(|(_, value)| value.as_deref()?.parse().ok());
-    if left_before(resigned, today) {
-        body.insert("emp_status".into(), Value::String("retired".into()));
-    }
-    body
-}
-
-/// Whether an employee who resigns on `resignation` has left before `today`: the resignation
-/// date is the last day of employment.
-fn left_before(resignation: Option<NaiveDate>, today: NaiveDate) -> bool {
-    resignation.is_some_and(|d| d < today)
+        .collect()
 }
 
 #[cfg(test)]
@@ -238,30 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn update_body_retires_a_leaver_whose_last_day_is_past() {
-        let today = d("2026-11-26");
-        let resigning = |date: Option<&str>| {
-            changes_to_crew(
-                &[
-                    (Field::Email, None),
-                    (Field::ResignationDate, date.map(str::to_string)),
-                ],
-                today,
-            )
-        };
-        let past = resigning(Some("2026-11-25"));
-        assert_eq!(past["resigned_at"], "2026-11-25");
-        assert_eq!(past["email"], Value::Null);
-        assert_eq!(past["emp_status"], "retired");
-        // The last day is today, or ahead: still employed; cleared: SmartHR's status stands.
-        for date in [Some("2026-11-26"), Some("2027-03-31"), None] {
-            let body = resigning(date);
-            assert!(!body.contains_key("emp_status"), "{date:?}: {body:?}");
-        }
-        let other = changes_to_crew(&[(Field::LastName, Some("山田".into()))], today);
+    fn update_body_holds_the_changes_and_nothing_else() {
+        let body = changes_to_crew(&[
+            (Field::Email, None),
+            (Field::ResignationDate, Some("2026-11-25".into())),
+            (Field::EmpStatus, Some("retired".into())),
+        ]);
         assert_eq!(
-            other,
-            json!({"last_name": "山田"}).as_object().cloned().unwrap()
+            Value::Object(body),
+            json!({"email": null, "resigned_at": "2026-11-25", "emp_status": "retired"})
         );
     }
 }

@@ -88,15 +88,15 @@ impl Client {
             .await
     }
 
-    /// PATCHes only the given fields; `None` clears one. A resignation date already past also
-    /// retires the crew (see [`changes_to_crew`]). Repeating a PATCH of the same values is
+    /// PATCHes only the given fields (SmartHR's PATCH leaves every other attribute as it is,
+    /// smarthr-api.md §crews); `None` clears one. Repeating a PATCH of the same values is
     /// harmless, so it is retried like a read.
     pub async fn update_crew(
         &self,
         id: &str,
         changes: &[(Field, Option<String>)],
     ) -> Result<Employee, ApiError> {
-        let body = Value::Object(changes_to_crew(changes, crate::http::today_jst()));
+        let body = Value::Object(changes_to_crew(changes));
         let call = Call::new(Method::PATCH, self.t.url(&["v1", "crews", id])).json(&body);
         let reply = self.t.send(&call, Attempts::WithRetries).await?;
         self.convert(reply.json(&self.t)?)

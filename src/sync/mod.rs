@@ -289,6 +289,7 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
     plan::build(plan::Input {
         direction,
         as_of,
+        today: crate::http::today_jst(),
         source,
         target,
         masters: &masters,
@@ -364,17 +365,24 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// Writes `changes` to the record `id`; `current` is that record as the plan read it, for
+    /// a client that must write part of a larger value (see [`kot::Client::update_employee`]).
     pub async fn update(
         &self,
         id: &str,
         changes: &[(Field, Option<String>)],
+        current: &crate::model::Raw,
     ) -> Result<Employee, ApiError> {
         match self {
             Target::SmartHr(c) => c.update_crew(id, changes).await,
             Target::Kot {
                 client,
                 update_date,
-            } => client.update_employee(id, changes, *update_date).await,
+            } => {
+                client
+                    .update_employee(id, changes, current, *update_date)
+                    .await
+            }
         }
     }
 }

@@ -39,6 +39,25 @@ pub fn apply_all_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// `apply --direction kot-to-smarthr --as-of AS_OF` of every valid row, unattended, reporting
+/// JSON; then `extra`.
+pub fn apply_all_to_smarthr<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "apply",
+        "--direction",
+        "kot-to-smarthr",
+        "--as-of",
+        AS_OF,
+        "--select",
+        "all",
+        "--yes",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 pub fn date(s: &str) -> NaiveDate {
     s.parse().expect("test dates are valid")
 }

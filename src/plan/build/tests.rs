@@ -126,6 +126,7 @@ impl Setup {
         build(Input {
             direction: self.direction,
             as_of: d("2024-04-01"),
+            today: d("2024-06-01"),
             source,
             target,
             masters: &masters(),
@@ -349,6 +350,12 @@ fn changed_fields_show_target_as_old_and_source_as_new() {
                 field: Field::ResignationDate,
                 old: None,
                 new: Some("2024-05-31".into()),
+            },
+            // The last day is before today (2024-06-01): SmartHR's status follows.
+            Change {
+                field: Field::EmpStatus,
+                old: None,
+                new: Some("retired".into()),
             },
         ]
     );
@@ -761,7 +768,13 @@ fn the_plan_counts_each_distinct_rule_error_most_first() {
         ]
     );
     // A filtered view still says what failed across the whole plan.
-    assert_eq!(plan.filtered(&[Status::New]).rule_errors, plan.rule_errors);
+    assert_eq!(
+        plan.filtered(&View {
+            statuses: vec![Status::New]
+        })
+        .rule_errors,
+        plan.rule_errors
+    );
     let clean = Setup::to_kot().run(vec![emp("001")], vec![]);
     assert_eq!(clean.rule_errors, []);
 }
@@ -822,11 +835,19 @@ fn filtered_keeps_the_asked_statuses_and_the_whole_summary() {
         ],
         vec![existing("002")],
     );
-    let only_new = plan.filtered(&[Status::New]);
+    let only_new = plan.filtered(&View {
+        statuses: vec![Status::New],
+    });
     assert_eq!(only_new.rows.len(), 1);
     assert_eq!(only_new.rows[0].code.as_deref(), Some("001"));
     assert_eq!(only_new.summary, plan.summary);
-    assert_eq!(plan.filtered(&Status::ALL).rows, plan.rows);
+    assert_eq!(
+        plan.filtered(&View {
+            statuses: Status::ALL.to_vec()
+        })
+        .rows,
+        plan.rows
+    );
 }
 
 #[test]
@@ -902,4 +923,55 @@ fn employees_the_target_has_are_asked_only_what_an_update_uses() {
         let kept = &plan.rows[1];
         assert_eq!(kept.office.as_ref().map(|o| o.from.as_str()), Some(CURRENT));
     }
+}
+
+#[test]
+fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
+    let codes: Vec<String> = (1..=20).map(|n| format!("{n:03}")).collect();
+    let with = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, emp(c)))
+            .collect()
+    };
+    let targets = |f: &dyn Fn(usize, Employee) -> Employee| -> Vec<Employee> {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, existing(c)))
+            .collect()
+    };
+    // Every email empty in the source while the target has them all: unreadable, once.
+    let source = with(&|_, e| Employee { email: None, ..e });
+    let plan = Setup::to_kot().run(source, targets(&|_, e| e));
+    assert_eq!(plan.unreadable.len(), 1, "{:?}", plan.unreadable);
+    let u = &plan.unreadable[0];
+    assert_eq!(
+        (u.field, u.in_scope, u.empty_in_source, u.clears),
+        (Field::Email, 20, 20, 20)
+    );
+    assert!(u.hint.contains("permission") && u.hint.contains("--allow-clear email"));
+    assert_eq!(plan.summary.clears, 20);
+
+    // Resignation dates are empty for nearly everyone; one re-hire clearing one is ordinary.
+    let rehired = targets(&|i, e| Employee {
+        resignation_date: (i == 0).then(|| d("2024-03-31")),
+        ..e
+    });
+    let plan = Setup::to_kot().run(with(&|_, e| e), rehired);
+    assert!(plan.unreadable.is_empty(), "{:?}", plan.unreadable);
+    assert_eq!(plan.summary.clears, 1);
+
+    // Just under "nearly all" empty (17 of 20 < 90%): ordinary clears.
+    let source = with(&|i, e| Employee {
+        email: (i >= 17).then(|| "a@example.com".to_string()),
+        ..e
+    });
+    assert!(
+        Setup::to_kot()
+            .run(source, targets(&|_, e| e))
+            .unreadable
+            .is_empty()
+    );
 }
