@@ -38,6 +38,7 @@ fn employee(i: usize) -> Employee {
     let employment_type = TYPES[i % TYPES.len()];
     Employee {
         code: Some(format!("{i:06}")),
+        code_key: None,
         last_name: Some("山田".into()),
         first_name: Some("太郎".into()),
         last_name_kana: Some(if i.is_multiple_of(25) { "ﾔﾏﾀﾞ" } else { "ヤマダ" }.into()),

@@ -79,7 +79,7 @@ pub fn code_oddities(code: &str) -> String {
             format!("an invisible {} ({})", char_name(c), code_point(c))
         } else if is_control(c) {
             format!("a control character ({})", code_point(c))
-        } else if std::iter::once(c).nfkc().ne(std::iter::once(c)) {
+        } else if is_compatibility(c) {
             let form = match u32::from(c) {
                 0xFF01..=0xFF5E | 0x3000 => "full-width",
                 0xFF61..=0xFF9F => "half-width",
@@ -98,6 +98,11 @@ pub fn code_oddities(code: &str) -> String {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Whether NFKC reads `c` as something else: a full- or half-width form, a ligature, ...
+fn is_compatibility(c: char) -> bool {
+    std::iter::once(c).nfkc().ne(std::iter::once(c))
 }
 
 /// `U+0020`, as character tables write it.
@@ -197,7 +202,7 @@ pub fn exact_width(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(shown.len() + 8);
     for c in shown.chars() {
-        if std::iter::once(c).nfkc().ne(std::iter::once(c)) {
+        if is_compatibility(c) {
             escape(&mut out, c);
         } else {
             out.push(c);
