@@ -169,6 +169,12 @@ pub fn safe(s: &str) -> Cow<'_, str> {
     escaped(s, |_, c| is_control(c))
 }
 
+/// [`safe`] for text of several lines (a report, an error with hints): each line is made
+/// safe and the line breaks are kept.
+pub fn safe_lines(s: &str) -> String {
+    s.split('\n').map(safe).collect::<Vec<_>>().join("\n")
+}
+
 /// [`safe`], and also every character a reader could not see: invisible ones, white space
 /// other than a plain space between words, and a space at either end. For employee codes,
 /// and for the two sides of a change that would otherwise look the same.
@@ -281,6 +287,7 @@ mod tests {
             "\\u{202e}evil\\u{2066}x\\u{2069}\\u{2028}"
         );
         assert_eq!(safe("a\tb\nc"), "a\\u{9}b\\u{a}c");
+        assert_eq!(safe_lines("a\u{1b}\n  b\r"), "a\\u{1b}\n  b\\u{d}");
         for plain in ["山田 太郎", "ヤマダ　タロウ", "a@example.com", "ｱｲｳ"] {
             assert!(matches!(safe(plain), Cow::Borrowed(p) if p == plain));
         }
