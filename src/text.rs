@@ -79,7 +79,7 @@ pub fn code_oddities(code: &str) -> String {
             format!("an invisible {} ({})", char_name(c), code_point(c))
         } else if is_control(c) {
             format!("a control character ({})", code_point(c))
-        } else if std::iter::once(c).nfkc().ne(std::iter::once(c)) {
+        } else if is_compatibility(c) {
             let form = match u32::from(c) {
                 0xFF01..=0xFF5E | 0x3000 => "full-width",
                 0xFF61..=0xFF9F => "half-width",
@@ -98,6 +98,11 @@ pub fn code_oddities(code: &str) -> String {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Whether NFKC reads `c` as something else: a full- or half-width form, a ligature, ...
+fn is_compatibility(c: char) -> bool {
+    std::iter::once(c).nfkc().ne(std::iter::once(c))
 }
 
 /// `U+0020`, as character tables write it.
@@ -164,6 +169,12 @@ pub fn safe(s: &str) -> Cow<'_, str> {
     escaped(s, |_, c| is_control(c))
 }
 
+/// [`safe`] for text of several lines (a report, an error with hints): each line is made
+/// safe and the line breaks are kept.
+pub fn safe_lines(s: &str) -> String {
+    s.split('\n').map(safe).collect::<Vec<_>>().join("\n")
+}
+
 /// [`safe`], and also every character a reader could not see: invisible ones, white space
 /// other than a plain space between words, and a space at either end. For employee codes,
 /// and for the two sides of a change that would otherwise look the same.
@@ -197,7 +208,7 @@ pub fn exact_width(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(shown.len() + 8);
     for c in shown.chars() {
-        if std::iter::once(c).nfkc().ne(std::iter::once(c)) {
+        if is_compatibility(c) {
             escape(&mut out, c);
         } else {
             out.push(c);
@@ -276,6 +287,7 @@ mod tests {
             "\\u{202e}evil\\u{2066}x\\u{2069}\\u{2028}"
         );
         assert_eq!(safe("a\tb\nc"), "a\\u{9}b\\u{a}c");
+        assert_eq!(safe_lines("a\u{1b}\n  b\r"), "a\\u{1b}\n  b\\u{d}");
         for plain in ["山田 太郎", "ヤマダ　タロウ", "a@example.com", "ｱｲｳ"] {
             assert!(matches!(safe(plain), Cow::Borrowed(p) if p == plain));
         }

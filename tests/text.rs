@@ -8,7 +8,15 @@ mod util;
 mod smtp;
 
 use serde_json::{Value, json};
-use util::{AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, crew, kot, plan_args};
+use util::{
+    Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, apply_to_smarthr, crew, kot, plan_args,
+};
+
+/// Each direction with the defaults its plans need.
+const BOTH_DIRECTIONS: [(&str, &[&str]); 2] = [
+    ("smarthr-to-kot", &TO_KOT_DEFAULTS),
+    ("kot-to-smarthr", &["--office", "本社"]),
+];
 
 /// The rows whose code is `code`, exactly.
 fn rows_with_code<'a>(plan: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -97,10 +105,7 @@ fn codes_that_read_the_same_are_matched_and_never_created_in_either_direction() 
     // A source code that is not canonical and matches nobody is not `new` either.
     env.crew(crew("00299 ", "一人", "だけ", json!({})));
 
-    for (direction, extra) in [
-        ("smarthr-to-kot", &TO_KOT_DEFAULTS[..]),
-        ("kot-to-smarthr", &["--office", "本社"][..]),
-    ] {
+    for (direction, extra) in BOTH_DIRECTIONS {
         let plan = env.plan(direction, extra);
         for (smarthr, kot_code, named) in cases {
             let source = if direction == "smarthr-to-kot" {
@@ -127,20 +132,9 @@ fn codes_that_read_the_same_are_matched_and_never_created_in_either_direction() 
         env.sims.kot.employees().len(),
     );
     env.cmd(&apply_all_to_kot(&[])).run().expect(0);
-    env.cmd(&[
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--select",
-        "all",
-        "--yes",
-    ])
-    .run()
-    .expect(0);
+    env.cmd(&apply_to_smarthr(&["--select", "all", "--yes"]))
+        .run()
+        .expect(0);
     let after = (
         env.sims.smarthr.crews().len(),
         env.sims.kot.employees().len(),
@@ -195,10 +189,7 @@ fn a_decomposed_voicing_mark_equals_the_composed_kana() {
         "花子",
         json!({"lastNamePhonetics": "ハ\u{3099}ハ\u{3099}"}),
     ));
-    for (direction, extra) in [
-        ("smarthr-to-kot", &TO_KOT_DEFAULTS[..]),
-        ("kot-to-smarthr", &["--office", "本社"][..]),
-    ] {
+    for (direction, extra) in BOTH_DIRECTIONS {
         let plan = env.plan(direction, extra);
         for code in ["0001", "0002"] {
             assert_eq!(
@@ -247,20 +238,9 @@ fn creates_and_updates_write_nfc_to_both_services() {
         json!({"lastNamePhonetics": "ハ\u{309a}ク", "firstNamePhonetics": "カ\u{3099}ク"}),
     ));
     env.crew(crew("0011", "馬場", "次郎", json!({})));
-    env.cmd(&[
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--select",
-        "0020",
-        "--yes",
-    ])
-    .run()
-    .expect(0);
+    env.cmd(&apply_to_smarthr(&["--select", "0020", "--yes"]))
+        .run()
+        .expect(0);
     let created = &env.crews_with_code("0020")[0];
     assert_eq!(created["last_name"], "パク");
     assert_eq!(created["first_name"], "ガク");
@@ -378,18 +358,7 @@ fn an_error_quoting_record_text_is_escaped() {
     let env = Env::empty();
     env.kot_employee(kot("0050", "性別", "不正", json!({"gender": "x\u{1b}[2K"})));
     let out = env
-        .cmd(&[
-            "apply",
-            "--direction",
-            "kot-to-smarthr",
-            "--as-of",
-            AS_OF,
-            "--office",
-            "本社",
-            "--select",
-            "0050",
-            "--yes",
-        ])
+        .cmd(&apply_to_smarthr(&["--select", "0050", "--yes"]))
         .run()
         .expect(1);
     assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);

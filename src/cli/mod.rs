@@ -281,8 +281,5 @@ pub fn render_error(e: &anyhow::Error) -> String {
     }
     // Errors quote record values (a bad date, a name the server refused): each line is made
     // safe, keeping the line breaks of the hints.
-    out.split('\n')
-        .map(|line| crewsync::text::safe(line))
-        .collect::<Vec<_>>()
-        .join("\n")
+    crewsync::text::safe_lines(&out)
 }

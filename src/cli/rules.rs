@@ -21,6 +21,8 @@ pub fn run(args: &RulesArgs) -> Status {
             (report.is_ok(), report.to_string())
         }
     };
+    // Reports quote test records and rule values, which may hold text copied from real records.
+    let text = crewsync::text::safe_lines(&text);
     if ok {
         println!("{text}");
         Status::Done

@@ -32,6 +32,21 @@ pub fn apply_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// `apply --direction kot-to-smarthr --as-of AS_OF --office 本社`, then `extra`.
+pub fn apply_to_smarthr<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "apply",
+        "--direction",
+        "kot-to-smarthr",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "本社",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// [`apply_to_kot`] of every valid row, unattended, reporting JSON; then `extra`.
 pub fn apply_all_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = apply_to_kot(&["--select", "all", "--yes", "--format", "json"]);
