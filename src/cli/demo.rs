@@ -98,6 +98,7 @@ pub async fn run() -> anyhow::Result<Status> {
             yes: true,
             wait: false,
             force: false,
+            strict: false,
         },
         config()?,
     )
