@@ -47,6 +47,8 @@ fn start(planned: Vec<PlannedWrite>) -> RunStart {
         defaults: "office=本社, employment_type=正社員".to_string(),
         rules: Some("rules/ (sha256 0123abcd)".to_string()),
         planned,
+        left_out: Vec::new(),
+        unchanged: 0,
     }
 }
 
@@ -133,8 +135,8 @@ fn a_successful_run_reads_back_completed_with_every_employee() {
             created: 2,
             updated: 1,
             failed: 0,
-            skipped: 0,
-            not_attempted: 0
+            not_attempted: 0,
+            ..RunCounts::default()
         }
     );
     assert_eq!(
@@ -181,8 +183,8 @@ fn a_partially_failed_run_keeps_the_errors_and_lists_failures_first() {
             created: 1,
             updated: 1,
             failed: 1,
-            skipped: 0,
-            not_attempted: 0
+            not_attempted: 0,
+            ..RunCounts::default()
         }
     );
     let failed = &detail.employees[1];
@@ -207,7 +209,7 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
     let begun = begin();
     let Begun { history, run, .. } = &begun;
     begun.record(0, Outcome::Ok, None);
-    begun.record(1, Outcome::Skipped, None);
+    begun.record(1, Outcome::NotAttempted, None);
     let note = "stopped: KOT access window until 10:00 JST";
     let end = RunEnd {
         stopped: Some(note.to_string()),
@@ -226,8 +228,8 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
             created: 1,
             updated: 0,
             failed: 0,
-            skipped: 1,
-            not_attempted: 1
+            not_attempted: 2,
+            ..RunCounts::default()
         }
     );
     let text = run_text(&detail);
@@ -279,8 +281,8 @@ fn a_run_whose_process_ended_reads_back_interrupted_with_exactly_what_was_done()
             created: 1,
             updated: 0,
             failed: 1,
-            skipped: 0,
-            not_attempted: 1
+            not_attempted: 1,
+            ..RunCounts::default()
         }
     );
     assert_eq!(

@@ -79,13 +79,12 @@ const CODE_MAX: usize = 16;
 /// done and what was not attempted, then a summary line and why the run stopped, if it did.
 pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
     let code_cols = column(
-        report
-            .results
-            .iter()
-            .map(|r| layout::width(&r.code))
-            .chain(report.left_out.iter().map(|l| {
-                layout::width(l.code.as_deref().unwrap_or("-"))
-            })),
+        report.results.iter().map(|r| layout::width(&r.code)).chain(
+            report
+                .left_out
+                .iter()
+                .map(|l| layout::width(l.code.as_deref().unwrap_or("-"))),
+        ),
         4,
         CODE_MAX,
     );
@@ -118,7 +117,11 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
             Outcome::NotAttempted => Paint::new().yellow(),
         };
         let cells = [
-            style.cell(&outcome_str(r.outcome).replace('_', " "), outcome, OUTCOME_COLS),
+            style.cell(
+                &outcome_str(r.outcome).replace('_', " "),
+                outcome,
+                OUTCOME_COLS,
+            ),
             style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
             style.cell(&r.code, Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),

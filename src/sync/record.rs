@@ -6,8 +6,8 @@ use super::{Observer, SyncError, Target};
 use crate::apply::{self, Action, ApplyReport, ApplyResult, Chosen, Counts, Outcome};
 use crate::config::Config;
 use crate::history::{
-    EmailOutcome, History, HistoryError, PlannedWrite, RunDetail, RunEnd, RunId, RunLock,
-    RunStart, RunStatus,
+    EmailOutcome, History, HistoryError, PlannedWrite, RunDetail, RunEnd, RunId, RunLock, RunStart,
+    RunStatus,
 };
 use crate::model::Field;
 use crate::notify;
@@ -39,7 +39,10 @@ pub struct Recorded {
 /// employee with why it is left out.
 pub fn accounted(start: &mut RunStart, plan: &Plan, chosen: &[usize], how: Chosen<'_>) {
     let (left_out, counts) = apply::account(plan, chosen, how);
-    start.planned = chosen.iter().map(|&i| planned_write(&plan.rows[i])).collect();
+    start.planned = chosen
+        .iter()
+        .map(|&i| planned_write(&plan.rows[i]))
+        .collect();
     start.left_out = left_out;
     start.unchanged = counts.unchanged;
 }
@@ -92,7 +95,10 @@ pub async fn apply_recorded(
     let mut fresh = Vec::with_capacity(chosen.len());
     for &i in chosen {
         let row = &plan.rows[i];
-        match stale.iter().find(|(code, _)| row.code.as_deref() == Some(code)) {
+        match stale
+            .iter()
+            .find(|(code, _)| row.code.as_deref() == Some(code))
+        {
             Some((_, other)) => {
                 let write = planned_write(row);
                 let result = ApplyResult {
@@ -198,7 +204,9 @@ pub async fn record_unstarted(
     let (history, detail) = match recorded {
         Ok((history, run, detail)) => (Some((history, run)), detail),
         Err(e) => {
-            warnings.push(format!("this run could not be recorded in the history: {e}"));
+            warnings.push(format!(
+                "this run could not be recorded in the history: {e}"
+            ));
             (None, RunDetail::unrecorded(start, status, why))
         }
     };
