@@ -69,7 +69,12 @@ fn every_employee_of_the_plan_is_in_the_report_the_history_and_the_email() {
     env.crew(crew("0002", "重複", "二", json!({})));
     // A birth-date change the rules leave for a person.
     env.kot_employee(kot("0003", "生年", "月子", json!({})));
-    env.crew(crew("0003", "生年", "月子", json!({"birth_at": "1991-05-05"})));
+    env.crew(crew(
+        "0003",
+        "生年",
+        "月子",
+        json!({"birth_at": "1991-05-05"}),
+    ));
     env.crew(crew("TEST1", "試験", "用", json!({})));
     env.kot_employee(kot("0004", "同じ", "人", json!({})));
     env.crew(crew("0004", "同じ", "人", json!({})));
@@ -83,7 +88,7 @@ fn every_employee_of_the_plan_is_in_the_report_the_history_and_the_email() {
     let report = out.json();
     assert_eq!(
         report["summary"],
-        json!({"failed": 0, "not_attempted": 0, "invalid": 1, "not_selected": 1,
+        json!({"failed": 0, "not_attempted": 0, "invalid": 2, "not_selected": 1,
                "excluded": 1, "created": 1, "updated": 0, "unchanged": 1}),
         "{report:#}"
     );
@@ -114,7 +119,7 @@ fn every_employee_of_the_plan_is_in_the_report_the_history_and_the_email() {
 
     let run = report["run_id"].as_str().unwrap();
     let detail = history(&env).show(run).unwrap();
-    assert_eq!(detail.summary.counts.invalid, 1);
+    assert_eq!(detail.summary.counts.invalid, 2);
     assert_eq!(detail.summary.counts.not_selected, 1);
     assert_eq!(detail.summary.counts.excluded, 1);
     assert_eq!(detail.summary.counts.unchanged, 1);
@@ -123,7 +128,7 @@ fn every_employee_of_the_plan_is_in_the_report_the_history_and_the_email() {
         text.find(needle)
             .unwrap_or_else(|| panic!("{needle:?} missing:\n{text}"))
     };
-    assert!(at(&shown, "Invalid (1)") < at(&shown, "Not selected (1)"));
+    assert!(at(&shown, "Invalid (2)") < at(&shown, "Not selected (1)"));
     assert!(at(&shown, "Not selected (1)") < at(&shown, "Excluded (1)"));
     assert!(at(&shown, "Excluded (1)") < at(&shown, "Created (1)"));
     assert!(shown.contains("50_select.rhai"), "{shown}");
@@ -132,14 +137,17 @@ fn every_employee_of_the_plan_is_in_the_report_the_history_and_the_email() {
     assert_eq!(mails.len(), 1);
     let subject = mails[0].header("Subject").unwrap();
     assert!(
-        subject.starts_with("[crewsync] 1 invalid, 1 not selected, 1 excluded, 1 created"),
+        subject.starts_with("[crewsync] 2 invalid, 1 not selected, 1 excluded, 1 created"),
         "{subject}"
     );
     let body = mails[0].body();
     for needle in ["重複 一", "生年 月子", "test account", "50_select.rhai"] {
         assert!(body.contains(needle), "{needle} in the email:\n{body}");
     }
-    assert!(at(&body, "Invalid (1)") < at(&body, "Created (1)"), "{body}");
+    assert!(
+        at(&body, "Invalid (2)") < at(&body, "Created (1)"),
+        "{body}"
+    );
 }
 
 /// Issue 14 item 1: an apply with nothing it can write still prints its report and records the
@@ -217,10 +225,21 @@ fn a_run_that_cannot_start_is_recorded_as_refused_and_emailed() {
 
     let runs = history(&env).list(10).unwrap();
     assert_eq!(runs.len(), 4, "{runs:#?}");
-    assert!(runs.iter().all(|r| r.status == RunStatus::Refused), "{runs:#?}");
-    let notes: Vec<&str> = runs.iter().rev().map(|r| r.note.as_deref().unwrap()).collect();
-    assert!(notes[0].contains("401") || notes[0].contains("token"), "{}", notes[0]);
-    assert!(notes[1].contains("access window"), "{}", notes[1]);
+    assert!(
+        runs.iter().all(|r| r.status == RunStatus::Refused),
+        "{runs:#?}"
+    );
+    let notes: Vec<&str> = runs
+        .iter()
+        .rev()
+        .map(|r| r.note.as_deref().unwrap())
+        .collect();
+    assert!(
+        notes[0].contains("401") || notes[0].contains("token"),
+        "{}",
+        notes[0]
+    );
+    assert!(notes[1].contains("KING OF TIME refuses"), "{}", notes[1]);
     assert!(notes[2].contains("max_changes"), "{}", notes[2]);
     assert!(notes[3].contains(&closed.to_string()), "{}", notes[3]);
     // The max_changes refusal knew its plan: both employees are there, not attempted.
@@ -232,12 +251,18 @@ fn a_run_that_cannot_start_is_recorded_as_refused_and_emailed() {
     assert_eq!(mails.len(), 4, "one email per refused run");
     for mail in &mails {
         assert!(
-            mail.header("Subject").unwrap().starts_with("[crewsync] refused"),
+            mail.header("Subject")
+                .unwrap()
+                .starts_with("[crewsync] refused"),
             "{:?}",
             mail.header("Subject")
         );
     }
-    assert!(mails[2].body().contains("max_changes"), "{}", mails[2].body());
+    assert!(
+        mails[2].body().contains("max_changes"),
+        "{}",
+        mails[2].body()
+    );
 
     let table = env.cmd(&["history"]).run().expect(0).stdout;
     assert_eq!(table.matches("refused").count(), 4, "{table}");
@@ -261,7 +286,11 @@ fn wait_waits_out_a_refusal_its_windows_did_not_predict() {
     env.crew(crew("0301", "待機", "一", json!({})));
     env.write_config("window_poll_seconds: 1\n");
     let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
-    assert!(out.stderr.contains("access window"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Recorded as refused run"),
+        "{}",
+        out.stderr
+    );
 
     env.sims.kot.set_clock(
         util::date(AS_OF)
@@ -294,7 +323,13 @@ fn wait_gives_up_after_max_wait_minutes_and_says_so() {
     );
     let runs = history(&env).list(1).unwrap();
     assert_eq!(runs[0].status, RunStatus::Refused);
-    assert!(runs[0].note.as_deref().unwrap().contains("max_wait_minutes"));
+    assert!(
+        runs[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("max_wait_minutes")
+    );
 }
 
 /// A run begun in this process under the lock of `db`, as a running apply holds it.
@@ -371,13 +406,21 @@ fn the_lock_holds_through_a_symlink_and_another_spelling() {
 fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
     let env = Env::empty();
     for i in 1..=12 {
-        env.crew(crew(&format!("{i:04}"), "中断", &format!("{i}号"), json!({})));
+        env.crew(crew(
+            &format!("{i:04}"),
+            "中断",
+            &format!("{i}号"),
+            json!({}),
+        ));
     }
     // KOT's real pace, so the run is still writing when Ctrl-C comes.
     let text = std::fs::read_to_string(env.config_path()).unwrap();
     let at = text.rfind("requests_per_second: 500").unwrap();
     let mut slow = text.clone();
-    slow.replace_range(at..at + "requests_per_second: 500".len(), "requests_per_second: 4");
+    slow.replace_range(
+        at..at + "requests_per_second: 500".len(),
+        "requests_per_second: 4",
+    );
     std::fs::write(env.config_path(), slow).unwrap();
 
     let mut child = env
@@ -412,7 +455,11 @@ fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
     let not_attempted = report["summary"]["not_attempted"].as_u64().unwrap();
     assert!(created >= 2 && not_attempted >= 1, "{report:#}");
     assert_eq!(created + not_attempted, 12, "{report:#}");
-    assert_eq!(env.sims.kot.employees().len() as u64, created, "nothing half-written");
+    assert_eq!(
+        env.sims.kot.employees().len() as u64,
+        created,
+        "nothing half-written"
+    );
 
     let run = &history(&env).list(1).unwrap()[0];
     assert_eq!(run.status, RunStatus::Stopped);
