@@ -371,8 +371,14 @@ fn the_lock_holds_through_a_symlink_and_another_spelling() {
     let db = real.join("crewsync.db");
     std::os::unix::fs::symlink(&real, env.dir.path().join("link")).unwrap();
     let (_lock, held, run) = hold_a_run(&db);
+    // A symlink to the database file itself: `<path as written>.lock` is another file.
+    std::os::unix::fs::symlink(&db, env.dir.path().join("nightly.db")).unwrap();
 
-    for spelling in ["link/crewsync.db", "state/sub/../crewsync.db"] {
+    for spelling in [
+        "nightly.db",
+        "link/crewsync.db",
+        "state/sub/../crewsync.db",
+    ] {
         env.write_config(&format!("history: {spelling}\n"));
         let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
         assert!(
@@ -384,7 +390,7 @@ fn the_lock_holds_through_a_symlink_and_another_spelling() {
     }
     // The running run is still running and can finish; both refusals are recorded beside it.
     let runs = held.list(10).unwrap();
-    assert_eq!(runs.len(), 3);
+    assert_eq!(runs.len(), 4);
     assert_eq!(
         runs.iter().find(|r| r.id == run).unwrap().status,
         RunStatus::Running
@@ -393,7 +399,7 @@ fn the_lock_holds_through_a_symlink_and_another_spelling() {
         runs.iter()
             .filter(|r| r.status == RunStatus::Refused)
             .count(),
-        2
+        3
     );
     held.finish(&run, &Default::default())
         .expect("the held run was not marked interrupted");
