@@ -374,11 +374,7 @@ fn the_lock_holds_through_a_symlink_and_another_spelling() {
     // A symlink to the database file itself: `<path as written>.lock` is another file.
     std::os::unix::fs::symlink(&db, env.dir.path().join("nightly.db")).unwrap();
 
-    for spelling in [
-        "nightly.db",
-        "link/crewsync.db",
-        "state/sub/../crewsync.db",
-    ] {
+    for spelling in ["nightly.db", "link/crewsync.db", "state/sub/../crewsync.db"] {
         env.write_config(&format!("history: {spelling}\n"));
         let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
         assert!(
@@ -477,4 +473,95 @@ fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
     for i in 1..=12 {
         assert_eq!(env.kot_with_code(&format!("{i:04}")).len(), 1);
     }
+}
+
+/// Issue 14 item 6: the lock is taken only when writing begins, so another apply may write a
+/// chosen employee while this one's selection is made; that employee is then held back as not
+/// attempted (its plan is stale) instead of being written from an out-of-date comparison.
+#[test]
+fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() {
+    use crewsync::apply::{Chosen, Selection};
+    use crewsync::model::Direction;
+    use crewsync::sync::{self, Connections, Request, Silent, Target};
+
+    let env = Env::empty();
+    env.crew(crew("0701", "並行", "一", json!({})));
+    env.crew(crew("0702", "並行", "二", json!({})));
+    let mut config = crewsync::config::Config::load(&env.config_path()).unwrap();
+    config.smarthr.token_given = Some(crewsync::http::Secret::new(crewsync::sim::SMARTHR_TOKEN));
+    config.kot.token_given = Some(crewsync::http::Secret::new(crewsync::sim::KOT_TOKEN));
+    let conn = Connections::from_config(&config).unwrap();
+    let direction = Direction::SmartHrToKot;
+
+    let fetched_at = chrono::Utc::now();
+    let rosters = env
+        .block_on(sync::fetch(&conn, direction, util::date(AS_OF), &Silent))
+        .unwrap();
+    let defaults =
+        sync::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員")).unwrap();
+    let plan = sync::plan(rosters, &defaults, &crewsync::plan::NoRules);
+    let chosen = Selection::All.pick(&plan).unwrap();
+    assert_eq!(chosen.len(), 2);
+
+    // Meanwhile, the nightly run writes 0701.
+    env.cmd(&apply_to_kot(&["--select", "0701", "--yes"]))
+        .run()
+        .expect(0);
+
+    let mut start = RunStart {
+        direction,
+        as_of: plan.as_of,
+        user: "person".into(),
+        selection: "all".into(),
+        defaults: "office=本社".into(),
+        rules: None,
+        planned: vec![],
+        left_out: vec![],
+        unchanged: 0,
+    };
+    sync::accounted(
+        &mut start,
+        &plan,
+        &chosen,
+        Chosen::Selection(&Selection::All),
+    );
+    let db = env.dir.path().join("crewsync.db");
+    let lock = RunLock::acquire(&db).unwrap();
+    let recorded = env
+        .block_on(sync::apply_recorded(
+            &config,
+            &history_at(&db),
+            &lock,
+            &Target::new(&conn, direction, plan.as_of),
+            Request {
+                plan: &plan,
+                chosen: &chosen,
+                start,
+                fetched_at,
+                options: Default::default(),
+            },
+            &Silent,
+        ))
+        .unwrap();
+    let result = |code: &str| {
+        recorded
+            .report
+            .results
+            .iter()
+            .find(|r| r.code == code)
+            .unwrap()
+            .clone()
+    };
+    let held = result("0701");
+    assert_eq!(held.outcome, crewsync::apply::Outcome::NotAttempted);
+    assert!(
+        held.error
+            .as_deref()
+            .unwrap()
+            .contains("after this plan was fetched"),
+        "{held:?}"
+    );
+    assert_eq!(result("0702").outcome, crewsync::apply::Outcome::Ok);
+    assert_eq!(env.kot_with_code("0701").len(), 1);
+    assert_eq!(recorded.report.summary.not_attempted, 1);
 }
