@@ -565,3 +565,97 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     assert_eq!(env.kot_with_code("0701").len(), 1);
     assert_eq!(recorded.report.summary.not_attempted, 1);
 }
+
+/// `crewsync <args>` in a pseudo-terminal (util-linux `script`), so that `apply` shows its
+/// prompts; Ctrl-C is typed once `prompt` appears. Its exit status and everything it drew.
+fn ctrl_c_at_the_prompt(env: &Env, args: &[&str], prompt: &str) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let quoted: Vec<String> = [env!("CARGO_BIN_EXE_crewsync")]
+        .iter()
+        .copied()
+        .chain(args.iter().copied())
+        .chain(["--config", env.config_path().to_str().unwrap()])
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &quoted.join(" "), "/dev/null"])
+        .current_dir(env.dir.path())
+        .env("SMARTHR_ACCESS_TOKEN", crewsync::sim::SMARTHR_TOKEN)
+        .env("KOT_ACCESS_TOKEN", crewsync::sim::KOT_TOKEN)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux script runs");
+    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = drawn.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&drawn.lock().unwrap()).into_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !text().contains(prompt) {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt {prompt:?}:\n{}",
+            text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after Ctrl-C:\n{}", text());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(stdin);
+    let _ = reader.join();
+    (status.code(), text())
+}
+
+/// Issue 14 item 8: Ctrl-C at the tick list or at the confirmation ends the apply with the
+/// cursor shown again, nothing written, and the run recorded as stopped by the user.
+#[test]
+fn ctrl_c_at_a_prompt_restores_the_cursor_and_is_recorded() {
+    const HIDE: &str = "\x1b[?25l";
+    const SHOW: &str = "\x1b[?25h";
+    let env = Env::empty();
+    env.crew(crew("0801", "中止", "一", json!({})));
+    for (args, prompt) in [
+        (apply_to_kot(&[]), "Tick the employees"),
+        (apply_to_kot(&["--select", "all"]), "Write 1 employee(s)"),
+    ] {
+        let (status, drawn) = ctrl_c_at_the_prompt(&env, &args, prompt);
+        assert_eq!(status, Some(130), "{drawn}");
+        let hidden = drawn.rfind(HIDE).expect("the prompt hid the cursor");
+        assert!(
+            drawn[hidden..].contains(SHOW),
+            "the cursor is shown again after the prompt:\n{drawn:?}"
+        );
+        let run = &history(&env).list(1).unwrap()[0];
+        assert_eq!(run.status, RunStatus::Stopped, "{prompt}");
+        assert!(
+            run.note.as_deref().unwrap().contains("Ctrl-C"),
+            "{:?}",
+            run.note
+        );
+    }
+    assert!(env.sims.kot.employees().is_empty());
+    assert_eq!(history(&env).list(10).unwrap().len(), 2);
+}
