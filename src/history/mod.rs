@@ -5,10 +5,14 @@
 //! planned write before the first write to the target, and [`History::record`] commits each
 //! employee's outcome the moment it is known. So a run whose process is killed half-way reads
 //! back as [`RunStatus::Interrupted`] with exactly the employees that were done, and the
-//! planned ones that were never attempted are listed as such.
+//! planned ones that were never attempted are listed as such. Every other employee of the plan
+//! (invalid, not selected, excluded) is recorded with why, and the unchanged ones are counted,
+//! so a run accounts for everybody. An apply that never began writing is recorded too
+//! ([`History::record_unstarted`]), as refused or stopped, with why.
 //!
 //! Whether a `running` run is really still running is decided with the [`RunLock`]: an apply
-//! holds it for its whole life and the OS drops it when the process dies, so a `running` run
+//! holds it from just before its first write to its end (not while a person is choosing) and
+//! the OS drops it when the process dies, so a `running` run
 //! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
 //! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
 
