@@ -467,3 +467,47 @@ fn run_details_serialise_for_json_output() {
     assert_eq!(json["employees"][1]["outcome"], serde_json::Value::Null);
     assert_eq!(json["employees"][2]["fields"][0], "email");
 }
+
+/// A history written before every employee was accounted for (schema v1) opens, and what it
+/// called `skipped` reads back in today's word, not attempted.
+#[test]
+fn a_version_1_history_reads_skipped_as_not_attempted() {
+    let fx = fixture();
+    std::fs::create_dir_all(fx.db.parent().expect("folder")).expect("folder");
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    conn.execute_batch(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
+            status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
+            direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
+            defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
+            email_error TEXT, email_at TEXT);
+         CREATE INDEX runs_started ON runs(started_at);
+         CREATE TABLE run_employees (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
+            fields TEXT NOT NULL, outcome TEXT, error TEXT, recorded_at TEXT,
+            PRIMARY KEY (run_id, code));
+         PRAGMA user_version = 1;
+         INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
+            '2026-04-01T01:02:09.000Z', 'stopped', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
+            'auto', 'none', NULL, 'stopped: access window', NULL, NULL, NULL);
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, 'E001', '佐藤 太郎',
+            'create', 'last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z');
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 1, 'E002', '山田 花子',
+            'create', 'last_name', 'skipped', 'stopped', '2026-04-01T01:02:05.000Z');",
+    )
+    .expect("a v1 history");
+    drop(conn);
+
+    let history = History::open(&fx.db).expect("opens and migrates");
+    let detail = history.show("20260401-010203-abcd").expect("show");
+    assert_eq!(
+        detail.summary.counts,
+        RunCounts {
+            created: 1,
+            not_attempted: 1,
+            ..RunCounts::default()
+        }
+    );
+    assert_eq!(detail.employees[1].outcome, Some(Outcome::NotAttempted));
+    assert!(detail.left_out.is_empty());
+}

@@ -31,6 +31,19 @@ pub enum Outcome {
     NotAttempted,
 }
 
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Ok, Outcome::Failed, Outcome::NotAttempted];
+
+    /// The spelling in JSON and in the history database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::NotAttempted => "not_attempted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyResult {
     pub code: String,
@@ -56,6 +69,17 @@ pub enum LeftKind {
 }
 
 impl LeftKind {
+    pub const ALL: [LeftKind; 3] = [LeftKind::NotSelected, LeftKind::Invalid, LeftKind::Excluded];
+
+    /// The spelling in JSON and in the history database.
+    pub fn code(self) -> &'static str {
+        match self {
+            LeftKind::NotSelected => "not_selected",
+            LeftKind::Invalid => "invalid",
+            LeftKind::Excluded => "excluded",
+        }
+    }
+
     /// The word used for it in every report, history and email.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -496,7 +496,7 @@ impl History {
         let seq = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         let (outcome, error, recorded_at) = match ended {
             Some((status, _)) => (
-                Some(outcome_code(Outcome::NotAttempted)),
+                Some(Outcome::NotAttempted.code()),
                 Some(unstarted_reason(status)),
                 Some(timestamp(now)),
             ),
@@ -536,7 +536,7 @@ impl History {
                 .execute(params![
                     id.as_str(),
                     seq(n),
-                    left_kind_code(left.kind),
+                    left.kind.code(),
                     left.code,
                     left.name,
                     left.reason,
@@ -597,7 +597,7 @@ impl History {
                     result.name,
                     action_code(result.action),
                     fields_text(&result.fields),
-                    outcome_code(result.outcome),
+                    result.outcome.code(),
                     result.error,
                     timestamp(Utc::now()),
                 ],
@@ -904,32 +904,12 @@ fn parse_action(s: &str) -> Option<Action> {
         .find(|a| action_code(*a) == s)
 }
 
-fn outcome_code(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Ok => "ok",
-        Outcome::Failed => "failed",
-        Outcome::NotAttempted => "not_attempted",
-    }
-}
-
 fn parse_outcome(s: &str) -> Option<Outcome> {
-    [Outcome::Ok, Outcome::Failed, Outcome::NotAttempted]
-        .into_iter()
-        .find(|o| outcome_code(*o) == s)
-}
-
-fn left_kind_code(kind: LeftKind) -> &'static str {
-    match kind {
-        LeftKind::NotSelected => "not_selected",
-        LeftKind::Invalid => "invalid",
-        LeftKind::Excluded => "excluded",
-    }
+    Outcome::ALL.into_iter().find(|o| o.code() == s)
 }
 
 fn parse_left_kind(s: &str) -> Option<LeftKind> {
-    [LeftKind::NotSelected, LeftKind::Invalid, LeftKind::Excluded]
-        .into_iter()
-        .find(|k| left_kind_code(*k) == s)
+    LeftKind::ALL.into_iter().find(|k| k.code() == s)
 }
 
 /// Canonical field names, comma-separated (readable with the `sqlite3` shell).

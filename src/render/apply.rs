@@ -13,22 +13,6 @@ fn action_str(a: Action) -> &'static str {
     }
 }
 
-fn outcome_str(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Ok => "ok",
-        Outcome::Failed => "failed",
-        Outcome::NotAttempted => "not_attempted",
-    }
-}
-
-fn left_str(k: LeftKind) -> &'static str {
-    match k {
-        LeftKind::NotSelected => "not_selected",
-        LeftKind::Invalid => "invalid",
-        LeftKind::Excluded => "excluded",
-    }
-}
-
 /// The apply's JSON: the shape `crewsync apply --format json` promises (issue 3): `results`
 /// for the selected employees, `left_out` for every other one but the unchanged, `summary`
 /// counting every employee of the plan, plus `stopped` when the run ended early.
@@ -40,7 +24,7 @@ pub fn apply_json(report: &ApplyReport) -> Value {
             json!({
                 "code": r.code,
                 "action": action_str(r.action),
-                "outcome": outcome_str(r.outcome),
+                "outcome": r.outcome.code(),
                 "error": r.error,
             })
         })
@@ -52,7 +36,7 @@ pub fn apply_json(report: &ApplyReport) -> Value {
             json!({
                 "code": l.code,
                 "name": l.name,
-                "outcome": left_str(l.kind),
+                "outcome": l.kind.code(),
                 "reason": l.reason,
             })
         })
@@ -117,11 +101,7 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
             Outcome::NotAttempted => Paint::new().yellow(),
         };
         let cells = [
-            style.cell(
-                &outcome_str(r.outcome).replace('_', " "),
-                outcome,
-                OUTCOME_COLS,
-            ),
+            style.cell(&r.outcome.code().replace('_', " "), outcome, OUTCOME_COLS),
             style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
             style.cell(&r.code, Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),
