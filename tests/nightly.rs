@@ -199,6 +199,7 @@ fn a_run_that_cannot_start_is_recorded_as_refused_and_emailed() {
         .run()
         .expect(1);
     assert!(out.stderr.contains("refused run"), "{}", out.stderr);
+    assert_eq!(out.json()["summary"]["created"], 0, "a report even so");
 
     env.sims.kot.faults().access_window_after_requests(0);
     env.cmd(&apply_all_to_kot(&[])).run().expect(1);
@@ -206,7 +207,12 @@ fn a_run_that_cannot_start_is_recorded_as_refused_and_emailed() {
 
     let notify = std::fs::read_to_string(env.config_path()).unwrap();
     std::fs::write(env.config_path(), format!("{notify}max_changes: 1\n")).unwrap();
-    env.cmd(&apply_all_to_kot(&[])).run().expect(1);
+    let report = env.cmd(&apply_all_to_kot(&[])).run().expect(1).json();
+    assert_eq!(report["summary"]["not_attempted"], 2, "{report:#}");
+    assert!(
+        report["stopped"].as_str().unwrap().contains("max_changes"),
+        "{report:#}"
+    );
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -236,7 +236,9 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         fetched_at,
     } = match ready {
         Ok(ready) => ready,
-        Err(unstarted) => return leave_trace(&config, &start, unstarted).await,
+        Err(unstarted) => {
+            return leave_trace(&config, &start, unstarted, args.plan.format).await;
+        }
     };
     let plan = &planned.plan;
     if chosen.is_empty() {
@@ -264,6 +266,9 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     bars.clear();
     let recorded = recorded?;
     print_report(&recorded.report, args.plan.format)?;
+    if let Some(why) = &recorded.report.stopped {
+        eprintln!("error: {why}");
+    }
     report_email(recorded.email.as_ref());
     eprintln!(
         "Recorded as run {} in {}; see `crewsync history show {}`.",
@@ -422,6 +427,7 @@ async fn leave_trace(
     config: &Config,
     start: &RunStart,
     unstarted: Unstarted,
+    format: Format,
 ) -> anyhow::Result<Status> {
     let (status, why, result) = match unstarted {
         Unstarted::Refused(e) => (RunStatus::Refused, format!("{e:#}"), Err(e)),
@@ -431,6 +437,12 @@ async fn leave_trace(
         eprintln!("{}.", capitalised(&why));
     }
     let trace = sync::record_unstarted(config, start, status, &why).await;
+    // The report on stdout even so: a script reading JSON learns that the run did not start
+    // and why; a person sees who was left undone once there was a plan.
+    let planned = !(start.planned.is_empty() && start.left_out.is_empty() && start.unchanged == 0);
+    if planned || matches!(format, Format::Json) {
+        print_report(&trace.report, format)?;
+    }
     for warning in &trace.warnings {
         eprintln!("warning: {warning}");
     }
@@ -505,9 +517,6 @@ fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&render::apply_json(report))?
         ),
-    }
-    if let Some(why) = &report.stopped {
-        eprintln!("error: {why}");
     }
     Ok(())
 }

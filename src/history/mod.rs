@@ -330,7 +330,7 @@ impl RunDetail {
 }
 
 /// Why the planned employees of a run that never began writing were not attempted.
-fn unstarted_reason(status: RunStatus) -> String {
+pub fn unstarted_reason(status: RunStatus) -> String {
     format!("the run was {status} before any write")
 }
 

@@ -176,6 +176,9 @@ async fn send(cfg: &notify::NotifyConfig, detail: &RunDetail) -> EmailOutcome {
 
 /// The trace an apply that never began writing leaves.
 pub struct Unstarted {
+    /// The apply report: the employees it would have written as not attempted, everybody else
+    /// as planned, and why it did not start as `stopped`.
+    pub report: ApplyReport,
     /// `None` when the history could not be written (then `warnings` says why).
     pub run: Option<RunId>,
     /// `None` when no email is configured.
@@ -222,7 +225,26 @@ pub async fn record_unstarted(
             Some(outcome)
         }
     };
+    let results: Vec<ApplyResult> = start
+        .planned
+        .iter()
+        .map(|w| ApplyResult {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            action: w.action,
+            outcome: Outcome::NotAttempted,
+            error: Some(crate::history::unstarted_reason(status)),
+            fields: w.fields.clone(),
+        })
+        .collect();
     Unstarted {
+        report: ApplyReport {
+            run_id: detail.summary.id.to_string(),
+            summary: counts(start, &results),
+            results,
+            left_out: start.left_out.clone(),
+            stopped: Some(why.to_string()),
+        },
         run: history.map(|(_, run)| run),
         email,
         warnings,
