@@ -53,6 +53,8 @@ struct RawConfig {
     notify: Option<NotifyConfig>,
     max_changes: Option<MaxChanges>,
     window_poll_seconds: Option<u64>,
+    /// Minutes, fractions allowed.
+    max_wait_minutes: Option<f64>,
 }
 
 /// The most writes one apply may make before it refuses without `--force`.
@@ -127,7 +129,14 @@ pub struct Config {
     /// With `--wait`, how often to try KOT again after a refusal the configured windows do not
     /// explain.
     pub window_poll: std::time::Duration,
+    /// With `--wait`, the most one run waits for KOT's access windows in all, start and
+    /// mid-run together (`max_wait_minutes`, default [`DEFAULT_MAX_WAIT_MINUTES`]).
+    pub max_wait: std::time::Duration,
 }
+
+/// Long enough for KOT's longest default window (08:30–10:00) plus a clock a little behind;
+/// short enough that a window that never closes ends the night's run, reported.
+pub const DEFAULT_MAX_WAIT_MINUTES: f64 = 120.0;
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -209,6 +218,15 @@ impl Config {
             window_poll: std::time::Duration::from_secs(
                 raw.window_poll_seconds.unwrap_or(60).max(1),
             ),
+            max_wait: std::time::Duration::try_from_secs_f64(
+                raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES) * 60.0,
+            )
+            .map_err(|_| {
+                invalid(format!(
+                    "max_wait_minutes must be a number of minutes, 0 or more, not {}",
+                    raw.max_wait_minutes.unwrap_or_default()
+                ))
+            })?,
         })
     }
 }

@@ -1,8 +1,10 @@
 //! The `crewsync` binary: argument parsing and exit statuses only; the work is in the library.
 //!
 //! Exit statuses (documented in the README and `--help`):
-//! 0 done, or nothing to do; 1 could not run (bad arguments or configuration, authentication,
-//! network, access window); 2 ran, but at least one employee failed.
+//! 0 done, or nothing to do; 1 could not run, or stopped before the end (bad arguments or
+//! configuration, authentication, network, access window, another apply, max_changes); 2 ran,
+//! but a selected employee failed or was not attempted (with `--strict`: or the plan has
+//! invalid employees); 130 stopped by Ctrl-C.
 
 mod cli;
 

@@ -125,7 +125,8 @@ fn a_later_hire_in_kot_is_matched_not_created_again() {
     let out = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
     assert_eq!(
         out.json()["summary"],
-        json!({"created": 0, "updated": 1, "failed": 0, "skipped": 0})
+        json!({"failed": 0, "not_attempted": 0, "invalid": 0, "not_selected": 0, "excluded": 0,
+            "created": 0, "updated": 1, "unchanged": 0})
     );
     let in_kot = env.kot_with_code("0030");
     assert_eq!(in_kot.len(), 1, "{in_kot:?}");
@@ -176,7 +177,8 @@ fn apply_then_replan_is_all_unchanged() {
     let report = out.json();
     assert_eq!(
         report["summary"],
-        json!({"created": 1, "updated": 1, "failed": 0, "skipped": 0})
+        json!({"failed": 0, "not_attempted": 0, "invalid": 0, "not_selected": 0, "excluded": 0,
+            "created": 1, "updated": 1, "unchanged": 0})
     );
 
     let created = env.kot_with_code("00002");
@@ -333,7 +335,8 @@ fn a_partial_failure_exits_2_and_applies_the_rest() {
     let report = out.json();
     assert_eq!(
         report["summary"],
-        json!({"created": 2, "updated": 0, "failed": 1, "skipped": 0})
+        json!({"failed": 1, "not_attempted": 0, "invalid": 0, "not_selected": 0, "excluded": 0,
+            "created": 2, "updated": 0, "unchanged": 0})
     );
     let failed: Vec<_> = report["results"]
         .as_array()
@@ -365,7 +368,7 @@ fn an_access_window_mid_run_stops_cleanly() {
     let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
     let report = out.json();
     assert_eq!(report["summary"]["created"], 1, "{report:#}");
-    assert_eq!(report["summary"]["skipped"], 2, "{report:#}");
+    assert_eq!(report["summary"]["not_attempted"], 2, "{report:#}");
     assert!(
         out.stderr.contains("access window") && out.stderr.contains("0402"),
         "{}",

@@ -47,6 +47,8 @@ fn start(planned: Vec<PlannedWrite>) -> RunStart {
         defaults: "office=本社, employment_type=正社員".to_string(),
         rules: Some("rules/ (sha256 0123abcd)".to_string()),
         planned,
+        left_out: Vec::new(),
+        unchanged: 0,
     }
 }
 
@@ -134,8 +136,8 @@ fn a_successful_run_reads_back_completed_with_every_employee() {
             created: 2,
             updated: 1,
             failed: 0,
-            skipped: 0,
-            not_attempted: 0
+            not_attempted: 0,
+            ..RunCounts::default()
         }
     );
     assert_eq!(
@@ -182,8 +184,8 @@ fn a_partially_failed_run_keeps_the_errors_and_lists_failures_first() {
             created: 1,
             updated: 1,
             failed: 1,
-            skipped: 0,
-            not_attempted: 0
+            not_attempted: 0,
+            ..RunCounts::default()
         }
     );
     let failed = &detail.employees[1];
@@ -208,7 +210,7 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
     let begun = begin();
     let Begun { history, run, .. } = &begun;
     begun.record(0, Outcome::Ok, None);
-    begun.record(1, Outcome::Skipped, None);
+    begun.record(1, Outcome::NotAttempted, None);
     let note = "stopped: KOT access window until 10:00 JST";
     let end = RunEnd {
         stopped: Some(note.to_string()),
@@ -227,8 +229,8 @@ fn a_stopped_run_keeps_its_note_and_the_rest_as_not_attempted() {
             created: 1,
             updated: 0,
             failed: 0,
-            skipped: 1,
-            not_attempted: 1
+            not_attempted: 2,
+            ..RunCounts::default()
         }
     );
     let text = run_text(&detail);
@@ -280,8 +282,8 @@ fn a_run_whose_process_ended_reads_back_interrupted_with_exactly_what_was_done()
             created: 1,
             updated: 0,
             failed: 1,
-            skipped: 0,
-            not_attempted: 1
+            not_attempted: 1,
+            ..RunCounts::default()
         }
     );
     assert_eq!(
@@ -465,4 +467,48 @@ fn run_details_serialise_for_json_output() {
     assert_eq!(json["employees"][0]["error"], "boom");
     assert_eq!(json["employees"][1]["outcome"], serde_json::Value::Null);
     assert_eq!(json["employees"][2]["fields"][0], "email");
+}
+
+/// A history written before every employee was accounted for (schema v1) opens, and what it
+/// called `skipped` reads back in today's word, not attempted.
+#[test]
+fn a_version_1_history_reads_skipped_as_not_attempted() {
+    let fx = fixture();
+    std::fs::create_dir_all(fx.db.parent().expect("folder")).expect("folder");
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    conn.execute_batch(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
+            status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
+            direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
+            defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
+            email_error TEXT, email_at TEXT);
+         CREATE INDEX runs_started ON runs(started_at);
+         CREATE TABLE run_employees (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
+            fields TEXT NOT NULL, outcome TEXT, error TEXT, recorded_at TEXT,
+            PRIMARY KEY (run_id, code));
+         PRAGMA user_version = 1;
+         INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
+            '2026-04-01T01:02:09.000Z', 'stopped', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
+            'auto', 'none', NULL, 'stopped: access window', NULL, NULL, NULL);
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, 'E001', '佐藤 太郎',
+            'create', 'last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z');
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 1, 'E002', '山田 花子',
+            'create', 'last_name', 'skipped', 'stopped', '2026-04-01T01:02:05.000Z');",
+    )
+    .expect("a v1 history");
+    drop(conn);
+
+    let history = History::open(&fx.db).expect("opens and migrates");
+    let detail = history.show("20260401-010203-abcd").expect("show");
+    assert_eq!(
+        detail.summary.counts,
+        RunCounts {
+            created: 1,
+            not_attempted: 1,
+            ..RunCounts::default()
+        }
+    );
+    assert_eq!(detail.employees[1].outcome, Some(Outcome::NotAttempted));
+    assert!(detail.left_out.is_empty());
 }

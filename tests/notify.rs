@@ -5,7 +5,7 @@
 mod smtp;
 
 use chrono::NaiveDate;
-use crewsync::apply::{Action, ApplyResult, Outcome};
+use crewsync::apply::{Action, ApplyResult, LeftKind, LeftOut, Outcome};
 use crewsync::history::{History, PlannedWrite, RunDetail, RunEnd, RunLock, RunStart};
 use crewsync::model::{Direction, Field};
 use crewsync::notify::{self, NotifyConfig, NotifyError};
@@ -41,6 +41,28 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
         defaults: "office=本社, employment_type=正社員".to_string(),
         rules: None,
         planned: writes.clone(),
+        left_out: vec![
+            LeftOut {
+                kind: LeftKind::Invalid,
+                code: Some("E006".to_string()),
+                name: "新人 次郎".to_string(),
+                reason: "no office: pass --office or decide it in a rule".to_string(),
+            },
+            LeftOut {
+                kind: LeftKind::NotSelected,
+                code: Some("E007".to_string()),
+                name: "生年 月子".to_string(),
+                reason: "changed; not selected by rules/select.rhai:select (--select auto)"
+                    .to_string(),
+            },
+            LeftOut {
+                kind: LeftKind::Excluded,
+                code: Some("E008".to_string()),
+                name: "派遣 三郎".to_string(),
+                reason: "contractor (rules/scope.rhai:exclude)".to_string(),
+            },
+        ],
+        unchanged: 40,
     };
     let run = history.begin_run(&lock, &start).expect("begin");
     let outcomes = [
@@ -84,7 +106,7 @@ fn the_subject_states_direction_date_and_counts_with_failures_first() {
     let email = notify::compose(&finished_run(dir.path()));
     assert_eq!(
         email.subject,
-        "[crewsync] 1 failed, 2 created, 1 updated, 1 not attempted: smarthr-to-kot as of 2026-04-01"
+        "[crewsync] 1 failed, 1 not attempted, 1 invalid, 1 not selected, 1 excluded, 2 created, 1 updated, 40 unchanged: smarthr-to-kot as of 2026-04-01"
     );
 }
 
@@ -116,16 +138,28 @@ async fn the_report_arrives_with_every_employee_and_failures_first() {
         body.find(needle)
             .unwrap_or_else(|| panic!("{needle:?} missing from the body:\n{body}"))
     };
-    // Failures (with the error) first, then created, updated, and the one never reached.
+    // What needs a person first: failures (with the error), the one never reached, invalid,
+    // not selected and excluded employees with why; then what was written; then how many
+    // were unchanged. Every employee of the plan is in it.
     assert!(at("Failed (1)") < at("E002 山田 花子"));
     assert!(at("E002 山田 花子") < at(ERROR));
-    assert!(at(ERROR) < at("Created (2)"));
+    assert!(at(ERROR) < at("Not attempted (1)"));
+    assert!(at("Not attempted (1)") < at("E005 伊藤 健"));
+    assert!(at("E005 伊藤 健") < at("Invalid (1)"));
+    assert!(at("Invalid (1)") < at("E006 新人 次郎"));
+    assert!(at("E006 新人 次郎") < at("no office: pass --office"));
+    assert!(at("no office: pass --office") < at("Not selected (1)"));
+    assert!(at("Not selected (1)") < at("E007 生年 月子"));
+    assert!(at("E007 生年 月子") < at("rules/select.rhai:select"));
+    assert!(at("rules/select.rhai:select") < at("Excluded (1)"));
+    assert!(at("Excluded (1)") < at("E008 派遣 三郎"));
+    assert!(at("E008 派遣 三郎") < at("contractor (rules/scope.rhai:exclude)"));
+    assert!(at("contractor") < at("Created (2)"));
     assert!(at("Created (2)") < at("E001 佐藤 太郎"));
     assert!(at("E001 佐藤 太郎") < at("E004 高橋 美咲"));
     assert!(at("E004 高橋 美咲") < at("Updated (1)"));
     assert!(at("Updated (1)") < at("E003 鈴木 一郎"));
-    assert!(at("E003 鈴木 一郎") < at("Not attempted (1)"));
-    assert!(at("Not attempted (1)") < at("E005 伊藤 健"));
+    assert!(at("E003 鈴木 一郎") < at("Unchanged: 40"));
     assert!(body.contains("office=本社, employment_type=正社員"));
     assert!(body.contains(&format!("crewsync history show {}", detail.summary.id)));
 }

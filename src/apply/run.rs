@@ -1,9 +1,10 @@
-use super::{Action, ApplyReport, ApplyResult, ApplySummary, Outcome};
+use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::sync::{Observer, Target};
 use crate::window::{self, Window};
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Which rows an apply writes, among the rows the person was shown (a [`View`]).
@@ -113,11 +114,15 @@ fn indexes(plan: &Plan, keep: impl Fn(&Row) -> bool) -> Vec<usize> {
         .collect()
 }
 
-/// How a run behaves when KOT closes its access window mid-run, and which clears it may make.
-#[derive(Debug, Clone, Default)]
+/// How a run behaves when KOT closes its access window mid-run or a person stops it, and which
+/// clears it may make.
+#[derive(Debug, Default)]
 pub struct Options {
     /// `Some`: pause and carry on after the window instead of stopping.
     pub wait: Option<Wait>,
+    /// Ctrl-C: the first press stops the run after the write in flight, the second abandons it.
+    pub stop: Stop,
+    /// Which clears of unreadable fields this run may make anyway.
     pub allow_clear: AllowClear,
 }
 
@@ -142,11 +147,11 @@ struct Writes<'a> {
 }
 
 /// The fields whose clears this run holds back: the unreadable ones not allowed.
-fn held(plan: &Plan, options: &Options) -> BTreeSet<Field> {
+fn held(plan: &Plan, allow: &AllowClear) -> BTreeSet<Field> {
     plan.unreadable
         .iter()
         .map(|u| u.field)
-        .filter(|&f| !options.allow_clear.allows(f))
+        .filter(|&f| !allow.allows(f))
         .collect()
 }
 
@@ -181,8 +186,8 @@ fn writes<'a>(row: &'a Row, held: &BTreeSet<Field>) -> Writes<'a> {
 /// How much of the roster an apply of `chosen` would change, for `max_changes`: each employee
 /// written counts one, and each field it clears counts one more, since a clear loses a value
 /// where any other change replaces it. Clears held back do not count.
-pub fn weight(plan: &Plan, chosen: &[usize], options: &Options) -> usize {
-    let held = held(plan, options);
+pub fn weight(plan: &Plan, chosen: &[usize], allow: &AllowClear) -> usize {
+    let held = held(plan, allow);
     chosen
         .iter()
         .map(|&i| {
@@ -196,11 +201,87 @@ pub fn weight(plan: &Plan, chosen: &[usize], options: &Options) -> usize {
         .sum()
 }
 
-#[derive(Debug, Clone)]
+/// `--wait`: how long to sleep on an access-window refusal (KOT code 104), and the most to
+/// wait in all. Shared by the fetch and the writes of one run, so the limit is for the run.
+#[derive(Debug)]
 pub struct Wait {
     pub windows: Vec<Window>,
-    /// How often to try again when the configured windows do not explain the refusal.
+    /// How often to try again when the configured windows do not explain the refusal (or KOT's
+    /// clock is behind and still refuses after the configured end).
     pub poll: Duration,
+    /// The most the whole run may spend waiting (`max_wait_minutes`).
+    pub limit: Duration,
+    waited: Mutex<Duration>,
+}
+
+/// `--wait` waited as long as `max_wait_minutes` allows and KOT still refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "KING OF TIME still refused after crewsync waited {} for its access window, the most max_wait_minutes allows ({}): {refusal}",
+    span(*.waited),
+    span(*.limit)
+)]
+pub struct WaitError {
+    pub waited: Duration,
+    pub limit: Duration,
+    pub refusal: String,
+}
+
+/// "90 min", or seconds below two minutes (a test's limit, or a short one on purpose).
+fn span(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 120 => format!("{s} s"),
+        s => format!("{} min", s.div_ceil(60)),
+    }
+}
+
+impl Wait {
+    pub fn new(windows: Vec<Window>, poll: Duration, limit: Duration) -> Wait {
+        Wait {
+            windows,
+            poll,
+            limit,
+            waited: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// How long this run has waited so far.
+    pub fn waited(&self) -> Duration {
+        *self.waited.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeps after an access-window refusal: to the configured window's end when `now` is
+    /// inside one, else (or when KOT still refuses after that end) for `poll`; never past the
+    /// run's `limit`, which, once used up, is the error.
+    pub async fn pause(&self, observer: &dyn Observer, refusal: &str) -> Result<(), WaitError> {
+        let waited = self.waited();
+        let left = self.limit.saturating_sub(waited);
+        if left.is_zero() {
+            return Err(WaitError {
+                waited,
+                limit: self.limit,
+                refusal: refusal.to_string(),
+            });
+        }
+        let now = chrono::Utc::now();
+        let sleep = match window::inside(&self.windows, now) {
+            Some(inside) => {
+                observer.waiting(&format!("{inside}; waiting (--wait)"));
+                inside.wait(now).max(Duration::from_secs(1))
+            }
+            None => {
+                observer.waiting(&format!(
+                    "{refusal}; trying again in {}s (--wait)",
+                    self.poll.as_secs()
+                ));
+                self.poll
+            }
+        }
+        .min(left);
+        tokio::time::sleep(sleep).await;
+        *self.waited.lock().unwrap_or_else(|e| e.into_inner()) += sleep;
+        Ok(())
+    }
 }
 
 /// What the caller does with each result as it happens (the history records it before the
@@ -208,8 +289,9 @@ pub struct Wait {
 pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
-/// access window (KOT 104) stops the run (or pauses it with `wait`), and every employee not
-/// attempted is reported as skipped, so the report always accounts for everybody.
+/// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every
+/// employee not attempted is reported as such, so the report accounts for everybody chosen.
+/// The report's `left_out` is empty: the caller knows how the rows were chosen.
 pub async fn run(
     plan: &Plan,
     chosen: &[usize],
@@ -221,28 +303,44 @@ pub async fn run(
 ) -> ApplyReport {
     let mut results = Vec::with_capacity(chosen.len());
     let mut stopped: Option<String> = None;
-    let held = held(plan, options);
+    let held = held(plan, &options.allow_clear);
     for (n, &i) in chosen.iter().enumerate() {
         let row = &plan.rows[i];
         let writes = writes(row, &held);
+        if stopped.is_none() && options.stop.presses() > 0 {
+            stopped = Some(stop_reason(USER_STOP, row));
+        }
         let result = match &stopped {
-            Some(why) => skipped(row, &writes, why),
+            Some(why) => not_attempted(row, &writes, why),
             None if action(row) == Action::Update && writes.changes.is_empty() => {
-                skipped(row, &writes, &not_cleared_reason(&writes.not_cleared))
+                not_attempted(row, &writes, &not_cleared_reason(&writes.not_cleared))
             }
             None => loop {
-                let result = write(row, &writes, target).await;
+                let result = tokio::select! {
+                    result = write(row, &writes, target) => result,
+                    () = options.stop.pressed(2) => Err(WriteError::Abandoned),
+                };
                 match (&result, &options.wait) {
                     (Err(WriteError::Api(e)), Some(wait)) if e.is_access_window() => {
-                        pause(wait, observer, &e.to_string()).await;
+                        let refusal = e.to_string();
+                        let paused = tokio::select! {
+                            paused = wait.pause(observer, &refusal) =>
+                                paused.map_err(|e| e.to_string()),
+                            () = options.stop.pressed(1) => Err(USER_STOP.to_string()),
+                        };
+                        if let Err(why) = paused {
+                            let why = stop_reason(&why, row);
+                            stopped = Some(why.clone());
+                            break not_attempted(row, &writes, &why);
+                        }
                     }
                     (Err(WriteError::Api(e)), None) if e.is_access_window() => {
-                        let why = format!(
-                            "KING OF TIME's access window stopped the run before employee {}: {e}\n  hint: the employees before it were written; run the same apply again after the window (or add --wait) to do the rest",
-                            row.code.as_deref().unwrap_or("?")
+                        let why = stop_reason(
+                            &format!("KING OF TIME's access window stopped the run: {e}"),
+                            row,
                         );
                         stopped = Some(why.clone());
-                        break skipped(row, &writes, &why);
+                        break not_attempted(row, &writes, &why);
                     }
                     _ => break finished(row, &writes, result),
                 }
@@ -254,30 +352,33 @@ pub async fn run(
         observer.applied(&result, n + 1, chosen.len());
         results.push(result);
     }
+    let mut summary = Counts::default();
+    for r in &results {
+        summary.count_result(r.outcome, r.action);
+    }
     ApplyReport {
         run_id: run_id.to_string(),
-        summary: summarise(&results),
         results,
+        left_out: Vec::new(),
+        summary,
         stopped,
     }
 }
 
-async fn pause(wait: &Wait, observer: &dyn Observer, refusal: &str) {
-    let now = chrono::Utc::now();
-    let sleep = match window::inside(&wait.windows, now) {
-        Some(inside) => {
-            observer.waiting(&format!("{inside}; waiting (--wait)"));
-            inside.wait(now).max(Duration::from_secs(1))
-        }
-        None => {
-            observer.waiting(&format!(
-                "{refusal}; trying again in {}s (--wait)",
-                wait.poll.as_secs()
-            ));
-            wait.poll
-        }
-    };
-    tokio::time::sleep(sleep).await;
+/// The reason recorded for a run stopped with Ctrl-C; `history` and the exit status tell such
+/// a run from one stopped by KOT through [`stopped_by_user`].
+const USER_STOP: &str = "stopped by the user (Ctrl-C)";
+
+/// Whether a report's `stopped` reason is a person's Ctrl-C.
+pub fn stopped_by_user(stopped: &str) -> bool {
+    stopped.starts_with(USER_STOP)
+}
+
+fn stop_reason(cause: &str, row: &Row) -> String {
+    format!(
+        "{cause} before employee {}\n  hint: the employees before it were written; run the same apply again (with --wait for an access window) to do the rest",
+        row.code.as_deref().unwrap_or("?")
+    )
 }
 
 fn action(row: &Row) -> Action {
@@ -313,9 +414,9 @@ fn not_cleared_reason(fields: &[Field]) -> String {
     )
 }
 
-fn skipped(row: &Row, writes: &Writes<'_>, why: &str) -> ApplyResult {
+fn not_attempted(row: &Row, writes: &Writes<'_>, why: &str) -> ApplyResult {
     ApplyResult {
-        outcome: Outcome::Skipped,
+        outcome: Outcome::NotAttempted,
         error: Some(why.to_string()),
         ..base(row, writes)
     }
@@ -341,6 +442,12 @@ enum WriteError {
     /// the run.
     #[error("internal error: the plan row has no {0}; nothing was written for this employee")]
     Incomplete(&'static str),
+    /// A second Ctrl-C dropped the request: the answer never came, so nobody knows whether the
+    /// target applied it.
+    #[error(
+        "abandoned by a second Ctrl-C while the write was in flight; the target may or may not have applied it: `crewsync plan` shows which"
+    )]
+    Abandoned,
 }
 
 async fn write(row: &Row, writes: &Writes<'_>, target: &Target<'_>) -> Result<(), WriteError> {
@@ -386,19 +493,6 @@ async fn write(row: &Row, writes: &Writes<'_>, target: &Target<'_>) -> Result<()
         }
     }
     Ok(())
-}
-
-fn summarise(results: &[ApplyResult]) -> ApplySummary {
-    let mut s = ApplySummary::default();
-    for r in results {
-        match (r.outcome, r.action) {
-            (Outcome::Ok, Action::Create) => s.created += 1,
-            (Outcome::Ok, Action::Update) => s.updated += 1,
-            (Outcome::Failed, _) => s.failed += 1,
-            (Outcome::Skipped, _) => s.skipped += 1,
-        }
-    }
-    s
 }
 
 #[cfg(test)]

@@ -99,6 +99,7 @@ pub async fn run() -> anyhow::Result<Status> {
             wait: false,
             force: false,
             allow_clear: vec![],
+            strict: false,
         },
         config()?,
     )

@@ -18,11 +18,15 @@ pub enum Status {
     Done = 0,
     CouldNotRun = 1,
     SomeFailed = 2,
+    /// Stopped by Ctrl-C, as shells report a command ended by SIGINT.
+    Interrupted = 130,
 }
 
 const AFTER_HELP: &str = "\
-Exit status: 0 done (or nothing to do); 1 could not run (bad arguments or configuration,
-authentication, network, access window); 2 ran, but at least one employee failed.
+Exit status: 0 done (or nothing to do); 1 could not run, or stopped before the end (bad
+arguments or configuration, authentication, network, access window, another apply running,
+max_changes); 2 ran, but at least one selected employee failed or was not attempted (with
+--strict also: the plan has invalid employees); 130 stopped by Ctrl-C.
 
 Tokens are read from the environment variables the configuration names
 (SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
@@ -165,8 +169,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (needed when not run in a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Inside a KOT access window, wait for it to end; on a refusal mid-run, pause and carry
-    /// on after the window instead of stopping.
+    /// Wait out KOT's access windows: inside a configured window, sleep to its end; on a
+    /// refusal (code 104) at any point, fetching included, try again every
+    /// window_poll_seconds; give up after max_wait_minutes in all.
     #[arg(long)]
     pub wait: bool,
     /// Write even when the selection exceeds the configuration's max_changes, and clear
@@ -178,6 +183,11 @@ pub struct ApplyArgs {
     /// commas for several fields.
     #[arg(long, value_delimiter = ',', value_name = "FIELD")]
     pub allow_clear: Vec<crewsync::model::Field>,
+    /// Exit 2 when the plan has invalid employees (who are never synced), even if every
+    /// selected employee was written: for a nightly job that must not stay green while a new
+    /// hire waits for a fix.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -63,7 +63,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     let bars = Bars::new();
     // Fetched once: every save re-plans against these rosters, so an edit shows its effect at
     // once and costs the services nothing.
-    let fetched = fetch(args, config, false, &bars).await?;
+    let fetched = fetch(args, config, None, &bars).await?;
     let (rosters, defaults) = (&fetched.rosters, &fetched.defaults);
     let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
     let mut last = sync::plan(rosters.clone(), defaults, handle.current().as_ref());

@@ -2,14 +2,14 @@
 
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, Status};
-use anyhow::{Context, bail};
-use crewsync::apply::{self, ApplyReport, Outcome, Selection};
+use anyhow::bail;
+use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::config::Config;
-use crewsync::history::{EmailOutcome, History, RunLock};
+use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
-use crewsync::sync::{self, Connections, Rosters, Target};
+use crewsync::sync::{self, Connections, Rosters, SyncError, Target};
 use crewsync::window;
 use std::io::IsTerminal;
 
@@ -28,17 +28,27 @@ pub struct Fetched {
     pub defaults: Defaults,
 }
 
-/// Connects, checks the access windows, fetches both sides and resolves the defaults.
+/// Connects, checks the access windows, fetches both sides and resolves the defaults. With
+/// `wait` (`--wait`), an access-window refusal (KOT code 104) while fetching is waited out and
+/// the fetch starts again, whether or not the configured windows predicted it.
 pub async fn fetch(
     args: &PlanArgs,
     config: Config,
-    wait: bool,
+    wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Fetched> {
     let conn = Connections::from_config(&config)?;
-    guard_windows(&config, wait).await?;
+    guard_windows(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
-    let rosters = sync::fetch(&conn, args.direction, as_of, bars).await;
+    let rosters = loop {
+        match (sync::fetch(&conn, args.direction, as_of, bars).await, wait) {
+            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                bars.clear();
+                wait.pause(bars, &e.to_string()).await?;
+            }
+            (fetched, _) => break fetched,
+        }
+    };
     bars.clear();
     let rosters = rosters?;
     let defaults = sync::resolve_defaults(
@@ -67,7 +77,7 @@ pub struct Planned {
 pub async fn prepare(
     args: &PlanArgs,
     config: Config,
-    wait: bool,
+    wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Planned> {
     let Fetched {
@@ -107,12 +117,11 @@ pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
 /// Refuses to start inside a configured KOT access window (or, with `--wait`, waits it out):
 /// every direction reads or writes KOT, and a run cut off half-way is what the guard exists
 /// to prevent.
-async fn guard_windows(config: &Config, wait: bool) -> anyhow::Result<()> {
+async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     if let Some(inside) = window::inside(&config.maintenance_windows, now) {
-        if wait {
-            eprintln!("{inside}; waiting (--wait).");
-            tokio::time::sleep(inside.wait(now)).await;
+        if let Some(wait) = wait {
+            wait.pause(bars, &inside.to_string()).await?;
             return Ok(());
         }
         bail!(
@@ -153,75 +162,87 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
 
 pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
     let bars = Bars::new();
-    let planned = prepare(args, config, false, &bars).await?;
+    let planned = prepare(args, config, None, &bars).await?;
     print_plan(&planned.plan, args)?;
     Ok(Status::Done)
 }
 
+/// Why an apply ended before its first write.
+enum Unstarted {
+    /// Refused: an error for a person or cron to see; recorded and emailed with it.
+    Refused(anyhow::Error),
+    /// The person said no, or pressed Ctrl-C, before anything was written.
+    Cancelled { why: String, status: Status },
+}
+
+impl From<anyhow::Error> for Unstarted {
+    fn from(e: anyhow::Error) -> Unstarted {
+        Unstarted::Refused(e)
+    }
+}
+
+/// What writing needs, once the plan is made, the rows chosen and confirmed and the lock held.
+struct Ready {
+    planned: Planned,
+    chosen: Vec<usize>,
+    lock: RunLock,
+    history: History,
+    fetched_at: chrono::DateTime<chrono::Utc>,
+}
+
+const CANCELLED_BY_CTRL_C: &str = "stopped by the user (Ctrl-C) before anything was written";
+
 pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
-    // Taken first, so a second apply is refused before it fetches anything.
-    let lock = RunLock::acquire(&config.history)?;
-    let history = History::open(&config.history)?;
-    let bars = Bars::new();
-    let planned = prepare(&args.plan, config, args.wait, &bars).await?;
-    let plan = &planned.plan;
-    let view = args.plan.view();
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let chosen = match &args.select {
-        Some(selection) => selection.pick(plan, &view)?,
-        None if interactive => {
-            print_plan(plan, &args.plan)?;
-            pick_interactively(plan, &view)?
-        }
-        None => bail!(
-            "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
-        ),
+    let stop = Stop::default();
+    listen_for_ctrl_c(&stop);
+    // Filled in as the apply goes, so that one refused at any point is recorded with what was
+    // known by then.
+    let mut start = RunStart {
+        direction: args.plan.direction,
+        as_of: args.plan.as_of.unwrap_or_else(today_jst),
+        user: crewsync::history::os_user(),
+        selection: args
+            .select
+            .as_ref()
+            .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string()),
+        defaults: defaults_text(&args.plan),
+        rules: None,
+        planned: Vec::new(),
+        left_out: Vec::new(),
+        unchanged: 0,
     };
+    let wait = args.wait.then(|| {
+        Wait::new(
+            config.maintenance_windows.clone(),
+            config.window_poll,
+            config.max_wait,
+        )
+    });
+    let bars = Bars::new();
+    let ready = tokio::select! {
+        ready = ready_to_write(args, config.clone(), wait.as_ref(), &bars, &mut start) => ready,
+        () = stop.pressed(1) => Err(Unstarted::Cancelled {
+            why: CANCELLED_BY_CTRL_C.to_string(),
+            status: Status::Interrupted,
+        }),
+    };
+    bars.clear();
+    restore_terminal();
+    let Ready {
+        planned,
+        chosen,
+        lock,
+        history,
+        fetched_at,
+    } = match ready {
+        Ok(ready) => ready,
+        Err(unstarted) => {
+            return leave_trace(&config, &start, unstarted, args.plan.format).await;
+        }
+    };
+    let plan = &planned.plan;
     if chosen.is_empty() {
         eprintln!("Nothing to apply: no new or changed employee is selected.");
-        return Ok(Status::Done);
-    }
-    let options = apply::Options {
-        wait: args.wait.then(|| apply::Wait {
-            windows: planned.config.maintenance_windows.clone(),
-            poll: planned.config.window_poll,
-        }),
-        allow_clear: apply::AllowClear {
-            all: args.force,
-            fields: args.allow_clear.iter().copied().collect(),
-        },
-    };
-    for u in &plan.unreadable {
-        if !options.allow_clear.allows(u.field) {
-            eprintln!("warning: {}", u.hint);
-        }
-    }
-    guard_mass_change(
-        &planned.config,
-        plan,
-        apply::weight(plan, &chosen, &options),
-        args.force,
-    )?;
-    let target_name = args.plan.direction.target();
-    if !args.yes {
-        if !interactive {
-            bail!(
-                "apply would write {} employee(s) to {target_name} and needs confirmation.\n  hint: add --yes to confirm without a terminal",
-                chosen.len()
-            );
-        }
-        let confirmed = dialoguer::Confirm::new()
-            .with_prompt(format!(
-                "Write {} employee(s) to {target_name}?",
-                chosen.len()
-            ))
-            .default(false)
-            .interact()
-            .context("reading the confirmation")?;
-        if !confirmed {
-            eprintln!("Cancelled; nothing was written.");
-            return Ok(Status::Done);
-        }
     }
     let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
     let recorded = sync::apply_recorded(
@@ -232,13 +253,13 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         sync::Request {
             plan,
             chosen: &chosen,
-            selection: args
-                .select
-                .as_ref()
-                .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string()),
-            defaults: defaults_text(&args.plan),
-            rules: planned.rules.clone(),
-            options,
+            start,
+            fetched_at,
+            options: apply::Options {
+                wait,
+                stop: stop.clone(),
+                allow_clear: allow_clear(args),
+            },
         },
         &bars,
     )
@@ -246,20 +267,233 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     bars.clear();
     let recorded = recorded?;
     print_report(&recorded.report, args.plan.format)?;
-    match &recorded.email {
-        Some(EmailOutcome::Failed(e)) => {
-            eprintln!("warning: the result email was not sent (the run itself is unaffected): {e}")
-        }
-        Some(EmailOutcome::Sent) => eprintln!("The result was emailed."),
-        None => {}
+    if let Some(why) = &recorded.report.stopped {
+        eprintln!("error: {why}");
     }
+    report_email(recorded.email.as_ref());
     eprintln!(
         "Recorded as run {} in {}; see `crewsync history show {}`.",
         recorded.report.run_id,
         history.path().display(),
         recorded.report.run_id
     );
-    Ok(exit_status(&recorded.report))
+    let status = exit_status(&recorded.report, args.strict);
+    if status == Status::Interrupted {
+        let s = recorded.report.summary;
+        eprintln!(
+            "Stopped by Ctrl-C: {} written, {} failed, {} not attempted. Running the same apply again finishes the rest.",
+            s.created + s.updated,
+            s.failed,
+            s.not_attempted
+        );
+    }
+    Ok(status)
+}
+
+/// Everything before the first write: plan, choose, confirm, then take the run lock. The lock
+/// is taken last, so a person at the tick list or the confirmation never blocks the nightly
+/// run; the rows another run writes meanwhile are held back when writing begins.
+async fn ready_to_write(
+    args: &ApplyArgs,
+    config: Config,
+    wait: Option<&Wait>,
+    bars: &Bars,
+    start: &mut RunStart,
+) -> Result<Ready, Unstarted> {
+    let fetched_at = chrono::Utc::now();
+    let planned = prepare(&args.plan, config, wait, bars).await?;
+    bars.clear();
+    start.rules.clone_from(&planned.rules);
+    let plan = &planned.plan;
+    let view = args.plan.view();
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let (chosen, how) = match &args.select {
+        Some(selection) => (
+            selection.pick(plan, &view).map_err(anyhow::Error::from)?,
+            Chosen::Selection(selection),
+        ),
+        None if interactive => {
+            print_plan(plan, &args.plan)?;
+            (pick_interactively(plan, &view)?, Chosen::Ticked)
+        }
+        None => Err(anyhow::anyhow!(
+            "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
+        ))?,
+    };
+    sync::accounted(start, plan, &chosen, how);
+    let allow = allow_clear(args);
+    for u in &plan.unreadable {
+        if !allow.allows(u.field) {
+            eprintln!("warning: {}", u.hint);
+        }
+    }
+    guard_mass_change(
+        &planned.config,
+        plan,
+        apply::weight(plan, &chosen, &allow),
+        args.force,
+    )?;
+    let target_name = args.plan.direction.target();
+    if !args.yes && !chosen.is_empty() {
+        if !interactive {
+            Err(anyhow::anyhow!(
+                "apply would write {} employee(s) to {target_name} and needs confirmation.\n  hint: add --yes to confirm without a terminal",
+                chosen.len()
+            ))?;
+        }
+        let confirmed = prompted(
+            dialoguer::Confirm::new()
+                .with_prompt(format!(
+                    "Write {} employee(s) to {target_name}?",
+                    chosen.len()
+                ))
+                .default(false)
+                .interact(),
+            "reading the confirmation",
+        )?;
+        if !confirmed {
+            return Err(Unstarted::Cancelled {
+                why: "cancelled at the confirmation; nothing was written".to_string(),
+                status: Status::Done,
+            });
+        }
+    }
+    let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
+    let history = History::open(&planned.config.history).map_err(anyhow::Error::from)?;
+    Ok(Ready {
+        planned,
+        chosen,
+        lock,
+        history,
+        fetched_at,
+    })
+}
+
+/// The clears of unreadable fields the person allowed: `--allow-clear FIELD`, or all with
+/// `--force`.
+fn allow_clear(args: &ApplyArgs) -> apply::AllowClear {
+    apply::AllowClear {
+        all: args.force,
+        fields: args.allow_clear.iter().copied().collect(),
+    }
+}
+
+/// A prompt's answer; Ctrl-C at the prompt is the person cancelling, not an error.
+fn prompted<T>(answer: dialoguer::Result<T>, doing: &'static str) -> Result<T, Unstarted> {
+    match answer {
+        Ok(answer) => Ok(answer),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            Err(Unstarted::Cancelled {
+                why: CANCELLED_BY_CTRL_C.to_string(),
+                status: Status::Interrupted,
+            })
+        }
+        Err(e) => Err(Unstarted::Refused(anyhow::Error::from(e).context(doing))),
+    }
+}
+
+/// A prompt interrupted half-way leaves the cursor hidden; showing it again is harmless when
+/// it is not.
+fn restore_terminal() {
+    for term in [console::Term::stderr(), console::Term::stdout()] {
+        if term.is_term() {
+            let _ = term.show_cursor();
+        }
+    }
+}
+
+/// Ctrl-C no longer ends the process at once: the first press stops the run after the write in
+/// flight, the second abandons that write, and the third ends the process (for a run stuck
+/// elsewhere, e.g. sending its email).
+fn listen_for_ctrl_c(stop: &Stop) {
+    let stop = stop.clone();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Registered now, not when the task first runs, so that a Ctrl-C at a prompt shown
+        // straight away (which the prompt turns into SIGINT) does not end the process.
+        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+            return;
+        };
+        tokio::spawn(async move {
+            while interrupts.recv().await.is_some() {
+                pressed(&stop);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            pressed(&stop);
+        }
+    });
+}
+
+fn pressed(stop: &Stop) {
+    stop.press();
+    match stop.presses() {
+        1 => eprintln!(
+            "\nCtrl-C: stopping; nothing more is written after the write in flight (Ctrl-C again abandons it)."
+        ),
+        2 => eprintln!("\nCtrl-C again: abandoning the write in flight."),
+        _ => {
+            restore_terminal();
+            std::process::exit(Status::Interrupted as i32);
+        }
+    }
+}
+
+/// Records and emails an apply that never began writing, then ends it: with the refusal's
+/// error, or the cancellation's status.
+async fn leave_trace(
+    config: &Config,
+    start: &RunStart,
+    unstarted: Unstarted,
+    format: Format,
+) -> anyhow::Result<Status> {
+    let (status, why, result) = match unstarted {
+        Unstarted::Refused(e) => (RunStatus::Refused, format!("{e:#}"), Err(e)),
+        Unstarted::Cancelled { why, status } => (RunStatus::Stopped, why, Ok(status)),
+    };
+    if result.is_ok() {
+        eprintln!("{}.", capitalised(&why));
+    }
+    let trace = sync::record_unstarted(config, start, status, &why).await;
+    // The report on stdout even so: a script reading JSON learns that the run did not start
+    // and why; a person sees who was left undone once there was a plan.
+    let planned = !(start.planned.is_empty() && start.left_out.is_empty() && start.unchanged == 0);
+    if planned || matches!(format, Format::Json) {
+        print_report(&trace.report, format)?;
+    }
+    for warning in &trace.warnings {
+        eprintln!("warning: {warning}");
+    }
+    report_email(trace.email.as_ref());
+    if let Some(run) = &trace.run {
+        eprintln!(
+            "Recorded as {status} run {run} in {}; see `crewsync history show {run}`.",
+            config.history.display()
+        );
+    }
+    result
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn report_email(email: Option<&EmailOutcome>) {
+    match email {
+        Some(EmailOutcome::Failed(e)) => {
+            eprintln!("warning: the result email was not sent (the run itself is unaffected): {e}")
+        }
+        Some(EmailOutcome::Sent) => eprintln!("The result was emailed."),
+        None => {}
+    }
 }
 
 fn defaults_text(args: &PlanArgs) -> String {
@@ -307,28 +541,27 @@ fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&render::apply_json(report))?
         ),
     }
-    if let Some(why) = &report.stopped {
-        eprintln!("error: {why}");
-    }
     Ok(())
 }
 
-/// A run cut short by an access window could not run to the end (1); one that ran with
-/// failures is 2.
-fn exit_status(report: &ApplyReport) -> Status {
-    if report.stopped.is_some() {
-        Status::CouldNotRun
-    } else if report.results.iter().any(|r| r.outcome == Outcome::Failed) {
-        Status::SomeFailed
-    } else {
-        Status::Done
+/// Stopped by Ctrl-C: 130, as a shell reports an interrupted command. Cut short otherwise (an
+/// access window, `max_wait_minutes`): could not run to the end (1). Ran, but a chosen
+/// employee failed or was held back, or, with `--strict`, the plan has invalid rows nobody
+/// synced: 2.
+fn exit_status(report: &ApplyReport, strict: bool) -> Status {
+    let s = report.summary;
+    match &report.stopped {
+        Some(why) if apply::stopped_by_user(why) => Status::Interrupted,
+        Some(_) => Status::CouldNotRun,
+        None if s.failed + s.not_attempted > 0 || (strict && s.invalid > 0) => Status::SomeFailed,
+        None => Status::Done,
     }
 }
 
 /// The closed feature's tick boxes, in a terminal: only new and changed rows that were shown
 /// can be ticked.
-fn pick_interactively(plan: &Plan, view: &View) -> anyhow::Result<Vec<usize>> {
-    let candidates = Selection::All.pick(plan, view)?;
+fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted> {
+    let candidates = Selection::All.pick(plan, view).map_err(anyhow::Error::from)?;
     if candidates.is_empty() {
         return Ok(vec![]);
     }
@@ -337,11 +570,13 @@ fn pick_interactively(plan: &Plan, view: &View) -> anyhow::Result<Vec<usize>> {
         .map(|&i| render::pick_label(&plan.rows[i]))
         .collect();
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
-    let picked = dialoguer::MultiSelect::new()
-        .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
-        .items(&labels)
-        .defaults(&defaults)
-        .interact()
-        .context("reading the selection")?;
+    let picked = prompted(
+        dialoguer::MultiSelect::new()
+            .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
+            .items(&labels)
+            .defaults(&defaults)
+            .interact(),
+        "reading the selection",
+    )?;
     Ok(picked.into_iter().map(|k| candidates[k]).collect())
 }

@@ -5,6 +5,10 @@
 //! never leaves the next one locked out, and there is never a stale file to delete by hand.
 //! The holder writes its pid and start time into the file only so that the refusal can say who
 //! holds it.
+//!
+//! The lock file is named after the database's canonical path, not the path as written, so a
+//! second apply reaching the same database through a symlink or another spelling (`./a/../db`)
+//! takes the same lock and is refused.
 
 use super::HistoryError;
 use chrono::{DateTime, Utc};
@@ -28,8 +32,7 @@ const OWNERLESS_PAUSE: Duration = Duration::from_millis(20);
 impl RunLock {
     /// Takes the lock for the history database at `history_path`, or says who holds it.
     pub fn acquire(history_path: &Path) -> Result<RunLock, HistoryError> {
-        let path = lock_path(history_path);
-        super::create_parent(&path)?;
+        let path = lock_path(history_path)?;
         let io_err = |source| HistoryError::Lock {
             path: path.clone(),
             source,
@@ -87,20 +90,39 @@ impl Drop for RunLock {
     }
 }
 
-/// `<db>.lock` next to the database.
-pub fn lock_path(history_path: &Path) -> PathBuf {
-    let mut name = history_path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+/// `<db>.lock` next to the database, the database named by its canonical path.
+pub fn lock_path(history_path: &Path) -> Result<PathBuf, HistoryError> {
+    let db = canonical(history_path)?;
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
-    history_path.with_file_name(name)
+    Ok(db.with_file_name(name))
+}
+
+/// The database's own path, whatever spelling or symlink reached it. A database that does not
+/// exist yet is created empty (SQLite reads an empty file as an empty database), so that a
+/// symlink to it resolves too. An existing one is never opened here: closing a descriptor of
+/// a file drops every POSIX lock this process holds on it, SQLite's included.
+fn canonical(history_path: &Path) -> Result<PathBuf, HistoryError> {
+    let io_err = |source| HistoryError::Lock {
+        path: history_path.to_path_buf(),
+        source,
+    };
+    if !history_path.exists() {
+        super::create_parent(history_path)?;
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(history_path)
+            .map_err(io_err)?;
+    }
+    std::fs::canonicalize(history_path).map_err(io_err)
 }
 
 /// Whether some process (this one included) holds the lock right now. A shared lock is used
 /// to probe so that concurrent readers do not get in each other's way.
 pub fn is_held(history_path: &Path) -> Result<bool, HistoryError> {
-    let path = lock_path(history_path);
+    let path = lock_path(history_path)?;
     let file = match File::open(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),

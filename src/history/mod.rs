@@ -5,10 +5,14 @@
 //! planned write before the first write to the target, and [`History::record`] commits each
 //! employee's outcome the moment it is known. So a run whose process is killed half-way reads
 //! back as [`RunStatus::Interrupted`] with exactly the employees that were done, and the
-//! planned ones that were never attempted are listed as such.
+//! planned ones that were never attempted are listed as such. Every other employee of the plan
+//! (invalid, not selected, excluded) is recorded with why, and the unchanged ones are counted,
+//! so a run accounts for everybody. An apply that never began writing is recorded too
+//! ([`History::record_unstarted`]), as refused or stopped, with why.
 //!
 //! Whether a `running` run is really still running is decided with the [`RunLock`]: an apply
-//! holds it for its whole life and the OS drops it when the process dies, so a `running` run
+//! holds it from just before its first write to its end (not while a person is choosing) and
+//! the OS drops it when the process dies, so a `running` run
 //! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
 //! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
 
@@ -19,7 +23,7 @@ mod schema;
 pub use lock::RunLock;
 pub use render::{counts_text, run_text, runs_table};
 
-use crate::apply::{Action, ApplyReport, ApplyResult, Outcome};
+use crate::apply::{Action, ApplyReport, ApplyResult, Counts, LeftKind, LeftOut, Outcome};
 use crate::model::{Direction, Field};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -149,6 +153,9 @@ pub struct RunStart {
     /// The rules folder and a hash of its content, when rules were used.
     pub rules: Option<String>,
     pub planned: Vec<PlannedWrite>,
+    /// Every other employee of the plan but the unchanged ones, with why it is not written.
+    pub left_out: Vec<LeftOut>,
+    pub unchanged: usize,
 }
 
 /// How a run ended. The status follows from it and from the recorded outcomes, so it cannot
@@ -174,19 +181,25 @@ pub enum RunStatus {
     Running,
     Completed,
     CompletedWithFailures,
-    /// Ended early on purpose, e.g. at a KOT access window.
+    /// Ended early on purpose: at a KOT access window, or stopped by the user (Ctrl-C, or
+    /// "no" at the confirmation); the note says which.
     Stopped,
     /// The process ended without finishing the run.
     Interrupted,
+    /// Never started writing: a configuration or token problem, KOT or SmartHR refusing or
+    /// unreachable, an access window, another apply holding the lock, `max_changes`. The note
+    /// says why.
+    Refused,
 }
 
 impl RunStatus {
-    const ALL: [RunStatus; 5] = [
+    const ALL: [RunStatus; 6] = [
         RunStatus::Running,
         RunStatus::Completed,
         RunStatus::CompletedWithFailures,
         RunStatus::Stopped,
         RunStatus::Interrupted,
+        RunStatus::Refused,
     ];
 
     /// The spelling stored in the database and used in JSON.
@@ -197,6 +210,7 @@ impl RunStatus {
             RunStatus::CompletedWithFailures => "completed_with_failures",
             RunStatus::Stopped => "stopped",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Refused => "refused",
         }
     }
 }
@@ -222,17 +236,10 @@ pub struct EmailRecord {
     pub at: DateTime<Utc>,
 }
 
-/// Per-run counts, derived from the recorded outcomes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RunCounts {
-    pub created: usize,
-    pub updated: usize,
-    pub failed: usize,
-    /// Recorded as skipped by apply (it stopped before reaching them).
-    pub skipped: usize,
-    /// Planned but never recorded (the process ended first).
-    pub not_attempted: usize,
-}
+/// Per-run counts, derived from the recorded outcomes: the apply report's counts, with the
+/// same words. `not_attempted` includes employees planned but never reached because the
+/// process ended.
+pub type RunCounts = Counts;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
@@ -268,8 +275,63 @@ pub struct RunDetail {
     pub summary: RunSummary,
     pub defaults: String,
     pub rules: Option<String>,
-    /// In plan order.
+    /// The selected employees, in plan order.
     pub employees: Vec<EmployeeRecord>,
+    /// The rest of the plan but the unchanged: invalid, not selected, excluded, with why.
+    pub left_out: Vec<LeftOut>,
+}
+
+impl RunDetail {
+    /// An apply that ended before its first write, as [`History::record_unstarted`] would read
+    /// back, for the email when the history itself could not be written.
+    pub fn unrecorded(start: &RunStart, status: RunStatus, why: &str) -> RunDetail {
+        let now = Utc::now();
+        let mut counts = RunCounts {
+            not_attempted: start.planned.len(),
+            unchanged: start.unchanged,
+            ..RunCounts::default()
+        };
+        for left in &start.left_out {
+            counts.count_left(left.kind);
+        }
+        RunDetail {
+            summary: RunSummary {
+                id: RunId::generate(now, 0),
+                status,
+                started_at: now,
+                ended_at: Some(now),
+                user: start.user.clone(),
+                pid: std::process::id(),
+                direction: start.direction,
+                as_of: start.as_of,
+                selection: start.selection.clone(),
+                counts,
+                note: Some(why.to_string()),
+                email: None,
+            },
+            defaults: start.defaults.clone(),
+            rules: start.rules.clone(),
+            employees: start
+                .planned
+                .iter()
+                .map(|w| EmployeeRecord {
+                    code: w.code.clone(),
+                    name: w.name.clone(),
+                    action: w.action,
+                    fields: w.fields.clone(),
+                    outcome: Some(Outcome::NotAttempted),
+                    error: Some(unstarted_reason(status)),
+                    recorded_at: Some(now),
+                })
+                .collect(),
+            left_out: start.left_out.clone(),
+        }
+    }
+}
+
+/// Why the planned employees of a run that never began writing were not attempted.
+pub fn unstarted_reason(status: RunStatus) -> String {
+    format!("the run was {status} before any write")
 }
 
 /// The OS user running crewsync, for the history's "who ran it".
@@ -302,9 +364,13 @@ const SUMMARY_SELECT: &str = "
            COALESCE(SUM(e.action = 'create' AND e.outcome = 'ok'), 0),
            COALESCE(SUM(e.action = 'update' AND e.outcome = 'ok'), 0),
            COALESCE(SUM(e.outcome = 'failed'), 0),
-           COALESCE(SUM(e.outcome = 'skipped'), 0),
-           COALESCE(SUM(e.run_id IS NOT NULL AND e.outcome IS NULL), 0),
-           r.defaults, r.rules
+           COALESCE(SUM(e.run_id IS NOT NULL
+                        AND (e.outcome IS NULL OR e.outcome = 'not_attempted')), 0),
+           r.defaults, r.rules, r.unchanged,
+           (SELECT COUNT(*) FROM run_left_out l WHERE l.run_id = r.id AND l.kind = 'invalid'),
+           (SELECT COUNT(*) FROM run_left_out l
+             WHERE l.run_id = r.id AND l.kind = 'not_selected'),
+           (SELECT COUNT(*) FROM run_left_out l WHERE l.run_id = r.id AND l.kind = 'excluded')
     FROM runs r LEFT JOIN run_employees e ON e.run_id = r.id";
 
 impl History {
@@ -345,7 +411,7 @@ impl History {
     /// proves no other run is live, so any run still marked running is written down as
     /// interrupted here.
     pub fn begin_run(&self, lock: &RunLock, start: &RunStart) -> Result<RunId, HistoryError> {
-        let expected = lock::lock_path(&self.path);
+        let expected = lock::lock_path(&self.path)?;
         if lock.path() != expected {
             return Err(HistoryError::WrongLock {
                 given: lock.path().to_path_buf(),
@@ -361,19 +427,54 @@ impl History {
             params![RunStatus::Interrupted.code(), RunStatus::Running.code()],
         )
         .map_err(|e| self.sqlite(e))?;
+        let id = self.insert_run(&tx, start, None)?;
+        tx.commit().map_err(|e| self.sqlite(e))?;
+        Ok(id)
+    }
+
+    /// Records an apply that ended before its first write: `status` is
+    /// [`RunStatus::Refused`] (and `why` the error) or [`RunStatus::Stopped`] (the person
+    /// cancelled). Needs no lock and touches no other run, so it is safe while another apply
+    /// holds the lock and writes: its one transaction waits for theirs.
+    pub fn record_unstarted(
+        &self,
+        start: &RunStart,
+        status: RunStatus,
+        why: &str,
+    ) -> Result<RunId, HistoryError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.sqlite(e))?;
+        let id = self.insert_run(&tx, start, Some((status, why)))?;
+        tx.commit().map_err(|e| self.sqlite(e))?;
+        Ok(id)
+    }
+
+    /// Inserts a run with its planned and left-out employees. `ended`: the run is over
+    /// before it began (see [`History::record_unstarted`]), and its planned employees are
+    /// recorded as not attempted.
+    fn insert_run(
+        &self,
+        conn: &Connection,
+        start: &RunStart,
+        ended: Option<(RunStatus, &str)>,
+    ) -> Result<RunId, HistoryError> {
+        let sqlite = |e| self.sqlite(e);
         let now = Utc::now();
+        let (status, note) = ended.map_or((RunStatus::Running, None), |(s, why)| (s, Some(why)));
         let mut salt = 0;
         let id = loop {
             let id = RunId::generate(now, salt);
-            let inserted = tx
+            let inserted = conn
                 .execute(
                     "INSERT OR IGNORE INTO runs (id, started_at, status, user, pid, direction,
-                        as_of, selection, defaults, rules)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                        as_of, selection, defaults, rules, unchanged, ended_at, note)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         id.as_str(),
                         timestamp(now),
-                        RunStatus::Running.code(),
+                        status.code(),
                         start.user,
                         std::process::id(),
                         start.direction.as_str(),
@@ -381,37 +482,98 @@ impl History {
                         start.selection,
                         start.defaults,
                         start.rules,
+                        i64::try_from(start.unchanged).unwrap_or(i64::MAX),
+                        ended.map(|_| timestamp(now)),
+                        note,
                     ],
                 )
-                .map_err(|e| self.sqlite(e))?;
+                .map_err(sqlite)?;
             if inserted == 1 {
                 break id;
             }
             salt += 1;
         };
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO run_employees (run_id, seq, code, name, action, fields)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (run_id, code) DO NOTHING",
-                )
-                .map_err(|e| self.sqlite(e))?;
-            for (seq, write) in start.planned.iter().enumerate() {
-                insert
-                    .execute(params![
-                        id.as_str(),
-                        i64::try_from(seq).unwrap_or(i64::MAX),
-                        write.code,
-                        write.name,
-                        action_code(write.action),
-                        fields_text(&write.fields),
-                    ])
-                    .map_err(|e| self.sqlite(e))?;
-            }
+        let seq = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let (outcome, error, recorded_at) = match ended {
+            Some((status, _)) => (
+                Some(Outcome::NotAttempted.code()),
+                Some(unstarted_reason(status)),
+                Some(timestamp(now)),
+            ),
+            None => (None, None, None),
+        };
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO run_employees
+                    (run_id, seq, code, name, action, fields, outcome, error, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (run_id, code) DO NOTHING",
+            )
+            .map_err(sqlite)?;
+        for (n, write) in start.planned.iter().enumerate() {
+            insert
+                .execute(params![
+                    id.as_str(),
+                    seq(n),
+                    write.code,
+                    write.name,
+                    action_code(write.action),
+                    fields_text(&write.fields),
+                    outcome,
+                    error,
+                    recorded_at,
+                ])
+                .map_err(sqlite)?;
         }
-        tx.commit().map_err(|e| self.sqlite(e))?;
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO run_left_out (run_id, seq, kind, code, name, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(sqlite)?;
+        for (n, left) in start.left_out.iter().enumerate() {
+            insert
+                .execute(params![
+                    id.as_str(),
+                    seq(n),
+                    left.kind.code(),
+                    left.code,
+                    left.name,
+                    left.reason,
+                ])
+                .map_err(sqlite)?;
+        }
         Ok(id)
+    }
+
+    /// The employees among `codes` that a run recorded an outcome for (written or failed)
+    /// at or after `since`, with that run: a plan fetched at `since` no longer shows what
+    /// they are in the target, so writing them would rest on a stale comparison.
+    pub fn written_since(
+        &self,
+        codes: &[&str],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, RunId)>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT code, run_id FROM run_employees
+                 WHERE code = ?1 AND recorded_at >= ?2 AND outcome IN ('ok', 'failed')
+                 ORDER BY recorded_at DESC LIMIT 1",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let since = timestamp(since);
+        let mut found = Vec::new();
+        for code in codes {
+            let hit = stmt
+                .query_row(params![code, since], |r| {
+                    Ok((r.get::<_, String>(0)?, RunId(r.get(1)?)))
+                })
+                .optional()
+                .map_err(|e| self.sqlite(e))?;
+            found.extend(hit);
+        }
+        Ok(found)
     }
 
     /// Commits one employee's outcome at once. An employee that was not planned is added at
@@ -435,7 +597,7 @@ impl History {
                     result.name,
                     action_code(result.action),
                     fields_text(&result.fields),
-                    outcome_code(result.outcome),
+                    result.outcome.code(),
                     result.error,
                     timestamp(Utc::now()),
                 ],
@@ -540,11 +702,39 @@ impl History {
         for row in rows {
             employees.push(row.map_err(|e| self.sqlite(e))??);
         }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT kind, code, name, reason FROM run_left_out WHERE run_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([run], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        let mut left_out = Vec::new();
+        for row in rows {
+            let (kind, code, name, reason) = row.map_err(|e| self.sqlite(e))?;
+            left_out.push(LeftOut {
+                kind: parse_left_kind(&kind)
+                    .ok_or_else(|| self.corrupt(format!("left-out kind '{kind}'")))?,
+                code,
+                name,
+                reason,
+            });
+        }
         Ok(RunDetail {
             summary,
             defaults,
             rules,
             employees,
+            left_out,
         })
     }
 
@@ -623,13 +813,16 @@ impl History {
                 created: count(13)?,
                 updated: count(14)?,
                 failed: count(15)?,
-                skipped: count(16)?,
-                not_attempted: count(17)?,
+                not_attempted: count(16)?,
+                unchanged: count(19)?,
+                invalid: count(20)?,
+                not_selected: count(21)?,
+                excluded: count(22)?,
             },
             note: opt_text(9)?,
             email,
         };
-        Ok((summary, text(18)?, opt_text(19)?))
+        Ok((summary, text(17)?, opt_text(18)?))
     }
 
     fn employee_from_row(&self, row: &Row<'_>) -> Result<EmployeeRecord, HistoryError> {
@@ -711,18 +904,12 @@ fn parse_action(s: &str) -> Option<Action> {
         .find(|a| action_code(*a) == s)
 }
 
-fn outcome_code(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Ok => "ok",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
-    }
+fn parse_outcome(s: &str) -> Option<Outcome> {
+    Outcome::ALL.into_iter().find(|o| o.code() == s)
 }
 
-fn parse_outcome(s: &str) -> Option<Outcome> {
-    [Outcome::Ok, Outcome::Failed, Outcome::Skipped]
-        .into_iter()
-        .find(|o| outcome_code(*o) == s)
+fn parse_left_kind(s: &str) -> Option<LeftKind> {
+    LeftKind::ALL.into_iter().find(|k| k.code() == s)
 }
 
 /// Canonical field names, comma-separated (readable with the `sqlite3` shell).

@@ -2,7 +2,7 @@
 //! of the completion email.
 
 use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
-use crate::apply::{Action, Outcome};
+use crate::apply::{Action, LeftKind, LeftOut, Outcome};
 use crate::model::Field;
 use crate::text::{exact, safe};
 use chrono::{DateTime, FixedOffset, Offset, Utc};
@@ -18,22 +18,13 @@ pub fn jst(t: DateTime<Utc>) -> String {
     )
 }
 
-/// "2 failed, 5 created, 3 updated, 1 not attempted": failures first, zero counts left out.
+/// "2 failed, 1 invalid, 5 created, 3 updated": the apply report's words, those that need a
+/// person first, zero counts left out; "nothing written" for a run with no employee at all.
 pub fn counts_text(counts: &RunCounts) -> String {
-    let parts: Vec<String> = [
-        (counts.failed, "failed"),
-        (counts.created, "created"),
-        (counts.updated, "updated"),
-        (counts.skipped + counts.not_attempted, "not attempted"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
-    if parts.is_empty() {
+    if *counts == RunCounts::default() {
         "nothing written".to_string()
     } else {
-        parts.join(", ")
+        counts.text()
     }
 }
 
@@ -127,10 +118,20 @@ pub fn run_text(detail: &RunDetail) -> String {
             .iter()
             .filter(|e| Section::of(e) == section)
             .collect();
-        if members.is_empty() {
+        let left: Vec<&LeftOut> = detail
+            .left_out
+            .iter()
+            .filter(|l| Section::Left(l.kind) == section)
+            .collect();
+        if members.is_empty() && left.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{} ({}):", section.title(), members.len());
+        let _ = writeln!(
+            out,
+            "\n{} ({}):",
+            section.title(),
+            members.len() + left.len()
+        );
         for e in members {
             let _ = writeln!(
                 out,
@@ -140,29 +141,50 @@ pub fn run_text(detail: &RunDetail) -> String {
                 action_text(e.action),
                 fields_list(&e.fields)
             );
-            if let Some(error) = &e.error {
-                let _ = writeln!(out, "      {}", safe(error));
+            let why = match (&e.error, e.outcome) {
+                (Some(error), _) => Some(error.as_str()),
+                (None, None) => Some("not reached: the process ended before it"),
+                (None, Some(_)) => None,
+            };
+            if let Some(why) = why {
+                let _ = writeln!(out, "      {}", safe(why));
             }
         }
+        for l in left {
+            let _ = writeln!(
+                out,
+                "  {} {}\n      {}",
+                l.code.as_deref().map_or(std::borrow::Cow::Borrowed("(no code)"), exact),
+                safe(&l.name),
+                safe(&l.reason)
+            );
+        }
+    }
+    if run.counts.unchanged > 0 {
+        let _ = writeln!(out, "\nUnchanged: {}", run.counts.unchanged);
     }
     out
 }
 
-/// The groups of a run's report, in the order a reader needs them.
+/// The groups of a run's report, in the order a reader needs them: what needs a person first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Failed,
+    NotAttempted,
+    Left(LeftKind),
     Created,
     Updated,
-    NotAttempted,
 }
 
 impl Section {
-    const ORDER: [Section; 4] = [
+    const ORDER: [Section; 7] = [
         Section::Failed,
+        Section::NotAttempted,
+        Section::Left(LeftKind::Invalid),
+        Section::Left(LeftKind::NotSelected),
+        Section::Left(LeftKind::Excluded),
         Section::Created,
         Section::Updated,
-        Section::NotAttempted,
     ];
 
     fn of(e: &EmployeeRecord) -> Section {
@@ -170,16 +192,19 @@ impl Section {
             (Some(Outcome::Failed), _) => Section::Failed,
             (Some(Outcome::Ok), Action::Create) => Section::Created,
             (Some(Outcome::Ok), Action::Update) => Section::Updated,
-            (None | Some(Outcome::Skipped), _) => Section::NotAttempted,
+            (None | Some(Outcome::NotAttempted), _) => Section::NotAttempted,
         }
     }
 
     fn title(self) -> &'static str {
         match self {
             Section::Failed => "Failed",
+            Section::NotAttempted => "Not attempted",
+            Section::Left(LeftKind::Invalid) => "Invalid",
+            Section::Left(LeftKind::NotSelected) => "Not selected",
+            Section::Left(LeftKind::Excluded) => "Excluded",
             Section::Created => "Created",
             Section::Updated => "Updated",
-            Section::NotAttempted => "Not attempted",
         }
     }
 }
@@ -191,6 +216,7 @@ fn status_text(run: &RunSummary) -> String {
             "interrupted (process {} ended before the run finished)",
             run.pid
         ),
+        RunStatus::Refused => "refused: it never started writing (see the note)".to_string(),
         status => status.to_string(),
     }
 }

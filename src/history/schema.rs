@@ -7,7 +7,8 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-/// Outcome codes: `ok`, `failed`, `skipped`, or NULL for planned but never attempted.
+/// Outcome codes: `ok`, `failed`, `not_attempted` (`skipped` before v2), or NULL for planned
+/// but never reached (the process ended first).
 const MIGRATIONS: &[&str] = &[
     // v1: runs and their employees.
     "CREATE TABLE runs (
@@ -40,6 +41,21 @@ const MIGRATIONS: &[&str] = &[
         recorded_at TEXT,
         PRIMARY KEY (run_id, code)
     );",
+    // v2: every employee of the plan is accounted for, not only those written (issue 14):
+    // the ones left out (not selected, invalid, excluded) with the reason, and how many were
+    // unchanged. Invalid rows may lack a code or share one, hence their own key. One word for
+    // "not attempted" everywhere.
+    "CREATE TABLE run_left_out (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        code    TEXT,
+        name    TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    ALTER TABLE runs ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    UPDATE run_employees SET outcome = 'not_attempted' WHERE outcome = 'skipped';",
 ];
 
 /// The schema version this build writes.

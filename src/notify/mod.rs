@@ -1,4 +1,5 @@
-//! The completion email: one message per finished (or stopped, or interrupted) run, so that
+//! The completion email: one message per apply (finished, stopped, interrupted or refused
+//! before it began), so that
 //! whoever scheduled an unattended sync hears about failures without opening the history.
 //!
 //! `smtp_url` forms (the port defaults to 587 for `smtp://`, 465 for `smtps://`):
@@ -270,6 +271,7 @@ pub fn compose(detail: &RunDetail) -> Email {
         RunStatus::Stopped => "stopped, ",
         RunStatus::Interrupted => "interrupted, ",
         RunStatus::Running => "still running, ",
+        RunStatus::Refused => "refused, ",
         RunStatus::Completed | RunStatus::CompletedWithFailures => "",
     };
     let subject = format!(

@@ -2,7 +2,7 @@
 
 use super::layout::{self, Atom};
 use super::{ITEM_JOINER, Paint, Style, code_text, column};
-use crate::apply::{Action, ApplyReport, ApplyResult, Outcome};
+use crate::apply::{Action, ApplyReport, ApplyResult, LeftKind, Outcome};
 use crate::model::Field;
 use crate::text::safe;
 use serde_json::{Value, json};
@@ -14,16 +14,9 @@ fn action_str(a: Action) -> &'static str {
     }
 }
 
-fn outcome_str(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Ok => "ok",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
-    }
-}
-
-/// The apply's JSON: the shape `crewsync apply --format json` promises (issue 3), plus
-/// `stopped` when the run ended early.
+/// The apply's JSON: the shape `crewsync apply --format json` promises (issue 3): `results`
+/// for the selected employees, `left_out` for every other one but the unchanged, `summary`
+/// counting every employee of the plan, plus `stopped` when the run ended early.
 pub fn apply_json(report: &ApplyReport) -> Value {
     let results: Vec<Value> = report
         .results
@@ -32,22 +25,29 @@ pub fn apply_json(report: &ApplyReport) -> Value {
             json!({
                 "code": r.code,
                 "action": action_str(r.action),
-                "outcome": outcome_str(r.outcome),
+                "outcome": r.outcome.code(),
                 "error": r.error,
                 "not_cleared": r.not_cleared.iter().map(|f| f.name()).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let s = report.summary;
+    let left_out: Vec<Value> = report
+        .left_out
+        .iter()
+        .map(|l| {
+            json!({
+                "code": l.code,
+                "name": l.name,
+                "outcome": l.kind.code(),
+                "reason": l.reason,
+            })
+        })
+        .collect();
     let mut out = json!({
         "run_id": report.run_id,
         "results": results,
-        "summary": {
-            "created": s.created,
-            "updated": s.updated,
-            "failed": s.failed,
-            "skipped": s.skipped,
-        },
+        "left_out": left_out,
+        "summary": report.summary,
     });
     if let Some(why) = &report.stopped {
         out["stopped"] = json!(why);
@@ -55,7 +55,8 @@ pub fn apply_json(report: &ApplyReport) -> Value {
     out
 }
 
-const OUTCOME_COLS: usize = 7;
+/// "not attempted", the longest outcome word.
+const OUTCOME_COLS: usize = 13;
 const ACTION_COLS: usize = 6;
 const NAME_MAX: usize = 20;
 const CODE_MAX: usize = 16;
@@ -67,47 +68,72 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
         report
             .results
             .iter()
-            .map(|r| layout::width(&code_text(Some(&r.code)))),
+            .map(|r| layout::width(&code_text(Some(&r.code))))
+            .chain(
+                report
+                    .left_out
+                    .iter()
+                    .map(|l| layout::width(&code_text(l.code.as_deref()))),
+            ),
         4,
         CODE_MAX,
     );
     let name_cols = column(
-        report.results.iter().map(|r| layout::width(&safe(&r.name))),
+        report
+            .results
+            .iter()
+            .map(|r| layout::width(&safe(&r.name)))
+            .chain(report.left_out.iter().map(|l| layout::width(&safe(&l.name)))),
         4,
         NAME_MAX,
     );
     let rank = |r: &ApplyResult| match r.outcome {
         Outcome::Failed => 0,
-        Outcome::Ok => 1,
-        Outcome::Skipped => 2,
+        Outcome::NotAttempted => 1,
+        Outcome::Ok => 2,
     };
     let mut results: Vec<&ApplyResult> = report.results.iter().collect();
     results.sort_by_key(|r| rank(r));
+    // Failures and rows not attempted, then what was left for a person, then what was written.
+    let (first, written): (Vec<&ApplyResult>, Vec<&ApplyResult>) =
+        results.into_iter().partition(|r| r.outcome != Outcome::Ok);
 
     let mut out = vec![style.paint(&format!("run {}", report.run_id), Paint::new().bold())];
     out.push(String::new());
-    for r in results {
+    let result_line = |r: &ApplyResult| {
         let outcome = match r.outcome {
             Outcome::Ok => Paint::new().green(),
             Outcome::Failed => Paint::new().red().bold(),
-            Outcome::Skipped => Paint::new().yellow(),
+            Outcome::NotAttempted => Paint::new().yellow(),
         };
         let cells = [
-            style.cell(outcome_str(r.outcome), outcome, OUTCOME_COLS),
+            style.cell(&r.outcome.code().replace('_', " "), outcome, OUTCOME_COLS),
             style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
             style.cell(&code_text(Some(&r.code)), Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),
         ];
-        out.push(layout::table_line(&cells, detail(r, style), style.width));
+        layout::table_line(&cells, detail(r, style), style.width)
+    };
+    out.extend(first.into_iter().map(result_line));
+    for l in &report.left_out {
+        let paint = match l.kind {
+            LeftKind::Invalid => Paint::new().red(),
+            LeftKind::NotSelected | LeftKind::Excluded => Paint::new().yellow(),
+        };
+        let cells = [
+            style.cell(l.kind.as_str(), paint, OUTCOME_COLS),
+            style.cell("", Paint::new(), ACTION_COLS),
+            style.cell(&code_text(l.code.as_deref()), Paint::new(), code_cols),
+            style.cell(&l.name, Paint::new(), name_cols),
+        ];
+        let why = style.words(&l.reason, Paint::new().dim(), ITEM_JOINER);
+        out.push(layout::table_line(&cells, why, style.width));
     }
-    if !report.results.is_empty() {
+    out.extend(written.into_iter().map(result_line));
+    if !report.results.is_empty() || !report.left_out.is_empty() {
         out.push(String::new());
     }
-    let s = report.summary;
-    out.push(format!(
-        "{} created, {} updated, {} failed, {} skipped",
-        s.created, s.updated, s.failed, s.skipped
-    ));
+    out.push(report.summary.text());
     if let Some(why) = &report.stopped {
         out.push(style.paint(&format!("stopped: {why}"), Paint::new().yellow()));
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::apply::{Action, ApplyReport, ApplyResult, ApplySummary, Outcome};
+use crate::apply::{Action, ApplyReport, ApplyResult, ApplySummary, LeftKind, LeftOut, Outcome};
 use crate::model::{Direction, Field, MasterItem};
 use crate::plan::{Assigned, Change, Excluded, Plan, Row, RuleError, Status, Summary};
 
@@ -301,13 +301,43 @@ fn sample_report() -> ApplyReport {
                 Outcome::Failed,
                 Some("SmartHR refused the update (422): email has already been taken"),
             ),
-            result("0007", "Smith John", Action::Create, Outcome::Skipped, None),
+            result(
+                "0007",
+                "Smith John",
+                Action::Create,
+                Outcome::NotAttempted,
+                Some("stopped before it"),
+            ),
+        ],
+        left_out: vec![
+            LeftOut {
+                kind: LeftKind::Invalid,
+                code: Some("0009".into()),
+                name: "新人 次郎".into(),
+                reason: "no office: give --office or set one in a rule".into(),
+            },
+            LeftOut {
+                kind: LeftKind::NotSelected,
+                code: Some("0010".into()),
+                name: "伊藤 健".into(),
+                reason: "changed; not selected by rules/select.rhai:select (--select auto)".into(),
+            },
+            LeftOut {
+                kind: LeftKind::Excluded,
+                code: None,
+                name: "派遣 三郎".into(),
+                reason: "contractor (rules/scope.rhai:exclude)".into(),
+            },
         ],
         summary: ApplySummary {
             created: 1,
             updated: 1,
             failed: 1,
-            skipped: 1,
+            not_attempted: 1,
+            invalid: 1,
+            not_selected: 1,
+            excluded: 1,
+            unchanged: 12,
         },
         stopped: Some("KING OF TIME is closed to the API from 17:30 to 18:30 JST".into()),
     }

@@ -1,26 +1,29 @@
 //! An apply that leaves a trace: the run is written to the history before its first write,
-//! each employee's outcome as it happens, and the result is emailed when it ends.
+//! each employee's outcome as it happens, and the result is emailed when it ends. An apply that
+//! never gets to write (refused, cancelled) leaves one too: [`record_unstarted`].
 
 use super::{Observer, SyncError, Target};
-use crate::apply::{self, Action, ApplyReport};
+use crate::apply::{self, Action, ApplyReport, ApplyResult, Chosen, Counts, Outcome};
 use crate::config::Config;
 use crate::history::{
-    EmailOutcome, History, HistoryError, PlannedWrite, RunEnd, RunLock, RunStart, RunStatus,
+    EmailOutcome, History, HistoryError, PlannedWrite, RunDetail, RunEnd, RunId, RunLock, RunStart,
+    RunStatus,
 };
 use crate::model::Field;
 use crate::notify;
 use crate::plan::{Plan, Status};
+use chrono::{DateTime, Utc};
 
 /// What the caller chose, recorded with the run so the history says how it was asked for.
 pub struct Request<'a> {
     pub plan: &'a Plan,
     pub chosen: &'a [usize],
-    /// `all`, `auto` or the codes given.
-    pub selection: String,
-    /// The defaults for new employees as the person gave them.
-    pub defaults: String,
-    /// The rules folder and its content hash, when rules were used.
-    pub rules: Option<String>,
+    /// The run as the history records it, from [`accounted`]: how it was asked for, what it
+    /// means to write and everybody it leaves out.
+    pub start: RunStart,
+    /// When the rosters of `plan` began to be fetched: an employee another run wrote since
+    /// then is not written (the plan no longer shows the target as it is).
+    pub fetched_at: DateTime<Utc>,
     pub options: apply::Options,
 }
 
@@ -32,8 +35,39 @@ pub struct Recorded {
     pub email: Option<EmailOutcome>,
 }
 
-/// Runs an apply under the history lock. A second apply against the same history while this
-/// one runs is refused by [`RunLock::acquire`], which the caller holds for the whole run.
+/// Fills `start` with the plan's accounting: the writes `chosen` means, and every other
+/// employee with why it is left out.
+pub fn accounted(start: &mut RunStart, plan: &Plan, chosen: &[usize], how: Chosen<'_>) {
+    let (left_out, counts) = apply::account(plan, chosen, how);
+    start.planned = chosen
+        .iter()
+        .map(|&i| planned_write(&plan.rows[i]))
+        .collect();
+    start.left_out = left_out;
+    start.unchanged = counts.unchanged;
+}
+
+fn planned_write(row: &crate::plan::Row) -> PlannedWrite {
+    let create = row.status == Status::New;
+    PlannedWrite {
+        code: row.code.clone().unwrap_or_default(),
+        name: row.name.clone(),
+        action: if create {
+            Action::Create
+        } else {
+            Action::Update
+        },
+        fields: if create {
+            Field::SYNCED.to_vec()
+        } else {
+            row.changes.iter().map(|c| c.field).collect()
+        },
+    }
+}
+
+/// Runs an apply under the history lock, which the caller took when writing was about to
+/// begin: a second apply against the same history while this one runs is refused by
+/// [`RunLock::acquire`].
 pub async fn apply_recorded(
     config: &Config,
     history: &History,
@@ -42,57 +76,67 @@ pub async fn apply_recorded(
     request: Request<'_>,
     observer: &dyn Observer,
 ) -> Result<Recorded, SyncError> {
-    let plan = request.plan;
-    let start = RunStart {
-        direction: plan.direction,
-        as_of: plan.as_of,
-        user: crate::history::os_user(),
-        selection: request.selection,
-        defaults: request.defaults,
-        rules: request.rules,
-        planned: request
-            .chosen
-            .iter()
-            .map(|&i| {
-                let row = &plan.rows[i];
-                let create = row.status == Status::New;
-                PlannedWrite {
-                    code: row.code.clone().unwrap_or_default(),
-                    name: row.name.clone(),
-                    action: if create {
-                        Action::Create
-                    } else {
-                        Action::Update
-                    },
-                    fields: if create {
-                        Field::SYNCED.to_vec()
-                    } else {
-                        row.changes.iter().map(|c| c.field).collect()
-                    },
-                }
-            })
-            .collect(),
-    };
-    let run = history.begin_run(lock, &start)?;
-    let report = apply::run(
+    let Request {
         plan,
-        request.chosen,
+        chosen,
+        start,
+        fetched_at,
+        options,
+    } = request;
+    // The lock is taken only when writing begins, so another apply may have written some of
+    // the chosen employees while this one's selection was being made.
+    let codes: Vec<&str> = chosen
+        .iter()
+        .filter_map(|&i| plan.rows[i].code.as_deref())
+        .collect();
+    let stale = history.written_since(&codes, fetched_at)?;
+    let run = history.begin_run(lock, &start)?;
+    let mut held_back = Vec::new();
+    let mut fresh = Vec::with_capacity(chosen.len());
+    for &i in chosen {
+        let row = &plan.rows[i];
+        match stale
+            .iter()
+            .find(|(code, _)| row.code.as_deref() == Some(code))
+        {
+            Some((_, other)) => {
+                let write = planned_write(row);
+                let result = ApplyResult {
+                    code: write.code,
+                    name: write.name,
+                    action: write.action,
+                    outcome: Outcome::NotAttempted,
+                    error: Some(format!(
+                        "run {other} wrote this employee after this plan was fetched, so the plan is out of date for it; run the same apply again to plan it afresh"
+                    )),
+                    fields: write.fields,
+                    not_cleared: Vec::new(),
+                };
+                history.record(&run, &result)?;
+                held_back.push(result);
+            }
+            None => fresh.push(i),
+        }
+    }
+    let mut report = apply::run(
+        plan,
+        &fresh,
         target,
-        &request.options,
+        &options,
         observer,
         run.as_str(),
         &mut |result| history.record(&run, result).map_err(|e| e.to_string()),
     )
     .await;
+    report.results.extend(held_back);
+    report.left_out = start.left_out.clone();
+    report.summary = counts(&start, &report.results);
     let status = history.finish(&run, &RunEnd::from(&report))?;
     let email = match &config.notify {
         None => None,
         Some(cfg) => {
             let detail = history.show(run.as_str())?;
-            let outcome = match notify::send(cfg, &notify::compose(&detail)).await {
-                Ok(()) => EmailOutcome::Sent,
-                Err(e) => EmailOutcome::Failed(e.to_string()),
-            };
+            let outcome = send(cfg, &detail).await;
             // The email's fate is part of the run's record; failing to note it does not undo
             // the run, so it is reported rather than raised.
             if let Err(e) = history.record_email(&run, &outcome) {
@@ -106,6 +150,107 @@ pub async fn apply_recorded(
         status,
         email,
     })
+}
+
+/// Every employee of the plan counted once: the left-out and unchanged ones from `start`,
+/// the chosen ones from their results.
+fn counts(start: &RunStart, results: &[ApplyResult]) -> Counts {
+    let mut counts = Counts {
+        unchanged: start.unchanged,
+        ..Counts::default()
+    };
+    for left in &start.left_out {
+        counts.count_left(left.kind);
+    }
+    for r in results {
+        counts.count_result(r.outcome, r.action);
+    }
+    counts
+}
+
+async fn send(cfg: &notify::NotifyConfig, detail: &RunDetail) -> EmailOutcome {
+    match notify::send(cfg, &notify::compose(detail)).await {
+        Ok(()) => EmailOutcome::Sent,
+        Err(e) => EmailOutcome::Failed(e.to_string()),
+    }
+}
+
+/// The trace an apply that never began writing leaves.
+pub struct Unstarted {
+    /// The apply report: the employees it would have written as not attempted, everybody else
+    /// as planned, and why it did not start as `stopped`.
+    pub report: ApplyReport,
+    /// `None` when the history could not be written (then `warnings` says why).
+    pub run: Option<RunId>,
+    /// `None` when no email is configured.
+    pub email: Option<EmailOutcome>,
+    /// What went wrong while leaving the trace; never replaces why the run did not start.
+    pub warnings: Vec<String>,
+}
+
+/// Records an apply that ended before its first write (`status` [`RunStatus::Refused`], or
+/// [`RunStatus::Stopped`] when the person cancelled) with `why`, and emails it when `notify:`
+/// is set, so that a nightly run that cannot start is as visible as one that fails. The
+/// history is written without the run lock: the refusal may be that another apply holds it,
+/// and its run must not be disturbed.
+pub async fn record_unstarted(
+    config: &Config,
+    start: &RunStart,
+    status: RunStatus,
+    why: &str,
+) -> Unstarted {
+    let mut warnings = Vec::new();
+    let recorded = History::open(&config.history).and_then(|history| {
+        let run = history.record_unstarted(start, status, why)?;
+        let detail = history.show(run.as_str())?;
+        Ok::<_, HistoryError>((history, run, detail))
+    });
+    let (history, detail) = match recorded {
+        Ok((history, run, detail)) => (Some((history, run)), detail),
+        Err(e) => {
+            warnings.push(format!(
+                "this run could not be recorded in the history: {e}"
+            ));
+            (None, RunDetail::unrecorded(start, status, why))
+        }
+    };
+    let email = match &config.notify {
+        None => None,
+        Some(cfg) => {
+            let outcome = send(cfg, &detail).await;
+            if let Some((history, run)) = &history
+                && let Err(e) = history.record_email(run, &outcome)
+            {
+                warnings.push(format!("could not record the email outcome: {e}"));
+            }
+            Some(outcome)
+        }
+    };
+    let results: Vec<ApplyResult> = start
+        .planned
+        .iter()
+        .map(|w| ApplyResult {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            action: w.action,
+            outcome: Outcome::NotAttempted,
+            error: Some(crate::history::unstarted_reason(status)),
+            fields: w.fields.clone(),
+            not_cleared: Vec::new(),
+        })
+        .collect();
+    Unstarted {
+        report: ApplyReport {
+            run_id: detail.summary.id.to_string(),
+            summary: counts(start, &results),
+            results,
+            left_out: start.left_out.clone(),
+            stopped: Some(why.to_string()),
+        },
+        run: history.map(|(_, run)| run),
+        email,
+        warnings,
+    }
 }
 
 impl From<HistoryError> for SyncError {
