@@ -506,7 +506,9 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let defaults =
         sync::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員")).unwrap();
     let plan = sync::plan(rosters, &defaults, &crewsync::plan::NoRules);
-    let chosen = Selection::All.pick(&plan, &crewsync::plan::View::default()).unwrap();
+    let chosen = Selection::All
+        .pick(&plan, &crewsync::plan::View::default())
+        .unwrap();
     assert_eq!(chosen.len(), 2);
 
     // Meanwhile, the nightly run writes 0701.

@@ -10,8 +10,8 @@ mod stop;
 
 pub use account::{Chosen, account};
 pub use run::{
-    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run, stopped_by_user,
-    weight,
+    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run,
+    stopped_by_user, weight,
 };
 pub use stop::Stop;
 

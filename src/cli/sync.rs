@@ -561,7 +561,9 @@ fn exit_status(report: &ApplyReport, strict: bool) -> Status {
 /// The closed feature's tick boxes, in a terminal: only new and changed rows that were shown
 /// can be ticked.
 fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted> {
-    let candidates = Selection::All.pick(plan, view).map_err(anyhow::Error::from)?;
+    let candidates = Selection::All
+        .pick(plan, view)
+        .map_err(anyhow::Error::from)?;
     if candidates.is_empty() {
         return Ok(vec![]);
     }

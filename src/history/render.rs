@@ -154,7 +154,9 @@ pub fn run_text(detail: &RunDetail) -> String {
             let _ = writeln!(
                 out,
                 "  {} {}\n      {}",
-                l.code.as_deref().map_or(std::borrow::Cow::Borrowed("(no code)"), exact),
+                l.code
+                    .as_deref()
+                    .map_or(std::borrow::Cow::Borrowed("(no code)"), exact),
                 safe(&l.name),
                 safe(&l.reason)
             );

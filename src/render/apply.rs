@@ -83,7 +83,12 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
             .results
             .iter()
             .map(|r| layout::width(&safe(&r.name)))
-            .chain(report.left_out.iter().map(|l| layout::width(&safe(&l.name)))),
+            .chain(
+                report
+                    .left_out
+                    .iter()
+                    .map(|l| layout::width(&safe(&l.name))),
+            ),
         4,
         NAME_MAX,
     );
