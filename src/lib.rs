@@ -29,3 +29,4 @@ pub mod smarthr;
 pub mod suggest;
 pub mod sync;
 pub mod window;
+pub mod web;

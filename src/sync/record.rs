@@ -34,7 +34,23 @@ pub struct Recorded {
 
 /// Runs an apply under the history lock. A second apply against the same history while this
 /// one runs is refused by [`RunLock::acquire`], which the caller holds for the whole run.
+/// The history names the operating-system user as who ran it.
 pub async fn apply_recorded(
+    config: &Config,
+    history: &History,
+    lock: &RunLock,
+    target: &Target<'_>,
+    request: Request<'_>,
+    observer: &dyn Observer,
+) -> Result<Recorded, SyncError> {
+    let user = crate::history::os_user();
+    apply_recorded_by(user, config, history, lock, target, request, observer).await
+}
+
+/// [`apply_recorded`] for a run asked for by `user` (the dashboard's login name), who is
+/// recorded as who ran it.
+pub async fn apply_recorded_by(
+    user: String,
     config: &Config,
     history: &History,
     lock: &RunLock,
@@ -46,7 +62,7 @@ pub async fn apply_recorded(
     let start = RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
-        user: crate::history::os_user(),
+        user,
         selection: request.selection,
         defaults: request.defaults,
         rules: request.rules,
