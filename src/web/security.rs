@@ -294,13 +294,15 @@ fn csrf_ok(session: &Session, headers: &HeaderMap, body: &Bytes) -> bool {
     }
 }
 
-/// The names this server answers to: `127.0.0.1:PORT`, and `localhost:PORT` when bound to a
-/// loopback address, plus the public name when behind a reverse proxy.
+/// The names this server answers to: the bound address, and `localhost:PORT` and
+/// `127.0.0.1:PORT` when that is a loopback or the any-address, plus the public name (the one
+/// people use through a reverse proxy, which must pass `Host` on).
 pub fn allowed_hosts(listen: std::net::SocketAddr, public: Option<&str>) -> Vec<String> {
     let port = listen.port();
     let mut hosts = vec![listen.to_string()];
-    if listen.ip().is_loopback() {
+    if listen.ip().is_loopback() || listen.ip().is_unspecified() {
         hosts.push(format!("localhost:{port}"));
+        hosts.push(format!("127.0.0.1:{port}"));
     }
     if let Some(p) = public {
         hosts.push(p.to_ascii_lowercase());
