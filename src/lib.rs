@@ -28,5 +28,5 @@ pub mod sim;
 pub mod smarthr;
 pub mod suggest;
 pub mod sync;
-pub mod window;
 pub mod web;
+pub mod window;

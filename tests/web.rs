@@ -57,7 +57,13 @@ fn every_page_but_login_needs_a_session() {
     let d = link_dashboard(&env);
     env.block_on(async {
         let mut c = d.client();
-        for path in ["/", "/history", "/sync/smarthr-to-kot", "/wizard/x/list", "/nowhere"] {
+        for path in [
+            "/",
+            "/history",
+            "/sync/smarthr-to-kot",
+            "/wizard/x/list",
+            "/nowhere",
+        ] {
             let a = c.get(path).await;
             assert_eq!(a.status, StatusCode::SEE_OTHER, "{path}");
             assert_eq!(a.location(), "/login", "{path}");
@@ -90,11 +96,16 @@ fn the_access_link_works_once_and_announces_the_next() {
         assert_ne!(d.link(), first, "a new link is announced when one is used");
         let wrong = other.get("/access/0123456789abcdef").await;
         assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-        assert!(!wrong.body.contains("0123456789abcdef"), "the token is not echoed");
+        assert!(
+            !wrong.body.contains("0123456789abcdef"),
+            "the token is not echoed"
+        );
         // Naming oneself needs a session that has just opened the link: a logged-in session
         // (whose link is spent) cannot take another name by posting the form.
         let csrf = c.get("/").await.csrf();
-        let a = c.post("/login", &[("csrf", &csrf), ("name", "mallory")]).await;
+        let a = c
+            .post("/login", &[("csrf", &csrf), ("name", "mallory")])
+            .await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
         let home = c.get("/").await;
         assert!(home.body.contains("山田 花子") && !home.body.contains("mallory"));
@@ -113,7 +124,11 @@ fn the_password_login_checks_the_password_and_never_shows_it() {
         let wrong = c
             .post(
                 "/login",
-                &[("csrf", &form.csrf()), ("name", "sato"), ("password", "guess-guess-guess")],
+                &[
+                    ("csrf", &form.csrf()),
+                    ("name", "sato"),
+                    ("password", "guess-guess-guess"),
+                ],
             )
             .await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -122,14 +137,21 @@ fn the_password_login_checks_the_password_and_never_shows_it() {
         let right = c
             .post(
                 "/login",
-                &[("csrf", &wrong.csrf()), ("name", "sato"), ("password", PASSWORD)],
+                &[
+                    ("csrf", &wrong.csrf()),
+                    ("name", "sato"),
+                    ("password", PASSWORD),
+                ],
             )
             .await;
         assert_eq!(right.status, StatusCode::SEE_OTHER);
         let home = c.get("/").await;
         assert_eq!(home.status, StatusCode::OK);
         assert!(!home.body.contains(PASSWORD));
-        assert!(d.links.lock().unwrap().is_empty(), "no access link with a password");
+        assert!(
+            d.links.lock().unwrap().is_empty(),
+            "no access link with a password"
+        );
     });
 }
 
@@ -143,7 +165,10 @@ fn the_session_cookie_is_http_only_and_same_site_strict() {
         let cookie = a.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-        assert!(!a.location().contains("access"), "the token leaves the address bar");
+        assert!(
+            !a.location().contains("access"),
+            "the token leaves the address bar"
+        );
     });
 }
 
@@ -156,7 +181,12 @@ fn state_changing_requests_need_the_csrf_token() {
         let home = c.get("/").await;
         let csrf = home.csrf();
         for form in [vec![], vec![("csrf", "0000")]] {
-            let a = c.post("/sync/smarthr-to-kot", &[&form[..], &[("as_of", "2026-04-01")]].concat()).await;
+            let a = c
+                .post(
+                    "/sync/smarthr-to-kot",
+                    &[&form[..], &[("as_of", "2026-04-01")]].concat(),
+                )
+                .await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{form:?}");
             let a = c.post("/logout", &form).await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{form:?}");
@@ -196,6 +226,15 @@ fn a_post_from_another_origin_is_refused() {
             .header(header::ORIGIN, "http://evil.example")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(axum::body::Body::from(body))
+            .unwrap();
+        assert_eq!(c.send(r).await.status, StatusCode::FORBIDDEN);
+        // A browser's own word that the form came from another site.
+        let r = axum::http::Request::post("/logout")
+            .header(header::HOST, LISTEN)
+            .header(header::COOKIE, c.cookie.clone().unwrap())
+            .header("sec-fetch-site", "cross-site")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("csrf={csrf}")))
             .unwrap();
         assert_eq!(c.send(r).await.status, StatusCode::FORBIDDEN);
         assert_eq!(c.get("/").await.status, StatusCode::OK);
@@ -260,7 +299,10 @@ fn english_when_the_browser_prefers_it() {
         assert!(ja.contains("同期を開始") && ja.contains("連携履歴"));
         c.lang = Some("en-GB,en;q=0.9,ja;q=0.5".into());
         let en = c.get("/").await.body;
-        assert!(en.contains("Start sync") && en.contains("Sync history"), "{en}");
+        assert!(
+            en.contains("Start sync") && en.contains("Sync history"),
+            "{en}"
+        );
         assert!(!en.contains("同期を開始"));
     });
 }
@@ -308,7 +350,14 @@ fn index_of(page: &str, code: &str) -> String {
 fn new_codes(env: &Env) -> Vec<String> {
     let plan = env.plan(
         "smarthr-to-kot",
-        &["--office", "本社", "--employment-type", "正社員", "--status", "new"],
+        &[
+            "--office",
+            "本社",
+            "--employment-type",
+            "正社員",
+            "--status",
+            "new",
+        ],
     );
     util::codes(&plan["rows"])
         .into_iter()
@@ -321,18 +370,32 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
     let env = Env::sample();
     let d = link_dashboard(&env);
     let new = new_codes(&env);
-    assert!(new.len() >= 2, "the sample company has new employees for KOT: {new:?}");
+    assert!(
+        new.len() >= 2,
+        "the sample company has new employees for KOT: {new:?}"
+    );
     env.block_on(async {
         let mut c = logged_in(&d, "人事 太郎").await;
-        let list = to_the_list(&mut c, "smarthr-to-kot", &[("office", "本社"), ("employment_type", "正社員")]).await;
+        let list = to_the_list(
+            &mut c,
+            "smarthr-to-kot",
+            &[("office", "本社"), ("employment_type", "正社員")],
+        )
+        .await;
         // Nothing ticked, then one new row ticked of the two.
         let csrf = c.get("/").await.csrf();
         let a = c
-            .post(&list, &[("csrf", &csrf), ("status", "all"), ("go", "clear-filtered")])
+            .post(
+                &list,
+                &[("csrf", &csrf), ("status", "all"), ("go", "clear-filtered")],
+            )
             .await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let page = c.get(&format!("{list}?status=new")).await;
-        assert!(page.body.contains(">0 名を選択中<"), "nothing ticked after clearing");
+        assert!(
+            page.body.contains(">0 名を選択中<"),
+            "nothing ticked after clearing"
+        );
         let (first, second) = (index_of(&page.body, &new[0]), index_of(&page.body, &new[1]));
         let a = c
             .post(
@@ -355,7 +418,9 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         let a = c.post(&run, &[("csrf", &csrf)]).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let done = c
-            .wait_for(&run, |a| a.body.contains("id=\"finished\"") || a.body.contains("class=\"message error\""))
+            .wait_for(&run, |a| {
+                a.body.contains("id=\"finished\"") || a.body.contains("class=\"message error\"")
+            })
             .await;
         assert!(done.body.contains("id=\"finished\""), "{}", done.body);
         let result = done.body.split("href=\"/history/").nth(1).unwrap();
@@ -366,13 +431,23 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         assert!(!detail.body.contains(crewsync::sim::SMARTHR_TOKEN));
     });
     assert_eq!(env.kot_with_code(&new[0]).len(), 1);
-    assert!(env.kot_with_code(&new[1]).is_empty(), "an unticked row is not written");
+    assert!(
+        env.kot_with_code(&new[1]).is_empty(),
+        "an unticked row is not written"
+    );
     let still_new = new_codes(&env);
     assert_eq!(still_new.len(), new.len() - 1, "{still_new:?}");
-    let history = env.cmd(&["history", "--format", "json"]).run().expect(0).json();
+    let history = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
     assert_eq!(history[0]["user"], "人事 太郎");
     assert_eq!(history[0]["counts"]["created"], 1);
-    assert_eq!(history[0]["counts"]["updated"], 0, "no changed row was ticked");
+    assert_eq!(
+        history[0]["counts"]["updated"], 0,
+        "no changed row was ticked"
+    );
 }
 
 #[test]
@@ -382,17 +457,32 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_the_list(&mut c, "smarthr-to-kot", &[("office", "本社"), ("employment_type", "正社員")]).await;
+        let list = to_the_list(
+            &mut c,
+            "smarthr-to-kot",
+            &[("office", "本社"), ("employment_type", "正社員")],
+        )
+        .await;
         let csrf = c.get("/").await.csrf();
         let a = c
-            .post(&list, &[("csrf", &csrf), ("status", "new"), ("go", "clear-filtered")])
+            .post(
+                &list,
+                &[("csrf", &csrf), ("status", "new"), ("go", "clear-filtered")],
+            )
             .await;
         let page = c.get(a.location()).await;
         let first = index_of(&page.body, &new[0]);
         let second = index_of(&page.body, &new[1]);
         c.post(
             &list,
-            &[("csrf", &csrf), ("shown", &first), ("shown", &second), ("pick", &first), ("pick", &second), ("go", "save")],
+            &[
+                ("csrf", &csrf),
+                ("shown", &first),
+                ("shown", &second),
+                ("pick", &first),
+                ("pick", &second),
+                ("go", "save"),
+            ],
         )
         .await;
         // Someone creates one of them in KOT in the meantime.
@@ -405,7 +495,10 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
         assert!(done.body.contains("id=\"stale\""), "{}", done.body);
         assert!(done.body.contains(&new[0]));
     });
-    assert!(env.kot_with_code(&new[1]).is_empty(), "nothing is written when a row is stale");
+    assert!(
+        env.kot_with_code(&new[1]).is_empty(),
+        "nothing is written when a row is stale"
+    );
 }
 
 #[test]
@@ -416,9 +509,23 @@ fn a_run_is_refused_while_another_holds_the_lock() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_the_list(&mut c, "smarthr-to-kot", &[("office", "本社"), ("employment_type", "正社員")]).await;
+        let list = to_the_list(
+            &mut c,
+            "smarthr-to-kot",
+            &[("office", "本社"), ("employment_type", "正社員")],
+        )
+        .await;
         let csrf = c.get("/").await.csrf();
-        let a = c.post(&list, &[("csrf", &csrf), ("status", "new"), ("go", "select-filtered")]).await;
+        let a = c
+            .post(
+                &list,
+                &[
+                    ("csrf", &csrf),
+                    ("status", "new"),
+                    ("go", "select-filtered"),
+                ],
+            )
+            .await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let held = RunLock::acquire(&config.history).unwrap();
         let run = list.replace("/list", "/run");
@@ -442,7 +549,11 @@ fn the_list_filters_searches_and_pages_on_the_server() {
         assert!(all.body.contains("差分なし ("));
         // Changed fields: old struck through, new inserted.
         let changed = c.get(&format!("{list}?status=changed")).await;
-        assert!(changed.body.contains("<del class=\"old\">"), "{}", changed.body);
+        assert!(
+            changed.body.contains("<del class=\"old\">"),
+            "{}",
+            changed.body
+        );
         assert!(changed.body.contains("<ins class=\"new\">"));
         // Unchanged rows cannot be ticked.
         let unchanged = c.get(&format!("{list}?status=unchanged")).await;
@@ -450,13 +561,21 @@ fn the_list_filters_searches_and_pages_on_the_server() {
         assert!(unchanged.body.contains("class=\"row unchanged\""));
         // More than a page: page 2 exists and shows other rows.
         let p1 = c.get(&format!("{list}?status=all&page=1")).await;
-        assert!(p1.body.contains("id=\"next-page\""), "the sample company is more than a page");
+        assert!(
+            p1.body.contains("id=\"next-page\""),
+            "the sample company is more than a page"
+        );
         let p2 = c.get(&format!("{list}?status=all&page=2")).await;
         let first_code = |b: &str| web_support::attr_after(b, "data-code=\"").unwrap();
         assert_ne!(first_code(&p1.body), first_code(&p2.body));
         // A search by code finds that employee alone.
         let code = first_code(&p2.body);
         let found = c.get(&format!("{list}?status=all&q={code}")).await;
-        assert_eq!(found.body.matches("data-code=").count(), 1, "{}", found.body);
+        assert_eq!(
+            found.body.matches("data-code=").count(),
+            1,
+            "{}",
+            found.body
+        );
     });
 }

@@ -24,7 +24,9 @@ fn find(program: &str) -> PathBuf {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} is not installed; the browser tests need it: {INSTALL}"))
+        .unwrap_or_else(|| {
+            panic!("{program} is not installed; the browser tests need it: {INSTALL}")
+        })
 }
 
 /// chromedriver on a free port, stopped when dropped.
@@ -55,7 +57,10 @@ fn start_driver() -> Driver {
     let driver = Driver { child, port };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     driver
@@ -71,6 +76,9 @@ async fn browser(driver: &Driver) -> Client {
             // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1000", "--lang=ja"],
+            // Headless Chromium asks for English whatever --lang says; the screens are tested
+            // (and pictured) in their default language.
+            "prefs": {"intl.accept_languages": "ja"},
         }),
     );
     ClientBuilder::rustls()
@@ -94,49 +102,73 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
-async fn click(c: &Client, css: &str) {
-    c.wait()
+/// The element `css`, waiting up to 30 s for it; the page's source in the failure otherwise.
+async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}\n{}", c.source().await.unwrap_or_default()))
+    {
+        Ok(e) => e,
+        Err(e) => panic!(
+            "{css} never appeared: {e}\n{}",
+            c.source().await.unwrap_or_default()
+        ),
+    }
+}
+
+async fn click(c: &Client, css: &str) {
+    element(c, css)
+        .await
         .click()
         .await
         .unwrap_or_else(|e| panic!("{css} cannot be clicked: {e}"));
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}\n{}", c.source().await.unwrap_or_default()))
-        .text()
-        .await
-        .unwrap()
+    element(c, css).await.text().await.unwrap()
 }
 
-/// Ticks the first `n` rows on the page after clearing every row of the current filter;
-/// returns their codes.
-async fn tick_first(c: &Client, n: usize) -> Vec<String> {
+/// Clears every tick, then ticks the first `n` new rows; returns their codes.
+async fn tick_first_new(c: &Client, n: usize) -> Vec<String> {
+    click(c, "#filter-all").await;
     click(c, "#clear-filtered").await;
-    text(c, "#selected-count").await;
+    let count = text(c, "#selected-count").await;
+    assert!(
+        count.starts_with("0 "),
+        "nothing ticked after clearing: {count}"
+    );
+    click(c, "#filter-new").await;
     let rows = c.find_all(Locator::Css("tr.row")).await.unwrap();
     let mut codes = vec![];
     for row in rows.into_iter().take(n) {
         codes.push(row.attr("data-code").await.unwrap().unwrap());
-        row.find(Locator::Css("input.tick")).await.unwrap().click().await.unwrap();
+        row.find(Locator::Css("input.tick"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
     codes
 }
 
 /// One direction of the wizard, from the dashboard card to the run's result in the history.
 /// Returns the codes ticked.
-async fn walk(c: &Client, base: &str, direction: &str, defaults: &[(&str, &str)], shots: bool) -> Vec<String> {
+async fn walk(
+    c: &Client,
+    base: &str,
+    direction: &str,
+    defaults: &[(&str, &str)],
+    shots: bool,
+) -> Vec<String> {
     c.goto(&format!("{base}/")).await.unwrap();
     click(c, &format!("#start-{direction}")).await;
     // Step 1/3: the reference date (the sample company's, typed as a browser would).
-    c.goto(&format!("{base}/sync/{direction}?as_of={}", util::AS_OF)).await.unwrap();
+    c.goto(&format!("{base}/sync/{direction}?as_of={}", util::AS_OF))
+        .await
+        .unwrap();
     assert!(c.source().await.unwrap().contains("情報取得基準日"));
     if shots {
         screenshot(c, "step1-reference-date").await;
@@ -163,13 +195,21 @@ async fn walk(c: &Client, base: &str, direction: &str, defaults: &[(&str, &str)]
         text(c, "#rows").await;
         screenshot(c, "step3-employees").await;
     }
-    click(c, "#filter-new").await;
-    let codes = tick_first(c, 2).await;
+    let codes = tick_first_new(c, 2).await;
     click(c, "#confirm").await;
     let summary = text(c, "#chosen").await;
     for code in &codes {
-        assert!(summary.contains(code), "{code} is on the confirmation page: {summary}");
+        assert!(
+            summary.contains(code),
+            "{code} is on the confirmation page: {summary}"
+        );
     }
+    let listed = c.find_all(Locator::Css("#chosen tbody tr")).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        codes.len(),
+        "only the ticked rows are to be synced"
+    );
     if shots {
         screenshot(c, "confirm").await;
     }
@@ -183,8 +223,20 @@ async fn walk(c: &Client, base: &str, direction: &str, defaults: &[(&str, &str)]
     assert!(finished.is_ok(), "{}", c.source().await.unwrap());
     let outcomes = text(c, "#outcomes").await;
     for code in &codes {
-        assert!(outcomes.contains(code), "{code} has its outcome: {outcomes}");
+        assert!(
+            outcomes.contains(code),
+            "{code} has its outcome: {outcomes}"
+        );
     }
+    let written = c
+        .find_all(Locator::Css("#outcomes tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(
+        written.len(),
+        codes.len(),
+        "exactly the ticked rows were written"
+    );
     if shots {
         screenshot(c, "run-result").await;
     }
@@ -200,7 +252,9 @@ fn an_admin_walks_the_wizard_in_both_directions_in_chromium() {
     let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = links.clone();
     let base = env.block_on(async {
-        let listener = crewsync::web::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let listener = crewsync::web::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let listen = listener.local_addr().unwrap();
         let app = crewsync::web::App::new(
             crewsync::web::Settings {
@@ -225,10 +279,18 @@ fn an_admin_walks_the_wizard_in_both_directions_in_chromium() {
         name.send_keys("ブラウザ 花子").await.unwrap();
         screenshot(&c, "login").await;
         click(&c, "#login").await;
-        assert!(text(&c, "h1").await.contains("連携ダッシュボード"));
+        let title = text(&c, "h1").await;
+        assert!(title.contains("連携ダッシュボード"), "{title}");
         screenshot(&c, "dashboard-empty").await;
 
-        let to_kot = walk(&c, &base, "smarthr-to-kot", &[("office", "本社"), ("employment_type", "正社員")], true).await;
+        let to_kot = walk(
+            &c,
+            &base,
+            "smarthr-to-kot",
+            &[("office", "本社"), ("employment_type", "正社員")],
+            true,
+        )
+        .await;
         let to_smarthr = walk(&c, &base, "kot-to-smarthr", &[("office", "本社")], false).await;
 
         c.goto(&format!("{base}/")).await.unwrap();
@@ -245,6 +307,10 @@ fn an_admin_walks_the_wizard_in_both_directions_in_chromium() {
         assert_eq!(env.kot_with_code(code).len(), 1, "{code} created in KOT");
     }
     for code in &to_smarthr {
-        assert_eq!(env.crews_with_code(code).len(), 1, "{code} created in SmartHR");
+        assert_eq!(
+            env.crews_with_code(code).len(),
+            1,
+            "{code} created in SmartHR"
+        );
     }
 }

@@ -66,7 +66,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
             web::PASSWORD_ENV
         );
     } else {
-        println!("連携ダッシュボード: {base}  (each link above works once; the next is printed when it is used)");
+        println!(
+            "連携ダッシュボード: {base}  (each link above works once; the next is printed when it is used)"
+        );
     }
     if demo.is_some() {
         println!("Demo: the simulators hold a sample company; nothing real is read or written.");

@@ -13,7 +13,7 @@ use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
 mod record;
-pub use record::{Recorded, Request, apply_recorded, apply_recorded_by};
+pub use record::{Recorded, Request, apply_recorded, apply_recorded_by, defaults_text};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {

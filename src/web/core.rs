@@ -78,18 +78,7 @@ pub struct Choice {
 impl Choice {
     /// As the history records the defaults (the CLI's spelling).
     pub fn text(&self) -> String {
-        let mut parts = vec![];
-        if let Some(o) = &self.office {
-            parts.push(format!("office={o}"));
-        }
-        if let Some(t) = &self.employment_type {
-            parts.push(format!("employment_type={t}"));
-        }
-        if parts.is_empty() {
-            "none".into()
-        } else {
-            parts.join(", ")
-        }
+        sync::defaults_text(self.office.as_deref(), self.employment_type.as_deref())
     }
 }
 

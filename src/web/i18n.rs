@@ -317,7 +317,13 @@ pub static JA: Text = Text {
         "雇用区分",
     ],
     of_joiner: "の",
-    run_statuses: ["実行中", "完了", "一部失敗", "中断（メンテナンス時間帯など）", "異常終了"],
+    run_statuses: [
+        "実行中",
+        "完了",
+        "一部失敗",
+        "中断（メンテナンス時間帯など）",
+        "異常終了",
+    ],
 };
 
 pub static EN: Text = Text {
@@ -428,7 +434,13 @@ pub static EN: Text = Text {
         "Employment type",
     ],
     of_joiner: " ",
-    run_statuses: ["Running", "Completed", "Completed with failures", "Stopped", "Interrupted"],
+    run_statuses: [
+        "Running",
+        "Completed",
+        "Completed with failures",
+        "Stopped",
+        "Interrupted",
+    ],
 };
 
 #[cfg(test)]
@@ -441,7 +453,10 @@ mod tests {
         assert_eq!(Lang::from_accept_language(Some("fr-FR,de")), Lang::Ja);
         assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("ja,en;q=0.8")), Lang::Ja);
-        assert_eq!(Lang::from_accept_language(Some("ja;q=0.5,en;q=0.8")), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("ja;q=0.5,en;q=0.8")),
+            Lang::En
+        );
     }
 
     #[test]

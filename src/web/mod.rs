@@ -31,7 +31,9 @@ pub enum WebError {
         "refusing to listen on {0}: it is reachable from other machines and no password is set.\n  hint: set {PASSWORD_ENV} (at least {MIN_PASSWORD} characters) and put the dashboard behind a TLS reverse proxy, or listen on 127.0.0.1"
     )]
     OpenWithoutPassword(SocketAddr),
-    #[error("{PASSWORD_ENV} is set but shorter than {MIN_PASSWORD} characters; choose a longer password")]
+    #[error(
+        "{PASSWORD_ENV} is set but shorter than {MIN_PASSWORD} characters; choose a longer password"
+    )]
     ShortPassword,
     #[error(
         "--public-url '{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com"

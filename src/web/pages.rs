@@ -1,21 +1,21 @@
 //! Every route of the dashboard: the templates, the views they show and the handlers that fill
 //! them. Texts come from [`super::i18n`]; the sync itself from [`super::core`].
 
+use super::App;
 use super::core::{self, Applied, Choice};
 use super::i18n::Text;
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
-use super::App;
 use crate::apply::{Action, ApplyResult, Outcome};
 use crate::history::{RunDetail, RunSummary};
 use crate::model::{Direction, MasterItem};
 use crate::plan::{Row, Status};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -39,11 +39,20 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/login", get(login_page).post(login))
         .route("/access/{token}", get(access))
         .route("/logout", post(logout))
-        .route("/assets/app.css", get(|| asset(CSS, "text/css; charset=utf-8")))
-        .route("/assets/app.js", get(|| asset(JS, "text/javascript; charset=utf-8")))
+        .route(
+            "/assets/app.css",
+            get(|| asset(CSS, "text/css; charset=utf-8")),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| asset(JS, "text/javascript; charset=utf-8")),
+        )
         .route("/sync/{direction}", get(step1).post(start))
         .route("/wizard/{id}/fetch", get(fetch_page))
-        .route("/wizard/{id}/defaults", get(defaults_page).post(choose_defaults))
+        .route(
+            "/wizard/{id}/defaults",
+            get(defaults_page).post(choose_defaults),
+        )
         .route("/wizard/{id}/list", get(list_page).post(list_post))
         .route("/wizard/{id}/confirm", get(confirm_page))
         .route("/wizard/{id}/run", get(run_page).post(run_start))
@@ -113,7 +122,14 @@ fn message(ctx: &Ctx, status: StatusCode, text: impl Into<String>) -> Response {
     html(
         status,
         MessagePage {
-            c: chrome(ctx, if status.is_success() { t.dashboard } else { t.error }),
+            c: chrome(
+                ctx,
+                if status.is_success() {
+                    t.dashboard
+                } else {
+                    t.error
+                },
+            ),
             kind: "error",
             text: text.into(),
             link: Some("/".into()),
@@ -213,11 +229,7 @@ async fn access(
     Path(token): Path<String>,
 ) -> Response {
     if !app.login.spend_link(&token) {
-        return message(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            ctx.lang.text().login_link_help,
-        );
+        return message(&ctx, StatusCode::FORBIDDEN, ctx.lang.text().login_link_help);
     }
     let s = app.sessions.rotate(&ctx.session.id, |s| s.link_ok = true);
     let mut r = see_other("/login");
@@ -442,9 +454,7 @@ async fn run_detail(
             rules: rules.unwrap_or_else(|| "-".into()),
             outcomes: employees
                 .iter()
-                .map(|e| {
-                    outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref())
-                })
+                .map(|e| outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref()))
                 .collect(),
         },
     )
@@ -497,7 +507,8 @@ async fn step1(
     Path(slug): Path<String>,
     Query(q): Query<Step1Form>,
 ) -> Response {
-    let as_of = NaiveDate::parse_from_str(q.as_of.trim(), "%Y-%m-%d").unwrap_or_else(|_| core::today());
+    let as_of =
+        NaiveDate::parse_from_str(q.as_of.trim(), "%Y-%m-%d").unwrap_or_else(|_| core::today());
     match direction(&slug) {
         Some(d) => step1_form(&ctx, d, as_of, StatusCode::OK, None),
         None => not_found(Extension(ctx)).await,
@@ -530,7 +541,13 @@ async fn start(
         }
     };
     if let Some(inside) = core::window_now(&app.config) {
-        return step1_form(&ctx, d, as_of, StatusCode::CONFLICT, Some(inside.to_string()));
+        return step1_form(
+            &ctx,
+            d,
+            as_of,
+            StatusCode::CONFLICT,
+            Some(inside.to_string()),
+        );
     }
     let wizard = app.wizards.start(ctx.user(), d);
     let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
@@ -550,11 +567,10 @@ async fn start(
     see_other(&format!("/wizard/{}/fetch", wizard.id))
 }
 
-/// The wizard `id` of the logged-in person, or the page that says it is not there.
-fn wizard_of(app: &App, ctx: &Ctx, id: &str) -> Result<Arc<Wizard>, Response> {
-    app.wizards
-        .get(id, ctx.user())
-        .ok_or_else(|| message(ctx, StatusCode::NOT_FOUND, ctx.lang.text().not_found))
+/// The page for a wizard that is not there (or not this person's: wizards are found by their
+/// owner's login name as well as their id).
+fn gone(ctx: &Ctx) -> Response {
+    message(ctx, StatusCode::NOT_FOUND, ctx.lang.text().not_found)
 }
 
 #[derive(Template)]
@@ -572,9 +588,8 @@ async fn fetch_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let error = match &*w.stage() {
         Stage::Fetching => None,
@@ -657,9 +672,8 @@ async fn defaults_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let choice = match &*w.stage() {
         Stage::Planned(review) => review.choice.clone(),
@@ -685,9 +699,8 @@ async fn choose_defaults(
     Path(id): Path<String>,
     Form(form): Form<DefaultsForm>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     if matches!(*w.stage(), Stage::Running | Stage::Finished(_)) {
         return see_other(&format!("/wizard/{id}/run"));
@@ -839,9 +852,8 @@ async fn list_page(
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let t = ctx.lang.text();
     let stage = w.stage();
@@ -854,7 +866,10 @@ async fn list_page(
     let mut searched = 0;
     for row in rows.iter().filter(|r| filter.searched(r)) {
         searched += 1;
-        counts[Status::ALL.iter().position(|s| *s == row.status).unwrap_or(0)] += 1;
+        counts[Status::ALL
+            .iter()
+            .position(|s| *s == row.status)
+            .unwrap_or(0)] += 1;
     }
     let mut filters = vec![FilterView {
         key: "all",
@@ -862,13 +877,20 @@ async fn list_page(
         count: searched,
         active: filter.status.is_none(),
     }];
-    filters.extend(Status::ALL.iter().zip(counts).map(|(&s, count)| FilterView {
-        key: s.as_str(),
-        label: t.status(s),
-        count,
-        active: filter.status == Some(s),
-    }));
-    let matching: Vec<usize> = (0..rows.len()).filter(|&i| filter.matches(&rows[i])).collect();
+    filters.extend(
+        Status::ALL
+            .iter()
+            .zip(counts)
+            .map(|(&s, count)| FilterView {
+                key: s.as_str(),
+                label: t.status(s),
+                count,
+                active: filter.status == Some(s),
+            }),
+    );
+    let matching: Vec<usize> = (0..rows.len())
+        .filter(|&i| filter.matches(&rows[i]))
+        .collect();
     let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let shown = matching
@@ -901,9 +923,8 @@ async fn list_post(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let mut stage = w.stage();
     let Stage::Planned(review) = &mut *stage else {
@@ -1006,9 +1027,9 @@ async fn confirm_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    match wizard_of(&app, &ctx, &id) {
-        Ok(w) => confirm_form(&ctx, &w, StatusCode::OK, None),
-        Err(r) => r,
+    match app.wizards.get(&id, ctx.user()) {
+        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None),
+        None => gone(&ctx),
     }
 }
 
@@ -1017,9 +1038,8 @@ async fn run_start(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let review = {
         let stage = w.stage();
@@ -1095,9 +1115,8 @@ async fn run_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Response {
-    let w = match wizard_of(&app, &ctx, &id) {
-        Ok(w) => w,
-        Err(r) => return r,
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
     };
     let t = ctx.lang.text();
     let progress = w.progress.snapshot();
@@ -1120,7 +1139,11 @@ async fn run_page(
             running,
             done: progress.results.len(),
             total: progress.total,
-            outcomes: progress.results.iter().map(|r| live_outcome(t, r)).collect(),
+            outcomes: progress
+                .results
+                .iter()
+                .map(|r| live_outcome(t, r))
+                .collect(),
             stale,
             run_id,
             note: progress.note,

@@ -63,7 +63,11 @@ impl Login {
     /// Whether `token` is the current access link's; if so it is spent and the next one
     /// announced.
     pub fn spend_link(&self, token: &str) -> bool {
-        let Login::Link { token: current, announce } = self else {
+        let Login::Link {
+            token: current,
+            announce,
+        } = self
+        else {
             return false;
         };
         let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,10 +131,7 @@ impl Sessions {
     /// Replaces `old` by a new session with a new id and CSRF token (no session fixation
     /// across a login), changed by `f`.
     pub fn rotate(&self, old: &str, f: impl FnOnce(&mut Session)) -> Session {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(old);
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(old);
         let mut s = self.create();
         f(&mut s);
         self.0
@@ -192,10 +193,19 @@ fn public(path: &str) -> bool {
 pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let mut response = checked(&app, request, next).await;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
@@ -221,17 +231,20 @@ async fn checked(app: &App, request: Request, next: Next) -> Response {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let (session, fresh) = match session_cookie(request.headers()).and_then(|id| app.sessions.get(id))
-    {
-        Some(s) => (s, false),
-        None => (app.sessions.create(), true),
-    };
+    let (session, fresh) =
+        match session_cookie(request.headers()).and_then(|id| app.sessions.get(id)) {
+            Some(s) => (s, false),
+            None => (app.sessions.create(), true),
+        };
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD);
     let path = request.uri().path().to_string();
     let mut request = request;
     if changes_state {
         if !origin_allowed(app, request.headers()) {
-            return refuse(StatusCode::FORBIDDEN, "The request did not come from this server's pages.");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "The request did not come from this server's pages.",
+            );
         }
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM).await else {
@@ -248,8 +261,10 @@ async fn checked(app: &App, request: Request, next: Next) -> Response {
     if !public(&path) && session.user.is_none() {
         let mut r = Redirect::to("/login").into_response();
         if fresh {
-            r.headers_mut()
-                .insert(header::SET_COOKIE, cookie(&session.id, app.settings.secure_cookie));
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                cookie(&session.id, app.settings.secure_cookie),
+            );
         }
         return r;
     }
@@ -259,19 +274,30 @@ async fn checked(app: &App, request: Request, next: Next) -> Response {
     });
     let mut response = next.run(request).await;
     if fresh && !response.headers().contains_key(header::SET_COOKIE) {
-        response
-            .headers_mut()
-            .insert(header::SET_COOKIE, cookie(&session.id, app.settings.secure_cookie));
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            cookie(&session.id, app.settings.secure_cookie),
+        );
     }
     response
 }
 
-/// A browser says where a form was posted from; one from another origin is refused even
-/// before the CSRF token is looked at.
+/// A browser says where a form was posted from; one from another site is refused even before
+/// the CSRF token is looked at. Under `Referrer-Policy: no-referrer` browsers send
+/// `Origin: null` for this server's own forms, so `null` proves nothing either way and is left
+/// to the token; `Sec-Fetch-Site`, which browsers send whatever the policy, must say
+/// same-origin (or none: typed in the address bar) when it is there.
 fn origin_allowed(app: &App, headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return false;
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
+    if origin == "null" {
+        return true;
+    }
     let host = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))

@@ -54,7 +54,12 @@ impl Dashboard {
     }
 
     pub fn link(&self) -> String {
-        self.links.lock().unwrap().last().cloned().expect("an access link was announced")
+        self.links
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("an access link was announced")
     }
 
     pub fn client(&self) -> Client {
@@ -161,7 +166,9 @@ impl Client {
         let form = self.get("/login").await;
         assert!(form.body.contains("name=\"name\""), "{}", form.body);
         let csrf = form.csrf();
-        let a = self.post("/login", &[("csrf", &csrf), ("name", name)]).await;
+        let a = self
+            .post("/login", &[("csrf", &csrf), ("name", name)])
+            .await;
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
         assert_eq!(a.location(), "/");
     }
