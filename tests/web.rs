@@ -337,6 +337,12 @@ async fn to_the_list(c: &mut Client, direction: &str, defaults: &[(&str, &str)])
     format!("/wizard/{wizard}/list")
 }
 
+/// [`to_the_list`] into KOT with the defaults every test here uses.
+async fn to_kot_list(c: &mut Client) -> String {
+    let defaults = [("office", "本社"), ("employment_type", "正社員")];
+    to_the_list(c, "smarthr-to-kot", &defaults).await
+}
+
 /// The plan's row index behind `pick-CODE` on a list page.
 fn index_of(page: &str, code: &str) -> String {
     let at = page
@@ -376,12 +382,7 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
     );
     env.block_on(async {
         let mut c = logged_in(&d, "人事 太郎").await;
-        let list = to_the_list(
-            &mut c,
-            "smarthr-to-kot",
-            &[("office", "本社"), ("employment_type", "正社員")],
-        )
-        .await;
+        let list = to_kot_list(&mut c).await;
         // Nothing ticked, then one new row ticked of the two.
         let csrf = c.get("/").await.csrf();
         let a = c
@@ -457,12 +458,7 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_the_list(
-            &mut c,
-            "smarthr-to-kot",
-            &[("office", "本社"), ("employment_type", "正社員")],
-        )
-        .await;
+        let list = to_kot_list(&mut c).await;
         let csrf = c.get("/").await.csrf();
         let a = c
             .post(
@@ -509,12 +505,7 @@ fn a_run_is_refused_while_another_holds_the_lock() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_the_list(
-            &mut c,
-            "smarthr-to-kot",
-            &[("office", "本社"), ("employment_type", "正社員")],
-        )
-        .await;
+        let list = to_kot_list(&mut c).await;
         let csrf = c.get("/").await.csrf();
         let a = c
             .post(

@@ -130,16 +130,28 @@ async fn text(c: &Client, css: &str) -> String {
     element(c, css).await.text().await.unwrap()
 }
 
+/// Waits (up to 30 s) until the text of `css` satisfies `ok`: a click that submits a form
+/// returns before the next page has replaced this one.
+async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = text(c, css).await;
+        if ok(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "{css} stayed '{now}'");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Clears every tick, then ticks the first `n` new rows; returns their codes.
 async fn tick_first_new(c: &Client, n: usize) -> Vec<String> {
     click(c, "#filter-all").await;
+    element(c, "#filter-all.active").await;
     click(c, "#clear-filtered").await;
-    let count = text(c, "#selected-count").await;
-    assert!(
-        count.starts_with("0 "),
-        "nothing ticked after clearing: {count}"
-    );
+    wait_text(c, "#selected-count", |t| t.starts_with("0 ")).await;
     click(c, "#filter-new").await;
+    element(c, "#filter-new.active").await;
     let rows = c.find_all(Locator::Css("tr.row")).await.unwrap();
     let mut codes = vec![];
     for row in rows.into_iter().take(n) {
@@ -192,7 +204,7 @@ async fn walk(
     text(c, "#filters").await;
     if shots {
         click(c, "#filter-changed").await;
-        text(c, "#rows").await;
+        element(c, "#filter-changed.active").await;
         screenshot(c, "step3-employees").await;
     }
     let codes = tick_first_new(c, 2).await;
