@@ -30,4 +30,5 @@ pub mod smarthr;
 pub mod suggest;
 pub mod sync;
 pub mod text;
+pub mod web;
 pub mod window;

@@ -3,6 +3,7 @@
 mod demo;
 mod progress;
 mod rules;
+mod serve;
 mod sync;
 
 use chrono::NaiveDate;
@@ -56,6 +57,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Fetch the rosters once, then re-plan on every save of the rules and show what changed.
     Watch(PlanArgs),
+    /// Serve the 連携ダッシュボード (the sync wizard in a browser) on 127.0.0.1.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +236,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             let config = Config::load(&args.config.config)?;
             rules::watch(&args, config).await
         }
+        Command::Serve(args) => serve::run(args).await,
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {
                 company: if args.empty {

@@ -497,18 +497,7 @@ fn report_email(email: Option<&EmailOutcome>) {
 }
 
 fn defaults_text(args: &PlanArgs) -> String {
-    let mut parts = vec![];
-    if let Some(o) = &args.office {
-        parts.push(format!("office={o}"));
-    }
-    if let Some(t) = &args.employment_type {
-        parts.push(format!("employment_type={t}"));
-    }
-    if parts.is_empty() {
-        "none".into()
-    } else {
-        parts.join(", ")
-    }
+    sync::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
 }
 
 /// `max_changes`: an apply that would change more than the configured share of the roster is

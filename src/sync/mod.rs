@@ -13,7 +13,9 @@ use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
 mod record;
-pub use record::{Recorded, Request, Unstarted, accounted, apply_recorded, record_unstarted};
+pub use record::{
+    Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
