@@ -53,7 +53,19 @@ struct RawConfig {
     notify: Option<NotifyConfig>,
     max_changes: Option<MaxChanges>,
     window_poll_seconds: Option<u64>,
+    circuit_breaker: Option<CircuitBreakerConfig>,
 }
+
+/// `circuit_breaker:` in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircuitBreakerConfig {
+    consecutive_failures: Option<usize>,
+}
+
+/// Employees in a row failing with the same server-side error that stop an apply, unless the
+/// configuration says otherwise: enough that one bad record or a blip does not stop a run.
+pub const DEFAULT_CIRCUIT_BREAKER: usize = 3;
 
 /// The most writes one apply may make before it refuses without `--force`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,6 +139,9 @@ pub struct Config {
     /// With `--wait`, how often to try KOT again after a refusal the configured windows do not
     /// explain.
     pub window_poll: std::time::Duration,
+    /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
+    /// row fail with the same server-side error; 0 never stops.
+    pub circuit_breaker: usize,
 }
 
 impl Config {
@@ -209,6 +224,10 @@ impl Config {
             window_poll: std::time::Duration::from_secs(
                 raw.window_poll_seconds.unwrap_or(60).max(1),
             ),
+            circuit_breaker: raw
+                .circuit_breaker
+                .and_then(|c| c.consecutive_failures)
+                .unwrap_or(DEFAULT_CIRCUIT_BREAKER),
         })
     }
 }

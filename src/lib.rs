@@ -12,6 +12,7 @@
 //! - [`history`]: the SQLite run history; [`notify`]: the completion email.
 //! - [`render`]: tables and JSON for people and scripts.
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
+//! - [`redact`]: the one place tokens and passwords are taken out of text.
 //! - [`sync`]: the workflow (fetch, plan, apply) that the CLI and the dashboard both drive.
 
 pub mod apply;
@@ -22,6 +23,7 @@ pub mod kot;
 pub mod model;
 pub mod notify;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod rules;
 pub mod sim;

@@ -1,6 +1,8 @@
 //! Command-line arguments and the dispatch to each command.
 
+mod budget;
 mod demo;
+pub mod log;
 mod progress;
 mod rules;
 mod sync;
@@ -34,6 +36,10 @@ Try it without any setup: crewsync demo";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log every request to SmartHR and KING OF TIME on stderr (method, URL, status, time,
+    /// rate-limit headers, retries and waits; never a token). RUST_LOG filters it further.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
                 // demo set the clock; a person can too, with POST /_sim/clock.
                 kot_clock: None,
                 rate_limits: !args.no_rate_limits,
+                limits: Default::default(),
             };
             crewsync::sim::serve(config, args.smarthr_port, args.kot_port).await?;
             Ok(Status::Done)
@@ -256,6 +263,7 @@ fn history(args: &HistoryArgs) -> anyhow::Result<Status> {
 }
 
 /// One place renders every error for a person: the message chain, without a backtrace.
+/// Secrets are scrubbed here too, as every error a person sees passes through.
 pub fn render_error(e: &anyhow::Error) -> String {
     let mut out = format!("error: {e}");
     for cause in e.chain().skip(1) {
@@ -264,5 +272,5 @@ pub fn render_error(e: &anyhow::Error) -> String {
             out.push_str(&format!("\n  caused by: {text}"));
         }
     }
-    out
+    crewsync::redact::scrub(&out).into_owned()
 }

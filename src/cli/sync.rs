@@ -36,6 +36,7 @@ pub async fn fetch(
     bars: &Bars,
 ) -> anyhow::Result<Fetched> {
     let conn = Connections::from_config(&config)?;
+    conn.on_notice(bars.notice());
     guard_windows(&config, wait).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = sync::fetch(&conn, args.direction, as_of, bars).await;
@@ -202,12 +203,14 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             return Ok(Status::Done);
         }
     }
+    super::budget::check(&planned.conn, args.plan.direction, chosen.len(), args.wait, &bars)?;
     let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
     let options = apply::Options {
         wait: args.wait.then(|| apply::Wait {
             windows: planned.config.maintenance_windows.clone(),
             poll: planned.config.window_poll,
         }),
+        circuit_breaker: Some(planned.config.circuit_breaker),
     };
     let recorded = sync::apply_recorded(
         &planned.config,
@@ -297,13 +300,13 @@ fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A run cut short by an access window could not run to the end (1); one that ran with
-/// failures is 2.
+/// A run with failures is 2, also when they stopped it (the circuit breaker); one cut short
+/// by an access window before anything failed could not run to the end (1).
 fn exit_status(report: &ApplyReport) -> Status {
-    if report.stopped.is_some() {
-        Status::CouldNotRun
-    } else if report.results.iter().any(|r| r.outcome == Outcome::Failed) {
+    if report.results.iter().any(|r| r.outcome == Outcome::Failed) {
         Status::SomeFailed
+    } else if report.stopped.is_some() {
+        Status::CouldNotRun
     } else {
         Status::Done
     }

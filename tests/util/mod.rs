@@ -67,6 +67,7 @@ impl Env {
             company: Company::empty(),
             kot_clock: Some(noon(date("2026-04-01"))),
             rate_limits: false,
+            limits: Default::default(),
         })
     }
 
@@ -75,6 +76,7 @@ impl Env {
             company: Company::sample(),
             kot_clock: Some(noon(sim::SAMPLE_AS_OF)),
             rate_limits: false,
+            limits: Default::default(),
         })
     }
 
