@@ -67,11 +67,16 @@ async fn smarthr_writes(sims: &Simulators, n: usize) {
         Limits::smarthr_default(),
     )
     .unwrap();
-    let office = client.list_biz_establishments().await.unwrap()[0].id.clone();
+    let office = client.list_biz_establishments().await.unwrap()[0]
+        .id
+        .clone();
     let started = Instant::now();
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let crew = client.create_crew(&newcomer(i), &office, None).await.unwrap();
+        let crew = client
+            .create_crew(&newcomer(i), &office, None)
+            .await
+            .unwrap();
         ids.push(crew.target_id.unwrap());
     }
     for (i, id) in ids.iter().enumerate() {

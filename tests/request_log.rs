@@ -11,7 +11,14 @@ use util::{AS_OF, Env, apply_all_to_kot, crew, kot};
 fn verbose_logs_every_request_and_never_the_token() {
     let env = Env::sample();
     let out = env
-        .cmd(&["--verbose", "plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
+        .cmd(&[
+            "--verbose",
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+        ])
         .run()
         .expect(0);
     let log = &out.stderr;
@@ -50,20 +57,31 @@ fn an_echoed_token_is_scrubbed_from_the_error_and_the_log() {
     let env = Env::sample();
     env.sims.kot.faults().echo_authorization(true);
     let out = env
-        .cmd(&["--verbose", "plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
+        .cmd(&[
+            "--verbose",
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            AS_OF,
+        ])
         .run()
         .expect(1);
     assert!(out.stderr.contains("echo"), "{}", out.stderr);
     assert!(out.stderr.contains("***"), "{}", out.stderr);
     assert!(!out.stderr.contains(sim::KOT_TOKEN), "{}", out.stderr);
-
 }
 
 #[test]
 fn the_circuit_breaker_stops_a_run_the_server_fails_every_write_of() {
     let env = Env::empty();
     for i in 1..=5 {
-        env.crew(crew(&format!("{i:04}"), "障害", &format!("{i}号"), json!({})));
+        env.crew(crew(
+            &format!("{i:04}"),
+            "障害",
+            &format!("{i}号"),
+            json!({}),
+        ));
     }
     env.write_config("circuit_breaker:\n  consecutive_failures: 2\n");
     env.sims.kot.faults().fail_all_writes(Some(500));
@@ -96,7 +114,12 @@ fn the_circuit_breaker_stops_a_run_the_server_fails_every_write_of() {
 fn budget_env(new_hires: usize) -> Env {
     let env = Env::empty();
     for i in 1..=new_hires {
-        env.kot_employee(kot(&format!("{i:04}"), "予算", &format!("{i}号"), json!({})));
+        env.kot_employee(kot(
+            &format!("{i:04}"),
+            "予算",
+            &format!("{i}号"),
+            json!({}),
+        ));
     }
     env.sims.smarthr.set_limits(SimLimits {
         per_window: Some(8),
@@ -108,8 +131,18 @@ fn budget_env(new_hires: usize) -> Env {
 
 fn apply_to_smarthr(extra: &[&'static str]) -> Vec<&'static str> {
     let mut args = vec![
-        "apply", "--direction", "kot-to-smarthr", "--as-of", AS_OF, "--office", "本社",
-        "--select", "all", "--yes", "--format", "json",
+        "apply",
+        "--direction",
+        "kot-to-smarthr",
+        "--as-of",
+        AS_OF,
+        "--office",
+        "本社",
+        "--select",
+        "all",
+        "--yes",
+        "--format",
+        "json",
     ];
     args.extend_from_slice(extra);
     args

@@ -203,7 +203,13 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             return Ok(Status::Done);
         }
     }
-    super::budget::check(&planned.conn, args.plan.direction, chosen.len(), args.wait, &bars)?;
+    super::budget::check(
+        &planned.conn,
+        args.plan.direction,
+        chosen.len(),
+        args.wait,
+        &bars,
+    )?;
     let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
     let options = apply::Options {
         wait: args.wait.then(|| apply::Wait {

@@ -11,8 +11,8 @@ mod transport;
 
 pub use error::{ApiError, ErrorKind};
 pub use pace::Budget;
-pub(crate) use transport::{Attempts, Call, Transport};
 pub use transport::human;
+pub(crate) use transport::{Attempts, Call, Transport};
 
 /// Where a client tells a person about a wait or a retry as it happens ("retrying in 2 s"),
 /// so that a slow run never looks like a hang. Set with each client's `on_notice`.

@@ -3,7 +3,7 @@
 //! Neither service's limits are confirmed (smarthr-api.md §7, kot-api.md §4), so the pace is
 //! learnt from the server rather than trusted from configuration:
 //!
-//! - The configured rate is only where it starts. Until the first refusal it doubles every
+//! - The configured rate is only where it starts. Until the first refusal it quadruples every
 //!   second of answers ("slow start"); a per-second `x-rate-limit-limit` caps it at once.
 //! - A refusal (429, or KOT's code 303) pauses the *whole service* until the reset the server
 //!   gave (`x-rate-limit-reset`, `x-intensive-rate-limit-reset`, `Retry-After`), or for a pause
@@ -26,6 +26,9 @@ use tokio::time::Instant;
 
 /// The pace stays this far under the highest rate the server was seen to accept.
 const MARGIN: f64 = 0.97;
+/// How much the pace grows per second of answers before the first refusal: fast, because
+/// each second spent under an unknown limit is lost, and overshooting costs one pause.
+const SLOW_START: f64 = 4.0;
 /// How fast the ceiling creeps up per second without a refusal, to find a raised limit.
 const PROBE_PER_SECOND: f64 = 0.001;
 /// A header set whose reset is further away than this describes a budget, not the per-second
@@ -137,7 +140,9 @@ impl Pacer {
                     });
                 }
                 let at = s.next.max(s.paused_until).max(now);
-                s.next = at + s.rate.map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r));
+                s.next = at
+                    + s.rate
+                        .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r));
                 at
             };
             tokio::time::sleep_until(at).await;
@@ -168,7 +173,7 @@ impl Pacer {
         }
         match (s.rate, s.ceiling) {
             (None, _) => {}
-            (Some(r), None) => s.rate = Some(r * 2f64.powf(dt)),
+            (Some(r), None) => s.rate = Some(r * SLOW_START.powf(dt)),
             (Some(r), Some(c)) => {
                 let c = c * (1.0 + PROBE_PER_SECOND * dt);
                 let target = c * MARGIN;
@@ -205,23 +210,25 @@ impl Pacer {
         if asked.is_none() {
             s.unknown_pause = (s.unknown_pause * 2).min(s.max_pause);
         }
-        // A budget running out says nothing about the pace; a per-second refusal does.
+        // A budget running out says nothing about the pace; a per-second refusal does. None
+        // accepted since the last pause means the pause was too short, not the pace too fast.
         if !long {
             s.forget_before(now);
             let accepted = s.accepted.len() as f64;
             if accepted >= 1.0 {
-                s.ceiling = Some(accepted);
-                s.rate = Some(s.rate.map_or(accepted * MARGIN, |r| {
-                    if r > accepted * MARGIN {
-                        accepted * MARGIN
+                // What the server took in the last second, but never less than half the pace:
+                // a client that was mostly idle accepted little and learns little from it.
+                let ceiling = s.rate.map_or(accepted, |r| accepted.max(r * 0.5));
+                s.ceiling = Some(ceiling);
+                s.rate = Some(s.rate.map_or(ceiling * MARGIN, |r| {
+                    if r > ceiling * MARGIN {
+                        ceiling * MARGIN
                     } else {
                         // Refused though slower than what was accepted: a limit over a longer
                         // span than a second; back off for real.
                         r * 0.8
                     }
                 }));
-            } else if let Some(r) = s.rate {
-                s.rate = Some(r * 0.5);
             }
         }
         s.pause(now, wait);
@@ -261,7 +268,9 @@ impl State {
     }
 
     fn set_budget(&mut self, b: Budget, now: Instant) {
-        let window = self.budget.map_or(b.window, |(e, _)| e.window.max(b.window));
+        let window = self
+            .budget
+            .map_or(b.window, |(e, _)| e.window.max(b.window));
         self.budget = Some((Budget { window, ..b }, now));
     }
 

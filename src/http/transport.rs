@@ -137,7 +137,12 @@ impl Transport {
 
     fn notify(&self, message: &str) {
         tracing::info!(target: LOG, service = self.service.display_name(), "{message}");
-        if let Some(notice) = self.notice.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(notice) = self
+            .notice
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             notice(message);
         }
     }

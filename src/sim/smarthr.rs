@@ -24,6 +24,8 @@ use std::sync::{Arc, RwLock};
 
 /// Requests per second per token (the unconfirmed but agreed-on number).
 const PER_SECOND: u32 = 10;
+/// What the rate headers announce when no limit is enforced.
+const NO_LIMIT: u32 = 1_000_000;
 const DEFAULT_PER_PAGE: usize = 10;
 const MAX_PER_PAGE: usize = 100;
 const REQUIRED_ON_CREATE: [&str; 6] = [
@@ -259,11 +261,11 @@ async fn gate(
         response
     };
     // The per-token set describes the long window when one is set (the per-second limit is
-    // then not announced), else the per-second one; with no limit on, nothing is consumed,
-    // so a client that paces itself by these headers is not slowed down.
+    // then not announced), else the per-second one. With no limit on, the headers say so
+    // (a limit no client reaches), so a client that paces itself by them is not slowed down.
     let unlimited = Reading {
-        limit: PER_SECOND,
-        remaining: PER_SECOND,
+        limit: NO_LIMIT,
+        remaining: NO_LIMIT,
         reset: 1,
     };
     let (main, intensive) = match &verdict {
