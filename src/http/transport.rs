@@ -13,6 +13,9 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The first pause after a refusal that named no reset (KOT's 303 sends none).
+const FIRST_UNKNOWN_PAUSE: Duration = Duration::from_millis(250);
+
 /// The `tracing` target of the request log (`--verbose`, `RUST_LOG=crewsync::http=debug`).
 const LOG: &str = "crewsync::http";
 
@@ -105,9 +108,11 @@ impl Transport {
                 "requests_per_second is {rps}; it must be a positive number"
             )));
         }
+        // A refusal that names no reset is first paused briefly: a per-second window is never
+        // more than a second from its reset, and the pause doubles while refusals repeat.
         let pacer = Pacer::new(
             limits.requests_per_second,
-            limits.min_backoff,
+            limits.min_backoff.min(FIRST_UNKNOWN_PAUSE),
             limits.max_backoff,
             limits.max_rate_limit_wait,
         );
