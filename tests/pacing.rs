@@ -282,3 +282,46 @@ async fn a_redirect_is_reported_not_followed() {
     );
     assert!(!text.contains(sim::SMARTHR_TOKEN), "{text}");
 }
+
+#[tokio::test]
+async fn a_refusal_after_a_look_up_found_nothing_is_not_looked_up_again() {
+    use axum::http::{Method, StatusCode};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A scripted SmartHR: the first POST fails with 500 (it may have been applied), the
+    // look-up finds nothing, the second POST is refused (429, not applied), the third creates.
+    let posts = Arc::new(AtomicUsize::new(0));
+    let gets = Arc::new(AtomicUsize::new(0));
+    let (p, g) = (posts.clone(), gets.clone());
+    let app = axum::Router::new().fallback(move |method: Method| {
+        let (p, g) = (p.clone(), g.clone());
+        async move {
+            let json = [("content-type", "application/json")];
+            if method == Method::GET {
+                g.fetch_add(1, Ordering::SeqCst);
+                return (StatusCode::OK, json, "[]".to_string());
+            }
+            let body = match p.fetch_add(1, Ordering::SeqCst) {
+                0 => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    r#"{"code":5,"message":"e"}"#,
+                ),
+                1 => (StatusCode::TOO_MANY_REQUESTS, r#"{"code":6,"message":"r"}"#),
+                _ => (StatusCode::CREATED, r#"{"id":"c1","emp_code":"SEQ1"}"#),
+            };
+            (body.0, json, body.1.to_string())
+        }
+    });
+    let base = format!("http://{}/api", sims::serve(app).await);
+    let client = smarthr::Client::new(&base, Secret::new("t"), limits(4)).unwrap();
+    let created = client
+        .create_crew(&newcomer("SEQ1"), "o1", None)
+        .await
+        .unwrap();
+    assert_eq!(created.code.as_deref(), Some("SEQ1"));
+    assert_eq!(posts.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        gets.load(Ordering::SeqCst),
+        1,
+        "looked up once, after the 500 only"
+    );
+}
