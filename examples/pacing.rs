@@ -2,8 +2,8 @@
 //! Not a test: it measures, and the README's Benchmarks table records what it measured.
 //!
 //! ```sh
-//! cargo run --release --example pacing            # N = 200 creates and 200 updates
-//! cargo run --release --example pacing -- 50      # another N
+//! cargo run --example pacing                      # N = 200 creates and 200 updates
+//! cargo run --example pacing -- 50                # another N
 //! ```
 //!
 //! For each service and each simulated limit (4 and 10 requests/s, enforced as a one-second
