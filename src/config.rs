@@ -55,7 +55,19 @@ struct RawConfig {
     window_poll_seconds: Option<u64>,
     /// Minutes, fractions allowed.
     max_wait_minutes: Option<f64>,
+    circuit_breaker: Option<CircuitBreakerConfig>,
 }
+
+/// `circuit_breaker:` in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircuitBreakerConfig {
+    consecutive_failures: Option<usize>,
+}
+
+/// Employees in a row failing with the same server-side error that stop an apply, unless the
+/// configuration says otherwise: enough that one bad record or a blip does not stop a run.
+pub const DEFAULT_CIRCUIT_BREAKER: usize = 3;
 
 /// The most writes one apply may make before it refuses without `--force`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,6 +144,9 @@ pub struct Config {
     /// With `--wait`, the most one run waits for KOT's access windows in all, start and
     /// mid-run together (`max_wait_minutes`, default [`DEFAULT_MAX_WAIT_MINUTES`]).
     pub max_wait: std::time::Duration,
+    /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
+    /// row fail with the same server-side error; 0 never stops.
+    pub circuit_breaker: usize,
 }
 
 /// Long enough for KOT's longest default window (08:30–10:00) plus a clock a little behind;
@@ -227,6 +242,10 @@ impl Config {
                     raw.max_wait_minutes.unwrap_or_default()
                 ))
             })?,
+            circuit_breaker: raw
+                .circuit_breaker
+                .and_then(|c| c.consecutive_failures)
+                .unwrap_or(DEFAULT_CIRCUIT_BREAKER),
         })
     }
 }

@@ -27,6 +27,7 @@ pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, tempfile::T
         kot_clock: Some(noon),
         // The demo should take seconds; the simulated limits are exercised by the tests.
         rate_limits: false,
+        limits: Default::default(),
     })
     .await
     .context("starting the simulators on 127.0.0.1")?;
