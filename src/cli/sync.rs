@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use crewsync::apply::{self, ApplyReport, Outcome, Selection};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy};
+use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, Target};
@@ -129,16 +129,26 @@ async fn guard_windows(config: &Config, wait: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn style() -> Style {
+/// How tables are drawn on stdout.
+pub fn style() -> Style {
     Style::for_term(&console::Term::stdout())
 }
 
 fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
+    // The table leaves unchanged rows out unless asked (they are counted in its summary):
+    // eighty of them would bury the few rows that need a decision. JSON keeps every row.
+    let hide_unchanged =
+        matches!(args.format, Format::Table) && args.status.is_empty() && !args.all;
+    let statuses = if hide_unchanged {
+        vec![RowStatus::New, RowStatus::Changed, RowStatus::Invalid]
+    } else {
+        args.status.clone()
+    };
     let filtered;
-    let shown = if args.status.is_empty() {
+    let shown = if statuses.is_empty() {
         plan
     } else {
-        filtered = plan.filtered(&args.status);
+        filtered = plan.filtered(&statuses);
         &filtered
     };
     match args.format {
@@ -148,7 +158,23 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&render::plan_json(shown))?
         ),
     }
+    if hide_unchanged && plan.summary.unchanged > 0 {
+        println!(
+            "({} unchanged not listed; --all lists them)",
+            plan.summary.unchanged
+        );
+    }
     Ok(())
+}
+
+/// ` --config PATH` when the configuration is not the default one, so that a command a hint
+/// names finds the same configuration (and history) when copied.
+pub fn config_flag(config: &Config) -> String {
+    if config.path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
+        String::new()
+    } else {
+        format!(" --config {}", config.path.display())
+    }
 }
 
 pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
@@ -170,7 +196,13 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         Some(selection) => selection.pick(plan)?,
         None if interactive => {
             print_plan(plan, &args.plan)?;
-            pick_interactively(plan)?
+            match pick_interactively(plan)? {
+                Some(picked) => picked,
+                None => {
+                    eprintln!("Cancelled; nothing was written.");
+                    return Ok(Status::Done);
+                }
+            }
         }
         None => bail!(
             "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
@@ -239,9 +271,10 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         None => {}
     }
     eprintln!(
-        "Recorded as run {} in {}; see `crewsync history show {}`.",
+        "Recorded as run {} in {}; see `crewsync{} history show {}`.",
         recorded.report.run_id,
         history.path().display(),
+        config_flag(&planned.config),
         recorded.report.run_id
     );
     Ok(exit_status(&recorded.report))
@@ -309,30 +342,41 @@ fn exit_status(report: &ApplyReport) -> Status {
     }
 }
 
-/// The closed feature's tick boxes, in a terminal: only new and changed rows can be ticked.
-fn pick_interactively(plan: &Plan) -> anyhow::Result<Vec<usize>> {
+/// The keys of the tick list, said before it opens (dialoguer's MultiSelect: `a` ticks or
+/// unticks every row, `q` cancels like Esc, other keys do nothing).
+pub const TICK_KEYS: &str =
+    "space ticks or unticks · a ticks or unticks all · ↑/↓ move · enter goes on · esc cancels";
+/// The tick list's prompt.
+pub const TICK_PROMPT: &str = "Tick the employees to sync";
+
+/// The closed feature's tick boxes, in a terminal: only new and changed rows can be ticked,
+/// each showing what would change. `None` when the person cancelled with Esc.
+fn pick_interactively(plan: &Plan) -> anyhow::Result<Option<Vec<usize>>> {
     let candidates = Selection::All.pick(plan)?;
     if candidates.is_empty() {
-        return Ok(vec![]);
+        return Ok(Some(vec![]));
     }
-    let labels: Vec<String> = candidates
-        .iter()
-        .map(|&i| {
-            let r = &plan.rows[i];
-            format!(
-                "{:<8} {} {}",
-                r.status.as_str(),
-                r.code.as_deref().unwrap_or("-"),
-                r.name
-            )
-        })
-        .collect();
+    let term = console::Term::stderr();
+    let cols = term.size_checked().map_or(render::DEFAULT_WIDTH, |(_, c)| usize::from(c));
+    // dialoguer draws `> [x] ` before each item.
+    let labels = render::tick_labels(plan, &candidates, cols.saturating_sub(7).max(20));
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
+    eprintln!("{TICK_KEYS}");
     let picked = dialoguer::MultiSelect::new()
-        .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
+        .with_prompt(TICK_PROMPT)
         .items(&labels)
         .defaults(&defaults)
-        .interact()
+        // The choice is echoed as a count below, not as one long line of every label.
+        .report(false)
+        .interact_on_opt(&term)
         .context("reading the selection")?;
-    Ok(picked.into_iter().map(|k| candidates[k]).collect())
+    let Some(picked) = picked else {
+        return Ok(None);
+    };
+    eprintln!(
+        "{TICK_PROMPT}: {} of {} ticked.",
+        picked.len(),
+        candidates.len()
+    );
+    Ok(Some(picked.into_iter().map(|k| candidates[k]).collect()))
 }

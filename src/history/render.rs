@@ -5,16 +5,21 @@ use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
 use crate::apply::{Action, Outcome};
 use crate::model::Field;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use comfy_table::{ContentArrangement, Table, presets};
+use crate::render::layout;
+use crate::render::{ITEM_JOINER, Style, column};
+use console::Style as Paint;
 use std::fmt::Write;
 
 /// Times are shown in JST, the time zone of both services and of KOT's access windows.
 pub fn jst(t: DateTime<Utc>) -> String {
-    let offset = FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix());
     format!(
         "{} JST",
-        t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S")
+        t.with_timezone(&jst_offset()).format("%Y-%m-%d %H:%M:%S")
     )
+}
+
+fn jst_offset() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// "2 failed, 5 created, 3 updated, 1 not attempted": failures first, zero counts left out.
@@ -36,39 +41,70 @@ pub fn counts_text(counts: &RunCounts) -> String {
     }
 }
 
-/// The runs, one line each, for `crewsync history`.
-pub fn runs_table(runs: &[RunSummary]) -> String {
+/// The runs, one line each, for `crewsync history`: run id, start (JST) and status in fixed
+/// columns, then direction, reference date, user, result and email, wrapped to `style.width`
+/// like the plan table. Ends with a newline.
+pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
     if runs.is_empty() {
-        return "No runs recorded yet.".to_string();
+        return "No runs recorded yet.\n".to_string();
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "run",
-            "started",
-            "user",
-            "direction",
-            "as of",
-            "status",
-            "result",
-            "email",
-        ]);
+    let dim = || Paint::new().dim();
+    let id_cols = column(runs.iter().map(|r| layout::width(r.id.as_str())), 3, 32);
+    let status_cols = column(
+        runs.iter().map(|r| layout::width(&r.status.to_string())),
+        6,
+        32,
+    );
+    let cells = |id: &str, started: &str, status: &str, paint: Paint| {
+        [
+            style.cell(id, paint.clone(), id_cols),
+            style.cell(started, paint.clone(), STARTED_COLS),
+            style.cell(status, paint, status_cols),
+        ]
+    };
+    let mut out = vec![layout::table_line(
+        &cells("run", "started (JST)", "status", dim()),
+        vec![style.atom("details", dim(), "")],
+        style.width,
+    )];
     for run in runs {
-        table.add_row([
-            run.id.to_string(),
-            jst(run.started_at),
-            run.user.clone(),
-            run.direction.to_string(),
-            run.as_of.to_string(),
-            run.status.to_string(),
-            counts_text(&run.counts),
-            email_text(run).unwrap_or_default(),
-        ]);
+        let started = run.started_at.with_timezone(&jst_offset());
+        let status_paint = match run.status {
+            RunStatus::Completed => Paint::new().green(),
+            RunStatus::CompletedWithFailures | RunStatus::Interrupted => Paint::new().red(),
+            RunStatus::Running | RunStatus::Stopped => Paint::new().yellow(),
+        };
+        let mut details = vec![
+            style.atom(&run.direction.to_string(), Paint::new(), ""),
+            style.atom(&format!("as of {}", run.as_of), Paint::new(), ITEM_JOINER),
+            style.atom(&format!("by {}", run.user), Paint::new(), ITEM_JOINER),
+        ];
+        // "2 created" is kept on one line; the counts wrap between each other.
+        let counts = counts_text(&run.counts);
+        details.extend(counts.split(", ").enumerate().map(|(i, part)| {
+            style.atom(part, Paint::new(), if i == 0 { ITEM_JOINER } else { ", " })
+        }));
+        if let Some(email) = email_text(run) {
+            details.push(style.atom(&format!("email {email}"), Paint::new(), ITEM_JOINER));
+        }
+        out.push(layout::table_line(
+            &cells(
+                run.id.as_str(),
+                &started.format("%Y-%m-%d %H:%M").to_string(),
+                &run.status.to_string(),
+                status_paint,
+            ),
+            details,
+            style.width,
+        ));
     }
-    table.to_string()
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
 }
+
+/// `2026-04-01 12:00`.
+const STARTED_COLS: usize = 16;
 
 fn email_text(run: &RunSummary) -> Option<String> {
     run.email.as_ref().map(|email| match &email.outcome {

@@ -273,3 +273,24 @@ fn summary_line(plan: &Plan) -> String {
     }
     line
 }
+
+/// One line per row for `apply`'s tick list: status, code and name in aligned columns, then
+/// what would change (as in the table, without colour), cut to `cols` terminal columns so
+/// that no item wraps: a wrapped item breaks the list's redrawing.
+pub fn tick_labels(plan: &Plan, rows: &[usize], cols: usize) -> Vec<String> {
+    let style = Style::plain(usize::MAX);
+    let picked = || rows.iter().map(|&i| &plan.rows[i]);
+    let code_cols = column(picked().map(|r| layout::width(code_text(&r.code))), 4, CODE_MAX);
+    let name_cols = column(picked().map(|r| layout::width(&r.name)), 4, NAME_MAX);
+    picked()
+        .map(|row| {
+            let cells = [
+                style.cell(row.status.as_str(), Paint::new(), "changed".len()),
+                style.cell(code_text(&row.code), Paint::new(), code_cols),
+                style.cell(&row.name, Paint::new(), name_cols),
+            ];
+            let line = layout::table_line(&cells, details(row, &style), usize::MAX);
+            layout::truncate(&line, cols)
+        })
+        .collect()
+}
