@@ -45,7 +45,7 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             text.push_str(&format!(
                 "Next: read {readme}, change the rules and tables to fit your company, and run\n  \
                  crewsync rules test --rules {shown}\n  \
-                 crewsync plan --rules {shown} ...   (a dry run against live data)",
+                 crewsync plan --direction smarthr-to-kot --rules {shown}   (a dry run against live data)",
                 readme = dir.join("README.md").display()
             ));
             (true, text)
@@ -83,8 +83,14 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         summary(&last)
     );
     let style = crewsync::render::Style::for_term(&console::Term::stdout());
+    // Every hint names the folder being watched: a bare `crewsync rules check` would check
+    // ./rules, which may be another folder or none.
+    let shown = dir.display();
+    let fix = format!(
+        "Fix the rules in {shown} and save: watch re-plans (their tests alone: crewsync rules test --rules {shown})"
+    );
     let rule_errors = |plan: &crewsync::plan::Plan| {
-        for line in crewsync::render::rule_errors(plan, &style) {
+        for line in crewsync::render::rule_errors(plan, &style, &fix) {
             println!("{line}");
         }
     };
@@ -110,6 +116,12 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 }
                 rule_errors(&plan);
                 last = plan;
+            }
+            WatchEvent::CompileFailed(_) | WatchEvent::TestsFailed(_) => {
+                println!("{event}");
+                println!(
+                    "Fix the rules in {shown} and save to try again (the same without watching: crewsync rules check --rules {shown}; crewsync rules test --rules {shown})"
+                );
             }
             _ => println!("{event}"),
         }

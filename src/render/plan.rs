@@ -62,6 +62,9 @@ const CODE_MAX: usize = 16;
 /// `unchanged`, the longest status label.
 const STATUS_COLS: usize = 9;
 const EXCLUDED_LABEL: &str = "excluded";
+/// What the plan table says to do after rule errors. It names no command: the folder is the
+/// one the person just gave, and a command without it would check another one.
+const PLAN_AGAIN: &str = "Fix the rules (and their tests), then plan again.";
 /// Shown for an empty value in a change, so that clearing a field is visible.
 const EMPTY: &str = "(empty)";
 
@@ -102,7 +105,7 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
     }
     out.push(String::new());
     out.push(summary_line(plan));
-    out.extend(rule_errors(plan, style));
+    out.extend(rule_errors(plan, style, PLAN_AGAIN));
     let mut text = out.join("\n");
     text.push('\n');
     text
@@ -236,8 +239,8 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
 
 /// Each distinct rule error once, with how many employees it made invalid: when one broken
 /// rule fails for everybody, this says so in a line instead of leaving it to be read off every
-/// row.
-pub fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
+/// row. `next` is the closing line: what to do about it where this is shown.
+pub fn rule_errors(plan: &Plan, style: &Style, next: &str) -> Vec<String> {
     if plan.rule_errors.is_empty() {
         return Vec::new();
     }
@@ -257,7 +260,7 @@ pub fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
             .iter()
             .map(|e| format!("  {} × {}", e.employees, e.error)),
     );
-    lines.push("Fix the rules (`crewsync rules test` runs their tests), then plan again.".into());
+    lines.push(next.to_string());
     lines
 }
 
