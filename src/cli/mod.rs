@@ -5,8 +5,8 @@ mod progress;
 mod rules;
 mod sync;
 
-use chrono::NaiveDate;
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crewsync::config::Config;
 use crewsync::model::Direction;
@@ -52,7 +52,13 @@ pub struct Cli {
     pub config: PathBuf,
     /// When to colour the output; NO_COLOR in the environment means never, as does a pipe
     /// under `auto`.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
     pub color: ColorChoice,
 }
 
@@ -306,10 +312,7 @@ fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
                 Format::Table if runs.is_empty() => {
                     println!("No runs yet in {}.", config.history.display())
                 }
-                Format::Table => print!(
-                    "{}",
-                    crewsync::history::runs_table(&runs, &sync::style())
-                ),
+                Format::Table => print!("{}", crewsync::history::runs_table(&runs, &sync::style())),
                 Format::Json => json(serde_json::to_value(&runs)?)?,
             }
         }

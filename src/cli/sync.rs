@@ -357,7 +357,9 @@ fn pick_interactively(plan: &Plan) -> anyhow::Result<Option<Vec<usize>>> {
         return Ok(Some(vec![]));
     }
     let term = console::Term::stderr();
-    let cols = term.size_checked().map_or(render::DEFAULT_WIDTH, |(_, c)| usize::from(c));
+    let cols = term
+        .size_checked()
+        .map_or(render::DEFAULT_WIDTH, |(_, c)| usize::from(c));
     // dialoguer draws `> [x] ` before each item.
     let labels = render::tick_labels(plan, &candidates, cols.saturating_sub(7).max(20));
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();

@@ -4,9 +4,9 @@
 use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
 use crate::apply::{Action, Outcome};
 use crate::model::Field;
-use chrono::{DateTime, FixedOffset, Offset, Utc};
 use crate::render::layout;
 use crate::render::{ITEM_JOINER, Style, column};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 use console::Style as Paint;
 use std::fmt::Write;
 

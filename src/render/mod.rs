@@ -79,7 +79,12 @@ impl Style {
     }
 
     /// Running text that may wrap between words; `joiner` joins it to what comes before.
-    pub(crate) fn words(&self, text: &str, paint: Paint, joiner: &'static str) -> Vec<layout::Atom> {
+    pub(crate) fn words(
+        &self,
+        text: &str,
+        paint: Paint,
+        joiner: &'static str,
+    ) -> Vec<layout::Atom> {
         text.split(' ')
             .filter(|w| !w.is_empty())
             .enumerate()

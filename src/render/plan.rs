@@ -283,7 +283,11 @@ fn summary_line(plan: &Plan) -> String {
 pub fn tick_labels(plan: &Plan, rows: &[usize], cols: usize) -> Vec<String> {
     let style = Style::plain(usize::MAX);
     let picked = || rows.iter().map(|&i| &plan.rows[i]);
-    let code_cols = column(picked().map(|r| layout::width(code_text(&r.code))), 4, CODE_MAX);
+    let code_cols = column(
+        picked().map(|r| layout::width(code_text(&r.code))),
+        4,
+        CODE_MAX,
+    );
     let name_cols = column(picked().map(|r| layout::width(&r.name)), 4, NAME_MAX);
     picked()
         .map(|row| {
