@@ -124,8 +124,8 @@ pub async fn run() -> anyhow::Result<Status> {
     heading(&format!(
         "The simulators have stopped; the demo's configuration, history and rules are kept in\n\
          {dir} (delete it when you are done). From any folder:\n\
-         - the run the demo recorded:  crewsync --config {config} history\n\
-         - the example rules' tests:   crewsync rules test --rules {rules}\n\
+         - the run the demo recorded: crewsync --config {config} history\n\
+         - the example rules' tests: crewsync rules test --rules {rules}\n\
          - your own rules from the examples: crewsync rules init --rules my-rules\n\
          Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
         dir = dir.display(),

@@ -319,7 +319,10 @@ fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
         Some(HistoryCommand::Show { run_id }) => {
             let run = history.show(run_id)?;
             match args.format {
-                Format::Table => print!("{}", crewsync::history::run_text(&run)),
+                Format::Table => print!(
+                    "{}",
+                    crewsync::history::run_text_in(&run, sync::style().width)
+                ),
                 Format::Json => json(serde_json::to_value(&run)?)?,
             }
         }

@@ -120,7 +120,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
             WatchEvent::CompileFailed(_) | WatchEvent::TestsFailed(_) => {
                 println!("{event}");
                 println!(
-                    "Fix the rules in {shown} and save to try again (the same without watching: crewsync rules check --rules {shown}; crewsync rules test --rules {shown})"
+                    "Save a fix in {shown} to try again (the same without watching: crewsync rules check --rules {shown}; crewsync rules test --rules {shown})"
                 );
             }
             _ => println!("{event}"),

@@ -116,10 +116,16 @@ fn email_text(run: &RunSummary) -> Option<String> {
 /// One run in full: its parameters, then failures with their errors, then what was created and
 /// updated, then what was not attempted, so the part that needs a person comes first.
 pub fn run_text(detail: &RunDetail) -> String {
+    run_text_in(detail, usize::MAX)
+}
+
+/// [`run_text`] wrapped to `width` terminal columns, for `crewsync history show`: long values
+/// continue on lines indented under their start.
+pub fn run_text_in(detail: &RunDetail, width: usize) -> String {
     let run = &detail.summary;
     let mut out = String::new();
     let mut line = |label: &str, value: &str| {
-        let _ = writeln!(out, "{label:<11}{value}");
+        out.push_str(&wrapped(&format!("{label:<11}"), 11, value, width));
     };
     line("Run:", run.id.as_str());
     line("Status:", &status_text(run));
@@ -166,21 +172,48 @@ pub fn run_text(detail: &RunDetail) -> String {
         }
         let _ = writeln!(out, "\n{} ({}):", section.title(), members.len());
         for e in members {
-            let _ = writeln!(
-                out,
-                "  {} {} ({}: {})",
+            let text = format!(
+                "{} {} ({}: {})",
                 e.code,
                 e.name,
                 action_text(e.action),
                 fields_list(&e.fields)
             );
+            // Continuation lines hang under the name, so each employee still starts a line.
+            out.push_str(&wrapped("  ", 4, &text, width));
             if let Some(error) = &e.error {
-                let _ = writeln!(out, "      {error}");
+                out.push_str(&wrapped("      ", 6, error, width));
             }
         }
     }
     out
 }
+
+/// `prefix` then `text` wrapped between words into `width` columns, continuation lines
+/// indented by `indent` columns; ends with a newline.
+fn wrapped(prefix: &str, indent: usize, text: &str, width: usize) -> String {
+    let room = width
+        .saturating_sub(indent.max(layout::width(prefix)))
+        .max(MIN_TEXT_COLS);
+    let lines = layout::wrap(Style::plain(width).words(text, Paint::new(), ""), room);
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(if i == 0 { prefix } else { "" });
+        if i > 0 {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if lines.is_empty() {
+        out.push_str(prefix.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Never wrap a value into fewer columns than this, however narrow the terminal.
+const MIN_TEXT_COLS: usize = 20;
 
 /// The groups of a run's report, in the order a reader needs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,7 +74,8 @@ pub struct Cell {
 
 /// A table line: the fixed columns, then `details` wrapped into what is left of `total`
 /// columns, continuation lines indented under the first detail. When the fixed columns leave
-/// less than a readable width, the details start on the next line instead, indented by
+/// less than a readable width, or less than the widest detail (a long email address), the
+/// details start on the next line instead, indented by
 /// [`NARROW_INDENT`], so that no line is wider than `total` (unless a single cell or word
 /// is). No trailing spaces.
 pub fn table_line(cells: &[Cell], details: Vec<Atom>, total: usize) -> String {
@@ -86,9 +87,11 @@ pub fn table_line(cells: &[Cell], details: Vec<Atom>, total: usize) -> String {
         prefix.push_str(GAP);
         indent += cell.cols + GAP.len();
     }
-    let beside = total.saturating_sub(indent) >= MIN_DETAIL_COLS;
+    let room = total.saturating_sub(indent);
+    let widest = details.iter().map(|a| a.width).max().unwrap_or(0);
+    let beside = room >= MIN_DETAIL_COLS && widest <= room;
     let (indent, room) = if beside {
-        (indent, total - indent)
+        (indent, room)
     } else {
         (NARROW_INDENT, total.saturating_sub(NARROW_INDENT))
     };
