@@ -86,7 +86,11 @@ fn plan_apply_and_history_tables_fit_80_and_200_columns() {
         assert_fits(&history.stdout, cols);
         insta::assert_snapshot!(format!("history_{cols}"), redact(&history.stdout));
 
-        let id = env.cmd(&["history", "--format", "json"]).run().expect(0).json()[0]["id"]
+        let id = env
+            .cmd(&["history", "--format", "json"])
+            .run()
+            .expect(0)
+            .json()[0]["id"]
             .as_str()
             .unwrap()
             .to_string();
@@ -141,7 +145,8 @@ fn global_options_go_before_or_after_the_command() {
 
     // History too, on either side of `show`'s own arguments.
     let mut cmd = env.cmd(&[]);
-    cmd.cmd.args(["history", "--config", config, "--limit", "0"]);
+    cmd.cmd
+        .args(["history", "--config", config, "--limit", "0"]);
     assert!(cmd.run().expect(0).stdout.contains("No runs yet"));
 }
 
@@ -182,8 +187,14 @@ fn completions_man_page_and_version() {
         assert!(out.contains("history") && out.contains("config"), "{out}");
     }
     let man = env.cmd(&["man"]).run().expect(0).stdout;
-    assert!(man.starts_with(".ie") || man.contains(".TH crewsync"), "{man}");
-    assert!(man.contains("simulate") && man.contains("\\-\\-config"), "{man}");
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH crewsync"),
+        "{man}"
+    );
+    assert!(
+        man.contains("simulate") && man.contains("\\-\\-config"),
+        "{man}"
+    );
 
     let version = env.cmd(&["--version"]).run().expect(0).stdout;
     let git = std::process::Command::new("git")
@@ -212,10 +223,20 @@ fn a_404_on_a_list_says_the_base_url_is_wrong_for_both_services() {
     let kot = env.sims.kot.base_url();
     let cases = [
         // SmartHR without /api, and with /api/v1 (the client appends /v1 itself).
-        (smarthr.trim_end_matches("/api").to_string(), kot.clone(), "SmartHR", "/api"),
+        (
+            smarthr.trim_end_matches("/api").to_string(),
+            kot.clone(),
+            "SmartHR",
+            "/api",
+        ),
         (format!("{smarthr}/v1"), kot.clone(), "SmartHR", "/api"),
         // KOT without /v1.0.
-        (smarthr.clone(), kot.trim_end_matches("/v1.0").to_string(), "KING OF TIME", "/v1.0"),
+        (
+            smarthr.clone(),
+            kot.trim_end_matches("/v1.0").to_string(),
+            "KING OF TIME",
+            "/v1.0",
+        ),
     ];
     for (smarthr_url, kot_url, service, suffix) in cases {
         std::fs::write(
@@ -232,7 +253,11 @@ fn a_404_on_a_list_says_the_base_url_is_wrong_for_both_services() {
             .run()
             .expect(1);
         let err = out.stderr;
-        let base = if service == "SmartHR" { &smarthr_url } else { &kot_url };
+        let base = if service == "SmartHR" {
+            &smarthr_url
+        } else {
+            &kot_url
+        };
         assert!(
             err.contains(&format!("{service} answered 404"))
                 && err.contains("base_url is wrong")
@@ -353,11 +378,125 @@ fn the_demo_s_closing_hints_work_when_copied() {
     let recorded = out
         .stderr
         .lines()
-        .find_map(|l| l.split_once("see `crewsync ").map(|(_, c)| c.trim_end_matches("`.")))
+        .find_map(|l| {
+            l.split_once("see `crewsync ")
+                .map(|(_, c)| c.trim_end_matches("`."))
+        })
         .expect("the apply names its run");
     let mut cmd = env.cmd(&[]);
     cmd.cmd.args(recorded.split_whitespace());
     let shown = cmd.run();
     std::fs::remove_dir_all(&kept).unwrap();
     assert!(shown.expect(0).stdout.contains("Run:"));
+}
+
+/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40), so that
+/// dialoguer draws the tick list as a person sees it.
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn start(env: &Env, args: &[&str]) -> Pane {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("crewsync-test-{}-{n}", std::process::id());
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "cd '{dir}' && SMARTHR_ACCESS_TOKEN={s} KOT_ACCESS_TOKEN={k} NO_COLOR=1 '{bin}' {args} --config '{config}'; echo EXIT=$?; sleep 60",
+            dir = env.dir.path().display(),
+            s = crewsync::sim::SMARTHR_TOKEN,
+            k = crewsync::sim::KOT_TOKEN,
+            bin = env!("CARGO_BIN_EXE_crewsync"),
+            args = quoted.join(" "),
+            config = env.config_path().display(),
+        );
+        let ok = std::process::Command::new("tmux")
+            .args([
+                "-u",
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "40",
+            ])
+            .arg(&script)
+            .env("LANG", "C.UTF-8")
+            .status()
+            .expect("tmux runs (the terminal tests need it: apt-get install tmux)");
+        assert!(ok.success());
+        Pane { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("tmux capture-pane");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    }
+
+    /// The screen once it shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..300 {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the terminal never showed {needle:?}:\n{}", self.screen());
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
+    let env = company();
+    let args = apply_to_kot(&[]);
+    let pane = Pane::start(&env, &args);
+    let first = pane.wait_for("Tick the employees to sync");
+    // The rows before the list are the plan table; the list starts at the key help.
+    let list = &first[first.find("space ticks").expect("the keys are said")..];
+    insta::assert_snapshot!("tick_list", list);
+    pane.keys(&["Escape"]);
+    let end = pane.wait_for("EXIT=");
+    assert!(end.contains("Cancelled; nothing was written."), "{end}");
+    assert!(end.contains("EXIT=0"), "{end}");
+    assert!(env.kot_with_code("0003").is_empty(), "Esc wrote nothing");
+
+    // Other keys tick nothing: after `x` and `z`, enter goes on with the rows as they were,
+    // and the choice is echoed as a count.
+    let pane = Pane::start(&env, &args);
+    pane.wait_for("Tick the employees to sync");
+    pane.keys(&["x", "z", "Space", "Enter"]);
+    let confirm = pane.wait_for("Write 1 employee(s)");
+    assert!(
+        confirm.contains("Tick the employees to sync: 1 of 2 ticked."),
+        "{confirm}"
+    );
+    pane.keys(&["n", "Enter"]);
+    let end = pane.wait_for("EXIT=");
+    assert!(end.contains("Cancelled; nothing was written."), "{end}");
 }
