@@ -7,7 +7,7 @@ mod util;
 
 use serde_json::json;
 use unicode_width::UnicodeWidthStr;
-use util::{Env, TO_KOT_DEFAULTS, apply_to_kot, crew, kot, plan_args};
+use util::{Env, TO_KOT_DEFAULTS, apply_to_kot, crew, plan_args};
 
 /// Run ids and wall-clock times, which differ on every run.
 fn redact(text: &str) -> String {
@@ -35,22 +35,9 @@ fn assert_fits(text: &str, cols: usize) {
     }
 }
 
-/// A small company with a change, a new employee, an unchanged one and an invalid one, and a
-/// long change that must wrap at 80 columns.
+/// One employee of each kind, with a change long enough to wrap at 80 columns.
 fn company() -> Env {
-    let env = Env::empty();
-    env.crew(crew("0001", "山田", "太郎", json!({})));
-    env.kot_employee(kot("0001", "山田", "太郎", json!({})));
-    env.crew(crew(
-        "0002",
-        "佐藤",
-        "花子",
-        json!({"email": "hanako.sato.with.a.rather.long.address@example.com", "last_name_yomi": "サトウ"}),
-    ));
-    env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
-    env.crew(crew("0003", "長谷川", "久美子", json!({})));
-    env.crew(crew("0004", "性別", "未設定", json!({"gender": null})));
-    env
+    Env::one_of_each("hanako.sato.with.a.rather.long.address@example.com")
 }
 
 #[test]

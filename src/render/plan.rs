@@ -162,7 +162,7 @@ fn details(row: &Row, style: &Style) -> Vec<Atom> {
     for problem in &row.problems {
         atoms.extend(style.words(problem, Paint::new().red(), ITEM_JOINER));
     }
-    atoms.extend(row.changes.iter().flat_map(|c| change(c, style)));
+    atoms.extend(row.changes.iter().map(|c| change(c, style)));
     if row.status == Status::New {
         let assigned = [
             ("office", &row.office, FROM_OFFICE_FLAG),
@@ -190,28 +190,24 @@ fn details(row: &Row, style: &Style) -> Vec<Atom> {
 }
 
 /// `field: old → new`, old in red struck through and new in green, as the closed feature
-/// shows a difference. Two atoms (`field: old` and `→ new`), so that a long value wraps
-/// before the arrow instead of running past the terminal's edge.
-fn change(c: &Change, style: &Style) -> [Atom; 2] {
+/// shows a difference.
+fn change(c: &Change, style: &Style) -> Atom {
     let old = c.old.as_deref().unwrap_or(EMPTY);
     let new = c.new.as_deref().unwrap_or(EMPTY);
     let field = format!("{}: ", c.field);
-    let arrow = "→ ";
-    [
-        Atom {
-            painted: format!(
-                "{field}{}",
-                style.paint(old, Paint::new().red().strikethrough())
-            ),
-            width: layout::width(&field) + layout::width(old),
-            joiner: ITEM_JOINER,
-        },
-        Atom {
-            painted: format!("{arrow}{}", style.paint(new, Paint::new().green())),
-            width: layout::width(arrow) + layout::width(new),
-            joiner: " ",
-        },
-    ]
+    let arrow = " → ";
+    Atom {
+        painted: format!(
+            "{field}{}{arrow}{}",
+            style.paint(old, Paint::new().red().strikethrough()),
+            style.paint(new, Paint::new().green())
+        ),
+        width: layout::width(&field)
+            + layout::width(old)
+            + layout::width(arrow)
+            + layout::width(new),
+        joiner: ITEM_JOINER,
+    }
 }
 
 /// `office: 本社`, with its origin unless it is the command-line default.
