@@ -75,6 +75,14 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         },
     )
     .with_context(|| format!("watching {}", dir.display()))?;
+    // Ctrl-C is caught from before "Watching" is said: tokio installs the handler when the
+    // future is first polled, and a Ctrl-C before that would kill the process outright.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    tokio::select! {
+        biased;
+        _ = &mut ctrl_c => return Ok(Status::Done),
+        () = std::future::ready(()) => {}
+    }
     // Said only once the watcher is in place, so a save after this line is always seen.
     println!(
         "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
@@ -101,7 +109,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 Some(e) => e,
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut ctrl_c => break,
         };
         match &event {
             WatchEvent::Reloaded { rules, .. } => {
