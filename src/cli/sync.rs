@@ -6,7 +6,7 @@ use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy, View};
+use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, SyncError, Target};
@@ -139,16 +139,26 @@ async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> any
     Ok(())
 }
 
-fn style() -> Style {
+/// How tables are drawn on stdout.
+pub fn style() -> Style {
     Style::for_term(&console::Term::stdout())
 }
 
 fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
+    // The table leaves unchanged rows out unless asked (they are counted in its summary):
+    // eighty of them would bury the few rows that need a decision. JSON keeps every row.
+    let hide_unchanged =
+        matches!(args.format, Format::Table) && args.status.is_empty() && !args.all;
+    let statuses = if hide_unchanged {
+        vec![RowStatus::New, RowStatus::Changed, RowStatus::Invalid]
+    } else {
+        args.status.clone()
+    };
     let filtered;
-    let shown = if args.status.is_empty() {
+    let shown = if statuses.is_empty() {
         plan
     } else {
-        filtered = plan.filtered(&args.view());
+        filtered = plan.filtered(&View { statuses });
         &filtered
     };
     match args.format {
@@ -158,7 +168,23 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&render::plan_json(shown))?
         ),
     }
+    if hide_unchanged && plan.summary.unchanged > 0 {
+        println!(
+            "({} unchanged not listed; --all lists them)",
+            plan.summary.unchanged
+        );
+    }
     Ok(())
+}
+
+/// ` --config PATH` when the configuration is not the default one, so that a command a hint
+/// names finds the same configuration (and history) when copied.
+pub fn config_flag(config: &Config) -> String {
+    if config.path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
+        String::new()
+    } else {
+        format!(" --config {}", config.path.display())
+    }
 }
 
 pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
@@ -274,9 +300,10 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     }
     report_email(recorded.email.as_ref());
     eprintln!(
-        "Recorded as run {} in {}; see `crewsync history show {}`.",
+        "Recorded as run {} in {}; see `crewsync{} history show {}`.",
         recorded.report.run_id,
         history.path().display(),
+        config_flag(&planned.config),
         recorded.report.run_id
     );
     let status = exit_status(&recorded.report, args.strict);
@@ -557,8 +584,15 @@ fn exit_status(report: &ApplyReport, strict: bool) -> Status {
     }
 }
 
+/// The keys of the tick list, said before it opens (dialoguer's MultiSelect: `a` ticks or
+/// unticks every row, `q` cancels like Esc, other keys do nothing).
+pub const TICK_KEYS: &str =
+    "space ticks or unticks · a ticks or unticks all · ↑/↓ move · enter goes on · esc cancels";
+/// The tick list's prompt.
+pub const TICK_PROMPT: &str = "Tick the employees to sync";
+
 /// The closed feature's tick boxes, in a terminal: only new and changed rows that were shown
-/// can be ticked.
+/// can be ticked, each showing what would change. Esc cancels.
 fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted> {
     let candidates = Selection::All
         .pick(plan, view)
@@ -566,18 +600,34 @@ fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted>
     if candidates.is_empty() {
         return Ok(vec![]);
     }
-    let labels: Vec<String> = candidates
-        .iter()
-        .map(|&i| render::pick_label(&plan.rows[i]))
-        .collect();
+    let term = console::Term::stderr();
+    let cols = term
+        .size_checked()
+        .map_or(render::DEFAULT_WIDTH, |(_, c)| usize::from(c));
+    // dialoguer draws `> [x] ` before each item.
+    let labels = render::tick_labels(plan, &candidates, cols.saturating_sub(7).max(20));
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
+    eprintln!("{TICK_KEYS}");
     let picked = prompted(
         dialoguer::MultiSelect::new()
-            .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
+            .with_prompt(TICK_PROMPT)
             .items(&labels)
             .defaults(&defaults)
-            .interact(),
+            // The choice is echoed as a count below, not as one long line of every label.
+            .report(false)
+            .interact_on_opt(&term),
         "reading the selection",
     )?;
+    let Some(picked) = picked else {
+        return Err(Unstarted::Cancelled {
+            why: "cancelled at the tick list; nothing was written".to_string(),
+            status: Status::Done,
+        });
+    };
+    eprintln!(
+        "{TICK_PROMPT}: {} of {} ticked.",
+        picked.len(),
+        candidates.len()
+    );
     Ok(picked.into_iter().map(|k| candidates[k]).collect())
 }
