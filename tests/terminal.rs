@@ -469,7 +469,10 @@ fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
     insta::assert_snapshot!("tick_list", list);
     pane.keys(&["Escape"]);
     let end = pane.wait_for("EXIT=");
-    assert!(end.contains("Cancelled; nothing was written."), "{end}");
+    assert!(
+        end.contains("Cancelled at the tick list; nothing was written."),
+        "{end}"
+    );
     assert!(end.contains("EXIT=0"), "{end}");
     assert!(env.kot_with_code("0003").is_empty(), "Esc wrote nothing");
 
@@ -485,5 +488,8 @@ fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
     );
     pane.keys(&["n", "Enter"]);
     let end = pane.wait_for("EXIT=");
-    assert!(end.contains("Cancelled; nothing was written."), "{end}");
+    assert!(
+        end.contains("Cancelled at the confirmation; nothing was written."),
+        "{end}"
+    );
 }

@@ -507,8 +507,9 @@ async fn leave_trace(
     report_email(trace.email.as_ref());
     if let Some(run) = &trace.run {
         eprintln!(
-            "Recorded as {status} run {run} in {}; see `crewsync history show {run}`.",
-            config.history.display()
+            "Recorded as {status} run {run} in {}; see `crewsync{} history show {run}`.",
+            config.history.display(),
+            config_flag(config)
         );
     }
     result
