@@ -6,7 +6,8 @@
 //! README's `cargo install --path .` would put the same binary there, and takes minutes); the
 //! simulators' default ports 8081/8082 become free ones, given to `simulate` explicitly, so that a `crewsync simulate` already running
 //! on the machine does not answer instead; `watch`, which runs until Ctrl-C, gets Ctrl-C once
-//! it says it is watching; the cron line's folder, `~/.cargo/bin/` and `...` tokens are filled
+//! it says it is watching; `serve`, which also runs until Ctrl-C, listens on a free port and
+//! gets Ctrl-C once it says it is ready; the cron line's folder, `~/.cargo/bin/` and `...` tokens are filled
 //! in; the simulators' output goes to a file. Blocks marked `sh no-test` (building, testing and benchmarking the crate) are not run,
 //! and the test checks that they hold only cargo commands.
 
@@ -90,6 +91,23 @@ fn adapt(line: &str) -> String {
              for _ in $(seq 300); do grep -q '^Watching' watch.out && break; sleep 0.1; done\n\
              kill -INT $!; wait $!\n\
              cat watch.out; grep -q '^Watching' watch.out"
+        )
+    } else if command.starts_with("crewsync serve") || command.contains(" crewsync serve ") {
+        // The dashboard serves until Ctrl-C: started on a free port, it must say it is ready
+        // (with its login link or password prompt), then it is stopped.
+        let command = match command.find("--listen ") {
+            Some(at) => {
+                let rest = &command[at + "--listen ".len()..];
+                let end = rest.find(' ').unwrap_or(rest.len());
+                format!("{}--listen 127.0.0.1:0{}", &command[..at], &rest[end..])
+            }
+            None => format!("{command} --listen 127.0.0.1:0"),
+        };
+        format!(
+            "{command} > serve.out 2>&1 &\n\
+             for _ in $(seq 300); do grep -q 'Press Ctrl-C to stop' serve.out && break; sleep 0.1; done\n\
+             kill -INT $!; wait $! || true\n\
+             cat serve.out; grep -q 'Press Ctrl-C to stop' serve.out"
         )
     } else {
         line.to_string()
