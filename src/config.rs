@@ -55,6 +55,8 @@ struct RawConfig {
     window_poll_seconds: Option<u64>,
     /// Minutes, fractions allowed.
     max_wait_minutes: Option<f64>,
+    /// Hours, fractions allowed.
+    plan_max_age_hours: Option<f64>,
 }
 
 /// The most writes one apply may make before it refuses without `--force`.
@@ -132,7 +134,13 @@ pub struct Config {
     /// With `--wait`, the most one run waits for KOT's access windows in all, start and
     /// mid-run together (`max_wait_minutes`, default [`DEFAULT_MAX_WAIT_MINUTES`]).
     pub max_wait: std::time::Duration,
+    /// The oldest saved plan `apply --plan` writes (`plan_max_age_hours`, default
+    /// [`DEFAULT_PLAN_MAX_AGE_HOURS`]): the older a plan, the more of its rows are stale.
+    pub plan_max_age: std::time::Duration,
 }
+
+/// A day: a plan saved in the evening is applied by the next evening's run at the latest.
+pub const DEFAULT_PLAN_MAX_AGE_HOURS: f64 = 24.0;
 
 /// Long enough for KOT's longest default window (08:30–10:00) plus a clock a little behind;
 /// short enough that a window that never closes ends the night's run, reported.
@@ -225,6 +233,17 @@ impl Config {
                 invalid(format!(
                     "max_wait_minutes must be a number of minutes, 0 or more, not {}",
                     raw.max_wait_minutes.unwrap_or_default()
+                ))
+            })?,
+            plan_max_age: std::time::Duration::try_from_secs_f64(
+                raw.plan_max_age_hours
+                    .unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS)
+                    * 3600.0,
+            )
+            .map_err(|_| {
+                invalid(format!(
+                    "plan_max_age_hours must be a number of hours, 0 or more, not {}",
+                    raw.plan_max_age_hours.unwrap_or_default()
                 ))
             })?,
         })

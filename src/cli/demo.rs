@@ -56,7 +56,7 @@ pub async fn run() -> anyhow::Result<Status> {
             config: ConfigArg {
                 config: path.clone(),
             },
-            direction,
+            direction: Some(direction),
             as_of: Some(as_of),
             office: office.map(str::to_string),
             employment_type: etype.map(str::to_string),
@@ -94,6 +94,7 @@ pub async fn run() -> anyhow::Result<Status> {
     let status = sync::apply(
         &ApplyArgs {
             plan: to_kot(vec![]),
+            saved: None,
             select: Some(Selection::All),
             yes: true,
             wait: false,

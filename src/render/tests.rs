@@ -27,6 +27,7 @@ fn row(code: &str, status: Status, name: &str) -> Row {
         source: None,
         target_id: None,
         target_record: None,
+        target_values: None,
     }
 }
 
