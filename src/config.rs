@@ -236,9 +236,7 @@ impl Config {
                 ))
             })?,
             plan_max_age: std::time::Duration::try_from_secs_f64(
-                raw.plan_max_age_hours
-                    .unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS)
-                    * 3600.0,
+                raw.plan_max_age_hours.unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS) * 3600.0,
             )
             .map_err(|_| {
                 invalid(format!(

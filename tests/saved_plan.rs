@@ -31,7 +31,12 @@ const APPLY_PLAN: [&str; 8] = [
 fn two_changed_one_new() -> Env {
     let env = Env::empty();
     for code in ["0001", "0004"] {
-        env.crew(crew(code, "山田", "太郎", json!({"email": "old@example.com"})));
+        env.crew(crew(
+            code,
+            "山田",
+            "太郎",
+            json!({"email": "old@example.com"}),
+        ));
         env.kot_employee(kot(code, "山田", "太郎", json!({})));
     }
     env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
@@ -100,7 +105,10 @@ fn apply_plan_writes_exactly_the_saved_plan() {
     assert_eq!(codes(&applied["results"]), ["0001", "0002", "0004"]);
     assert_eq!(env.crews_with_code("0001")[0]["email"], "0001@example.com");
     assert_eq!(env.crews_with_code("0002").len(), 1);
-    assert!(env.crews_with_code("0003").is_empty(), "0003 was not planned");
+    assert!(
+        env.crews_with_code("0003").is_empty(),
+        "0003 was not planned"
+    );
 
     // Applied twice, the plan's rows are now stale: nothing is written twice.
     let again = env.cmd(&APPLY_PLAN).run().expect(2).json();
@@ -133,12 +141,18 @@ fn a_target_changed_since_the_plan_is_stale_and_untouched() {
         let r = result(code);
         assert_eq!(r["outcome"], "not_attempted", "{code}");
         let error = r["error"].as_str().unwrap();
-        assert!(error.starts_with("stale: ") && error.contains(why), "{error}");
+        assert!(
+            error.starts_with("stale: ") && error.contains(why),
+            "{error}"
+        );
     }
     assert!(out.stderr.contains("stale"), "{}", out.stderr);
     let edited = &env.crews_with_code("0001")[0];
     assert_eq!(edited["last_name"], "変更", "the edit stays");
-    assert_eq!(edited["email"], "old@example.com", "the stale row is not written");
+    assert_eq!(
+        edited["email"], "old@example.com",
+        "the stale row is not written"
+    );
     assert_eq!(env.crews_with_code("0002").len(), 1, "not created twice");
     assert_eq!(env.crews_with_code("0004")[0]["email"], "0004@example.com");
 

@@ -38,7 +38,12 @@ pub fn stale(plan: &Plan, chosen: &[usize], target: &[Employee]) -> Vec<Stale> {
                     .code
                     .as_deref()
                     .filter(|c| codes.contains(code_key(c).as_ref()))
-                    .map(|c| format!("{} now has an employee with code {c}", plan.direction.target().display_name())),
+                    .map(|c| {
+                        format!(
+                            "{} now has an employee with code {c}",
+                            plan.direction.target().display_name()
+                        )
+                    }),
                 _ => match row.target_id.as_deref().and_then(|id| by_id.get(id)) {
                     None => Some(format!(
                         "the record is no longer in {}",

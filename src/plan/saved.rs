@@ -57,7 +57,9 @@ impl Tenant {
 /// Why a saved plan cannot be read or applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
-    #[error("cannot read the saved plan {path}: {source}\n  hint: pass the file `crewsync plan --out` wrote")]
+    #[error(
+        "cannot read the saved plan {path}: {source}\n  hint: pass the file `crewsync plan --out` wrote"
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -67,7 +69,9 @@ pub enum SavedPlanError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a crewsync plan: {message}\n  hint: save a plan with `crewsync plan ... --out {path}`")]
+    #[error(
+        "{path} is not a crewsync plan: {message}\n  hint: save a plan with `crewsync plan ... --out {path}`"
+    )]
     Parse { path: PathBuf, message: String },
     #[error(
         "{path} is a plan of format version {found}; this crewsync reads version {FORMAT_VERSION}\n  hint: make the plan again with this crewsync (`crewsync plan ... --out`)"
@@ -234,7 +238,7 @@ pub struct RowShape {
 #[serde(tag = "action", rename_all = "snake_case")]
 enum Write {
     /// The source record (after rule overrides) created in the office and type of the row.
-    Create { record: Employee },
+    Create { record: Box<Employee> },
     /// These values written to the target record `target_id` (clears as `null`).
     Update {
         target_id: String,
@@ -255,7 +259,7 @@ impl From<Row> for RowShape {
     fn from(row: Row) -> RowShape {
         let write = match row.status {
             Status::New => row.source.as_ref().map(|s| Write::Create {
-                record: (**s).clone(),
+                record: Box::new((**s).clone()),
             }),
             Status::Changed => row.target_id.as_ref().map(|id| Write::Update {
                 target_id: id.clone(),
@@ -330,8 +334,8 @@ impl TryFrom<RowShape> for Row {
     fn try_from(shape: RowShape) -> Result<Row, String> {
         let who = shape.code.clone().unwrap_or_else(|| shape.name.clone());
         let in_row = |e: String| format!("employee {who}: {e}");
-        let office = assigned("office", shape.office, shape.office_id, shape.office_from)
-            .map_err(in_row)?;
+        let office =
+            assigned("office", shape.office, shape.office_id, shape.office_from).map_err(in_row)?;
         let employment_type = assigned(
             "employment_type",
             shape.employment_type,
@@ -340,7 +344,7 @@ impl TryFrom<RowShape> for Row {
         )
         .map_err(in_row)?;
         let (source, target_id) = match shape.write {
-            Some(Write::Create { record }) => (Some(SourceRecord::alone(record)), None),
+            Some(Write::Create { record }) => (Some(SourceRecord::alone(*record)), None),
             Some(Write::Update { target_id, .. }) => (None, Some(target_id)),
             None => (None, None),
         };
