@@ -469,7 +469,17 @@ async fn ready_to_write(
     // Read as late as possible, once for the whole roster (KOT allows about one request a
     // second).
     let stale = if from_file {
-        let stale = sync::stale(&planned.conn, plan, &chosen, bars).await;
+        let stale = loop {
+            match (sync::stale(&planned.conn, plan, &chosen, bars).await, wait) {
+                (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                    bars.clear();
+                    wait.pause(bars, &e.to_string())
+                        .await
+                        .map_err(anyhow::Error::from)?;
+                }
+                (stale, _) => break stale,
+            }
+        };
         bars.clear();
         stale.map_err(anyhow::Error::from)?
     } else {
