@@ -74,6 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         company: Company::generated(n),
         kot_clock: clock,
         rate_limits: false,
+        limits: Default::default(),
     })
     .await?;
     let (_, sim_rss) = memory_mib();

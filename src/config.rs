@@ -57,7 +57,19 @@ struct RawConfig {
     max_wait_minutes: Option<f64>,
     /// Hours, fractions allowed.
     plan_max_age_hours: Option<f64>,
+    circuit_breaker: Option<CircuitBreakerConfig>,
 }
+
+/// `circuit_breaker:` in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircuitBreakerConfig {
+    consecutive_failures: Option<usize>,
+}
+
+/// Employees in a row failing with the same server-side error that stop an apply, unless the
+/// configuration says otherwise: enough that one bad record or a blip does not stop a run.
+pub const DEFAULT_CIRCUIT_BREAKER: usize = 3;
 
 /// The most writes one apply may make before it refuses without `--force`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +149,9 @@ pub struct Config {
     /// The oldest saved plan `apply --plan` writes (`plan_max_age_hours`, default
     /// [`DEFAULT_PLAN_MAX_AGE_HOURS`]): the older a plan, the more of its rows are stale.
     pub plan_max_age: std::time::Duration,
+    /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
+    /// row fail with the same server-side error; 0 never stops.
+    pub circuit_breaker: usize,
 }
 
 /// A day: a plan saved in the evening is applied by the next evening's run at the latest.
@@ -244,6 +259,10 @@ impl Config {
                     raw.plan_max_age_hours.unwrap_or_default()
                 ))
             })?,
+            circuit_breaker: raw
+                .circuit_breaker
+                .and_then(|c| c.consecutive_failures)
+                .unwrap_or(DEFAULT_CIRCUIT_BREAKER),
         })
     }
 }

@@ -13,6 +13,7 @@
 //! - [`render`]: tables and JSON for people and scripts; [`text`]: record text as people read
 //!   it (normalised for comparing, made safe for showing).
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
+//! - [`redact`]: the one place tokens and passwords are taken out of text.
 //! - [`sync`]: the workflow (fetch, plan, apply) that the CLI and the dashboard both drive.
 
 pub mod apply;
@@ -23,6 +24,7 @@ pub mod kot;
 pub mod model;
 pub mod notify;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod rules;
 pub mod sim;
@@ -30,4 +32,5 @@ pub mod smarthr;
 pub mod suggest;
 pub mod sync;
 pub mod text;
+pub mod web;
 pub mod window;

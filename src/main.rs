@@ -22,6 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    cli::log::init(args.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

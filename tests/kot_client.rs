@@ -320,13 +320,14 @@ async fn a_body_that_is_not_json_is_malformed() {
 }
 
 #[tokio::test]
-async fn pacing_keeps_a_rate_limited_simulator_from_refusing() {
+async fn probing_past_the_documented_pace_costs_refusals_not_failures() {
     let sims = start_rate_limited(Company::sample()).await;
-    // One try each: without pacing, the simulator's burst of 5 would be used up and refused.
+    // The limiter speeds up past the 1/s it starts at until KOT (about 1/s with a burst of 5)
+    // refuses; each refusal pauses and is retried, so every call still succeeds.
     let client = client_for(
         &sims,
         Limits {
-            max_retries: 0,
+            max_retries: 3,
             ..Limits::kot_default()
         },
     );

@@ -288,6 +288,7 @@ fn wait_waits_out_a_refusal_its_windows_did_not_predict() {
                 .unwrap(),
         ),
         rate_limits: false,
+        limits: Default::default(),
     });
     env.crew(crew("0301", "待機", "一", json!({})));
     env.write_config("window_poll_seconds: 1\n");

@@ -457,6 +457,7 @@ fn writes_touch_only_what_the_plan_showed() {
             company: changed_everywhere(to_kot),
             kot_clock: Some(noon(SAMPLE_AS_OF)),
             rate_limits: false,
+            limits: Default::default(),
         });
         env.sims.kot.faults().require_full_put_body(full_put);
         let records = || -> BTreeMap<String, Value> {

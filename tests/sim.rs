@@ -18,6 +18,7 @@ async fn start_with(company: Company, rate_limits: bool) -> Simulators {
         company,
         kot_clock: Some(at(NOON)),
         rate_limits,
+        limits: Default::default(),
     })
     .await
     .unwrap()

@@ -115,7 +115,7 @@ fn indexes(plan: &Plan, keep: impl Fn(&Row) -> bool) -> Vec<usize> {
 }
 
 /// How a run behaves when KOT closes its access window mid-run or a person stops it, and which
-/// clears it may make.
+/// clears it may make, and when the server keeps failing.
 #[derive(Debug, Default)]
 pub struct Options {
     /// `Some`: pause and carry on after the window instead of stopping.
@@ -124,6 +124,11 @@ pub struct Options {
     pub stop: Stop,
     /// Which clears of unreadable fields this run may make anyway.
     pub allow_clear: AllowClear,
+    /// Stop the run once this many employees in a row have failed with the same server-side
+    /// error (each after its own retries), reporting the rest as not attempted: a server that
+    /// fails every write would otherwise cost every employee its full retries. `None` or 0
+    /// never stops (config key `circuit_breaker.consecutive_failures`).
+    pub circuit_breaker: Option<usize>,
 }
 
 /// Which of the fields a plan found unreadable ([`Plan::unreadable`]) an apply may clear
@@ -304,6 +309,7 @@ pub async fn run(
     let mut results = Vec::with_capacity(chosen.len());
     let mut stopped: Option<String> = None;
     let held = held(plan, &options.allow_clear);
+    let mut breaker = Breaker::new(options.circuit_breaker);
     for (n, &i) in chosen.iter().enumerate() {
         let row = &plan.rows[i];
         let writes = writes(row, &held);
@@ -342,7 +348,12 @@ pub async fn run(
                         stopped = Some(why.clone());
                         break not_attempted(row, &writes, &why);
                     }
-                    _ => break finished(row, &writes, result),
+                    _ => {
+                        if let Some(why) = breaker.observe(&result) {
+                            stopped = Some(why);
+                        }
+                        break finished(row, &writes, result);
+                    }
                 }
             },
         };
@@ -379,6 +390,43 @@ fn stop_reason(cause: &str, row: &Row) -> String {
         "{cause} before employee {}\n  hint: the employees before it were written; run the same apply again (with --wait for an access window) to do the rest",
         row.code.as_deref().unwrap_or("?")
     )
+}
+
+/// Counts consecutive employees failing with the same server-side error.
+struct Breaker {
+    threshold: usize,
+    streak: Option<(String, usize)>,
+}
+
+impl Breaker {
+    fn new(threshold: Option<usize>) -> Breaker {
+        Breaker {
+            threshold: threshold.unwrap_or(0),
+            streak: None,
+        }
+    }
+
+    /// Notes one employee's result; why the run must stop, once the streak is long enough.
+    fn observe(&mut self, result: &Result<(), WriteError>) -> Option<String> {
+        let key = match result {
+            Err(WriteError::Api(e)) => e.server_side(),
+            _ => None,
+        };
+        let Some(key) = key else {
+            self.streak = None;
+            return None;
+        };
+        let count = match self.streak.take() {
+            Some((last, n)) if last == key => n + 1,
+            _ => 1,
+        };
+        self.streak = Some((key.clone(), count));
+        (self.threshold > 0 && count >= self.threshold).then(|| {
+            format!(
+                "stopped after {count} employees in a row failed with the same server error ({key}); the rest were not attempted\n  hint: the service seems to be failing every write; check its status, then run the same apply again to do the rest (circuit_breaker.consecutive_failures in the configuration sets how many failures stop a run)"
+            )
+        })
+    }
 }
 
 fn action(row: &Row) -> Action {

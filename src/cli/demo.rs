@@ -13,7 +13,10 @@ use crewsync::plan::Status as RowStatus;
 use crewsync::sim::{self, Company, SimConfig};
 use crewsync::window::jst;
 
-pub async fn run() -> anyhow::Result<Status> {
+/// The simulators with the sample company, their clock at noon JST on the sample's reference
+/// date (outside the access windows), and a configuration pointing at them with their tokens.
+/// The folder holds the configuration and the history; both stay while it is kept.
+pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, tempfile::TempDir)> {
     let as_of = sim::SAMPLE_AS_OF;
     let noon = jst()
         .from_local_datetime(&as_of.and_hms_opt(12, 0, 0).context("noon")?)
@@ -24,6 +27,7 @@ pub async fn run() -> anyhow::Result<Status> {
         kot_clock: Some(noon),
         // The demo should take seconds; the simulated limits are exercised by the tests.
         rate_limits: false,
+        limits: Default::default(),
     })
     .await
     .context("starting the simulators on 127.0.0.1")?;
@@ -41,12 +45,17 @@ pub async fn run() -> anyhow::Result<Status> {
         sims.kot.base_url()
     );
     std::fs::write(&path, &yaml).context("writing the demo configuration")?;
-    let config = || -> anyhow::Result<Config> {
-        let mut c = Config::load(&path)?;
-        c.smarthr.token_given = Some(Secret::new(sim::SMARTHR_TOKEN));
-        c.kot.token_given = Some(Secret::new(sim::KOT_TOKEN));
-        Ok(c)
-    };
+    let mut config = Config::load(&path)?;
+    config.smarthr.token_given = Some(Secret::new(sim::SMARTHR_TOKEN));
+    config.kot.token_given = Some(Secret::new(sim::KOT_TOKEN));
+    Ok((config, sims, dir))
+}
+
+pub async fn run() -> anyhow::Result<Status> {
+    let as_of = sim::SAMPLE_AS_OF;
+    let (demo_config, _sims, dir) = simulated().await?;
+    let path = demo_config.path.clone();
+    let config = || -> anyhow::Result<Config> { Ok(demo_config.clone()) };
 
     heading(&format!(
         "crewsync demo: a sample company of about 100 employees in simulated SmartHR and KING OF TIME, as of {as_of}"

@@ -1,8 +1,11 @@
 //! Command-line arguments and the dispatch to each command.
 
+mod budget;
 mod demo;
+pub mod log;
 mod progress;
 mod rules;
+mod serve;
 mod sync;
 
 use chrono::NaiveDate;
@@ -39,6 +42,10 @@ Try it without any setup: crewsync demo";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log every request to SmartHR and KING OF TIME on stderr (method, URL, status, time,
+    /// rate-limit headers, retries and waits; never a token). RUST_LOG filters it further.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +64,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Fetch the rosters once, then re-plan on every save of the rules and show what changed.
     Watch(PlanArgs),
+    /// Serve the 連携ダッシュボード (the sync wizard in a browser) on 127.0.0.1.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +275,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             let config = Config::load(&args.config.config)?;
             rules::watch(&args, config).await
         }
+        Command::Serve(args) => serve::run(args).await,
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {
                 company: if args.empty {
@@ -277,6 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
                 // demo set the clock; a person can too, with POST /_sim/clock.
                 kot_clock: None,
                 rate_limits: !args.no_rate_limits,
+                limits: Default::default(),
             };
             crewsync::sim::serve(config, args.smarthr_port, args.kot_port).await?;
             Ok(Status::Done)
@@ -314,6 +325,7 @@ fn history(args: &HistoryArgs) -> anyhow::Result<Status> {
 }
 
 /// One place renders every error for a person: the message chain, without a backtrace.
+/// Secrets are scrubbed here too, as every error a person sees passes through.
 pub fn render_error(e: &anyhow::Error) -> String {
     let mut out = format!("error: {e}");
     for cause in e.chain().skip(1) {
@@ -323,6 +335,6 @@ pub fn render_error(e: &anyhow::Error) -> String {
         }
     }
     // Errors quote record values (a bad date, a name the server refused): each line is made
-    // safe, keeping the line breaks of the hints.
-    crewsync::text::safe_lines(&out)
+    // safe, keeping the line breaks of the hints; a token a server echoed is masked first.
+    crewsync::text::safe_lines(&crewsync::redact::scrub(&out))
 }

@@ -2,19 +2,29 @@
 //! nothing when stderr is not a terminal, so scripts and CI logs stay clean.
 
 use crewsync::apply::{ApplyResult, Outcome};
+use crewsync::http::Notice;
 use crewsync::sync::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+/// Cheap to clone: clones draw on the same bar, so the clients' retry and wait notices (which
+/// outlive any borrow) print above it.
+#[derive(Clone)]
 pub struct Bars {
-    bar: Mutex<Option<(String, ProgressBar)>>,
+    bar: Arc<Mutex<Option<(String, ProgressBar)>>>,
 }
 
 impl Bars {
     pub fn new() -> Bars {
         Bars {
-            bar: Mutex::new(None),
+            bar: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// For the clients: each wait or retry as a line above the bar ("retrying in 2.0 s").
+    pub fn notice(&self) -> Notice {
+        let bars = self.clone();
+        Arc::new(move |message: &str| bars.say(message))
     }
 
     fn with_bar(&self, label: &str, total: Option<usize>, f: impl FnOnce(&ProgressBar)) {

@@ -40,6 +40,7 @@ pub async fn fetch(
 ) -> anyhow::Result<Fetched> {
     let direction = args.direction()?;
     let conn = Connections::from_config(&config)?;
+    conn.on_notice(bars.notice());
     guard_windows(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = loop {
@@ -335,6 +336,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
                 wait,
                 stop: stop.clone(),
                 allow_clear: allow_clear(args),
+                circuit_breaker: Some(planned.config.circuit_breaker),
             },
         },
         &bars,
@@ -464,6 +466,7 @@ async fn ready_to_write(
             });
         }
     }
+    super::budget::check(&planned.conn, plan.direction, chosen.len(), args.wait, bars)?;
     let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
     let history = History::open(&planned.config.history).map_err(anyhow::Error::from)?;
     // Read as late as possible, once for the whole roster (KOT allows about one request a
@@ -639,18 +642,7 @@ fn saved_defaults_text(defaults: &Defaults) -> String {
 }
 
 fn defaults_text(args: &PlanArgs) -> String {
-    let mut parts = vec![];
-    if let Some(o) = &args.office {
-        parts.push(format!("office={o}"));
-    }
-    if let Some(t) = &args.employment_type {
-        parts.push(format!("employment_type={t}"));
-    }
-    if parts.is_empty() {
-        "none".into()
-    } else {
-        parts.join(", ")
-    }
+    sync::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
 }
 
 /// `max_changes`: an apply that would change more than the configured share of the roster is
@@ -686,14 +678,15 @@ fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stopped by Ctrl-C: 130, as a shell reports an interrupted command. Cut short otherwise (an
-/// access window, `max_wait_minutes`): could not run to the end (1). Ran, but a chosen
-/// employee failed or was held back, or, with `--strict`, the plan has invalid rows nobody
-/// synced: 2.
+/// Stopped by Ctrl-C: 130, as a shell reports an interrupted command. Ran, but a chosen
+/// employee failed (also when failures stopped it: the circuit breaker) or was held back, or,
+/// with `--strict`, the plan has invalid rows nobody synced: 2. Cut short otherwise before
+/// anything failed (an access window, `max_wait_minutes`): could not run to the end (1).
 fn exit_status(report: &ApplyReport, strict: bool) -> Status {
     let s = report.summary;
     match &report.stopped {
         Some(why) if apply::stopped_by_user(why) => Status::Interrupted,
+        Some(_) if s.failed > 0 => Status::SomeFailed,
         Some(_) => Status::CouldNotRun,
         None if s.failed + s.not_attempted > 0 || (strict && s.invalid > 0) => Status::SomeFailed,
         None => Status::Done,

@@ -70,7 +70,11 @@ pub enum ErrorKind {
 }
 
 impl ApiError {
-    pub fn new(service: Service, kind: ErrorKind) -> Self {
+    /// Every text the error carries (server messages, body excerpts, URLs, causes) is scrubbed
+    /// of secrets here, once, so that no way of showing it (Display, Debug, the history, the
+    /// email) can leak a token a server echoed back.
+    pub fn new(service: Service, mut kind: ErrorKind) -> Self {
+        kind.scrub();
         ApiError { service, kind }
     }
 
@@ -107,6 +111,20 @@ impl ApiError {
         )
     }
 
+    /// The server-side failure this is, as a short key two errors share when they are the
+    /// same failure ("HTTP 500"), or `None` for errors about the request itself. An apply
+    /// stops when consecutive employees fail with the same key (its circuit breaker).
+    pub fn server_side(&self) -> Option<String> {
+        let s = self.service.display_name();
+        match &self.kind {
+            ErrorKind::Server { status, .. } => Some(format!("HTTP {status} from {s}")),
+            ErrorKind::Unreachable { .. } => Some(format!("{s} unreachable")),
+            ErrorKind::Timeout { .. } => Some(format!("{s} not answering in time")),
+            ErrorKind::Interrupted { .. } => Some(format!("connections to {s} breaking")),
+            _ => None,
+        }
+    }
+
     /// How long the server asked us to wait before trying again, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self.kind {
@@ -117,6 +135,29 @@ impl ApiError {
 }
 
 impl ErrorKind {
+    fn scrub(&mut self) {
+        use crate::redact::scrub_in_place as clean;
+        match self {
+            ErrorKind::Config { detail } | ErrorKind::Malformed { detail } => clean(detail),
+            ErrorKind::Unreachable { url, detail } | ErrorKind::Interrupted { url, detail } => {
+                clean(url);
+                clean(detail);
+            }
+            ErrorKind::Timeout { url } => clean(url),
+            ErrorKind::Unauthorized { message }
+            | ErrorKind::Forbidden { message }
+            | ErrorKind::AccessWindow { message }
+            | ErrorKind::NotFound { message }
+            | ErrorKind::RateLimited { message, .. }
+            | ErrorKind::Server { message, .. } => clean(message),
+            ErrorKind::Validation { message, details } => {
+                clean(message);
+                details.iter_mut().for_each(clean);
+            }
+            ErrorKind::UnexpectedStatus { body_excerpt, .. } => clean(body_excerpt),
+        }
+    }
+
     /// The classification every status gets unless a service's own error code says more.
     /// `message` is the server's message, or an excerpt of the body when it sent none.
     pub(crate) fn from_status(

@@ -6,10 +6,17 @@
 
 mod error;
 pub(crate) mod json;
+mod pace;
 mod transport;
 
 pub use error::{ApiError, ErrorKind};
+pub use pace::Budget;
+pub use transport::human;
 pub(crate) use transport::{Attempts, Call, Transport};
+
+/// Where a client tells a person about a wait or a retry as it happens ("retrying in 2 s"),
+/// so that a slow run never looks like a hang. Set with each client's `on_notice`.
+pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 use std::fmt;
@@ -17,12 +24,16 @@ use std::time::Duration;
 
 /// An access token. Kept out of every Debug/Display so that printing a client, a config or an
 /// error can never leak it; only the transport reads it, to build the `Authorization` header.
+/// Every token is registered with [`crate::redact`] when it is made, so that a server echoing
+/// it back (in a body, a header or a URL) cannot carry it to the screen either.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(token: impl Into<String>) -> Self {
-        Secret(token.into())
+        let token = token.into();
+        crate::redact::register(&token);
+        Secret(token)
     }
 
     pub(crate) fn expose(&self) -> &str {
@@ -32,7 +43,7 @@ impl Secret {
 
 impl From<String> for Secret {
     fn from(token: String) -> Self {
-        Secret(token)
+        Secret::new(token)
     }
 }
 
@@ -51,7 +62,8 @@ impl fmt::Display for Secret {
 /// How hard a client may push a service, and how long it keeps trying.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// Requests are spaced evenly to stay under this rate; `None` turns pacing off.
+    /// The pace requests start at, spaced evenly; the limiter then adapts it to what the
+    /// server accepts (see `pace.rs`). `None` sends unpaced until the first refusal.
     pub requests_per_second: Option<f64>,
     /// Retries after the first attempt, for errors that are worth repeating.
     pub max_retries: usize,
@@ -64,6 +76,9 @@ pub struct Limits {
     /// A rate-limited answer that asks for a longer wait than this is reported instead of
     /// waited out, so that an exhausted hourly budget does not hang a run silently.
     pub max_rate_limit_wait: Duration,
+    /// Connection failures (nothing was sent) are retried for at most this long in all, so
+    /// that an unreachable host is reported in seconds rather than looking like a hang.
+    pub connect_budget: Duration,
 }
 
 impl Limits {
@@ -76,6 +91,7 @@ impl Limits {
             max_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(30),
             max_rate_limit_wait: Duration::from_secs(120),
+            connect_budget: Duration::from_secs(10),
         }
     }
 
@@ -89,6 +105,7 @@ impl Limits {
             max_backoff: Duration::from_secs(60),
             timeout: Duration::from_secs(60),
             max_rate_limit_wait: Duration::from_secs(300),
+            connect_budget: Duration::from_secs(10),
         }
     }
 
@@ -101,6 +118,7 @@ impl Limits {
             max_backoff: Duration::from_millis(50),
             timeout: Duration::from_secs(30),
             max_rate_limit_wait: Duration::from_secs(10),
+            connect_budget: Duration::from_millis(300),
         }
     }
 }

@@ -1,14 +1,23 @@
 use super::json::excerpt;
-use super::{ApiError, ErrorKind, Limits, Secret};
+use super::pace::{Budget, Pacer, TooLong};
+use super::{ApiError, ErrorKind, Limits, Notice, Secret};
 use crate::model::Service;
 use backon::{BackoffBuilder, ExponentialBuilder};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::future::Future;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The first pause after a refusal that named no reset (KOT's 303 sends none).
+const FIRST_UNKNOWN_PAUSE: Duration = Duration::from_millis(250);
+
+/// The `tracing` target of the request log (`--verbose`, `RUST_LOG=crewsync::http=debug`).
+const LOG: &str = "crewsync::http";
 
 /// Turns a non-success answer (status, headers, body text with any token scrubbed) into an
 /// error kind. Each service supplies its own, since their error bodies differ.
@@ -57,15 +66,17 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
 }
 
-/// One service's HTTP connection: base URL, token, pacing and the retry loop.
+/// One service's HTTP connection: base URL, token, the adaptive limiter every request goes
+/// through, and the retry loop.
 pub(crate) struct Transport {
     service: Service,
     http: reqwest::Client,
     base: Url,
     token: Secret,
     limits: Limits,
-    pacer: Option<DefaultDirectRateLimiter>,
+    pacer: Pacer,
     classify: Classify,
+    notice: RwLock<Option<Notice>>,
 }
 
 impl Transport {
@@ -90,22 +101,26 @@ impl Transport {
                     }
                 ))
             })?;
-        let pacer = match limits.requests_per_second {
-            None => None,
-            Some(rps) => {
-                let quota = Some(rps)
-                    .filter(|r| r.is_finite() && *r > 0.0)
-                    .and_then(|r| Quota::with_period(std::time::Duration::from_secs_f64(1.0 / r)))
-                    .ok_or_else(|| {
-                        config(format!(
-                            "requests_per_second is {rps}; it must be a positive number"
-                        ))
-                    })?;
-                Some(RateLimiter::direct(quota))
-            }
-        };
+        if let Some(rps) = limits.requests_per_second
+            && !(rps.is_finite() && rps > 0.0)
+        {
+            return Err(config(format!(
+                "requests_per_second is {rps}; it must be a positive number"
+            )));
+        }
+        // A refusal that names no reset is first paused briefly: a per-second window is never
+        // more than a second from its reset, and the pause doubles while refusals repeat.
+        let pacer = Pacer::new(
+            limits.requests_per_second,
+            limits.min_backoff.min(FIRST_UNKNOWN_PAUSE),
+            limits.max_backoff,
+            limits.max_rate_limit_wait,
+        );
+        // A redirect is never followed: it would carry the request (and, on the same host,
+        // the token) somewhere the configuration does not name. It is reported instead.
         let http = reqwest::Client::builder()
             .timeout(limits.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| config(format!("the HTTP client could not be set up: {e}")))?;
         Ok(Transport {
@@ -116,7 +131,37 @@ impl Transport {
             limits,
             pacer,
             classify,
+            notice: RwLock::new(None),
         })
+    }
+
+    /// Where waits and retries are told as they happen (besides the request log).
+    pub fn on_notice(&self, notice: Notice) {
+        *self.notice.write().unwrap_or_else(|e| e.into_inner()) = Some(notice);
+    }
+
+    fn notify(&self, message: &str) {
+        tracing::info!(target: LOG, service = self.service.display_name(), "{message}");
+        if let Some(notice) = self
+            .notice
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            notice(message);
+        }
+    }
+
+    /// The request budget the service reported last, when it reports one over a window
+    /// longer than a second (SmartHR's hourly budget, if it exists).
+    pub fn budget(&self) -> Option<Budget> {
+        self.pacer.budget()
+    }
+
+    /// How long a request may wait for the budget to come back (or a long reset) before it
+    /// fails instead: raised by `apply --wait` to pace across the window.
+    pub fn set_max_wait(&self, wait: Duration) {
+        self.pacer.set_max_wait(wait);
     }
 
     pub fn error(&self, kind: ErrorKind) -> ApiError {
@@ -148,15 +193,19 @@ impl Transport {
     pub async fn send(&self, call: &Call<'_>, attempts: Attempts) -> Result<Reply, ApiError> {
         match attempts {
             Attempts::Once => self.send_once(call).await,
-            Attempts::WithRetries => self.retry(|_| self.send_once(call)).await,
+            Attempts::WithRetries => self.retry(|| self.send_once(call)).await,
         }
     }
 
-    /// One attempt: wait for the pacer, send, read the whole answer, classify failures.
+    /// One attempt: wait for the limiter, send, read the whole answer, tell the limiter how
+    /// it went, log it, classify failures.
     pub async fn send_once(&self, call: &Call<'_>) -> Result<Reply, ApiError> {
-        if let Some(pacer) = &self.pacer {
-            pacer.until_ready().await;
-        }
+        let waited = self
+            .pacer
+            .admit()
+            .await
+            .map_err(|too_long| self.error(self.too_long(too_long)))?;
+        let started = Instant::now();
         let mut request = self
             .http
             .request(call.method.clone(), call.url.clone())
@@ -165,31 +214,113 @@ impl Transport {
         if let Some(body) = call.body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&call.url, &e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&call.url, &e))?
-            .into();
+        let answer = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body: Vec<u8> = response.bytes().await?.into();
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        let (status, headers, body) = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                let err = self.transport_error(&call.url, &e);
+                tracing::debug!(
+                    target: LOG,
+                    service = self.service.display_name(),
+                    method = %call.method,
+                    url = %log_url(call),
+                    ms = started.elapsed().as_millis() as u64,
+                    waited_ms = waited.as_millis() as u64,
+                    "no answer: {err}"
+                );
+                return Err(err);
+            }
+        };
+        let log = |outcome: &str| {
+            tracing::debug!(
+                target: LOG,
+                service = self.service.display_name(),
+                method = %call.method,
+                url = %log_url(call),
+                status = status.as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                waited_ms = waited.as_millis() as u64,
+                rate_limit = %rate_headers(&headers),
+                "{outcome}"
+            )
+        };
         if status.is_success() {
+            log("ok");
+            if let Some(pause) = self.pacer.accepted(&headers) {
+                self.notify(&format!(
+                    "{}'s request budget is used up; pausing all its requests for {} until it resets",
+                    self.service.display_name(),
+                    human(pause)
+                ));
+            }
             return Ok(Reply { headers, body });
         }
-        let text = String::from_utf8_lossy(&body).replace(self.token.expose(), "***");
-        Err(self.error((self.classify)(status, &headers, &text)))
+        let text = crate::redact::scrub(&String::from_utf8_lossy(&body)).into_owned();
+        let kind = if status.is_redirection() {
+            let to = headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(|| "nowhere given".to_string(), public_url);
+            ErrorKind::UnexpectedStatus {
+                status: status.as_u16(),
+                body_excerpt: format!("a redirect to {to}"),
+            }
+        } else {
+            (self.classify)(status, &headers, &text)
+        };
+        log(&format!("error: {}", excerpt(&text)));
+        if let ErrorKind::RateLimited { retry_after, .. } = &kind {
+            let pause = self.pacer.refused(&headers, *retry_after);
+            tracing::info!(
+                target: LOG,
+                service = self.service.display_name(),
+                pause_ms = pause.as_millis() as u64,
+                pace = %self.pacer.rate().map_or("unpaced".to_string(), |r| format!("{r:.2}/s")),
+                "refused: pausing every request to this service, then retrying at a lower pace"
+            );
+        } else {
+            self.pacer.accepted(&headers);
+        }
+        Err(self.error(kind))
     }
 
-    /// Runs `op` until it succeeds, fails for good, or the retries run out, sleeping a capped,
-    /// jittered exponential backoff in between (plus whatever wait a rate limit asked for).
-    /// `op` is told whether an earlier attempt may already have been applied by the server, so
-    /// that a create can look for its own result before sending again.
+    /// The error for a wait longer than allowed: the budget is used up (or the server asked
+    /// for a long pause).
+    fn too_long(&self, t: TooLong) -> ErrorKind {
+        let message = match t.budget {
+            Some(b) if b.remaining == 0 => format!(
+                "its request budget{} is used up and resets in {}; run again then, or add --wait to pace across the reset",
+                b.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
+                human(t.wait)
+            ),
+            _ => format!(
+                "it asked to pause for {}, longer than crewsync waits; run again later, or add --wait",
+                human(t.wait)
+            ),
+        };
+        ErrorKind::RateLimited {
+            message,
+            retry_after: Some(t.wait),
+        }
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or the retries run out.
+    ///
+    /// A refusal (429) is retried at once: the limiter already holds every request to the
+    /// service until the server's reset, and a backoff on top of that would only waste time.
+    /// A connection failure (nothing sent) is retried within `connect_budget`, each retry told
+    /// through the notice hook. Other retryable errors sleep a capped, jittered exponential
+    /// backoff.
     pub async fn retry<T, F, Fut>(&self, mut op: F) -> Result<T, ApiError>
     where
-        F: FnMut(bool) -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let mut backoff = ExponentialBuilder::default()
@@ -198,29 +329,56 @@ impl Transport {
             .with_max_delay(self.limits.max_backoff)
             .with_max_times(self.limits.max_retries)
             .build();
-        let mut maybe_applied = false;
+        let mut refusals = 0;
+        let mut unreachable_since: Option<Instant> = None;
         loop {
-            let err = match op(maybe_applied).await {
+            let err = match op().await {
                 Ok(value) => return Ok(value),
                 Err(err) if !err.is_retryable() => return Err(err),
                 Err(err) => err,
             };
+            if let ErrorKind::RateLimited { retry_after, .. } = &err.kind {
+                refusals += 1;
+                if refusals > self.limits.max_retries
+                    || retry_after.is_some_and(|w| w > self.pacer.max_wait())
+                {
+                    return Err(err);
+                }
+                continue;
+            }
             let Some(delay) = backoff.next() else {
                 return Err(err);
             };
-            let wait = match err.retry_after() {
-                Some(asked) if asked > self.limits.max_rate_limit_wait => return Err(err),
-                Some(asked) => asked + delay,
-                None => delay,
-            };
-            maybe_applied |= err.may_have_been_applied();
-            tokio::time::sleep(wait).await;
+            if let ErrorKind::Unreachable { url, detail } = &err.kind {
+                let since = *unreachable_since.get_or_insert_with(Instant::now);
+                let left = self.limits.connect_budget.saturating_sub(since.elapsed());
+                if left.is_zero() {
+                    return Err(err);
+                }
+                let delay = delay.min(left);
+                self.notify(&format!(
+                    "could not connect to {} at {url} ({detail}); retrying in {}",
+                    self.service.display_name(),
+                    human(delay)
+                ));
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            tracing::info!(
+                target: LOG,
+                service = self.service.display_name(),
+                delay_ms = delay.as_millis() as u64,
+                "retrying after: {err}"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
     /// Sends a create without ever creating the record twice: when an earlier attempt may have
     /// reached the server (its answer was lost, or the server failed mid-way), `lookup` is asked
-    /// first and an existing record is taken as the result.
+    /// first and an existing record is taken as the result. A refusal (429, KOT's 303) was not
+    /// applied, so it never calls for a look-up: only an attempt that may have been applied
+    /// and has not been looked for since does.
     pub async fn create<T, L, LFut>(
         &self,
         call: &Call<'_>,
@@ -231,12 +389,24 @@ impl Transport {
         L: Fn() -> LFut,
         LFut: Future<Output = Result<Option<T>, ApiError>>,
     {
-        let (lookup, parse) = (&lookup, &parse);
-        self.retry(|maybe_applied| async move {
-            if maybe_applied && let Some(existing) = lookup().await? {
-                return Ok(existing);
+        let unchecked = AtomicBool::new(false);
+        let (lookup, parse, unchecked) = (&lookup, &parse, &unchecked);
+        self.retry(|| async move {
+            if unchecked.load(Ordering::SeqCst) {
+                match lookup().await? {
+                    Some(existing) => return Ok(existing),
+                    None => unchecked.store(false, Ordering::SeqCst),
+                }
             }
-            parse(self.send_once(call).await?)
+            match self.send_once(call).await {
+                Ok(reply) => parse(reply),
+                Err(err) => {
+                    if err.may_have_been_applied() {
+                        unchecked.store(true, Ordering::SeqCst);
+                    }
+                    Err(err)
+                }
+            }
         })
         .await
     }
@@ -284,6 +454,61 @@ fn public_url(url: &str) -> String {
             u.to_string()
         }
         Err(_) => excerpt(url.split('?').next().unwrap_or_default()),
+    }
+}
+
+/// The request as the log shows it: no credentials, the query kept (it names what was asked
+/// for, never a token), and anything registered as a secret scrubbed.
+fn log_url(call: &Call<'_>) -> String {
+    let mut url = call.url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if !call.query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    crate::redact::scrub(url.as_str()).into_owned()
+}
+
+/// The rate-limit headers of an answer, for the log: `limit/remaining/reset` per set.
+fn rate_headers(headers: &HeaderMap) -> String {
+    let mut parts = Vec::new();
+    for set in ["x-rate-limit", "x-intensive-rate-limit"] {
+        let get = |what: &str| {
+            headers
+                .get(format!("{set}-{what}"))
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string()
+        };
+        if headers.contains_key(format!("{set}-reset")) {
+            parts.push(format!(
+                "{set}={}/{}/{}s",
+                get("remaining"),
+                get("limit"),
+                get("reset")
+            ));
+        }
+    }
+    if let Some(v) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
+        parts.push(format!("retry-after={v}"));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// A wait as a person reads it: "0.4 s", "12 s", "43 min".
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 10.0 {
+        format!("{secs:.1} s")
+    } else if secs < 120.0 {
+        format!("{} s", secs.round())
+    } else {
+        format!("{} min", (secs / 60.0).round())
     }
 }
 

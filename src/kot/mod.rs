@@ -10,7 +10,7 @@ pub use convert::{ADDITIONAL_FIELDS, employee_from_kot, employee_to_kot, field_k
 use convert::changes_to_kot;
 
 use crate::http::json::{Fields, excerpt, object, text};
-use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
+use crate::http::{ApiError, Attempts, Budget, Call, ErrorKind, Limits, Notice, Secret, Transport};
 use crate::model::{Employee, Field, MasterItem, Service};
 use chrono::NaiveDate;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -39,6 +39,21 @@ impl Client {
         Ok(Client {
             t: Transport::new(Service::Kot, base_url, token, limits, classify)?,
         })
+    }
+
+    /// Where this client tells a person about waits and retries as they happen.
+    pub fn on_notice(&self, notice: Notice) {
+        self.t.on_notice(notice);
+    }
+
+    /// The request budget KING OF TIME reported last over a window longer than a second, if any.
+    pub fn budget(&self) -> Option<Budget> {
+        self.t.budget()
+    }
+
+    /// The longest a request waits for an exhausted budget or a long reset before failing.
+    pub fn set_max_wait(&self, wait: Duration) {
+        self.t.set_max_wait(wait);
     }
 
     /// The roster as of `date` (KOT's own reference-date semantics), with every synced

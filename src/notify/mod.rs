@@ -155,6 +155,7 @@ impl NotifyConfig {
         };
         let user = read(user_var, "username_env")?;
         let password = read(password_var, "password_env")?;
+        crate::redact::register(&password);
         Ok(Some(Credentials::new(user, password)))
     }
 

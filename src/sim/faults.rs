@@ -28,6 +28,12 @@ pub struct FaultState {
     /// window had opened (code 104), until [`Faults::close_access_window`]. Lets a test meet
     /// a window at an exact point of a run, which the clock alone cannot time.
     pub access_window_after_requests: Option<usize>,
+    /// Every write answers this status (500 in practice) until cleared: a server that fails
+    /// all writes, for the apply's circuit breaker.
+    pub fail_all_writes: Option<u16>,
+    /// Every authorised request answers 200 with a body that echoes the request's
+    /// `Authorization` header, as a misconfigured proxy or captive portal might.
+    pub echo_authorization: bool,
 }
 
 /// The body of `POST /_sim/faults`.
@@ -40,6 +46,8 @@ pub struct FaultUpdate {
     pub rate_limit_next: Option<usize>,
     pub require_full_put_body: Option<bool>,
     pub access_window_after_requests: Option<usize>,
+    pub fail_all_writes: Option<u16>,
+    pub echo_authorization: Option<bool>,
     /// Clears every knob before applying the rest.
     pub clear: bool,
 }
@@ -72,6 +80,20 @@ impl Faults {
     /// The next `n` requests answer 429 in the API's own shape, whatever the real limiter says.
     pub fn rate_limit_next(&self, n: usize) {
         self.with(|s| s.rate_limit_next = n);
+    }
+
+    /// See [`FaultState::fail_all_writes`]; `None` ends it.
+    pub fn fail_all_writes(&self, status: Option<u16>) {
+        self.with(|s| s.fail_all_writes = status);
+    }
+
+    /// See [`FaultState::echo_authorization`].
+    pub fn echo_authorization(&self, on: bool) {
+        self.with(|s| s.echo_authorization = on);
+    }
+
+    pub(crate) fn echoes_authorization(&self) -> bool {
+        self.with(|s| s.echo_authorization)
     }
 
     /// KOT only: see [`FaultState::require_full_put_body`].
@@ -133,6 +155,12 @@ impl Faults {
             if let Some(v) = u.access_window_after_requests {
                 s.access_window_after_requests = Some(v);
             }
+            if let Some(v) = u.fail_all_writes {
+                s.fail_all_writes = Some(v);
+            }
+            if let Some(v) = u.echo_authorization {
+                s.echo_authorization = v;
+            }
         });
     }
 
@@ -155,6 +183,9 @@ impl Faults {
     /// Consumes one forced failure for a request of this kind; the status to answer.
     pub(crate) fn take_failure(&self, is_write: bool) -> Option<u16> {
         self.with(|s| {
+            if is_write && let Some(status) = s.fail_all_writes {
+                return Some(status);
+            }
             let fail = if is_write {
                 &mut s.fail_next_writes
             } else {

@@ -11,6 +11,7 @@
 
 use super::clock::{ClockUpdate, SimClock};
 use super::faults::{FaultUpdate, Faults};
+use super::limits::{Gauge, SimLimits};
 use super::records::{
     KOT_ADDITIONAL_FIELDS, KOT_REQUIRED_FIELDS, KotEmployee, KotMasters, is_blank, parse_ymd,
     set_strictly,
@@ -84,6 +85,8 @@ struct SimState {
     faults: Faults,
     requests: AtomicUsize,
     bucket: Mutex<Bucket>,
+    /// Limits a test set in place of the default bucket (see [`SimLimits`]).
+    gauge: Gauge,
     rate_limits: bool,
     clock: SimClock,
 }
@@ -123,6 +126,7 @@ impl KotSim {
         masters: KotMasters,
         employees: Vec<KotEmployee>,
         rate_limits: bool,
+        limits: SimLimits,
         clock: Option<DateTime<FixedOffset>>,
         port: u16,
     ) -> std::io::Result<KotSim> {
@@ -142,6 +146,7 @@ impl KotSim {
                 tokens: BURST,
                 last: Instant::now(),
             }),
+            gauge: Gauge::new(limits),
             rate_limits,
             clock: SimClock::new(clock),
         });
@@ -190,6 +195,17 @@ impl KotSim {
     pub fn request_count(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
     }
+
+    /// Replaces the limits enforced from now on (see [`SimLimits`]); a per-second one takes
+    /// the place of the default bucket.
+    pub fn set_limits(&self, limits: SimLimits) {
+        self.state.gauge.set(limits);
+    }
+
+    /// Requests refused (429, code 303) by the limits a test set, forced refusals not counted.
+    pub fn refused_count(&self) -> usize {
+        self.state.gauge.refused()
+    }
 }
 
 fn router(state: Arc<SimState>) -> Router {
@@ -207,6 +223,7 @@ fn router(state: Arc<SimState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), gate));
     let control = Router::new()
         .route("/_sim/faults", post(set_faults))
+        .route("/_sim/limits", post(set_limits))
         .route("/_sim/clock", post(set_clock))
         .route("/_sim/state", get(sim_state))
         .route("/_sim/employees", post(sim_insert_employee));
@@ -244,13 +261,24 @@ async fn gate(
     if !bearer_matches(req.headers(), KOT_TOKEN) {
         return errors(StatusCode::FORBIDDEN, CODE_AUTH, "認証に失敗しました");
     }
-    let over_limit = st.rate_limits && !st.bucket.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let bucket_refuses = st.rate_limits
+        && !st.gauge.overrides_per_second()
+        && !st.bucket.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let over_limit = bucket_refuses || !st.gauge.check(is_write, None).allowed;
     if st.faults.take_rate_limit() || over_limit {
         let body = json!({"code": "303", "message": "Too Many Requests"});
         return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     }
     if windowed && (st.faults.window_opens_now() || st.clock.in_access_window()) {
         return errors(StatusCode::FORBIDDEN, CODE_WINDOW, WINDOW_MESSAGE);
+    }
+    if st.faults.echoes_authorization() {
+        let echoed = req
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        return Json(json!({"echo": {"headers": {"authorization": echoed}}})).into_response();
     }
     if let Some(status) = st.faults.take_failure(is_write) {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -564,6 +592,11 @@ async fn set_faults(State(st): St, Json(update): Json<FaultUpdate>) -> Response 
     st.faults.apply(update)
 }
 
+async fn set_limits(State(st): St, Json(limits): Json<SimLimits>) -> Response {
+    st.gauge.set(limits);
+    Json(json!({ "limits": st.gauge.limits() })).into_response()
+}
+
 async fn set_clock(State(st): St, Json(update): Json<ClockUpdate>) -> Response {
     st.clock.update(update);
     Json(json!({"now": st.clock.now(), "in_access_window": st.clock.in_access_window()}))
@@ -577,6 +610,8 @@ async fn sim_state(State(st): St) -> Response {
         "request_count": st.requests.load(Ordering::SeqCst),
         "faults": st.faults.state(),
         "rate_limits": st.rate_limits,
+        "limits": st.gauge.limits(),
+        "refused": st.gauge.refused(),
         "now": st.clock.now(),
         "in_access_window": st.clock.in_access_window(),
         "employees": employees,

@@ -8,7 +8,8 @@
 //!
 //! Each simulator also serves control endpoints under `/_sim/` (no token needed), so a person
 //! or a test driving a separate `crewsync simulate` process can set the same knobs:
-//! `POST /_sim/faults` (a [`FaultUpdate`] as JSON), `GET /_sim/state`, `POST /_sim/crews` or
+//! `POST /_sim/faults` (a [`FaultUpdate`] as JSON), `POST /_sim/limits` (a [`SimLimits`]: limits
+//! that differ from what the clients assume), `GET /_sim/state`, `POST /_sim/crews` or
 //! `POST /_sim/employees` (seed a record as given), and on KOT `POST /_sim/clock`
 //! (`{"now": "2026-04-01T12:00:00+09:00", "frozen": false}`).
 
@@ -17,6 +18,7 @@ mod company;
 mod faults;
 mod ids;
 mod kot;
+mod limits;
 mod records;
 mod server;
 mod smarthr;
@@ -25,6 +27,7 @@ pub use clock::{ClockUpdate, JST, KOT_WINDOWS, in_window};
 pub use company::{Company, SAMPLE_AS_OF};
 pub use faults::{FailNext, FaultState, FaultUpdate, Faults};
 pub use kot::KotSim;
+pub use limits::SimLimits;
 pub use records::{
     BizEstablishment, Crew, CustomFieldTemplate, Department, Division, EmployeeGroup,
     EmploymentType, KOT_ADDITIONAL_FIELDS, KOT_REQUIRED_FIELDS, KotEmployee, KotMasters,
@@ -50,6 +53,9 @@ pub struct SimConfig {
     pub kot_clock: Option<DateTime<FixedOffset>>,
     /// Enforce the documented limits: SmartHR 10 requests/s, KOT about 1/s with a burst of 5.
     pub rate_limits: bool,
+    /// Limits that replace or add to those, the same for both simulators (each can be changed
+    /// later with `set_limits`), so that the clients meet limits they were not told.
+    pub limits: SimLimits,
 }
 
 impl Default for SimConfig {
@@ -58,6 +64,7 @@ impl Default for SimConfig {
             company: Company::sample(),
             kot_clock: None,
             rate_limits: true,
+            limits: SimLimits::default(),
         }
     }
 }
@@ -89,11 +96,19 @@ async fn start_on(
         kot,
         kot_employees,
     } = config.company;
-    let smarthr = SmartHrSim::start(smarthr, crews, config.rate_limits, smarthr_port).await?;
+    let smarthr = SmartHrSim::start(
+        smarthr,
+        crews,
+        config.rate_limits,
+        config.limits,
+        smarthr_port,
+    )
+    .await?;
     let kot = KotSim::start(
         kot,
         kot_employees,
         config.rate_limits,
+        config.limits,
         config.kot_clock,
         kot_port,
     )

@@ -6,6 +6,7 @@
 //! the 10-requests-per-second limit is enforced (not the hourly or per-subdomain ones).
 
 use super::faults::{FaultUpdate, Faults};
+use super::limits::{Gauge, Reading, SimLimits};
 use super::records::{Crew, SmartHrMasters, is_blank, set_strictly};
 use super::server::{ConnHandle, Running, spawn};
 use super::{SMARTHR_TOKEN, bearer_matches, next_id_seed, now_stamp, parse_body};
@@ -19,11 +20,12 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
 
 /// Requests per second per token (the unconfirmed but agreed-on number).
 const PER_SECOND: u32 = 10;
+/// What the rate headers announce when no limit is enforced.
+const NO_LIMIT: u32 = 1_000_000;
 const DEFAULT_PER_PAGE: usize = 10;
 const MAX_PER_PAGE: usize = 100;
 const REQUIRED_ON_CREATE: [&str; 6] = [
@@ -59,34 +61,12 @@ impl Data {
     }
 }
 
-/// A fixed one-second window per token, which is also what the `x-rate-limit-*` headers
-/// describe.
-struct Window {
-    started: Instant,
-    used: u32,
-}
-
-impl Window {
-    /// Counts a request; whether it is within the limit.
-    fn hit(&mut self) -> bool {
-        if self.started.elapsed() >= Duration::from_secs(1) {
-            self.started = Instant::now();
-            self.used = 0;
-        }
-        self.used += 1;
-        self.used <= PER_SECOND
-    }
-
-    fn remaining(&self) -> u32 {
-        PER_SECOND.saturating_sub(self.used)
-    }
-}
-
 struct SimState {
     data: RwLock<Data>,
     faults: Faults,
     requests: AtomicUsize,
-    window: Mutex<Window>,
+    /// The documented 10/s (when `rate_limits`), or whatever a test set in its place.
+    gauge: Gauge,
     rate_limits: bool,
 }
 
@@ -125,6 +105,7 @@ impl SmartHrSim {
         masters: SmartHrMasters,
         crews: Vec<Crew>,
         rate_limits: bool,
+        limits: SimLimits,
         port: u16,
     ) -> std::io::Result<SmartHrSim> {
         let mut data = Data {
@@ -139,10 +120,7 @@ impl SmartHrSim {
             data: RwLock::new(data),
             faults: Faults::default(),
             requests: AtomicUsize::new(0),
-            window: Mutex::new(Window {
-                started: Instant::now(),
-                used: 0,
-            }),
+            gauge: Gauge::new(limits),
             rate_limits,
         });
         let running = spawn(router(state.clone()), port).await?;
@@ -178,6 +156,16 @@ impl SmartHrSim {
     pub fn request_count(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
     }
+
+    /// Replaces the limits enforced from now on (see [`SimLimits`]).
+    pub fn set_limits(&self, limits: SimLimits) {
+        self.state.gauge.set(limits);
+    }
+
+    /// Requests refused (429) by the rate limits so far, forced refusals not counted.
+    pub fn refused_count(&self) -> usize {
+        self.state.gauge.refused()
+    }
 }
 
 fn router(state: Arc<SimState>) -> Router {
@@ -202,6 +190,7 @@ fn router(state: Arc<SimState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), gate));
     let control = Router::new()
         .route("/_sim/faults", post(set_faults))
+        .route("/_sim/limits", post(set_limits))
         .route("/_sim/state", get(sim_state))
         .route("/_sim/crews", post(sim_insert_crew));
     Router::new().merge(control).merge(api).with_state(state)
@@ -233,13 +222,12 @@ async fn gate(
     st.requests.fetch_add(1, Ordering::SeqCst);
     let is_write = !matches!(*req.method(), Method::GET | Method::HEAD);
     let authorized = bearer_matches(req.headers(), SMARTHR_TOKEN);
-    let (within_limit, remaining) = if authorized {
-        let mut w = st.window.lock().unwrap_or_else(|e| e.into_inner());
-        (w.hit() || !st.rate_limits, w.remaining())
-    } else {
-        (true, PER_SECOND)
-    };
-    let limited = authorized && (st.faults.take_rate_limit() || !within_limit);
+    let verdict = authorized.then(|| {
+        st.gauge
+            .check(is_write, st.rate_limits.then_some(PER_SECOND))
+    });
+    let forced = authorized && st.faults.take_rate_limit();
+    let limited = forced || verdict.as_ref().is_some_and(|v| !v.allowed);
     let mut response = if !authorized {
         error(
             StatusCode::UNAUTHORIZED,
@@ -256,6 +244,13 @@ async fn gate(
             "リクエスト数の上限に達しました。しばらくしてから再度お試しください",
             None,
         )
+    } else if st.faults.echoes_authorization() {
+        let echoed = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        Json(json!({"echo": {"headers": {"authorization": echoed}}})).into_response()
     } else if let Some(status) = st.faults.take_failure(is_write) {
         server_error(status)
     } else {
@@ -265,17 +260,35 @@ async fn gate(
         }
         response
     };
-    // With limits off nothing is consumed, so a client that paces itself by these headers
-    // is not slowed down.
-    let remaining = match (limited, st.rate_limits) {
-        (true, _) => 0,
-        (false, true) => remaining,
-        (false, false) => PER_SECOND,
+    // The per-token set describes the long window when one is set (the per-second limit is
+    // then not announced), else the per-second one. With no limit on, the headers say so
+    // (a limit no client reaches), so a client that paces itself by them is not slowed down.
+    let unlimited = Reading {
+        limit: NO_LIMIT,
+        remaining: NO_LIMIT,
+        reset: 1,
+    };
+    let (main, intensive) = match &verdict {
+        Some(v) => (v.long.or(v.per_second).unwrap_or(unlimited), v.intensive),
+        None => (unlimited, None),
     };
     let headers = response.headers_mut();
-    headers.insert("x-rate-limit-limit", HeaderValue::from(PER_SECOND));
-    headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
-    headers.insert("x-rate-limit-reset", HeaderValue::from(1u32));
+    let mut put = |set: &str, r: Reading, forced_zero: bool| {
+        let remaining = if forced_zero { 0 } else { r.remaining };
+        for (what, value) in [
+            ("limit", u64::from(r.limit)),
+            ("remaining", u64::from(remaining)),
+            ("reset", r.reset),
+        ] {
+            if let Ok(name) = header::HeaderName::from_bytes(format!("{set}-{what}").as_bytes()) {
+                headers.insert(name, HeaderValue::from(value));
+            }
+        }
+    };
+    put("x-rate-limit", main, forced);
+    if let Some(r) = intensive {
+        put("x-intensive-rate-limit", r, false);
+    }
     response
 }
 
@@ -751,6 +764,11 @@ async fn set_faults(State(st): St, Json(update): Json<FaultUpdate>) -> Response 
     st.faults.apply(update)
 }
 
+async fn set_limits(State(st): St, Json(limits): Json<SimLimits>) -> Response {
+    st.gauge.set(limits);
+    Json(json!({ "limits": st.gauge.limits() })).into_response()
+}
+
 async fn sim_state(State(st): St) -> Response {
     let data = st.read();
     let crews: Vec<Value> = data
@@ -762,6 +780,8 @@ async fn sim_state(State(st): St) -> Response {
         "request_count": st.requests.load(Ordering::SeqCst),
         "faults": st.faults.state(),
         "rate_limits": st.rate_limits,
+        "limits": st.gauge.limits(),
+        "refused": st.gauge.refused(),
         "crews": crews,
     }))
     .into_response()

@@ -7,7 +7,7 @@ mod paging;
 pub use convert::{changes_to_crew, crew_to_employee, employee_to_crew, field_key};
 
 use crate::http::json::excerpt;
-use crate::http::{ApiError, Attempts, Call, ErrorKind, Limits, Secret, Transport};
+use crate::http::{ApiError, Attempts, Budget, Call, ErrorKind, Limits, Notice, Secret, Transport};
 use crate::model::{Employee, Field, MasterItem, Service};
 use futures_util::{StreamExt, stream};
 use reqwest::header::HeaderMap;
@@ -41,6 +41,21 @@ impl Client {
         Ok(Client {
             t: Transport::new(Service::SmartHr, base_url, token, limits, classify)?,
         })
+    }
+
+    /// Where this client tells a person about waits and retries as they happen.
+    pub fn on_notice(&self, notice: Notice) {
+        self.t.on_notice(notice);
+    }
+
+    /// The request budget SmartHR reported last over a window longer than a second, if any.
+    pub fn budget(&self) -> Option<Budget> {
+        self.t.budget()
+    }
+
+    /// The longest a request waits for an exhausted budget or a long reset before failing.
+    pub fn set_max_wait(&self, wait: Duration) {
+        self.t.set_max_wait(wait);
     }
 
     /// Every crew, whatever its status, page by page.

@@ -6,14 +6,16 @@
 
 use crate::apply::ApplyResult;
 use crate::config::{Config, ConfigError, Endpoint};
-use crate::http::{ApiError, Limits};
+use crate::http::{ApiError, Budget, Limits, Notice};
 use crate::model::{Direction, Employee, Field, MasterItem, Masters, Service};
 use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
 mod record;
-pub use record::{Recorded, Request, Unstarted, accounted, apply_recorded, record_unstarted};
+pub use record::{
+    Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -75,6 +77,82 @@ impl Connections {
                 limits(&config.kot, Limits::kot_default()),
             )?,
         })
+    }
+}
+
+impl Connections {
+    /// Where both clients tell a person about waits and retries as they happen.
+    pub fn on_notice(&self, notice: Notice) {
+        self.smarthr.on_notice(notice.clone());
+        self.kot.on_notice(notice);
+    }
+
+    /// Lets requests to both services wait up to `wait` for an exhausted budget or a long
+    /// reset (`apply --wait`), instead of failing after `max_rate_limit_wait`.
+    pub fn set_max_wait(&self, wait: std::time::Duration) {
+        self.smarthr.set_max_wait(wait);
+        self.kot.set_max_wait(wait);
+    }
+
+    /// The last request budget `service` reported over a window longer than a second.
+    pub fn budget(&self, service: Service) -> Option<Budget> {
+        match service {
+            Service::SmartHr => self.smarthr.budget(),
+            Service::Kot => self.kot.budget(),
+        }
+    }
+}
+
+/// Whether a service's request budget covers the writes an apply is about to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetCheck {
+    pub service: Service,
+    /// Requests the apply needs: one per create or update (a KOT update refused for a partial
+    /// body costs two more, which this does not foresee).
+    pub needed: usize,
+    pub budget: Budget,
+}
+
+impl BudgetCheck {
+    /// `None` when the service reported no budget longer than a second: there is none to
+    /// plan for (or it is not told), and the limiter deals with refusals as they come.
+    pub fn new(conn: &Connections, service: Service, writes: usize) -> Option<BudgetCheck> {
+        Some(BudgetCheck {
+            service,
+            needed: writes,
+            budget: conn.budget(service)?,
+        })
+    }
+
+    pub fn covered(&self) -> bool {
+        self.needed as u64 <= self.budget.remaining
+    }
+
+    /// How long the writes take when the budget is the limit: to the reset, then as many
+    /// more windows as the rest needs (a window is taken as long as the longest reset seen).
+    pub fn expected(&self) -> std::time::Duration {
+        let b = &self.budget;
+        if self.covered() {
+            return std::time::Duration::ZERO;
+        }
+        let short = self.needed as u64 - b.remaining;
+        let per_window = b.limit.unwrap_or(b.remaining).max(1);
+        let more_windows = short.div_ceil(per_window).saturating_sub(1);
+        b.resets_in + b.window * more_windows as u32
+    }
+
+    /// What a person is told: the numbers, and what happens next.
+    pub fn describe(&self) -> String {
+        let b = &self.budget;
+        format!(
+            "{}'s request budget has {} {}left and resets in {}; this apply needs about {} requests, so the budget runs out part-way and the writes take about {} in all",
+            self.service.display_name(),
+            b.remaining,
+            b.limit.map(|l| format!("of {l} ")).unwrap_or_default(),
+            crate::http::human(b.resets_in),
+            self.needed,
+            crate::http::human(self.expected()),
+        )
     }
 }
 

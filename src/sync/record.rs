@@ -30,6 +30,20 @@ pub struct Request<'a> {
     pub options: apply::Options,
 }
 
+/// The defaults for new employees as the history records them (`office=本社,
+/// employment_type=正社員`, or `none`), whoever asked: the CLI's flags or the dashboard's step 2.
+pub fn defaults_text(office: Option<&str>, employment_type: Option<&str>) -> String {
+    let parts: Vec<String> = [("office", office), ("employment_type", employment_type)]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// How the run ended, for the caller to report.
 pub struct Recorded {
     pub report: ApplyReport,

@@ -20,6 +20,7 @@ async fn start_with(company: Company, rate_limits: bool) -> Simulators {
         company,
         kot_clock: Some(at(SAMPLE_AS_OF, 12, 0)),
         rate_limits,
+        limits: Default::default(),
     })
     .await
     .unwrap()

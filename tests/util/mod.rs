@@ -101,6 +101,7 @@ impl Env {
             company: Company::empty(),
             kot_clock: Some(noon(date("2026-04-01"))),
             rate_limits: false,
+            limits: Default::default(),
         })
     }
 
@@ -109,6 +110,7 @@ impl Env {
             company: Company::sample(),
             kot_clock: Some(noon(sim::SAMPLE_AS_OF)),
             rate_limits: false,
+            limits: Default::default(),
         })
     }
 

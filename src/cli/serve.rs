@@ -1,0 +1,84 @@
+//! `crewsync serve`: the dashboard on this machine, with its access link or password login.
+
+use super::Status;
+use anyhow::Context;
+use crewsync::config::Config;
+use crewsync::http::Secret;
+use crewsync::web::{self, App, Settings};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The configuration file.
+    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// The address to listen on. Anything but a loopback address needs a password
+    /// (CREWSYNC_DASHBOARD_PASSWORD) and belongs behind a TLS reverse proxy.
+    #[arg(long, value_name = "IP:PORT", default_value = web::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The https address people open when a reverse proxy serves the dashboard
+    /// (e.g. https://crewsync.example.com): accepted as Host, and cookies are marked Secure.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Start the built-in simulators with the sample company and serve the dashboard on them:
+    /// no token, no network, no configuration.
+    #[arg(long, conflicts_with = "config")]
+    pub demo: bool,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
+    // Kept alive for as long as the dashboard serves.
+    let mut demo = None;
+    let config = if args.demo {
+        let (config, sims, dir) = super::demo::simulated().await?;
+        demo = Some((sims, dir));
+        config
+    } else {
+        Config::load(&args.config)?
+    };
+    let password = std::env::var(web::PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new);
+    let with_password = password.is_some();
+    let listener = web::bind(args.listen).await?;
+    let listen = listener.local_addr().context("reading the bound address")?;
+    let base = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{listen}"));
+    let link_base = base.clone();
+    let app = App::new(
+        Settings {
+            config,
+            listen,
+            password,
+            public_url: args.public_url,
+        },
+        Box::new(move |path| {
+            println!("Open this one-time link to log in: {link_base}{path}");
+        }),
+    )?;
+    if with_password {
+        println!(
+            "連携ダッシュボード: {base}  (log in with a name and the password in {})",
+            web::PASSWORD_ENV
+        );
+    } else {
+        println!(
+            "連携ダッシュボード: {base}  (each link above works once; the next is printed when it is used)"
+        );
+    }
+    if demo.is_some() {
+        println!("Demo: the simulators hold a sample company; nothing real is read or written.");
+    }
+    println!("Press Ctrl-C to stop.");
+    web::serve(app, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving the dashboard")?;
+    drop(demo);
+    Ok(Status::Done)
+}

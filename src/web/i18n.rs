@@ -1,0 +1,473 @@
+//! Every text the dashboard shows, in one catalogue: Japanese (the seed help article's own
+//! terms) by default, English when the browser prefers it.
+//!
+//! A screen gets one [`Text`] and reads its fields, so a missing translation is a compile error
+//! rather than a blank on a page.
+
+use crate::model::{Direction, Field};
+use crate::plan::Status;
+
+/// The two languages of the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ja,
+    En,
+}
+
+impl Lang {
+    /// The language an `Accept-Language` header prefers among the two, Japanese when it
+    /// prefers neither (the people who run this sync today use SmartHR in Japanese).
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.unwrap_or_default().split(',') {
+            let mut bits = part.trim().split(';');
+            let tag = bits.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let lang = if tag == "ja" || tag.starts_with("ja-") {
+                Lang::Ja
+            } else if tag == "en" || tag.starts_with("en-") {
+                Lang::En
+            } else {
+                continue;
+            };
+            if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::Ja, |(_, l)| l)
+    }
+
+    /// The catalogue for this language.
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::Ja => &JA,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// One language's texts. Phrases with a value in them are split around it (`*_before`,
+/// `*_after`) so that templates escape the value and never build markup from text.
+#[derive(Debug)]
+pub struct Text {
+    pub html_lang: &'static str,
+    pub app: &'static str,
+    pub dashboard: &'static str,
+    pub start_sync: &'static str,
+    pub kot_to_smarthr: &'static str,
+    pub smarthr_to_kot: &'static str,
+    pub history: &'static str,
+    pub result: &'static str,
+    pub when: &'static str,
+    pub who: &'static str,
+    pub direction: &'static str,
+    pub counts: &'static str,
+    pub outcome: &'static str,
+    pub no_runs: &'static str,
+    pub status_before_start: &'static str,
+    pub window_open: &'static str,
+    pub window_closed_before: &'static str,
+    pub window_closed_after: &'static str,
+    pub rules_none: &'static str,
+    pub rules_loaded: &'static str,
+    pub rules_broken: &'static str,
+    pub rule_tests: &'static str,
+    pub step: &'static str,
+    pub reference_date: &'static str,
+    pub reference_date_help: &'static str,
+    pub next: &'static str,
+    pub back: &'static str,
+    pub fetching: &'static str,
+    pub fetched: &'static str,
+    pub fetch_failed: &'static str,
+    pub office: &'static str,
+    pub employment_type: &'static str,
+    pub defaults_help: &'static str,
+    pub none_chosen: &'static str,
+    pub filter_all: &'static str,
+    pub search: &'static str,
+    pub search_placeholder: &'static str,
+    pub code: &'static str,
+    pub name: &'static str,
+    pub status: &'static str,
+    pub changes: &'static str,
+    pub from_label: &'static str,
+    pub select_filtered: &'static str,
+    pub clear_filtered: &'static str,
+    pub save_ticks: &'static str,
+    pub selected_count: &'static str,
+    pub page: &'static str,
+    pub prev_page: &'static str,
+    pub next_page: &'static str,
+    pub confirm: &'static str,
+    pub confirm_title: &'static str,
+    pub confirm_help: &'static str,
+    pub sync: &'static str,
+    pub created: &'static str,
+    pub updated: &'static str,
+    pub failed: &'static str,
+    pub skipped: &'static str,
+    pub running: &'static str,
+    pub done_of: &'static str,
+    pub run_finished: &'static str,
+    pub stale_title: &'static str,
+    pub stale_help: &'static str,
+    pub review_again: &'static str,
+    pub nothing_selected: &'static str,
+    pub login: &'static str,
+    pub login_name: &'static str,
+    pub password: &'static str,
+    pub login_failed: &'static str,
+    pub login_link_help: &'static str,
+    pub logout: &'static str,
+    pub signed_in_as: &'static str,
+    pub not_found: &'static str,
+    pub error: &'static str,
+    pub more_rows_before: &'static str,
+    pub more_rows_after: &'static str,
+    pub run_details: &'static str,
+    pub selection: &'static str,
+    pub defaults: &'static str,
+    pub rules: &'static str,
+    pub email: &'static str,
+    pub to_dashboard: &'static str,
+    pub older: &'static str,
+    pub newer: &'static str,
+    pub new: &'static str,
+    pub changed: &'static str,
+    pub unchanged: &'static str,
+    pub invalid: &'static str,
+    pub excluded: &'static str,
+    pub run_ok: &'static str,
+    pub run_failed: &'static str,
+    pub run_skipped: &'static str,
+    pub action_create: &'static str,
+    pub action_update: &'static str,
+    pub fields: [&'static str; 12],
+    /// Joins a service to a term: "SmartHRの所属事業所", "SmartHR office".
+    pub of_joiner: &'static str,
+    /// Running, completed, completed with failures, stopped, interrupted.
+    pub run_statuses: [&'static str; 6],
+}
+
+impl Text {
+    /// The card title and wizard heading for a direction, as the seed names them.
+    pub fn direction(&self, d: Direction) -> &'static str {
+        match d {
+            Direction::KotToSmartHr => self.kot_to_smarthr,
+            Direction::SmartHrToKot => self.smarthr_to_kot,
+        }
+    }
+
+    /// 新規登録 / 差分あり / 差分なし / 不正.
+    pub fn status(&self, s: Status) -> &'static str {
+        match s {
+            Status::New => self.new,
+            Status::Changed => self.changed,
+            Status::Unchanged => self.unchanged,
+            Status::Invalid => self.invalid,
+        }
+    }
+
+    /// A term of one service's, as the seed writes it: "KING OF TIMEの情報取得基準日".
+    pub fn of(&self, service: crate::model::Service, term: &str) -> String {
+        format!("{service}{}{term}", self.of_joiner)
+    }
+
+    /// A history run's status.
+    pub fn run_status(&self, s: crate::history::RunStatus) -> &'static str {
+        use crate::history::RunStatus as R;
+        let i = match s {
+            R::Running => 0,
+            R::Completed => 1,
+            R::CompletedWithFailures => 2,
+            R::Stopped => 3,
+            R::Interrupted => 4,
+            R::Refused => 5,
+        };
+        self.run_statuses[i]
+    }
+
+    /// A synced field's label (名前, 生年月日, ...).
+    pub fn field(&self, f: Field) -> &'static str {
+        let i = match f {
+            Field::LastName => 0,
+            Field::FirstName => 1,
+            Field::LastNameKana => 2,
+            Field::FirstNameKana => 3,
+            Field::Gender => 4,
+            Field::BirthDate => 5,
+            Field::Email => 6,
+            Field::HireDate => 7,
+            Field::ResignationDate => 8,
+            Field::Office => 9,
+            Field::EmploymentType => 10,
+            Field::EmpStatus => 11,
+        };
+        self.fields[i]
+    }
+}
+
+pub static JA: Text = Text {
+    html_lang: "ja",
+    app: "crewsync",
+    dashboard: "連携ダッシュボード",
+    start_sync: "同期を開始",
+    kot_to_smarthr: "KING OF TIMEからSmartHRへ",
+    smarthr_to_kot: "SmartHRからKING OF TIMEへ",
+    history: "連携履歴",
+    result: "実行結果",
+    when: "日時",
+    who: "実行者",
+    direction: "方向",
+    counts: "件数",
+    outcome: "結果",
+    no_runs: "まだ同期していません。",
+    status_before_start: "同期の前に",
+    window_open: "KING OF TIMEは今、利用できます。",
+    window_closed_before: "KING OF TIMEはメンテナンス時間帯です。再開: ",
+    window_closed_after: "",
+    rules_none: "ルールフォルダは設定されていません。",
+    rules_loaded: "ルールフォルダを読み込みました: ",
+    rules_broken: "ルールフォルダにエラーがあります: ",
+    rule_tests: "ルールのテスト",
+    step: "同期",
+    reference_date: "情報取得基準日",
+    reference_date_help: "同期対象となるのは、情報取得基準日に在籍する従業員です。",
+    next: "次へ",
+    back: "戻る",
+    fetching: "従業員情報を取得しています",
+    fetched: "件取得",
+    fetch_failed: "従業員情報を取得できませんでした",
+    office: "所属事業所",
+    employment_type: "雇用区分",
+    defaults_help: "新規登録する従業員を、どの所属事業所（と雇用区分）に含めるかを設定します。ルールが従業員ごとに決めた場合はそちらが優先されます。",
+    none_chosen: "選択しない",
+    filter_all: "すべて",
+    search: "検索",
+    search_placeholder: "社員番号または名前",
+    code: "社員番号",
+    name: "名前",
+    status: "ステータス",
+    changes: "差分",
+    from_label: "決定元",
+    select_filtered: "この条件の全員を選択",
+    clear_filtered: "この条件の選択を解除",
+    save_ticks: "選択を保存",
+    selected_count: "名を選択中",
+    page: "ページ",
+    prev_page: "前へ",
+    next_page: "次へ",
+    confirm: "確認",
+    confirm_title: "従業員情報を同期します",
+    confirm_help: "同期する従業員を確認し、［同期］をクリックしてください。",
+    sync: "同期",
+    created: "新規登録",
+    updated: "更新",
+    failed: "失敗",
+    skipped: "未実行",
+    running: "同期しています",
+    done_of: "件完了 / 全",
+    run_finished: "同期が終わりました。",
+    stale_title: "確認した後に変わった従業員がいます",
+    stale_help: "次の従業員は、確認した時から連携元または連携先で変わったため、同期しませんでした。もう一度確認してください。",
+    review_again: "もう一度確認する",
+    nothing_selected: "同期する従業員が選択されていません。",
+    login: "ログイン",
+    login_name: "お名前（連携履歴に記録されます）",
+    password: "パスワード",
+    login_failed: "名前またはパスワードが違います。",
+    login_link_help: "crewsync serve を起動した端末に表示されたアクセス用リンクを開いてください。",
+    logout: "ログアウト",
+    signed_in_as: "ログイン中: ",
+    not_found: "見つかりません。",
+    error: "エラー",
+    more_rows_before: "ほか ",
+    more_rows_after: " 名",
+    run_details: "実行内容",
+    selection: "選択",
+    defaults: "既定値",
+    rules: "ルール",
+    email: "メール",
+    to_dashboard: "連携ダッシュボードへ",
+    older: "古い履歴",
+    newer: "新しい履歴",
+    new: "新規登録",
+    changed: "差分あり",
+    unchanged: "差分なし",
+    invalid: "同期できません",
+    excluded: "ルールで対象外",
+    run_ok: "成功",
+    run_failed: "失敗",
+    run_skipped: "未実行",
+    action_create: "新規登録",
+    action_update: "更新",
+    fields: [
+        "姓",
+        "名",
+        "姓（フリガナ）",
+        "名（フリガナ）",
+        "性別",
+        "生年月日",
+        "メールアドレス",
+        "入社日",
+        "退職日",
+        "所属事業所",
+        "雇用区分",
+        "在籍状況",
+    ],
+    of_joiner: "の",
+    run_statuses: [
+        "実行中",
+        "完了",
+        "一部失敗",
+        "中断（メンテナンス時間帯など）",
+        "異常終了",
+        "開始できず",
+    ],
+};
+
+pub static EN: Text = Text {
+    html_lang: "en",
+    app: "crewsync",
+    dashboard: "Sync dashboard",
+    start_sync: "Start sync",
+    kot_to_smarthr: "KING OF TIME to SmartHR",
+    smarthr_to_kot: "SmartHR to KING OF TIME",
+    history: "Sync history",
+    result: "Result",
+    when: "When",
+    who: "Who",
+    direction: "Direction",
+    counts: "Counts",
+    outcome: "Outcome",
+    no_runs: "No sync has run yet.",
+    status_before_start: "Before you start",
+    window_open: "KING OF TIME is available now.",
+    window_closed_before: "KING OF TIME is in its access window; it reopens at ",
+    window_closed_after: "",
+    rules_none: "No rules folder is configured.",
+    rules_loaded: "Rules folder loaded: ",
+    rules_broken: "The rules folder has errors: ",
+    rule_tests: "Rule tests",
+    step: "Sync",
+    reference_date: "Reference date",
+    reference_date_help: "Only employees employed on the reference date are synced.",
+    next: "Next",
+    back: "Back",
+    fetching: "Fetching employees",
+    fetched: "fetched",
+    fetch_failed: "The employees could not be fetched",
+    office: "Office",
+    employment_type: "Employment type",
+    defaults_help: "The office (and employment type) new employees are created in. Where rules decide per employee, the rules win.",
+    none_chosen: "None",
+    filter_all: "All",
+    search: "Search",
+    search_placeholder: "Employee code or name",
+    code: "Employee code",
+    name: "Name",
+    status: "Status",
+    changes: "Changes",
+    from_label: "Decided by",
+    select_filtered: "Select everyone in this filter",
+    clear_filtered: "Clear this filter's selection",
+    save_ticks: "Save selection",
+    selected_count: "selected",
+    page: "Page",
+    prev_page: "Previous",
+    next_page: "Next",
+    confirm: "Confirm",
+    confirm_title: "Sync employee information",
+    confirm_help: "Check the employees to sync, then press Sync.",
+    sync: "Sync",
+    created: "Created",
+    updated: "Updated",
+    failed: "Failed",
+    skipped: "Not attempted",
+    running: "Syncing",
+    done_of: "done of",
+    run_finished: "The sync has finished.",
+    stale_title: "Some employees changed after you reviewed them",
+    stale_help: "These employees changed in the source or the target since you reviewed them, so nothing was written. Review again.",
+    review_again: "Review again",
+    nothing_selected: "No employee is selected.",
+    login: "Log in",
+    login_name: "Your name (recorded in the sync history)",
+    password: "Password",
+    login_failed: "Wrong name or password.",
+    login_link_help: "Open the access link printed in the terminal where crewsync serve was started.",
+    logout: "Log out",
+    signed_in_as: "Signed in as ",
+    not_found: "Not found.",
+    error: "Error",
+    more_rows_before: "and ",
+    more_rows_after: " more",
+    run_details: "Run",
+    selection: "Selection",
+    defaults: "Defaults",
+    rules: "Rules",
+    email: "Email",
+    to_dashboard: "To the dashboard",
+    older: "Older",
+    newer: "Newer",
+    new: "New",
+    changed: "Changed",
+    unchanged: "Unchanged",
+    invalid: "Invalid",
+    excluded: "Excluded by rules",
+    run_ok: "OK",
+    run_failed: "Failed",
+    run_skipped: "Not attempted",
+    action_create: "Create",
+    action_update: "Update",
+    fields: [
+        "Last name",
+        "First name",
+        "Last name (kana)",
+        "First name (kana)",
+        "Gender",
+        "Birth date",
+        "Email",
+        "Hire date",
+        "Resignation date",
+        "Office",
+        "Employment type",
+        "Employment status",
+    ],
+    of_joiner: " ",
+    run_statuses: [
+        "Running",
+        "Completed",
+        "Completed with failures",
+        "Stopped",
+        "Interrupted",
+        "Refused",
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn japanese_unless_english_is_preferred() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Ja);
+        assert_eq!(Lang::from_accept_language(Some("fr-FR,de")), Lang::Ja);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("ja,en;q=0.8")), Lang::Ja);
+        assert_eq!(
+            Lang::from_accept_language(Some("ja;q=0.5,en;q=0.8")),
+            Lang::En
+        );
+    }
+
+    #[test]
+    fn field_labels_follow_field_all() {
+        assert_eq!(JA.field(Field::BirthDate), "生年月日");
+        assert_eq!(EN.field(Field::EmploymentType), "Employment type");
+    }
+}

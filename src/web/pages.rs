@@ -1,0 +1,1153 @@
+//! Every route of the dashboard: the templates, the views they show and the handlers that fill
+//! them. Texts come from [`super::i18n`]; the sync itself from [`super::core`].
+
+use super::App;
+use super::core::{self, Applied, Choice};
+use super::i18n::Text;
+use super::security::{self, Ctx, Login};
+use super::wizard::{Review, Stage, Wizard};
+use crate::apply::{Action, ApplyResult, Outcome};
+use crate::history::{RunDetail, RunSummary};
+use crate::model::{Direction, MasterItem};
+use crate::plan::{Row, Status};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Rows per page of the employee list: a page of 10,000 employees would be slow to read and
+/// to send.
+const PAGE_SIZE: usize = 50;
+/// Runs per page of the history.
+const RUNS_PER_PAGE: usize = 20;
+/// Rows listed on the confirmation page; the rest are counted.
+const CONFIRM_ROWS: usize = 200;
+
+const CSS: &str = include_str!("../../assets/app.css");
+const JS: &str = include_str!("../../assets/app.js");
+
+type AppState = State<Arc<App>>;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login))
+        .route("/access/{token}", get(access))
+        .route("/logout", post(logout))
+        .route(
+            "/assets/app.css",
+            get(|| asset(CSS, "text/css; charset=utf-8")),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| asset(JS, "text/javascript; charset=utf-8")),
+        )
+        .route("/sync/{direction}", get(step1).post(start))
+        .route("/wizard/{id}/fetch", get(fetch_page))
+        .route(
+            "/wizard/{id}/defaults",
+            get(defaults_page).post(choose_defaults),
+        )
+        .route("/wizard/{id}/list", get(list_page).post(list_post))
+        .route("/wizard/{id}/confirm", get(confirm_page))
+        .route("/wizard/{id}/run", get(run_page).post(run_start))
+        .route("/history", get(history_page))
+        .route("/history/{run}", get(run_detail))
+        .fallback(not_found)
+}
+
+async fn asset(body: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What every page shows around its content.
+struct Chrome {
+    t: &'static Text,
+    csrf: String,
+    user: Option<String>,
+    title: String,
+    /// Reload the page every second (fetching, running): live progress without JavaScript.
+    refresh: bool,
+}
+
+fn chrome(ctx: &Ctx, title: impl Into<String>) -> Chrome {
+    Chrome {
+        t: ctx.lang.text(),
+        csrf: ctx.session.csrf.clone(),
+        user: ctx.session.user.clone(),
+        title: title.into(),
+        refresh: false,
+    }
+}
+
+fn html(status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("could not render the page: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    c: Chrome,
+    kind: &'static str,
+    text: String,
+    link: Option<String>,
+    link_text: &'static str,
+}
+
+fn message(ctx: &Ctx, status: StatusCode, text: impl Into<String>) -> Response {
+    let t = ctx.lang.text();
+    html(
+        status,
+        MessagePage {
+            c: chrome(
+                ctx,
+                if status.is_success() {
+                    t.dashboard
+                } else {
+                    t.error
+                },
+            ),
+            kind: "error",
+            text: text.into(),
+            link: Some("/".into()),
+            link_text: t.to_dashboard,
+        },
+    )
+}
+
+async fn not_found(Extension(ctx): Extension<Ctx>) -> Response {
+    message(&ctx, StatusCode::NOT_FOUND, ctx.lang.text().not_found)
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    can_log_in: bool,
+    password: bool,
+    failed: bool,
+    name: String,
+}
+
+fn login_form(app: &App, ctx: &Ctx, failed: bool, name: String) -> Response {
+    let password = matches!(app.login, Login::Password(_));
+    html(
+        if failed {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        },
+        LoginPage {
+            c: chrome(ctx, ctx.lang.text().login),
+            can_log_in: password || ctx.session.link_ok,
+            password,
+            failed,
+            name,
+        },
+    )
+}
+
+async fn login_page(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Response {
+    if ctx.session.user.is_some() {
+        return see_other("/");
+    }
+    let name = if ctx.session.link_ok {
+        crate::history::os_user()
+    } else {
+        String::new()
+    };
+    login_form(&app, &ctx, false, name)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn logged_in(app: &App, old: &str, name: String) -> Response {
+    let s = app.sessions.rotate(old, |s| s.user = Some(name));
+    let mut r = see_other("/");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        security::cookie(&s.id, app.settings.secure_cookie),
+    );
+    r
+}
+
+async fn login(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let name: String = form.name.trim().chars().take(80).collect();
+    let ok = match &app.login {
+        Login::Password(secret) => security::same_secret(&form.password, secret.expose()),
+        Login::Link { .. } => ctx.session.link_ok,
+    };
+    if !ok || name.is_empty() {
+        // Slows guessing; the password itself is never echoed back.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        return login_form(&app, &ctx, true, name);
+    }
+    logged_in(&app, &ctx.session.id, name)
+}
+
+/// The access link: spent on first use, so a link seen later (in a terminal's scroll-back, a
+/// shell history) lets nobody in. It leads to the name form, not straight in, and its token
+/// leaves the address bar at once.
+async fn access(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(token): Path<String>,
+) -> Response {
+    if !app.login.spend_link(&token) {
+        return message(&ctx, StatusCode::FORBIDDEN, ctx.lang.text().login_link_help);
+    }
+    let s = app.sessions.rotate(&ctx.session.id, |s| s.link_ok = true);
+    let mut r = see_other("/login");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        security::cookie(&s.id, app.settings.secure_cookie),
+    );
+    r
+}
+
+async fn logout(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Response {
+    app.sessions.remove(&ctx.session.id);
+    let mut r = see_other("/login");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("crewsync_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    r
+}
+
+// ---------------------------------------------------------------- dashboard and history
+
+struct Card {
+    title: &'static str,
+    slug: &'static str,
+}
+
+/// A history run as the lists show it.
+struct RunView {
+    id: String,
+    when: String,
+    who: String,
+    direction: &'static str,
+    created: usize,
+    updated: usize,
+    failed: usize,
+    status: &'static str,
+}
+
+fn jst(at: DateTime<Utc>) -> String {
+    at.with_timezone(&crate::window::jst())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn run_view(t: &Text, r: &RunSummary) -> RunView {
+    RunView {
+        id: r.id.as_str().to_string(),
+        when: jst(r.started_at),
+        who: r.user.clone(),
+        direction: t.direction(r.direction),
+        created: r.counts.created,
+        updated: r.counts.updated,
+        failed: r.counts.failed,
+        status: t.run_status(r.status),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    cards: Vec<Card>,
+    runs: Vec<RunView>,
+    window_reopens: Option<String>,
+    rules: Option<String>,
+    rules_error: Option<String>,
+}
+
+async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Response {
+    let t = ctx.lang.text();
+    let runs = match core::runs(&app.config, 0, 10) {
+        Ok(runs) => runs.iter().map(|r| run_view(t, r)).collect(),
+        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let (rules, rules_error) = match core::rules_state(&app.config) {
+        None => (None, None),
+        Some((dir, loaded)) => (Some(dir), loaded.err()),
+    };
+    html(
+        StatusCode::OK,
+        DashboardPage {
+            c: chrome(&ctx, t.dashboard),
+            cards: Direction::ALL
+                .iter()
+                .map(|&d| Card {
+                    title: t.direction(d),
+                    slug: d.as_str(),
+                })
+                .collect(),
+            runs,
+            window_reopens: core::window_now(&app.config)
+                .map(|w| w.reopens.format("%H:%M JST").to_string()),
+            rules,
+            rules_error,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    c: Chrome,
+    runs: Vec<RunView>,
+    newer: Option<usize>,
+    older: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<usize>,
+}
+
+async fn history_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let t = ctx.lang.text();
+    let page = q.page.unwrap_or(1).max(1);
+    let skip = (page - 1) * RUNS_PER_PAGE;
+    let mut runs = match core::runs(&app.config, skip, RUNS_PER_PAGE + 1) {
+        Ok(r) => r,
+        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let more = runs.len() > RUNS_PER_PAGE;
+    runs.truncate(RUNS_PER_PAGE);
+    html(
+        StatusCode::OK,
+        HistoryPage {
+            c: chrome(&ctx, t.history),
+            runs: runs.iter().map(|r| run_view(t, r)).collect(),
+            newer: (page > 1).then(|| page - 1),
+            older: more.then_some(page + 1),
+        },
+    )
+}
+
+/// One employee's outcome, live or from the history.
+struct OutcomeView {
+    code: String,
+    name: String,
+    action: &'static str,
+    outcome: &'static str,
+    class: &'static str,
+    detail: String,
+}
+
+fn outcome_view(
+    t: &Text,
+    code: &str,
+    name: &str,
+    action: Action,
+    outcome: Option<Outcome>,
+    error: Option<&str>,
+) -> OutcomeView {
+    let (label, class) = match outcome {
+        Some(Outcome::Ok) => (t.run_ok, "ok"),
+        Some(Outcome::Failed) => (t.run_failed, "failed"),
+        Some(Outcome::NotAttempted) | None => (t.run_skipped, "not-attempted"),
+    };
+    OutcomeView {
+        code: code.to_string(),
+        name: name.to_string(),
+        action: match action {
+            Action::Create => t.action_create,
+            Action::Update => t.action_update,
+        },
+        outcome: label,
+        class,
+        detail: error.unwrap_or_default().to_string(),
+    }
+}
+
+fn live_outcome(t: &Text, r: &ApplyResult) -> OutcomeView {
+    outcome_view(
+        t,
+        &r.code,
+        &r.name,
+        r.action,
+        Some(r.outcome),
+        r.error.as_deref(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "run_detail.html")]
+struct RunDetailPage {
+    c: Chrome,
+    run: RunView,
+    as_of: NaiveDate,
+    selection: String,
+    defaults: String,
+    rules: String,
+    outcomes: Vec<OutcomeView>,
+}
+
+async fn run_detail(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let t = ctx.lang.text();
+    let RunDetail {
+        summary,
+        defaults,
+        rules,
+        employees,
+        ..
+    } = match core::run(&app.config, &id) {
+        Ok(run) => run,
+        Err(e) => return message(&ctx, StatusCode::NOT_FOUND, e.to_string()),
+    };
+    html(
+        StatusCode::OK,
+        RunDetailPage {
+            c: chrome(&ctx, format!("{} {}", t.result, jst(summary.started_at))),
+            run: run_view(t, &summary),
+            as_of: summary.as_of,
+            selection: summary.selection.clone(),
+            defaults,
+            rules: rules.unwrap_or_else(|| "-".into()),
+            outcomes: employees
+                .iter()
+                .map(|e| outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref()))
+                .collect(),
+        },
+    )
+}
+
+// ---------------------------------------------------------------- step 1/3 and fetching
+
+fn direction(slug: &str) -> Option<Direction> {
+    slug.parse().ok()
+}
+
+fn step_title(t: &Text, d: Direction, step: u8) -> String {
+    format!("{}{}({step}/3)", t.direction(d), t.step)
+}
+
+#[derive(Template)]
+#[template(path = "step1.html")]
+struct Step1Page {
+    c: Chrome,
+    slug: &'static str,
+    date_label: String,
+    as_of: NaiveDate,
+    error: Option<String>,
+}
+
+fn step1_form(
+    ctx: &Ctx,
+    d: Direction,
+    as_of: NaiveDate,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let t = ctx.lang.text();
+    html(
+        status,
+        Step1Page {
+            c: chrome(ctx, step_title(t, d, 1)),
+            slug: d.as_str(),
+            date_label: t.of(d.source(), t.reference_date),
+            as_of,
+            error,
+        },
+    )
+}
+
+/// Step 1/3. `?as_of=YYYY-MM-DD` fills the date in (a link to a given date); the default is
+/// today in JST.
+async fn step1(
+    Extension(ctx): Extension<Ctx>,
+    Path(slug): Path<String>,
+    Query(q): Query<Step1Form>,
+) -> Response {
+    let as_of =
+        NaiveDate::parse_from_str(q.as_of.trim(), "%Y-%m-%d").unwrap_or_else(|_| core::today());
+    match direction(&slug) {
+        Some(d) => step1_form(&ctx, d, as_of, StatusCode::OK, None),
+        None => not_found(Extension(ctx)).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct Step1Form {
+    #[serde(default)]
+    as_of: String,
+}
+
+async fn start(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(slug): Path<String>,
+    Form(form): Form<Step1Form>,
+) -> Response {
+    let Some(d) = direction(&slug) else {
+        return not_found(Extension(ctx)).await;
+    };
+    let as_of = match NaiveDate::parse_from_str(form.as_of.trim(), "%Y-%m-%d") {
+        Ok(date) => date,
+        Err(_) => {
+            let why = format!(
+                "'{}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01",
+                form.as_of
+            );
+            return step1_form(&ctx, d, core::today(), StatusCode::BAD_REQUEST, Some(why));
+        }
+    };
+    if let Some(inside) = core::window_now(&app.config) {
+        return step1_form(
+            &ctx,
+            d,
+            as_of,
+            StatusCode::CONFLICT,
+            Some(inside.to_string()),
+        );
+    }
+    let wizard = app.wizards.start(ctx.user(), d);
+    let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
+    core::on_own_thread(
+        move || async move { core::fetch(&config, d, as_of, &*progress).await },
+        move |fetched| {
+            let mut stage = w.stage();
+            match fetched {
+                Ok(rosters) => {
+                    *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
+                    *stage = Stage::Fetched;
+                }
+                Err(e) => *stage = Stage::FetchFailed(e),
+            }
+        },
+    );
+    see_other(&format!("/wizard/{}/fetch", wizard.id))
+}
+
+/// The page for a wizard that is not there (or not this person's: wizards are found by their
+/// owner's login name as well as their id).
+fn gone(ctx: &Ctx) -> Response {
+    message(ctx, StatusCode::NOT_FOUND, ctx.lang.text().not_found)
+}
+
+#[derive(Template)]
+#[template(path = "fetch.html")]
+struct FetchPage {
+    c: Chrome,
+    id: String,
+    slug: &'static str,
+    fetched: Vec<(String, usize, Option<usize>)>,
+    error: Option<String>,
+}
+
+async fn fetch_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let error = match &*w.stage() {
+        Stage::Fetching => None,
+        Stage::FetchFailed(e) => Some(e.clone()),
+        _ => return see_other(&format!("/wizard/{id}/defaults")),
+    };
+    let t = ctx.lang.text();
+    let mut c = chrome(&ctx, step_title(t, w.direction, 1));
+    c.refresh = error.is_none();
+    html(
+        StatusCode::OK,
+        FetchPage {
+            c,
+            id,
+            slug: w.direction.as_str(),
+            fetched: w.progress.snapshot().fetched,
+            error,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- step 2/3
+
+#[derive(Template)]
+#[template(path = "defaults.html")]
+struct DefaultsPage {
+    c: Chrome,
+    id: String,
+    slug: &'static str,
+    office_label: String,
+    type_label: String,
+    with_type: bool,
+    /// (id, name, selected)
+    offices: Vec<(String, String, bool)>,
+    types: Vec<(String, String, bool)>,
+    error: Option<String>,
+}
+
+fn options(items: &[MasterItem], chosen: Option<&str>) -> Vec<(String, String, bool)> {
+    items
+        .iter()
+        .map(|m| (m.id.clone(), m.name.clone(), chosen == Some(m.id.as_str())))
+        .collect()
+}
+
+fn defaults_form(
+    ctx: &Ctx,
+    w: &Wizard,
+    choice: &Choice,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let t = ctx.lang.text();
+    let rosters = w.rosters.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(rosters) = rosters.as_ref() else {
+        return see_other(&format!("/wizard/{}/fetch", w.id));
+    };
+    let target = w.direction.target();
+    html(
+        status,
+        DefaultsPage {
+            c: chrome(ctx, step_title(t, w.direction, 2)),
+            id: w.id.clone(),
+            slug: w.direction.as_str(),
+            office_label: t.of(target, t.office),
+            type_label: t.of(target, t.employment_type),
+            with_type: w.direction.target_needs_employment_type(),
+            offices: options(&rosters.masters.offices, choice.office.as_deref()),
+            types: options(
+                &rosters.masters.employment_types,
+                choice.employment_type.as_deref(),
+            ),
+            error,
+        },
+    )
+}
+
+async fn defaults_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let choice = match &*w.stage() {
+        Stage::Planned(review) => review.choice.clone(),
+        _ => Choice {
+            office: None,
+            employment_type: None,
+        },
+    };
+    defaults_form(&ctx, &w, &choice, StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+struct DefaultsForm {
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    employment_type: String,
+}
+
+async fn choose_defaults(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(form): Form<DefaultsForm>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    if matches!(*w.stage(), Stage::Running | Stage::Finished(_)) {
+        return see_other(&format!("/wizard/{id}/run"));
+    }
+    let given = |s: String| Some(s).filter(|s| !s.is_empty());
+    let choice = Choice {
+        office: given(form.office),
+        employment_type: given(form.employment_type)
+            .filter(|_| w.direction.target_needs_employment_type()),
+    };
+    let Some(rosters) = w.rosters.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+        return see_other(&format!("/wizard/{id}/fetch"));
+    };
+    let (config, c) = (app.config.clone(), choice.clone());
+    // Planning 10,000 employees with rules is CPU work: off the request threads.
+    let planned = tokio::task::spawn_blocking(move || core::plan(&config, rosters, &c)).await;
+    match planned {
+        Ok(Ok(p)) => {
+            *w.stage() = Stage::Planned(Review::new(p.plan, choice));
+            see_other(&format!("/wizard/{id}/list"))
+        }
+        Ok(Err(e)) => defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(e)),
+        Err(e) => message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------- step 3/3
+
+/// The list's filter: a status (or every one) and a search on code or name.
+struct Filter {
+    status: Option<Status>,
+    q: String,
+}
+
+impl Filter {
+    fn new(status: &str, q: &str) -> Filter {
+        Filter {
+            status: status.parse().ok(),
+            q: q.trim().to_lowercase(),
+        }
+    }
+
+    fn searched(&self, row: &Row) -> bool {
+        self.q.is_empty()
+            || row
+                .code
+                .as_deref()
+                .is_some_and(|c| c.to_lowercase().contains(&self.q))
+            || row.name.to_lowercase().contains(&self.q)
+    }
+
+    fn matches(&self, row: &Row) -> bool {
+        self.status.is_none_or(|s| row.status == s) && self.searched(row)
+    }
+
+    fn status_key(&self) -> &'static str {
+        self.status.map_or("all", Status::as_str)
+    }
+
+    fn query(&self, page: usize) -> String {
+        serde_urlencoded::to_string([
+            ("status", self.status_key()),
+            ("q", self.q.as_str()),
+            ("page", &page.to_string()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+struct FilterView {
+    key: &'static str,
+    label: &'static str,
+    count: usize,
+    active: bool,
+}
+
+struct RowView {
+    index: usize,
+    code: String,
+    name: String,
+    status_key: &'static str,
+    status_label: &'static str,
+    tickable: bool,
+    ticked: bool,
+    selected_by: Option<String>,
+    /// (field label, old, new)
+    changes: Vec<(&'static str, String, String)>,
+    problems: Vec<String>,
+    /// (office or type name, where it came from)
+    assigned: Vec<(String, String)>,
+}
+
+fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
+    RowView {
+        index: i,
+        code: row.code.clone().unwrap_or_else(|| "-".into()),
+        name: row.name.clone(),
+        status_key: row.status.as_str(),
+        status_label: t.status(row.status),
+        tickable: row.status.is_actionable(),
+        ticked,
+        selected_by: row.selected_by.clone(),
+        changes: row
+            .changes
+            .iter()
+            .map(|ch| {
+                (
+                    t.field(ch.field),
+                    ch.old.clone().unwrap_or_default(),
+                    ch.new.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        problems: row.problems.clone(),
+        assigned: [&row.office, &row.employment_type]
+            .into_iter()
+            .flatten()
+            .map(|a| (a.item.name.clone(), a.from.clone()))
+            .collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    c: Chrome,
+    id: String,
+    filters: Vec<FilterView>,
+    status: &'static str,
+    q: String,
+    page: usize,
+    pages: usize,
+    selected: usize,
+    rows: Vec<RowView>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    page: Option<usize>,
+}
+
+async fn list_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let t = ctx.lang.text();
+    let stage = w.stage();
+    let Stage::Planned(review) = &*stage else {
+        return see_other(&format!("/wizard/{id}/defaults"));
+    };
+    let filter = Filter::new(&query.status, &query.q);
+    let rows = &review.plan.rows;
+    let mut counts = [0usize; 4];
+    let mut searched = 0;
+    for row in rows.iter().filter(|r| filter.searched(r)) {
+        searched += 1;
+        counts[Status::ALL
+            .iter()
+            .position(|s| *s == row.status)
+            .unwrap_or(0)] += 1;
+    }
+    let mut filters = vec![FilterView {
+        key: "all",
+        label: t.filter_all,
+        count: searched,
+        active: filter.status.is_none(),
+    }];
+    filters.extend(
+        Status::ALL
+            .iter()
+            .zip(counts)
+            .map(|(&s, count)| FilterView {
+                key: s.as_str(),
+                label: t.status(s),
+                count,
+                active: filter.status == Some(s),
+            }),
+    );
+    let matching: Vec<usize> = (0..rows.len())
+        .filter(|&i| filter.matches(&rows[i]))
+        .collect();
+    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let shown = matching
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|&i| row_view(t, i, &rows[i], review.ticks[i]))
+        .collect();
+    html(
+        StatusCode::OK,
+        ListPage {
+            c: chrome(&ctx, step_title(t, w.direction, 3)),
+            id,
+            filters,
+            status: filter.status_key(),
+            q: query.q.trim().to_string(),
+            page,
+            pages,
+            selected: review.ticks.iter().filter(|&&x| x).count(),
+            rows: shown,
+        },
+    )
+}
+
+/// The list form: ticks of the rows shown, and what to do next. Every button of the list is
+/// in this one form so that ticks are kept whatever is pressed, with or without JavaScript.
+async fn list_post(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let mut stage = w.stage();
+    let Stage::Planned(review) = &mut *stage else {
+        return see_other(&format!("/wizard/{id}/defaults"));
+    };
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let indexes = |name: &str| -> Vec<usize> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.parse().ok())
+            .filter(|&i| i < review.ticks.len())
+            .collect()
+    };
+    let picked = indexes("pick");
+    for i in indexes("shown") {
+        review.ticks[i] = picked.contains(&i) && review.plan.rows[i].status.is_actionable();
+    }
+    let mut filter = Filter::new(value("status"), value("q"));
+    let mut page: usize = value("page").parse().unwrap_or(1);
+    let go = value("go");
+    match go {
+        "confirm" => return see_other(&format!("/wizard/{id}/confirm")),
+        "select-filtered" | "clear-filtered" => {
+            let tick = go == "select-filtered";
+            for (i, row) in review.plan.rows.iter().enumerate() {
+                if row.status.is_actionable() && filter.matches(row) {
+                    review.ticks[i] = tick;
+                }
+            }
+        }
+        "search" => page = 1,
+        _ => {
+            if let Some(s) = go.strip_prefix("status:") {
+                filter.status = s.parse().ok();
+                page = 1;
+            } else if let Some(p) = go.strip_prefix("page:").and_then(|p| p.parse().ok()) {
+                page = p;
+            }
+        }
+    }
+    see_other(&format!("/wizard/{id}/list?{}", filter.query(page)))
+}
+
+// ---------------------------------------------------------------- confirm and run
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    id: String,
+    new: usize,
+    changed: usize,
+    shown: Vec<(String, String, &'static str)>,
+    more: usize,
+    error: Option<String>,
+}
+
+fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>) -> Response {
+    let t = ctx.lang.text();
+    let stage = w.stage();
+    let Stage::Planned(review) = &*stage else {
+        return see_other(&format!("/wizard/{}/run", w.id));
+    };
+    let chosen = review.chosen();
+    let rows = &review.plan.rows;
+    let count = |s: Status| chosen.iter().filter(|&&i| rows[i].status == s).count();
+    html(
+        status,
+        ConfirmPage {
+            c: chrome(ctx, t.confirm_title),
+            id: w.id.clone(),
+            new: count(Status::New),
+            changed: count(Status::Changed),
+            shown: chosen
+                .iter()
+                .take(CONFIRM_ROWS)
+                .map(|&i| {
+                    let r = &rows[i];
+                    (
+                        r.code.clone().unwrap_or_default(),
+                        r.name.clone(),
+                        t.status(r.status),
+                    )
+                })
+                .collect(),
+            more: chosen.len().saturating_sub(CONFIRM_ROWS),
+            error: error.or_else(|| chosen.is_empty().then(|| t.nothing_selected.to_string())),
+        },
+    )
+}
+
+async fn confirm_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    match app.wizards.get(&id, ctx.user()) {
+        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None),
+        None => gone(&ctx),
+    }
+}
+
+async fn run_start(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let review = {
+        let stage = w.stage();
+        let Stage::Planned(review) = &*stage else {
+            return see_other(&format!("/wizard/{id}/run"));
+        };
+        let chosen = review.chosen();
+        if chosen.is_empty() {
+            drop(stage);
+            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
+        }
+        if let Some(max) = app.config.max_changes {
+            let limit = max.limit(review.plan.rows.len());
+            if chosen.len() > limit {
+                let why = format!(
+                    "this would write {} employees, more than max_changes allows ({limit} of a roster of {}); check the direction and the reference date, or run it from the CLI with --force",
+                    chosen.len(),
+                    review.plan.rows.len()
+                );
+                drop(stage);
+                return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
+            }
+        }
+        chosen
+    };
+    // Taken before anything else, as the CLI does: a second apply (from here or a terminal)
+    // is refused before anything is fetched.
+    let lock = match core::lock(&app.config) {
+        Ok(lock) => lock,
+        Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
+    };
+    let Stage::Planned(Review { plan, choice, .. }) =
+        std::mem::replace(&mut *w.stage(), Stage::Running)
+    else {
+        return see_other(&format!("/wizard/{id}/run"));
+    };
+    let reviewed = core::Reviewed {
+        plan,
+        chosen: review,
+        choice,
+    };
+    w.progress.expect(reviewed.chosen.len());
+    let (config, progress, user, done) = (
+        app.config.clone(),
+        w.progress.clone(),
+        ctx.user().to_string(),
+        w.clone(),
+    );
+    core::on_own_thread(
+        move || async move { core::apply(&config, user, &lock, &reviewed, &*progress).await },
+        move |applied| *done.stage() = Stage::Finished(applied),
+    );
+    see_other(&format!("/wizard/{id}/run"))
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+struct RunPage {
+    c: Chrome,
+    slug: &'static str,
+    running: bool,
+    done: usize,
+    total: usize,
+    outcomes: Vec<OutcomeView>,
+    stale: Vec<(String, String)>,
+    run_id: Option<String>,
+    note: Option<String>,
+    error: Option<String>,
+}
+
+async fn run_page(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let t = ctx.lang.text();
+    let progress = w.progress.snapshot();
+    let (running, stale, run_id, error) = match &*w.stage() {
+        Stage::Running => (true, vec![], None, None),
+        Stage::Finished(Applied::Ran { run_id, stopped }) => {
+            (false, vec![], Some(run_id.clone()), stopped.clone())
+        }
+        Stage::Finished(Applied::Stale(rows)) => (false, rows.clone(), None, None),
+        Stage::Finished(Applied::Failed(e)) => (false, vec![], None, Some(e.clone())),
+        _ => return see_other(&format!("/wizard/{id}/confirm")),
+    };
+    let mut c = chrome(&ctx, if running { t.running } else { t.result });
+    c.refresh = running;
+    html(
+        StatusCode::OK,
+        RunPage {
+            c,
+            slug: w.direction.as_str(),
+            running,
+            done: progress.results.len(),
+            total: progress.total,
+            outcomes: progress
+                .results
+                .iter()
+                .map(|r| live_outcome(t, r))
+                .collect(),
+            stale,
+            run_id,
+            note: progress.note,
+            error,
+        },
+    )
+}

@@ -1,0 +1,110 @@
+//! The wizards in progress, in server memory, each keyed by a random id: the fetched rosters,
+//! the plan made from them, the ticks the person made, and the run started from it.
+//!
+//! The plan a person reviewed stays here until the run, which writes exactly its ticked rows
+//! (after [`core::apply`] has checked that none changed since).
+
+use super::core::{self, Choice, Progress};
+use crate::model::Direction;
+use crate::plan::Plan;
+use crate::sync::Rosters;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// At most this many wizards are kept; starting one more forgets the oldest.
+const MAX_WIZARDS: usize = 16;
+
+/// Where a wizard stands.
+pub enum Stage {
+    Fetching,
+    FetchFailed(String),
+    /// Rosters fetched; defaults not chosen yet (or being changed).
+    Fetched,
+    Planned(Review),
+    Running,
+    Finished(core::Applied),
+}
+
+/// A plan under review: the plan and the person's ticks (one per row).
+pub struct Review {
+    pub plan: Plan,
+    pub choice: Choice,
+    pub ticks: Vec<bool>,
+}
+
+impl Review {
+    pub fn new(plan: Plan, choice: Choice) -> Review {
+        let ticks = plan
+            .rows
+            .iter()
+            .map(|r| r.selected && r.status.is_actionable())
+            .collect();
+        Review {
+            plan,
+            choice,
+            ticks,
+        }
+    }
+
+    /// The ticked rows' indexes, in plan order.
+    pub fn chosen(&self) -> Vec<usize> {
+        (0..self.ticks.len()).filter(|&i| self.ticks[i]).collect()
+    }
+}
+
+/// One wizard: a direction, owned by the session that started it.
+pub struct Wizard {
+    pub id: String,
+    pub owner: String,
+    pub direction: Direction,
+    pub progress: Arc<Progress>,
+    pub rosters: Mutex<Option<Rosters>>,
+    pub stage: Mutex<Stage>,
+    started: Instant,
+}
+
+impl Wizard {
+    pub fn stage(&self) -> std::sync::MutexGuard<'_, Stage> {
+        self.stage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every wizard in progress.
+#[derive(Default)]
+pub struct Wizards(Mutex<HashMap<String, Arc<Wizard>>>);
+
+impl Wizards {
+    /// A new wizard, fetching.
+    pub fn start(&self, owner: &str, direction: Direction) -> Arc<Wizard> {
+        let w = Arc::new(Wizard {
+            id: super::security::random_token()[..24].to_string(),
+            owner: owner.to_string(),
+            direction,
+            progress: Arc::default(),
+            rosters: Mutex::new(None),
+            stage: Mutex::new(Stage::Fetching),
+            started: Instant::now(),
+        });
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_WIZARDS {
+            // A running apply is never forgotten: its page is how its outcome is seen.
+            let oldest = map
+                .values()
+                .filter(|w| !matches!(*w.stage(), Stage::Running))
+                .min_by_key(|w| w.started)
+                .map(|w| w.id.clone());
+            if let Some(id) = oldest {
+                map.remove(&id);
+            }
+        }
+        map.insert(w.id.clone(), w.clone());
+        w
+    }
+
+    /// The wizard `id`, if it exists and belongs to `owner` (the login name).
+    pub fn get(&self, id: &str, owner: &str) -> Option<Arc<Wizard>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(id).filter(|w| w.owner == owner).cloned()
+    }
+}
