@@ -241,30 +241,35 @@ impl Config {
             window_poll: std::time::Duration::from_secs(
                 raw.window_poll_seconds.unwrap_or(60).max(1),
             ),
-            max_wait: std::time::Duration::try_from_secs_f64(
-                raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES) * 60.0,
+            max_wait: span(
+                "max_wait_minutes",
+                raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES),
+                ("minutes", 60.0),
             )
-            .map_err(|_| {
-                invalid(format!(
-                    "max_wait_minutes must be a number of minutes, 0 or more, not {}",
-                    raw.max_wait_minutes.unwrap_or_default()
-                ))
-            })?,
-            plan_max_age: std::time::Duration::try_from_secs_f64(
-                raw.plan_max_age_hours.unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS) * 3600.0,
+            .map_err(&invalid)?,
+            plan_max_age: span(
+                "plan_max_age_hours",
+                raw.plan_max_age_hours.unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS),
+                ("hours", 3600.0),
             )
-            .map_err(|_| {
-                invalid(format!(
-                    "plan_max_age_hours must be a number of hours, 0 or more, not {}",
-                    raw.plan_max_age_hours.unwrap_or_default()
-                ))
-            })?,
+            .map_err(&invalid)?,
             circuit_breaker: raw
                 .circuit_breaker
                 .and_then(|c| c.consecutive_failures)
                 .unwrap_or(DEFAULT_CIRCUIT_BREAKER),
         })
     }
+}
+
+/// A span configured as a number of `unit`s (`(name, seconds)`), fractions allowed; a
+/// negative or unreadable number is an error naming the key and the value.
+fn span(key: &str, value: f64, unit: (&str, f64)) -> Result<std::time::Duration, String> {
+    std::time::Duration::try_from_secs_f64(value * unit.1).map_err(|_| {
+        format!(
+            "{key} must be a number of {}, 0 or more, not {value}",
+            unit.0
+        )
+    })
 }
 
 fn check_url(url: &str) -> Result<(), String> {

@@ -10,7 +10,7 @@ use crewsync::http::{Limits, Secret};
 use crewsync::model::Field;
 use crewsync::sim;
 use serde_json::{Value, json};
-use util::{AS_OF, Env, codes, crew, kot, plan_args, row};
+use util::{Env, apply_to_smarthr, codes, crew, kot, plan_args, row};
 
 const PLAN_FILE: &str = "plan.json";
 
@@ -228,19 +228,8 @@ fn detailed_exitcode_tells_pending_changes_apart() {
         .run()
         .expect(0);
     detailed(&["--office", "存在しない支店"]).expect(1);
-    env.cmd(&[
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--select",
-        "all",
-        "--yes",
-    ])
-    .run()
-    .expect(0);
+    env.cmd(&apply_to_smarthr(&["--select", "all", "--yes"]))
+        .run()
+        .expect(0);
     detailed(&["--office", "本社"]).expect(0);
 }
