@@ -29,6 +29,12 @@ pub enum ConfigError {
         "the environment variable {var} is not set; it must hold the {service} access token (the token itself never goes in the config file)"
     )]
     MissingToken { var: String, service: &'static str },
+    /// Set, but to nothing (or only spaces): an `export VAR=` whose value went missing, which
+    /// "not set" would send the person looking in the wrong place.
+    #[error(
+        "the environment variable {var} is set but empty; it must hold the {service} access token (check the line that sets it)"
+    )]
+    EmptyToken { var: String, service: &'static str },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -291,7 +297,11 @@ impl Endpoint {
         }
         match std::env::var(&self.token_env) {
             Ok(t) if !t.trim().is_empty() => Ok(crate::http::Secret::new(t.trim().to_string())),
-            _ => Err(ConfigError::MissingToken {
+            Ok(_) => Err(ConfigError::EmptyToken {
+                var: self.token_env.clone(),
+                service,
+            }),
+            Err(_) => Err(ConfigError::MissingToken {
                 var: self.token_env.clone(),
                 service,
             }),

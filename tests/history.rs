@@ -438,7 +438,10 @@ fn the_list_is_newest_first_and_limited() {
         .map(|r| r.id)
         .collect();
     assert_eq!(listed, [ids[2].clone(), ids[1].clone()]);
-    let table = runs_table(&history.list(10).expect("list"));
+    let table = runs_table(
+        &history.list(10).expect("list"),
+        &crewsync::render::Style::plain(80),
+    );
     for id in &ids {
         assert!(table.contains(id.as_str()), "{table}");
     }

@@ -95,7 +95,13 @@ fn the_circuit_breaker_stops_a_run_the_server_fails_every_write_of() {
         .collect();
     assert_eq!(
         outcomes,
-        ["failed", "failed", "skipped", "skipped", "skipped"],
+        [
+            "failed",
+            "failed",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted"
+        ],
         "{}",
         out.stdout
     );

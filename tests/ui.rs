@@ -4,8 +4,7 @@
 
 mod util;
 
-use serde_json::json;
-use util::{Env, TO_KOT_DEFAULTS, crew, kot, plan_args};
+use util::{Env, TO_KOT_DEFAULTS, plan_args};
 
 #[test]
 fn help() {
@@ -19,18 +18,7 @@ fn help() {
 
 #[test]
 fn plan_table() {
-    let env = Env::empty();
-    env.crew(crew("0001", "山田", "太郎", json!({})));
-    env.kot_employee(kot("0001", "山田", "太郎", json!({})));
-    env.crew(crew(
-        "0002",
-        "佐藤",
-        "花子",
-        json!({"email": "hanako.sato@example.com", "last_name_yomi": "サトウ"}),
-    ));
-    env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
-    env.crew(crew("0003", "長谷川", "久美子", json!({})));
-    env.crew(crew("0004", "性別", "未設定", json!({"gender": null})));
+    let env = Env::one_of_each("hanako.sato@example.com");
     let out = env
         .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
         .run()

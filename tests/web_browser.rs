@@ -118,12 +118,19 @@ async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Clicks `css`, finding it afresh when a page that was still replacing the previous one made
+/// the element found first stale (a filter link that was already active reloads the page).
 async fn click(c: &Client, css: &str) {
-    element(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{css} cannot be clicked: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match element(c, css).await.click().await {
+            Ok(()) => return,
+            Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css} cannot be clicked: {e}"),
+        }
+    }
 }
 
 async fn text(c: &Client, css: &str) -> String {

@@ -2,7 +2,7 @@
 //! setup, so a newcomer sees in seconds what crewsync does.
 
 use super::sync;
-use super::{ApplyArgs, ConfigArg, Format, PlanArgs, Status};
+use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
 use chrono::TimeZone;
 use crewsync::apply::Selection;
@@ -15,8 +15,8 @@ use crewsync::window::jst;
 
 /// The simulators with the sample company, their clock at noon JST on the sample's reference
 /// date (outside the access windows), and a configuration pointing at them with their tokens.
-/// The folder holds the configuration and the history; both stay while it is kept.
-pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, tempfile::TempDir)> {
+/// The folder holds the configuration and the history; it is kept after the process ends.
+pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, std::path::PathBuf)> {
     let as_of = sim::SAMPLE_AS_OF;
     let noon = jst()
         .from_local_datetime(&as_of.and_hms_opt(12, 0, 0).context("noon")?)
@@ -32,13 +32,20 @@ pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, tempfile::T
     .await
     .context("starting the simulators on 127.0.0.1")?;
 
-    let dir = tempfile::tempdir().context("creating a folder for the demo's configuration")?;
-    let path = dir.path().join("crewsync.yaml");
+    // Kept after the demo, and named at its end: its history and rules are what the
+    // closing hints point at, so they must still be there when a hint is copied.
+    let dir = tempfile::Builder::new()
+        .prefix("crewsync-demo-")
+        .tempdir()
+        .context("creating a folder for the demo's configuration")?
+        .keep();
+    let path = dir.join("crewsync.yaml");
     let yaml = format!(
         "# Written by `crewsync demo`: the simulators' addresses, no real service.\n\
          smarthr:\n  base_url: {}\n  requests_per_second: 200\n\
          kot:\n  base_url: {}\n  requests_per_second: 200\n\
-         # The simulated KOT clock stands at noon JST, outside the access windows.\n\
+         # The simulators ran only during the demo; this file is kept for its history.\n\
+         # The simulated KOT clock stood at noon JST, outside the access windows.\n\
          maintenance_windows: []\n\
          history: crewsync.db\n",
         sims.smarthr.base_url(),
@@ -62,26 +69,20 @@ pub async fn run() -> anyhow::Result<Status> {
     ));
     let args =
         |direction, office: Option<&str>, etype: Option<&str>, status: Vec<RowStatus>| PlanArgs {
-            config: ConfigArg {
-                config: path.clone(),
-            },
             direction: Some(direction),
             as_of: Some(as_of),
             office: office.map(str::to_string),
             employment_type: etype.map(str::to_string),
             status,
             format: Format::Table,
+            all: false,
             rules: None,
         };
 
-    // Unchanged employees are counted in the summary line; listing eighty of them would bury
-    // what the demo is about.
-    let worth_seeing = || vec![RowStatus::New, RowStatus::Changed, RowStatus::Invalid];
-    heading(
-        "1. crewsync plan --direction kot-to-smarthr --office 本社 --status new,changed,invalid",
-    );
+    // The table leaves unchanged employees out by default and counts them.
+    heading("1. crewsync plan --direction kot-to-smarthr --office 本社");
     sync::plan(
-        &args(Direction::KotToSmartHr, Some("本社"), None, worth_seeing()),
+        &args(Direction::KotToSmartHr, Some("本社"), None, vec![]),
         config()?,
     )
     .await?;
@@ -94,10 +95,8 @@ pub async fn run() -> anyhow::Result<Status> {
             status,
         )
     };
-    heading(
-        "2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員 --status new,changed,invalid",
-    );
-    sync::plan(&to_kot(worth_seeing()), config()?).await?;
+    heading("2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員");
+    sync::plan(&to_kot(vec![]), config()?).await?;
 
     heading("3. crewsync apply --direction smarthr-to-kot ... --select all --yes");
     let status = sync::apply(
@@ -119,24 +118,32 @@ pub async fn run() -> anyhow::Result<Status> {
         "4. crewsync plan --direction smarthr-to-kot --status new,changed   (nothing left to do)",
     );
     sync::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
-    let rules = dir.path().join("rules");
+    let rules = dir.join("rules");
     crewsync::rules::write_examples(&rules)?;
-    heading(
-        "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules rules --status new,changed,invalid\n   (the shipped example rules decide offices, names and selection per employee)",
-    );
+    heading(&format!(
+        "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules {}\n   (the shipped example rules decide offices, names and selection per employee)",
+        rules.display()
+    ));
     sync::plan(
         &PlanArgs {
-            rules: Some(rules),
-            ..args(Direction::KotToSmartHr, Some("本社"), None, worth_seeing())
+            rules: Some(rules.clone()),
+            ..args(Direction::KotToSmartHr, Some("本社"), None, vec![])
         },
         config()?,
     )
     .await?;
 
-    heading(
-        "Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.\n\
-         Write your own rules from these examples: crewsync rules init --rules my-rules",
-    );
+    heading(&format!(
+        "The simulators have stopped; the demo's configuration, history and rules are kept in\n\
+         {dir} (delete it when you are done). From any folder:\n\
+         - the run the demo recorded: crewsync --config {config} history\n\
+         - the example rules' tests: crewsync rules test --rules {rules}\n\
+         - your own rules from the examples: crewsync rules init --rules my-rules\n\
+         Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
+        dir = dir.display(),
+        config = path.display(),
+        rules = rules.display(),
+    ));
     Ok(status)
 }
 

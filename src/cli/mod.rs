@@ -8,8 +8,9 @@ mod rules;
 mod serve;
 mod sync;
 
+use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crewsync::config::Config;
 use crewsync::model::Direction;
 use crewsync::plan::Status as RowStatus;
@@ -36,9 +37,21 @@ Tokens are read from the environment variables the configuration names
 (SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
 Try it without any setup: crewsync demo";
 
+/// The version line: the package version and, when it was built from a git checkout, the
+/// commit (written by `build.rs`), so a bug report names exactly what ran.
+const VERSION: &str = match option_env!("CREWSYNC_GIT_COMMIT") {
+    Some(_) => concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("CREWSYNC_GIT_COMMIT"),
+        ")"
+    ),
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 /// Keeps employee master data in step between SmartHR and KING OF TIME.
 #[derive(Debug, Parser)]
-#[command(name = "crewsync", version, about, after_help = AFTER_HELP)]
+#[command(name = "crewsync", version = VERSION, about, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -46,6 +59,41 @@ pub struct Cli {
     /// rate-limit headers, retries and waits; never a token). RUST_LOG filters it further.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// The configuration file (before or after the command).
+    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH, global = true)]
+    pub config: PathBuf,
+    /// When to colour the output; NO_COLOR in the environment means never, as does a pipe
+    /// under `auto`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorChoice,
+}
+
+/// `--color`: `auto` colours only a terminal and honours `NO_COLOR` and `CLICOLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Sets colouring for everything that paints through `console` (tables, prompts, progress
+    /// bars); `auto` leaves console's own detection (terminal, `NO_COLOR`, `CLICOLOR`) alone.
+    pub fn apply(self) {
+        let forced = match self {
+            ColorChoice::Auto => return,
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+        };
+        console::set_colors_enabled(forced);
+        console::set_colors_enabled_stderr(forced);
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +114,14 @@ pub enum Command {
     Watch(PlanArgs),
     /// Serve the 連携ダッシュボード (the sync wizard in a browser) on 127.0.0.1.
     Serve(serve::ServeArgs),
+    /// Print a shell completion script, e.g. `crewsync completions bash > ~/.local/share/bash-completion/completions/crewsync`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `crewsync man > crewsync.1 && man ./crewsync.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -92,10 +148,7 @@ pub enum RulesCommand {
 pub struct HistoryArgs {
     #[command(subcommand)]
     pub show: Option<HistoryCommand>,
-    /// The configuration file (its `history:` key locates the database).
-    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH, global = true)]
-    pub config: PathBuf,
-    /// How many runs to list.
+    /// How many runs to list (0: all of them).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
     /// Output for people (table) or for scripts (json).
@@ -112,13 +165,6 @@ pub enum HistoryCommand {
     },
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct ConfigArg {
-    /// The configuration file.
-    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH)]
-    pub config: PathBuf,
-}
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Table,
@@ -127,8 +173,6 @@ pub enum Format {
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    pub config: ConfigArg,
     /// Which way to sync (required, except with `apply --plan`, whose plan says it).
     #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot")]
     pub direction: Option<Direction>,
@@ -149,6 +193,10 @@ pub struct PlanArgs {
         value_name = "new,changed,unchanged,invalid"
     )]
     pub status: Vec<RowStatus>,
+    /// List unchanged employees in the table too (it counts them, but leaves them out by
+    /// default so that what would change stands out). JSON always has every row.
+    #[arg(long, conflicts_with = "status")]
+    pub all: bool,
     /// Output for people (table) or for scripts (json).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -246,11 +294,22 @@ pub struct SimulateArgs {
     /// Turn the simulated rate limits off.
     #[arg(long)]
     pub no_rate_limits: bool,
+    /// Start the simulated KOT clock at this time (it runs on from there) instead of the real
+    /// time, e.g. 2026-04-01T12:00:00+09:00: outside KOT's access windows, so a walkthrough
+    /// works at any hour.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub kot_clock: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 fn parse_direction(s: &str) -> Result<Direction, String> {
     s.parse()
         .map_err(|e: crewsync::model::UnknownDirection| e.to_string())
+}
+
+fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
+        format!("'{s}' is not a date and time: use RFC 3339, e.g. 2026-04-01T12:00:00+09:00")
+    })
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -259,23 +318,16 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<Status> {
+    cli.color.apply();
+    let config = || Config::load(&cli.config);
     match cli.command {
-        Command::Plan(args) => {
-            let config = Config::load(&args.plan.config.config)?;
-            sync::plan_command(&args, config).await
-        }
-        Command::Apply(args) => {
-            let config = Config::load(&args.plan.config.config)?;
-            sync::apply(&args, config).await
-        }
+        Command::Plan(args) => sync::plan_command(&args, config()?).await,
+        Command::Apply(args) => sync::apply(&args, config()?).await,
         Command::Demo => demo::run().await,
-        Command::History(args) => history(&args),
+        Command::History(args) => history(&args, config()?),
         Command::Rules(args) => Ok(rules::run(&args)),
-        Command::Watch(args) => {
-            let config = Config::load(&args.config.config)?;
-            rules::watch(&args, config).await
-        }
-        Command::Serve(args) => serve::run(args).await,
+        Command::Watch(args) => rules::watch(&args, config()?).await,
+        Command::Serve(args) => serve::run(args, config).await,
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {
                 company: if args.empty {
@@ -283,20 +335,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
                 } else {
                     crewsync::sim::Company::sample()
                 },
-                // Real time, as the real service: the access windows apply. Tests and the
-                // demo set the clock; a person can too, with POST /_sim/clock.
-                kot_clock: None,
+                // Real time by default, as the real service: the access windows apply.
+                // `--kot-clock` (or POST /_sim/clock) sets it, as the tests and the demo do.
+                kot_clock: args.kot_clock,
                 rate_limits: !args.no_rate_limits,
                 limits: Default::default(),
             };
             crewsync::sim::serve(config, args.smarthr_port, args.kot_port).await?;
             Ok(Status::Done)
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "crewsync",
+                &mut std::io::stdout(),
+            );
+            Ok(Status::Done)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the manual page")?;
+            Ok(Status::Done)
+        }
     }
 }
 
-fn history(args: &HistoryArgs) -> anyhow::Result<Status> {
-    let config = Config::load(&args.config)?;
+fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
     let history = crewsync::history::History::open(&config.history)?;
     let json = |v: serde_json::Value| -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -304,19 +370,28 @@ fn history(args: &HistoryArgs) -> anyhow::Result<Status> {
     };
     match &args.show {
         None => {
-            let runs = history.list(args.limit)?;
+            // 0 is "no limit", as the help says, not "list nothing".
+            let limit = if args.limit == 0 {
+                usize::MAX
+            } else {
+                args.limit
+            };
+            let runs = history.list(limit)?;
             match args.format {
                 Format::Table if runs.is_empty() => {
                     println!("No runs yet in {}.", config.history.display())
                 }
-                Format::Table => print!("{}", crewsync::history::runs_table(&runs)),
+                Format::Table => print!("{}", crewsync::history::runs_table(&runs, &sync::style())),
                 Format::Json => json(serde_json::to_value(&runs)?)?,
             }
         }
         Some(HistoryCommand::Show { run_id }) => {
             let run = history.show(run_id)?;
             match args.format {
-                Format::Table => print!("{}", crewsync::history::run_text(&run)),
+                Format::Table => print!(
+                    "{}",
+                    crewsync::history::run_text_in(&run, sync::style().width)
+                ),
                 Format::Json => json(serde_json::to_value(&run)?)?,
             }
         }

@@ -47,7 +47,7 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             text.push_str(&format!(
                 "Next: read {readme}, change the rules and tables to fit your company, and run\n  \
                  crewsync rules test --rules {shown}\n  \
-                 crewsync plan --rules {shown} ...   (a dry run against live data)",
+                 crewsync plan --direction smarthr-to-kot --rules {shown}   (a dry run against live data)",
                 readme = dir.join("README.md").display()
             ));
             (true, text)
@@ -77,6 +77,14 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         },
     )
     .with_context(|| format!("watching {}", dir.display()))?;
+    // Ctrl-C is caught from before "Watching" is said: tokio installs the handler when the
+    // future is first polled, and a Ctrl-C before that would kill the process outright.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    tokio::select! {
+        biased;
+        _ = &mut ctrl_c => return Ok(Status::Done),
+        () = std::future::ready(()) => {}
+    }
     // Said only once the watcher is in place, so a save after this line is always seen.
     println!(
         "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
@@ -85,8 +93,14 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         summary(&last)
     );
     let style = crewsync::render::Style::for_term(&console::Term::stdout());
+    // Every hint names the folder being watched: a bare `crewsync rules check` would check
+    // ./rules, which may be another folder or none.
+    let shown = dir.display();
+    let fix = format!(
+        "Fix the rules in {shown} and save: watch re-plans (their tests alone: crewsync rules test --rules {shown})"
+    );
     let rule_errors = |plan: &crewsync::plan::Plan| {
-        for line in crewsync::render::rule_errors(plan, &style) {
+        for line in crewsync::render::rule_errors(plan, &style, &fix) {
             println!("{line}");
         }
     };
@@ -97,7 +111,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 Some(e) => e,
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut ctrl_c => break,
         };
         match &event {
             WatchEvent::Reloaded { rules, .. } => {
@@ -112,6 +126,12 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 }
                 rule_errors(&plan);
                 last = plan;
+            }
+            WatchEvent::CompileFailed(_) | WatchEvent::TestsFailed(_) => {
+                println!("{event}");
+                println!(
+                    "Save a fix in {shown} to try again (the same without watching: crewsync rules check --rules {shown}; crewsync rules test --rules {shown})"
+                );
             }
             _ => println!("{event}"),
         }

@@ -6,13 +6,9 @@ use crewsync::config::Config;
 use crewsync::http::Secret;
 use crewsync::web::{self, App, Settings};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The configuration file.
-    #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH)]
-    pub config: PathBuf,
     /// The address to listen on. Anything but a loopback address needs a password
     /// (CREWSYNC_DASHBOARD_PASSWORD) and belongs behind a TLS reverse proxy.
     #[arg(long, value_name = "IP:PORT", default_value = web::DEFAULT_LISTEN)]
@@ -22,12 +18,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Start the built-in simulators with the sample company and serve the dashboard on them:
-    /// no token, no network, no configuration.
-    #[arg(long, conflicts_with = "config")]
+    /// no token, no network, no configuration (`--config` is not read).
+    #[arg(long)]
     pub demo: bool,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
+/// Serves the dashboard; `config` loads the configuration (`--config`), unless `--demo`.
+pub async fn run(
+    args: ServeArgs,
+    config: impl FnOnce() -> Result<Config, crewsync::config::ConfigError>,
+) -> anyhow::Result<Status> {
     // Kept alive for as long as the dashboard serves.
     let mut demo = None;
     let config = if args.demo {
@@ -35,7 +35,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Status> {
         demo = Some((sims, dir));
         config
     } else {
-        Config::load(&args.config)?
+        config()?
     };
     let password = std::env::var(web::PASSWORD_ENV)
         .ok()

@@ -7,7 +7,7 @@ use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy, View};
+use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::sync::{self, Connections, Rosters, SyncError, Target};
@@ -143,27 +143,52 @@ async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> any
     Ok(())
 }
 
-fn style() -> Style {
+/// How tables are drawn on stdout.
+pub fn style() -> Style {
     Style::for_term(&console::Term::stdout())
 }
 
-/// The plan as `args` shows it: only the rows of the statuses asked for.
 fn print_plan(saved: &SavedPlan, args: &PlanArgs) -> anyhow::Result<()> {
+    // The table leaves unchanged rows out unless asked (they are counted in its summary):
+    // eighty of them would bury the few rows that need a decision. JSON keeps every row.
+    let hide_unchanged =
+        matches!(args.format, Format::Table) && args.status.is_empty() && !args.all;
+    let statuses = if hide_unchanged {
+        vec![RowStatus::New, RowStatus::Changed, RowStatus::Invalid]
+    } else {
+        args.status.clone()
+    };
     let filtered;
-    let saved = if args.status.is_empty() {
+    let shown = if statuses.is_empty() {
         saved
     } else {
-        filtered = saved.filtered(&args.view());
+        filtered = saved.filtered(&View { statuses });
         &filtered
     };
     match args.format {
-        Format::Table => print!("{}", render::plan_table(&saved.plan, &style())),
+        Format::Table => print!("{}", render::plan_table(&shown.plan, &style())),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&render::plan_json(saved)?)?
+            serde_json::to_string_pretty(&render::plan_json(shown)?)?
         ),
     }
+    if hide_unchanged && saved.plan.summary.unchanged > 0 {
+        println!(
+            "({} unchanged not listed; --all lists them)",
+            saved.plan.summary.unchanged
+        );
+    }
     Ok(())
+}
+
+/// ` --config PATH` when the configuration is not the default one, so that a command a hint
+/// names finds the same configuration (and history) when copied.
+pub fn config_flag(config: &Config) -> String {
+    if config.path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
+        String::new()
+    } else {
+        format!(" --config {}", config.path.display())
+    }
 }
 
 /// `plan`: prints the plan.
@@ -350,9 +375,10 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     }
     report_email(recorded.email.as_ref());
     eprintln!(
-        "Recorded as run {} in {}; see `crewsync history show {}`.",
+        "Recorded as run {} in {}; see `crewsync{} history show {}`.",
         recorded.report.run_id,
         history.path().display(),
+        config_flag(&planned.config),
         recorded.report.run_id
     );
     let status = exit_status(&recorded.report, args.strict);
@@ -600,8 +626,9 @@ async fn leave_trace(
     report_email(trace.email.as_ref());
     if let Some(run) = &trace.run {
         eprintln!(
-            "Recorded as {status} run {run} in {}; see `crewsync history show {run}`.",
-            config.history.display()
+            "Recorded as {status} run {run} in {}; see `crewsync{} history show {run}`.",
+            config.history.display(),
+            config_flag(config)
         );
     }
     result
@@ -693,8 +720,15 @@ fn exit_status(report: &ApplyReport, strict: bool) -> Status {
     }
 }
 
+/// The keys of the tick list, said before it opens (dialoguer's MultiSelect: `a` ticks or
+/// unticks every row, `q` cancels like Esc, other keys do nothing).
+pub const TICK_KEYS: &str =
+    "space ticks or unticks · a ticks or unticks all · ↑/↓ move · enter goes on · esc cancels";
+/// The tick list's prompt.
+pub const TICK_PROMPT: &str = "Tick the employees to sync";
+
 /// The closed feature's tick boxes, in a terminal: only new and changed rows that were shown
-/// can be ticked.
+/// can be ticked, each showing what would change. Esc cancels.
 fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted> {
     let candidates = Selection::All
         .pick(plan, view)
@@ -702,18 +736,34 @@ fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted>
     if candidates.is_empty() {
         return Ok(vec![]);
     }
-    let labels: Vec<String> = candidates
-        .iter()
-        .map(|&i| render::pick_label(&plan.rows[i]))
-        .collect();
+    let term = console::Term::stderr();
+    let cols = term
+        .size_checked()
+        .map_or(render::DEFAULT_WIDTH, |(_, c)| usize::from(c));
+    // dialoguer draws `> [x] ` before each item.
+    let labels = render::tick_labels(plan, &candidates, cols.saturating_sub(7).max(20));
     let defaults: Vec<bool> = candidates.iter().map(|&i| plan.rows[i].selected).collect();
+    eprintln!("{TICK_KEYS}");
     let picked = prompted(
         dialoguer::MultiSelect::new()
-            .with_prompt("Tick the employees to sync (space to tick, enter to go on)")
+            .with_prompt(TICK_PROMPT)
             .items(&labels)
             .defaults(&defaults)
-            .interact(),
+            // The choice is echoed as a count below, not as one long line of every label.
+            .report(false)
+            .interact_on_opt(&term),
         "reading the selection",
     )?;
+    let Some(picked) = picked else {
+        return Err(Unstarted::Cancelled {
+            why: "cancelled at the tick list; nothing was written".to_string(),
+            status: Status::Done,
+        });
+    };
+    eprintln!(
+        "{TICK_PROMPT}: {} of {} ticked.",
+        picked.len(),
+        candidates.len()
+    );
     Ok(picked.into_iter().map(|k| candidates[k]).collect())
 }

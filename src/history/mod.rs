@@ -21,7 +21,7 @@ mod render;
 mod schema;
 
 pub use lock::RunLock;
-pub use render::{counts_text, run_text, runs_table};
+pub use render::{counts_text, run_text, run_text_in, runs_table};
 
 use crate::apply::{Action, ApplyReport, ApplyResult, Counts, LeftKind, LeftOut, Outcome};
 use crate::model::{Direction, Field};

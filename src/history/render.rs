@@ -4,18 +4,23 @@
 use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
 use crate::apply::{Action, LeftKind, LeftOut, Outcome};
 use crate::model::Field;
-use crate::text::{exact, safe};
+use crate::render::layout;
+use crate::render::{ITEM_JOINER, Style, column};
+use crate::text::exact;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use comfy_table::{ContentArrangement, Table, presets};
+use console::Style as Paint;
 use std::fmt::Write;
 
 /// Times are shown in JST, the time zone of both services and of KOT's access windows.
 pub fn jst(t: DateTime<Utc>) -> String {
-    let offset = FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix());
     format!(
         "{} JST",
-        t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S")
+        t.with_timezone(&jst_offset()).format("%Y-%m-%d %H:%M:%S")
     )
+}
+
+fn jst_offset() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// "2 failed, 1 invalid, 5 created, 3 updated": the apply report's words, those that need a
@@ -28,39 +33,72 @@ pub fn counts_text(counts: &RunCounts) -> String {
     }
 }
 
-/// The runs, one line each, for `crewsync history`.
-pub fn runs_table(runs: &[RunSummary]) -> String {
+/// The runs, one line each, for `crewsync history`: run id, start (JST) and status in fixed
+/// columns, then direction, reference date, user, result and email, wrapped to `style.width`
+/// like the plan table. Ends with a newline.
+pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
     if runs.is_empty() {
-        return "No runs recorded yet.".to_string();
+        return "No runs recorded yet.\n".to_string();
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "run",
-            "started",
-            "user",
-            "direction",
-            "as of",
-            "status",
-            "result",
-            "email",
-        ]);
+    let dim = || Paint::new().dim();
+    let id_cols = column(runs.iter().map(|r| layout::width(r.id.as_str())), 3, 32);
+    let status_cols = column(
+        runs.iter().map(|r| layout::width(&r.status.to_string())),
+        6,
+        32,
+    );
+    let cells = |id: &str, started: &str, status: &str, paint: Paint| {
+        [
+            style.cell(id, paint.clone(), id_cols),
+            style.cell(started, paint.clone(), STARTED_COLS),
+            style.cell(status, paint, status_cols),
+        ]
+    };
+    let mut out = vec![layout::table_line(
+        &cells("run", "started (JST)", "status", dim()),
+        vec![style.atom("details", dim(), "")],
+        style.width,
+    )];
     for run in runs {
-        table.add_row([
-            run.id.to_string(),
-            jst(run.started_at),
-            safe(&run.user).into_owned(),
-            run.direction.to_string(),
-            run.as_of.to_string(),
-            run.status.to_string(),
-            counts_text(&run.counts),
-            email_text(run).unwrap_or_default(),
-        ]);
+        let started = run.started_at.with_timezone(&jst_offset());
+        let status_paint = match run.status {
+            RunStatus::Completed => Paint::new().green(),
+            RunStatus::CompletedWithFailures | RunStatus::Interrupted | RunStatus::Refused => {
+                Paint::new().red()
+            }
+            RunStatus::Running | RunStatus::Stopped => Paint::new().yellow(),
+        };
+        let mut details = vec![
+            style.atom(&run.direction.to_string(), Paint::new(), ""),
+            style.atom(&format!("as of {}", run.as_of), Paint::new(), ITEM_JOINER),
+            style.atom(&format!("by {}", run.user), Paint::new(), ITEM_JOINER),
+        ];
+        // "2 created" is kept on one line; the counts wrap between each other.
+        let counts = counts_text(&run.counts);
+        details.extend(counts.split(", ").enumerate().map(|(i, part)| {
+            style.atom(part, Paint::new(), if i == 0 { ITEM_JOINER } else { ", " })
+        }));
+        if let Some(email) = email_text(run) {
+            details.push(style.atom(&format!("email {email}"), Paint::new(), ITEM_JOINER));
+        }
+        out.push(layout::table_line(
+            &cells(
+                run.id.as_str(),
+                &started.format("%Y-%m-%d %H:%M").to_string(),
+                &run.status.to_string(),
+                status_paint,
+            ),
+            details,
+            style.width,
+        ));
     }
-    table.to_string()
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
 }
+
+/// `2026-04-01 12:00`.
+const STARTED_COLS: usize = 16;
 
 fn email_text(run: &RunSummary) -> Option<String> {
     run.email.as_ref().map(|email| match &email.outcome {
@@ -72,11 +110,17 @@ fn email_text(run: &RunSummary) -> Option<String> {
 /// One run in full: its parameters, then failures with their errors, then what was created and
 /// updated, then what was not attempted, so the part that needs a person comes first.
 pub fn run_text(detail: &RunDetail) -> String {
+    run_text_in(detail, usize::MAX)
+}
+
+/// [`run_text`] wrapped to `width` terminal columns, for `crewsync history show`: long values
+/// continue on lines indented under their start.
+pub fn run_text_in(detail: &RunDetail, width: usize) -> String {
     let run = &detail.summary;
     let mut out = String::new();
     // Values can hold record text (a selection of codes, an error quoting a name).
     let mut line = |label: &str, value: &str| {
-        let _ = writeln!(out, "{label:<11}{}", safe(value));
+        out.push_str(&wrapped(&format!("{label:<11}"), 11, value, width));
     };
     line("Run:", run.id.as_str());
     line("Status:", &status_text(run));
@@ -133,33 +177,31 @@ pub fn run_text(detail: &RunDetail) -> String {
             members.len() + left.len()
         );
         for e in members {
-            let _ = writeln!(
-                out,
-                "  {} {} ({}: {})",
+            let text = format!(
+                "{} {} ({}: {})",
                 exact(&e.code),
-                safe(&e.name),
+                e.name,
                 action_text(e.action),
                 fields_list(&e.fields)
             );
+            // Continuation lines hang under the name, so each employee still starts a line.
+            out.push_str(&wrapped("  ", 4, &text, width));
             let why = match (&e.error, e.outcome) {
                 (Some(error), _) => Some(error.as_str()),
                 (None, None) => Some("not reached: the process ended before it"),
                 (None, Some(_)) => None,
             };
             if let Some(why) = why {
-                let _ = writeln!(out, "      {}", safe(why));
+                out.push_str(&wrapped("      ", 6, why, width));
             }
         }
         for l in left {
-            let _ = writeln!(
-                out,
-                "  {} {}\n      {}",
-                l.code
-                    .as_deref()
-                    .map_or(std::borrow::Cow::Borrowed("(no code)"), exact),
-                safe(&l.name),
-                safe(&l.reason)
-            );
+            let code = l
+                .code
+                .as_deref()
+                .map_or(std::borrow::Cow::Borrowed("(no code)"), exact);
+            out.push_str(&wrapped("  ", 4, &format!("{code} {}", l.name), width));
+            out.push_str(&wrapped("      ", 6, &l.reason, width));
         }
     }
     if run.counts.unchanged > 0 {
@@ -167,6 +209,32 @@ pub fn run_text(detail: &RunDetail) -> String {
     }
     out
 }
+
+/// `prefix` then `text` wrapped between words into `width` columns, continuation lines
+/// indented by `indent` columns; ends with a newline.
+fn wrapped(prefix: &str, indent: usize, text: &str, width: usize) -> String {
+    let room = width
+        .saturating_sub(indent.max(layout::width(prefix)))
+        .max(MIN_TEXT_COLS);
+    let lines = layout::wrap(Style::plain(width).words(text, Paint::new(), ""), room);
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(if i == 0 { prefix } else { "" });
+        if i > 0 {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if lines.is_empty() {
+        out.push_str(prefix.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Never wrap a value into fewer columns than this, however narrow the terminal.
+const MIN_TEXT_COLS: usize = 20;
 
 /// The groups of a run's report, in the order a reader needs them: what needs a person first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

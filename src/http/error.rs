@@ -47,6 +47,13 @@ pub enum ErrorKind {
     NotFound {
         message: String,
     },
+    /// A 404 from a list endpoint (every employee, office or type list always exists), which
+    /// means the base URL does not point at the Web API: `url` is what was requested (without
+    /// the query), `base_url` what the configuration gave.
+    WrongBaseUrl {
+        url: String,
+        base_url: String,
+    },
     Validation {
         message: String,
         details: Vec<String>,
@@ -144,6 +151,10 @@ impl ErrorKind {
                 clean(detail);
             }
             ErrorKind::Timeout { url } => clean(url),
+            ErrorKind::WrongBaseUrl { url, base_url } => {
+                clean(url);
+                clean(base_url);
+            }
             ErrorKind::Unauthorized { message }
             | ErrorKind::Forbidden { message }
             | ErrorKind::AccessWindow { message }
@@ -217,6 +228,11 @@ fn describe(service: Service, kind: &ErrorKind) -> String {
         ),
         ErrorKind::NotFound { message } => format!(
             "{s} has no such record ({message}); check the employee code or id, and that the base_url points at the right company"
+        ),
+        ErrorKind::WrongBaseUrl { url, base_url } => format!(
+            "{s} answered 404 Not Found for {url}, a list that always exists, so the base_url is wrong: it is {base_url}, and it should end with {} (e.g. {}); check smarthr/kot base_url in the configuration",
+            service.base_url_suffix(),
+            service.example_base_url()
         ),
         ErrorKind::Validation { message, details } => {
             let mut text = format!("{s} rejected the data ({message}");

@@ -95,10 +95,7 @@ impl Transport {
                 config(format!(
                     "base_url '{}' is not an http(s) URL; use e.g. {}",
                     public_url(base_url),
-                    match service {
-                        Service::SmartHr => "https://acme.smarthr.jp/api",
-                        Service::Kot => "https://api.kingtime.jp/v1.0",
-                    }
+                    service.example_base_url()
                 ))
             })?;
         if let Some(rps) = limits.requests_per_second
@@ -188,6 +185,18 @@ impl Transport {
     /// host and port the configuration names.
     pub fn is_same_origin(&self, url: &Url) -> bool {
         url.origin() == self.base.origin()
+    }
+
+    /// [`Transport::send`] for a list endpoint: a 404 there cannot mean a missing record, only
+    /// a base URL that does not point at the Web API, and the error says so.
+    pub async fn send_list(&self, call: &Call<'_>, attempts: Attempts) -> Result<Reply, ApiError> {
+        self.send(call, attempts).await.map_err(|e| match e.kind {
+            ErrorKind::NotFound { .. } => self.error(ErrorKind::WrongBaseUrl {
+                url: public_url(call.url.as_str()),
+                base_url: public_url(self.base.as_str()),
+            }),
+            _ => e,
+        })
     }
 
     pub async fn send(&self, call: &Call<'_>, attempts: Attempts) -> Result<Reply, ApiError> {

@@ -66,7 +66,7 @@ impl Client {
         let call = self
             .roster(date, include_resigner)
             .query("additionalFields", ADDITIONAL_FIELDS);
-        let reply = self.t.send(&call, Attempts::WithRetries).await?;
+        let reply = self.t.send_list(&call, Attempts::WithRetries).await?;
         reply.records(&self.t, employee_from_kot)
     }
 
@@ -76,7 +76,7 @@ impl Client {
     pub async fn list_codes(&self, date: NaiveDate) -> Result<Vec<String>, ApiError> {
         let reply = self
             .t
-            .send(&self.roster(date, true), Attempts::WithRetries)
+            .send_list(&self.roster(date, true), Attempts::WithRetries)
             .await?;
         // Read as `employee_from_kot` reads the code.
         let codes = reply.records(&self.t, |record| {
@@ -210,7 +210,7 @@ impl Client {
         let call = Call::new(Method::GET, self.t.url(&[path]));
         let records: Vec<Value> = self
             .t
-            .send(&call, Attempts::WithRetries)
+            .send_list(&call, Attempts::WithRetries)
             .await?
             .json(&self.t)?;
         records

@@ -33,6 +33,23 @@ impl Service {
             Service::Kot => "KING OF TIME",
         }
     }
+
+    /// How a base URL for the service ends: the clients append the rest (`/v1/crews`,
+    /// `/employees`). smarthr-api.md and kot-api.md, "Base URL".
+    pub fn base_url_suffix(self) -> &'static str {
+        match self {
+            Service::SmartHr => "/api",
+            Service::Kot => "/v1.0",
+        }
+    }
+
+    /// A complete base URL, for messages that say what one looks like.
+    pub fn example_base_url(self) -> &'static str {
+        match self {
+            Service::SmartHr => "https://acme.smarthr.jp/api",
+            Service::Kot => "https://api.kingtime.jp/v1.0",
+        }
+    }
 }
 
 impl fmt::Display for Service {

@@ -73,7 +73,11 @@ pub struct Cell {
 }
 
 /// A table line: the fixed columns, then `details` wrapped into what is left of `total`
-/// columns, continuation lines indented under the first detail. No trailing spaces.
+/// columns, continuation lines indented under the first detail. When the fixed columns leave
+/// less than a readable width, or less than the widest detail (a long email address), the
+/// details start on the next line instead, indented by
+/// [`NARROW_INDENT`], so that no line is wider than `total` (unless a single cell or word
+/// is). No trailing spaces.
 pub fn table_line(cells: &[Cell], details: Vec<Atom>, total: usize) -> String {
     const GAP: &str = "  ";
     let mut prefix = String::new();
@@ -83,11 +87,22 @@ pub fn table_line(cells: &[Cell], details: Vec<Atom>, total: usize) -> String {
         prefix.push_str(GAP);
         indent += cell.cols + GAP.len();
     }
-    // Never squeeze the details below a readable width, even in a narrow terminal.
-    let room = total.saturating_sub(indent).max(MIN_DETAIL_COLS);
+    let room = total.saturating_sub(indent);
+    let widest = details.iter().map(|a| a.width).max().unwrap_or(0);
+    let beside = room >= MIN_DETAIL_COLS && widest <= room;
+    let (indent, room) = if beside {
+        (indent, room)
+    } else {
+        (NARROW_INDENT, total.saturating_sub(NARROW_INDENT))
+    };
     let mut lines = wrap(details, room).into_iter();
-    let mut out = format!("{prefix}{}", lines.next().unwrap_or_default());
+    let mut out = if beside {
+        format!("{prefix}{}", lines.next().unwrap_or_default())
+    } else {
+        prefix
+    };
     for line in lines {
+        out = out.trim_end().to_string();
         out.push('\n');
         out.push_str(&" ".repeat(indent));
         out.push_str(&line);
@@ -95,4 +110,7 @@ pub fn table_line(cells: &[Cell], details: Vec<Atom>, total: usize) -> String {
     out.trim_end().to_string()
 }
 
-const MIN_DETAIL_COLS: usize = 30;
+/// The narrowest detail column worth putting beside the fixed columns.
+const MIN_DETAIL_COLS: usize = 24;
+/// The indent of details that do not fit beside the fixed columns.
+pub const NARROW_INDENT: usize = 4;

@@ -4,11 +4,11 @@
 //! the demo and the coming web dashboard print the same thing and tests can pin it down.
 
 mod apply;
-mod layout;
+pub(crate) mod layout;
 mod plan;
 
 pub use apply::{apply_json, apply_table};
-pub use plan::{pick_label, plan_json, plan_table, rule_errors};
+pub use plan::{pick_label, plan_json, plan_table, rule_errors, tick_labels};
 
 use crate::text::{exact, safe};
 use console::Style as Paint;
@@ -23,8 +23,19 @@ pub struct Style {
     pub width: usize,
 }
 
-/// The width assumed when the terminal does not say (output to a pipe or file).
+/// The width assumed when neither the terminal nor `COLUMNS` says (output to a pipe or file).
 pub const DEFAULT_WIDTH: usize = 100;
+
+/// `COLUMNS`, the shell's convention for the width of output that does not go to a terminal
+/// (`COLUMNS=80 crewsync plan ... | less`).
+fn columns_env() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&c| c > 0)
+}
 
 impl Style {
     /// No colour at the given width: for pipes, files and tests.
@@ -35,21 +46,25 @@ impl Style {
         }
     }
 
-    /// Colour only when `term` is a terminal and the user has not turned colour off
-    /// (`NO_COLOR`, `CLICOLOR=0`), at the terminal's width.
+    /// Colour as `console` decides for stdout (a terminal without `NO_COLOR` or
+    /// `CLICOLOR=0`, or whatever `--color` forced), at `term`'s width, else `COLUMNS`, else
+    /// [`DEFAULT_WIDTH`].
     pub fn for_term(term: &console::Term) -> Style {
-        let is_term = term.is_term();
         Style {
-            colour: is_term && console::colors_enabled(),
+            // console decides from the terminal, NO_COLOR and CLICOLOR, unless `--color`
+            // overrode it.
+            colour: console::colors_enabled(),
             width: term
                 .size_checked()
-                .map_or(DEFAULT_WIDTH, |(_, cols)| usize::from(cols)),
+                .map(|(_, cols)| usize::from(cols))
+                .or_else(columns_env)
+                .unwrap_or(DEFAULT_WIDTH),
         }
     }
 
     /// `text` in `paint` when colouring, else as it is; either way [`safe`]: every piece of a
     /// table passes here, so record text can never colour, move or erase the terminal.
-    fn paint(&self, text: &str, paint: Paint) -> String {
+    pub(crate) fn paint(&self, text: &str, paint: Paint) -> String {
         let text = safe(text);
         if self.colour {
             paint.force_styling(true).apply_to(text).to_string()
@@ -59,7 +74,7 @@ impl Style {
     }
 
     /// A piece of text kept whole on one line.
-    fn atom(&self, text: &str, paint: Paint, joiner: &'static str) -> layout::Atom {
+    pub(crate) fn atom(&self, text: &str, paint: Paint, joiner: &'static str) -> layout::Atom {
         let text = safe(text);
         layout::Atom {
             painted: self.paint(&text, paint),
@@ -69,7 +84,12 @@ impl Style {
     }
 
     /// Running text that may wrap between words; `joiner` joins it to what comes before.
-    fn words(&self, text: &str, paint: Paint, joiner: &'static str) -> Vec<layout::Atom> {
+    pub(crate) fn words(
+        &self,
+        text: &str,
+        paint: Paint,
+        joiner: &'static str,
+    ) -> Vec<layout::Atom> {
         text.split(' ')
             .filter(|w| !w.is_empty())
             .enumerate()
@@ -78,7 +98,7 @@ impl Style {
     }
 
     /// A fixed-width cell.
-    fn cell(&self, text: &str, paint: Paint, cols: usize) -> layout::Cell {
+    pub(crate) fn cell(&self, text: &str, paint: Paint, cols: usize) -> layout::Cell {
         let text = layout::truncate(&safe(text), cols);
         layout::Cell {
             painted: self.paint(&text, paint),
@@ -89,7 +109,7 @@ impl Style {
 }
 
 /// Joins the items of a detail list on one line.
-const ITEM_JOINER: &str = "; ";
+pub(crate) const ITEM_JOINER: &str = "; ";
 
 /// An employee code as the tables show it: with anything a reader could not see escaped
 /// (`00125\u{20}`), since a code that only looks like another is a different key.
@@ -98,7 +118,7 @@ fn code_text(code: Option<&str>) -> Cow<'_, str> {
 }
 
 /// Column width for a list of texts: the widest, capped at `max`.
-fn column(texts: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
+pub(crate) fn column(texts: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
     texts.fold(min, usize::max).min(max)
 }
 

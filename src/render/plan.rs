@@ -22,7 +22,10 @@ const CODE_MAX: usize = 16;
 /// `unchanged`, the longest status label.
 const STATUS_COLS: usize = 9;
 const EXCLUDED_LABEL: &str = "excluded";
-/// Shown for an empty value in a change.
+/// What the plan table says to do after rule errors. It names no command: the folder is the
+/// one the person just gave, and a command without it would check another one.
+const PLAN_AGAIN: &str = "Fix the rules (and their tests), then plan again.";
+/// Shown for an empty value in a change, so that clearing a field is visible.
 const EMPTY: &str = "(empty)";
 /// What a clear shows instead of `→ (empty)`: a marker and the word, so that it stands out
 /// even without colour.
@@ -70,7 +73,7 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
     out.push(String::new());
     out.push(summary_line(plan));
     out.extend(unreadable(plan, style));
-    out.extend(rule_errors(plan, style));
+    out.extend(rule_errors(plan, style, PLAN_AGAIN));
     let mut text = out.join("\n");
     text.push('\n');
     text
@@ -223,13 +226,13 @@ fn excluded_line(e: &Excluded, style: &Style, cols: &Columns) -> String {
 
 /// Each distinct rule error once, with how many employees it made invalid: when one broken
 /// rule fails for everybody, this says so in a line instead of leaving it to be read off every
-/// row.
-pub fn rule_errors(plan: &Plan, style: &Style) -> Vec<String> {
+/// row. `next` is the closing line: what to do about it where this is shown.
+pub fn rule_errors(plan: &Plan, style: &Style, next: &str) -> Vec<String> {
     let mut lines = rule_warnings(plan, style);
     if plan.rule_errors.is_empty() {
         return lines;
     }
-    lines.extend(failed_rules(plan, style));
+    lines.extend(failed_rules(plan, style, next));
     lines
 }
 
@@ -251,7 +254,7 @@ fn rule_warnings(plan: &Plan, style: &Style) -> Vec<String> {
     lines
 }
 
-fn failed_rules(plan: &Plan, style: &Style) -> Vec<String> {
+fn failed_rules(plan: &Plan, style: &Style, next: &str) -> Vec<String> {
     let employees: usize = plan.rule_errors.iter().map(|e| e.employees).sum();
     let mut lines = vec![
         String::new(),
@@ -268,7 +271,7 @@ fn failed_rules(plan: &Plan, style: &Style) -> Vec<String> {
             .iter()
             .map(|e| format!("  {} × {}", e.employees, safe(&e.error))),
     );
-    lines.push("Fix the rules (`crewsync rules test` runs their tests), then plan again.".into());
+    lines.push(next.to_string());
     lines
 }
 
@@ -308,4 +311,29 @@ fn summary_line(plan: &Plan) -> String {
         line.push_str(&format!(", {} excluded", plan.excluded.len()));
     }
     line
+}
+
+/// One line per row for `apply`'s tick list: status, code and name in aligned columns, then
+/// what would change (as in the table, without colour), cut to `cols` terminal columns so
+/// that no item wraps: a wrapped item breaks the list's redrawing.
+pub fn tick_labels(plan: &Plan, rows: &[usize], cols: usize) -> Vec<String> {
+    let style = Style::plain(usize::MAX);
+    let picked = || rows.iter().map(|&i| &plan.rows[i]);
+    let code_cols = column(
+        picked().map(|r| layout::width(&code_text(r.code.as_deref()))),
+        4,
+        CODE_MAX,
+    );
+    let name_cols = column(picked().map(|r| layout::width(&safe(&r.name))), 4, NAME_MAX);
+    picked()
+        .map(|row| {
+            let cells = [
+                style.cell(row.status.as_str(), Paint::new(), "changed".len()),
+                style.cell(&code_text(row.code.as_deref()), Paint::new(), code_cols),
+                style.cell(&row.name, Paint::new(), name_cols),
+            ];
+            let line = layout::table_line(&cells, details(row, &style), usize::MAX);
+            layout::truncate(&line, cols)
+        })
+        .collect()
 }

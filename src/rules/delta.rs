@@ -301,6 +301,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("2 社員2: no longer selected"), "{text}");
+        // What `watch` prints after a save, whole.
+        insta::assert_snapshot!("watch_delta", text);
         assert_eq!(
             render_delta(&plan_delta(&old, &old)),
             "the plan is unchanged by this edit"

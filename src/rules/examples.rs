@@ -72,7 +72,15 @@ pub fn write_examples(dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     if let Some(existing) = paths.iter().find(|p| p.exists()) {
         return Err(ExamplesError::Exists(existing.clone()));
     }
-    for (path, (_, text)) in paths.iter().zip(EXAMPLE_RULES) {
+    // The README's commands name the folder they were written into, so that they run as shown
+    // from where `rules init` was run (`--rules my-rules`, not the repository's `rules`).
+    let readme_flag = format!("--rules {}", dir.display());
+    for (path, (name, text)) in paths.iter().zip(EXAMPLE_RULES) {
+        let text = if *name == "README.md" {
+            text.replace("--rules rules", &readme_flag)
+        } else {
+            (*text).to_string()
+        };
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)

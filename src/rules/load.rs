@@ -109,7 +109,7 @@ pub struct RulesError {
 fn render_problems(problems: &[Problem]) -> String {
     let mut out: Vec<String> = problems.iter().map(Problem::to_string).collect();
     out.push(format!(
-        "{} problem{} in the rules; fix {} and run `crewsync rules check` again",
+        "{} problem{} in the rules; fix {} and check again",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" },
         if problems.len() == 1 { "it" } else { "them" },

@@ -103,7 +103,8 @@ async fn start_on(
         config.limits,
         smarthr_port,
     )
-    .await?;
+    .await
+    .map_err(|e| cannot_listen("SmartHR", smarthr_port, "--smarthr-port", e))?;
     let kot = KotSim::start(
         kot,
         kot_employees,
@@ -112,8 +113,25 @@ async fn start_on(
         config.kot_clock,
         kot_port,
     )
-    .await?;
+    .await
+    .map_err(|e| cannot_listen("KING OF TIME", kot_port, "--kot-port", e))?;
     Ok(Simulators { smarthr, kot })
+}
+
+/// An error starting one simulator that names it, its port and the option that moves it: a
+/// bare "Address in use" does not say which of the two ports is taken.
+fn cannot_listen(simulator: &str, port: u16, option: &str, e: std::io::Error) -> std::io::Error {
+    let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+        format!(
+            "; another program (perhaps another `crewsync simulate`) is using port {port}: stop it, or choose another port with {option}"
+        )
+    } else {
+        String::new()
+    };
+    std::io::Error::new(
+        e.kind(),
+        format!("the {simulator} simulator cannot listen on 127.0.0.1:{port} ({e}){hint}"),
+    )
 }
 
 /// For `crewsync simulate`: serves both simulators on the given ports (0 for any free one),

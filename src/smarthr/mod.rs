@@ -123,7 +123,7 @@ impl Client {
             .query("per_page", PER_PAGE);
         let crews = self
             .t
-            .send(&call, attempts)
+            .send_list(&call, attempts)
             .await?
             .records(&self.t, crew_to_employee)?;
         Ok(crews
@@ -209,7 +209,7 @@ impl Client {
         call: &Call<'_>,
         convert: &impl Fn(&RawValue) -> Result<T, String>,
     ) -> Result<Page<T>, ApiError> {
-        let reply = self.t.send(call, Attempts::WithRetries).await?;
+        let reply = self.t.send_list(call, Attempts::WithRetries).await?;
         let mut first_id = None;
         let items = reply.records(&self.t, |record| {
             if first_id.is_none() {

@@ -105,6 +105,24 @@ impl Env {
         })
     }
 
+    /// One employee of each kind for smarthr-to-kot: 0001 unchanged, 0002 changed (its
+    /// reading, and its email to `email`), 0003 new, 0004 invalid (no gender).
+    pub fn one_of_each(email: &str) -> Env {
+        let env = Env::empty();
+        env.crew(crew("0001", "山田", "太郎", json!({})));
+        env.kot_employee(kot("0001", "山田", "太郎", json!({})));
+        env.crew(crew(
+            "0002",
+            "佐藤",
+            "花子",
+            json!({"email": email, "last_name_yomi": "サトウ"}),
+        ));
+        env.kot_employee(kot("0002", "佐藤", "花子", json!({})));
+        env.crew(crew("0003", "長谷川", "久美子", json!({})));
+        env.crew(crew("0004", "性別", "未設定", json!({"gender": null})));
+        env
+    }
+
     pub fn sample() -> Env {
         Env::with(SimConfig {
             company: Company::sample(),

@@ -1,0 +1,495 @@
+//! The terminal as a newcomer meets it (issue 18): tables that fit 80 and 200 columns and end
+//! with a newline, global options before or after the command, hints that work when copied,
+//! errors that say what is wrong, and the conventions of a CLI (completions, man page,
+//! version, colour). Whole outputs are insta snapshots; run ids and clock times are redacted.
+
+mod util;
+
+use serde_json::json;
+use unicode_width::UnicodeWidthStr;
+use util::{Env, TO_KOT_DEFAULTS, apply_to_kot, crew, plan_args};
+
+/// Run ids and wall-clock times, which differ on every run.
+fn redact(text: &str) -> String {
+    let id = regex::Regex::new(r"\d{8}-\d{6}-[0-9a-f]{4}").unwrap();
+    let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?( JST)?").unwrap();
+    let user = regex::Regex::new(r"by [^\s;]+").unwrap();
+    // Replaced by text of the same width, so that columns stay aligned in the snapshots.
+    let text = id.replace_all(text, "YYYYMMDD-HHMMSS-xxxx");
+    let text = time.replace_all(&text, |c: &regex::Captures| {
+        let shape = "YYYY-MM-DD HH:MM:SS JST";
+        shape[..c[0].len()].to_string()
+    });
+    user.replace_all(&text, "by USER").into_owned()
+}
+
+/// Every line fits `cols` terminal columns, and the text ends with a newline.
+fn assert_fits(text: &str, cols: usize) {
+    assert!(text.ends_with('\n'), "no final newline:\n{text}");
+    for line in text.lines() {
+        assert!(
+            line.width() <= cols,
+            "a line of {} columns in a {cols}-column table:\n{line}\n---\n{text}",
+            line.width()
+        );
+    }
+}
+
+/// One employee of each kind, with a change long enough to wrap at 80 columns.
+fn company() -> Env {
+    Env::one_of_each("hanako.sato.with.a.rather.long.address@example.com")
+}
+
+#[test]
+fn plan_apply_and_history_tables_fit_80_and_200_columns() {
+    for cols in [80, 200] {
+        let env = company();
+        let width = cols.to_string();
+        let plan = env
+            .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert_fits(&plan.stdout, cols);
+        insta::assert_snapshot!(format!("plan_{cols}"), plan.stdout);
+
+        let all = env
+            .cmd(&plan_args("smarthr-to-kot", &["--all"]))
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert!(all.stdout.contains("unchanged  "), "{}", all.stdout);
+        assert!(!all.stdout.contains("not listed"), "{}", all.stdout);
+
+        let apply = env
+            .cmd(&apply_to_kot(&["--select", "all", "--yes"]))
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert_fits(&apply.stdout, cols);
+        insta::assert_snapshot!(format!("apply_{cols}"), redact(&apply.stdout));
+
+        let history = env.cmd(&["history"]).env("COLUMNS", &width).run().expect(0);
+        assert_fits(&history.stdout, cols);
+        insta::assert_snapshot!(format!("history_{cols}"), redact(&history.stdout));
+
+        let id = env
+            .cmd(&["history", "--format", "json"])
+            .run()
+            .expect(0)
+            .json()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let show = env
+            .cmd(&["history", "show", &id])
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert_fits(&show.stdout, cols);
+        insta::assert_snapshot!(format!("history_show_{cols}"), redact(&show.stdout));
+    }
+}
+
+#[test]
+fn history_limit_0_lists_every_run() {
+    let env = company();
+    for i in 0..3 {
+        // A new employee each time, so that every apply has something to write.
+        env.crew(crew(&format!("010{i}"), "新人", "一郎", json!({})));
+        env.cmd(&apply_to_kot(&["--select", "all", "--yes"]))
+            .run()
+            .expect(0);
+    }
+    let listed = |limit: &str| {
+        env.cmd(&["history", "--limit", limit, "--format", "json"])
+            .run()
+            .expect(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(listed("0"), 3);
+    assert_eq!(listed("2"), 2);
+}
+
+#[test]
+fn global_options_go_before_or_after_the_command() {
+    let env = company();
+    let config = env.config_path();
+    let config = config.to_str().unwrap();
+    let mut before = vec!["--config", config, "--color", "never"];
+    before.extend(plan_args("smarthr-to-kot", &["--format", "json"]));
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd.args(&before);
+    let plan = cmd.run().expect(0).json();
+    assert_eq!(plan["direction"], "smarthr-to-kot");
+
+    let mut after = plan_args("smarthr-to-kot", &["--format", "json"]);
+    after.extend(["--color", "never"]);
+    assert_eq!(env.cmd(&after).run().expect(0).json(), plan);
+
+    // History too, on either side of `show`'s own arguments.
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd
+        .args(["history", "--config", config, "--limit", "0"]);
+    assert!(cmd.run().expect(0).stdout.contains("No runs yet"));
+}
+
+#[test]
+fn color_always_never_and_no_color() {
+    let env = company();
+    let args = plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS);
+    let esc = "\u{1b}[";
+    // `env.cmd` sets NO_COLOR; `keep_no_color: false` takes it away.
+    let with = |extra: &[&str], keep_no_color: bool| {
+        let mut a = args.clone();
+        a.extend_from_slice(extra);
+        let mut cmd = env.cmd(&a);
+        if !keep_no_color {
+            cmd.cmd.env_remove("NO_COLOR");
+        }
+        cmd.run().expect(0).stdout
+    };
+    assert!(with(&["--color", "always"], true).contains(esc));
+    assert!(with(&["--color", "always"], false).contains(esc));
+    assert!(!with(&["--color", "never"], false).contains(esc));
+    // A pipe under `auto`, and NO_COLOR: no escape codes.
+    assert!(!with(&[], false).contains(esc));
+    assert!(!with(&[], true).contains(esc));
+}
+
+#[test]
+fn completions_man_page_and_version() {
+    let env = Env::empty();
+    for (shell, marker) in [
+        ("bash", "_crewsync()"),
+        ("zsh", "#compdef crewsync"),
+        ("fish", "complete -c crewsync"),
+    ] {
+        let out = env.cmd(&["completions", shell]).run().expect(0).stdout;
+        assert!(out.contains(marker), "{shell}:\n{out}");
+        // Generated from the same definitions: subcommands and global options are in it.
+        assert!(out.contains("history") && out.contains("config"), "{out}");
+    }
+    let man = env.cmd(&["man"]).run().expect(0).stdout;
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH crewsync"),
+        "{man}"
+    );
+    assert!(
+        man.contains("simulate") && man.contains("\\-\\-config"),
+        "{man}"
+    );
+
+    let version = env.cmd(&["--version"]).run().expect(0).stdout;
+    let git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match git {
+        Some(commit) => assert_eq!(
+            version.trim(),
+            format!("crewsync {} ({commit})", env!("CARGO_PKG_VERSION"))
+        ),
+        None => assert_eq!(
+            version.trim(),
+            format!("crewsync {}", env!("CARGO_PKG_VERSION"))
+        ),
+    }
+}
+
+#[test]
+fn a_404_on_a_list_says_the_base_url_is_wrong_for_both_services() {
+    let env = company();
+    let smarthr = env.sims.smarthr.base_url();
+    let kot = env.sims.kot.base_url();
+    let cases = [
+        // SmartHR without /api, and with /api/v1 (the client appends /v1 itself).
+        (
+            smarthr.trim_end_matches("/api").to_string(),
+            kot.clone(),
+            "SmartHR",
+            "/api",
+        ),
+        (format!("{smarthr}/v1"), kot.clone(), "SmartHR", "/api"),
+        // KOT without /v1.0.
+        (
+            smarthr.clone(),
+            kot.trim_end_matches("/v1.0").to_string(),
+            "KING OF TIME",
+            "/v1.0",
+        ),
+    ];
+    for (smarthr_url, kot_url, service, suffix) in cases {
+        std::fs::write(
+            env.config_path(),
+            format!(
+                "smarthr:\n  base_url: {smarthr_url}\n  max_retries: 0\n\
+                 kot:\n  base_url: {kot_url}\n  max_retries: 0\n\
+                 maintenance_windows: []\n"
+            ),
+        )
+        .unwrap();
+        let out = env
+            .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
+            .run()
+            .expect(1);
+        let err = out.stderr;
+        let base = if service == "SmartHR" {
+            &smarthr_url
+        } else {
+            &kot_url
+        };
+        assert!(
+            err.contains(&format!("{service} answered 404"))
+                && err.contains("base_url is wrong")
+                && err.contains(&format!("should end with {suffix}"))
+                && err.contains(base.as_str()),
+            "{err}"
+        );
+        assert!(!err.contains("check the employee code"), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_token_is_reported_as_empty() {
+    let env = company();
+    let out = env
+        .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
+        .env("KOT_ACCESS_TOKEN", "  ")
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr.contains("KOT_ACCESS_TOKEN is set but empty"),
+        "{}",
+        out.stderr
+    );
+    let mut cmd = env.cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS));
+    cmd.cmd.env_remove("SMARTHR_ACCESS_TOKEN");
+    let out = cmd.run().expect(1);
+    assert!(
+        out.stderr.contains("SMARTHR_ACCESS_TOKEN is not set"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn simulate_on_a_busy_port_names_the_port_and_the_simulator() {
+    let env = Env::empty();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let out = env
+        .cmd(&["simulate", "--smarthr-port", &free, "--kot-port", &port])
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "the KING OF TIME simulator cannot listen on 127.0.0.1:{port}"
+        )) && out.stderr.contains("--kot-port"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn rules_init_check_and_test_output() {
+    let env = Env::empty();
+    let init = env
+        .cmd(&["rules", "init", "--rules", "my-rules"])
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("rules_init", init.stdout);
+    // Every command the output names works as shown.
+    let check = env
+        .cmd(&["rules", "check", "--rules", "my-rules"])
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("rules_check", check.stdout);
+    let test = env
+        .cmd(&["rules", "test", "--rules", "my-rules"])
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("rules_test", test.stdout);
+
+    std::fs::write(
+        env.dir.path().join("my-rules/60_broken.rhai"),
+        "fn office(e, direction) { e.ofice }\n",
+    )
+    .unwrap();
+    let broken = env
+        .cmd(&["rules", "check", "--rules", "my-rules"])
+        .run()
+        .expect(1);
+    insta::assert_snapshot!("rules_check_broken", broken.stderr);
+}
+
+#[test]
+fn the_demo_s_closing_hints_work_when_copied() {
+    let env = Env::empty();
+    let out = env.cmd(&["demo"]).run().expect(0);
+    // The closing hints: `- what: crewsync ARGS`.
+    let all = out.all();
+    let hints: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .filter_map(|l| l.split_once(": crewsync ").map(|(_, c)| c))
+        .collect::<Vec<_>>();
+    assert_eq!(hints.len(), 3, "{}", out.all());
+    // The demo keeps its folder for these hints; the test removes it afterwards.
+    let kept = hints[0]
+        .split_whitespace()
+        .nth(1)
+        .and_then(|config| std::path::Path::new(config).parent())
+        .expect("the first hint names the demo's configuration")
+        .to_path_buf();
+    assert!(kept.join("crewsync.db").exists(), "{}", kept.display());
+    for hint in &hints {
+        let args: Vec<&str> = hint.split_whitespace().collect();
+        let mut cmd = env.cmd(&[]);
+        cmd.cmd.args(&args);
+        let run = cmd.run().expect(0);
+        assert!(!run.stdout.contains("No runs"), "{hint}:\n{}", run.stdout);
+    }
+    let recorded = out
+        .stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("see `crewsync ")
+                .map(|(_, c)| c.trim_end_matches("`."))
+        })
+        .expect("the apply names its run");
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd.args(recorded.split_whitespace());
+    let shown = cmd.run();
+    std::fs::remove_dir_all(&kept).unwrap();
+    assert!(shown.expect(0).stdout.contains("Run:"));
+}
+
+/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40), so that
+/// dialoguer draws the tick list as a person sees it.
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn start(env: &Env, args: &[&str]) -> Pane {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("crewsync-test-{}-{n}", std::process::id());
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "cd '{dir}' && SMARTHR_ACCESS_TOKEN={s} KOT_ACCESS_TOKEN={k} NO_COLOR=1 '{bin}' {args} --config '{config}'; echo EXIT=$?; sleep 60",
+            dir = env.dir.path().display(),
+            s = crewsync::sim::SMARTHR_TOKEN,
+            k = crewsync::sim::KOT_TOKEN,
+            bin = env!("CARGO_BIN_EXE_crewsync"),
+            args = quoted.join(" "),
+            config = env.config_path().display(),
+        );
+        let ok = std::process::Command::new("tmux")
+            .args([
+                "-u",
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "40",
+            ])
+            .arg(&script)
+            .env("LANG", "C.UTF-8")
+            .status()
+            .expect("tmux runs (the terminal tests need it: apt-get install tmux)");
+        assert!(ok.success());
+        Pane { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("tmux capture-pane");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    }
+
+    /// The screen once it shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..300 {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the terminal never showed {needle:?}:\n{}", self.screen());
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
+    let env = company();
+    let args = apply_to_kot(&[]);
+    let pane = Pane::start(&env, &args);
+    let first = pane.wait_for("Tick the employees to sync");
+    // The rows before the list are the plan table; the list starts at the key help.
+    let list = &first[first.find("space ticks").expect("the keys are said")..];
+    insta::assert_snapshot!("tick_list", list);
+    pane.keys(&["Escape"]);
+    let end = pane.wait_for("EXIT=");
+    assert!(
+        end.contains("Cancelled at the tick list; nothing was written."),
+        "{end}"
+    );
+    assert!(end.contains("EXIT=0"), "{end}");
+    assert!(env.kot_with_code("0003").is_empty(), "Esc wrote nothing");
+
+    // Other keys tick nothing: after `x` and `z`, enter goes on with the rows as they were,
+    // and the choice is echoed as a count.
+    let pane = Pane::start(&env, &args);
+    pane.wait_for("Tick the employees to sync");
+    pane.keys(&["x", "z", "Space", "Enter"]);
+    let confirm = pane.wait_for("Write 1 employee(s)");
+    assert!(
+        confirm.contains("Tick the employees to sync: 1 of 2 ticked."),
+        "{confirm}"
+    );
+    pane.keys(&["n", "Enter"]);
+    let end = pane.wait_for("EXIT=");
+    assert!(
+        end.contains("Cancelled at the confirmation; nothing was written."),
+        "{end}"
+    );
+}
