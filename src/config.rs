@@ -61,6 +61,8 @@ struct RawConfig {
     window_poll_seconds: Option<u64>,
     /// Minutes, fractions allowed.
     max_wait_minutes: Option<f64>,
+    /// Hours, fractions allowed.
+    plan_max_age_hours: Option<f64>,
     circuit_breaker: Option<CircuitBreakerConfig>,
 }
 
@@ -150,10 +152,16 @@ pub struct Config {
     /// With `--wait`, the most one run waits for KOT's access windows in all, start and
     /// mid-run together (`max_wait_minutes`, default [`DEFAULT_MAX_WAIT_MINUTES`]).
     pub max_wait: std::time::Duration,
+    /// The oldest saved plan `apply --plan` writes (`plan_max_age_hours`, default
+    /// [`DEFAULT_PLAN_MAX_AGE_HOURS`]): the older a plan, the more of its rows are stale.
+    pub plan_max_age: std::time::Duration,
     /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
     /// row fail with the same server-side error; 0 never stops.
     pub circuit_breaker: usize,
 }
+
+/// A day: a plan saved in the evening is applied by the next evening's run at the latest.
+pub const DEFAULT_PLAN_MAX_AGE_HOURS: f64 = 24.0;
 
 /// Long enough for KOT's longest default window (08:30–10:00) plus a clock a little behind;
 /// short enough that a window that never closes ends the night's run, reported.
@@ -239,21 +247,35 @@ impl Config {
             window_poll: std::time::Duration::from_secs(
                 raw.window_poll_seconds.unwrap_or(60).max(1),
             ),
-            max_wait: std::time::Duration::try_from_secs_f64(
-                raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES) * 60.0,
+            max_wait: span(
+                "max_wait_minutes",
+                raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES),
+                ("minutes", 60.0),
             )
-            .map_err(|_| {
-                invalid(format!(
-                    "max_wait_minutes must be a number of minutes, 0 or more, not {}",
-                    raw.max_wait_minutes.unwrap_or_default()
-                ))
-            })?,
+            .map_err(&invalid)?,
+            plan_max_age: span(
+                "plan_max_age_hours",
+                raw.plan_max_age_hours.unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS),
+                ("hours", 3600.0),
+            )
+            .map_err(&invalid)?,
             circuit_breaker: raw
                 .circuit_breaker
                 .and_then(|c| c.consecutive_failures)
                 .unwrap_or(DEFAULT_CIRCUIT_BREAKER),
         })
     }
+}
+
+/// A span configured as a number of `unit`s (`(name, seconds)`), fractions allowed; a
+/// negative or unreadable number is an error naming the key and the value.
+fn span(key: &str, value: f64, unit: (&str, f64)) -> Result<std::time::Duration, String> {
+    std::time::Duration::try_from_secs_f64(value * unit.1).map_err(|_| {
+        format!(
+            "{key} must be a number of {}, 0 or more, not {value}",
+            unit.0
+        )
+    })
 }
 
 fn check_url(url: &str) -> Result<(), String> {

@@ -547,6 +547,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
                 chosen: &chosen,
                 start,
                 fetched_at,
+                stale: Vec::new(),
                 options: Default::default(),
             },
             &Silent,

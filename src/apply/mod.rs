@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 mod account;
 mod run;
+mod stale;
 mod stop;
 
 pub use account::{Chosen, account};
@@ -13,6 +14,7 @@ pub use run::{
     AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run,
     stopped_by_user, weight,
 };
+pub use stale::{Stale, stale};
 pub use stop::Stop;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

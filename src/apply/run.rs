@@ -525,17 +525,7 @@ async fn write(row: &Row, writes: &Writes<'_>, target: &Target<'_>) -> Result<()
             let changes: Vec<(Field, Option<String>)> = writes
                 .changes
                 .iter()
-                .map(|c| {
-                    let value = match c.field {
-                        // The plan shows names for people; the API wants the id.
-                        Field::Office => row.office.as_ref().map(|a| a.item.id.clone()),
-                        Field::EmploymentType => {
-                            row.employment_type.as_ref().map(|a| a.item.id.clone())
-                        }
-                        _ => c.new.clone(),
-                    };
-                    (c.field, value)
-                })
+                .map(|c| (c.field, row.written_value(c)))
                 .collect();
             target.update(id, &changes, current).await?;
         }
@@ -563,6 +553,7 @@ mod tests {
             source: None,
             target_id: None,
             target_record: None,
+            target_values: None,
         }
     }
 

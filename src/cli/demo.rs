@@ -69,7 +69,7 @@ pub async fn run() -> anyhow::Result<Status> {
     ));
     let args =
         |direction, office: Option<&str>, etype: Option<&str>, status: Vec<RowStatus>| PlanArgs {
-            direction,
+            direction: Some(direction),
             as_of: Some(as_of),
             office: office.map(str::to_string),
             employment_type: etype.map(str::to_string),
@@ -102,6 +102,7 @@ pub async fn run() -> anyhow::Result<Status> {
     let status = sync::apply(
         &ApplyArgs {
             plan: to_kot(vec![]),
+            saved: None,
             select: Some(Selection::All),
             yes: true,
             wait: false,

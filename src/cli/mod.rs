@@ -29,8 +29,9 @@ pub enum Status {
 const AFTER_HELP: &str = "\
 Exit status: 0 done (or nothing to do); 1 could not run, or stopped before the end (bad
 arguments or configuration, authentication, network, access window, another apply running,
-max_changes); 2 ran, but at least one selected employee failed or was not attempted (with
---strict also: the plan has invalid employees); 130 stopped by Ctrl-C.
+max_changes, a refused saved plan); 2 ran, but at least one selected employee failed or was
+not attempted, stale ones included (with --strict also: the plan has invalid employees; for
+`plan --detailed-exitcode`: changes are pending); 130 stopped by Ctrl-C.
 
 Tokens are read from the environment variables the configuration names
 (SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
@@ -98,7 +99,7 @@ impl ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what a sync would do to each employee (new / changed / unchanged / invalid). Writes nothing.
-    Plan(PlanArgs),
+    Plan(PlanCommandArgs),
     /// Sync the selected employees: plan, pick, confirm, write, report.
     Apply(ApplyArgs),
     /// Run the whole workflow against built-in simulators: no token, no network, no setup.
@@ -170,11 +171,11 @@ pub enum Format {
     Json,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    /// Which way to sync.
+    /// Which way to sync (required, except with `apply --plan`, whose plan says it).
     #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot")]
-    pub direction: Direction,
+    pub direction: Option<Direction>,
     /// The reference date: only employees employed on it are synced. Default: today (JST).
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
@@ -206,6 +207,15 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
+    /// `--direction`, which every plan needs.
+    pub fn direction(&self) -> anyhow::Result<Direction> {
+        self.direction.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--direction is missing: pass --direction kot-to-smarthr or --direction smarthr-to-kot (apply takes it from the plan with --plan PLAN.json)"
+            )
+        })
+    }
+
     /// The rows these flags show; apply writes no other.
     pub fn view(&self) -> crewsync::plan::View {
         crewsync::plan::View {
@@ -215,9 +225,32 @@ impl PlanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanCommandArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Also save the plan to this file, for `apply --plan FILE` to write exactly it later
+    /// (the rows shown, with the target values they were planned against; never a token).
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to do, 2 when a new or changed employee is pending, 1 on
+    /// an error (Terraform's convention): a nightly job can alert on drift without applying.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+    /// Write exactly this saved plan (`plan --out`) instead of planning again: rows whose
+    /// target changed since are stale and not written. Refused for another tenant, another
+    /// format version, or a plan older than plan_max_age_hours.
+    #[arg(
+        long = "plan",
+        value_name = "PLAN.json",
+        conflicts_with_all = ["direction", "as_of", "office", "employment_type", "rules"]
+    )]
+    pub saved: Option<PathBuf>,
     /// Which rows to write: 'all' (every new and changed row), 'auto' (exactly the rows the
     /// rules select; every new and changed row without rules) or employee codes separated by
     /// commas. Without it, a terminal lets you tick rows.
@@ -288,7 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     cli.color.apply();
     let config = || Config::load(&cli.config);
     match cli.command {
-        Command::Plan(args) => sync::plan(&args, config()?).await,
+        Command::Plan(args) => sync::plan_command(&args, config()?).await,
         Command::Apply(args) => sync::apply(&args, config()?).await,
         Command::Demo => demo::run().await,
         Command::History(args) => history(&args, config()?),

@@ -1,11 +1,12 @@
 //! `plan` and `apply`: fetch, plan, pick, confirm, write, report.
 
 use super::progress::Bars;
-use super::{ApplyArgs, Format, PlanArgs, Status};
+use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
 use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
+use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
@@ -37,12 +38,13 @@ pub async fn fetch(
     wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Fetched> {
+    let direction = args.direction()?;
     let conn = Connections::from_config(&config)?;
     conn.on_notice(bars.notice());
     guard_windows(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = loop {
-        match (sync::fetch(&conn, args.direction, as_of, bars).await, wait) {
+        match (sync::fetch(&conn, direction, as_of, bars).await, wait) {
             (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
                 bars.clear();
                 wait.pause(bars, &e.to_string()).await?;
@@ -53,7 +55,7 @@ pub async fn fetch(
     bars.clear();
     let rosters = rosters?;
     let defaults = sync::resolve_defaults(
-        args.direction,
+        direction,
         &rosters.masters,
         args.office.as_deref(),
         args.employment_type.as_deref(),
@@ -66,13 +68,11 @@ pub async fn fetch(
     })
 }
 
-/// Everything up to the plan, shared by `plan` and `apply`.
+/// Everything up to the plan, shared by `plan` and `apply`: made now, or read from a file.
 pub struct Planned {
     pub config: Config,
-    /// The rules folder and its fingerprint, when rules decided.
-    pub rules: Option<String>,
     pub conn: Connections,
-    pub plan: Plan,
+    pub saved: SavedPlan,
 }
 
 pub async fn prepare(
@@ -97,10 +97,14 @@ pub async fn prepare(
     // otherwise hold them twice.
     let plan = sync::plan(rosters, &defaults, policy);
     Ok(Planned {
-        rules: rules_dir.as_deref().map(sync::rules_fingerprint),
+        saved: SavedPlan::new(
+            plan,
+            defaults,
+            rules_dir.as_deref().map(sync::rules_fingerprint),
+            Tenant::of(&config),
+        ),
         config,
         conn,
-        plan,
     })
 }
 
@@ -144,7 +148,7 @@ pub fn style() -> Style {
     Style::for_term(&console::Term::stdout())
 }
 
-fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
+fn print_plan(saved: &SavedPlan, args: &PlanArgs) -> anyhow::Result<()> {
     // The table leaves unchanged rows out unless asked (they are counted in its summary):
     // eighty of them would bury the few rows that need a decision. JSON keeps every row.
     let hide_unchanged =
@@ -156,22 +160,22 @@ fn print_plan(plan: &Plan, args: &PlanArgs) -> anyhow::Result<()> {
     };
     let filtered;
     let shown = if statuses.is_empty() {
-        plan
+        saved
     } else {
-        filtered = plan.filtered(&View { statuses });
+        filtered = saved.filtered(&View { statuses });
         &filtered
     };
     match args.format {
-        Format::Table => print!("{}", render::plan_table(shown, &style())),
+        Format::Table => print!("{}", render::plan_table(&shown.plan, &style())),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&render::plan_json(shown))?
+            serde_json::to_string_pretty(&render::plan_json(shown)?)?
         ),
     }
-    if hide_unchanged && plan.summary.unchanged > 0 {
+    if hide_unchanged && saved.plan.summary.unchanged > 0 {
         println!(
             "({} unchanged not listed; --all lists them)",
-            plan.summary.unchanged
+            saved.plan.summary.unchanged
         );
     }
     Ok(())
@@ -187,11 +191,50 @@ pub fn config_flag(config: &Config) -> String {
     }
 }
 
+/// `plan`: prints the plan.
 pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
+    plan_command(
+        &PlanCommandArgs {
+            plan: args.clone(),
+            out: None,
+            detailed_exitcode: false,
+        },
+        config,
+    )
+    .await
+}
+
+/// `plan` with its own flags: prints the plan, saves it with `--out` (the rows shown, so that
+/// `apply --plan` writes nothing the person did not see), and with `--detailed-exitcode` ends
+/// 2 when a new or changed employee is pending.
+pub async fn plan_command(args: &PlanCommandArgs, config: Config) -> anyhow::Result<Status> {
     let bars = Bars::new();
-    let planned = prepare(args, config, None, &bars).await?;
-    print_plan(&planned.plan, args)?;
-    Ok(Status::Done)
+    let planned = prepare(&args.plan, config, None, &bars).await?;
+    let saved = planned.saved;
+    print_plan(&saved, &args.plan)?;
+    if let Some(path) = &args.out {
+        let filtered;
+        let shown = if args.plan.status.is_empty() {
+            &saved
+        } else {
+            filtered = saved.filtered(&args.plan.view());
+            &filtered
+        };
+        shown.write(path)?;
+        eprintln!(
+            "Saved plan {} to {}; `crewsync apply --plan {}` writes exactly it.",
+            saved.plan_id,
+            path.display(),
+            path.display()
+        );
+    }
+    let pending = saved.plan.summary.new + saved.plan.summary.changed;
+    // 2 is also "some failed" for apply: Terraform's convention for "changes present".
+    Ok(if args.detailed_exitcode && pending > 0 {
+        Status::SomeFailed
+    } else {
+        Status::Done
+    })
 }
 
 /// Why an apply ended before its first write.
@@ -215,6 +258,8 @@ struct Ready {
     lock: RunLock,
     history: History,
     fetched_at: chrono::DateTime<chrono::Utc>,
+    /// The chosen rows of a saved plan whose target changed since it was made.
+    stale: Vec<apply::Stale>,
 }
 
 const CANCELLED_BY_CTRL_C: &str = "stopped by the user (Ctrl-C) before anything was written";
@@ -222,17 +267,38 @@ const CANCELLED_BY_CTRL_C: &str = "stopped by the user (Ctrl-C) before anything 
 pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let stop = Stop::default();
     listen_for_ctrl_c(&stop);
+    let saved = match &args.saved {
+        Some(path) => Some((path.clone(), SavedPlan::read(path)?)),
+        None => None,
+    };
+    let selection = args
+        .select
+        .as_ref()
+        .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string());
     // Filled in as the apply goes, so that one refused at any point is recorded with what was
     // known by then.
     let mut start = RunStart {
-        direction: args.plan.direction,
-        as_of: args.plan.as_of.unwrap_or_else(today_jst),
+        direction: match &saved {
+            Some((_, s)) => s.plan.direction,
+            None => args.plan.direction()?,
+        },
+        as_of: match &saved {
+            Some((_, s)) => s.plan.as_of,
+            None => args.plan.as_of.unwrap_or_else(today_jst),
+        },
         user: crewsync::history::os_user(),
-        selection: args
-            .select
-            .as_ref()
-            .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string()),
-        defaults: defaults_text(&args.plan),
+        selection: match &saved {
+            Some((path, s)) => format!(
+                "{selection} of saved plan {} ({})",
+                s.plan_id,
+                path.display()
+            ),
+            None => selection,
+        },
+        defaults: match &saved {
+            Some((_, s)) => saved_defaults_text(&s.defaults),
+            None => defaults_text(&args.plan),
+        },
         rules: None,
         planned: Vec::new(),
         left_out: Vec::new(),
@@ -247,7 +313,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     });
     let bars = Bars::new();
     let ready = tokio::select! {
-        ready = ready_to_write(args, config.clone(), wait.as_ref(), &bars, &mut start) => ready,
+        ready = ready_to_write(args, saved, config.clone(), wait.as_ref(), &bars, &mut start) => ready,
         () = stop.pressed(1) => Err(Unstarted::Cancelled {
             why: CANCELLED_BY_CTRL_C.to_string(),
             status: Status::Interrupted,
@@ -261,17 +327,25 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         lock,
         history,
         fetched_at,
+        stale,
     } = match ready {
         Ok(ready) => ready,
         Err(unstarted) => {
             return leave_trace(&config, &start, unstarted, args.plan.format).await;
         }
     };
-    let plan = &planned.plan;
+    let plan = &planned.saved.plan;
     if chosen.is_empty() {
         eprintln!("Nothing to apply: no new or changed employee is selected.");
     }
-    let target = Target::new(&planned.conn, args.plan.direction, plan.as_of);
+    if !stale.is_empty() {
+        eprintln!(
+            "warning: {} employee(s) changed in {} since the plan was made and are not written (stale); make a new plan to pick them up.",
+            stale.len(),
+            plan.direction.target()
+        );
+    }
+    let target = Target::new(&planned.conn, plan.direction, plan.as_of);
     let recorded = sync::apply_recorded(
         &planned.config,
         &history,
@@ -282,6 +356,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             chosen: &chosen,
             start,
             fetched_at,
+            stale,
             options: apply::Options {
                 wait,
                 stop: stop.clone(),
@@ -319,21 +394,51 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     Ok(status)
 }
 
-/// Everything before the first write: plan, choose, confirm, then take the run lock. The lock
-/// is taken last, so a person at the tick list or the confirmation never blocks the nightly
-/// run; the rows another run writes meanwhile are held back when writing begins.
+/// Everything before the first write: plan (or read the saved plan), choose, confirm, then
+/// take the run lock. The lock is taken last, so a person at the tick list or the confirmation
+/// never blocks the nightly run; the rows another run writes meanwhile are held back when
+/// writing begins, and so are a saved plan's rows whose target changed since it was made.
 async fn ready_to_write(
     args: &ApplyArgs,
+    saved: Option<(std::path::PathBuf, SavedPlan)>,
     config: Config,
     wait: Option<&Wait>,
     bars: &Bars,
     start: &mut RunStart,
 ) -> Result<Ready, Unstarted> {
-    let fetched_at = chrono::Utc::now();
-    let planned = prepare(&args.plan, config, wait, bars).await?;
+    let from_file = saved.is_some();
+    let (planned, fetched_at) = match saved {
+        Some((path, saved)) => {
+            saved
+                .check(
+                    &path,
+                    &Tenant::of(&config),
+                    chrono::Utc::now(),
+                    config.plan_max_age,
+                )
+                .map_err(anyhow::Error::from)?;
+            guard_windows(&config, wait, bars).await?;
+            let conn = Connections::from_config(&config).map_err(anyhow::Error::from)?;
+            // Another run that wrote one of its employees after the plan was made holds
+            // that employee back, as for a plan made now.
+            let made_at = saved.made_at;
+            (
+                Planned {
+                    config,
+                    conn,
+                    saved,
+                },
+                made_at,
+            )
+        }
+        None => {
+            let fetched_at = chrono::Utc::now();
+            (prepare(&args.plan, config, wait, bars).await?, fetched_at)
+        }
+    };
     bars.clear();
-    start.rules.clone_from(&planned.rules);
-    let plan = &planned.plan;
+    start.rules.clone_from(&planned.saved.rules);
+    let plan = &planned.saved.plan;
     let view = args.plan.view();
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let (chosen, how) = match &args.select {
@@ -342,7 +447,7 @@ async fn ready_to_write(
             Chosen::Selection(selection),
         ),
         None if interactive => {
-            print_plan(plan, &args.plan)?;
+            print_plan(&planned.saved, &args.plan)?;
             (pick_interactively(plan, &view)?, Chosen::Ticked)
         }
         None => Err(anyhow::anyhow!(
@@ -362,7 +467,7 @@ async fn ready_to_write(
         apply::weight(plan, &chosen, &allow),
         args.force,
     )?;
-    let target_name = args.plan.direction.target();
+    let target_name = plan.direction.target();
     if !args.yes && !chosen.is_empty() {
         if !interactive {
             Err(anyhow::anyhow!(
@@ -387,21 +492,35 @@ async fn ready_to_write(
             });
         }
     }
-    super::budget::check(
-        &planned.conn,
-        args.plan.direction,
-        chosen.len(),
-        args.wait,
-        bars,
-    )?;
+    super::budget::check(&planned.conn, plan.direction, chosen.len(), args.wait, bars)?;
     let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
     let history = History::open(&planned.config.history).map_err(anyhow::Error::from)?;
+    // Read as late as possible, once for the whole roster (KOT allows about one request a
+    // second).
+    let stale = if from_file {
+        let stale = loop {
+            match (sync::stale(&planned.conn, plan, &chosen, bars).await, wait) {
+                (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                    bars.clear();
+                    wait.pause(bars, &e.to_string())
+                        .await
+                        .map_err(anyhow::Error::from)?;
+                }
+                (stale, _) => break stale,
+            }
+        };
+        bars.clear();
+        stale.map_err(anyhow::Error::from)?
+    } else {
+        Vec::new()
+    };
     Ok(Ready {
         planned,
         chosen,
         lock,
         history,
         fetched_at,
+        stale,
     })
 }
 
@@ -530,6 +649,22 @@ fn report_email(email: Option<&EmailOutcome>) {
         }
         Some(EmailOutcome::Sent) => eprintln!("The result was emailed."),
         None => {}
+    }
+}
+
+/// A saved plan's defaults as [`defaults_text`] words them.
+fn saved_defaults_text(defaults: &Defaults) -> String {
+    let parts: Vec<String> = [
+        ("office", &defaults.office),
+        ("employment_type", &defaults.employment_type),
+    ]
+    .into_iter()
+    .filter_map(|(key, item)| item.as_ref().map(|i| format!("{key}={}", i.name)))
+    .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
     }
 }
 

@@ -300,6 +300,7 @@ fn bare_row(name: String, problems: Vec<String>) -> Row {
         source: None,
         target_id: None,
         target_record: None,
+        target_values: None,
     }
 }
 
@@ -891,6 +892,7 @@ impl Ctx<'_> {
         };
         row.target_id = claim(&mut t.target_id, alone);
         if row.status == Status::Changed {
+            row.target_values = Some(crate::plan::TargetValues::of(t));
             row.target_record = Some(claim(&mut t.raw, alone));
         }
         for (kind, shown) in [Kind::Office, Kind::EmploymentType]

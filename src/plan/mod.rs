@@ -6,6 +6,7 @@
 //! feature decides once per run.
 
 mod build;
+pub mod saved;
 
 pub use build::{
     CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, UNREADABLE_CLEARED_SHARE,
@@ -108,8 +109,11 @@ pub struct Assigned {
     pub from: Origin,
 }
 
-/// One employee in the plan.
+/// One employee in the plan. Its JSON shape ([`saved::RowShape`]) is the one `plan --format
+/// json` prints and a saved plan keeps, so it carries what apply needs to write without
+/// planning again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "saved::RowShape", try_from = "saved::RowShape")]
 pub struct Row {
     pub code: Option<String>,
     pub status: Status,
@@ -125,15 +129,43 @@ pub struct Row {
     /// Why an `invalid` row cannot be applied; empty otherwise.
     pub problems: Vec<String>,
     /// The source record after rule overrides: what a create writes.
-    #[serde(skip)]
     pub source: Option<SourceRecord>,
     /// The target's handle (SmartHR crew id, KOT key) for an update.
-    #[serde(skip)]
     pub target_id: Option<String>,
     /// For a `changed` row, the target record as read: an update writes a changed part of a
     /// larger value (KOT's first email address) with the rest of that value as it was.
-    #[serde(skip)]
     pub target_record: Option<Raw>,
+    /// For a `changed` row, the target's values the plan was computed against: applying a
+    /// saved plan writes the row only while the target still holds them.
+    pub target_values: Option<TargetValues>,
+}
+
+/// An employee's values as the plan compares them ([`Employee::get`]), by field; a field with
+/// no value is left out. See [`TargetValues::of`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TargetValues(pub std::collections::BTreeMap<Field, String>);
+
+impl TargetValues {
+    /// Every field a plan compares or writes, `emp_status` included.
+    fn fields() -> impl Iterator<Item = Field> {
+        Field::ALL.into_iter().chain([Field::EmpStatus])
+    }
+
+    pub fn of(employee: &Employee) -> TargetValues {
+        TargetValues(
+            Self::fields()
+                .filter_map(|f| employee.get(f).map(|v| (f, v)))
+                .collect(),
+        )
+    }
+
+    /// The fields whose values differ between `self` and `other`.
+    pub fn differing(&self, other: &TargetValues) -> Vec<Field> {
+        Self::fields()
+            .filter(|f| self.0.get(f) != other.0.get(f))
+            .collect()
+    }
 }
 
 /// A row's source record, shared with the roster it came from rather than copied out of it:
@@ -155,6 +187,16 @@ impl Deref for SourceRecord {
 impl fmt::Debug for SourceRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).fmt(f)
+    }
+}
+
+impl SourceRecord {
+    /// A record of its own, not shared with a roster: one read back from a saved plan.
+    pub fn alone(employee: Employee) -> SourceRecord {
+        SourceRecord {
+            roster: Arc::new(vec![employee]),
+            index: 0,
+        }
     }
 }
 
@@ -191,18 +233,18 @@ pub struct Plan {
     pub as_of: NaiveDate,
     pub rows: Vec<Row>,
     pub summary: Summary,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub excluded: Vec<Excluded>,
     /// Each distinct error a rule raised, with how many employees it made invalid, most first:
     /// one broken rule can make every row invalid with the same message.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub rule_errors: Vec<RuleError>,
     /// What rules did that is allowed but almost always a mistake (one rule clearing a field
     /// for most employees), with how many employees it touched, most first.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub rule_warnings: Vec<RuleError>,
     /// Fields that look unreadable in the source rather than emptied; said once per field.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub unreadable: Vec<Unreadable>,
 }
 
@@ -229,7 +271,7 @@ pub struct RuleError {
 }
 
 /// The run-wide defaults for new employees, already resolved against the target's masters.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Defaults {
     pub office: Option<MasterItem>,
     pub employment_type: Option<MasterItem>,

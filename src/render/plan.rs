@@ -2,69 +2,19 @@
 
 use super::layout::{self, Atom};
 use super::{ITEM_JOINER, Paint, Style, code_text, column};
+use crate::plan::saved::SavedPlan;
 use crate::plan::{
     Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, Plan, Row,
     Status,
 };
 use crate::text::{exact_width, look_alike, safe};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The plan's JSON: the shape `crewsync plan --format json` promises (issue 3), plus where
-/// each decision came from and the employees rules left out.
-pub fn plan_json(plan: &Plan) -> Value {
-    let name = |a: &Option<Assigned>| a.as_ref().map(|a| a.item.name.clone());
-    let from = |a: &Option<Assigned>| a.as_ref().map(|a| a.from.clone());
-    let rows: Vec<Value> = plan
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "code": r.code,
-                "status": r.status.as_str(),
-                "name": r.name,
-                "changes": r.changes.iter().map(|c| json!({
-                    "field": c.field.name(),
-                    "old": c.old,
-                    "new": c.new,
-                })).collect::<Vec<_>>(),
-                "office": name(&r.office),
-                "employment_type": name(&r.employment_type),
-                "selected": r.selected,
-                "problems": r.problems,
-                "office_from": from(&r.office),
-                "employment_type_from": from(&r.employment_type),
-                "selected_by": r.selected_by,
-            })
-        })
-        .collect();
-    let excluded: Vec<Value> = plan
-        .excluded
-        .iter()
-        .map(|e| json!({"code": e.code, "name": e.name, "reason": e.reason, "from": e.from}))
-        .collect();
-    let s = plan.summary;
-    json!({
-        "direction": plan.direction.as_str(),
-        "as_of": plan.as_of.to_string(),
-        "rows": rows,
-        "summary": {
-            "new": s.new,
-            "changed": s.changed,
-            "unchanged": s.unchanged,
-            "invalid": s.invalid,
-            "clears": s.clears,
-        },
-        "excluded": excluded,
-        "rule_errors": plan.rule_errors,
-        "rule_warnings": plan.rule_warnings,
-        "unreadable": plan.unreadable.iter().map(|u| json!({
-            "field": u.field.name(),
-            "in_scope": u.in_scope,
-            "empty_in_source": u.empty_in_source,
-            "clears": u.clears,
-            "hint": u.hint,
-        })).collect::<Vec<_>>(),
-    })
+/// each decision came from, the employees rules left out, and what applying it later needs.
+/// It is the saved plan's own shape: what `plan --format json` prints is what `--out` saves.
+pub fn plan_json(saved: &SavedPlan) -> serde_json::Result<Value> {
+    serde_json::to_value(saved)
 }
 
 const NAME_MAX: usize = 20;

@@ -27,6 +27,23 @@ fn row(code: &str, status: Status, name: &str) -> Row {
         source: None,
         target_id: None,
         target_record: None,
+        target_values: None,
+    }
+}
+
+/// `plan` as `plan --format json` prints it, made at a fixed time against a fixed tenant.
+fn saved(plan: Plan) -> crate::plan::saved::SavedPlan {
+    crate::plan::saved::SavedPlan {
+        format_version: crate::plan::saved::FORMAT_VERSION,
+        plan_id: "20260401-090000-abcd".into(),
+        made_at: "2026-04-01T00:00:00Z".parse().unwrap(),
+        tenant: crate::plan::saved::Tenant {
+            smarthr: "https://acme.smarthr.jp/api".into(),
+            kot: "https://api.kingtime.jp/v1.0".into(),
+        },
+        defaults: crate::plan::Defaults::default(),
+        rules: None,
+        plan,
     }
 }
 
@@ -144,13 +161,13 @@ fn plan_table_wraps_long_details_onto_indented_lines() {
 
 #[test]
 fn plan_json_snapshot() {
-    let json = plan_json(&sample());
+    let json = plan_json(&saved(sample())).unwrap();
     insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
 }
 
 #[test]
 fn plan_json_has_exactly_the_promised_keys() {
-    let json = plan_json(&sample());
+    let json = plan_json(&saved(sample())).unwrap();
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -160,12 +177,18 @@ fn plan_json_has_exactly_the_promised_keys() {
         keys(&json),
         [
             "as_of",
+            "defaults",
             "direction",
             "excluded",
+            "format_version",
+            "made_at",
+            "plan_id",
             "rows",
             "rule_errors",
             "rule_warnings",
+            "rules",
             "summary",
+            "tenant",
             "unreadable"
         ]
     );
@@ -189,6 +212,15 @@ fn plan_json_has_exactly_the_promised_keys() {
         keys(&json["summary"]),
         ["changed", "clears", "invalid", "new", "unchanged"]
     );
+    // A row with an office also names its id, which a saved plan's write needs.
+    let with_office = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["office"] == "本社")
+        .unwrap();
+    assert_eq!(with_office["office_id"], "o1");
+    assert_eq!(json["format_version"], crate::plan::saved::FORMAT_VERSION);
     assert_eq!(json["summary"]["invalid"], 3);
     assert!(json["rows"][0]["code"].is_null());
     assert_eq!(keys(&json["rule_errors"][0]), ["employees", "error"]);
@@ -425,7 +457,7 @@ fn record_text_is_escaped_in_every_part_of_the_tables_and_exact_in_json() {
             assert!(table.contains(shown), "{shown}: {table:?}");
         }
     }
-    let json = serde_json::to_string(&plan_json(&plan)).unwrap();
+    let json = serde_json::to_string(&plan_json(&saved(plan.clone())).unwrap()).unwrap();
     let back: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(back["rows"][1]["name"], format!("山田{HOSTILE}"));
     assert_eq!(back["rows"][1]["code"], format!("0001{HOSTILE}"));

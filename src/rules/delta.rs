@@ -261,6 +261,7 @@ mod tests {
             source: None,
             target_id: None,
             target_record: None,
+            target_values: None,
         }
     }
 

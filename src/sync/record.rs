@@ -24,6 +24,9 @@ pub struct Request<'a> {
     /// When the rosters of `plan` began to be fetched: an employee another run wrote since
     /// then is not written (the plan no longer shows the target as it is).
     pub fetched_at: DateTime<Utc>,
+    /// Chosen rows of a saved plan whose target changed since it was made ([`super::stale`]):
+    /// reported as not attempted, never written.
+    pub stale: Vec<apply::Stale>,
     pub options: apply::Options,
 }
 
@@ -95,6 +98,7 @@ pub async fn apply_recorded(
         chosen,
         start,
         fetched_at,
+        stale: out_of_date,
         options,
     } = request;
     // The lock is taken only when writing begins, so another apply may have written some of
@@ -109,20 +113,27 @@ pub async fn apply_recorded(
     let mut fresh = Vec::with_capacity(chosen.len());
     for &i in chosen {
         let row = &plan.rows[i];
-        match stale
+        let written_since = stale
             .iter()
             .find(|(code, _)| row.code.as_deref() == Some(code))
-        {
-            Some((_, other)) => {
+            .map(|(_, other)| format!(
+                "run {other} wrote this employee after this plan was fetched, so the plan is out of date for it; run the same apply again to plan it afresh"
+            ));
+        let why = written_since.or_else(|| {
+            out_of_date
+                .iter()
+                .find(|s| s.row == i)
+                .map(|s| s.why.clone())
+        });
+        match why {
+            Some(why) => {
                 let write = planned_write(row);
                 let result = ApplyResult {
                     code: write.code,
                     name: write.name,
                     action: write.action,
                     outcome: Outcome::NotAttempted,
-                    error: Some(format!(
-                        "run {other} wrote this employee after this plan was fetched, so the plan is out of date for it; run the same apply again to plan it afresh"
-                    )),
+                    error: Some(why),
                     fields: write.fields,
                     not_cleared: Vec::new(),
                 };

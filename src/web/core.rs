@@ -216,6 +216,7 @@ async fn apply_inner(
             chosen: &chosen,
             start,
             fetched_at,
+            stale: Vec::new(),
             options: apply::Options::default(),
         },
         observer,

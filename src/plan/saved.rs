@@ -1,0 +1,377 @@
+//! A plan as a durable value: what `plan --out` saves and `apply --plan` writes exactly, and
+//! the one JSON shape `plan --format json` prints (Terraform's `plan -out` / `apply PLAN`,
+//! done per employee).
+//!
+//! A saved plan names the tenant it was read from (base URLs, never tokens) and when it was
+//! made, so that it is never applied to another tenant or long after; each row keeps the exact
+//! write and, for an update, the target's values it was computed against, so that apply can
+//! tell a row whose target changed since (stale, see `apply::stale`).
+
+use super::{
+    Assigned, Change, Defaults, Origin, Plan, Row, SourceRecord, Status, TargetValues, View,
+};
+use crate::config::Config;
+use crate::model::{Employee, Field, MasterItem, Raw};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The saved plan format this build writes and reads; a file of any other version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A plan with what applying it later needs: who made it against which tenant, when, and how.
+/// Serialised, it is both the file `plan --out` writes and the output of `plan --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    /// `YYYYMMDD-HHMMSS-xxxx`, recorded in the history of the run that applies it.
+    pub plan_id: String,
+    pub made_at: DateTime<Utc>,
+    pub tenant: Tenant,
+    /// The run-wide defaults for new employees, as resolved against the target's masters.
+    pub defaults: Defaults,
+    /// The rules folder and its fingerprint, when rules decided.
+    pub rules: Option<String>,
+    #[serde(flatten)]
+    pub plan: Plan,
+}
+
+/// The services a plan was read from: their base URLs as configured, never their tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub smarthr: String,
+    pub kot: String,
+}
+
+impl Tenant {
+    pub fn of(config: &Config) -> Tenant {
+        Tenant {
+            smarthr: config.smarthr.base_url.clone(),
+            kot: config.kot.base_url.clone(),
+        }
+    }
+}
+
+/// Why a saved plan cannot be read or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error(
+        "cannot read the saved plan {path}: {source}\n  hint: pass the file `crewsync plan --out` wrote"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the plan to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a crewsync plan: {message}\n  hint: save a plan with `crewsync plan ... --out {path}`"
+    )]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "{path} is a plan of format version {found}; this crewsync reads version {FORMAT_VERSION}\n  hint: make the plan again with this crewsync (`crewsync plan ... --out`)"
+    )]
+    Version { path: PathBuf, found: String },
+    #[error(
+        "{path} was planned against {service} at {planned}, but the configuration connects to {configured}; a plan is applied only to the tenant it was read from\n  hint: use the configuration the plan was made with, or make a new plan with this one"
+    )]
+    OtherTenant {
+        path: PathBuf,
+        service: &'static str,
+        planned: String,
+        configured: String,
+    },
+    #[error(
+        "{path} was made at {made_at} ({age:.1} hours ago), older than plan_max_age_hours allows ({max:.1} hours): much may have changed since\n  hint: make a fresh plan with `crewsync plan ... --out`, or raise plan_max_age_hours in the configuration"
+    )]
+    TooOld {
+        path: PathBuf,
+        made_at: DateTime<Utc>,
+        age: f64,
+        max: f64,
+    },
+}
+
+impl SavedPlan {
+    /// A plan made now against `tenant`.
+    pub fn new(plan: Plan, defaults: Defaults, rules: Option<String>, tenant: Tenant) -> Self {
+        let made_at = Utc::now();
+        SavedPlan {
+            format_version: FORMAT_VERSION,
+            plan_id: crate::history::stamp_id(made_at, plan.rows.len() as u64),
+            made_at,
+            tenant,
+            defaults,
+            rules,
+            plan,
+        }
+    }
+
+    /// The same plan showing only the rows `view` shows (its summary still counts them all).
+    pub fn filtered(&self, view: &View) -> SavedPlan {
+        SavedPlan {
+            format_version: self.format_version,
+            plan_id: self.plan_id.clone(),
+            made_at: self.made_at,
+            tenant: self.tenant.clone(),
+            defaults: self.defaults.clone(),
+            rules: self.rules.clone(),
+            plan: self.plan.filtered(view),
+        }
+    }
+
+    /// Writes the plan as JSON. Nothing in it is secret: records and base URLs, no token.
+    pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
+        let write_err = |source| SavedPlanError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| write_err(e.into()))?;
+        std::fs::write(path, text + "\n").map_err(write_err)
+    }
+
+    /// Reads a saved plan, refusing one of another format version before reading its rows.
+    pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parse = |e: serde_json::Error| SavedPlanError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
+        match value.get("format_version") {
+            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            found => {
+                return Err(SavedPlanError::Version {
+                    path: path.to_path_buf(),
+                    found: found.map_or_else(|| "(none)".to_string(), |v| v.to_string()),
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(parse)
+    }
+
+    /// Refuses a plan read from another tenant than `tenant`, or older than `max_age` at `now`.
+    pub fn check(
+        &self,
+        path: &Path,
+        tenant: &Tenant,
+        now: DateTime<Utc>,
+        max_age: Duration,
+    ) -> Result<(), SavedPlanError> {
+        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+        for (service, planned, configured) in [
+            ("SmartHR", &self.tenant.smarthr, &tenant.smarthr),
+            ("KING OF TIME", &self.tenant.kot, &tenant.kot),
+        ] {
+            if !same(planned, configured) {
+                return Err(SavedPlanError::OtherTenant {
+                    path: path.to_path_buf(),
+                    service,
+                    planned: planned.clone(),
+                    configured: configured.clone(),
+                });
+            }
+        }
+        let age = (now - self.made_at).to_std().unwrap_or_default();
+        if age > max_age {
+            return Err(SavedPlanError::TooOld {
+                path: path.to_path_buf(),
+                made_at: self.made_at,
+                age: age.as_secs_f64() / 3600.0,
+                max: max_age.as_secs_f64() / 3600.0,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Row {
+    /// The value an update writes for `change`: the target's id for an office or employment
+    /// type (the plan shows their names), else the new value.
+    pub fn written_value(&self, change: &Change) -> Option<String> {
+        match change.field {
+            Field::Office => self.office.as_ref().map(|a| a.item.id.clone()),
+            Field::EmploymentType => self.employment_type.as_ref().map(|a| a.item.id.clone()),
+            _ => change.new.clone(),
+        }
+    }
+}
+
+/// A [`Row`] as JSON: the keys `plan --format json` has always printed, then what a saved plan
+/// needs to write it without planning again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RowShape {
+    code: Option<String>,
+    status: Status,
+    name: String,
+    changes: Vec<Change>,
+    /// The office's name, for people; its id is `office_id`.
+    office: Option<String>,
+    employment_type: Option<String>,
+    selected: bool,
+    problems: Vec<String>,
+    office_from: Option<Origin>,
+    employment_type_from: Option<Origin>,
+    selected_by: Option<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    office_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    employment_type_id: Option<String>,
+    /// The exact write apply makes for a new or changed row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    write: Option<Write>,
+    /// For a changed row: the target record the plan was computed against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<Seen>,
+}
+
+/// What apply writes for one row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum Write {
+    /// The source record (after rule overrides) created in the office and type of the row.
+    Create { record: Box<Employee> },
+    /// These values written to the target record `target_id` (clears as `null`).
+    Update {
+        target_id: String,
+        fields: BTreeMap<Field, Option<String>>,
+    },
+}
+
+/// The target record a changed row was planned against.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Seen {
+    /// The synced values: apply writes the row only while the target still holds them.
+    values: TargetValues,
+    /// The record as the API returned it: an update rewrites parts of larger values from it.
+    record: Raw,
+}
+
+impl From<Row> for RowShape {
+    fn from(row: Row) -> RowShape {
+        let write = match row.status {
+            Status::New => row.source.as_ref().map(|s| Write::Create {
+                record: Box::new((**s).clone()),
+            }),
+            Status::Changed => row.target_id.as_ref().map(|id| Write::Update {
+                target_id: id.clone(),
+                fields: row
+                    .changes
+                    .iter()
+                    .map(|c| (c.field, row.written_value(c)))
+                    .collect(),
+            }),
+            Status::Unchanged | Status::Invalid => None,
+        };
+        let target = match (row.target_values, row.target_record) {
+            (Some(values), Some(record)) => Some(Seen { values, record }),
+            _ => None,
+        };
+        let part = |a: &Option<Assigned>| {
+            a.as_ref()
+                .map(|a| (a.item.name.clone(), a.item.id.clone(), a.from.clone()))
+        };
+        let (office, office_id, office_from) = split(part(&row.office));
+        let (employment_type, employment_type_id, employment_type_from) =
+            split(part(&row.employment_type));
+        RowShape {
+            code: row.code,
+            status: row.status,
+            name: row.name,
+            changes: row.changes,
+            office,
+            employment_type,
+            selected: row.selected,
+            problems: row.problems,
+            office_from,
+            employment_type_from,
+            selected_by: row.selected_by,
+            office_id,
+            employment_type_id,
+            write,
+            target,
+        }
+    }
+}
+
+type Parts = (Option<String>, Option<String>, Option<String>);
+
+fn split(parts: Option<(String, String, String)>) -> Parts {
+    match parts {
+        Some((name, id, from)) => (Some(name), Some(id), Some(from)),
+        None => (None, None, None),
+    }
+}
+
+/// An office or type read back: the id is what a write needs, so a name without one is an
+/// error rather than a guess.
+fn assigned(
+    what: &str,
+    name: Option<String>,
+    id: Option<String>,
+    from: Option<String>,
+) -> Result<Option<Assigned>, String> {
+    match (name, id) {
+        (None, _) => Ok(None),
+        (Some(name), Some(id)) => Ok(Some(Assigned {
+            item: MasterItem { id, name },
+            from: from.unwrap_or_default(),
+        })),
+        (Some(name), None) => Err(format!("{what} '{name}' has no {what}_id")),
+    }
+}
+
+impl TryFrom<RowShape> for Row {
+    type Error = String;
+    fn try_from(shape: RowShape) -> Result<Row, String> {
+        let who = shape.code.clone().unwrap_or_else(|| shape.name.clone());
+        let in_row = |e: String| format!("employee {who}: {e}");
+        let office =
+            assigned("office", shape.office, shape.office_id, shape.office_from).map_err(in_row)?;
+        let employment_type = assigned(
+            "employment_type",
+            shape.employment_type,
+            shape.employment_type_id,
+            shape.employment_type_from,
+        )
+        .map_err(in_row)?;
+        let (source, target_id) = match shape.write {
+            Some(Write::Create { record }) => (Some(SourceRecord::alone(*record)), None),
+            Some(Write::Update { target_id, .. }) => (None, Some(target_id)),
+            None => (None, None),
+        };
+        if shape.status.is_actionable() && source.is_none() && target_id.is_none() {
+            return Err(in_row(format!(
+                "a {} row without its write",
+                shape.status.as_str()
+            )));
+        }
+        let (target_values, target_record) = match shape.target {
+            Some(Seen { values, record }) => (Some(values), Some(record)),
+            None => (None, None),
+        };
+        Ok(Row {
+            code: shape.code,
+            status: shape.status,
+            name: shape.name,
+            changes: shape.changes,
+            office,
+            employment_type,
+            selected: shape.selected,
+            selected_by: shape.selected_by,
+            problems: shape.problems,
+            source,
+            target_id,
+            target_record,
+            target_values,
+        })
+    }
+}
