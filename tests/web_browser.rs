@@ -142,7 +142,15 @@ async fn text(c: &Client, css: &str) -> String {
 async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let now = text(c, css).await;
+        // The page may be replaced between finding the element and reading it: read again.
+        let now = match element(c, css).await.text().await {
+            Ok(now) => now,
+            Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            Err(e) => panic!("{css} cannot be read: {e}"),
+        };
         if ok(&now) {
             return now;
         }
