@@ -35,6 +35,18 @@ pub enum ConfigError {
         "the environment variable {var} is set but empty; it must hold the {service} access token (check the line that sets it)"
     )]
     EmptyToken { var: String, service: &'static str },
+    /// A token that cannot go into an `Authorization` header: a pasted line break, a tab, a
+    /// non-ASCII character. Said before any request, which would otherwise fail as if the
+    /// connection had broken. The token itself is never shown.
+    #[error(
+        "the environment variable {var} holds a character no {service} access token has ({what} at character {position}); check the line that sets it, e.g. for a pasted line break"
+    )]
+    BadToken {
+        var: String,
+        service: &'static str,
+        what: String,
+        position: usize,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,7 +308,23 @@ impl Endpoint {
             return Ok(t.clone());
         }
         match std::env::var(&self.token_env) {
-            Ok(t) if !t.trim().is_empty() => Ok(crate::http::Secret::new(t.trim().to_string())),
+            Ok(t) if !t.trim().is_empty() => {
+                let t = t.trim();
+                // Tokens are printable ASCII: whatever else is there was pasted by mistake.
+                match t.chars().enumerate().find(|(_, c)| !c.is_ascii_graphic()) {
+                    Some((i, c)) => Err(ConfigError::BadToken {
+                        var: self.token_env.clone(),
+                        service,
+                        what: match c {
+                            '\n' | '\r' => "a line break".to_string(),
+                            ' ' => "a space".to_string(),
+                            c => format!("U+{:04X}", u32::from(c)),
+                        },
+                        position: i + 1,
+                    }),
+                    None => Ok(crate::http::Secret::new(t.to_string())),
+                }
+            }
             Ok(_) => Err(ConfigError::EmptyToken {
                 var: self.token_env.clone(),
                 service,

@@ -7,7 +7,7 @@ mod util;
 
 use serde_json::json;
 use unicode_width::UnicodeWidthStr;
-use util::{Env, TO_KOT_DEFAULTS, apply_to_kot, crew, plan_args};
+use util::{Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, crew, plan_args};
 
 /// Run ids and wall-clock times, which differ on every run.
 fn redact(text: &str) -> String {
@@ -284,6 +284,42 @@ fn an_empty_token_is_reported_as_empty() {
         "{}",
         out.stderr
     );
+}
+
+/// A pasted line break in a token is named before any request (which would otherwise fail
+/// as if the connection broke), and the token is not shown.
+#[test]
+fn a_token_with_a_line_break_is_named_before_any_request() {
+    let env = company();
+    let out = env
+        .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
+        .env("SMARTHR_ACCESS_TOKEN", "sim-smarthr-token\nsecond-line")
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains("SMARTHR_ACCESS_TOKEN holds a character no SmartHR access token has (a line break at character 18)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("second-line"), "{}", out.stderr);
+    assert!(!out.stderr.contains("broke"), "{}", out.stderr);
+}
+
+/// A mistyped `history:` folder is an error, not a second history with a second lock.
+#[test]
+fn a_history_folder_that_does_not_exist_is_refused() {
+    let env = company();
+    env.write_config("history: nodir/sub/crewsync.db\n");
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
+    assert!(
+        out.stderr
+            .contains("nodir/sub of the history database does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(!env.dir.path().join("nodir").exists());
+    assert!(env.kot_with_code("0003").is_empty(), "nothing was written");
 }
 
 #[test]

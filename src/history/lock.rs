@@ -108,7 +108,7 @@ fn canonical(history_path: &Path) -> Result<PathBuf, HistoryError> {
         source,
     };
     if !history_path.exists() {
-        super::create_parent(history_path)?;
+        super::require_parent(history_path)?;
         OpenOptions::new()
             .write(true)
             .create(true)

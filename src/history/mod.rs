@@ -39,13 +39,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    /// The history's folder is not there. It is never created: a mistyped `history:` path
+    /// would silently start a second history, with a second run lock beside it.
     #[error(
-        "cannot create the folder {path} for the history: {source}; check the `history:` path in the config"
+        "the folder {path} of the history database does not exist\n  hint: correct the `history:` path in the config, or create the folder (mkdir -p {path}) if a new history there is meant"
     )]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    MissingDir { path: PathBuf },
     #[error(
         "cannot use the history database {path}: {source}; check the `history:` path in the config and that the file is a crewsync history"
     )]
@@ -383,7 +382,7 @@ impl History {
     /// Opens (creating it and its folder if need be) the history at `path`, bringing its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
-        create_parent(path)?;
+        require_parent(path)?;
         let sqlite = |source| HistoryError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -880,12 +879,11 @@ impl History {
     }
 }
 
-fn create_parent(path: &Path) -> Result<(), HistoryError> {
+fn require_parent(path: &Path) -> Result<(), HistoryError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|source| HistoryError::CreateDir {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(HistoryError::MissingDir {
                 path: dir.to_path_buf(),
-                source,
             })
         }
         _ => Ok(()),

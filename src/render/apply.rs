@@ -140,7 +140,10 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
     }
     out.push(report.summary.text());
     if let Some(why) = &report.stopped {
-        out.push(style.paint(&format!("stopped: {why}"), Paint::new().yellow()));
+        // Line by line: the reason's own hint lines stay lines, while any record text it
+        // quotes is still made safe.
+        let why = format!("stopped: {why}");
+        out.extend(why.lines().map(|l| style.paint(l, Paint::new().yellow())));
     }
     let mut text = out.join("\n");
     text.push('\n');

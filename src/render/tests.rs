@@ -393,6 +393,18 @@ fn apply_json_leaves_stopped_out_when_the_run_finished() {
     assert!(apply_json(&report).get("stopped").is_none());
 }
 
+/// crewsync's own multi-line reason keeps its line breaks; record text in it is still escaped.
+#[test]
+fn a_stopped_reason_keeps_its_hint_line() {
+    let mut report = sample_report();
+    report.stopped = Some("needs confirmation for 佐藤\u{1b}\n  hint: add --yes".into());
+    let table = apply_table(&report, &Style::plain(100));
+    assert!(
+        table.contains("stopped: needs confirmation for 佐藤\\u{1b}\n  hint: add --yes\n"),
+        "{table}"
+    );
+}
+
 /// Erases the line, returns the cursor, turns text red and reverses it: what a hostile or
 /// broken record can hold.
 const HOSTILE: &str = "x\u{1b}[2K\r\u{1b}[31m\u{202e}\u{85}\u{7f}";
