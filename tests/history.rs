@@ -17,9 +17,23 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    // A folder that does not exist yet: open must create it.
-    let db = dir.path().join("state").join("history.sqlite");
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).expect("state folder");
+    let db = state.join("history.sqlite");
     Fixture { _dir: dir, db }
+}
+
+/// A history whose folder is missing is never created there: a mistyped `history:` path
+/// would start a second history, and a second run lock, beside the real one.
+#[test]
+fn a_history_whose_folder_is_missing_is_refused_not_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("typo").join("history.sqlite");
+    let err = History::open(&db).err().expect("refused");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    let err = RunLock::acquire(&db).err().expect("refused");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!dir.path().join("typo").exists());
 }
 
 fn planned(code: &str, name: &str, action: Action) -> PlannedWrite {
