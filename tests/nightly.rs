@@ -669,3 +669,37 @@ fn ctrl_c_at_a_prompt_restores_the_cursor_and_is_recorded() {
     assert!(env.sims.kot.employees().is_empty());
     assert_eq!(history(&env).list(10).unwrap().len(), 2);
 }
+
+/// A server (or proxy) that answers 200 with a body echoing the Authorization header: the run
+/// is refused, and neither its report, its history entry, `history show` nor its email holds
+/// the token (issue 14, item 7: every path a string can reach a person by).
+#[test]
+fn a_token_echoed_by_a_server_reaches_neither_history_nor_email() {
+    let env = Env::empty();
+    env.crew(crew("0301", "反響", "一", json!({})));
+    let server = with_email(&env, "");
+    env.sims.kot.faults().echo_authorization(true);
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!text.contains(crewsync::sim::KOT_TOKEN), "{text}");
+    }
+    let runs = history(&env).list(10).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].status, RunStatus::Refused);
+    let note = runs[0].note.clone().unwrap_or_default();
+    assert!(!note.is_empty(), "the refusal is recorded with its reason");
+    assert!(!note.contains(crewsync::sim::KOT_TOKEN), "{note}");
+    let shown = env
+        .cmd(&["history", "show", runs[0].id.as_str()])
+        .run()
+        .expect(0)
+        .stdout;
+    assert!(!shown.contains(crewsync::sim::KOT_TOKEN), "{shown}");
+    let mails = server.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        !mails[0].body().contains(crewsync::sim::KOT_TOKEN),
+        "{}",
+        mails[0].body()
+    );
+}
