@@ -29,9 +29,13 @@ fn fixture() -> Fixture {
 fn a_history_whose_folder_is_missing_is_refused_not_created() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("typo").join("history.sqlite");
-    let err = History::open(&db).err().expect("refused");
+    let Err(err) = History::open(&db) else {
+        panic!("a history was opened in a folder that does not exist");
+    };
     assert!(err.to_string().contains("does not exist"), "{err}");
-    let err = RunLock::acquire(&db).err().expect("refused");
+    let Err(err) = RunLock::acquire(&db) else {
+        panic!("a lock was taken in a folder that does not exist");
+    };
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert!(!dir.path().join("typo").exists());
 }
