@@ -536,3 +536,18 @@ fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
         "{end}"
     );
 }
+
+/// A person who leaves an interactive apply open at the tick list does not block the nightly
+/// run (issue 14, item 6): the run lock is taken when writing begins, not while choosing.
+#[test]
+fn an_apply_left_open_at_the_tick_list_does_not_block_the_nightly_run() {
+    let env = company();
+    let pane = Pane::start(&env, &apply_to_kot(&[]));
+    pane.wait_for("Tick the employees to sync");
+    let nightly = env.cmd(&apply_all_to_kot(&[])).run().expect(0).json();
+    assert_eq!(nightly["summary"]["created"], 1, "{nightly:#}");
+    assert_eq!(env.kot_with_code("0003").len(), 1);
+    pane.keys(&["Escape"]);
+    let end = pane.wait_for("EXIT=");
+    assert!(end.contains("EXIT=0"), "{end}");
+}
