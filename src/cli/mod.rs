@@ -354,9 +354,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Done)
         }
         Command::Man => {
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
-                .context("writing the manual page")?;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                // `crewsync man | head` closes the pipe early: that is the reader's choice.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                written => written.context("writing the manual page")?,
+            }
             Ok(Status::Done)
         }
     }
