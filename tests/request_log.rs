@@ -5,22 +5,20 @@ mod util;
 
 use crewsync::sim::{self, SimLimits};
 use serde_json::json;
-use util::{AS_OF, Env, apply_all_to_kot, crew, kot};
+use util::{Env, apply_all_to_kot, apply_to_smarthr, crew, kot, plan_args};
+
+/// With `apply_to_smarthr` (office 本社): every valid row, unattended, reporting JSON.
+const OFFICE_ALL: [&str; 5] = ["--select", "all", "--yes", "--format", "json"];
+
+/// `--verbose plan --direction smarthr-to-kot --as-of AS_OF`.
+fn verbose_plan() -> Vec<&'static str> {
+    [&["--verbose"][..], &plan_args("smarthr-to-kot", &[])].concat()
+}
 
 #[test]
 fn verbose_logs_every_request_and_never_the_token() {
     let env = Env::sample();
-    let out = env
-        .cmd(&[
-            "--verbose",
-            "plan",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-        ])
-        .run()
-        .expect(0);
+    let out = env.cmd(&verbose_plan()).run().expect(0);
     let log = &out.stderr;
     for expected in [
         "GET",
@@ -41,10 +39,7 @@ fn verbose_logs_every_request_and_never_the_token() {
     for text in [&out.stdout, &out.stderr] {
         assert!(!text.contains(sim::SMARTHR_TOKEN) && !text.contains(sim::KOT_TOKEN));
     }
-    let quiet = env
-        .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", AS_OF])
-        .run()
-        .expect(0);
+    let quiet = env.cmd(&plan_args("smarthr-to-kot", &[])).run().expect(0);
     assert!(!quiet.stderr.contains("crewsync::http"), "{}", quiet.stderr);
 }
 
@@ -56,17 +51,7 @@ fn sim_requests(env: &Env) -> usize {
 fn an_echoed_token_is_scrubbed_from_the_error_and_the_log() {
     let env = Env::sample();
     env.sims.kot.faults().echo_authorization(true);
-    let out = env
-        .cmd(&[
-            "--verbose",
-            "plan",
-            "--direction",
-            "smarthr-to-kot",
-            "--as-of",
-            AS_OF,
-        ])
-        .run()
-        .expect(1);
+    let out = env.cmd(&verbose_plan()).run().expect(1);
     assert!(out.stderr.contains("echo"), "{}", out.stderr);
     assert!(out.stderr.contains("***"), "{}", out.stderr);
     assert!(!out.stderr.contains(sim::KOT_TOKEN), "{}", out.stderr);
@@ -135,29 +120,10 @@ fn budget_env(new_hires: usize) -> Env {
     env
 }
 
-fn apply_to_smarthr(extra: &[&'static str]) -> Vec<&'static str> {
-    let mut args = vec![
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-        "--select",
-        "all",
-        "--yes",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
 #[test]
 fn an_apply_the_budget_cannot_cover_is_refused_up_front_with_its_duration() {
     let env = budget_env(7);
-    let out = env.cmd(&apply_to_smarthr(&[])).run().expect(1);
+    let out = env.cmd(&apply_to_smarthr(&OFFICE_ALL)).run().expect(1);
     for expected in ["request budget", "of 8", "needs about 7 requests", "--wait"] {
         assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
     }
@@ -168,7 +134,10 @@ fn an_apply_the_budget_cannot_cover_is_refused_up_front_with_its_duration() {
 fn wait_paces_an_apply_across_the_budget_reset() {
     let env = budget_env(7);
     let started = std::time::Instant::now();
-    let out = env.cmd(&apply_to_smarthr(&["--wait"])).run().expect(0);
+    let out = env
+        .cmd(&apply_to_smarthr(&[&OFFICE_ALL[..], &["--wait"]].concat()))
+        .run()
+        .expect(0);
     assert!(out.stderr.contains("request budget"), "{}", out.stderr);
     assert_eq!(env.sims.smarthr.crews().len(), 7, "{}", out.stdout);
     assert_eq!(

@@ -32,19 +32,17 @@ pub fn apply_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// `apply --direction kot-to-smarthr --as-of AS_OF --office 本社`, then `extra`.
-pub fn apply_to_smarthr<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--office",
-        "本社",
-    ];
+/// `apply --direction kot-to-smarthr --as-of AS_OF`, then `head`, then `extra`.
+fn to_smarthr<'a>(head: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["apply", "--direction", "kot-to-smarthr", "--as-of", AS_OF];
+    args.extend_from_slice(head);
     args.extend_from_slice(extra);
     args
+}
+
+/// `apply --direction kot-to-smarthr --as-of AS_OF --office 本社`, then `extra`.
+pub fn apply_to_smarthr<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    to_smarthr(&["--office", "本社"], extra)
 }
 
 /// [`apply_to_kot`] of every valid row, unattended, reporting JSON; then `extra`.
@@ -54,23 +52,9 @@ pub fn apply_all_to_kot<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// `apply --direction kot-to-smarthr --as-of AS_OF` of every valid row, unattended, reporting
-/// JSON; then `extra`.
+/// Every valid row into SmartHR, unattended, reporting JSON; then `extra`.
 pub fn apply_all_to_smarthr<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "apply",
-        "--direction",
-        "kot-to-smarthr",
-        "--as-of",
-        AS_OF,
-        "--select",
-        "all",
-        "--yes",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    args
+    to_smarthr(&["--select", "all", "--yes", "--format", "json"], extra)
 }
 
 pub fn date(s: &str) -> NaiveDate {
