@@ -32,7 +32,7 @@ use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Policy};
 use crewsync::rules::Rules;
 use crewsync::sim::{self, Company, SimConfig};
-use crewsync::sync::{self, Connections, Silent};
+use crewsync::workflow::{self, Connections, Silent};
 use crewsync::{kot, smarthr};
 use std::time::Instant;
 
@@ -121,11 +121,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // first direction's high-water mark is not reported again for the second.
         let _ = std::fs::write("/proc/self/clear_refs", "5");
         let start = Instant::now();
-        let rosters = sync::fetch(&conn, direction, as_of, &Silent).await?;
+        let rosters = workflow::fetch(&conn, direction, as_of, &Silent).await?;
         let fetched = start.elapsed();
         let (fetch_peak, _) = memory_mib();
-        let defaults = sync::resolve_defaults(direction, &rosters.masters, None, None)?;
-        let plan = sync::plan(rosters, &defaults, policy);
+        let defaults = workflow::resolve_defaults(direction, &rosters.masters, None, None)?;
+        let plan = workflow::plan(rosters, &defaults, policy);
         let total = start.elapsed();
         let (peak, _) = memory_mib();
         println!(

@@ -4,7 +4,7 @@
 //! file can be committed and shared. Unknown keys are errors, because a misspelt key that is
 //! silently ignored is how a sync ends up writing to the wrong place.
 
-use crate::notify::NotifyConfig;
+use crate::email::NotifyConfig;
 use crate::window::{Window, WindowError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

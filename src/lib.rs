@@ -9,20 +9,21 @@
 //! - [`sim`]: faithful simulators of both APIs, for the demo and the tests.
 //! - [`plan`]: what a sync would do; [`apply`]: doing it.
 //! - [`rules`]: integrators' Rhai scripts that decide per employee.
-//! - [`history`]: the SQLite run history; [`notify`]: the completion email.
+//! - [`history`]: the SQLite run history; [`email`]: the completion email.
 //! - [`render`]: tables and JSON for people and scripts; [`text`]: record text as people read
 //!   it (normalised for comparing, made safe for showing).
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
 //! - [`redact`]: the one place tokens and passwords are taken out of text.
-//! - [`sync`]: the workflow (fetch, plan, apply) that the CLI and the dashboard both drive.
+//! - [`workflow`]: the steps in order (fetch, plan, apply, record, email) that the CLI and the
+//!   dashboard both drive.
 
 pub mod apply;
 pub mod config;
+pub mod email;
 pub mod history;
 pub mod http;
 pub mod kot;
 pub mod model;
-pub mod notify;
 pub mod plan;
 pub mod redact;
 pub mod render;
@@ -30,7 +31,7 @@ pub mod rules;
 pub mod sim;
 pub mod smarthr;
 pub mod suggest;
-pub mod sync;
 pub mod text;
 pub mod web;
 pub mod window;
+pub mod workflow;

@@ -489,7 +489,7 @@ fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
 fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() {
     use crewsync::apply::{Chosen, Selection};
     use crewsync::model::Direction;
-    use crewsync::sync::{self, Connections, Request, Silent, Target};
+    use crewsync::workflow::{self, Connections, Request, Silent, Target};
 
     let env = Env::empty();
     env.crew(crew("0701", "並行", "一", json!({})));
@@ -502,11 +502,17 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
 
     let fetched_at = chrono::Utc::now();
     let rosters = env
-        .block_on(sync::fetch(&conn, direction, util::date(AS_OF), &Silent))
+        .block_on(workflow::fetch(
+            &conn,
+            direction,
+            util::date(AS_OF),
+            &Silent,
+        ))
         .unwrap();
     let defaults =
-        sync::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員")).unwrap();
-    let plan = sync::plan(rosters, &defaults, &crewsync::plan::NoRules);
+        workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員"))
+            .unwrap();
+    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules);
     let chosen = Selection::All
         .pick(&plan, &crewsync::plan::View::default())
         .unwrap();
@@ -528,7 +534,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
         left_out: vec![],
         unchanged: 0,
     };
-    sync::accounted(
+    workflow::accounted(
         &mut start,
         &plan,
         &chosen,
@@ -537,7 +543,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let db = env.dir.path().join("crewsync.db");
     let lock = RunLock::acquire(&db).unwrap();
     let recorded = env
-        .block_on(sync::apply_recorded(
+        .block_on(workflow::apply_recorded(
             &config,
             &history_at(&db),
             &lock,

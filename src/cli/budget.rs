@@ -2,7 +2,7 @@
 
 use super::progress::Bars;
 use crewsync::model::Direction;
-use crewsync::sync::{BudgetCheck, Connections, Observer};
+use crewsync::workflow::{BudgetCheck, Connections, Observer};
 use std::time::Duration;
 
 /// The longest `--wait` lets a request wait for a budget to come back: SmartHR's documented

@@ -1,7 +1,7 @@
 //! `crewsync demo`: the whole workflow on the built-in simulators, with no token, network or
 //! setup, so a newcomer sees in seconds what crewsync does.
 
-use super::sync;
+use super::plan_apply;
 use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
 use chrono::TimeZone;
@@ -81,7 +81,7 @@ pub async fn run() -> anyhow::Result<Status> {
 
     // The table leaves unchanged employees out by default and counts them.
     heading("1. crewsync plan --direction kot-to-smarthr --office 本社");
-    sync::plan(
+    plan_apply::plan(
         &args(Direction::KotToSmartHr, Some("本社"), None, vec![]),
         config()?,
     )
@@ -96,10 +96,10 @@ pub async fn run() -> anyhow::Result<Status> {
         )
     };
     heading("2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員");
-    sync::plan(&to_kot(vec![]), config()?).await?;
+    plan_apply::plan(&to_kot(vec![]), config()?).await?;
 
     heading("3. crewsync apply --direction smarthr-to-kot ... --select all --yes");
-    let status = sync::apply(
+    let status = plan_apply::apply(
         &ApplyArgs {
             plan: to_kot(vec![]),
             saved: None,
@@ -117,14 +117,14 @@ pub async fn run() -> anyhow::Result<Status> {
     heading(
         "4. crewsync plan --direction smarthr-to-kot --status new,changed   (nothing left to do)",
     );
-    sync::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
+    plan_apply::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
     let rules = dir.join("rules");
     crewsync::rules::write_examples(&rules)?;
     heading(&format!(
         "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules {}\n   (the shipped example rules decide offices, names and selection per employee)",
         rules.display()
     ));
-    sync::plan(
+    plan_apply::plan(
         &PlanArgs {
             rules: Some(rules.clone()),
             ..args(Direction::KotToSmartHr, Some("本社"), None, vec![])

@@ -3,10 +3,10 @@
 mod budget;
 mod demo;
 pub mod log;
+mod plan_apply;
 mod progress;
 mod rules;
 mod serve;
-mod sync;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -321,8 +321,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     cli.color.apply();
     let config = || Config::load(&cli.config);
     match cli.command {
-        Command::Plan(args) => sync::plan_command(&args, config()?).await,
-        Command::Apply(args) => sync::apply(&args, config()?).await,
+        Command::Plan(args) => plan_apply::plan_command(&args, config()?).await,
+        Command::Apply(args) => plan_apply::apply(&args, config()?).await,
         Command::Demo => demo::run().await,
         Command::History(args) => history(&args, config()?),
         Command::Rules(args) => Ok(rules::run(&args)),
@@ -383,7 +383,10 @@ fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
                 Format::Table if runs.is_empty() => {
                     println!("No runs yet in {}.", config.history.display())
                 }
-                Format::Table => print!("{}", crewsync::history::runs_table(&runs, &sync::style())),
+                Format::Table => print!(
+                    "{}",
+                    crewsync::history::runs_table(&runs, &plan_apply::style())
+                ),
                 Format::Json => json(serde_json::to_value(&runs)?)?,
             }
         }
@@ -392,7 +395,7 @@ fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             match args.format {
                 Format::Table => print!(
                     "{}",
-                    crewsync::history::run_text_in(&run, sync::style().width)
+                    crewsync::history::run_text_in(&run, plan_apply::style().width)
                 ),
                 Format::Json => json(serde_json::to_value(&run)?)?,
             }

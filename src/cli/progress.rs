@@ -3,7 +3,7 @@
 
 use crewsync::apply::{ApplyResult, Outcome};
 use crewsync::http::Notice;
-use crewsync::sync::Observer;
+use crewsync::workflow::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::{Arc, Mutex};
 

@@ -1,12 +1,12 @@
 //! `rules check`, `rules test` and `watch`: the integrator's loop, none of which writes to a
 //! service.
 
+use super::plan_apply::{fetch, load_rules};
 use super::progress::Bars;
-use super::sync::{fetch, load_rules};
 use super::{PlanArgs, RulesArgs, RulesCommand, Status};
 use anyhow::{Context, bail};
 use crewsync::rules::{self, RulesHandle, WatchEvent};
-use crewsync::sync;
+use crewsync::workflow;
 use std::sync::Arc;
 
 pub fn run(args: &RulesArgs) -> Status {
@@ -66,7 +66,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     let fetched = fetch(args, config, None, &bars).await?;
     let (rosters, defaults) = (&fetched.rosters, &fetched.defaults);
     let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
-    let mut last = sync::plan(rosters.clone(), defaults, handle.current().as_ref());
+    let mut last = workflow::plan(rosters.clone(), defaults, handle.current().as_ref());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = rules::watch(
         &dir,
@@ -115,7 +115,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         };
         match &event {
             WatchEvent::Reloaded { rules, .. } => {
-                let plan = sync::plan(rosters.clone(), defaults, rules.as_ref());
+                let plan = workflow::plan(rosters.clone(), defaults, rules.as_ref());
                 let delta = rules::plan_delta(&last, &plan);
                 println!("{event}");
                 if delta.is_empty() {

@@ -5,7 +5,6 @@
 //! transport a classifier for its own error shape and everything else is common.
 
 mod error;
-pub(crate) mod json;
 mod pace;
 mod transport;
 

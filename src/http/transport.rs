@@ -1,7 +1,7 @@
-use super::json::excerpt;
 use super::pace::{Budget, Pacer, TooLong};
 use super::{ApiError, ErrorKind, Limits, Notice, Secret};
 use crate::model::Service;
+use crate::model::json::excerpt;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode, Url};
@@ -436,16 +436,16 @@ impl Transport {
 impl Reply {
     pub fn json<T: DeserializeOwned>(&self, transport: &Transport) -> Result<T, ApiError> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| transport.malformed(super::json::syntax_error(&e, &self.body)))
+            .map_err(|e| transport.malformed(crate::model::json::syntax_error(&e, &self.body)))
     }
 
-    /// A JSON array body, each record converted as it is read (see [`super::json::records`]).
+    /// A JSON array body, each record converted as it is read (see [`crate::model::json::records`]).
     pub fn records<'a, T>(
         &'a self,
         transport: &Transport,
         convert: impl FnMut(&'a RawValue) -> Result<T, String>,
     ) -> Result<Vec<T>, ApiError> {
-        super::json::records(&self.body, convert).map_err(|d| transport.malformed(d))
+        crate::model::json::records(&self.body, convert).map_err(|d| transport.malformed(d))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

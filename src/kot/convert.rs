@@ -1,7 +1,7 @@
 //! KING OF TIME employee JSON ⇄ the canonical [`Employee`]. KOT leaves null properties out of
 //! its answers, so a missing property reads as `None`.
 
-use crate::http::json::Fields;
+use crate::model::json::Fields;
 use crate::model::{Employee, Field, MasterItem, Raw};
 use serde_json::{Map, Value};
 

@@ -9,8 +9,8 @@ pub use convert::{ADDITIONAL_FIELDS, employee_from_kot, employee_to_kot, field_k
 
 use convert::changes_to_kot;
 
-use crate::http::json::{Fields, excerpt, object, text};
 use crate::http::{ApiError, Attempts, Budget, Call, ErrorKind, Limits, Notice, Secret, Transport};
+use crate::model::json::{Fields, excerpt, object, text};
 use crate::model::{Employee, Field, MasterItem, Service};
 use chrono::NaiveDate;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -277,9 +277,9 @@ fn classify(status: StatusCode, headers: &HeaderMap, text: &str) -> ErrorKind {
             Some(items) => items
                 .iter()
                 .filter_map(Value::as_object)
-                .map(|e| (code_of(e), crate::http::json::text(e, "message")))
+                .map(|e| (code_of(e), crate::model::json::text(e, "message")))
                 .collect(),
-            None => vec![(code_of(&obj), crate::http::json::text(&obj, "message"))],
+            None => vec![(code_of(&obj), crate::model::json::text(&obj, "message"))],
         },
         _ => Vec::new(),
     };
@@ -321,7 +321,7 @@ fn classify(status: StatusCode, headers: &HeaderMap, text: &str) -> ErrorKind {
 }
 
 fn code_of(obj: &Map<String, Value>) -> Option<String> {
-    crate::http::json::text(obj, "code")
+    crate::model::json::text(obj, "code")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod employee;
 mod field;
+pub(crate) mod json;
 mod raw;
 
 pub use employee::{ABSENT, EMPLOYED, Employee, MasterItem, Masters, RETIRED, choices, emp_status};

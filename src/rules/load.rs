@@ -163,7 +163,7 @@ pub(crate) fn plural(n: usize) -> &'static str {
 /// the test files too even when a script is broken, so that one run shows all there is to fix.
 pub fn check(dir: &Path) -> CheckReport {
     let (_, mut report) = compile(dir, &Limits::default());
-    let (files, problems) = super::testing::read_test_files(dir);
+    let (files, problems) = super::rule_tests::read_test_files(dir);
     report.test_files = files.iter().map(|f| f.label.clone()).collect();
     report.problems.extend(problems);
     report

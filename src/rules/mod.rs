@@ -27,15 +27,15 @@ mod examples;
 mod helpers;
 mod lint;
 mod load;
+mod rule_tests;
 mod scan;
 mod syntax;
-mod testing;
 mod watch;
 
 pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
 pub use examples::{EXAMPLE_RULES, ExamplesError, write_examples};
 pub use load::{CheckReport, Problem, RulesError, check};
-pub use testing::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
+pub use rule_tests::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
 pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};

@@ -1,6 +1,6 @@
 //! SmartHR crew JSON ⇄ the canonical [`Employee`].
 
-use crate::http::json::Fields;
+use crate::model::json::Fields;
 use crate::model::{Employee, Field, MasterItem, Raw, emp_status};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};

@@ -6,8 +6,8 @@ mod paging;
 
 pub use convert::{changes_to_crew, crew_to_employee, employee_to_crew, field_key};
 
-use crate::http::json::excerpt;
 use crate::http::{ApiError, Attempts, Budget, Call, ErrorKind, Limits, Notice, Secret, Transport};
+use crate::model::json::excerpt;
 use crate::model::{Employee, Field, MasterItem, Service};
 use futures_util::{StreamExt, stream};
 use reqwest::header::HeaderMap;
@@ -270,10 +270,10 @@ fn record_id(record: &RawValue) -> Value {
 /// An office or employment type: its id, and its name (the id when it has none).
 fn master_item(record: &RawValue) -> Result<MasterItem, String> {
     let value: Value = serde_json::from_str(record.get()).map_err(|e| e.to_string())?;
-    let obj = crate::http::json::object(&value, "record")?;
-    let id = crate::http::json::text(obj, "id")
+    let obj = crate::model::json::object(&value, "record")?;
+    let id = crate::model::json::text(obj, "id")
         .ok_or_else(|| format!("a record has no id: {}", excerpt(&value.to_string())))?;
-    let name = crate::http::json::text(obj, "name").unwrap_or_else(|| id.clone());
+    let name = crate::model::json::text(obj, "name").unwrap_or_else(|| id.clone());
     Ok(MasterItem { id, name })
 }
 

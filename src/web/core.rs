@@ -14,8 +14,8 @@ use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSum
 use crate::model::Direction;
 use crate::plan::{NoRules, Plan, Policy, Row};
 use crate::rules::Rules;
-use crate::sync::{self, Connections, Observer, Rosters, Target};
 use crate::window::{self, Inside};
+use crate::workflow::{self, Connections, Observer, Rosters, Target};
 use chrono::NaiveDate;
 use std::future::Future;
 
@@ -56,7 +56,7 @@ pub async fn fetch(
     observer: &dyn Observer,
 ) -> Result<Rosters, String> {
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    sync::fetch(&conn, direction, as_of, observer)
+    workflow::fetch(&conn, direction, as_of, observer)
         .await
         .map_err(|e| e.to_string())
 }
@@ -78,7 +78,7 @@ pub struct Choice {
 impl Choice {
     /// As the history records the defaults (the CLI's spelling).
     pub fn text(&self) -> String {
-        sync::defaults_text(self.office.as_deref(), self.employment_type.as_deref())
+        workflow::defaults_text(self.office.as_deref(), self.employment_type.as_deref())
     }
 }
 
@@ -90,7 +90,7 @@ pub struct Planned {
 
 /// Plans from rosters with the chosen defaults and the configured rules.
 pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planned, String> {
-    let defaults = sync::resolve_defaults(
+    let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
         choice.office.as_deref(),
@@ -107,8 +107,8 @@ pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planne
         None => &NoRules,
     };
     Ok(Planned {
-        plan: sync::plan(rosters, &defaults, policy),
-        rules: config.rules.as_deref().map(sync::rules_fingerprint),
+        plan: workflow::plan(rosters, &defaults, policy),
+        rules: config.rules.as_deref().map(workflow::rules_fingerprint),
     })
 }
 
@@ -173,7 +173,7 @@ async fn apply_inner(
     let history = History::open(&config.history).map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
     let fetched_at = chrono::Utc::now();
-    let rosters = sync::fetch(&conn, r.plan.direction, r.plan.as_of, &sync::Silent)
+    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &workflow::Silent)
         .await
         .map_err(|e| e.to_string())?;
     let Planned { plan, rules } = plan(config, rosters, &r.choice)?;
@@ -205,13 +205,13 @@ async fn apply_inner(
         left_out: Vec::new(),
         unchanged: 0,
     };
-    sync::accounted(&mut start, &plan, &chosen, apply::Chosen::Ticked);
-    let recorded = sync::apply_recorded(
+    workflow::accounted(&mut start, &plan, &chosen, apply::Chosen::Ticked);
+    let recorded = workflow::apply_recorded(
         config,
         &history,
         lock,
         &target,
-        sync::Request {
+        workflow::Request {
             plan: &plan,
             chosen: &chosen,
             start,

@@ -7,7 +7,7 @@
 use super::core::{self, Choice, Progress};
 use crate::model::Direction;
 use crate::plan::Plan;
-use crate::sync::Rosters;
+use crate::workflow::Rosters;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

@@ -5,12 +5,12 @@
 use super::{Observer, SyncError, Target};
 use crate::apply::{self, Action, ApplyReport, ApplyResult, Chosen, Counts, Outcome};
 use crate::config::Config;
+use crate::email;
 use crate::history::{
     EmailOutcome, History, HistoryError, PlannedWrite, RunDetail, RunEnd, RunId, RunLock, RunStart,
     RunStatus,
 };
 use crate::model::Field;
-use crate::notify;
 use crate::plan::{Plan, Status};
 use chrono::{DateTime, Utc};
 
@@ -193,8 +193,8 @@ fn counts(start: &RunStart, results: &[ApplyResult]) -> Counts {
     counts
 }
 
-async fn send(cfg: &notify::NotifyConfig, detail: &RunDetail) -> EmailOutcome {
-    match notify::send(cfg, &notify::compose(detail)).await {
+async fn send(cfg: &email::NotifyConfig, detail: &RunDetail) -> EmailOutcome {
+    match email::send(cfg, &email::compose(detail)).await {
         Ok(()) => EmailOutcome::Sent,
         Err(e) => EmailOutcome::Failed(e.to_string()),
     }

@@ -10,8 +10,8 @@ use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
-use crewsync::sync::{self, Connections, Rosters, SyncError, Target};
 use crewsync::window;
+use crewsync::workflow::{self, Connections, Rosters, SyncError, Target};
 use std::io::IsTerminal;
 
 /// Today in JST, the default reference date: the APIs and the people using them are in Japan.
@@ -44,7 +44,7 @@ pub async fn fetch(
     guard_windows(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = loop {
-        match (sync::fetch(&conn, direction, as_of, bars).await, wait) {
+        match (workflow::fetch(&conn, direction, as_of, bars).await, wait) {
             (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
                 bars.clear();
                 wait.pause(bars, &e.to_string()).await?;
@@ -54,7 +54,7 @@ pub async fn fetch(
     };
     bars.clear();
     let rosters = rosters?;
-    let defaults = sync::resolve_defaults(
+    let defaults = workflow::resolve_defaults(
         direction,
         &rosters.masters,
         args.office.as_deref(),
@@ -95,12 +95,12 @@ pub async fn prepare(
     };
     // The rosters are handed over, not copied: a plan of 50,000 employees a side would
     // otherwise hold them twice.
-    let plan = sync::plan(rosters, &defaults, policy);
+    let plan = workflow::plan(rosters, &defaults, policy);
     Ok(Planned {
         saved: SavedPlan::new(
             plan,
             defaults,
-            rules_dir.as_deref().map(sync::rules_fingerprint),
+            rules_dir.as_deref().map(workflow::rules_fingerprint),
             Tenant::of(&config),
         ),
         config,
@@ -346,12 +346,12 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         );
     }
     let target = Target::new(&planned.conn, plan.direction, plan.as_of);
-    let recorded = sync::apply_recorded(
+    let recorded = workflow::apply_recorded(
         &planned.config,
         &history,
         &lock,
         &target,
-        sync::Request {
+        workflow::Request {
             plan,
             chosen: &chosen,
             start,
@@ -454,7 +454,7 @@ async fn ready_to_write(
             "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
         ))?,
     };
-    sync::accounted(start, plan, &chosen, how);
+    workflow::accounted(start, plan, &chosen, how);
     let allow = allow_clear(args);
     for u in &plan.unreadable {
         if !allow.allows(u.field) {
@@ -499,7 +499,10 @@ async fn ready_to_write(
     // second).
     let stale = if from_file {
         let stale = loop {
-            match (sync::stale(&planned.conn, plan, &chosen, bars).await, wait) {
+            match (
+                workflow::stale(&planned.conn, plan, &chosen, bars).await,
+                wait,
+            ) {
                 (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
                     bars.clear();
                     wait.pause(bars, &e.to_string())
@@ -613,7 +616,7 @@ async fn leave_trace(
     if result.is_ok() {
         eprintln!("{}.", capitalised(&why));
     }
-    let trace = sync::record_unstarted(config, start, status, &why).await;
+    let trace = workflow::record_unstarted(config, start, status, &why).await;
     // The report on stdout even so: a script reading JSON learns that the run did not start
     // and why; a person sees who was left undone once there was a plan.
     let planned = !(start.planned.is_empty() && start.left_out.is_empty() && start.unchanged == 0);
@@ -669,7 +672,7 @@ fn saved_defaults_text(defaults: &Defaults) -> String {
 }
 
 fn defaults_text(args: &PlanArgs) -> String {
-    sync::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
+    workflow::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
 }
 
 /// `max_changes`: an apply that would change more than the configured share of the roster is

@@ -6,9 +6,9 @@ mod smtp;
 
 use chrono::NaiveDate;
 use crewsync::apply::{Action, ApplyResult, LeftKind, LeftOut, Outcome};
+use crewsync::email::{self, NotifyConfig, NotifyError};
 use crewsync::history::{History, PlannedWrite, RunDetail, RunEnd, RunLock, RunStart};
 use crewsync::model::{Direction, Field};
-use crewsync::notify::{self, NotifyConfig, NotifyError};
 use smtp::{Auth, SmtpServer};
 
 const ERROR: &str = "KING OF TIME refused typeCode '99' (HTTP 400): not an employment type";
@@ -103,7 +103,7 @@ fn config(port: u16) -> NotifyConfig {
 #[test]
 fn the_subject_states_direction_date_and_counts_with_failures_first() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let email = notify::compose(&finished_run(dir.path()));
+    let email = email::compose(&finished_run(dir.path()));
     assert_eq!(
         email.subject,
         "[crewsync] 1 failed, 1 not attempted, 1 invalid, 1 not selected, 1 excluded, 2 created, 1 updated, 40 unchanged: smarthr-to-kot as of 2026-04-01"
@@ -114,10 +114,10 @@ fn the_subject_states_direction_date_and_counts_with_failures_first() {
 async fn the_report_arrives_with_every_employee_and_failures_first() {
     let dir = tempfile::tempdir().expect("temp dir");
     let detail = finished_run(dir.path());
-    let email = notify::compose(&detail);
+    let email = email::compose(&detail);
     let server = SmtpServer::start(Auth::Off).await;
 
-    notify::send(&config(server.port), &email)
+    email::send(&config(server.port), &email)
         .await
         .expect("sent");
 
@@ -170,11 +170,11 @@ async fn a_server_that_is_not_there_is_an_error_naming_it() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let email = notify::Email {
+    let email = email::Email {
         subject: "s".to_string(),
         body: "b".to_string(),
     };
-    let err = notify::send(&config(port), &email)
+    let err = email::send(&config(port), &email)
         .await
         .expect_err("nothing listens there");
     assert!(matches!(err, NotifyError::Send { .. }), "{err:?}");
