@@ -58,6 +58,8 @@ pub struct ServiceConfig {
     pub requests_per_second: Option<f64>,
     /// How often a failed request (5xx, 429, connection) is tried again.
     pub max_retries: Option<usize>,
+    /// Seconds within which connection failures (nothing sent) are retried, in all.
+    pub connect_budget_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +145,9 @@ pub struct Endpoint {
     pub token_env: String,
     pub requests_per_second: Option<f64>,
     pub max_retries: Option<usize>,
+    /// How long connection failures are retried in all before the error
+    /// (`connect_budget_seconds`; `None`: the service's default, 10 s).
+    pub connect_budget: Option<std::time::Duration>,
     /// A token handed over in-process (the demo's simulators) instead of read from the
     /// environment; never read from the file.
     pub token_given: Option<crate::http::Secret>,
@@ -212,25 +217,42 @@ impl Config {
             token_env: None,
             requests_per_second: None,
             max_retries: None,
+            connect_budget_seconds: None,
         });
-        let endpoint =
-            |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
-                check_url(&url).map_err(&invalid)?;
-                if let Some(r) = s.requests_per_second
-                    && !(r > 0.0 && r.is_finite())
-                {
-                    return Err(invalid(format!(
-                        "requests_per_second must be a positive number, not {r}"
-                    )));
-                }
-                Ok(Endpoint {
-                    base_url: url.trim_end_matches('/').to_string(),
-                    token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
-                    requests_per_second: s.requests_per_second,
-                    max_retries: s.max_retries,
-                    token_given: None,
-                })
-            };
+        let endpoint = |s: &ServiceConfig,
+                        url: String,
+                        env: &str|
+         -> Result<Endpoint, ConfigError> {
+            check_url(&url).map_err(&invalid)?;
+            if let Some(r) = s.requests_per_second
+                && !(r > 0.0 && r.is_finite())
+            {
+                return Err(invalid(format!(
+                    "requests_per_second must be a positive number, not {r}"
+                )));
+            }
+            let connect_budget = s
+                    .connect_budget_seconds
+                    .map(|secs| {
+                        std::time::Duration::try_from_secs_f64(secs)
+                            .ok()
+                            .filter(|d| !d.is_zero())
+                            .ok_or_else(|| {
+                                invalid(format!(
+                                    "connect_budget_seconds must be a positive number of seconds, not {secs}"
+                                ))
+                            })
+                    })
+                    .transpose()?;
+            Ok(Endpoint {
+                base_url: url.trim_end_matches('/').to_string(),
+                token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
+                requests_per_second: s.requests_per_second,
+                max_retries: s.max_retries,
+                connect_budget,
+                token_given: None,
+            })
+        };
         let windows = raw
             .maintenance_windows
             .unwrap_or_else(|| vec!["08:30-10:00".into(), "17:30-18:30".into()])
@@ -372,6 +394,28 @@ mod tests {
         assert_eq!(c.max_changes.unwrap().limit(250), 7);
         let err = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: lots\n").unwrap_err();
         assert!(err.to_string().contains("max_changes"), "{err}");
+    }
+
+    #[test]
+    fn the_connect_budget_is_seconds_and_must_be_positive() {
+        let c =
+            parse("smarthr: {base_url: 'https://a/api', connect_budget_seconds: 2.5}\n").unwrap();
+        assert_eq!(
+            c.smarthr.connect_budget,
+            Some(std::time::Duration::from_millis(2500))
+        );
+        assert_eq!(c.kot.connect_budget, None);
+        for bad in ["0", "-1"] {
+            let err = parse(&format!(
+                "smarthr: {{base_url: 'https://a/api'}}\nkot: {{connect_budget_seconds: {bad}}}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("connect_budget_seconds") && err.contains(bad),
+                "{err}"
+            );
+        }
     }
 
     #[test]
