@@ -366,12 +366,6 @@ pub trait Policy: Sync {
         self.decide(direction, source)
     }
 
-    /// Whether [`Policy::decide_existing`] does less than [`Policy::decide`]; only then does
-    /// the planner look up who the target has before deciding.
-    fn lighter_for_existing(&self) -> bool {
-        false
-    }
-
     /// Called for each new or changed row; `None` means the default (selected).
     fn select(
         &self,
