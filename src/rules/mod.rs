@@ -42,10 +42,10 @@ use crate::plan::{Decided, Decision, Overridden, Policy, PolicyError, SelectInpu
 use convert::{RowView, Subject};
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
-use syntax::RawKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use syntax::RawKeys;
 
 /// Compiles everything in `dir` (scripts, tables, test files) and reports every problem, in
 /// the test files too even when a script is broken, so that one run shows all there is to fix.
