@@ -18,21 +18,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
-pub const CURRENT: &str = "current";
+pub(crate) const CURRENT: &str = "current";
 /// Origin of the run-wide default office.
-pub const FROM_OFFICE_FLAG: &str = "--office";
+pub(crate) const FROM_OFFICE_FLAG: &str = "--office";
 /// Origin of the run-wide default employment type.
-pub const FROM_TYPE_FLAG: &str = "--employment-type";
+pub(crate) const FROM_TYPE_FLAG: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
-pub const DEFAULT_SELECTION: &str = "default";
+pub(crate) const DEFAULT_SELECTION: &str = "default";
 
 /// "Nearly all": a field is taken as unreadable ([`Unreadable`]) when the source has no value
 /// for at least this share of the employees found on both sides...
-pub const UNREADABLE_EMPTY_SHARE: f64 = 0.9;
+pub(crate) const UNREADABLE_EMPTY_SHARE: f64 = 0.9;
 /// ...while the plan would clear at least this share of them in the target ("the target has
 /// values"). Resignation dates, empty for nearly everyone employed, need the second test: the
 /// odd re-hire that clears one is not a sign of an unreadable field.
-pub const UNREADABLE_CLEARED_SHARE: f64 = 0.1;
+pub(crate) const UNREADABLE_CLEARED_SHARE: f64 = 0.1;
 
 /// How many valid choices an "unknown office" problem lists before "and N more": it may
 /// stand on many rows.

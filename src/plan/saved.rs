@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The saved plan format this build writes and reads; a file of any other version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// A plan with what applying it later needs: who made it against which tenant, when, and how.
 /// Serialised, it is both the file `plan --out` writes and the output of `plan --format json`.
@@ -208,7 +208,7 @@ impl Row {
 /// A [`Row`] as JSON: the keys `plan --format json` has always printed, then what a saved plan
 /// needs to write it without planning again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RowShape {
+pub(crate) struct RowShape {
     code: Option<String>,
     status: Status,
     name: String,

@@ -34,7 +34,8 @@ mod watch;
 pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
 pub use examples::{EXAMPLE_RULES, ExamplesError, write_examples};
 pub use load::{CheckReport, Problem, RulesError};
-pub use rule_tests::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
+pub(crate) use rule_tests::run_tests_with;
+pub use rule_tests::{CaseResult, Mismatch, TestReport, run_tests};
 pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
