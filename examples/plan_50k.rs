@@ -39,11 +39,7 @@ fn memory_mib() -> (f64, f64) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(50_000);
+    let n: usize = support::arg(1)?.unwrap_or(50_000);
     let as_of = sim::SAMPLE_AS_OF;
     // With RULES, the whole command as a user runs it (fetch and plan) with the rules, to set
     // beside the same run without them.
@@ -75,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // A direction as the second argument measures it alone, in a fresh process: the only
     // honest peak for the second direction, since the allocator keeps what the first freed.
-    let only: Option<Direction> = std::env::args().nth(2).map(|d| d.parse()).transpose()?;
+    let only: Option<Direction> = support::arg(2)?;
     for direction in Direction::ALL
         .into_iter()
         .filter(|d| only.is_none_or(|o| o == *d))

@@ -42,18 +42,9 @@ async fn timed_plan(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(10_000);
-    let direction: Direction = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(Direction::SmartHrToKot);
-    let rounds: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2);
+    let n: usize = support::arg(1)?.unwrap_or(10_000);
+    let direction: Direction = support::arg(2)?.unwrap_or(Direction::SmartHrToKot);
+    let rounds: usize = support::arg(3)?.unwrap_or(2);
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let (_sims, conn) = support::start(n, true).await?;
     println!("{n} employees per side, {direction}, realistic rate limits, {rounds} round(s)");

@@ -27,13 +27,8 @@ const EDIT: &str = "経理部: 大阪支社\n";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args
-        .next()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(10_000);
-    let saves: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(5);
+    let n: usize = support::arg(1)?.unwrap_or(10_000);
+    let saves: usize = support::arg(2)?.unwrap_or(5);
     let direction = Direction::SmartHrToKot;
     let (_sims, conn) = support::start(n, false).await?;
     let rosters = workflow::fetch(&conn, direction, sim::SAMPLE_AS_OF, &Silent).await?;

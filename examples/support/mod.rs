@@ -5,6 +5,19 @@ use crewsync::http::{Limits, Secret};
 use crewsync::sim::{self, Company, SimConfig, Simulators};
 use crewsync::workflow::Connections;
 use crewsync::{kot, smarthr};
+use std::str::FromStr;
+
+/// The command-line argument at `position` (1 is the first), parsed; `None` when not given.
+pub fn arg<T>(position: usize) -> Result<Option<T>, Box<dyn std::error::Error>>
+where
+    T: FromStr,
+    T::Err: std::error::Error + 'static,
+{
+    Ok(std::env::args()
+        .nth(position)
+        .map(|s| s.parse())
+        .transpose()?)
+}
 
 /// Starts the simulators with `n` generated employees per side (`Company::generated`: mostly
 /// identical, about a tenth differing), their clock at noon JST on [`sim::SAMPLE_AS_OF`], and
