@@ -5,6 +5,7 @@
 //! silently ignored is how a sync ends up writing to the wrong place.
 
 use crate::email::NotifyConfig;
+use crate::plan::saved::Tenant;
 use crate::window::{Window, WindowError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -175,6 +176,18 @@ pub struct Config {
     /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
     /// row fail with the same server-side error; 0 never stops.
     pub circuit_breaker: usize,
+}
+
+/// Written here rather than beside [`Tenant`] so that `plan` does not depend on `config`
+/// (which depends, through `email` and `history`, on `plan`).
+impl Tenant {
+    /// The services `config` connects to, as a saved plan records them (base URLs only).
+    pub fn of(config: &Config) -> Tenant {
+        Tenant {
+            smarthr: config.smarthr.base_url.clone(),
+            kot: config.kot.base_url.clone(),
+        }
+    }
 }
 
 /// A day: a plan saved in the evening is applied by the next evening's run at the latest.
