@@ -1,11 +1,14 @@
-//! Text for people: the `crewsync history` table and one run's report, which is also the body
-//! of the completion email.
+//! Text for people: the `crewsync history` table, one run's report, which is also the body
+//! of the completion email, and one employee's timeline across runs.
 
-use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
+use super::{
+    EmployeeOutcome, EmployeeRecord, EmployeeTimeline, RunCounts, RunDetail, RunStatus, RunSummary,
+    TimelineEntry,
+};
 use crate::apply::{Action, LeftKind, LeftOut, Outcome};
 use crate::model::Field;
 use crate::render::layout;
-use crate::render::{ITEM_JOINER, Style, column};
+use crate::render::{ITEM_JOINER, Style, change_atom, column};
 use crate::text::exact;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use console::Style as Paint;
@@ -99,6 +102,117 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
 
 /// `2026-04-01 12:00`.
 const STARTED_COLS: usize = 16;
+
+/// One employee across runs, for `crewsync history employee CODE`: when they were last
+/// written, then one line per run that touched them, newest first, with what the run wrote
+/// (old → new) or why it did not. Ends with a newline.
+pub fn timeline_text(timeline: &EmployeeTimeline, style: &Style) -> String {
+    let mut out = format!("Employee {}\n", exact(&timeline.code));
+    match &timeline.last_synced {
+        Some(last) => {
+            let _ = writeln!(
+                out,
+                "Last synced: {} ({}, {}, run {} by {})",
+                jst(last.recorded_at.unwrap_or(last.started_at)),
+                last.outcome,
+                last.direction,
+                last.run,
+                last.user
+            );
+        }
+        None => out.push_str("Last synced: never (no run in this history wrote this employee)\n"),
+    }
+    let entries = &timeline.entries.items;
+    if entries.is_empty() {
+        out.push_str("\nNo run in this history touched this employee.\n");
+        return out;
+    }
+    out.push('\n');
+    let dim = || Paint::new().dim();
+    let id_cols = column(entries.iter().map(|e| layout::width(e.run.as_str())), 3, 32);
+    let outcome_cols = column(
+        entries
+            .iter()
+            .map(|e| layout::width(&e.outcome.to_string())),
+        7,
+        20,
+    );
+    let cells = |id: &str, started: &str, outcome: &str, paint: Paint| {
+        [
+            style.cell(id, paint.clone(), id_cols),
+            style.cell(started, paint.clone(), STARTED_COLS),
+            style.cell(outcome, paint, outcome_cols),
+        ]
+    };
+    let mut lines = vec![layout::table_line(
+        &cells("run", "started (JST)", "outcome", dim()),
+        vec![style.atom("details", dim(), "")],
+        style.width,
+    )];
+    for entry in entries {
+        let started = entry.started_at.with_timezone(&jst_offset());
+        lines.push(layout::table_line(
+            &cells(
+                entry.run.as_str(),
+                &started.format("%Y-%m-%d %H:%M").to_string(),
+                &entry.outcome.to_string(),
+                outcome_paint(entry.outcome),
+            ),
+            entry_details(entry, style),
+            style.width,
+        ));
+    }
+    out.push_str(&lines.join("\n"));
+    out.push('\n');
+    out
+}
+
+fn outcome_paint(outcome: EmployeeOutcome) -> Paint {
+    match outcome {
+        EmployeeOutcome::Created | EmployeeOutcome::Updated => Paint::new().green(),
+        EmployeeOutcome::Failed | EmployeeOutcome::Invalid => Paint::new().red(),
+        _ => Paint::new().yellow(),
+    }
+}
+
+/// Direction, who, the run's status when it did not simply complete, the name as that run
+/// recorded it, then the values written or why nothing was.
+fn entry_details(entry: &TimelineEntry, style: &Style) -> Vec<layout::Atom> {
+    let mut atoms = vec![
+        style.atom(&entry.direction.to_string(), Paint::new(), ""),
+        style.atom(&format!("by {}", entry.user), Paint::new(), ITEM_JOINER),
+    ];
+    if entry.run_status != RunStatus::Completed {
+        atoms.push(style.atom(
+            &format!("run {}", entry.run_status),
+            Paint::new().dim(),
+            ITEM_JOINER,
+        ));
+    }
+    atoms.extend(style.words(&entry.name, Paint::new(), ITEM_JOINER));
+    match &entry.changes {
+        None if !entry.fields.is_empty() => {
+            atoms.push(style.atom(
+                &format!("fields: {}", fields_list(&entry.fields)),
+                Paint::new(),
+                ITEM_JOINER,
+            ));
+            atoms.extend(style.words(
+                "(values not recorded by the crewsync of that run)",
+                Paint::new().dim(),
+                ITEM_JOINER,
+            ));
+        }
+        None => {}
+        Some(changes) => atoms.extend(changes.iter().map(|c| change_atom(c, style))),
+    }
+    if let Some(reason) = &entry.reason {
+        // A reason's hint goes on its own line in a report; here it runs on.
+        let reason = reason.replace('\n', " ");
+        atoms.extend(style.words(&reason, Paint::new().dim(), ITEM_JOINER));
+    }
+    atoms
+}
 
 fn email_text(run: &RunSummary) -> Option<String> {
     run.email.as_ref().map(|email| match &email.outcome {
