@@ -112,12 +112,12 @@ pub fn timeline_text(timeline: &EmployeeTimeline, style: &Style) -> String {
         Some(last) => {
             let _ = writeln!(
                 out,
-                "Last synced: {} ({}, {}, run {} by {})",
+                "Last synced: {} ({} by {}; {}; run {})",
                 jst(last.recorded_at.unwrap_or(last.started_at)),
                 last.outcome,
+                last.user,
                 last.direction,
                 last.run,
-                last.user
             );
         }
         None => out.push_str("Last synced: never (no run in this history wrote this employee)\n"),
