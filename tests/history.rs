@@ -11,6 +11,8 @@ use crewsync::model::{Direction, Field};
 use crewsync::plan::Change;
 use std::path::PathBuf;
 
+mod util;
+
 struct Fixture {
     _dir: tempfile::TempDir,
     db: PathBuf,
@@ -1222,4 +1224,208 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
         timeline.entries.items[0].changes.as_ref(),
         Some(&write.changes)
     );
+}
+
+// ---------------------------------------------------------------- through the binary
+
+/// Two applies into KOT of [`util::Env::one_of_each`]: the first writes only the new 0003
+/// (0002 changed but not selected), the second writes everything, so 0002 is updated.
+fn two_applies() -> util::Env {
+    let env = util::Env::one_of_each("hanako@example.com");
+    env.cmd(&util::apply_to_kot(&["--select", "0003", "--yes"]))
+        .run()
+        .expect(0);
+    env.cmd(&util::apply_to_kot(&["--select", "all", "--yes"]))
+        .run()
+        .expect(0);
+    env
+}
+
+#[test]
+fn history_employee_shows_when_they_were_last_synced_and_what_changed() {
+    let env = two_applies();
+    let shown = env
+        .cmd(&["history", "employee", "0002"])
+        .env("COLUMNS", "100")
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("employee_timeline", util::redact(&shown.stdout));
+    assert!(
+        shown
+            .stdout
+            .contains("email: 0002@example.com → hanako@example.com"),
+        "{}",
+        shown.stdout
+    );
+    // Found by the planner's key, as typed with a space or full-width digits.
+    for typed in [" 0002", "０００２"] {
+        let again = env
+            .cmd(&["history", "employee", typed])
+            .env("COLUMNS", "100")
+            .run()
+            .expect(0);
+        assert_eq!(again.stdout, shown.stdout, "{typed:?}");
+    }
+
+    let json = env
+        .cmd(&["history", "employee", "0002", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(json["code"], "0002");
+    assert_eq!(json["entries"]["total"], 2);
+    let newest = &json["entries"]["items"][0];
+    assert_eq!(newest["outcome"], "updated");
+    assert_eq!(newest["direction"], "smarthr-to-kot");
+    let email = newest["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "email")
+        .expect("the email change");
+    assert_eq!(email["old"], "0002@example.com");
+    assert_eq!(email["new"], "hanako@example.com");
+    assert_eq!(json["entries"]["items"][1]["outcome"], "not_selected");
+    assert_eq!(json["last_synced"]["run"], newest["run"]);
+
+    let created = env
+        .cmd(&["history", "employee", "0003", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(
+        created["entries"]["total"], 1,
+        "unchanged in the second run"
+    );
+    assert_eq!(created["last_synced"]["outcome"], "created");
+    let values = created["last_synced"]["changes"].as_array().unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|c| c["field"] == "last_name" && c["new"] == "長谷川" && c["old"].is_null()),
+        "{values:?}"
+    );
+    assert!(
+        values
+            .iter()
+            .any(|c| c["field"] == "office" && c["new"] == "本社"),
+        "{values:?}"
+    );
+
+    let nobody = env.cmd(&["history", "employee", "9999"]).run().expect(0);
+    assert!(
+        nobody.stdout.contains("Last synced: never"),
+        "{}",
+        nobody.stdout
+    );
+    let blank = env
+        .cmd(&["history", "employee", " \u{3000}"])
+        .run()
+        .expect(1);
+    assert!(
+        blank.stderr.contains("is empty once spaces"),
+        "{}",
+        blank.stderr
+    );
+}
+
+#[test]
+fn history_filters_by_code_outcome_date_and_direction_a_page_at_a_time() {
+    let env = two_applies();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["history", "--format", "json"];
+        all.extend_from_slice(args);
+        env.cmd(&all)
+            .run()
+            .expect(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let both = ids(&[]);
+    assert_eq!(both.len(), 2);
+    let (second, first) = (both[0].clone(), both[1].clone());
+    assert_eq!(ids(&["--code", "0003"]), [first.clone()]);
+    assert_eq!(ids(&["--code", "0002"]), both);
+    assert_eq!(
+        ids(&["--code", "0002", "--outcome", "updated"]),
+        [second.clone()]
+    );
+    assert_eq!(ids(&["--outcome", "not_selected"]), [first.clone()]);
+    assert_eq!(ids(&["--outcome", "created,updated"]), both);
+    assert_eq!(ids(&["--outcome", "Completed"]), both);
+    assert_eq!(
+        ids(&["--direction", "kot-to-smarthr"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&["--direction", "smarthr-to-kot", "--since", "2000-01-01"]),
+        both
+    );
+    assert_eq!(ids(&["--until", "2000-01-01"]), Vec::<String>::new());
+    assert_eq!(ids(&["--per-page", "1", "--page", "2"]), [first.clone()]);
+    assert_eq!(ids(&["--limit", "1"]), [second.clone()]);
+
+    let paged = env
+        .cmd(&["history", "--per-page", "1"])
+        .env("COLUMNS", "80")
+        .run()
+        .expect(0);
+    insta::assert_snapshot!("runs_page_1_of_2", util::redact(&paged.stdout));
+    assert!(paged.stdout.contains("Page 1 of 2"), "{}", paged.stdout);
+    let none = env
+        .cmd(&["history", "--until", "2000-01-01"])
+        .run()
+        .expect(0);
+    assert!(none.stdout.starts_with("No run in "), "{}", none.stdout);
+}
+
+#[test]
+fn bad_history_flags_name_the_value_and_exit_1() {
+    let env = util::Env::empty();
+    let typo = env.cmd(&["history", "--outcome", "faild"]).run().expect(1);
+    insta::assert_snapshot!("unknown_outcome", typo.stderr);
+    assert!(
+        typo.stderr.contains("did you mean 'failed'?"),
+        "{}",
+        typo.stderr
+    );
+    for (args, says) in [
+        (
+            &["history", "--since", "2026-02-30"][..],
+            "'2026-02-30' is not a date",
+        ),
+        (
+            &["history", "--page", "0"][..],
+            "'0' is not a whole number from 1 up",
+        ),
+        (
+            &["history", "--per-page", "x"][..],
+            "'x' is not a whole number from 1 up",
+        ),
+        (&["history", "--direction", "sideways"][..], "sideways"),
+        (
+            &["history", "--since", "2026-05-01", "--until", "2026-04-01"][..],
+            "swap the two dates",
+        ),
+        (
+            &["history", "show", "20260401-010203-abcd", "--page", "2"][..],
+            "`history show` shows one whole run",
+        ),
+        (
+            &["history", "--page", "2"][..],
+            "--page 2 is past the last page, 1",
+        ),
+        (
+            &["history", "employee", "0001", "--page", "3"][..],
+            "--page 3 is past the last page",
+        ),
+    ] {
+        let out = env.cmd(args).run().expect(1);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
 }

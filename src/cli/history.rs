@@ -115,7 +115,7 @@ fn page_request(args: &HistoryFilterArgs) -> PageRequest {
 /// A page after the last is a mistake worth naming (a page that ran out since the last
 /// look, a typo), not an empty list that reads as "nothing happened".
 fn past_end<T>(page: &Page<T>, what: &str) -> anyhow::Result<()> {
-    if page.total > 0 && page.is_past_end() {
+    if page.is_past_end() {
         bail!(
             "--page {} is past the last page, {}: {} {what} match, {} a page",
             page.number,

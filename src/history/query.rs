@@ -133,9 +133,9 @@ impl OutcomeFilter {
 /// A word that is neither a run status nor an employee outcome.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown outcome '{}'{}: use a run's status ({}) or an employee's outcome ({})",
+    "unknown outcome '{}'{}; use a run's status ({}) or an employee's outcome ({})",
     crate::text::safe(.given),
-    .suggestion.as_ref().map(|s| format!("; {s}")).unwrap_or_default(),
+    .suggestion.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
     RunStatus::ALL.map(RunStatus::code).join(", "),
     EmployeeOutcome::ALL.map(EmployeeOutcome::code).join(", ")
 )]

@@ -111,20 +111,19 @@ pub(super) async fn page(
         number,
         size: PER_PAGE,
     };
-    let (total, last) = if code.trim().is_empty() {
+    let pages = if code.trim().is_empty() {
         match history.runs(None, &RunFilter::default(), request) {
             Ok(runs) => {
                 view.runs = runs.items.iter().map(|r| run_view(t, r)).collect();
-                (runs.total, pager(t, &runs, ""))
+                pager(t, &runs, "")
             }
             Err(e) => return read_failed(&ctx, &e),
         }
     } else {
         match history.timeline(&code, &RunFilter::default(), request) {
             Ok(timeline) => {
-                let pages = pager(t, &timeline.entries, &code);
                 view.timeline = Some(timeline_view(t, &timeline));
-                (timeline.entries.total, pages)
+                pager(t, &timeline.entries, &code)
             }
             Err(HistoryError::EmptyCode(_)) => {
                 view.error = Some(t.hist.empty_code.to_string());
@@ -133,14 +132,14 @@ pub(super) async fn page(
             Err(e) => return read_failed(&ctx, &e),
         }
     };
-    let past_end = total > 0 && number > last.last;
-    view.pager = Some(last);
-    if past_end {
-        let last = view.pager.as_ref().map_or(1, |p| p.last);
-        view.error = Some(format!("{}{last}", t.hist.past_end));
-        return html(StatusCode::NOT_FOUND, view);
-    }
-    html(StatusCode::OK, view)
+    let status = if number > pages.last {
+        view.error = Some(format!("{}{}", t.hist.past_end, pages.last));
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    view.pager = Some(pages);
+    html(status, view)
 }
 
 /// The page for a history that cannot be read or a run that is not in it. The error itself
