@@ -176,16 +176,22 @@ fn pager<T>(t: &Text, page: &Page<T>, code: &str) -> PagerView {
         href: href(n),
         current: n == number,
     };
+    // Past the last page (a stale link), the window ends at the last page.
+    let at = number.min(last);
+    let from = at.saturating_sub(PAGE_LINKS_AROUND).max(1);
+    let to = (at + PAGE_LINKS_AROUND).min(last);
     let mut links = Vec::new();
-    if number > 1 {
+    if from > 1 {
         links.push(link(t.hist.first_page.to_string(), 1));
-        links.push(link(t.prev_page.to_string(), (number - 1).min(last)));
     }
-    let from = number.saturating_sub(PAGE_LINKS_AROUND).max(1);
-    let to = (number + PAGE_LINKS_AROUND).min(last);
+    if number > 1 {
+        links.push(link(t.prev_page.to_string(), at.min(number - 1)));
+    }
     links.extend((from..=to).map(|n| link(n.to_string(), n)));
     if number < last {
         links.push(link(t.next_page.to_string(), number + 1));
+    }
+    if to < last {
         links.push(link(t.hist.last_page.to_string(), last));
     }
     PagerView {
