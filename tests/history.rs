@@ -734,7 +734,7 @@ fn a_code_finds_every_run_that_touched_the_employee_by_the_planners_key() {
         outcomes: vec![outcome("created"), outcome("updated")],
         ..RunFilter::default()
     };
-    assert_eq!(s.runs(Some("00123"), &written_only), [written.clone()]);
+    assert_eq!(s.runs(Some("00123"), &written_only), vec![written.clone()]);
     let not_selected = RunFilter {
         outcomes: vec![outcome("not_selected")],
         ..RunFilter::default()
@@ -784,12 +784,12 @@ fn outcomes_filter_by_run_status_and_by_any_employees_outcome() {
             },
         )
     };
-    assert_eq!(by(&["completed"]), [clean.clone()]);
-    assert_eq!(by(&["completed_with_failures"]), [with_failure.clone()]);
-    assert_eq!(by(&["failed"]), [with_failure.clone()]);
-    assert_eq!(by(&["invalid"]), [with_failure.clone()]);
-    assert_eq!(by(&["created"]), [clean.clone()]);
-    assert_eq!(by(&["updated"]), [with_failure.clone()]);
+    assert_eq!(by(&["completed"]), vec![clean.clone()]);
+    assert_eq!(by(&["completed_with_failures"]), vec![with_failure.clone()]);
+    assert_eq!(by(&["failed"]), vec![with_failure.clone()]);
+    assert_eq!(by(&["invalid"]), vec![with_failure.clone()]);
+    assert_eq!(by(&["created"]), vec![clean.clone()]);
+    assert_eq!(by(&["updated"]), vec![with_failure.clone()]);
     assert_eq!(
         by(&["created", "failed"]),
         [with_failure.clone(), clean.clone()]
@@ -829,9 +829,12 @@ fn dates_are_whole_days_in_jst_and_the_direction_filters_too() {
     };
     assert_eq!(
         between(day("2026-04-01"), day("2026-04-01")),
-        [just_after_midnight.clone()]
+        vec![just_after_midnight.clone()]
     );
-    assert_eq!(between(day("2026-04-02"), None), [late_on_the_2nd.clone()]);
+    assert_eq!(
+        between(day("2026-04-02"), None),
+        vec![late_on_the_2nd.clone()]
+    );
     assert_eq!(between(None, day("2026-03-31")), Vec::<RunId>::new());
     assert_eq!(between(day("2026-04-03"), None), Vec::<RunId>::new());
     assert_eq!(between(None, day("2026-04-02")).len(), 2);
@@ -1348,13 +1351,13 @@ fn history_filters_by_code_outcome_date_and_direction_a_page_at_a_time() {
     let both = ids(&[]);
     assert_eq!(both.len(), 2);
     let (second, first) = (both[0].clone(), both[1].clone());
-    assert_eq!(ids(&["--code", "0003"]), [first.clone()]);
+    assert_eq!(ids(&["--code", "0003"]), vec![first.clone()]);
     assert_eq!(ids(&["--code", "0002"]), both);
     assert_eq!(
         ids(&["--code", "0002", "--outcome", "updated"]),
-        [second.clone()]
+        vec![second.clone()]
     );
-    assert_eq!(ids(&["--outcome", "not_selected"]), [first.clone()]);
+    assert_eq!(ids(&["--outcome", "not_selected"]), vec![first.clone()]);
     assert_eq!(ids(&["--outcome", "created,updated"]), both);
     assert_eq!(ids(&["--outcome", "Completed"]), both);
     assert_eq!(
@@ -1366,8 +1369,11 @@ fn history_filters_by_code_outcome_date_and_direction_a_page_at_a_time() {
         both
     );
     assert_eq!(ids(&["--until", "2000-01-01"]), Vec::<String>::new());
-    assert_eq!(ids(&["--per-page", "1", "--page", "2"]), [first.clone()]);
-    assert_eq!(ids(&["--limit", "1"]), [second.clone()]);
+    assert_eq!(
+        ids(&["--per-page", "1", "--page", "2"]),
+        vec![first.clone()]
+    );
+    assert_eq!(ids(&["--limit", "1"]), vec![second.clone()]);
 
     let paged = env
         .cmd(&["history", "--per-page", "1"])

@@ -327,7 +327,7 @@ impl History {
         page: PageRequest,
     ) -> Result<Page<RunSummary>, HistoryError> {
         check_page(page)?;
-        let key = code.map(|c| key_of(c)).transpose()?;
+        let key = code.map(key_of).transpose()?;
         let mut runs = self.run_where(filter)?;
         let outcomes = filter.employee_outcomes();
         if key.is_some() || !outcomes.is_empty() {
