@@ -617,6 +617,11 @@ impl Searched {
     }
 }
 
+/// A write of `code` (always 佐藤 太郎) and how it went.
+fn wrote(code: &str, action: Action, outcome: Outcome) -> (PlannedWrite, Outcome) {
+    (planned(code, "佐藤 太郎", action), outcome)
+}
+
 fn left(kind: LeftKind, code: &str) -> LeftOut {
     LeftOut {
         kind,
@@ -647,7 +652,7 @@ fn runs_come_a_page_at_a_time_newest_first_with_the_total() {
             let started = format!("2026-04-0{day}T03:00:00.000Z");
             s.record(run_at(
                 &started,
-                vec![(planned("E001", "佐藤 太郎", Action::Update), Outcome::Ok)],
+                vec![wrote("E001", Action::Update, Outcome::Ok)],
             ))
         })
         .collect();
@@ -688,28 +693,25 @@ fn a_code_finds_every_run_that_touched_the_employee_by_the_planners_key() {
     let s = searched();
     let written = s.record(run_at(
         "2026-04-01T03:00:00.000Z",
-        vec![(planned("00123", "佐藤 太郎", Action::Create), Outcome::Ok)],
+        vec![wrote("00123", Action::Create, Outcome::Ok)],
     ));
     let failed = s.record(run_at(
         "2026-04-02T03:00:00.000Z",
         vec![
-            (
-                planned("00123", "佐藤 太郎", Action::Update),
-                Outcome::Failed,
-            ),
-            (planned("00999", "山田 花子", Action::Update), Outcome::Ok),
+            wrote("00123", Action::Update, Outcome::Failed),
+            wrote("00999", Action::Update, Outcome::Ok),
         ],
     ));
     let left_out = s.record(Recorded {
         left_out: vec![left(LeftKind::NotSelected, "00123")],
         ..run_at(
             "2026-04-03T03:00:00.000Z",
-            vec![(planned("00999", "山田 花子", Action::Update), Outcome::Ok)],
+            vec![wrote("00999", Action::Update, Outcome::Ok)],
         )
     });
     let other = s.record(run_at(
         "2026-04-04T03:00:00.000Z",
-        vec![(planned("01234", "鈴木 一郎", Action::Update), Outcome::Ok)],
+        vec![wrote("01234", Action::Update, Outcome::Ok)],
     ));
     let all = RunFilter::default();
     let touched = vec![left_out.clone(), failed.clone(), written.clone()];
@@ -760,18 +762,15 @@ fn outcomes_filter_by_run_status_and_by_any_employees_outcome() {
     let s = searched();
     let clean = s.record(run_at(
         "2026-04-01T03:00:00.000Z",
-        vec![(planned("E001", "佐藤 太郎", Action::Create), Outcome::Ok)],
+        vec![wrote("E001", Action::Create, Outcome::Ok)],
     ));
     let with_failure = s.record(Recorded {
         left_out: vec![left(LeftKind::Invalid, "E009")],
         ..run_at(
             "2026-04-02T03:00:00.000Z",
             vec![
-                (planned("E001", "佐藤 太郎", Action::Update), Outcome::Ok),
-                (
-                    planned("E002", "山田 花子", Action::Update),
-                    Outcome::Failed,
-                ),
+                wrote("E001", Action::Update, Outcome::Ok),
+                wrote("E002", Action::Update, Outcome::Failed),
             ],
         )
     });
@@ -807,13 +806,13 @@ fn dates_are_whole_days_in_jst_and_the_direction_filters_too() {
     // 2026-04-01 00:30 JST is still 2026-03-31 in UTC.
     let just_after_midnight = s.record(run_at(
         "2026-03-31T15:30:00.000Z",
-        vec![(planned("E001", "佐藤 太郎", Action::Create), Outcome::Ok)],
+        vec![wrote("E001", Action::Create, Outcome::Ok)],
     ));
     let late_on_the_2nd = s.record(Recorded {
         direction: Direction::KotToSmartHr,
         ..run_at(
             "2026-04-02T14:59:59.000Z",
-            vec![(planned("E001", "佐藤 太郎", Action::Update), Outcome::Ok)],
+            vec![wrote("E001", Action::Update, Outcome::Ok)],
         )
     });
     let day = |d: &str| Some(d.parse::<NaiveDate>().expect("date"));
@@ -894,7 +893,7 @@ fn an_employees_timeline_says_when_they_were_last_synced_and_what_changed() {
     let s = searched();
     let created = s.record(run_at(
         "2026-04-01T03:00:00.000Z",
-        vec![(planned("00123", "佐藤 太郎", Action::Create), Outcome::Ok)],
+        vec![wrote("00123", Action::Create, Outcome::Ok)],
     ));
     // An update whose clear of last_name was held back at write time: only the email was
     // written, and only the email is shown as changed.
@@ -920,10 +919,7 @@ fn an_employees_timeline_says_when_they_were_last_synced_and_what_changed() {
     };
     let failed = s.record(run_at(
         "2026-05-01T03:00:00.000Z",
-        vec![(
-            planned("00123", "佐藤 太郎", Action::Update),
-            Outcome::Failed,
-        )],
+        vec![wrote("00123", Action::Update, Outcome::Failed)],
     ));
     let left_out = s.record(Recorded {
         left_out: vec![left(LeftKind::NotSelected, "00123")],
@@ -931,7 +927,7 @@ fn an_employees_timeline_says_when_they_were_last_synced_and_what_changed() {
     });
     s.record(run_at(
         "2026-05-03T03:00:00.000Z",
-        vec![(planned("00999", "山田 花子", Action::Create), Outcome::Ok)],
+        vec![wrote("00999", Action::Create, Outcome::Ok)],
     ));
 
     let first = PageRequest {

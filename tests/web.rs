@@ -641,6 +641,14 @@ fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::Run
     .collect()
 }
 
+/// A dashboard on a history of [`seed_history`]'s runs.
+fn seeded() -> (Env, Dashboard, Vec<crewsync::history::RunId>) {
+    let env = Env::empty();
+    let config = config(&env);
+    let runs = seed_history(&config);
+    (env, Dashboard::new(config, LISTEN, None), runs)
+}
+
 /// Links to runs' 実行結果 on a page.
 fn result_links(body: &str) -> usize {
     body.matches("href=\"/history/").count()
@@ -672,10 +680,7 @@ fn the_history_needs_a_login_for_its_pages_and_searches() {
 
 #[test]
 fn the_history_comes_a_page_at_a_time_with_the_total_and_page_links() {
-    let env = Env::empty();
-    let config = config(&env);
-    let runs = seed_history(&config);
-    let d = Dashboard::new(config, LISTEN, None);
+    let (env, d, runs) = seeded();
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let first = c.get("/history").await;
@@ -709,10 +714,7 @@ fn the_history_comes_a_page_at_a_time_with_the_total_and_page_links() {
 
 #[test]
 fn a_bad_page_number_or_code_gets_a_page_that_says_so() {
-    let env = Env::empty();
-    let config = config(&env);
-    seed_history(&config);
-    let d = Dashboard::new(config, LISTEN, None);
+    let (env, d, _) = seeded();
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         for (path, status, says) in [
@@ -771,10 +773,7 @@ fn a_bad_page_number_or_code_gets_a_page_that_says_so() {
 
 #[test]
 fn a_search_by_code_shows_the_employees_timeline_with_links_to_each_result() {
-    let env = Env::empty();
-    let config = config(&env);
-    let runs = seed_history(&config);
-    let d = Dashboard::new(config, LISTEN, None);
+    let (env, d, runs) = seeded();
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let home = c.get("/history").await;

@@ -107,8 +107,8 @@ pub enum Command {
     Demo,
     /// Serve the SmartHR and KING OF TIME simulators on 127.0.0.1 until Ctrl-C.
     Simulate(SimulateArgs),
-    /// The sync history (連携履歴): every apply, newest first, a page at a time; `history show
-    /// RUN_ID` for one run, `history employee CODE` for one employee across runs.
+    /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one
+    /// run, `history employee CODE` for one employee across runs.
     History(HistoryArgs),
     /// Start, check or test a folder of Rhai rules without touching any service.
     Rules(RulesArgs),

@@ -43,28 +43,8 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
     if runs.is_empty() {
         return "No runs recorded yet.\n".to_string();
     }
-    let dim = || Paint::new().dim();
-    let id_cols = column(runs.iter().map(|r| layout::width(r.id.as_str())), 3, 32);
-    let status_cols = column(
-        runs.iter().map(|r| layout::width(&r.status.to_string())),
-        6,
-        32,
-    );
-    let cells = |id: &str, started: &str, status: &str, paint: Paint| {
-        [
-            style.cell(id, paint.clone(), id_cols),
-            style.cell(started, paint.clone(), STARTED_COLS),
-            style.cell(status, paint, status_cols),
-        ]
-    };
-    let mut out = vec![layout::table_line(
-        &cells("run", "started (JST)", "status", dim()),
-        vec![style.atom("details", dim(), "")],
-        style.width,
-    )];
-    for run in runs {
-        let started = run.started_at.with_timezone(&jst_offset());
-        let status_paint = match run.status {
+    let lines = runs.iter().map(|run| {
+        let paint = match run.status {
             RunStatus::Completed => Paint::new().green(),
             RunStatus::CompletedWithFailures | RunStatus::Interrupted | RunStatus::Refused => {
                 Paint::new().red()
@@ -84,14 +64,59 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
         if let Some(email) = email_text(run) {
             details.push(style.atom(&format!("email {email}"), Paint::new(), ITEM_JOINER));
         }
+        RunLine {
+            run: run.id.as_str(),
+            started: run.started_at,
+            verdict: run.status.to_string(),
+            paint,
+            details,
+        }
+    });
+    run_lines("status", lines.collect(), style)
+}
+
+/// One line of a table of runs: the run, when it started and what came of it in fixed
+/// columns, painted alike, then the details.
+struct RunLine<'a> {
+    run: &'a str,
+    started: DateTime<Utc>,
+    verdict: String,
+    paint: Paint,
+    details: Vec<layout::Atom>,
+}
+
+/// A table of runs under a header (`run`, `started (JST)`, `verdict`, `details`), wrapped to
+/// `style.width`. Ends with a newline.
+fn run_lines(verdict: &str, lines: Vec<RunLine<'_>>, style: &Style) -> String {
+    let dim = || Paint::new().dim();
+    let id_cols = column(lines.iter().map(|l| layout::width(l.run)), 3, 32);
+    let verdict_cols = column(
+        lines.iter().map(|l| layout::width(&l.verdict)),
+        layout::width(verdict),
+        32,
+    );
+    let cells = |id: &str, started: &str, verdict: &str, paint: Paint| {
+        [
+            style.cell(id, paint.clone(), id_cols),
+            style.cell(started, paint.clone(), STARTED_COLS),
+            style.cell(verdict, paint, verdict_cols),
+        ]
+    };
+    let mut out = vec![layout::table_line(
+        &cells("run", "started (JST)", verdict, dim()),
+        vec![style.atom("details", dim(), "")],
+        style.width,
+    )];
+    for line in lines {
+        let started = line.started.with_timezone(&jst_offset());
         out.push(layout::table_line(
             &cells(
-                run.id.as_str(),
+                line.run,
                 &started.format("%Y-%m-%d %H:%M").to_string(),
-                &run.status.to_string(),
-                status_paint,
+                &line.verdict,
+                line.paint,
             ),
-            details,
+            line.details,
             style.width,
         ));
     }
@@ -128,42 +153,14 @@ pub fn timeline_text(timeline: &EmployeeTimeline, style: &Style) -> String {
         return out;
     }
     out.push('\n');
-    let dim = || Paint::new().dim();
-    let id_cols = column(entries.iter().map(|e| layout::width(e.run.as_str())), 3, 32);
-    let outcome_cols = column(
-        entries
-            .iter()
-            .map(|e| layout::width(&e.outcome.to_string())),
-        7,
-        20,
-    );
-    let cells = |id: &str, started: &str, outcome: &str, paint: Paint| {
-        [
-            style.cell(id, paint.clone(), id_cols),
-            style.cell(started, paint.clone(), STARTED_COLS),
-            style.cell(outcome, paint, outcome_cols),
-        ]
-    };
-    let mut lines = vec![layout::table_line(
-        &cells("run", "started (JST)", "outcome", dim()),
-        vec![style.atom("details", dim(), "")],
-        style.width,
-    )];
-    for entry in entries {
-        let started = entry.started_at.with_timezone(&jst_offset());
-        lines.push(layout::table_line(
-            &cells(
-                entry.run.as_str(),
-                &started.format("%Y-%m-%d %H:%M").to_string(),
-                &entry.outcome.to_string(),
-                outcome_paint(entry.outcome),
-            ),
-            entry_details(entry, style),
-            style.width,
-        ));
-    }
-    out.push_str(&lines.join("\n"));
-    out.push('\n');
+    let lines = entries.iter().map(|entry| RunLine {
+        run: entry.run.as_str(),
+        started: entry.started_at,
+        verdict: entry.outcome.to_string(),
+        paint: outcome_paint(entry.outcome),
+        details: entry_details(entry, style),
+    });
+    out.push_str(&run_lines("outcome", lines.collect(), style));
     out
 }
 
