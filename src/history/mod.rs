@@ -15,6 +15,10 @@
 //! the OS drops it when the process dies, so a `running` run
 //! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
 //! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
+//!
+//! Each planned write keeps the values it sets (old → new), so the history can be searched
+//! for one employee across runs ([`History::timeline`]) as well as run by run, a page at a
+//! time and filtered ([`History::runs`]); see `query`.
 
 mod lock;
 mod query;
