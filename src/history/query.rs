@@ -187,24 +187,17 @@ impl RunFilter {
         *self == RunFilter::default()
     }
 
-    fn statuses(&self) -> Vec<RunStatus> {
-        self.outcomes
-            .iter()
-            .filter_map(|o| match o {
-                OutcomeFilter::Run(s) => Some(*s),
-                OutcomeFilter::Employee(_) => None,
-            })
-            .collect()
-    }
-
-    fn employee_outcomes(&self) -> Vec<EmployeeOutcome> {
-        self.outcomes
-            .iter()
-            .filter_map(|o| match o {
-                OutcomeFilter::Employee(e) => Some(*e),
-                OutcomeFilter::Run(_) => None,
-            })
-            .collect()
+    /// The run statuses and the employee outcomes asked for, apart.
+    fn outcomes(&self) -> (Vec<RunStatus>, Vec<EmployeeOutcome>) {
+        let mut statuses = Vec::new();
+        let mut employees = Vec::new();
+        for outcome in &self.outcomes {
+            match *outcome {
+                OutcomeFilter::Run(s) => statuses.push(s),
+                OutcomeFilter::Employee(e) => employees.push(e),
+            }
+        }
+        (statuses, employees)
     }
 }
 
@@ -329,7 +322,7 @@ impl History {
         check_page(page)?;
         let key = code.map(key_of).transpose()?;
         let mut runs = self.run_where(filter)?;
-        let outcomes = filter.employee_outcomes();
+        let (_, outcomes) = filter.outcomes();
         if key.is_some() || !outcomes.is_empty() {
             let (records, left) = employee_where(key.as_deref(), &outcomes);
             runs.push(
@@ -416,7 +409,7 @@ impl History {
         page: PageRequest,
     ) -> Result<Page<TimelineEntry>, HistoryError> {
         let runs = self.run_where(filter)?;
-        let (records, left) = employee_where(Some(key), &filter.employee_outcomes());
+        let (records, left) = employee_where(Some(key), &filter.outcomes().1);
         let union = format!(
             "SELECT r.id AS run_id, r.started_at AS started_at, r.rowid AS run_row,
                     r.user AS user, r.direction AS direction, r.status AS status,
@@ -503,7 +496,7 @@ impl History {
             let next = until.succ_opt().unwrap_or(until);
             w.push("r.started_at < ?", [Value::from(jst_midnight(next))]);
         }
-        let statuses = filter.statuses();
+        let (statuses, _) = filter.outcomes();
         if !statuses.is_empty() {
             let ambiguous = statuses
                 .iter()
