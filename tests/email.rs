@@ -31,6 +31,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
         name: name.to_string(),
         action,
         fields: vec![Field::LastName, Field::Email],
+        changes: vec![],
     })
     .collect();
     let start = RunStart {

@@ -358,6 +358,7 @@ fn hold_a_run(db: &Path) -> (RunLock, History, crewsync::history::RunId) {
                     name: "走行 中".into(),
                     action: crewsync::apply::Action::Create,
                     fields: vec![],
+                    changes: vec![],
                 }],
                 left_out: vec![],
                 unchanged: 0,

@@ -13,21 +13,8 @@ use std::time::{Duration, Instant};
 use unicode_width::UnicodeWidthStr;
 use util::{
     Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, apply_to_smarthr, crew, kot, plan_args,
+    redact,
 };
-
-/// Run ids and wall-clock times, which differ on every run.
-fn redact(text: &str) -> String {
-    let id = regex::Regex::new(r"\d{8}-\d{6}-[0-9a-f]{4}").unwrap();
-    let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?( JST)?").unwrap();
-    let user = regex::Regex::new(r"by [^\s;]+").unwrap();
-    // Replaced by text of the same width, so that columns stay aligned in the snapshots.
-    let text = id.replace_all(text, "YYYYMMDD-HHMMSS-xxxx");
-    let text = time.replace_all(&text, |c: &regex::Captures| {
-        let shape = "YYYY-MM-DD HH:MM:SS JST";
-        shape[..c[0].len()].to_string()
-    });
-    user.replace_all(&text, "by USER").into_owned()
-}
 
 /// Every line fits `cols` terminal columns, and the text ends with a newline.
 fn assert_fits(text: &str, cols: usize) {

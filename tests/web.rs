@@ -570,3 +570,245 @@ fn the_list_filters_searches_and_pages_on_the_server() {
         );
     });
 }
+
+// ---------------------------------------------------------------- 連携履歴 (issue 17 §7)
+
+/// 24 runs that update 00123's email (`old{i}@example.com` → `new{i}@example.com`), then one
+/// that creates 00999, recorded in `config`'s history as applies record them; their ids,
+/// oldest first.
+fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::RunId> {
+    use crewsync::apply::{Action, ApplyResult, Outcome};
+    use crewsync::history::{History, PlannedWrite, RunEnd, RunStart};
+    use crewsync::model::{Direction, Field};
+    use crewsync::plan::Change;
+    let history = History::open(&config.history).unwrap();
+    let lock = RunLock::acquire(&config.history).unwrap();
+    let write = |code: &str, action, change: Change| PlannedWrite {
+        code: code.into(),
+        name: "佐藤 太郎".into(),
+        action,
+        fields: vec![change.field],
+        changes: vec![change],
+    };
+    let runs = (0..24)
+        .map(|i| {
+            let email = |side: &str| Some(format!("{side}{i}@example.com"));
+            write(
+                "00123",
+                Action::Update,
+                Change {
+                    field: Field::Email,
+                    old: email("old"),
+                    new: email("new"),
+                },
+            )
+        })
+        .chain([write(
+            "00999",
+            Action::Create,
+            Change {
+                field: Field::LastName,
+                old: None,
+                new: Some("佐藤".into()),
+            },
+        )]);
+    runs.map(|w| {
+        let start = RunStart {
+            direction: Direction::SmartHrToKot,
+            as_of: util::date(util::AS_OF),
+            user: "人事 太郎".into(),
+            selection: "all".into(),
+            defaults: "none".into(),
+            rules: None,
+            planned: vec![w.clone()],
+            left_out: vec![],
+            unchanged: 0,
+        };
+        let run = history.begin_run(&lock, &start).unwrap();
+        let result = ApplyResult {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            action: w.action,
+            outcome: Outcome::Ok,
+            error: None,
+            fields: w.fields.clone(),
+            not_cleared: vec![],
+        };
+        history.record(&run, &result).unwrap();
+        history.finish(&run, &RunEnd::default()).unwrap();
+        run
+    })
+    .collect()
+}
+
+/// A dashboard on a history of [`seed_history`]'s runs.
+fn seeded() -> (Env, Dashboard, Vec<crewsync::history::RunId>) {
+    let env = Env::empty();
+    let config = config(&env);
+    let runs = seed_history(&config);
+    (env, Dashboard::new(config, LISTEN, None), runs)
+}
+
+/// Links to runs' 実行結果 on a page.
+fn result_links(body: &str) -> usize {
+    body.matches("href=\"/history/").count()
+}
+
+/// English of the history pages that must not appear on a Japanese one.
+const ENGLISH: [&str; 6] = [
+    "Last synced",
+    "Total",
+    "Search by employee code",
+    "Created",
+    "Updated",
+    "no run",
+];
+
+#[test]
+fn the_history_needs_a_login_for_its_pages_and_searches() {
+    let env = Env::empty();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = d.client();
+        for path in ["/history?page=2", "/history?code=00123", "/history/x"] {
+            let a = c.get(path).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(a.location(), "/login", "{path}");
+        }
+    });
+}
+
+#[test]
+fn the_history_comes_a_page_at_a_time_with_the_total_and_page_links() {
+    let (env, d, runs) = seeded();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let first = c.get("/history").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(result_links(&first.body), 20, "{}", first.body);
+        assert!(first.body.contains("全件数: 25"), "{}", first.body);
+        assert!(first.body.contains("ページ 1 / 2"), "{}", first.body);
+        assert!(first.body.contains("href=\"/history?page=2\""));
+        assert!(first.body.contains(runs[24].as_str()), "newest first");
+        assert!(!first.body.contains(runs[4].as_str()));
+        for english in ENGLISH {
+            assert!(
+                !first.body.contains(english),
+                "{english} on a Japanese page"
+            );
+        }
+        let second = c.get("/history?page=2").await;
+        assert_eq!(second.status, StatusCode::OK);
+        assert_eq!(result_links(&second.body), 5);
+        assert!(second.body.contains(runs[0].as_str()));
+        assert!(second.body.contains("href=\"/history?page=1\""));
+        c.lang = Some("en".into());
+        let en = c.get("/history?page=2").await;
+        assert!(
+            en.body.contains("Total: 25") && en.body.contains("Page 2 / 2"),
+            "{}",
+            en.body
+        );
+    });
+}
+
+#[test]
+fn a_bad_page_number_or_code_gets_a_page_that_says_so() {
+    let (env, d, _) = seeded();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        for (path, status, says) in [
+            (
+                "/history?page=abc",
+                StatusCode::BAD_REQUEST,
+                "ページ番号「abc」は使えません",
+            ),
+            (
+                "/history?page=0",
+                StatusCode::BAD_REQUEST,
+                "ページ番号「0」",
+            ),
+            (
+                "/history?page=-1",
+                StatusCode::BAD_REQUEST,
+                "ページ番号「-1」",
+            ),
+            (
+                "/history?page=9",
+                StatusCode::NOT_FOUND,
+                "このページはありません。最後のページ: 2",
+            ),
+            (
+                "/history?code=00123&page=7",
+                StatusCode::NOT_FOUND,
+                "最後のページ: 2",
+            ),
+            (
+                "/history?code=%E2%80%8B",
+                StatusCode::BAD_REQUEST,
+                "社員番号を入力してください",
+            ),
+            (
+                "/history/20990101-000000-zzzz",
+                StatusCode::NOT_FOUND,
+                "この実行結果は連携履歴にありません",
+            ),
+        ] {
+            let a = c.get(path).await;
+            assert_eq!(a.status, status, "{path}: {}", a.body);
+            assert!(a.body.contains(says), "{path}: {}", a.body);
+            for english in ENGLISH {
+                assert!(!a.body.contains(english), "{path}: {english}");
+            }
+        }
+        c.lang = Some("en".into());
+        let a = c.get("/history?page=abc").await;
+        assert!(
+            a.body.contains("Page &#34;abc&#34; cannot be shown"),
+            "{}",
+            a.body
+        );
+    });
+}
+
+#[test]
+fn a_search_by_code_shows_the_employees_timeline_with_links_to_each_result() {
+    let (env, d, runs) = seeded();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/history").await;
+        assert!(home.body.contains("action=\"/history\"") && home.body.contains("name=\"code\""));
+        // Typed with a leading space: found by the planner's key.
+        let found = c.get("/history?code=+00123").await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+        assert!(found.body.contains("社員番号 00123"), "{}", found.body);
+        assert!(found.body.contains("最終同期"));
+        assert!(found.body.contains("全件数: 24"), "{}", found.body);
+        assert!(
+            found.body.contains(
+                "<del class=\"old\">old23@example.com</del> → <ins class=\"new\">new23@example.com</ins>"
+            ),
+            "{}",
+            found.body
+        );
+        assert!(found.body.contains(&format!("href=\"/history/{}\"", runs[23])));
+        assert!(!found.body.contains(runs[24].as_str()), "00999's run is not 00123's");
+        assert!(found.body.contains("code=+00123&#38;page=2"), "the pages keep the search: {}", found.body.split("id=\"pager\"").nth(1).unwrap_or_default());
+        for english in ENGLISH {
+            assert!(!found.body.contains(english), "{english} on a Japanese page");
+        }
+        let older = c.get("/history?code=+00123&page=2").await;
+        assert_eq!(older.status, StatusCode::OK);
+        assert!(older.body.contains("old0@example.com"), "{}", older.body);
+        let result = c.get(&format!("/history/{}", runs[23])).await;
+        assert_eq!(result.status, StatusCode::OK);
+        assert!(result.body.contains("実行結果") && result.body.contains("00123"));
+
+        let nobody = c.get("/history?code=77777").await;
+        assert_eq!(nobody.status, StatusCode::OK);
+        assert!(nobody.body.contains("この社員番号の従業員を含む同期はありません"));
+        c.lang = Some("en".into());
+        let en = c.get("/history?code=00999").await;
+        assert!(en.body.contains("Last synced") && en.body.contains("Created"), "{}", en.body);
+    });
+}

@@ -2,6 +2,7 @@
 
 mod budget;
 mod demo;
+mod history;
 pub mod log;
 mod plan_apply;
 mod progress;
@@ -106,7 +107,8 @@ pub enum Command {
     Demo,
     /// Serve the SmartHR and KING OF TIME simulators on 127.0.0.1 until Ctrl-C.
     Simulate(SimulateArgs),
-    /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one run.
+    /// The sync history (連携履歴): every apply, newest first; `history show RUN_ID` for one
+    /// run, `history employee CODE` for one employee across runs.
     History(HistoryArgs),
     /// Start, check or test a folder of Rhai rules without touching any service.
     Rules(RulesArgs),
@@ -148,12 +150,44 @@ pub enum RulesCommand {
 pub struct HistoryArgs {
     #[command(subcommand)]
     pub show: Option<HistoryCommand>,
-    /// How many runs to list (0: all of them).
-    #[arg(long, default_value_t = 20)]
-    pub limit: usize,
+    /// List only the newest N runs (0: all of them), as one page of N.
+    #[arg(long, value_name = "N", conflicts_with_all = ["page", "per_page"])]
+    pub limit: Option<usize>,
+    /// Only runs that touched this employee (社員番号): written, failed, not attempted or left
+    /// out. Matched as the plan matches codes, so " 00123" and "００１２３" find 00123.
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+    #[command(flatten)]
+    pub filter: HistoryFilterArgs,
     /// Output for people (table) or for scripts (json).
     #[arg(long, value_enum, default_value = "table", global = true)]
     pub format: Format,
+}
+
+/// What `history` and `history employee` are narrowed to, and which page they show.
+#[derive(Debug, Args)]
+pub struct HistoryFilterArgs {
+    /// Only runs with one of these outcomes, comma-separated: a run's status (running,
+    /// completed, completed_with_failures, stopped, interrupted, refused) or an employee's
+    /// (created, updated, failed, not_attempted, invalid, not_selected, excluded; with --code
+    /// or `history employee`, that employee's).
+    #[arg(long, value_delimiter = ',', value_parser = parse_outcome, value_name = "OUTCOME", global = true)]
+    pub outcome: Vec<crewsync::history::OutcomeFilter>,
+    /// Only runs started on or after this day (JST).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD", global = true)]
+    pub since: Option<NaiveDate>,
+    /// Only runs started on or before this day (JST).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD", global = true)]
+    pub until: Option<NaiveDate>,
+    /// Only runs in this direction.
+    #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot", global = true)]
+    pub direction: Option<Direction>,
+    /// Which page to show, from 1 (newest first). Default: 1.
+    #[arg(long, value_parser = parse_page, value_name = "N", global = true)]
+    pub page: Option<usize>,
+    /// How many entries a page shows. Default: 20.
+    #[arg(long, value_parser = parse_page, value_name = "N", global = true)]
+    pub per_page: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +196,12 @@ pub enum HistoryCommand {
     Show {
         /// The run id, as `crewsync history` lists it.
         run_id: String,
+    },
+    /// One employee (社員番号) across runs, newest first: when they were last synced, and
+    /// what each run wrote (old → new) or why it did not.
+    Employee {
+        /// The employee code (社員番号), matched as the plan matches codes.
+        code: String,
     },
 }
 
@@ -312,6 +352,18 @@ fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, Strin
     })
 }
 
+fn parse_outcome(s: &str) -> Result<crewsync::history::OutcomeFilter, String> {
+    s.parse()
+        .map_err(|e: crewsync::history::UnknownOutcome| e.to_string())
+}
+
+fn parse_page(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("'{s}' is not a whole number from 1 up")),
+    }
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01"))
@@ -324,7 +376,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Plan(args) => plan_apply::plan_command(&args, config()?).await,
         Command::Apply(args) => plan_apply::apply(&args, config()?).await,
         Command::Demo => demo::run().await,
-        Command::History(args) => history(&args, config()?),
+        Command::History(args) => history::run(&args, config()?),
         Command::Rules(args) => Ok(rules::run(&args)),
         Command::Watch(args) => rules::watch(&args, config()?).await,
         Command::Serve(args) => serve::run(args, config).await,
@@ -362,46 +414,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Done)
         }
     }
-}
-
-fn history(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
-    let history = crewsync::history::History::open(&config.history)?;
-    let json = |v: serde_json::Value| -> anyhow::Result<()> {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        Ok(())
-    };
-    match &args.show {
-        None => {
-            // 0 is "no limit", as the help says, not "list nothing".
-            let limit = if args.limit == 0 {
-                usize::MAX
-            } else {
-                args.limit
-            };
-            let runs = history.list(limit)?;
-            match args.format {
-                Format::Table if runs.is_empty() => {
-                    println!("No runs yet in {}.", config.history.display())
-                }
-                Format::Table => print!(
-                    "{}",
-                    crewsync::history::runs_table(&runs, &plan_apply::style())
-                ),
-                Format::Json => json(serde_json::to_value(&runs)?)?,
-            }
-        }
-        Some(HistoryCommand::Show { run_id }) => {
-            let run = history.show(run_id)?;
-            match args.format {
-                Format::Table => print!(
-                    "{}",
-                    crewsync::history::run_text_in(&run, plan_apply::style().width)
-                ),
-                Format::Json => json(serde_json::to_value(&run)?)?,
-            }
-        }
-    }
-    Ok(Status::Done)
 }
 
 /// One place renders every error for a person: the message chain, without a backtrace.

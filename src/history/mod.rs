@@ -15,16 +15,27 @@
 //! the OS drops it when the process dies, so a `running` run
 //! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
 //! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
+//!
+//! Each planned write keeps the values it sets (old → new), so the history can be searched
+//! for one employee across runs ([`History::timeline`]) as well as run by run, a page at a
+//! time and filtered ([`History::runs`]); see `query`.
 
 mod lock;
+mod query;
 mod render;
 mod schema;
 
 pub use lock::RunLock;
-pub use render::{counts_text, run_text, run_text_in, runs_table};
+pub use query::{
+    EmployeeOutcome, EmployeeTimeline, OutcomeFilter, Page, PageRequest, RunFilter, TimelineEntry,
+    UnknownOutcome,
+};
+pub use render::{counts_text, run_text, run_text_in, runs_table, timeline_text};
 
 use crate::apply::{Action, ApplyReport, ApplyResult, Counts, LeftKind, LeftOut, Outcome};
 use crate::model::{Direction, Field};
+use crate::plan::Change;
+use crate::text::code_key;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
@@ -82,6 +93,17 @@ pub enum HistoryError {
         "the run lock {given} does not guard the history {history}; acquire the lock with the same history path"
     )]
     WrongLock { given: PathBuf, history: PathBuf },
+    #[error(
+        "the employee code '{}' is empty once spaces and invisible characters are set aside; give the 社員番号 to look for",
+        crate::text::exact(.0)
+    )]
+    EmptyCode(String),
+    #[error("the date range ends on {until}, before it starts on {since}; swap the two dates")]
+    BackwardsRange { since: NaiveDate, until: NaiveDate },
+    #[error(
+        "page {number} of {size} per page cannot be shown: pages count from 1 and hold at least one entry"
+    )]
+    BadPage { number: usize, size: usize },
 }
 
 fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path) -> String {
@@ -127,6 +149,9 @@ pub struct PlannedWrite {
     pub name: String,
     pub action: Action,
     pub fields: Vec<Field>,
+    /// The values the write sets, so the history can say what changed: an update's changes
+    /// as the plan showed them (old → new), every value a create writes (old empty).
+    pub changes: Vec<Change>,
 }
 
 /// What a run was asked to do, as recorded before it starts.
@@ -494,9 +519,9 @@ impl History {
         };
         let mut insert = conn
             .prepare(
-                "INSERT INTO run_employees
-                    (run_id, seq, code, name, action, fields, outcome, error, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO run_employees (run_id, seq, code, name, action, fields, outcome,
+                    error, recorded_at, code_key, changes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (run_id, code) DO NOTHING",
             )
             .map_err(sqlite)?;
@@ -512,13 +537,15 @@ impl History {
                     outcome,
                     error,
                     recorded_at,
+                    code_key(&write.code),
+                    changes_text(&write.changes),
                 ])
                 .map_err(sqlite)?;
         }
         let mut insert = conn
             .prepare(
-                "INSERT INTO run_left_out (run_id, seq, kind, code, name, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO run_left_out (run_id, seq, kind, code, name, reason, code_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(sqlite)?;
         for (n, left) in start.left_out.iter().enumerate() {
@@ -530,6 +557,7 @@ impl History {
                     left.code,
                     left.name,
                     left.reason,
+                    left.code.as_deref().map(code_key),
                 ])
                 .map_err(sqlite)?;
         }
@@ -573,10 +601,11 @@ impl History {
         self.conn
             .execute(
                 "INSERT INTO run_employees
-                    (run_id, seq, code, name, action, fields, outcome, error, recorded_at)
+                    (run_id, seq, code, name, action, fields, outcome, error, recorded_at,
+                     code_key)
                  VALUES (?1,
                     (SELECT COALESCE(MAX(seq) + 1, 0) FROM run_employees WHERE run_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (run_id, code) DO UPDATE SET
                     name = excluded.name, action = excluded.action, fields = excluded.fields,
                     outcome = excluded.outcome, error = excluded.error,
@@ -590,6 +619,7 @@ impl History {
                     result.outcome.code(),
                     result.error,
                     timestamp(Utc::now()),
+                    code_key(&result.code),
                 ],
             )
             .map_err(|e| self.sqlite(e))?;
@@ -647,22 +677,16 @@ impl History {
         Ok(())
     }
 
-    /// The latest `limit` runs, newest first.
+    /// The latest `limit` runs, newest first ([`History::runs`] pages and filters them).
     pub fn list(&self, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
-        let sql = format!(
-            "{SUMMARY_SELECT} GROUP BY r.id ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?1"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sqlite(e))?;
-        let rows = stmt
-            .query_map([limit], |row| Ok(self.summary_from_row(row)))
-            .map_err(|e| self.sqlite(e))?;
-        let mut runs = Vec::new();
-        for row in rows {
-            runs.push(row.map_err(|e| self.sqlite(e))??.0);
+        if limit == 0 {
+            return Ok(Vec::new());
         }
-        self.settle_running(runs.iter_mut())?;
-        Ok(runs)
+        let first = PageRequest {
+            number: 1,
+            size: limit,
+        };
+        Ok(self.runs(None, &RunFilter::default(), first)?.items)
     }
 
     /// One run with every employee, or an error naming `run` when there is no such run.
@@ -899,6 +923,12 @@ fn parse_outcome(s: &str) -> Option<Outcome> {
 
 fn parse_left_kind(s: &str) -> Option<LeftKind> {
     LeftKind::ALL.into_iter().find(|k| k.code() == s)
+}
+
+/// The changes as JSON; an empty list is stored too, so that only runs recorded before v3
+/// read back as "values unknown".
+fn changes_text(changes: &[Change]) -> String {
+    serde_json::to_string(changes).unwrap_or_else(|_| "[]".to_string())
 }
 
 /// Canonical field names, comma-separated (readable with the `sqlite3` shell).

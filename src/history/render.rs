@@ -1,11 +1,14 @@
-//! Text for people: the `crewsync history` table and one run's report, which is also the body
-//! of the completion email.
+//! Text for people: the `crewsync history` table, one run's report, which is also the body
+//! of the completion email, and one employee's timeline across runs.
 
-use super::{EmployeeRecord, RunCounts, RunDetail, RunStatus, RunSummary};
+use super::{
+    EmployeeOutcome, EmployeeRecord, EmployeeTimeline, RunCounts, RunDetail, RunStatus, RunSummary,
+    TimelineEntry,
+};
 use crate::apply::{Action, LeftKind, LeftOut, Outcome};
 use crate::model::Field;
 use crate::render::layout;
-use crate::render::{ITEM_JOINER, Style, column};
+use crate::render::{ITEM_JOINER, Style, change_atom, column};
 use crate::text::exact;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use console::Style as Paint;
@@ -40,28 +43,8 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
     if runs.is_empty() {
         return "No runs recorded yet.\n".to_string();
     }
-    let dim = || Paint::new().dim();
-    let id_cols = column(runs.iter().map(|r| layout::width(r.id.as_str())), 3, 32);
-    let status_cols = column(
-        runs.iter().map(|r| layout::width(&r.status.to_string())),
-        6,
-        32,
-    );
-    let cells = |id: &str, started: &str, status: &str, paint: Paint| {
-        [
-            style.cell(id, paint.clone(), id_cols),
-            style.cell(started, paint.clone(), STARTED_COLS),
-            style.cell(status, paint, status_cols),
-        ]
-    };
-    let mut out = vec![layout::table_line(
-        &cells("run", "started (JST)", "status", dim()),
-        vec![style.atom("details", dim(), "")],
-        style.width,
-    )];
-    for run in runs {
-        let started = run.started_at.with_timezone(&jst_offset());
-        let status_paint = match run.status {
+    let lines = runs.iter().map(|run| {
+        let paint = match run.status {
             RunStatus::Completed => Paint::new().green(),
             RunStatus::CompletedWithFailures | RunStatus::Interrupted | RunStatus::Refused => {
                 Paint::new().red()
@@ -81,14 +64,59 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
         if let Some(email) = email_text(run) {
             details.push(style.atom(&format!("email {email}"), Paint::new(), ITEM_JOINER));
         }
+        RunLine {
+            run: run.id.as_str(),
+            started: run.started_at,
+            verdict: run.status.to_string(),
+            paint,
+            details,
+        }
+    });
+    run_lines("status", lines.collect(), style)
+}
+
+/// One line of a table of runs: the run, when it started and what came of it in fixed
+/// columns, painted alike, then the details.
+struct RunLine<'a> {
+    run: &'a str,
+    started: DateTime<Utc>,
+    verdict: String,
+    paint: Paint,
+    details: Vec<layout::Atom>,
+}
+
+/// A table of runs under a header (`run`, `started (JST)`, `verdict`, `details`), wrapped to
+/// `style.width`. Ends with a newline.
+fn run_lines(verdict: &str, lines: Vec<RunLine<'_>>, style: &Style) -> String {
+    let dim = || Paint::new().dim();
+    let id_cols = column(lines.iter().map(|l| layout::width(l.run)), 3, 32);
+    let verdict_cols = column(
+        lines.iter().map(|l| layout::width(&l.verdict)),
+        layout::width(verdict),
+        32,
+    );
+    let cells = |id: &str, started: &str, verdict: &str, paint: Paint| {
+        [
+            style.cell(id, paint.clone(), id_cols),
+            style.cell(started, paint.clone(), STARTED_COLS),
+            style.cell(verdict, paint, verdict_cols),
+        ]
+    };
+    let mut out = vec![layout::table_line(
+        &cells("run", "started (JST)", verdict, dim()),
+        vec![style.atom("details", dim(), "")],
+        style.width,
+    )];
+    for line in lines {
+        let started = line.started.with_timezone(&jst_offset());
         out.push(layout::table_line(
             &cells(
-                run.id.as_str(),
+                line.run,
                 &started.format("%Y-%m-%d %H:%M").to_string(),
-                &run.status.to_string(),
-                status_paint,
+                &line.verdict,
+                line.paint,
             ),
-            details,
+            line.details,
             style.width,
         ));
     }
@@ -99,6 +127,89 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
 
 /// `2026-04-01 12:00`.
 const STARTED_COLS: usize = 16;
+
+/// One employee across runs, for `crewsync history employee CODE`: when they were last
+/// written, then one line per run that touched them, newest first, with what the run wrote
+/// (old → new) or why it did not. Ends with a newline.
+pub fn timeline_text(timeline: &EmployeeTimeline, style: &Style) -> String {
+    let mut out = format!("Employee {}\n", exact(&timeline.code));
+    match &timeline.last_synced {
+        Some(last) => {
+            let _ = writeln!(
+                out,
+                "Last synced: {} ({} by {}; {}; run {})",
+                jst(last.recorded_at.unwrap_or(last.started_at)),
+                last.outcome,
+                last.user,
+                last.direction,
+                last.run,
+            );
+        }
+        None => out.push_str("Last synced: never (no run in this history wrote this employee)\n"),
+    }
+    let entries = &timeline.entries.items;
+    if entries.is_empty() {
+        out.push_str("\nNo run in this history touched this employee.\n");
+        return out;
+    }
+    out.push('\n');
+    let lines = entries.iter().map(|entry| RunLine {
+        run: entry.run.as_str(),
+        started: entry.started_at,
+        verdict: entry.outcome.to_string(),
+        paint: outcome_paint(entry.outcome),
+        details: entry_details(entry, style),
+    });
+    out.push_str(&run_lines("outcome", lines.collect(), style));
+    out
+}
+
+fn outcome_paint(outcome: EmployeeOutcome) -> Paint {
+    match outcome {
+        EmployeeOutcome::Created | EmployeeOutcome::Updated => Paint::new().green(),
+        EmployeeOutcome::Failed | EmployeeOutcome::Invalid => Paint::new().red(),
+        _ => Paint::new().yellow(),
+    }
+}
+
+/// Direction, who, the run's status when it did not simply complete, the name as that run
+/// recorded it, then the values written or why nothing was.
+fn entry_details(entry: &TimelineEntry, style: &Style) -> Vec<layout::Atom> {
+    let mut atoms = vec![
+        style.atom(&entry.direction.to_string(), Paint::new(), ""),
+        style.atom(&format!("by {}", entry.user), Paint::new(), ITEM_JOINER),
+    ];
+    if entry.run_status != RunStatus::Completed {
+        atoms.push(style.atom(
+            &format!("run {}", entry.run_status),
+            Paint::new().dim(),
+            ITEM_JOINER,
+        ));
+    }
+    atoms.extend(style.words(&entry.name, Paint::new(), ITEM_JOINER));
+    match &entry.changes {
+        None if !entry.fields.is_empty() => {
+            atoms.push(style.atom(
+                &format!("fields: {}", fields_list(&entry.fields)),
+                Paint::new(),
+                ITEM_JOINER,
+            ));
+            atoms.extend(style.words(
+                "(values not recorded by the crewsync of that run)",
+                Paint::new().dim(),
+                ITEM_JOINER,
+            ));
+        }
+        None => {}
+        Some(changes) => atoms.extend(changes.iter().map(|c| change_atom(c, style))),
+    }
+    if let Some(reason) = &entry.reason {
+        // A reason's hint goes on its own line in a report; here it runs on.
+        let reason = reason.replace('\n', " ");
+        atoms.extend(style.words(&reason, Paint::new().dim(), ITEM_JOINER));
+    }
+    atoms
+}
 
 fn email_text(run: &RunSummary) -> Option<String> {
     run.email.as_ref().map(|email| match &email.outcome {

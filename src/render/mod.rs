@@ -8,6 +8,7 @@ pub(crate) mod layout;
 mod plan;
 
 pub use apply::{apply_json, apply_table};
+pub(crate) use plan::change as change_atom;
 pub use plan::{pick_label, plan_json, plan_table, rule_errors, tick_labels};
 
 use crate::text::{exact, safe};

@@ -157,7 +157,7 @@ fn details(row: &Row, style: &Style) -> Vec<Atom> {
 /// shows a difference; a clear ends in a bold, inverse `✗ clear` instead of a new value. When
 /// the two would read the same (they differ only in white space, width or invisible
 /// characters), whatever differs is escaped: `山田\u{3000}太郎 → 山田 太郎`.
-fn change(c: &Change, style: &Style) -> Atom {
+pub(crate) fn change(c: &Change, style: &Style) -> Atom {
     let old = c.old.as_deref().unwrap_or(EMPTY);
     let (new, new_paint) = if c.is_clear() {
         (CLEAR_MARK, Paint::new().red().bold().reverse())

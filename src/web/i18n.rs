@@ -60,6 +60,8 @@ pub struct Text {
     pub kot_to_smarthr: &'static str,
     pub smarthr_to_kot: &'static str,
     pub history: &'static str,
+    /// The 連携履歴 pages' own texts: paging and the search by employee code.
+    pub hist: &'static HistoryText,
     pub result: &'static str,
     pub when: &'static str,
     pub who: &'static str,
@@ -211,6 +213,108 @@ impl Text {
     }
 }
 
+/// The texts of the 連携履歴 pages: paging, and one employee's timeline across runs.
+#[derive(Debug)]
+pub struct HistoryText {
+    pub search_label: &'static str,
+    pub code_placeholder: &'static str,
+    pub all_runs: &'static str,
+    pub total: &'static str,
+    pub first_page: &'static str,
+    pub last_page: &'static str,
+    pub last_synced: &'static str,
+    pub never_synced: &'static str,
+    pub no_entries: &'static str,
+    pub reason: &'static str,
+    pub values_unknown: &'static str,
+    pub empty_value: &'static str,
+    pub bad_page_before: &'static str,
+    pub bad_page_after: &'static str,
+    pub past_end: &'static str,
+    pub empty_code: &'static str,
+    pub read_failed: &'static str,
+    pub run_not_found: &'static str,
+    /// Created, updated, failed, not attempted, invalid, not selected, excluded.
+    pub outcomes: [&'static str; 7],
+}
+
+impl HistoryText {
+    /// What became of one employee in a run.
+    pub fn outcome(&self, o: crate::history::EmployeeOutcome) -> &'static str {
+        use crate::history::EmployeeOutcome as O;
+        let i = match o {
+            O::Created => 0,
+            O::Updated => 1,
+            O::Failed => 2,
+            O::NotAttempted => 3,
+            O::Invalid => 4,
+            O::NotSelected => 5,
+            O::Excluded => 6,
+        };
+        self.outcomes[i]
+    }
+}
+
+pub static JA_HISTORY: HistoryText = HistoryText {
+    search_label: "社員番号で検索",
+    code_placeholder: "例: 00123",
+    all_runs: "すべての連携履歴",
+    total: "全件数",
+    first_page: "最初",
+    last_page: "最後",
+    last_synced: "最終同期",
+    never_synced: "この従業員を書き込んだ同期はまだありません。",
+    no_entries: "この社員番号の従業員を含む同期はありません。",
+    reason: "理由",
+    values_unknown: "（この実行では値を記録していません）",
+    empty_value: "（空）",
+    bad_page_before: "ページ番号「",
+    bad_page_after: "」は使えません。1 以上の数を指定してください。",
+    past_end: "このページはありません。最後のページ: ",
+    empty_code: "社員番号を入力してください（空白や見えない文字だけでは検索できません）。",
+    read_failed: "連携履歴を読み込めませんでした。サーバーのログを確認してください。",
+    run_not_found: "この実行結果は連携履歴にありません。",
+    outcomes: [
+        "新規登録",
+        "更新",
+        "失敗",
+        "未実行",
+        "同期できません",
+        "選択されず",
+        "ルールで対象外",
+    ],
+};
+
+pub static EN_HISTORY: HistoryText = HistoryText {
+    search_label: "Search by employee code",
+    code_placeholder: "e.g. 00123",
+    all_runs: "All runs",
+    total: "Total",
+    first_page: "First",
+    last_page: "Last",
+    last_synced: "Last synced",
+    never_synced: "No run has written this employee yet.",
+    no_entries: "No run touched an employee with this code.",
+    reason: "Reason",
+    values_unknown: "(values not recorded for this run)",
+    empty_value: "(empty)",
+    bad_page_before: "Page \"",
+    bad_page_after: "\" cannot be shown: give a page number of 1 or more.",
+    past_end: "There is no such page. The last page is ",
+    empty_code: "Enter an employee code (spaces or invisible characters alone find nobody).",
+    read_failed: "The sync history could not be read; see the server's log.",
+    run_not_found: "There is no such run in the sync history.",
+    outcomes: [
+        "Created",
+        "Updated",
+        "Failed",
+        "Not attempted",
+        "Invalid",
+        "Not selected",
+        "Excluded by rules",
+    ],
+};
+
 pub static JA: Text = Text {
     html_lang: "ja",
     app: "crewsync",
@@ -219,6 +323,7 @@ pub static JA: Text = Text {
     kot_to_smarthr: "KING OF TIMEからSmartHRへ",
     smarthr_to_kot: "SmartHRからKING OF TIMEへ",
     history: "連携履歴",
+    hist: &JA_HISTORY,
     result: "実行結果",
     when: "日時",
     who: "実行者",
@@ -338,6 +443,7 @@ pub static EN: Text = Text {
     kot_to_smarthr: "KING OF TIME to SmartHR",
     smarthr_to_kot: "SmartHR to KING OF TIME",
     history: "Sync history",
+    hist: &EN_HISTORY,
     result: "Result",
     when: "When",
     who: "Who",

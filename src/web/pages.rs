@@ -20,11 +20,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use std::sync::Arc;
 
+mod history;
+
 /// Rows per page of the employee list: a page of 10,000 employees would be slow to read and
 /// to send.
 const PAGE_SIZE: usize = 50;
-/// Runs per page of the history.
-const RUNS_PER_PAGE: usize = 20;
 /// Rows listed on the confirmation page; the rest are counted.
 const CONFIRM_ROWS: usize = 200;
 
@@ -56,7 +56,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/wizard/{id}/list", get(list_page).post(list_post))
         .route("/wizard/{id}/confirm", get(confirm_page))
         .route("/wizard/{id}/run", get(run_page).post(run_start))
-        .route("/history", get(history_page))
+        .route("/history", get(history::page))
         .route("/history/{run}", get(run_detail))
         .fallback(not_found)
 }
@@ -329,45 +329,6 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
     )
 }
 
-#[derive(Template)]
-#[template(path = "history.html")]
-struct HistoryPage {
-    c: Chrome,
-    runs: Vec<RunView>,
-    newer: Option<usize>,
-    older: Option<usize>,
-}
-
-#[derive(Deserialize)]
-struct PageQuery {
-    page: Option<usize>,
-}
-
-async fn history_page(
-    State(app): AppState,
-    Extension(ctx): Extension<Ctx>,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let t = ctx.lang.text();
-    let page = q.page.unwrap_or(1).max(1);
-    let skip = (page - 1) * RUNS_PER_PAGE;
-    let mut runs = match core::runs(&app.config, skip, RUNS_PER_PAGE + 1) {
-        Ok(r) => r,
-        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
-    let more = runs.len() > RUNS_PER_PAGE;
-    runs.truncate(RUNS_PER_PAGE);
-    html(
-        StatusCode::OK,
-        HistoryPage {
-            c: chrome(&ctx, t.history),
-            runs: runs.iter().map(|r| run_view(t, r)).collect(),
-            newer: (page > 1).then(|| page - 1),
-            older: more.then_some(page + 1),
-        },
-    )
-}
-
 /// One employee's outcome, live or from the history.
 struct OutcomeView {
     code: String,
@@ -441,7 +402,7 @@ async fn run_detail(
         ..
     } = match core::run(&app.config, &id) {
         Ok(run) => run,
-        Err(e) => return message(&ctx, StatusCode::NOT_FOUND, e.to_string()),
+        Err(e) => return history::read_failed(&ctx, &e),
     };
     html(
         StatusCode::OK,

@@ -79,7 +79,34 @@ fn planned_write(row: &crate::plan::Row) -> PlannedWrite {
         } else {
             row.changes.iter().map(|c| c.field).collect()
         },
+        changes: if create {
+            created_values(row)
+        } else {
+            row.changes.clone()
+        },
     }
+}
+
+/// What a create writes, as changes from nothing, for the history's "what changed": the
+/// synced values of the source record and the office and employment type it goes into.
+fn created_values(row: &crate::plan::Row) -> Vec<crate::plan::Change> {
+    let synced = Field::SYNCED
+        .into_iter()
+        .filter_map(|field| Some((field, row.source.as_ref()?.get(field)?)));
+    let placed = [
+        (Field::Office, &row.office),
+        (Field::EmploymentType, &row.employment_type),
+    ]
+    .into_iter()
+    .filter_map(|(field, assigned)| Some((field, assigned.as_ref()?.item.name.clone())));
+    synced
+        .chain(placed)
+        .map(|(field, new)| crate::plan::Change {
+            field,
+            old: None,
+            new: Some(new),
+        })
+        .collect()
 }
 
 /// Runs an apply under the history lock, which the caller took when writing was about to

@@ -353,3 +353,18 @@ pub fn row<'a>(plan: &'a Value, code: &str) -> &'a Value {
         .and_then(|rows| rows.iter().find(|r| r["code"] == code))
         .unwrap_or_else(|| panic!("no row {code} in plan:\n{plan:#}"))
 }
+
+/// Output for a snapshot: run ids, wall-clock times and the OS user, which differ on every
+/// run, replaced by text of their shape.
+pub fn redact(text: &str) -> String {
+    let id = regex::Regex::new(r"\d{8}-\d{6}-[0-9a-f]{4}").unwrap();
+    let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?( JST)?").unwrap();
+    let user = regex::Regex::new(r"by [^\s;]+").unwrap();
+    // Replaced by text of the same width, so that columns stay aligned in the snapshots.
+    let text = id.replace_all(text, "YYYYMMDD-HHMMSS-xxxx");
+    let text = time.replace_all(&text, |c: &regex::Captures| {
+        let shape = "YYYY-MM-DD HH:MM:SS JST";
+        shape[..c[0].len()].to_string()
+    });
+    user.replace_all(&text, "by USER").into_owned()
+}

@@ -1,0 +1,147 @@
+//! `crewsync history`: the runs a page at a time and filtered, one run in full, one employee
+//! across runs.
+
+use super::{Format, HistoryArgs, HistoryCommand, HistoryFilterArgs, Status, plan_apply};
+use anyhow::bail;
+use crewsync::config::Config;
+use crewsync::history::{History, Page, PageRequest, RunFilter};
+
+/// Entries a page shows unless `--per-page` says otherwise.
+const PER_PAGE: usize = 20;
+
+pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
+    let history = History::open(&config.history)?;
+    let json = |v: serde_json::Value| -> anyhow::Result<()> {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        Ok(())
+    };
+    let filter = filter(&args.filter);
+    match &args.show {
+        None => {
+            let page = match args.limit {
+                // 0 is "no limit", as the help says, not "list nothing".
+                Some(0) => PageRequest {
+                    number: 1,
+                    size: usize::MAX,
+                },
+                Some(limit) => PageRequest {
+                    number: 1,
+                    size: limit,
+                },
+                None => page_request(&args.filter),
+            };
+            let runs = history.runs(args.code.as_deref(), &filter, page)?;
+            past_end(&runs, "runs")?;
+            match args.format {
+                Format::Table if runs.total == 0 && args.code.is_none() && filter.is_empty() => {
+                    println!("No runs yet in {}.", config.history.display())
+                }
+                Format::Table if runs.total == 0 => {
+                    println!("No run in {} matches.", config.history.display())
+                }
+                Format::Table => {
+                    print!(
+                        "{}",
+                        crewsync::history::runs_table(&runs.items, &plan_apply::style())
+                    );
+                    print!("{}", footer(&runs, "runs"));
+                }
+                Format::Json => json(serde_json::to_value(&runs.items)?)?,
+            }
+        }
+        Some(HistoryCommand::Show { run_id }) => {
+            if args.code.is_some() || args.limit.is_some() || !no_filter(&args.filter) {
+                bail!(
+                    "`history show` shows one whole run: --code, --outcome, --since, --until, --direction, --page, --per-page and --limit narrow the list of runs (`crewsync history`) or an employee's timeline (`crewsync history employee CODE`)"
+                );
+            }
+            let run = history.show(run_id)?;
+            match args.format {
+                Format::Table => print!(
+                    "{}",
+                    crewsync::history::run_text_in(&run, plan_apply::style().width)
+                ),
+                Format::Json => json(serde_json::to_value(&run)?)?,
+            }
+        }
+        Some(HistoryCommand::Employee { code }) => {
+            if let Some(other) = &args.code {
+                bail!(
+                    "the employee is given once: `crewsync history employee {code}` without --code {other}"
+                );
+            }
+            if args.limit.is_some() {
+                bail!(
+                    "--limit lists the newest runs; for an employee's timeline use --per-page N (and --page N)"
+                );
+            }
+            let timeline = history.timeline(code, &filter, page_request(&args.filter))?;
+            past_end(&timeline.entries, "entries")?;
+            match args.format {
+                Format::Table => {
+                    print!(
+                        "{}",
+                        crewsync::history::timeline_text(&timeline, &plan_apply::style())
+                    );
+                    print!("{}", footer(&timeline.entries, "entries"));
+                }
+                Format::Json => json(serde_json::to_value(&timeline)?)?,
+            }
+        }
+    }
+    Ok(Status::Done)
+}
+
+fn filter(args: &HistoryFilterArgs) -> RunFilter {
+    RunFilter {
+        outcomes: args.outcome.clone(),
+        since: args.since,
+        until: args.until,
+        direction: args.direction,
+    }
+}
+
+fn no_filter(args: &HistoryFilterArgs) -> bool {
+    filter(args).is_empty() && args.page.is_none() && args.per_page.is_none()
+}
+
+fn page_request(args: &HistoryFilterArgs) -> PageRequest {
+    PageRequest {
+        number: args.page.unwrap_or(1),
+        size: args.per_page.unwrap_or(PER_PAGE),
+    }
+}
+
+/// A page after the last is a mistake worth naming (a page that ran out since the last
+/// look, a typo), not an empty list that reads as "nothing happened".
+fn past_end<T>(page: &Page<T>, what: &str) -> anyhow::Result<()> {
+    if page.is_past_end() {
+        bail!(
+            "--page {} is past the last page, {}: {} {what} match, {} a page",
+            page.number,
+            page.last(),
+            page.total,
+            page.size
+        );
+    }
+    Ok(())
+}
+
+/// Where the reader is, and how to go on, when there is more than one page.
+fn footer<T>(page: &Page<T>, what: &str) -> String {
+    if page.last() <= 1 {
+        return String::new();
+    }
+    let next = if page.number < page.last() {
+        format!("; next: --page {}", page.number + 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "\nPage {} of {} ({} {what}, {} a page){next}\n",
+        page.number,
+        page.last(),
+        page.total,
+        page.size
+    )
+}
