@@ -548,9 +548,17 @@ fn the_list_filters_searches_and_pages_on_the_server() {
         assert!(changed.body.contains("<ins class=\"new\">"));
         // Where each office came from, in the page's words: the target's current one for an
         // existing employee, step 2's default for a new one.
-        assert!(changed.body.contains("決定元: 連携先の現在の値"), "{}", changed.body);
+        assert!(
+            changed.body.contains("決定元: 連携先の現在の値"),
+            "{}",
+            changed.body
+        );
         let new = c.get(&format!("{list}?status=new")).await;
-        assert!(new.body.contains("決定元: ステップ2の既定値"), "{}", new.body);
+        assert!(
+            new.body.contains("決定元: ステップ2の既定値"),
+            "{}",
+            new.body
+        );
         // Unchanged rows cannot be ticked.
         let unchanged = c.get(&format!("{list}?status=unchanged")).await;
         assert!(!unchanged.body.contains("name=\"pick\""));
@@ -675,7 +683,10 @@ fn the_dashboard_runs_the_rule_tests_and_names_the_failing_ones() {
         let home = c.get("/").await.body;
         let rules = state_line(&home, "rules");
         assert!(rules.contains("class=\"warn\""), "{rules}");
-        assert!(rules.contains("ルールのテストが失敗しています: 1 / "), "{rules}");
+        assert!(
+            rules.contains("ルールのテストが失敗しています: 1 / "),
+            "{rules}"
+        );
         assert!(
             rules.contains("the sales department goes to the Osaka division in KOT"),
             "{rules}"
@@ -715,8 +726,14 @@ fn the_list_shows_invalid_rows_with_their_reason() {
         let invalid = c.get(&format!("{list}?status=invalid")).await.body;
         assert!(invalid.contains("class=\"row invalid\""), "{invalid}");
         assert!(invalid.contains("class=\"problem\""), "{invalid}");
-        assert!(invalid.contains("gender"), "the reason names the field: {invalid}");
-        assert!(!invalid.contains("name=\"pick\""), "an invalid row cannot be ticked");
+        assert!(
+            invalid.contains("gender"),
+            "the reason names the field: {invalid}"
+        );
+        assert!(
+            !invalid.contains("name=\"pick\""),
+            "an invalid row cannot be ticked"
+        );
     });
 }
 
@@ -776,7 +793,11 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
         let csrf = c.get("/").await.csrf();
         c.post(
             &list,
-            &[("csrf", &csrf), ("status", "all"), ("go", "select-filtered")],
+            &[
+                ("csrf", &csrf),
+                ("status", "all"),
+                ("go", "select-filtered"),
+            ],
         )
         .await;
         let chosen = c.get(&list.replace("/list", "/confirm")).await.body;

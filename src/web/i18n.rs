@@ -533,6 +533,22 @@ mod tests {
     }
 
     #[test]
+    fn origins_are_said_in_the_pages_words_and_rules_by_their_name() {
+        assert_eq!(
+            JA.origin(crate::plan::FROM_OFFICE_FLAG),
+            "ステップ2の既定値"
+        );
+        assert_eq!(
+            EN.origin(crate::plan::CURRENT),
+            "its current value in the target"
+        );
+        assert_eq!(
+            JA.origin("rules/30_offices.rhai:office"),
+            "rules/30_offices.rhai:office"
+        );
+    }
+
+    #[test]
     fn field_labels_follow_field_all() {
         assert_eq!(JA.field(Field::BirthDate), "生年月日");
         assert_eq!(EN.field(Field::EmploymentType), "Employment type");

@@ -367,9 +367,11 @@ fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine 
     match checks.map(|c| &c.rules) {
         _ if !configured => line("", t.rules_none.to_string(), vec![]),
         None | Some(None) => line("", t.reach_checking.to_string(), vec![]),
-        Some(Some((dir, RulesState::Broken(why)))) => {
-            line("warn", format!("{}{dir}", t.rules_broken), vec![why.clone()])
-        }
+        Some(Some((dir, RulesState::Broken(why)))) => line(
+            "warn",
+            format!("{}{dir}", t.rules_broken),
+            vec![why.clone()],
+        ),
         Some(Some((dir, RulesState::Tested { passed, failed }))) if failed.is_empty() => line(
             "ok",
             format!(
@@ -423,7 +425,12 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
                 .collect(),
             runs,
             state: vec![
-                reach_line(t, "reach-smarthr", Service::SmartHr, checks.map(|c| &c.smarthr)),
+                reach_line(
+                    t,
+                    "reach-smarthr",
+                    Service::SmartHr,
+                    checks.map(|c| &c.smarthr),
+                ),
                 reach_line(t, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
                 window_line(t, &app.config),
                 rules_line(t, checks, app.config.rules.is_some()),
@@ -758,7 +765,11 @@ fn decided_by_rule(from: &str) -> bool {
 /// rules folder is configured or it cannot be planned with (step 3 then says why).
 async fn rule_decisions(app: &App, w: &Wizard, t: &'static Text) -> Option<Vec<DecisionView>> {
     app.config.rules.as_ref()?;
-    let rosters = w.rosters.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+    let rosters = w
+        .rosters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()?;
     let config = app.config.clone();
     let none = Choice {
         office: None,
@@ -901,7 +912,14 @@ async fn choose_defaults(
         }
         Ok(Err(e)) => {
             let decisions = rule_decisions(&app, &w, ctx.lang.text()).await;
-            defaults_form(&ctx, &w, &choice, decisions, StatusCode::BAD_REQUEST, Some(e))
+            defaults_form(
+                &ctx,
+                &w,
+                &choice,
+                decisions,
+                StatusCode::BAD_REQUEST,
+                Some(e),
+            )
         }
         Err(e) => message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
@@ -1322,11 +1340,7 @@ async fn run_page(
             running,
             done: progress.results.len(),
             total: progress.total,
-            outcomes: progress
-                .results
-                .iter()
-                .map(|r| outcome_of(t, r))
-                .collect(),
+            outcomes: progress.results.iter().map(|r| outcome_of(t, r)).collect(),
             stale,
             run_id,
             note: progress.note,
