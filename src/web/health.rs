@@ -109,14 +109,24 @@ impl Health {
         if self.0.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (config, shared) = (config.clone(), self.0.clone());
+        let (config, done) = (config.clone(), Refreshing(self.0.clone()));
         core::on_own_thread(
             move || async move { check(&config).await },
             move |checks| {
-                shared.latest.send_replace(Some(Arc::new(checks)));
-                shared.refreshing.store(false, Ordering::Release);
+                done.0.latest.send_replace(Some(Arc::new(checks)));
+                drop(done);
             },
         );
+    }
+}
+
+/// A round of checks under way: the next may start once it is dropped, whether it ended with
+/// an answer or its thread could not run it.
+struct Refreshing(Arc<Shared>);
+
+impl Drop for Refreshing {
+    fn drop(&mut self) {
+        self.0.refreshing.store(false, Ordering::Release);
     }
 }
 
