@@ -613,6 +613,16 @@ fn the_dashboard_says_each_service_answers_with_its_token() {
         assert!(state_line(&home, "reach-kot").contains("KING OF TIME: answers with its token"));
         assert!(!home.contains(crewsync::sim::KOT_TOKEN));
         assert!(!home.contains(crewsync::sim::SMARTHR_TOKEN));
+        // The answer is kept for a while: another look asks neither service again.
+        let asked = |env: &Env| {
+            (
+                env.sims.smarthr.request_count(),
+                env.sims.kot.request_count(),
+            )
+        };
+        let before = asked(&env);
+        c.get("/").await;
+        assert_eq!(asked(&env), before, "the checks are cached");
     });
 }
 
