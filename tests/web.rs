@@ -546,6 +546,19 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             changed.body
         );
         assert!(changed.body.contains("<ins class=\"new\">"));
+        // Where each office came from, in the page's words: the target's current one for an
+        // existing employee, step 2's default for a new one.
+        assert!(
+            changed.body.contains("決定元: 連携先の現在の値"),
+            "{}",
+            changed.body
+        );
+        let new = c.get(&format!("{list}?status=new")).await;
+        assert!(
+            new.body.contains("決定元: ステップ2の既定値"),
+            "{}",
+            new.body
+        );
         // Unchanged rows cannot be ticked.
         let unchanged = c.get(&format!("{list}?status=unchanged")).await;
         assert!(!unchanged.body.contains("name=\"pick\""));
@@ -568,6 +581,287 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             "{}",
             found.body
         );
+    });
+}
+
+/// The dashboard's state card: each service's line (`reach-smarthr`, `reach-kot`) and the
+/// rules line, with their class.
+fn state_line<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id} on the dashboard: {page}"));
+    let start = page[..at].rfind("<li").unwrap();
+    let end = at + page[at..].find("</li>").unwrap();
+    &page[start..end]
+}
+
+#[test]
+fn the_dashboard_says_each_service_answers_with_its_token() {
+    let env = Env::empty();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        for id in ["reach-smarthr", "reach-kot"] {
+            let line = state_line(&home, id);
+            assert!(line.contains("class=\"ok\""), "{line}");
+            assert!(line.contains("トークンで接続できます"), "{line}");
+        }
+        assert!(state_line(&home, "rules").contains("ルールフォルダは設定されていません"));
+        c.lang = Some("en".into());
+        let home = c.get("/").await.body;
+        assert!(state_line(&home, "reach-kot").contains("KING OF TIME: answers with its token"));
+        assert!(!home.contains(crewsync::sim::KOT_TOKEN));
+        assert!(!home.contains(crewsync::sim::SMARTHR_TOKEN));
+        // The answer is kept for a while: another look asks neither service again.
+        let asked = |env: &Env| {
+            (
+                env.sims.smarthr.request_count(),
+                env.sims.kot.request_count(),
+            )
+        };
+        let before = asked(&env);
+        c.get("/").await;
+        assert_eq!(asked(&env), before, "the checks are cached");
+    });
+}
+
+#[test]
+fn a_refused_token_is_shown_in_the_pages_language_and_never_the_token() {
+    let env = Env::empty();
+    let mut config = config(&env);
+    let wrong = "not-the-kot-token-4f1c";
+    config.kot.token_given = Some(crewsync::http::Secret::new(wrong));
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        let kot = state_line(&home, "reach-kot");
+        assert!(kot.contains("class=\"warn\""), "{kot}");
+        assert!(kot.contains("トークンが受け付けられませんでした"), "{kot}");
+        let smarthr = state_line(&home, "reach-smarthr");
+        assert!(smarthr.contains("class=\"ok\""), "{smarthr}");
+        c.lang = Some("en".into());
+        let home = c.get("/").await.body;
+        assert!(
+            state_line(&home, "reach-kot").contains("the token was refused"),
+            "{home}"
+        );
+        assert!(!home.contains(wrong), "the token is never shown");
+    });
+}
+
+/// The example rules in the test's folder `name`, with `edit` applied to one of their test
+/// files.
+fn example_rules(
+    env: &Env,
+    name: &str,
+    test_file: &str,
+    edit: impl Fn(String) -> String,
+) -> std::path::PathBuf {
+    let dir = env.dir.path().join(name);
+    crewsync::rules::write_examples(&dir).unwrap();
+    let file = dir.join("tests").join(test_file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, edit(text)).unwrap();
+    dir
+}
+
+#[test]
+fn the_dashboard_runs_the_rule_tests_and_names_the_failing_ones() {
+    let env = Env::empty();
+    let mut good = config(&env);
+    let dir = example_rules(&env, "rules", "offices.yaml", |t| t);
+    good.rules = Some(dir.clone());
+    let d = Dashboard::new(good.clone(), LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        let rules = state_line(&home, "rules");
+        assert!(rules.contains("class=\"ok\""), "{rules}");
+        assert!(rules.contains("すべて成功"), "{rules}");
+        assert!(rules.contains(&dir.display().to_string()), "{rules}");
+    });
+    // One expectation made wrong: the case fails, and the dashboard names it.
+    let mut broken = good;
+    broken.rules = Some(example_rules(&env, "broken", "offices.yaml", |t| {
+        t.replacen("office: 大阪支社", "office: 札幌支社", 1)
+    }));
+    let d = Dashboard::new(broken, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        let rules = state_line(&home, "rules");
+        assert!(rules.contains("class=\"warn\""), "{rules}");
+        assert!(
+            rules.contains("ルールのテストが失敗しています: 1 / "),
+            "{rules}"
+        );
+        assert!(
+            rules.contains("the sales department goes to the Osaka division in KOT"),
+            "{rules}"
+        );
+    });
+}
+
+#[test]
+fn step_2_lists_what_the_rules_decide_instead_of_the_defaults() {
+    let env = Env::sample();
+    let mut with_rules = config(&env);
+    with_rules.rules = Some(example_rules(&env, "rules", "offices.yaml", |t| t));
+    let d = Dashboard::new(with_rules, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let step2 = c.get(&list.replace("/list", "/defaults")).await.body;
+        let decisions = step2
+            .split("id=\"rule-decisions\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no rule decisions on step 2: {step2}"));
+        assert!(decisions.contains("data-code="), "{decisions}");
+        assert!(decisions.contains("30_offices.rhai"), "{decisions}");
+        // The list says which rule decided.
+        let new = c.get(&format!("{list}?status=new")).await.body;
+        assert!(new.contains("決定元: rules/30_offices.rhai"), "{new}");
+    });
+}
+
+#[test]
+fn the_list_shows_invalid_rows_with_their_reason() {
+    let env = Env::one_of_each("sato@example.com");
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let invalid = c.get(&format!("{list}?status=invalid")).await.body;
+        assert!(invalid.contains("class=\"row invalid\""), "{invalid}");
+        assert!(invalid.contains("class=\"problem\""), "{invalid}");
+        assert!(
+            invalid.contains("gender"),
+            "the reason names the field: {invalid}"
+        );
+        assert!(
+            !invalid.contains("name=\"pick\""),
+            "an invalid row cannot be ticked"
+        );
+    });
+}
+
+/// Reads server-sent events from `body` until `want` is one of them; every event so far, as
+/// (event, id, data).
+async fn read_events(
+    body: &mut axum::body::BodyDataStream,
+    seen: &mut String,
+    want: &str,
+) -> Vec<(String, String, String)> {
+    use futures_util::StreamExt;
+    loop {
+        let events = parse_events(seen);
+        if events.iter().any(|(e, ..)| e == want) {
+            return events;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(60), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no '{want}' event within a minute: {seen}"))
+            .unwrap_or_else(|| panic!("the stream ended before '{want}': {seen}"))
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// Every complete event in `text` (an event ends with a blank line).
+fn parse_events(text: &str) -> Vec<(String, String, String)> {
+    let complete = &text[..text.rfind("\n\n").map_or(0, |i| i + 2)];
+    complete
+        .split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix(name))
+                    .map(str::trim_start)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let event = field("event:");
+            (!event.is_empty()).then(|| (event, field("id:"), field("data:")))
+        })
+        .collect()
+}
+
+#[test]
+fn the_run_page_streams_each_outcome_as_it_is_written() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    // KOT below accepts two requests a second: the client learns the pace after a refusal or
+    // two, and the run takes seconds, long enough to watch.
+    config.kot.max_retries = Some(20);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let csrf = c.get("/").await.csrf();
+        c.post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "all"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+        let chosen = c.get(&list.replace("/list", "/confirm")).await.body;
+        let chosen = chosen.matches("<tr><td>").count();
+        assert!(chosen >= 4, "enough writes to watch: {chosen}");
+        env.sims.kot.set_limits(crewsync::sim::SimLimits {
+            per_second: Some(2),
+            ..Default::default()
+        });
+        let run = list.replace("/list", "/run");
+        assert_eq!(
+            c.post(&run, &[("csrf", &csrf)]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let page = c.get(&run).await.body;
+        assert!(page.contains("data-events=\""), "the script's hook: {page}");
+        assert!(
+            page.contains("<noscript><meta http-equiv=\"refresh\""),
+            "without scripts the page still reloads itself: {page}"
+        );
+        let events = c.open(&list.replace("/list", "/events")).await;
+        assert_eq!(events.status(), StatusCode::OK);
+        assert_eq!(
+            events.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+            "text/event-stream"
+        );
+        let mut body = events.into_body().into_data_stream();
+        let mut seen = String::new();
+        let first = read_events(&mut body, &mut seen, "outcome").await;
+        // The first outcome arrives while the run is still writing the others.
+        let now = c.get(&run).await.body;
+        assert!(
+            now.contains("id=\"run-progress\""),
+            "the first outcome came only after the run ended: {first:?}"
+        );
+        let all = read_events(&mut body, &mut seen, "end").await;
+        let outcomes: Vec<_> = all.iter().filter(|(e, ..)| e == "outcome").collect();
+        assert_eq!(outcomes.len(), chosen, "one event per employee: {all:?}");
+        for (i, (_, id, data)) in outcomes.iter().enumerate() {
+            assert_eq!(id, &(i + 1).to_string(), "ids count the outcomes");
+            assert!(data.starts_with("<tr class="), "{data}");
+        }
+        assert_eq!(all.last().unwrap().0, "end");
+        // A browser that reconnects after the third outcome gets the rest only.
+        let again = c.open(&list.replace("/list", "/events?from=3")).await;
+        let mut body = again.into_body().into_data_stream();
+        let mut seen = String::new();
+        let rest = read_events(&mut body, &mut seen, "end").await;
+        let resent = rest.iter().filter(|(e, ..)| e == "outcome").count();
+        assert_eq!(resent, chosen - 3, "{rest:?}");
+        // The finished page shows every outcome and no longer reloads.
+        let done = c.get(&run).await.body;
+        assert_eq!(done.matches("<tr class=").count(), chosen, "{done}");
+        assert!(!done.contains("http-equiv=\"refresh\""));
     });
 }
 

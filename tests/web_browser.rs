@@ -183,14 +183,39 @@ async fn tick_first_new(c: &Client, n: usize) -> Vec<String> {
     codes
 }
 
+/// On the run page while the run writes: waits for the first outcome row and checks it was
+/// added to this very page by the script (from the server's events), not by a reload.
+async fn outcome_arrives_without_a_reload(c: &Client) {
+    element(c, "#run-progress").await;
+    // A mark on this document: a reload would start a new one without it.
+    let probe = "return [document.querySelectorAll('#outcomes tbody tr').length, \
+                 window.crewsyncMark || null, !!document.getElementById('run-progress')];";
+    c.execute("window.crewsyncMark = 'this page'; return null;", vec![])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = c.execute(probe, vec![]).await.unwrap();
+        if seen[0].as_u64().unwrap_or(0) > 0 {
+            assert_eq!(seen[1], "this page", "the outcome came by a reload: {seen}");
+            assert_eq!(seen[2], true, "the run was still going: {seen}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "no outcome appeared: {seen}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// One direction of the wizard, from the dashboard card to the run's result in the history.
-/// Returns the codes ticked.
+/// With `live` (the target's simulator, KOT), the target takes one request a second during the
+/// run, which is watched while it writes. Returns the codes ticked.
 async fn walk(
     c: &Client,
     base: &str,
     direction: &str,
     defaults: &[(&str, &str)],
     shots: bool,
+    live: Option<&crewsync::sim::KotSim>,
 ) -> Vec<String> {
     c.goto(&format!("{base}/")).await.unwrap();
     click(c, &format!("#start-{direction}")).await;
@@ -242,8 +267,18 @@ async fn walk(
     if shots {
         screenshot(c, "confirm").await;
     }
+    if let Some(kot) = live {
+        kot.set_limits(crewsync::sim::SimLimits {
+            per_second: Some(1),
+            ..Default::default()
+        });
+    }
     click(c, "#sync").await;
-    // The run page reloads itself until the run ends.
+    if let Some(kot) = live {
+        outcome_arrives_without_a_reload(c).await;
+        kot.set_limits(crewsync::sim::SimLimits::default());
+    }
+    // The run page follows the run's events, then reloads into its result.
     let finished = c
         .wait()
         .at_most(Duration::from_secs(60))
@@ -285,9 +320,12 @@ fn an_admin_walks_the_wizard_in_both_directions_in_chromium() {
             .await
             .unwrap();
         let listen = listener.local_addr().unwrap();
+        // The client learns KOT's pace (set below) from its refusals, each retried.
+        let mut config = config(&env);
+        config.kot.max_retries = Some(20);
         let app = crewsync::web::App::new(
             crewsync::web::Settings {
-                config: config(&env),
+                config,
                 listen,
                 password: None,
                 public_url: None,
@@ -318,9 +356,18 @@ fn an_admin_walks_the_wizard_in_both_directions_in_chromium() {
             "smarthr-to-kot",
             &[("office", "本社"), ("employment_type", "正社員")],
             true,
+            Some(&env.sims.kot),
         )
         .await;
-        let to_smarthr = walk(&c, &base, "kot-to-smarthr", &[("office", "本社")], false).await;
+        let to_smarthr = walk(
+            &c,
+            &base,
+            "kot-to-smarthr",
+            &[("office", "本社")],
+            false,
+            None,
+        )
+        .await;
 
         c.goto(&format!("{base}/")).await.unwrap();
         let runs = text(&c, "#runs").await;

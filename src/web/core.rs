@@ -61,13 +61,6 @@ pub async fn fetch(
         .map_err(|e| e.to_string())
 }
 
-/// The state of a rules folder: `None` when none is configured.
-pub fn rules_state(config: &Config) -> Option<(String, Result<(), String>)> {
-    let dir = config.rules.as_ref()?;
-    let loaded = Rules::load(dir).map(|_| ()).map_err(|e| e.to_string());
-    Some((dir.display().to_string(), loaded))
-}
-
 /// What a plan was made with, kept so that the apply can make it again and compare.
 #[derive(Debug, Clone)]
 pub struct Choice {

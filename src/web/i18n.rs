@@ -72,11 +72,29 @@ pub struct Text {
     pub status_before_start: &'static str,
     pub window_open: &'static str,
     pub window_closed_before: &'static str,
-    pub window_closed_after: &'static str,
+    pub window_reopens: &'static str,
+    pub window_next: &'static str,
+    pub reach_checking: &'static str,
+    pub reach_ok: &'static str,
+    pub reach_no_token: &'static str,
+    pub reach_refused: &'static str,
+    pub reach_in_window: &'static str,
+    pub reach_unreachable: &'static str,
+    pub reach_failed: &'static str,
     pub rules_none: &'static str,
     pub rules_loaded: &'static str,
     pub rules_broken: &'static str,
-    pub rule_tests: &'static str,
+    pub rule_tests_passed_before: &'static str,
+    pub rule_tests_passed_after: &'static str,
+    pub rule_tests_failed_before: &'static str,
+    pub rule_tests_failed_after: &'static str,
+    pub rule_decisions: &'static str,
+    pub rule_decisions_help: &'static str,
+    pub rule_decisions_none: &'static str,
+    pub origin_default: &'static str,
+    pub origin_current: &'static str,
+    pub origin_default_selection: &'static str,
+    pub empty: &'static str,
     pub step: &'static str,
     pub reference_date: &'static str,
     pub reference_date_help: &'static str,
@@ -191,6 +209,19 @@ impl Text {
             R::Refused => 5,
         };
         self.run_statuses[i]
+    }
+
+    /// Where a value came from, as a person reads it: the wizard's own words for the default
+    /// (step 2), the target's current value and the default selection; a rule's own name
+    /// (`rules/30_offices.rhai:office`) as it is.
+    pub fn origin(&self, from: &str) -> String {
+        use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+        match from {
+            FROM_OFFICE_FLAG | FROM_TYPE_FLAG => self.origin_default.to_string(),
+            CURRENT => self.origin_current.to_string(),
+            DEFAULT_SELECTION => self.origin_default_selection.to_string(),
+            rule => rule.to_string(),
+        }
     }
 
     /// A synced field's label (名前, 生年月日, ...).
@@ -333,12 +364,30 @@ pub static JA: Text = Text {
     no_runs: "まだ同期していません。",
     status_before_start: "同期の前に",
     window_open: "KING OF TIMEは今、利用できます。",
-    window_closed_before: "KING OF TIMEはメンテナンス時間帯です。再開: ",
-    window_closed_after: "",
+    window_closed_before: "KING OF TIMEはアクセス制限時間帯です（",
+    window_reopens: "）。再開: ",
+    window_next: "次のアクセス制限時間帯: ",
+    reach_checking: "確認しています…（再読み込みで結果を表示します）",
+    reach_ok: "トークンで接続できます",
+    reach_no_token: "トークンが設定されていません",
+    reach_refused: "トークンが受け付けられませんでした（401/403）。トークンを確認してください",
+    reach_in_window: "アクセス制限時間帯のため確認していません",
+    reach_unreachable: "接続できません",
+    reach_failed: "確認できませんでした",
     rules_none: "ルールフォルダは設定されていません。",
     rules_loaded: "ルールフォルダを読み込みました: ",
     rules_broken: "ルールフォルダにエラーがあります: ",
-    rule_tests: "ルールのテスト",
+    rule_tests_passed_before: "ルールのテスト ",
+    rule_tests_passed_after: " 件すべて成功",
+    rule_tests_failed_before: "ルールのテストが失敗しています: ",
+    rule_tests_failed_after: " 件",
+    rule_decisions: "ルールが従業員ごとに決めた値",
+    rule_decisions_help: "次の従業員には、上の既定値ではなくルールが決めた値が使われます。",
+    rule_decisions_none: "既定値の代わりにルールが値を決めた従業員はいません。",
+    origin_default: "ステップ2の既定値",
+    origin_current: "連携先の現在の値",
+    origin_default_selection: "既定の選択",
+    empty: "（空）",
     step: "同期",
     reference_date: "情報取得基準日",
     reference_date_help: "同期対象となるのは、情報取得基準日に在籍する従業員です。",
@@ -453,12 +502,30 @@ pub static EN: Text = Text {
     no_runs: "No sync has run yet.",
     status_before_start: "Before you start",
     window_open: "KING OF TIME is available now.",
-    window_closed_before: "KING OF TIME is in its access window; it reopens at ",
-    window_closed_after: "",
+    window_closed_before: "KING OF TIME is in its access window (",
+    window_reopens: "); it reopens at ",
+    window_next: " Next access window: ",
+    reach_checking: "checking… (reload to see the result)",
+    reach_ok: "answers with its token",
+    reach_no_token: "no token is configured",
+    reach_refused: "the token was refused (401/403); check the token",
+    reach_in_window: "not checked during the access window",
+    reach_unreachable: "unreachable",
+    reach_failed: "could not be checked",
     rules_none: "No rules folder is configured.",
     rules_loaded: "Rules folder loaded: ",
     rules_broken: "The rules folder has errors: ",
-    rule_tests: "Rule tests",
+    rule_tests_passed_before: "rule tests: all ",
+    rule_tests_passed_after: " passed",
+    rule_tests_failed_before: "rule tests failing: ",
+    rule_tests_failed_after: "",
+    rule_decisions: "Values the rules decide per employee",
+    rule_decisions_help: "These employees get what the rules decided instead of the defaults above.",
+    rule_decisions_none: "The rules decide no employee's value instead of the defaults.",
+    origin_default: "the default of step 2",
+    origin_current: "its current value in the target",
+    origin_default_selection: "the default selection",
+    empty: "(empty)",
     step: "Sync",
     reference_date: "Reference date",
     reference_date_help: "Only employees employed on the reference date are synced.",
@@ -568,6 +635,22 @@ mod tests {
         assert_eq!(
             Lang::from_accept_language(Some("ja;q=0.5,en;q=0.8")),
             Lang::En
+        );
+    }
+
+    #[test]
+    fn origins_are_said_in_the_pages_words_and_rules_by_their_name() {
+        assert_eq!(
+            JA.origin(crate::plan::FROM_OFFICE_FLAG),
+            "ステップ2の既定値"
+        );
+        assert_eq!(
+            EN.origin(crate::plan::CURRENT),
+            "its current value in the target"
+        );
+        assert_eq!(
+            JA.origin("rules/30_offices.rhai:office"),
+            "rules/30_offices.rhai:office"
         );
     }
 

@@ -6,6 +6,7 @@
 //! [`security::guard`] first.
 
 pub mod core;
+pub mod health;
 pub mod i18n;
 mod pages;
 pub mod security;
@@ -70,6 +71,7 @@ pub struct App {
     pub login: security::Login,
     pub sessions: security::Sessions,
     wizards: wizard::Wizards,
+    health: health::Health,
 }
 
 /// The access link's path for a token.
@@ -126,6 +128,7 @@ impl App {
             login,
             sessions: security::Sessions::default(),
             wizards: wizard::Wizards::default(),
+            health: health::Health::default(),
         }))
     }
 }

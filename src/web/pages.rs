@@ -3,17 +3,19 @@
 
 use super::App;
 use super::core::{self, Applied, Choice};
+use super::health::{Checks, Reach, RulesState};
 use super::i18n::Text;
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, Outcome};
 use crate::history::{RunDetail, RunSummary};
-use crate::model::{Direction, MasterItem};
+use crate::model::{Direction, MasterItem, Service};
 use crate::plan::{Row, Status};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,6 +58,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/wizard/{id}/list", get(list_page).post(list_post))
         .route("/wizard/{id}/confirm", get(confirm_page))
         .route("/wizard/{id}/run", get(run_page).post(run_start))
+        .route("/wizard/{id}/events", get(run_events))
         .route("/history", get(history::page))
         .route("/history/{run}", get(run_detail))
         .fallback(not_found)
@@ -78,8 +81,11 @@ struct Chrome {
     csrf: String,
     user: Option<String>,
     title: String,
-    /// Reload the page every second (fetching, running): live progress without JavaScript.
+    /// Reload the page every second (fetching): live progress without JavaScript.
     refresh: bool,
+    /// Reload the page every second only where scripts do not run: the script follows the
+    /// page's events instead (the live run).
+    refresh_without_script: bool,
 }
 
 fn chrome(ctx: &Ctx, title: impl Into<String>) -> Chrome {
@@ -89,6 +95,7 @@ fn chrome(ctx: &Ctx, title: impl Into<String>) -> Chrome {
         user: ctx.session.user.clone(),
         title: title.into(),
         refresh: false,
+        refresh_without_script: false,
     }
 }
 
@@ -288,15 +295,113 @@ fn run_view(t: &Text, r: &RunSummary) -> RunView {
     }
 }
 
+/// One line of the dashboard's state card: a CSS class (`ok`, `warn`, none) and the text.
+struct StateLine {
+    id: &'static str,
+    class: &'static str,
+    text: String,
+    /// Items listed under the text (the failing rule tests).
+    more: Vec<String>,
+}
+
+fn reach_line(t: &Text, id: &'static str, service: Service, reach: Option<&Reach>) -> StateLine {
+    let (class, what) = match reach {
+        None => ("", t.reach_checking.to_string()),
+        Some(Reach::Ok) => ("ok", t.reach_ok.to_string()),
+        Some(Reach::NoToken(why)) => ("warn", format!("{} ({why})", t.reach_no_token)),
+        Some(Reach::TokenRefused) => ("warn", t.reach_refused.to_string()),
+        Some(Reach::InAccessWindow) => ("warn", t.reach_in_window.to_string()),
+        Some(Reach::Unreachable(why)) => ("warn", format!("{} ({why})", t.reach_unreachable)),
+        Some(Reach::Failed(why)) => ("warn", format!("{}: {why}", t.reach_failed)),
+    };
+    StateLine {
+        id,
+        class,
+        text: format!("{service}: {what}"),
+        more: vec![],
+    }
+}
+
+/// KOT's access window now (and when it reopens), or the next one today.
+fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
+    let (class, text) = match core::window_now(config) {
+        Some(inside) => (
+            "warn",
+            format!(
+                "{}{}{}{}",
+                t.window_closed_before,
+                inside.window,
+                t.window_reopens,
+                inside.reopens.format("%H:%M JST")
+            ),
+        ),
+        None => {
+            let now = Utc::now().with_timezone(&crate::window::jst()).time();
+            let next = config
+                .maintenance_windows
+                .iter()
+                .filter(|w| w.start > now)
+                .min_by_key(|w| w.start);
+            let text = match next {
+                Some(w) => format!("{}{}{w}", t.window_open, t.window_next),
+                None => t.window_open.to_string(),
+            };
+            ("ok", text)
+        }
+    };
+    StateLine {
+        id: "window",
+        class,
+        text,
+        more: vec![],
+    }
+}
+
+fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine {
+    let line = |class, text: String, more| StateLine {
+        id: "rules",
+        class,
+        text,
+        more,
+    };
+    match checks.map(|c| &c.rules) {
+        _ if !configured => line("", t.rules_none.to_string(), vec![]),
+        None | Some(None) => line("", t.reach_checking.to_string(), vec![]),
+        Some(Some((dir, RulesState::Broken(why)))) => line(
+            "warn",
+            format!("{}{dir}", t.rules_broken),
+            vec![why.clone()],
+        ),
+        Some(Some((dir, RulesState::Tested { passed, failed }))) if failed.is_empty() => line(
+            "ok",
+            format!(
+                "{}{dir} · {}{passed}{}",
+                t.rules_loaded, t.rule_tests_passed_before, t.rule_tests_passed_after
+            ),
+            vec![],
+        ),
+        Some(Some((dir, RulesState::Tested { passed, failed }))) => line(
+            "warn",
+            format!(
+                "{}{dir} · {}{} / {}{}",
+                t.rules_loaded,
+                t.rule_tests_failed_before,
+                failed.len(),
+                passed + failed.len(),
+                t.rule_tests_failed_after
+            ),
+            failed.clone(),
+        ),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     c: Chrome,
     cards: Vec<Card>,
     runs: Vec<RunView>,
-    window_reopens: Option<String>,
-    rules: Option<String>,
-    rules_error: Option<String>,
+    state: Vec<StateLine>,
 }
 
 async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Response {
@@ -305,10 +410,8 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
         Ok(runs) => runs.iter().map(|r| run_view(t, r)).collect(),
         Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let (rules, rules_error) = match core::rules_state(&app.config) {
-        None => (None, None),
-        Some((dir, loaded)) => (Some(dir), loaded.err()),
-    };
+    let checks = app.health.get(&app.config).await;
+    let checks = checks.as_deref();
     html(
         StatusCode::OK,
         DashboardPage {
@@ -321,10 +424,17 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
                 })
                 .collect(),
             runs,
-            window_reopens: core::window_now(&app.config)
-                .map(|w| w.reopens.format("%H:%M JST").to_string()),
-            rules,
-            rules_error,
+            state: vec![
+                reach_line(
+                    t,
+                    "reach-smarthr",
+                    Service::SmartHr,
+                    checks.map(|c| &c.smarthr),
+                ),
+                reach_line(t, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
+                window_line(t, &app.config),
+                rules_line(t, checks, app.config.rules.is_some()),
+            ],
         },
     )
 }
@@ -365,7 +475,7 @@ fn outcome_view(
     }
 }
 
-fn live_outcome(t: &Text, r: &ApplyResult) -> OutcomeView {
+fn outcome_of(t: &Text, r: &ApplyResult) -> OutcomeView {
     outcome_view(
         t,
         &r.code,
@@ -586,7 +696,76 @@ struct DefaultsPage {
     /// (id, name, selected)
     offices: Vec<(String, String, bool)>,
     types: Vec<(String, String, bool)>,
+    /// The rules' per-employee decisions, when a rules folder is configured.
+    decisions: Option<Vec<DecisionView>>,
+    /// Decisions beyond those listed.
+    more: usize,
     error: Option<String>,
+}
+
+/// Rows listed in step 2's table of rule decisions; the rest are counted.
+const DECISION_ROWS: usize = 100;
+
+/// An employee whose office or employment type a rule decided instead of the defaults.
+struct DecisionView {
+    code: String,
+    name: String,
+    /// (what, value, which rule)
+    values: Vec<(&'static str, String, String)>,
+}
+
+/// Whether a value's origin is a rule (`rules/30_offices.rhai:office`), not the defaults or the
+/// target's current value.
+fn decided_by_rule(from: &str) -> bool {
+    use crate::plan::{CURRENT, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+    ![FROM_OFFICE_FLAG, FROM_TYPE_FLAG, CURRENT].contains(&from)
+}
+
+/// The rows whose office or employment type a rule decided (not the defaults, not the
+/// target's current value), planned from the fetched rosters with no defaults. `None` when no
+/// rules folder is configured or it cannot be planned with (step 3 then says why).
+async fn rule_decisions(app: &App, w: &Wizard, t: &'static Text) -> Option<Vec<DecisionView>> {
+    app.config.rules.as_ref()?;
+    let rosters = w
+        .rosters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()?;
+    let config = app.config.clone();
+    let none = Choice {
+        office: None,
+        employment_type: None,
+    };
+    let planned = tokio::task::spawn_blocking(move || core::plan(&config, rosters, &none))
+        .await
+        .ok()?
+        .ok()?;
+    let by_rule = |a: &Option<crate::plan::Assigned>, what: &'static str| {
+        a.as_ref()
+            .filter(|a| decided_by_rule(&a.from))
+            .map(|a| (what, a.item.name.clone(), a.from.clone()))
+    };
+    Some(
+        planned
+            .plan
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let values: Vec<_> = [
+                    by_rule(&row.office, t.office),
+                    by_rule(&row.employment_type, t.employment_type),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                (!values.is_empty()).then(|| DecisionView {
+                    code: row.code.clone().unwrap_or_else(|| "-".into()),
+                    name: row.name.clone(),
+                    values,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn options(items: &[MasterItem], chosen: Option<&str>) -> Vec<(String, String, bool)> {
@@ -600,6 +779,7 @@ fn defaults_form(
     ctx: &Ctx,
     w: &Wizard,
     choice: &Choice,
+    decisions: Option<Vec<DecisionView>>,
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
@@ -623,6 +803,13 @@ fn defaults_form(
                 &rosters.masters.employment_types,
                 choice.employment_type.as_deref(),
             ),
+            more: decisions
+                .as_ref()
+                .map_or(0, |d| d.len().saturating_sub(DECISION_ROWS)),
+            decisions: decisions.map(|mut d| {
+                d.truncate(DECISION_ROWS);
+                d
+            }),
             error,
         },
     )
@@ -643,7 +830,8 @@ async fn defaults_page(
             employment_type: None,
         },
     };
-    defaults_form(&ctx, &w, &choice, StatusCode::OK, None)
+    let decisions = rule_decisions(&app, &w, ctx.lang.text()).await;
+    defaults_form(&ctx, &w, &choice, decisions, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -683,7 +871,17 @@ async fn choose_defaults(
             *w.stage() = Stage::Planned(Review::new(p.plan, choice));
             see_other(&format!("/wizard/{id}/list"))
         }
-        Ok(Err(e)) => defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(e)),
+        Ok(Err(e)) => {
+            let decisions = rule_decisions(&app, &w, ctx.lang.text()).await;
+            defaults_form(
+                &ctx,
+                &w,
+                &choice,
+                decisions,
+                StatusCode::BAD_REQUEST,
+                Some(e),
+            )
+        }
         Err(e) => message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -763,23 +961,24 @@ fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
         status_label: t.status(row.status),
         tickable: row.status.is_actionable(),
         ticked,
-        selected_by: row.selected_by.clone(),
+        selected_by: row.selected_by.as_deref().map(|by| t.origin(by)),
         changes: row
             .changes
             .iter()
             .map(|ch| {
-                (
-                    t.field(ch.field),
-                    ch.old.clone().unwrap_or_default(),
-                    ch.new.clone().unwrap_or_default(),
-                )
+                let shown = |v: &Option<String>| {
+                    v.clone()
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or_else(|| t.empty.to_string())
+                };
+                (t.field(ch.field), shown(&ch.old), shown(&ch.new))
             })
             .collect(),
         problems: row.problems.clone(),
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
-            .map(|a| (a.item.name.clone(), a.from.clone()))
+            .map(|a| (a.item.name.clone(), t.origin(&a.from)))
             .collect(),
     }
 }
@@ -1060,6 +1259,7 @@ async fn run_start(
 #[template(path = "run.html")]
 struct RunPage {
     c: Chrome,
+    id: String,
     slug: &'static str,
     running: bool,
     done: usize,
@@ -1091,24 +1291,130 @@ async fn run_page(
         _ => return see_other(&format!("/wizard/{id}/confirm")),
     };
     let mut c = chrome(&ctx, if running { t.running } else { t.result });
-    c.refresh = running;
+    c.refresh_without_script = running;
     html(
         StatusCode::OK,
         RunPage {
             c,
+            id,
             slug: w.direction.as_str(),
             running,
             done: progress.results.len(),
             total: progress.total,
-            outcomes: progress
-                .results
-                .iter()
-                .map(|r| live_outcome(t, r))
-                .collect(),
+            outcomes: progress.results.iter().map(|r| outcome_of(t, r)).collect(),
             stale,
             run_id,
             note: progress.note,
             error,
         },
     )
+}
+
+/// How often a live run's events look at its progress: well inside the second within which
+/// an outcome is to be shown after its write (issue 17, Performance).
+const EVENTS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// One employee's outcome as a row of the outcomes table, sent to the live run page.
+#[derive(Template)]
+#[template(path = "outcome_row.html")]
+struct OutcomeRow {
+    o: OutcomeView,
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    /// Outcomes the page already shows.
+    from: Option<usize>,
+}
+
+/// The live run as server-sent events: `outcome` (a table row, its id the count of outcomes
+/// so far) as each employee is written, `note` when the run waits or warns, and `end` once the
+/// run is over (the page then reloads into its result). A reconnecting browser resumes after
+/// its `Last-Event-ID`.
+async fn run_events(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let feed = Feed {
+        w,
+        t: ctx.lang.text(),
+        sent: resumed.or(q.from).unwrap_or(0),
+        note: None,
+        pending: std::collections::VecDeque::new(),
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(feed, Feed::next);
+    let mut r = Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    // A reverse proxy (nginx) would otherwise hold the events back in its buffer.
+    r.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
+}
+
+/// One browser's view of a live run, read from the run's [`core::Progress`] snapshots.
+struct Feed {
+    w: Arc<Wizard>,
+    t: &'static Text,
+    /// Outcomes sent (or already on the page).
+    sent: usize,
+    note: Option<String>,
+    pending: std::collections::VecDeque<Event>,
+    ended: bool,
+}
+
+impl Feed {
+    async fn next(mut self) -> Option<(Result<Event, std::convert::Infallible>, Feed)> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some((Ok(e), self));
+            }
+            if self.ended {
+                return None;
+            }
+            // The stage before the snapshot: once the run is over, the snapshot taken after
+            // holds every outcome, so none is missed before `end`.
+            let running = matches!(*self.w.stage(), Stage::Running);
+            let progress = self.w.progress.snapshot();
+            for r in progress.results.iter().skip(self.sent) {
+                self.sent += 1;
+                let row = OutcomeRow {
+                    o: outcome_of(self.t, r),
+                }
+                .render()
+                .unwrap_or_default();
+                self.pending.push_back(
+                    Event::default()
+                        .event("outcome")
+                        .id(self.sent.to_string())
+                        .data(row.replace('\r', "")),
+                );
+            }
+            if progress.note != self.note {
+                self.note = progress.note;
+                if let Some(n) = &self.note {
+                    self.pending
+                        .push_back(Event::default().event("note").data(n.replace('\r', "")));
+                }
+            }
+            if !running {
+                self.pending
+                    .push_back(Event::default().event("end").data("end"));
+                self.ended = true;
+            } else if self.pending.is_empty() {
+                tokio::time::sleep(EVENTS_EVERY).await;
+            }
+        }
+    }
 }

@@ -109,11 +109,17 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn send(&mut self, request: Request<Body>) -> Answer {
-        let response = web::router(self.app.clone())
+    /// The router's answer to `request`, its body not read yet (an event stream is read as it
+    /// comes).
+    pub async fn respond(&mut self, request: Request<Body>) -> axum::response::Response {
+        web::router(self.app.clone())
             .oneshot(request)
             .await
-            .expect("the router answers");
+            .expect("the router answers")
+    }
+
+    pub async fn send(&mut self, request: Request<Body>) -> Answer {
+        let response = self.respond(request).await;
         if let Some(set) = response.headers().get(header::SET_COOKIE) {
             let v = set.to_str().unwrap();
             self.cookie = Some(v.split(';').next().unwrap().to_string());
@@ -147,6 +153,12 @@ impl Client {
     pub async fn get(&mut self, path: &str) -> Answer {
         let r = self.request("GET", path).body(Body::empty()).unwrap();
         self.send(r).await
+    }
+
+    /// `GET path` with its body left to be read as it comes (server-sent events).
+    pub async fn open(&mut self, path: &str) -> axum::response::Response {
+        let r = self.request("GET", path).body(Body::empty()).unwrap();
+        self.respond(r).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
