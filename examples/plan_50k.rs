@@ -27,12 +27,13 @@
 //!
 //! Before that work: 3.9–4.7 s and ≈920 MiB above the simulators per direction.
 
+use crewsync::apply::Silent;
 use crewsync::http::{Limits, Secret};
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Policy};
 use crewsync::rules::Rules;
 use crewsync::sim::{self, Company, SimConfig};
-use crewsync::workflow::{self, Connections, Silent};
+use crewsync::workflow::{self, Connections};
 use crewsync::{kot, smarthr};
 use std::time::Instant;
 

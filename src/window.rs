@@ -4,14 +4,10 @@
 //! crewsync checks them before it starts so that a run is never begun only to be cut off, and
 //! `--wait` sleeps until the window closes. Windows are in JST whatever the machine's zone.
 
+use crate::clock::jst;
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use std::fmt;
 use std::str::FromStr;
-
-/// Japan Standard Time has no daylight saving, so a fixed offset is exact.
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
-}
 
 /// A daily window `[start, end)` in JST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

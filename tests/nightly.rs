@@ -487,9 +487,10 @@ fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
 /// attempted (its plan is stale) instead of being written from an out-of-date comparison.
 #[test]
 fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() {
+    use crewsync::apply::Silent;
     use crewsync::apply::{Chosen, Selection};
     use crewsync::model::Direction;
-    use crewsync::workflow::{self, Connections, Request, Silent, Target};
+    use crewsync::workflow::{self, Connections, Request};
 
     let env = Env::empty();
     env.crew(crew("0701", "並行", "一", json!({})));
@@ -547,7 +548,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
             &config,
             &history_at(&db),
             &lock,
-            &Target::new(&conn, direction, plan.as_of),
+            &conn.target(direction, plan.as_of),
             Request {
                 plan: &plan,
                 chosen: &chosen,

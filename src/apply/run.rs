@@ -1,8 +1,8 @@
 use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
+use super::{Observer, Target};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
-use crate::workflow::{Observer, Target};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,8 +1,9 @@
 //! Before an apply writes: does the target's request budget cover it?
 
 use super::progress::Bars;
+use crewsync::apply::Observer;
 use crewsync::model::Direction;
-use crewsync::workflow::{BudgetCheck, Connections, Observer};
+use crewsync::workflow::{BudgetCheck, Connections};
 use std::time::Duration;
 
 /// The longest `--wait` lets a request wait for a budget to come back: SmartHR's documented

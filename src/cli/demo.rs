@@ -6,12 +6,12 @@ use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
 use chrono::TimeZone;
 use crewsync::apply::Selection;
+use crewsync::clock::jst;
 use crewsync::config::Config;
 use crewsync::http::Secret;
 use crewsync::model::Direction;
 use crewsync::plan::Status as RowStatus;
 use crewsync::sim::{self, Company, SimConfig};
-use crewsync::window::jst;
 
 /// The simulators with the sample company, their clock at noon JST on the sample's reference
 /// date (outside the access windows), and a configuration pointing at them with their tokens.

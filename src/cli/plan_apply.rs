@@ -4,6 +4,7 @@ use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
 use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
+use crewsync::clock::today_jst;
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
@@ -11,15 +12,8 @@ use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View}
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
 use crewsync::window;
-use crewsync::workflow::{self, Connections, Rosters, SyncError, Target};
+use crewsync::workflow::{self, Connections, Rosters, SyncError};
 use std::io::IsTerminal;
-
-/// Today in JST, the default reference date: the APIs and the people using them are in Japan.
-fn today_jst() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&window::jst())
-        .date_naive()
-}
 
 /// The rosters and what they are planned with, before any plan.
 pub struct Fetched {
@@ -345,7 +339,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             plan.direction.target()
         );
     }
-    let target = Target::new(&planned.conn, plan.direction, plan.as_of);
+    let target = planned.conn.target(plan.direction, plan.as_of);
     let recorded = workflow::apply_recorded(
         &planned.config,
         &history,

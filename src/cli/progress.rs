@@ -1,9 +1,9 @@
 //! Progress bars on stderr while rosters are fetched and writes are sent. indicatif draws
 //! nothing when stderr is not a terminal, so scripts and CI logs stay clean.
 
+use crewsync::apply::Observer;
 use crewsync::apply::{ApplyResult, Outcome};
 use crewsync::http::Notice;
-use crewsync::workflow::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::{Arc, Mutex};
 

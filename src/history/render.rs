@@ -7,7 +7,7 @@ use crate::model::Field;
 use crate::render::layout;
 use crate::render::{ITEM_JOINER, Style, column};
 use crate::text::exact;
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use console::Style as Paint;
 use std::fmt::Write;
 
@@ -15,12 +15,9 @@ use std::fmt::Write;
 pub fn jst(t: DateTime<Utc>) -> String {
     format!(
         "{} JST",
-        t.with_timezone(&jst_offset()).format("%Y-%m-%d %H:%M:%S")
+        t.with_timezone(&crate::clock::jst())
+            .format("%Y-%m-%d %H:%M:%S")
     )
-}
-
-fn jst_offset() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// "2 failed, 1 invalid, 5 created, 3 updated": the apply report's words, those that need a
@@ -60,7 +57,7 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
         style.width,
     )];
     for run in runs {
-        let started = run.started_at.with_timezone(&jst_offset());
+        let started = run.started_at.with_timezone(&crate::clock::jst());
         let status_paint = match run.status {
             RunStatus::Completed => Paint::new().green(),
             RunStatus::CompletedWithFailures | RunStatus::Interrupted | RunStatus::Refused => {

@@ -10,7 +10,6 @@
 use super::{
     Assigned, Change, Defaults, Origin, Plan, Row, SourceRecord, Status, TargetValues, View,
 };
-use crate::config::Config;
 use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -43,15 +42,6 @@ pub struct SavedPlan {
 pub struct Tenant {
     pub smarthr: String,
     pub kot: String,
-}
-
-impl Tenant {
-    pub fn of(config: &Config) -> Tenant {
-        Tenant {
-            smarthr: config.smarthr.base_url.clone(),
-            kot: config.kot.base_url.clone(),
-        }
-    }
 }
 
 /// Why a saved plan cannot be read or applied.
@@ -103,7 +93,7 @@ impl SavedPlan {
         let made_at = Utc::now();
         SavedPlan {
             format_version: FORMAT_VERSION,
-            plan_id: crate::history::stamp_id(made_at, plan.rows.len() as u64),
+            plan_id: crate::clock::stamp_id(made_at, plan.rows.len() as u64),
             made_at,
             tenant,
             defaults,

@@ -8,6 +8,7 @@
 //! thread of its own with its own single-threaded runtime ([`on_own_thread`]). That also makes
 //! a run independent of the browser: closing the page does not stop it.
 
+use crate::apply::Observer;
 use crate::apply::{self, ApplyResult};
 use crate::config::Config;
 use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSummary};
@@ -15,7 +16,7 @@ use crate::model::Direction;
 use crate::plan::{NoRules, Plan, Policy, Row};
 use crate::rules::Rules;
 use crate::window::{self, Inside};
-use crate::workflow::{self, Connections, Observer, Rosters, Target};
+use crate::workflow::{self, Connections, Rosters};
 use chrono::NaiveDate;
 use std::future::Future;
 
@@ -45,7 +46,7 @@ pub fn window_now(config: &Config) -> Option<Inside> {
 
 /// Today in JST, the default reference date.
 pub fn today() -> NaiveDate {
-    crate::http::today_jst()
+    crate::clock::today_jst()
 }
 
 /// Connects and fetches both rosters, reporting progress to `observer`.
@@ -173,7 +174,7 @@ async fn apply_inner(
     let history = History::open(&config.history).map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
     let fetched_at = chrono::Utc::now();
-    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &workflow::Silent)
+    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &apply::Silent)
         .await
         .map_err(|e| e.to_string())?;
     let Planned { plan, rules } = plan(config, rosters, &r.choice)?;
@@ -193,7 +194,7 @@ async fn apply_inner(
     if !stale.is_empty() {
         return Ok(Applied::Stale(stale));
     }
-    let target = Target::new(&conn, plan.direction, plan.as_of);
+    let target = conn.target(plan.direction, plan.as_of);
     let mut start = RunStart {
         direction: plan.direction,
         as_of: plan.as_of,

@@ -270,7 +270,7 @@ struct RunView {
 }
 
 fn jst(at: DateTime<Utc>) -> String {
-    at.with_timezone(&crate::window::jst())
+    at.with_timezone(&crate::clock::jst())
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }

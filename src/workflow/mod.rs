@@ -4,10 +4,10 @@
 //! everything a person sees (progress, results) comes out through [`Observer`] rather than
 //! being printed here.
 
-use crate::apply::ApplyResult;
+use crate::apply::{Observer, Target};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::http::{ApiError, Budget, Limits, Notice};
-use crate::model::{Direction, Employee, Field, MasterItem, Masters, Service};
+use crate::model::{Direction, Employee, MasterItem, Masters, Service};
 use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
@@ -39,23 +39,6 @@ pub enum SyncError {
     )]
     EmploymentTypeNotForSmartHr,
 }
-
-/// Hooks through which long work reports progress. Every method has a no-op default so a
-/// caller implements only what it shows.
-pub trait Observer: Sync {
-    /// `done` of `total` records of `what` have been fetched.
-    fn fetching(&self, _what: &str, _done: usize, _total: Option<usize>) {}
-    /// One employee's write finished (whatever its outcome).
-    fn applied(&self, _result: &ApplyResult, _done: usize, _total: usize) {}
-    /// The run is pausing (access window) and will go on by itself.
-    fn waiting(&self, _message: &str) {}
-    /// Something went wrong that does not stop the work (an email that could not be sent).
-    fn warning(&self, _message: &str) {}
-}
-
-/// An observer that shows nothing, for tests and benchmarks.
-pub struct Silent;
-impl Observer for Silent {}
 
 /// Both API clients, built from the configuration.
 pub struct Connections {
@@ -301,7 +284,7 @@ async fn later_hires(
         return Ok(Vec::new());
     }
     let days = chrono::Days::new(LATER_HIRES_DAYS);
-    let ahead = [as_of, crate::http::today_jst()]
+    let ahead = [as_of, crate::clock::today_jst()]
         .iter()
         .filter_map(|d| d.checked_add_days(days))
         .min();
@@ -401,7 +384,7 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
     plan::build(plan::Input {
         direction,
         as_of,
-        today: crate::http::today_jst(),
+        today: crate::clock::today_jst(),
         source,
         target,
         masters: &masters,
@@ -438,63 +421,16 @@ pub fn rules_fingerprint(dir: &std::path::Path) -> String {
     format!("{} ({} files, {hash:016x})", dir.display(), files.len())
 }
 
-/// The target of a run, for writes.
-pub enum Target<'a> {
-    SmartHr(&'a smarthr::Client),
-    /// KOT applies division and type changes from `update_date` on.
-    Kot {
-        client: &'a kot::Client,
-        update_date: NaiveDate,
-    },
-}
-
-impl<'a> Target<'a> {
-    pub fn new(conn: &'a Connections, direction: Direction, as_of: NaiveDate) -> Target<'a> {
+impl Connections {
+    /// The target of a run in `direction`, for writes; KOT applies division and type changes
+    /// from `as_of` on.
+    pub fn target(&self, direction: Direction, as_of: NaiveDate) -> Target<'_> {
         match direction.target() {
-            Service::SmartHr => Target::SmartHr(&conn.smarthr),
+            Service::SmartHr => Target::SmartHr(&self.smarthr),
             Service::Kot => Target::Kot {
-                client: &conn.kot,
+                client: &self.kot,
                 update_date: as_of,
             },
-        }
-    }
-
-    pub async fn create(
-        &self,
-        employee: &Employee,
-        office: Option<&MasterItem>,
-        employment_type: Option<&MasterItem>,
-    ) -> Result<Employee, ApiError> {
-        let office = office.map(|m| m.id.as_str()).unwrap_or_default();
-        let etype = employment_type.map(|m| m.id.as_str());
-        match self {
-            Target::SmartHr(c) => c.create_crew(employee, office, etype).await,
-            Target::Kot { client, .. } => {
-                client
-                    .create_employee(employee, office, etype.unwrap_or_default())
-                    .await
-            }
-        }
-    }
-
-    /// Writes `changes` to the record `id`; `current` is that record as the plan read it, for
-    /// a client that must write part of a larger value (see [`kot::Client::update_employee`]).
-    pub async fn update(
-        &self,
-        id: &str,
-        changes: &[(Field, Option<String>)],
-        current: &crate::model::Raw,
-    ) -> Result<Employee, ApiError> {
-        match self {
-            Target::SmartHr(c) => c.update_crew(id, changes).await,
-            Target::Kot {
-                client,
-                update_date,
-            } => {
-                client
-                    .update_employee(id, changes, current, *update_date)
-                    .await
-            }
         }
     }
 }

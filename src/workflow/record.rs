@@ -2,8 +2,10 @@
 //! each employee's outcome as it happens, and the result is emailed when it ends. An apply that
 //! never gets to write (refused, cancelled) leaves one too: [`record_unstarted`].
 
-use super::{Observer, SyncError, Target};
-use crate::apply::{self, Action, ApplyReport, ApplyResult, Chosen, Counts, Outcome};
+use super::SyncError;
+use crate::apply::{
+    self, Action, ApplyReport, ApplyResult, Chosen, Counts, Observer, Outcome, Target,
+};
 use crate::config::Config;
 use crate::email;
 use crate::history::{
