@@ -5,15 +5,16 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use std::hash::{BuildHasher, Hasher};
 
-/// Japan Standard Time has no daylight saving, so a fixed offset is exact.
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
-}
+/// Japan Standard Time: no daylight saving, so a fixed offset is exact; checked at compile time.
+pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+9 is a valid offset"),
+};
 
 /// Today in Japan: "before today" for a resignation date and the default roster date mean the
 /// Japanese calendar day, whatever the machine's time zone.
 pub fn today_jst() -> NaiveDate {
-    Utc::now().with_timezone(&jst()).date_naive()
+    Utc::now().with_timezone(&JST).date_naive()
 }
 
 /// `YYYYMMDD-HHMMSS-xxxx`: `now` in UTC plus four random hex digits, for ids (runs, saved

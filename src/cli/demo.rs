@@ -6,7 +6,7 @@ use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
 use chrono::TimeZone;
 use crewsync::apply::Selection;
-use crewsync::clock::jst;
+use crewsync::clock::JST;
 use crewsync::config::Config;
 use crewsync::http::Secret;
 use crewsync::model::Direction;
@@ -18,7 +18,7 @@ use crewsync::sim::{self, Company, SimConfig};
 /// The folder holds the configuration and the history; it is kept after the process ends.
 pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, std::path::PathBuf)> {
     let as_of = sim::SAMPLE_AS_OF;
-    let noon = jst()
+    let noon = JST
         .from_local_datetime(&as_of.and_hms_opt(12, 0, 0).context("noon")?)
         .single()
         .context("noon JST")?;

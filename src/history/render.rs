@@ -15,7 +15,7 @@ use std::fmt::Write;
 pub fn jst(t: DateTime<Utc>) -> String {
     format!(
         "{} JST",
-        t.with_timezone(&crate::clock::jst())
+        t.with_timezone(&crate::clock::JST)
             .format("%Y-%m-%d %H:%M:%S")
     )
 }
@@ -57,7 +57,7 @@ pub fn runs_table(runs: &[RunSummary], style: &Style) -> String {
         style.width,
     )];
     for run in runs {
-        let started = run.started_at.with_timezone(&crate::clock::jst());
+        let started = run.started_at.with_timezone(&crate::clock::JST);
         let status_paint = match run.status {
             RunStatus::Completed => Paint::new().green(),
             RunStatus::CompletedWithFailures | RunStatus::Interrupted | RunStatus::Refused => {

@@ -270,7 +270,7 @@ struct RunView {
 }
 
 fn jst(at: DateTime<Utc>) -> String {
-    at.with_timezone(&crate::clock::jst())
+    at.with_timezone(&crate::clock::JST)
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
