@@ -309,6 +309,16 @@ fn english_when_the_browser_prefers_it() {
 
 /// Step 1 → fetch → step 2 → the list, for `direction`; returns the wizard's list path.
 async fn to_the_list(c: &mut Client, direction: &str, defaults: &[(&str, &str)]) -> String {
+    let (wizard, csrf) = fetched(c, direction).await;
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(defaults);
+    let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    format!("/wizard/{wizard}/list")
+}
+
+/// Step 1 → fetch, up to step 2's form; returns the wizard's id and the CSRF token.
+async fn fetched(c: &mut Client, direction: &str) -> (String, String) {
     let step1 = c.get(&format!("/sync/{direction}")).await;
     assert_eq!(step1.status, StatusCode::OK);
     assert!(step1.body.contains("情報取得基準日"));
@@ -330,11 +340,7 @@ async fn to_the_list(c: &mut Client, direction: &str, defaults: &[(&str, &str)])
         .and_then(|s| s.split('/').next())
         .expect("the wizard id")
         .to_string();
-    let mut form = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(defaults);
-    let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    format!("/wizard/{wizard}/list")
+    (wizard, csrf)
 }
 
 /// [`to_the_list`] into KOT with the defaults every test here uses.
@@ -569,4 +575,86 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             found.body
         );
     });
+}
+
+/// A rules folder in the test's folder with one script, set in the configuration.
+fn configured_rules(env: &Env, script: &str) -> std::path::PathBuf {
+    let dir = env.dir.path().join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("offices.rhai"), script).unwrap();
+    env.write_config(&format!("rules: {}\n", dir.display()));
+    dir
+}
+
+#[test]
+fn broken_rules_stop_the_wizard_before_anything_is_fetched() {
+    let env = Env::sample();
+    configured_rules(&env, "fn office(e) { return \"本社\" \n");
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let csrf = c.get("/sync/smarthr-to-kot").await.csrf();
+        let a = c
+            .post(
+                "/sync/smarthr-to-kot",
+                &[("csrf", &csrf), ("as_of", util::AS_OF)],
+            )
+            .await;
+        let page = c
+            .wait_for(a.location(), |a| a.body.contains("class=\"message error\""))
+            .await;
+        assert!(page.body.contains("offices.rhai"), "{}", page.body);
+    });
+    assert_eq!(
+        env.sims.smarthr.request_count() + env.sims.kot.request_count(),
+        0,
+        "a rule typo costs no download"
+    );
+}
+
+#[test]
+fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
+    let env = Env::sample();
+    let dir = configured_rules(&env, "fn office(e) { () }\n");
+    let loaded = crewsync::rules::Rules::load(&dir).unwrap();
+    let d = link_dashboard(&env);
+    let run_id = env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (wizard, csrf) = fetched(&mut c, "smarthr-to-kot").await;
+        // Edited after the wizard loaded the rules, before its plan and run.
+        std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"本社\" }\n").unwrap();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("office", "本社"),
+            ("employment_type", "正社員"),
+        ];
+        let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let list = format!("/wizard/{wizard}/list");
+        c.post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "new"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    let edited = crewsync::rules::Rules::load(&dir).unwrap();
+    assert_ne!(edited.fingerprint(), loaded.fingerprint());
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    assert_eq!(detail.rules.as_deref(), Some(loaded.fingerprint()));
 }

@@ -75,14 +75,19 @@ pub async fn prepare(
     wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Planned> {
+    // The rules first: a typo in them must not cost a full download.
+    let rules = args
+        .rules
+        .as_deref()
+        .or(config.rules.as_deref())
+        .map(load_rules)
+        .transpose()?;
     let Fetched {
         config,
         conn,
         rosters,
         defaults,
     } = fetch(args, config, wait, bars).await?;
-    let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
-    let rules = rules_dir.as_deref().map(load_rules).transpose()?;
     let policy: &dyn Policy = match &rules {
         Some(r) => r,
         None => &NoRules,
@@ -94,7 +99,7 @@ pub async fn prepare(
         saved: SavedPlan::new(
             plan,
             defaults,
-            rules_dir.as_deref().map(workflow::rules_fingerprint),
+            rules.as_ref().map(|r| r.fingerprint().to_string()),
             Tenant::of(&config),
         ),
         config,

@@ -19,6 +19,7 @@ use crate::window::{self, Inside};
 use crate::workflow::{self, Connections, Rosters};
 use chrono::NaiveDate;
 use std::future::Future;
+use std::sync::Arc;
 
 /// Runs `job` to its end on a new thread with its own runtime; `done` gets its result there.
 pub fn on_own_thread<F, Fut>(job: F, done: impl FnOnce(Fut::Output) + Send + 'static)
@@ -49,17 +50,34 @@ pub fn today() -> NaiveDate {
     crate::clock::today_jst()
 }
 
-/// Connects and fetches both rosters, reporting progress to `observer`.
+/// What a wizard plans from: the configured rules as they were loaded, and both rosters.
+pub struct Fetched {
+    pub rosters: Rosters,
+    pub rules: Option<Arc<Rules>>,
+}
+
+/// Loads the configured rules, then connects and fetches both rosters, reporting progress to
+/// `observer`. The rules come first: a typo in them must not cost a full download.
 pub async fn fetch(
     config: &Config,
     direction: Direction,
     as_of: NaiveDate,
     observer: &dyn Observer,
-) -> Result<Rosters, String> {
+) -> Result<Fetched, String> {
+    let rules = config
+        .rules
+        .as_deref()
+        .map(|dir| {
+            Rules::load(dir)
+                .map(Arc::new)
+                .map_err(|e| format!("{}: {e}", dir.display()))
+        })
+        .transpose()?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    workflow::fetch(&conn, direction, as_of, observer)
+    let rosters = workflow::fetch(&conn, direction, as_of, observer)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(Fetched { rosters, rules })
 }
 
 /// The state of a rules folder: `None` when none is configured.
@@ -89,8 +107,8 @@ pub struct Planned {
     pub rules: Option<String>,
 }
 
-/// Plans from rosters with the chosen defaults and the configured rules.
-pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planned, String> {
+/// Plans from rosters with the chosen defaults and the rules loaded before they were fetched.
+pub fn plan(rosters: Rosters, rules: Option<&Rules>, choice: &Choice) -> Result<Planned, String> {
     let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
@@ -98,18 +116,13 @@ pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planne
         choice.employment_type.as_deref(),
     )
     .map_err(|e| e.to_string())?;
-    let rules = config
-        .rules
-        .as_deref()
-        .map(|dir| Rules::load(dir).map_err(|e| format!("{}: {e}", dir.display())))
-        .transpose()?;
-    let policy: &dyn Policy = match &rules {
+    let policy: &dyn Policy = match rules {
         Some(r) => r,
         None => &NoRules,
     };
     Ok(Planned {
         plan: workflow::plan(rosters, &defaults, policy),
-        rules: config.rules.as_deref().map(workflow::rules_fingerprint),
+        rules: rules.map(|r| r.fingerprint().to_string()),
     })
 }
 
@@ -143,6 +156,8 @@ pub struct Reviewed {
     pub plan: Plan,
     pub chosen: Vec<usize>,
     pub choice: Choice,
+    /// The rules the plan was made with.
+    pub rules: Option<Arc<Rules>>,
 }
 
 /// Fetches both sides again, plans again and writes the chosen rows only if each is exactly
@@ -177,7 +192,7 @@ async fn apply_inner(
     let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &apply::Silent)
         .await
         .map_err(|e| e.to_string())?;
-    let Planned { plan, rules } = plan(config, rosters, &r.choice)?;
+    let Planned { plan, rules } = plan(rosters, r.rules.as_deref(), &r.choice)?;
     let mut chosen = Vec::with_capacity(r.chosen.len());
     let mut stale = vec![];
     for &i in &r.chosen {

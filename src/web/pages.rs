@@ -556,8 +556,9 @@ async fn start(
         move |fetched| {
             let mut stage = w.stage();
             match fetched {
-                Ok(rosters) => {
+                Ok(core::Fetched { rosters, rules }) => {
                     *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
+                    *w.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
                     *stage = Stage::Fetched;
                 }
                 Err(e) => *stage = Stage::FetchFailed(e),
@@ -714,9 +715,11 @@ async fn choose_defaults(
     let Some(rosters) = w.rosters.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
         return see_other(&format!("/wizard/{id}/fetch"));
     };
-    let (config, c) = (app.config.clone(), choice.clone());
+    let rules = w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let c = choice.clone();
     // Planning 10,000 employees with rules is CPU work: off the request threads.
-    let planned = tokio::task::spawn_blocking(move || core::plan(&config, rosters, &c)).await;
+    let planned =
+        tokio::task::spawn_blocking(move || core::plan(rosters, rules.as_deref(), &c)).await;
     match planned {
         Ok(Ok(p)) => {
             *w.stage() = Stage::Planned(Review::new(p.plan, choice));
@@ -1080,6 +1083,7 @@ async fn run_start(
         plan,
         chosen: review,
         choice,
+        rules: w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone(),
     };
     w.progress.expect(reviewed.chosen.len());
     let (config, progress, user, done) = (

@@ -7,6 +7,7 @@
 use super::core::{self, Choice, Progress};
 use crate::model::Direction;
 use crate::plan::Plan;
+use crate::rules::Rules;
 use crate::workflow::Rosters;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +61,8 @@ pub struct Wizard {
     pub direction: Direction,
     pub progress: Arc<Progress>,
     pub rosters: Mutex<Option<Rosters>>,
+    /// The configured rules, loaded before the rosters were fetched; `None` without rules.
+    pub rules: Mutex<Option<Arc<Rules>>>,
     pub stage: Mutex<Stage>,
     started: Instant,
 }
@@ -83,6 +86,7 @@ impl Wizards {
             direction,
             progress: Arc::default(),
             rosters: Mutex::new(None),
+            rules: Mutex::new(None),
             stage: Mutex::new(Stage::Fetching),
             started: Instant::now(),
         });

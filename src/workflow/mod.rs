@@ -393,34 +393,6 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
     })
 }
 
-/// Names the rules a run used, for the history: the folder and a hash of every rules, table
-/// and test file in it, so two runs with different rules are told apart even when the folder
-/// is the same.
-pub fn rules_fingerprint(dir: &std::path::Path) -> String {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| matches!(x, "rhai" | "yaml" | "yml"))
-        })
-        .collect();
-    files.sort();
-    // FNV-1a: stable across runs and platforms, unlike std's randomly keyed hasher.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for path in &files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let content = std::fs::read(path).unwrap_or_default();
-        for byte in name.unwrap_or_default().bytes().chain(content) {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{} ({} files, {hash:016x})", dir.display(), files.len())
-}
-
 impl Connections {
     /// The target of a run in `direction`, for writes; KOT applies division and type changes
     /// from `as_of` on.
