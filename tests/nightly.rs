@@ -546,8 +546,8 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let recorded = env
         .block_on(workflow::apply_recorded(
             &config,
-            &history_at(&db),
-            &lock,
+            &crewsync::history::HistoryHandle::new(history_at(&db)),
+            lock,
             &conn.target(direction, plan.as_of),
             Request {
                 plan: &plan,

@@ -59,3 +59,66 @@ fn broken_rules_fail_plan_and_apply_before_any_request() {
     env.cmd(&plan_args("smarthr-to-kot", &[])).run().expect(0);
     assert!(requests(&env) > 0);
 }
+
+/// The future that applies and records a run is `Send` (issue 16 §3), so that a server can
+/// `tokio::spawn` it. A compile-time check: if it regresses, this file does not build.
+#[test]
+fn the_apply_and_record_future_is_send() {
+    use crewsync::apply::Silent;
+    use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
+    use crewsync::model::{Direction, Masters};
+    use crewsync::workflow::{self, Connections, Request, Rosters};
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    let env = Env::empty();
+    let mut config = crewsync::config::Config::load(&env.config_path()).unwrap();
+    config.smarthr.token_given = Some(crewsync::http::Secret::new(crewsync::sim::SMARTHR_TOKEN));
+    config.kot.token_given = Some(crewsync::http::Secret::new(crewsync::sim::KOT_TOKEN));
+    let conn = Connections::from_config(&config).unwrap();
+    let db = env.dir.path().join("crewsync.db");
+    let history = HistoryHandle::new(History::open(&db).unwrap());
+    let lock = RunLock::acquire(&db).unwrap();
+    let as_of = util::date(util::AS_OF);
+    let plan = workflow::plan(
+        Rosters {
+            direction: Direction::SmartHrToKot,
+            as_of,
+            source: vec![],
+            target: vec![],
+            masters: Masters::default(),
+        },
+        &Default::default(),
+        &crewsync::plan::NoRules,
+    );
+    let target = conn.target(plan.direction, as_of);
+    let future = workflow::apply_recorded(
+        &config,
+        &history,
+        lock,
+        &target,
+        Request {
+            plan: &plan,
+            chosen: &[],
+            start: RunStart {
+                direction: plan.direction,
+                as_of,
+                user: "person".into(),
+                selection: "all".into(),
+                defaults: "none".into(),
+                rules: None,
+                planned: vec![],
+                left_out: vec![],
+                unchanged: 0,
+            },
+            fetched_at: chrono::Utc::now(),
+            stale: vec![],
+            options: Default::default(),
+        },
+        &Silent,
+    );
+    assert_send(&future);
+    // And it runs: an empty run is recorded as finished.
+    let recorded = env.block_on(future).unwrap();
+    assert_eq!(recorded.report.results, vec![]);
+}

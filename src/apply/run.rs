@@ -3,6 +3,7 @@ use super::{Observer, Target};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
+use futures_util::future::BoxFuture;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -290,8 +291,10 @@ impl Wait {
 }
 
 /// What the caller does with each result as it happens (the history records it before the
-/// next write). An error stops the run: writing on without a record would lose track.
-pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + 'a;
+/// next write), as a future so that the recording need not block the async thread. An error
+/// stops the run: writing on without a record would lose track.
+pub type OnResult<'a> =
+    dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), String>> + Send + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every
@@ -357,7 +360,7 @@ pub async fn run(
                 }
             },
         };
-        if let Err(e) = on_result(&result) {
+        if let Err(e) = on_result(&result).await {
             stopped.get_or_insert(format!("stopped: could not record the outcome: {e}"));
         }
         observer.applied(&result, n + 1, chosen.len());

@@ -6,7 +6,7 @@ use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::clock::today_jst;
 use crewsync::config::Config;
-use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
+use crewsync::history::{EmailOutcome, HistoryHandle, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
@@ -255,7 +255,7 @@ struct Ready {
     planned: Planned,
     chosen: Vec<usize>,
     lock: RunLock,
-    history: History,
+    history: HistoryHandle,
     fetched_at: chrono::DateTime<chrono::Utc>,
     /// The chosen rows of a saved plan whose target changed since it was made.
     stale: Vec<apply::Stale>,
@@ -348,7 +348,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let recorded = workflow::apply_recorded(
         &planned.config,
         &history,
-        &lock,
+        lock,
         &target,
         workflow::Request {
             plan,
@@ -493,7 +493,9 @@ async fn ready_to_write(
     }
     super::budget::check(&planned.conn, plan.direction, chosen.len(), args.wait, bars)?;
     let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
-    let history = History::open(&planned.config.history).map_err(anyhow::Error::from)?;
+    let history = HistoryHandle::open(&planned.config.history)
+        .await
+        .map_err(anyhow::Error::from)?;
     // Read as late as possible, once for the whole roster (KOT allows about one request a
     // second).
     let stale = if from_file {

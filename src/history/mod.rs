@@ -16,10 +16,12 @@
 //! whose lock is free is one whose process is gone. The next [`History::begin_run`] (which
 //! needs the lock) also writes that verdict down, so it does not depend on the lock file later.
 
+mod handle;
 mod lock;
 mod render;
 mod schema;
 
+pub use handle::HistoryHandle;
 pub use lock::RunLock;
 pub use render::{counts_text, run_text, run_text_in, runs_table};
 
@@ -82,6 +84,9 @@ pub enum HistoryError {
         "the run lock {given} does not guard the history {history}; acquire the lock with the same history path"
     )]
     WrongLock { given: PathBuf, history: PathBuf },
+    /// The async runtime shut down before the work on the history could run.
+    #[error("the history database {path} was not written: crewsync is shutting down")]
+    ShuttingDown { path: PathBuf },
 }
 
 fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path) -> String {

@@ -3,42 +3,23 @@
 //! the workflow as a library module, a `Send` apply future with typed progress) is swapped in
 //! here alone.
 //!
-//! Stop-gap for issue 16 §3: today's fetch and apply futures borrow the history's SQLite
-//! connection and the clients across awaits and are not known to be `Send`, so each runs on a
-//! thread of its own with its own single-threaded runtime ([`on_own_thread`]). That also makes
-//! a run independent of the browser: closing the page does not stop it.
+//! The fetch and apply futures are `Send` (the history's SQLite work runs off the async
+//! threads), so the pages `tokio::spawn` them: a run is independent of the browser, and closing
+//! the page does not stop it.
 
 use crate::apply::Observer;
 use crate::apply::{self, ApplyResult};
 use crate::config::Config;
-use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSummary};
+use crate::history::{
+    History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
+};
 use crate::model::Direction;
 use crate::plan::{NoRules, Plan, Policy, Row};
 use crate::rules::Rules;
 use crate::window::{self, Inside};
 use crate::workflow::{self, Connections, Rosters};
 use chrono::NaiveDate;
-use std::future::Future;
 use std::sync::Arc;
-
-/// Runs `job` to its end on a new thread with its own runtime; `done` gets its result there.
-pub fn on_own_thread<F, Fut>(job: F, done: impl FnOnce(Fut::Output) + Send + 'static)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future + 'static,
-{
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        match runtime {
-            Ok(rt) => done(rt.block_on(job())),
-            // Without a runtime nothing can be fetched or written; the job is reported as
-            // never finished, which the pages show as an error below.
-            Err(e) => eprintln!("error: could not start a worker runtime: {e}"),
-        }
-    });
-}
 
 /// KOT's access window now, if inside one.
 pub fn window_now(config: &Config) -> Option<Inside> {
@@ -166,7 +147,7 @@ pub struct Reviewed {
 pub async fn apply(
     config: &Config,
     user: String,
-    lock: &RunLock,
+    lock: RunLock,
     reviewed_plan: &Reviewed,
     observer: &dyn Observer,
 ) -> Applied {
@@ -179,14 +160,16 @@ pub async fn apply(
 async fn apply_inner(
     config: &Config,
     user: String,
-    lock: &RunLock,
+    lock: RunLock,
     r: &Reviewed,
     observer: &dyn Observer,
 ) -> Result<Applied, String> {
     if let Some(inside) = window_now(config) {
         return Err(inside.to_string());
     }
-    let history = History::open(&config.history).map_err(|e| e.to_string())?;
+    let history = HistoryHandle::open(&config.history)
+        .await
+        .map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
     let fetched_at = chrono::Utc::now();
     let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &apply::Silent)

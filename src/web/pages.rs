@@ -551,20 +551,18 @@ async fn start(
     }
     let wizard = app.wizards.start(ctx.user(), d);
     let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
-    core::on_own_thread(
-        move || async move { core::fetch(&config, d, as_of, &*progress).await },
-        move |fetched| {
-            let mut stage = w.stage();
-            match fetched {
-                Ok(core::Fetched { rosters, rules }) => {
-                    *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
-                    *w.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
-                    *stage = Stage::Fetched;
-                }
-                Err(e) => *stage = Stage::FetchFailed(e),
+    tokio::spawn(async move {
+        let fetched = core::fetch(&config, d, as_of, &*progress).await;
+        let mut stage = w.stage();
+        match fetched {
+            Ok(core::Fetched { rosters, rules }) => {
+                *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
+                *w.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
+                *stage = Stage::Fetched;
             }
-        },
-    );
+            Err(e) => *stage = Stage::FetchFailed(e),
+        }
+    });
     see_other(&format!("/wizard/{}/fetch", wizard.id))
 }
 
@@ -1092,10 +1090,10 @@ async fn run_start(
         ctx.user().to_string(),
         w.clone(),
     );
-    core::on_own_thread(
-        move || async move { core::apply(&config, user, &lock, &reviewed, &*progress).await },
-        move |applied| *done.stage() = Stage::Finished(applied),
-    );
+    tokio::spawn(async move {
+        let applied = core::apply(&config, user, lock, &reviewed, &*progress).await;
+        *done.stage() = Stage::Finished(applied);
+    });
     see_other(&format!("/wizard/{id}/run"))
 }
 
