@@ -3,7 +3,15 @@
 
 mod util;
 
+use crewsync::apply::{Chosen, Event, Observer, Selection, Silent};
+use crewsync::config::Config;
+use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
+use crewsync::http::Secret;
+use crewsync::model::{Direction, Masters};
+use crewsync::plan::{Plan, View};
+use crewsync::workflow::{self, Connections, Request, Rosters};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use util::{Env, apply_to_kot, plan_args};
 
 /// A rules folder whose only script does not compile.
@@ -60,25 +68,58 @@ fn broken_rules_fail_plan_and_apply_before_any_request() {
     assert!(requests(&env) > 0);
 }
 
+/// The simulators' configuration with their tokens, as the binary would load it.
+fn config(env: &Env) -> Config {
+    let mut config = Config::load(&env.config_path()).unwrap();
+    config.smarthr.token_given = Some(Secret::new(crewsync::sim::SMARTHR_TOKEN));
+    config.kot.token_given = Some(Secret::new(crewsync::sim::KOT_TOKEN));
+    config
+}
+
+/// What a run records before writing, for `plan` with every actionable row chosen.
+fn start(plan: &Plan, chosen: &[usize]) -> RunStart {
+    let mut start = RunStart {
+        direction: plan.direction,
+        as_of: plan.as_of,
+        user: "person".into(),
+        selection: "all".into(),
+        defaults: "none".into(),
+        rules: None,
+        planned: vec![],
+        left_out: vec![],
+        unchanged: 0,
+    };
+    workflow::accounted(&mut start, plan, chosen, Chosen::Selection(&Selection::All));
+    start
+}
+
+fn request<'a>(plan: &'a Plan, chosen: &'a [usize]) -> Request<'a> {
+    Request {
+        plan,
+        chosen,
+        start: start(plan, chosen),
+        fetched_at: chrono::Utc::now(),
+        stale: vec![],
+        options: Default::default(),
+    }
+}
+
+fn history(env: &Env) -> (HistoryHandle, RunLock) {
+    let db = env.dir.path().join("crewsync.db");
+    let history = HistoryHandle::new(History::open(&db).unwrap());
+    (history, RunLock::acquire(&db).unwrap())
+}
+
 /// The future that applies and records a run is `Send` (issue 16 §3), so that a server can
 /// `tokio::spawn` it. A compile-time check: if it regresses, this file does not build.
 #[test]
 fn the_apply_and_record_future_is_send() {
-    use crewsync::apply::Silent;
-    use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
-    use crewsync::model::{Direction, Masters};
-    use crewsync::workflow::{self, Connections, Request, Rosters};
-
     fn assert_send<T: Send>(_: &T) {}
 
     let env = Env::empty();
-    let mut config = crewsync::config::Config::load(&env.config_path()).unwrap();
-    config.smarthr.token_given = Some(crewsync::http::Secret::new(crewsync::sim::SMARTHR_TOKEN));
-    config.kot.token_given = Some(crewsync::http::Secret::new(crewsync::sim::KOT_TOKEN));
+    let config = config(&env);
     let conn = Connections::from_config(&config).unwrap();
-    let db = env.dir.path().join("crewsync.db");
-    let history = HistoryHandle::new(History::open(&db).unwrap());
-    let lock = RunLock::acquire(&db).unwrap();
+    let (history, lock) = history(&env);
     let as_of = util::date(util::AS_OF);
     let plan = workflow::plan(
         Rosters {
@@ -97,28 +138,107 @@ fn the_apply_and_record_future_is_send() {
         &history,
         lock,
         &target,
-        Request {
-            plan: &plan,
-            chosen: &[],
-            start: RunStart {
-                direction: plan.direction,
-                as_of,
-                user: "person".into(),
-                selection: "all".into(),
-                defaults: "none".into(),
-                rules: None,
-                planned: vec![],
-                left_out: vec![],
-                unchanged: 0,
-            },
-            fetched_at: chrono::Utc::now(),
-            stale: vec![],
-            options: Default::default(),
-        },
+        request(&plan, &[]),
         &Silent,
     );
     assert_send(&future);
     // And it runs: an empty run is recorded as finished.
     let recorded = env.block_on(future).unwrap();
     assert_eq!(recorded.report.results, vec![]);
+}
+
+/// Keeps each event as a line, in order.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Observer for Recorder {
+    fn event(&self, event: Event<'_>) {
+        let line = match event {
+            Event::Fetching {
+                service,
+                what,
+                done,
+                total,
+            } => format!("fetching {service:?} {what} {done}/{total:?}"),
+            Event::Planned { summary, writes } => {
+                format!("planned {} new, {writes} writes", summary.new)
+            }
+            Event::Applying {
+                result,
+                done,
+                total,
+            } => format!(
+                "applying {} {done}/{total} {:?}",
+                result.code, result.outcome
+            ),
+            Event::Waiting { message, .. } => format!("waiting {message}"),
+            Event::Warning { message } => format!("warning {message}"),
+            Event::Finished { report } => format!("finished {}", report.summary.text()),
+        };
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+/// Progress comes as typed events in the order of the work: each service's fetch, the plan
+/// settled, each employee N of M with its result, the end.
+#[test]
+fn a_run_reports_typed_events_in_order() {
+    let env = Env::empty();
+    env.crew(util::crew(
+        "0003",
+        "長谷川",
+        "久美子",
+        serde_json::json!({}),
+    ));
+    env.crew(util::crew("0004", "山本", "一郎", serde_json::json!({})));
+    let config = config(&env);
+    let conn = Connections::from_config(&config).unwrap();
+    let direction = Direction::SmartHrToKot;
+    let observer = Recorder::default();
+    let rosters = env
+        .block_on(workflow::fetch(
+            &conn,
+            direction,
+            util::date(util::AS_OF),
+            &observer,
+        ))
+        .unwrap();
+    let defaults =
+        workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員"))
+            .unwrap();
+    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules);
+    let chosen = Selection::All.pick(&plan, &View::default()).unwrap();
+    let (history, lock) = history(&env);
+    let target = conn.target(direction, plan.as_of);
+    env.block_on(workflow::apply_recorded(
+        &config,
+        &history,
+        lock,
+        &target,
+        request(&plan, &chosen),
+        &observer,
+    ))
+    .unwrap();
+    let events = observer.0.into_inner().unwrap();
+    let fetched = events.iter().filter(|e| e.starts_with("fetching")).count();
+    assert_eq!(
+        events[..fetched],
+        [
+            "fetching SmartHr crews 2/Some(2)",
+            "fetching Kot employees 0/None",
+            "fetching Kot employees 0/Some(0)",
+        ],
+        "{events:#?}"
+    );
+    let rest: Vec<&str> = events[fetched..].iter().map(String::as_str).collect();
+    assert_eq!(
+        rest,
+        [
+            "planned 2 new, 2 writes",
+            "applying 0003 1/2 Ok",
+            "applying 0004 2/2 Ok",
+            "finished 2 created",
+        ],
+        "{events:#?}"
+    );
 }

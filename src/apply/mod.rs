@@ -12,7 +12,7 @@ mod stop;
 mod target;
 
 pub use account::{Chosen, account};
-pub use progress::{Observer, Silent};
+pub use progress::{Event, Observer, Silent};
 pub use run::{
     AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run,
     stopped_by_user, weight,

@@ -1,5 +1,5 @@
 use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
-use super::{Observer, Target};
+use super::{Event, Observer, Target};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
@@ -270,20 +270,24 @@ impl Wait {
             });
         }
         let now = chrono::Utc::now();
-        let sleep = match window::inside(&self.windows, now) {
-            Some(inside) => {
-                observer.waiting(&format!("{inside}; waiting (--wait)"));
-                inside.wait(now).max(Duration::from_secs(1))
-            }
-            None => {
-                observer.waiting(&format!(
+        let (message, sleep) = match window::inside(&self.windows, now) {
+            Some(inside) => (
+                format!("{inside}; waiting (--wait)"),
+                inside.wait(now).max(Duration::from_secs(1)),
+            ),
+            None => (
+                format!(
                     "{refusal}; trying again in {}s (--wait)",
                     self.poll.as_secs()
-                ));
-                self.poll
-            }
-        }
-        .min(left);
+                ),
+                self.poll,
+            ),
+        };
+        let sleep = sleep.min(left);
+        observer.event(Event::Waiting {
+            message: &message,
+            until: chrono::TimeDelta::from_std(sleep).ok().map(|d| now + d),
+        });
         tokio::time::sleep(sleep).await;
         *self.waited.lock().unwrap_or_else(|e| e.into_inner()) += sleep;
         Ok(())
@@ -363,7 +367,11 @@ pub async fn run(
         if let Err(e) = on_result(&result).await {
             stopped.get_or_insert(format!("stopped: could not record the outcome: {e}"));
         }
-        observer.applied(&result, n + 1, chosen.len());
+        observer.event(Event::Applying {
+            result: &result,
+            done: n + 1,
+            total: chosen.len(),
+        });
         results.push(result);
     }
     let mut summary = Counts::default();

@@ -7,8 +7,8 @@
 //! threads), so the pages `tokio::spawn` them: a run is independent of the browser, and closing
 //! the page does not stop it.
 
-use crate::apply::Observer;
 use crate::apply::{self, ApplyResult};
+use crate::apply::{Event, Observer};
 use crate::config::Config;
 use crate::history::{
     History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
@@ -279,22 +279,30 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn fetching(&self, what: &str, done: usize, total: Option<usize>) {
-        self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| w == what) {
-            Some(slot) => *slot = (what.to_string(), done, total),
-            None => s.fetched.push((what.to_string(), done, total)),
-        })
-    }
-    fn applied(&self, result: &ApplyResult, _done: usize, total: usize) {
-        self.with(|s| {
-            s.total = total;
-            s.results.push(result.clone());
-        })
-    }
-    fn waiting(&self, message: &str) {
-        self.with(|s| s.note = Some(message.to_string()))
-    }
-    fn warning(&self, message: &str) {
-        self.with(|s| s.note = Some(message.to_string()))
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Fetching {
+                service,
+                what,
+                done,
+                total,
+            } => {
+                let what = Event::fetching_label(service, what);
+                self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| *w == what) {
+                    Some(slot) => *slot = (what, done, total),
+                    None => s.fetched.push((what, done, total)),
+                })
+            }
+            Event::Planned { writes, .. } => self.with(|s| s.total = writes),
+            Event::Applying { result, total, .. } => self.with(|s| {
+                s.total = total;
+                s.results.push(result.clone());
+            }),
+            Event::Waiting { message, .. } | Event::Warning { message } => {
+                self.with(|s| s.note = Some(message.to_string()))
+            }
+            // The run's page shows the recorded run once the apply returns.
+            Event::Finished { .. } => {}
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! everything a person sees (progress, results) comes out through [`Observer`] rather than
 //! being printed here.
 
-use crate::apply::{Observer, Target};
+use crate::apply::{Event, Observer, Target};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::http::{ApiError, Budget, Limits, Notice};
 use crate::model::{Direction, Employee, MasterItem, Masters, Service};
@@ -161,6 +161,21 @@ pub struct Rosters {
     pub masters: Masters,
 }
 
+/// Reports `done` of `total` records fetched from `service`: SmartHR's crews, KOT's
+/// employees.
+fn fetching(observer: &dyn Observer, service: Service, done: usize, total: Option<usize>) {
+    let what = match service {
+        Service::SmartHr => "crews",
+        Service::Kot => "employees",
+    };
+    observer.event(Event::Fetching {
+        service,
+        what,
+        done,
+        total,
+    });
+}
+
 /// Fetches both sides for a plan.
 pub async fn fetch(
     conn: &Connections,
@@ -169,7 +184,7 @@ pub async fn fetch(
     observer: &dyn Observer,
 ) -> Result<Rosters, SyncError> {
     let smarthr_progress =
-        |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
+        |done: usize, total: Option<usize>| fetching(observer, Service::SmartHr, done, total);
     // SmartHR crews carry only the id of their office; its names are fetched in both
     // directions so that plans, rules and history show 本社, not a UUID.
     let smarthr_masters = Masters {
@@ -178,7 +193,7 @@ pub async fn fetch(
     };
     let mut crews = conn.smarthr.list_crews(&smarthr_progress).await?;
     name_masters(&mut crews, &smarthr_masters);
-    observer.fetching("KING OF TIME employees", 0, None);
+    fetching(observer, Service::Kot, 0, None);
     let (source, target, masters) = match direction {
         Direction::SmartHrToKot => {
             // Resigned employees are included so that nobody already in KOT is created twice;
@@ -186,7 +201,7 @@ pub async fn fetch(
             let mut kot = conn.kot.list_employees(as_of, true).await?;
             let later = later_hires(&conn.kot, as_of, &crews, &kot).await?;
             kot.extend(later);
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             let masters = Masters {
                 offices: conn.kot.list_divisions().await?,
                 employment_types: conn.kot.list_working_types().await?,
@@ -195,7 +210,7 @@ pub async fn fetch(
         }
         Direction::KotToSmartHr => {
             let kot = conn.kot.list_employees(as_of, false).await?;
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             (kot, crews, smarthr_masters)
         }
     };
@@ -225,12 +240,13 @@ pub async fn stale(
 ) -> Result<Vec<crate::apply::Stale>, SyncError> {
     let target = match plan.direction {
         Direction::KotToSmartHr => {
-            let progress =
-                |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
+            let progress = |done: usize, total: Option<usize>| {
+                fetching(observer, Service::SmartHr, done, total)
+            };
             conn.smarthr.list_crews(&progress).await?
         }
         Direction::SmartHrToKot => {
-            observer.fetching("KING OF TIME employees", 0, None);
+            fetching(observer, Service::Kot, 0, None);
             let mut kot = conn.kot.list_employees(plan.as_of, true).await?;
             // New rows' codes KOT holds only as later hires, as the plan looked for them.
             let new: Vec<Employee> = chosen
@@ -241,7 +257,7 @@ pub async fn stale(
                 .collect();
             let later = later_hires(&conn.kot, plan.as_of, &new, &kot).await?;
             kot.extend(later);
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             kot
         }
     };

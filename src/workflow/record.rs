@@ -4,7 +4,7 @@
 
 use super::SyncError;
 use crate::apply::{
-    self, Action, ApplyReport, ApplyResult, Chosen, Counts, Observer, Outcome, Target,
+    self, Action, ApplyReport, ApplyResult, Chosen, Counts, Event, Observer, Outcome, Target,
 };
 use crate::config::Config;
 use crate::email;
@@ -156,6 +156,10 @@ pub async fn apply_recorded(
             None => fresh.push(i),
         }
     }
+    observer.event(Event::Planned {
+        summary: &plan.summary,
+        writes: chosen.len(),
+    });
     let mut report = apply::run(
         plan,
         &fresh,
@@ -191,11 +195,14 @@ pub async fn apply_recorded(
             // the run, so it is reported rather than raised.
             let (r, noted) = (run.clone(), outcome.clone());
             if let Err(e) = history.with(move |h| h.record_email(&r, &noted)).await {
-                observer.warning(&format!("could not record the email outcome: {e}"));
+                observer.event(Event::Warning {
+                    message: &format!("could not record the email outcome: {e}"),
+                });
             }
             Some(outcome)
         }
     };
+    observer.event(Event::Finished { report: &report });
     Ok(Recorded {
         report,
         status,
