@@ -658,3 +658,82 @@ fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
         .unwrap();
     assert_eq!(detail.rules.as_deref(), Some(loaded.fingerprint()));
 }
+
+#[test]
+fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let run_id = env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let csrf = c.get("/").await.csrf();
+        c.post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "all"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+        // A slow KOT: each write takes a while, so the run is still going when cancelled.
+        env.sims
+            .kot
+            .faults()
+            .delay_writes(Some(std::time::Duration::from_millis(700)));
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let page = c
+            .wait_for(&run, |a| a.body.contains("同期しています: 1 件完了"))
+            .await;
+        assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
+        let a = c
+            .post(&list.replace("/list", "/cancel"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let page = c.get(&run).await;
+        assert!(
+            page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
+            "{}",
+            page.body
+        );
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    env.sims.kot.faults().delay_writes(None);
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    assert_eq!(detail.summary.status, crewsync::history::RunStatus::Stopped);
+    let note = detail.summary.note.clone().unwrap_or_default();
+    assert!(
+        note.starts_with("stopped by the user (cancelled in the dashboard)"),
+        "{note}"
+    );
+    let outcome = |o| {
+        detail
+            .employees
+            .iter()
+            .filter(|e| e.outcome == Some(o))
+            .count()
+    };
+    let written = outcome(crewsync::apply::Outcome::Ok);
+    let not_attempted: Vec<_> = detail
+        .employees
+        .iter()
+        .filter(|e| e.outcome == Some(crewsync::apply::Outcome::NotAttempted))
+        .collect();
+    assert!(written >= 1, "the writes before the cancel are kept");
+    assert!(!not_attempted.is_empty(), "{detail:#?}");
+    assert_eq!(written + not_attempted.len(), detail.employees.len());
+    for e in &not_attempted {
+        let why = e.error.as_deref().unwrap_or_default();
+        assert!(why.contains("cancelled in the dashboard"), "{why}");
+    }
+}

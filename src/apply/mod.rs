@@ -14,11 +14,10 @@ mod target;
 pub use account::{Chosen, account};
 pub use progress::{Event, Observer, Silent};
 pub use run::{
-    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run,
-    stopped_by_user, weight,
+    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run, weight,
 };
 pub use stale::{Stale, stale};
-pub use stop::Stop;
+pub use stop::{Stop, stopped_by_user};
 pub use target::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -321,7 +321,7 @@ pub async fn run(
         let row = &plan.rows[i];
         let writes = writes(row, &held);
         if stopped.is_none() && options.stop.presses() > 0 {
-            stopped = Some(stop_reason(USER_STOP, row));
+            stopped = Some(stop_reason(&options.stop.reason(), row));
         }
         let result = match &stopped {
             Some(why) => not_attempted(row, &writes, why),
@@ -339,7 +339,7 @@ pub async fn run(
                         let paused = tokio::select! {
                             paused = wait.pause(observer, &refusal) =>
                                 paused.map_err(|e| e.to_string()),
-                            () = options.stop.pressed(1) => Err(USER_STOP.to_string()),
+                            () = options.stop.pressed(1) => Err(options.stop.reason()),
                         };
                         if let Err(why) = paused {
                             let why = stop_reason(&why, row);
@@ -385,15 +385,6 @@ pub async fn run(
         summary,
         stopped,
     }
-}
-
-/// The reason recorded for a run stopped with Ctrl-C; `history` and the exit status tell such
-/// a run from one stopped by KOT through [`stopped_by_user`].
-const USER_STOP: &str = "stopped by the user (Ctrl-C)";
-
-/// Whether a report's `stopped` reason is a person's Ctrl-C.
-pub fn stopped_by_user(stopped: &str) -> bool {
-    stopped.starts_with(USER_STOP)
 }
 
 fn stop_reason(cause: &str, row: &Row) -> String {

@@ -34,6 +34,9 @@ pub struct FaultState {
     /// Every authorised request answers 200 with a body that echoes the request's
     /// `Authorization` header, as a misconfigured proxy or captive portal might.
     pub echo_authorization: bool,
+    /// Every write that passes the other knobs waits this many milliseconds before it is
+    /// handled: a slow server, so that a test can act while a write is in flight.
+    pub write_delay_ms: Option<u64>,
 }
 
 /// The body of `POST /_sim/faults`.
@@ -48,6 +51,7 @@ pub struct FaultUpdate {
     pub access_window_after_requests: Option<usize>,
     pub fail_all_writes: Option<u16>,
     pub echo_authorization: Option<bool>,
+    pub write_delay_ms: Option<u64>,
     /// Clears every knob before applying the rest.
     pub clear: bool,
 }
@@ -94,6 +98,16 @@ impl Faults {
 
     pub(crate) fn echoes_authorization(&self) -> bool {
         self.with(|s| s.echo_authorization)
+    }
+
+    /// See [`FaultState::write_delay_ms`]; `None` ends it.
+    pub fn delay_writes(&self, delay: Option<std::time::Duration>) {
+        self.with(|s| s.write_delay_ms = delay.map(|d| d.as_millis() as u64));
+    }
+
+    /// How long a write waits before it is handled, if it does.
+    pub(crate) fn write_delay(&self) -> Option<std::time::Duration> {
+        self.with(|s| s.write_delay_ms.map(std::time::Duration::from_millis))
     }
 
     /// KOT only: see [`FaultState::require_full_put_body`].
@@ -160,6 +174,9 @@ impl Faults {
             }
             if let Some(v) = u.echo_authorization {
                 s.echo_authorization = v;
+            }
+            if let Some(v) = u.write_delay_ms {
+                s.write_delay_ms = Some(v);
             }
         });
     }

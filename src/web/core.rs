@@ -8,7 +8,7 @@
 //! the page does not stop it.
 
 use crate::apply::{self, ApplyResult};
-use crate::apply::{Event, Observer};
+use crate::apply::{Event, Observer, Stop};
 use crate::config::Config;
 use crate::history::{
     History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
@@ -149,9 +149,10 @@ pub async fn apply(
     user: String,
     lock: RunLock,
     reviewed_plan: &Reviewed,
+    stop: Stop,
     observer: &dyn Observer,
 ) -> Applied {
-    match apply_inner(config, user, lock, reviewed_plan, observer).await {
+    match apply_inner(config, user, lock, reviewed_plan, stop, observer).await {
         Ok(a) => a,
         Err(e) => Applied::Failed(e),
     }
@@ -162,6 +163,7 @@ async fn apply_inner(
     user: String,
     lock: RunLock,
     r: &Reviewed,
+    stop: Stop,
     observer: &dyn Observer,
 ) -> Result<Applied, String> {
     if let Some(inside) = window_now(config) {
@@ -216,7 +218,10 @@ async fn apply_inner(
             start,
             fetched_at,
             stale: Vec::new(),
-            options: apply::Options::default(),
+            options: apply::Options {
+                stop,
+                ..apply::Options::default()
+            },
         },
         observer,
     )

@@ -56,6 +56,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/wizard/{id}/list", get(list_page).post(list_post))
         .route("/wizard/{id}/confirm", get(confirm_page))
         .route("/wizard/{id}/run", get(run_page).post(run_start))
+        .route("/wizard/{id}/cancel", post(run_cancel))
         .route("/history", get(history_page))
         .route("/history/{run}", get(run_detail))
         .fallback(not_found)
@@ -1084,16 +1085,35 @@ async fn run_start(
         rules: w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone(),
     };
     w.progress.expect(reviewed.chosen.len());
-    let (config, progress, user, done) = (
+    let (config, progress, user, done, stop) = (
         app.config.clone(),
         w.progress.clone(),
         ctx.user().to_string(),
         w.clone(),
+        w.stop.clone(),
     );
     tokio::spawn(async move {
-        let applied = core::apply(&config, user, lock, &reviewed, &*progress).await;
+        let applied = core::apply(&config, user, lock, &reviewed, stop, &*progress).await;
         *done.stage() = Stage::Finished(applied);
     });
+    see_other(&format!("/wizard/{id}/run"))
+}
+
+/// The run page's cancel button: stops the run after the write in flight, the rest reported
+/// not attempted and the run recorded as stopped by the user, as Ctrl-C does in the CLI.
+async fn run_cancel(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    // Pressed once only: a second press would abandon the write in flight, leaving nobody
+    // knowing whether the target applied it.
+    if matches!(*w.stage(), Stage::Running) && w.stop.presses() == 0 {
+        w.stop.press();
+    }
     see_other(&format!("/wizard/{id}/run"))
 }
 
@@ -1101,8 +1121,11 @@ async fn run_start(
 #[template(path = "run.html")]
 struct RunPage {
     c: Chrome,
+    id: String,
     slug: &'static str,
     running: bool,
+    /// The cancel button was pressed and the run has not ended yet.
+    cancelling: bool,
     done: usize,
     total: usize,
     outcomes: Vec<OutcomeView>,
@@ -1137,8 +1160,10 @@ async fn run_page(
         StatusCode::OK,
         RunPage {
             c,
+            id: w.id.clone(),
             slug: w.direction.as_str(),
             running,
+            cancelling: running && w.stop.presses() > 0,
             done: progress.results.len(),
             total: progress.total,
             outcomes: progress

@@ -5,6 +5,7 @@
 //! (after [`core::apply`] has checked that none changed since).
 
 use super::core::{self, Choice, Progress};
+use crate::apply::Stop;
 use crate::model::Direction;
 use crate::plan::Plan;
 use crate::rules::Rules;
@@ -64,6 +65,8 @@ pub struct Wizard {
     /// The configured rules, loaded before the rosters were fetched; `None` without rules.
     pub rules: Mutex<Option<Arc<Rules>>>,
     pub stage: Mutex<Stage>,
+    /// The run's cancel button presses this, as Ctrl-C does in the CLI.
+    pub stop: Stop,
     started: Instant,
 }
 
@@ -88,6 +91,7 @@ impl Wizards {
             rosters: Mutex::new(None),
             rules: Mutex::new(None),
             stage: Mutex::new(Stage::Fetching),
+            stop: Stop::new("cancelled in the dashboard"),
             started: Instant::now(),
         });
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
