@@ -458,7 +458,7 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
 }
 
 #[test]
-fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
+fn a_row_created_in_the_target_after_review_is_stale_and_the_rest_is_written() {
     let env = Env::sample();
     let d = link_dashboard(&env);
     let new = new_codes(&env);
@@ -495,11 +495,105 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
         assert!(done.body.contains("id=\"stale\""), "{}", done.body);
-        assert!(done.body.contains(&new[0]));
+        let stale = stale_list(&done.body);
+        assert!(
+            stale.contains(&new[0]) && !stale.contains(&new[1]),
+            "{stale}"
+        );
     });
+    assert_eq!(
+        env.kot_with_code(&new[0]).len(),
+        1,
+        "the stale row is not created twice"
+    );
+    assert_eq!(
+        env.kot_with_code(&new[1]).len(),
+        1,
+        "the rows still as reviewed are written"
+    );
+}
+
+/// The run page's list of stale rows, empty when it has none.
+fn stale_list(page: &str) -> &str {
+    let after = page.split("id=\"stale\"").nth(1).unwrap_or_default();
+    after.split("</ul>").next().unwrap_or_default()
+}
+
+/// The saved-plan path of `apply --plan`: a target record edited between the review and 同期
+/// is stale, reported not attempted, and left as edited.
+#[test]
+fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let code = "00080";
+    let email_before = env.crews_with_code(code)[0]["email"].clone();
+    let mut c = env.block_on(logged_in(&d, "sato"));
+    let list = env.block_on(async {
+        let list = to_the_list(&mut c, "kot-to-smarthr", &[("office", "本社")]).await;
+        let csrf = c.get("/").await.csrf();
+        let a = c
+            .post(
+                &list,
+                &[
+                    ("csrf", &csrf),
+                    ("status", "changed"),
+                    ("go", "select-filtered"),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let page = c.get(&format!("{list}?status=changed")).await;
+        assert!(
+            page.body.contains(code),
+            "{code} is a changed row: {}",
+            page.body
+        );
+        list
+    });
+    env.edit_crew(code, crewsync::model::Field::LastName, "編集済");
+    let run_id = env.block_on(async {
+        let csrf = c.get("/").await.csrf();
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        assert!(
+            stale_list(&done.body).contains(code),
+            "{code} is reported stale: {}",
+            done.body
+        );
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    let crew = &env.crews_with_code(code)[0];
+    assert_eq!(crew["last_name"], "編集済", "the edit stays");
+    assert_eq!(crew["email"], email_before, "the stale row is not written");
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    let record = detail
+        .employees
+        .iter()
+        .find(|e| e.code == code)
+        .expect("the stale row is recorded");
+    assert_eq!(record.outcome, Some(crewsync::apply::Outcome::NotAttempted));
+    let why = record.error.as_deref().unwrap_or_default();
+    assert!(why.starts_with("stale: "), "{why}");
     assert!(
-        env.kot_with_code(&new[1]).is_empty(),
-        "nothing is written when a row is stale"
+        detail
+            .employees
+            .iter()
+            .any(|e| e.outcome == Some(crewsync::apply::Outcome::Ok)),
+        "the other changed rows are written: {detail:#?}"
+    );
+    assert!(
+        detail.summary.selection.contains("(plan "),
+        "{}",
+        detail.summary.selection
     );
 }
 

@@ -14,7 +14,8 @@ use crate::history::{
     History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
 };
 use crate::model::Direction;
-use crate::plan::{NoRules, Plan, Policy, Row};
+use crate::plan::saved::{SavedPlan, Tenant};
+use crate::plan::{NoRules, Policy};
 use crate::rules::Rules;
 use crate::window::{self, Inside};
 use crate::workflow::{self, Connections, Rosters};
@@ -82,14 +83,15 @@ impl Choice {
     }
 }
 
-/// A plan and the rules fingerprint it was made with.
-pub struct Planned {
-    pub plan: Plan,
-    pub rules: Option<String>,
-}
-
-/// Plans from rosters with the chosen defaults and the rules loaded before they were fetched.
-pub fn plan(rosters: Rosters, rules: Option<&Rules>, choice: &Choice) -> Result<Planned, String> {
+/// Plans from rosters with the chosen defaults and the rules loaded before they were fetched,
+/// as a saved plan: what the person reviews is then applied exactly, the CLI's `apply --plan`
+/// way.
+pub fn plan(
+    config: &Config,
+    rosters: Rosters,
+    rules: Option<&Rules>,
+    choice: &Choice,
+) -> Result<SavedPlan, String> {
     let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
@@ -101,49 +103,39 @@ pub fn plan(rosters: Rosters, rules: Option<&Rules>, choice: &Choice) -> Result<
         Some(r) => r,
         None => &NoRules,
     };
-    Ok(Planned {
-        plan: workflow::plan(rosters, &defaults, policy),
-        rules: rules.map(|r| r.fingerprint().to_string()),
-    })
-}
-
-/// The parts of a row a person reviewed: if any differs now, the row is stale.
-fn reviewed(row: &Row) -> impl PartialEq + '_ {
-    (
-        &row.code,
-        row.status,
-        &row.name,
-        &row.changes,
-        &row.office,
-        &row.employment_type,
-    )
+    Ok(SavedPlan::new(
+        workflow::plan(rosters, &defaults, policy),
+        defaults,
+        rules.map(|r| r.fingerprint().to_string()),
+        Tenant::of(config),
+    ))
 }
 
 /// How an apply from the dashboard ended.
 pub enum Applied {
-    /// Written and recorded under this history run id.
+    /// Written and recorded under this history run id. `stale`: the chosen rows (code, name)
+    /// not written because their target changed since the review.
     Ran {
         run_id: String,
         stopped: Option<String>,
+        stale: Vec<(String, String)>,
     },
-    /// Nothing written: these rows (code, name) changed since they were reviewed.
-    Stale(Vec<(String, String)>),
     /// Nothing written, or the run could not be recorded.
     Failed(String),
 }
 
 /// What the person reviewed and chose.
 pub struct Reviewed {
-    pub plan: Plan,
+    pub saved: SavedPlan,
     pub chosen: Vec<usize>,
     pub choice: Choice,
-    /// The rules the plan was made with.
-    pub rules: Option<Arc<Rules>>,
 }
 
-/// Fetches both sides again, plans again and writes the chosen rows only if each is exactly
-/// as reviewed; recorded in the history with `user` as who. `lock` is the CLI's run lock,
-/// taken by the caller before anything is fetched.
+/// Writes exactly the chosen rows of the reviewed plan, as `crewsync apply --plan` does: the
+/// target's roster is read again once, and a row whose target changed since the review is
+/// not written but reported not attempted (stale). Recorded in the history with `user` as
+/// who; `lock` is the CLI's run lock, taken by the caller before anything is fetched, and
+/// `stop` the run page's cancel button.
 pub async fn apply(
     config: &Config,
     user: String,
@@ -173,51 +165,43 @@ async fn apply_inner(
         .await
         .map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    let fetched_at = chrono::Utc::now();
-    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &apply::Silent)
+    let saved = &r.saved;
+    let plan = &saved.plan;
+    let stale = workflow::stale(&conn, plan, &r.chosen, observer)
         .await
         .map_err(|e| e.to_string())?;
-    let Planned { plan, rules } = plan(rosters, r.rules.as_deref(), &r.choice)?;
-    let mut chosen = Vec::with_capacity(r.chosen.len());
-    let mut stale = vec![];
-    for &i in &r.chosen {
-        let old = &r.plan.rows[i];
-        let now = plan
-            .rows
-            .iter()
-            .position(|row| row.code.is_some() && row.code == old.code);
-        match now {
-            Some(j) if reviewed(&plan.rows[j]) == reviewed(old) => chosen.push(j),
-            _ => stale.push((old.code.clone().unwrap_or_default(), old.name.clone())),
-        }
-    }
-    if !stale.is_empty() {
-        return Ok(Applied::Stale(stale));
-    }
+    let stale_rows = stale
+        .iter()
+        .map(|s| {
+            let row = &plan.rows[s.row];
+            (row.code.clone().unwrap_or_default(), row.name.clone())
+        })
+        .collect();
     let target = conn.target(plan.direction, plan.as_of);
     let mut start = RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
         user,
-        selection: "picked in the dashboard".into(),
+        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
         defaults: r.choice.text(),
-        rules,
+        rules: saved.rules.clone(),
         planned: Vec::new(),
         left_out: Vec::new(),
         unchanged: 0,
     };
-    workflow::accounted(&mut start, &plan, &chosen, apply::Chosen::Ticked);
+    workflow::accounted(&mut start, plan, &r.chosen, apply::Chosen::Ticked);
     let recorded = workflow::apply_recorded(
         config,
         &history,
         lock,
         &target,
         workflow::Request {
-            plan: &plan,
-            chosen: &chosen,
+            plan,
+            chosen: &r.chosen,
             start,
-            fetched_at,
-            stale: Vec::new(),
+            // Another run that wrote a chosen employee after the plan was made holds it back.
+            fetched_at: saved.made_at,
+            stale,
             options: apply::Options {
                 stop,
                 ..apply::Options::default()
@@ -230,6 +214,7 @@ async fn apply_inner(
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped,
+        stale: stale_rows,
     })
 }
 

@@ -715,13 +715,14 @@ async fn choose_defaults(
         return see_other(&format!("/wizard/{id}/fetch"));
     };
     let rules = w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let c = choice.clone();
+    let (config, c) = (app.config.clone(), choice.clone());
     // Planning 10,000 employees with rules is CPU work: off the request threads.
     let planned =
-        tokio::task::spawn_blocking(move || core::plan(rosters, rules.as_deref(), &c)).await;
+        tokio::task::spawn_blocking(move || core::plan(&config, rosters, rules.as_deref(), &c))
+            .await;
     match planned {
-        Ok(Ok(p)) => {
-            *w.stage() = Stage::Planned(Review::new(p.plan, choice));
+        Ok(Ok(saved)) => {
+            *w.stage() = Stage::Planned(Review::new(saved, choice));
             see_other(&format!("/wizard/{id}/list"))
         }
         Ok(Err(e)) => defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(e)),
@@ -863,7 +864,7 @@ async fn list_page(
         return see_other(&format!("/wizard/{id}/defaults"));
     };
     let filter = Filter::new(&query.status, &query.q);
-    let rows = &review.plan.rows;
+    let rows = &review.saved.plan.rows;
     let mut counts = [0usize; 4];
     let mut searched = 0;
     for row in rows.iter().filter(|r| filter.searched(r)) {
@@ -948,7 +949,7 @@ async fn list_post(
     };
     let picked = indexes("pick");
     for i in indexes("shown") {
-        review.ticks[i] = picked.contains(&i) && review.plan.rows[i].status.is_actionable();
+        review.ticks[i] = picked.contains(&i) && review.saved.plan.rows[i].status.is_actionable();
     }
     let mut filter = Filter::new(value("status"), value("q"));
     let mut page: usize = value("page").parse().unwrap_or(1);
@@ -957,7 +958,7 @@ async fn list_post(
         "confirm" => return see_other(&format!("/wizard/{id}/confirm")),
         "select-filtered" | "clear-filtered" => {
             let tick = go == "select-filtered";
-            for (i, row) in review.plan.rows.iter().enumerate() {
+            for (i, row) in review.saved.plan.rows.iter().enumerate() {
                 if row.status.is_actionable() && filter.matches(row) {
                     review.ticks[i] = tick;
                 }
@@ -997,7 +998,7 @@ fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>
         return see_other(&format!("/wizard/{}/run", w.id));
     };
     let chosen = review.chosen();
-    let rows = &review.plan.rows;
+    let rows = &review.saved.plan.rows;
     let count = |s: Status| chosen.iter().filter(|&&i| rows[i].status == s).count();
     html(
         status,
@@ -1054,12 +1055,12 @@ async fn run_start(
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
         if let Some(max) = app.config.max_changes {
-            let limit = max.limit(review.plan.rows.len());
+            let limit = max.limit(review.saved.plan.rows.len());
             if chosen.len() > limit {
                 let why = format!(
                     "this would write {} employees, more than max_changes allows ({limit} of a roster of {}); check the direction and the reference date, or run it from the CLI with --force",
                     chosen.len(),
-                    review.plan.rows.len()
+                    review.saved.plan.rows.len()
                 );
                 drop(stage);
                 return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
@@ -1073,16 +1074,15 @@ async fn run_start(
         Ok(lock) => lock,
         Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
     };
-    let Stage::Planned(Review { plan, choice, .. }) =
+    let Stage::Planned(Review { saved, choice, .. }) =
         std::mem::replace(&mut *w.stage(), Stage::Running)
     else {
         return see_other(&format!("/wizard/{id}/run"));
     };
     let reviewed = core::Reviewed {
-        plan,
+        saved,
         chosen: review,
         choice,
-        rules: w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone(),
     };
     w.progress.expect(reviewed.chosen.len());
     let (config, progress, user, done, stop) = (
@@ -1147,10 +1147,11 @@ async fn run_page(
     let progress = w.progress.snapshot();
     let (running, stale, run_id, error) = match &*w.stage() {
         Stage::Running => (true, vec![], None, None),
-        Stage::Finished(Applied::Ran { run_id, stopped }) => {
-            (false, vec![], Some(run_id.clone()), stopped.clone())
-        }
-        Stage::Finished(Applied::Stale(rows)) => (false, rows.clone(), None, None),
+        Stage::Finished(Applied::Ran {
+            run_id,
+            stopped,
+            stale,
+        }) => (false, stale.clone(), Some(run_id.clone()), stopped.clone()),
         Stage::Finished(Applied::Failed(e)) => (false, vec![], None, Some(e.clone())),
         _ => return see_other(&format!("/wizard/{id}/confirm")),
     };

@@ -7,7 +7,7 @@
 use super::core::{self, Choice, Progress};
 use crate::apply::Stop;
 use crate::model::Direction;
-use crate::plan::Plan;
+use crate::plan::saved::SavedPlan;
 use crate::rules::Rules;
 use crate::workflow::Rosters;
 use std::collections::HashMap;
@@ -28,22 +28,24 @@ pub enum Stage {
     Finished(core::Applied),
 }
 
-/// A plan under review: the plan and the person's ticks (one per row).
+/// A plan under review: the plan, saved as `crewsync plan --out` would, and the person's ticks
+/// (one per row).
 pub struct Review {
-    pub plan: Plan,
+    pub saved: SavedPlan,
     pub choice: Choice,
     pub ticks: Vec<bool>,
 }
 
 impl Review {
-    pub fn new(plan: Plan, choice: Choice) -> Review {
-        let ticks = plan
+    pub fn new(saved: SavedPlan, choice: Choice) -> Review {
+        let ticks = saved
+            .plan
             .rows
             .iter()
             .map(|r| r.selected && r.status.is_actionable())
             .collect();
         Review {
-            plan,
+            saved,
             choice,
             ticks,
         }

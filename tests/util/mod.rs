@@ -173,6 +173,26 @@ impl Env {
         self.sims.kot.insert_employee(e);
     }
 
+    /// Somebody edits the SmartHR crew `code` through the API (between a plan and its apply,
+    /// say).
+    pub fn edit_crew(&self, code: &str, field: crewsync::model::Field, value: &str) {
+        let id = self.crews_with_code(code)[0]["id"]
+            .as_str()
+            .expect("crew id")
+            .to_string();
+        self.block_on(async {
+            crewsync::smarthr::Client::new(
+                &self.sims.smarthr.base_url(),
+                crewsync::http::Secret::new(sim::SMARTHR_TOKEN),
+                crewsync::http::Limits::smarthr_default(),
+            )
+            .expect("client")
+            .update_crew(&id, &[(field, Some(value.to_string()))])
+            .await
+            .expect("edit crew")
+        });
+    }
+
     pub fn crews_with_code(&self, code: &str) -> Vec<Value> {
         self.sims
             .smarthr
