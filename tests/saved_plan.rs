@@ -6,7 +6,6 @@
 
 mod util;
 
-use crewsync::http::{Limits, Secret};
 use crewsync::model::Field;
 use crewsync::sim;
 use serde_json::{Value, json};

@@ -831,3 +831,46 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
         assert!(why.contains("cancelled in the dashboard"), "{why}");
     }
 }
+
+/// The guards are the workflow's, not each front end's: `max_changes` refuses the dashboard's
+/// run with the CLI's own words and count (employees written plus fields cleared).
+#[test]
+fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
+    let env = Env::sample();
+    env.write_config("max_changes: 1\n");
+    let cli = env
+        .cmd(&util::apply_to_kot(&["--select", "all", "--yes"]))
+        .run()
+        .expect(1);
+    let sentence = cli
+        .stderr
+        .split("error: ")
+        .nth(1)
+        .and_then(|e| e.split(".\n").next())
+        .unwrap_or_else(|| panic!("{}", cli.stderr))
+        .to_string();
+    assert!(
+        sentence.contains("more than max_changes allows"),
+        "{sentence}"
+    );
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let csrf = c.get("/").await.csrf();
+        c.post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "all"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+        let refused = c
+            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(refused.body.contains(&sentence), "{}", refused.body);
+    });
+}

@@ -2,7 +2,6 @@
 
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
-use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::clock::today_jst;
 use crewsync::config::Config;
@@ -11,8 +10,7 @@ use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
-use crewsync::window;
-use crewsync::workflow::{self, Connections, Rosters, SyncError};
+use crewsync::workflow::{self, Connections, Rosters};
 use std::io::IsTerminal;
 
 /// The rosters and what they are planned with, before any plan.
@@ -35,17 +33,9 @@ pub async fn fetch(
     let direction = args.direction()?;
     let conn = Connections::from_config(&config)?;
     conn.on_notice(bars.notice());
-    guard_windows(&config, wait, bars).await?;
+    workflow::guard::access_window(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
-    let rosters = loop {
-        match (workflow::fetch(&conn, direction, as_of, bars).await, wait) {
-            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
-                bars.clear();
-                wait.pause(bars, &e.to_string()).await?;
-            }
-            (fetched, _) => break fetched,
-        }
-    };
+    let rosters = workflow::fetch_waiting(&conn, direction, as_of, wait, bars).await;
     bars.clear();
     let rosters = rosters?;
     let defaults = workflow::resolve_defaults(
@@ -116,30 +106,6 @@ pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
             dir.display()
         )
     })
-}
-
-/// Refuses to start inside a configured KOT access window (or, with `--wait`, waits it out):
-/// every direction reads or writes KOT, and a run cut off half-way is what the guard exists
-/// to prevent.
-async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
-    if let Some(inside) = window::inside(&config.maintenance_windows, now) {
-        if let Some(wait) = wait {
-            wait.pause(bars, &inside.to_string()).await?;
-            return Ok(());
-        }
-        bail!(
-            "{inside}.\n  hint: run again after {}, or schedule runs outside {}",
-            inside.reopens.format("%H:%M JST"),
-            config
-                .maintenance_windows
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        );
-    }
-    Ok(())
 }
 
 /// How tables are drawn on stdout.
@@ -416,7 +382,9 @@ async fn ready_to_write(
                     config.plan_max_age,
                 )
                 .map_err(anyhow::Error::from)?;
-            guard_windows(&config, wait, bars).await?;
+            workflow::guard::access_window(&config, wait, bars)
+                .await
+                .map_err(anyhow::Error::from)?;
             let conn = Connections::from_config(&config).map_err(anyhow::Error::from)?;
             // Another run that wrote one of its employees after the plan was made holds
             // that employee back, as for a plan made now.
@@ -460,11 +428,12 @@ async fn ready_to_write(
             eprintln!("warning: {}", u.hint);
         }
     }
-    guard_mass_change(
-        &planned.config,
-        plan,
-        apply::weight(plan, &chosen, &allow),
-        args.force,
+    workflow::guard::max_changes(&planned.config, plan, &chosen, &allow, args.force).map_err(
+        |e| {
+            anyhow::anyhow!(
+                "{e}.\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force"
+            )
+        },
     )?;
     let target_name = plan.direction.target();
     if !args.yes && !chosen.is_empty() {
@@ -499,20 +468,7 @@ async fn ready_to_write(
     // Read as late as possible, once for the whole roster (KOT allows about one request a
     // second).
     let stale = if from_file {
-        let stale = loop {
-            match (
-                workflow::stale(&planned.conn, plan, &chosen, bars).await,
-                wait,
-            ) {
-                (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
-                    bars.clear();
-                    wait.pause(bars, &e.to_string())
-                        .await
-                        .map_err(anyhow::Error::from)?;
-                }
-                (stale, _) => break stale,
-            }
-        };
+        let stale = workflow::stale_waiting(&planned.conn, plan, &chosen, wait, bars).await;
         bars.clear();
         stale.map_err(anyhow::Error::from)?
     } else {
@@ -674,28 +630,6 @@ fn saved_defaults_text(defaults: &Defaults) -> String {
 
 fn defaults_text(args: &PlanArgs) -> String {
     workflow::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
-}
-
-/// `max_changes`: an apply that would change more than the configured share of the roster is
-/// more likely a mistake (a wrong date, a wrong tenant) than an intention. `weight` is
-/// [`apply::weight`]: employees written plus the fields they clear.
-fn guard_mass_change(
-    config: &Config,
-    plan: &Plan,
-    weight: usize,
-    force: bool,
-) -> anyhow::Result<()> {
-    let Some(max) = config.max_changes else {
-        return Ok(());
-    };
-    let limit = max.limit(plan.rows.len());
-    if weight > limit && !force {
-        bail!(
-            "apply would make {weight} changes (each employee written counts one, each field cleared one more), more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
-            plan.rows.len()
-        );
-    }
-    Ok(())
 }
 
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {

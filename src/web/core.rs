@@ -15,7 +15,7 @@ use crate::history::{
 };
 use crate::model::Direction;
 use crate::plan::saved::{SavedPlan, Tenant};
-use crate::plan::{NoRules, Policy};
+use crate::plan::{NoRules, Plan, Policy};
 use crate::rules::Rules;
 use crate::window::{self, Inside};
 use crate::workflow::{self, Connections, Rosters};
@@ -25,6 +25,23 @@ use std::sync::Arc;
 /// KOT's access window now, if inside one.
 pub fn window_now(config: &Config) -> Option<Inside> {
     window::inside(&config.maintenance_windows, chrono::Utc::now())
+}
+
+/// The CLI's access-window guard: an error for the page while KOT's configured window is open
+/// (the dashboard does not wait windows out).
+pub async fn guard_window(config: &Config) -> Result<(), String> {
+    workflow::guard::access_window(config, None, &apply::Silent)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The CLI's `max_changes` guard for the `chosen` rows of `plan`, with the clears this dashboard
+/// makes (none of a field the plan found unreadable).
+pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Result<(), String> {
+    workflow::guard::max_changes(config, plan, chosen, &apply::AllowClear::default(), false)
+        .map_err(|e| {
+            format!("{e}; check the direction and the reference date, or run it from the CLI with --force")
+        })
 }
 
 /// Today in JST, the default reference date.
@@ -158,9 +175,7 @@ async fn apply_inner(
     stop: Stop,
     observer: &dyn Observer,
 ) -> Result<Applied, String> {
-    if let Some(inside) = window_now(config) {
-        return Err(inside.to_string());
-    }
+    guard_window(config).await?;
     let history = HistoryHandle::open(&config.history)
         .await
         .map_err(|e| e.to_string())?;

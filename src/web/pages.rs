@@ -541,14 +541,8 @@ async fn start(
             return step1_form(&ctx, d, core::today(), StatusCode::BAD_REQUEST, Some(why));
         }
     };
-    if let Some(inside) = core::window_now(&app.config) {
-        return step1_form(
-            &ctx,
-            d,
-            as_of,
-            StatusCode::CONFLICT,
-            Some(inside.to_string()),
-        );
+    if let Err(why) = core::guard_window(&app.config).await {
+        return step1_form(&ctx, d, as_of, StatusCode::CONFLICT, Some(why));
     }
     let wizard = app.wizards.start(ctx.user(), d);
     let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
@@ -1054,17 +1048,9 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        if let Some(max) = app.config.max_changes {
-            let limit = max.limit(review.saved.plan.rows.len());
-            if chosen.len() > limit {
-                let why = format!(
-                    "this would write {} employees, more than max_changes allows ({limit} of a roster of {}); check the direction and the reference date, or run it from the CLI with --force",
-                    chosen.len(),
-                    review.saved.plan.rows.len()
-                );
-                drop(stage);
-                return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
-            }
+        if let Err(why) = core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
+            drop(stage);
+            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
         }
         chosen
     };

@@ -4,7 +4,7 @@
 //! everything a person sees (progress, results) comes out through [`Observer`] rather than
 //! being printed here.
 
-use crate::apply::{Event, Observer, Target};
+use crate::apply::{Event, Observer, Target, Wait};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::http::{ApiError, Budget, Limits, Notice};
 use crate::model::{Direction, Employee, MasterItem, Masters, Service};
@@ -12,6 +12,7 @@ use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
+pub mod guard;
 mod record;
 pub use record::{
     Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
@@ -38,6 +39,10 @@ pub enum SyncError {
         "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
     )]
     EmploymentTypeNotForSmartHr,
+    #[error(transparent)]
+    InsideWindow(#[from] guard::InsideWindow),
+    #[error(transparent)]
+    Wait(#[from] crate::apply::WaitError),
 }
 
 /// Both API clients, built from the configuration.
@@ -176,6 +181,26 @@ fn fetching(observer: &dyn Observer, service: Service, done: usize, total: Optio
     });
 }
 
+/// [`fetch`], under `--wait` (`wait`): an access-window refusal (KOT code 104) while fetching
+/// is waited out and the fetch starts again, whether or not the configured windows predicted
+/// it.
+pub async fn fetch_waiting(
+    conn: &Connections,
+    direction: Direction,
+    as_of: NaiveDate,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<Rosters, SyncError> {
+    loop {
+        match (fetch(conn, direction, as_of, observer).await, wait) {
+            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                wait.pause(observer, &e.to_string()).await?;
+            }
+            (fetched, _) => return fetched,
+        }
+    }
+}
+
 /// Fetches both sides for a plan.
 pub async fn fetch(
     conn: &Connections,
@@ -227,6 +252,25 @@ pub async fn fetch(
         target,
         masters,
     })
+}
+
+/// [`stale`], under `--wait` (`wait`): an access-window refusal while reading the target is
+/// waited out and the read starts again.
+pub async fn stale_waiting(
+    conn: &Connections,
+    plan: &Plan,
+    chosen: &[usize],
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<Vec<crate::apply::Stale>, SyncError> {
+    loop {
+        match (stale(conn, plan, chosen, observer).await, wait) {
+            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                wait.pause(observer, &e.to_string()).await?;
+            }
+            (stale, _) => return stale,
+        }
+    }
 }
 
 /// The rows among `chosen` of a saved plan whose target changed since it was made, read from
