@@ -7,49 +7,49 @@ use crewsync::clock::today_jst;
 use crewsync::config::Config;
 use crewsync::history::{EmailOutcome, HistoryHandle, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
+use crewsync::plan::{Defaults, Plan, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
-use crewsync::workflow::{self, Connections, Rosters};
+use crewsync::workflow::{self, Connections, PlanRequest, Rosters, SyncError};
 use std::io::IsTerminal;
 
 /// The rosters and what they are planned with, before any plan.
 pub struct Fetched {
-    pub config: Config,
-    pub conn: Connections,
     pub rosters: Rosters,
     pub defaults: Defaults,
 }
 
-/// Connects, checks the access windows, fetches both sides and resolves the defaults. With
-/// `wait` (`--wait`), an access-window refusal (KOT code 104) while fetching is waited out and
-/// the fetch starts again, whether or not the configured windows predicted it.
+/// What the flags ask a plan for.
+fn plan_request(args: &PlanArgs) -> anyhow::Result<PlanRequest<'_>> {
+    Ok(PlanRequest {
+        direction: args.direction()?,
+        as_of: args.as_of.unwrap_or_else(today_jst),
+        office: args.office.as_deref(),
+        employment_type: args.employment_type.as_deref(),
+        rules: args.rules.as_deref(),
+    })
+}
+
+/// Connects, with the clients' waits and retries shown above the bars.
+fn connect(config: &Config, bars: &Bars) -> anyhow::Result<Connections> {
+    let conn = Connections::from_config(config)?;
+    conn.on_notice(bars.notice());
+    Ok(conn)
+}
+
+/// [`workflow::fetch_for_plan`] for `watch`, which loads its rules itself.
 pub async fn fetch(
     args: &PlanArgs,
-    config: Config,
+    config: &Config,
     wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Fetched> {
-    let direction = args.direction()?;
-    let conn = Connections::from_config(&config)?;
-    conn.on_notice(bars.notice());
-    workflow::guard::access_window(&config, wait, bars).await?;
-    let as_of = args.as_of.unwrap_or_else(today_jst);
-    let rosters = workflow::fetch_waiting(&conn, direction, as_of, wait, bars).await;
+    let request = plan_request(args)?;
+    let conn = connect(config, bars)?;
+    let fetched = workflow::fetch_for_plan(config, &conn, &request, wait, bars).await;
     bars.clear();
-    let rosters = rosters?;
-    let defaults = workflow::resolve_defaults(
-        direction,
-        &rosters.masters,
-        args.office.as_deref(),
-        args.employment_type.as_deref(),
-    )?;
-    Ok(Fetched {
-        config,
-        conn,
-        rosters,
-        defaults,
-    })
+    let (rosters, defaults) = fetched?;
+    Ok(Fetched { rosters, defaults })
 }
 
 /// Everything up to the plan, shared by `plan` and `apply`: made now, or read from a file.
@@ -59,53 +59,39 @@ pub struct Planned {
     pub saved: SavedPlan,
 }
 
+/// [`workflow::prepare`] with the flags, or the configuration's rules folder.
 pub async fn prepare(
     args: &PlanArgs,
     config: Config,
     wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Planned> {
-    // The rules first: a typo in them must not cost a full download.
-    let rules = args
-        .rules
-        .as_deref()
-        .or(config.rules.as_deref())
-        .map(load_rules)
-        .transpose()?;
-    let Fetched {
-        config,
-        conn,
-        rosters,
-        defaults,
-    } = fetch(args, config, wait, bars).await?;
-    let policy: &dyn Policy = match &rules {
-        Some(r) => r,
-        None => &NoRules,
-    };
-    // The rosters are handed over, not copied: a plan of 50,000 employees a side would
-    // otherwise hold them twice.
-    let plan = workflow::plan(rosters, &defaults, policy);
+    let mut request = plan_request(args)?;
+    request.rules = request.rules.or(config.rules.as_deref());
+    let conn = connect(&config, bars)?;
+    let saved = workflow::prepare(&config, &conn, &request, wait, bars).await;
+    bars.clear();
     Ok(Planned {
-        saved: SavedPlan::new(
-            plan,
-            defaults,
-            rules.as_ref().map(|r| r.fingerprint().to_string()),
-            Tenant::of(&config),
-        ),
+        saved: saved.map_err(explained)?,
         config,
         conn,
     })
 }
 
+/// A workflow error as the CLI says it: a rules error with how to see it without fetching.
+fn explained(e: SyncError) -> anyhow::Error {
+    match &e {
+        SyncError::Rules { dir, .. } => anyhow::anyhow!(
+            "{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
+            dir.display()
+        ),
+        _ => e.into(),
+    }
+}
+
 /// Loads a rules folder, or explains every compile error at once.
 pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
-    Rules::load(dir).map_err(|e| {
-        anyhow::anyhow!(
-            "the rules in {} do not compile:\n{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
-            dir.display(),
-            dir.display()
-        )
-    })
+    workflow::load_rules(dir).map_err(explained)
 }
 
 /// How tables are drawn on stdout.

@@ -66,12 +66,9 @@ pub async fn fetch(
     let rules = config
         .rules
         .as_deref()
-        .map(|dir| {
-            Rules::load(dir)
-                .map(Arc::new)
-                .map_err(|e| format!("{}: {e}", dir.display()))
-        })
-        .transpose()?;
+        .map(|dir| workflow::load_rules(dir).map(Arc::new))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
     let rosters = workflow::fetch(&conn, direction, as_of, observer)
         .await

@@ -8,6 +8,7 @@ use crate::apply::{Event, Observer, Target, Wait};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::http::{ApiError, Budget, Limits, Notice};
 use crate::model::{Direction, Employee, MasterItem, Masters, Service};
+use crate::plan::saved::{SavedPlan, Tenant};
 use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
@@ -43,6 +44,78 @@ pub enum SyncError {
     InsideWindow(#[from] guard::InsideWindow),
     #[error(transparent)]
     Wait(#[from] crate::apply::WaitError),
+    #[error("the rules in {} do not compile:\n{source}", dir.display())]
+    Rules {
+        dir: std::path::PathBuf,
+        source: crate::rules::RulesError,
+    },
+}
+
+/// What a plan is asked for, whichever front end asks.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRequest<'a> {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    /// The default office and employment type for new employees, by id, code or exact name.
+    pub office: Option<&'a str>,
+    pub employment_type: Option<&'a str>,
+    /// The rules folder, when rules decide.
+    pub rules: Option<&'a std::path::Path>,
+}
+
+/// Loads and compiles a rules folder, or explains every compile error at once.
+pub fn load_rules(dir: &std::path::Path) -> Result<crate::rules::Rules, SyncError> {
+    crate::rules::Rules::load(dir).map_err(|source| SyncError::Rules {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The workflow up to a plan, in its order: load and compile the rules (a typo in them costs
+/// no download), then [`fetch_for_plan`], then plan; the plan is a [`SavedPlan`] that can be
+/// applied exactly, now or later.
+pub async fn prepare(
+    config: &Config,
+    conn: &Connections,
+    request: &PlanRequest<'_>,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<SavedPlan, SyncError> {
+    let rules = request.rules.map(load_rules).transpose()?;
+    let (rosters, defaults) = fetch_for_plan(config, conn, request, wait, observer).await?;
+    let policy: &dyn Policy = match &rules {
+        Some(r) => r,
+        None => &plan::NoRules,
+    };
+    // The rosters are handed over, not copied: a plan of 50,000 employees a side would
+    // otherwise hold them twice.
+    let plan = plan(rosters, &defaults, policy);
+    Ok(SavedPlan::new(
+        plan,
+        defaults,
+        rules.as_ref().map(|r| r.fingerprint().to_string()),
+        Tenant::of(config),
+    ))
+}
+
+/// Checks the access window (waiting it out with `wait`), fetches both sides and resolves the
+/// defaults against the target's masters: what a plan is made from.
+pub async fn fetch_for_plan(
+    config: &Config,
+    conn: &Connections,
+    request: &PlanRequest<'_>,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<(Rosters, Defaults), SyncError> {
+    guard::access_window(config, wait, observer).await?;
+    let rosters = fetch_waiting(conn, request.direction, request.as_of, wait, observer).await?;
+    let defaults = resolve_defaults(
+        request.direction,
+        &rosters.masters,
+        request.office,
+        request.employment_type,
+    )?;
+    Ok((rosters, defaults))
 }
 
 /// Both API clients, built from the configuration.
