@@ -337,6 +337,18 @@ impl Endpoint {
     }
 }
 
+/// Defined here, next to what it is read from, so that `plan` does not depend on the
+/// configuration (issue 16: no import cycles between top-level modules).
+impl crate::plan::saved::Tenant {
+    /// The services `config` connects to: their base URLs, never their tokens.
+    pub fn of(config: &Config) -> crate::plan::saved::Tenant {
+        crate::plan::saved::Tenant {
+            smarthr: config.smarthr.base_url.clone(),
+            kot: config.kot.base_url.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,17 +394,5 @@ mod tests {
             parse("smarthr: {base_url: 'https://a/api'}\nmaintenance_windows: ['8:30-25:00']\n")
                 .unwrap_err();
         assert!(err.to_string().contains("25:00"), "{err}");
-    }
-}
-
-/// Defined here, next to what it is read from, so that `plan` does not depend on the
-/// configuration (issue 16: no import cycles between top-level modules).
-impl crate::plan::saved::Tenant {
-    /// The services `config` connects to: their base URLs, never their tokens.
-    pub fn of(config: &Config) -> crate::plan::saved::Tenant {
-        crate::plan::saved::Tenant {
-            smarthr: config.smarthr.base_url.clone(),
-            kot: config.kot.base_url.clone(),
-        }
     }
 }

@@ -716,7 +716,7 @@ async fn choose_defaults(
             .await;
     match planned {
         Ok(Ok(saved)) => {
-            *w.stage() = Stage::Planned(Review::new(saved, choice));
+            *w.stage() = Stage::Planned(Box::new(Review::new(saved, choice)));
             see_other(&format!("/wizard/{id}/list"))
         }
         Ok(Err(e)) => defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(e)),
@@ -1060,11 +1060,10 @@ async fn run_start(
         Ok(lock) => lock,
         Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
     };
-    let Stage::Planned(Review { saved, choice, .. }) =
-        std::mem::replace(&mut *w.stage(), Stage::Running)
-    else {
+    let Stage::Planned(planned) = std::mem::replace(&mut *w.stage(), Stage::Running) else {
         return see_other(&format!("/wizard/{id}/run"));
     };
+    let Review { saved, choice, .. } = *planned;
     let reviewed = core::Reviewed {
         saved,
         chosen: review,

@@ -23,7 +23,8 @@ pub enum Stage {
     FetchFailed(String),
     /// Rosters fetched; defaults not chosen yet (or being changed).
     Fetched,
-    Planned(Review),
+    /// Boxed: a plan under review is large, and a wizard is in the other stages as often.
+    Planned(Box<Review>),
     Running,
     Finished(core::Applied),
 }
