@@ -495,9 +495,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let env = Env::empty();
     env.crew(crew("0701", "並行", "一", json!({})));
     env.crew(crew("0702", "並行", "二", json!({})));
-    let mut config = crewsync::config::Config::load(&env.config_path()).unwrap();
-    config.smarthr.token_given = Some(crewsync::http::Secret::new(crewsync::sim::SMARTHR_TOKEN));
-    config.kot.token_given = Some(crewsync::http::Secret::new(crewsync::sim::KOT_TOKEN));
+    let config = env.config();
     let conn = Connections::from_config(&config).unwrap();
     let direction = Direction::SmartHrToKot;
 

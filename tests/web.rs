@@ -759,17 +759,7 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
     let d = link_dashboard(&env);
     let run_id = env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_kot_list(&mut c).await;
-        let csrf = c.get("/").await.csrf();
-        c.post(
-            &list,
-            &[
-                ("csrf", &csrf),
-                ("status", "all"),
-                ("go", "select-filtered"),
-            ],
-        )
-        .await;
+        let (list, csrf) = every_row_ticked(&mut c).await;
         // A slow KOT: each write takes a while, so the run is still going when cancelled.
         env.sims
             .kot
@@ -856,9 +846,21 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
     let d = link_dashboard(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_kot_list(&mut c).await;
-        let csrf = c.get("/").await.csrf();
-        c.post(
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        let refused = c
+            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(refused.body.contains(&sentence), "{}", refused.body);
+    });
+}
+
+/// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
+async fn every_row_ticked(c: &mut Client) -> (String, String) {
+    let list = to_kot_list(c).await;
+    let csrf = c.get("/").await.csrf();
+    let a = c
+        .post(
             &list,
             &[
                 ("csrf", &csrf),
@@ -867,10 +869,6 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
             ],
         )
         .await;
-        let refused = c
-            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
-            .await;
-        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-        assert!(refused.body.contains(&sentence), "{}", refused.body);
-    });
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+    (list, csrf)
 }

@@ -4,9 +4,7 @@
 mod util;
 
 use crewsync::apply::{Chosen, Event, Observer, Selection, Silent};
-use crewsync::config::Config;
 use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
-use crewsync::http::Secret;
 use crewsync::model::{Direction, Masters};
 use crewsync::plan::{Plan, View};
 use crewsync::workflow::{self, Connections, Request, Rosters};
@@ -68,14 +66,6 @@ fn broken_rules_fail_plan_and_apply_before_any_request() {
     assert!(requests(&env) > 0);
 }
 
-/// The simulators' configuration with their tokens, as the binary would load it.
-fn config(env: &Env) -> Config {
-    let mut config = Config::load(&env.config_path()).unwrap();
-    config.smarthr.token_given = Some(Secret::new(crewsync::sim::SMARTHR_TOKEN));
-    config.kot.token_given = Some(Secret::new(crewsync::sim::KOT_TOKEN));
-    config
-}
-
 /// What a run records before writing, for `plan` with every actionable row chosen.
 fn start(plan: &Plan, chosen: &[usize]) -> RunStart {
     let mut start = RunStart {
@@ -117,7 +107,7 @@ fn the_apply_and_record_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
 
     let env = Env::empty();
-    let config = config(&env);
+    let config = env.config();
     let conn = Connections::from_config(&config).unwrap();
     let (history, lock) = history(&env);
     let as_of = util::date(util::AS_OF);
@@ -191,7 +181,7 @@ fn a_run_reports_typed_events_in_order() {
         serde_json::json!({}),
     ));
     env.crew(util::crew("0004", "山本", "一郎", serde_json::json!({})));
-    let config = config(&env);
+    let config = env.config();
     let conn = Connections::from_config(&config).unwrap();
     let direction = Direction::SmartHrToKot;
     let observer = Recorder::default();

@@ -148,6 +148,16 @@ impl Env {
         std::fs::write(self.config_path(), text).expect("write config");
     }
 
+    /// The configuration with the simulators' tokens, as the binary loads it: for tests that
+    /// call the library (or the dashboard) directly.
+    pub fn config(&self) -> crewsync::config::Config {
+        let mut c = crewsync::config::Config::load(&self.config_path())
+            .expect("the test configuration loads");
+        c.smarthr.token_given = Some(crewsync::http::Secret::new(sim::SMARTHR_TOKEN));
+        c.kot.token_given = Some(crewsync::http::Secret::new(sim::KOT_TOKEN));
+        c
+    }
+
     /// `crewsync ARGS --config <ours>` with the simulators' tokens in the environment.
     pub fn cmd(&self, args: &[&str]) -> TestCommand {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_crewsync"));
