@@ -529,19 +529,8 @@ fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
     let email_before = env.crews_with_code(code)[0]["email"].clone();
     let mut c = env.block_on(logged_in(&d, "sato"));
     let list = env.block_on(async {
-        let list = to_the_list(&mut c, "kot-to-smarthr", &[("office", "本社")]).await;
-        let csrf = c.get("/").await.csrf();
-        let a = c
-            .post(
-                &list,
-                &[
-                    ("csrf", &csrf),
-                    ("status", "changed"),
-                    ("go", "select-filtered"),
-                ],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let defaults = [("office", "本社")];
+        let (list, _) = ticked(&mut c, "kot-to-smarthr", &defaults, "changed").await;
         let page = c.get(&format!("{list}?status=changed")).await;
         assert!(
             page.body.contains(code),
@@ -857,14 +846,25 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
 
 /// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
 async fn every_row_ticked(c: &mut Client) -> (String, String) {
-    let list = to_kot_list(c).await;
+    let defaults = [("office", "本社"), ("employment_type", "正社員")];
+    ticked(c, "smarthr-to-kot", &defaults, "all").await
+}
+
+/// [`to_the_list`], then every tickable row of `status` ticked; the list path and a CSRF token.
+async fn ticked(
+    c: &mut Client,
+    direction: &str,
+    defaults: &[(&str, &str)],
+    status: &str,
+) -> (String, String) {
+    let list = to_the_list(c, direction, defaults).await;
     let csrf = c.get("/").await.csrf();
     let a = c
         .post(
             &list,
             &[
                 ("csrf", &csrf),
-                ("status", "all"),
+                ("status", status),
                 ("go", "select-filtered"),
             ],
         )
