@@ -146,7 +146,7 @@ async fn main() -> Result<(), Failure> {
     // Noon JST on the sample day: outside KOT's access windows.
     let clock = sim::SAMPLE_AS_OF
         .and_hms_opt(12, 0, 0)
-        .and_then(|t| t.and_local_timezone(crewsync::window::jst()).single());
+        .and_then(|t| t.and_local_timezone(crewsync::clock::JST).single());
     let sims = Arc::new(
         sim::start(SimConfig {
             company: Company::generated(n),

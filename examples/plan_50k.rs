@@ -14,11 +14,12 @@
 //! CPU is shared with the client, and the memory they use while answering counts as "above".
 //! The README's Benchmarks table records what it measured.
 
+use crewsync::apply::Silent;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Policy};
 use crewsync::rules::Rules;
 use crewsync::sim;
-use crewsync::workflow::{self, Silent};
+use crewsync::workflow;
 use std::time::Instant;
 
 mod support;

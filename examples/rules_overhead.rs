@@ -12,11 +12,12 @@
 //! Target: with the rules ≤ 1.05 × without. The README's Benchmarks table records what it
 //! measured.
 
+use crewsync::apply::Silent;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Plan, Policy};
 use crewsync::rules::Rules;
 use crewsync::sim;
-use crewsync::workflow::{self, Connections, Silent};
+use crewsync::workflow::{self, Connections};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

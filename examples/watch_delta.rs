@@ -13,10 +13,11 @@
 //!
 //! Target: ≤ 1 s for each save. The README's Benchmarks table records what it measured.
 
+use crewsync::apply::Silent;
 use crewsync::model::Direction;
 use crewsync::rules::{self, RulesHandle, WatchEvent};
 use crewsync::sim;
-use crewsync::workflow::{self, Silent};
+use crewsync::workflow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

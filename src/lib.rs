@@ -12,12 +12,14 @@
 //! - [`history`]: the SQLite run history; [`email`]: the completion email.
 //! - [`render`]: tables and JSON for people and scripts; [`text`]: record text as people read
 //!   it (normalised for comparing, made safe for showing).
-//! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
+//! - [`config`]: the YAML configuration; [`window`]: KOT's access windows; [`clock`]: JST
+//!   and "today" there.
 //! - [`redact`]: the one place tokens and passwords are taken out of text.
 //! - [`workflow`]: the steps in order (fetch, plan, apply, record, email) that the CLI and the
 //!   dashboard both drive.
 
 pub mod apply;
+pub mod clock;
 pub mod config;
 pub mod email;
 pub mod history;

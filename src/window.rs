@@ -4,14 +4,10 @@
 //! crewsync checks them before it starts so that a run is never begun only to be cut off, and
 //! `--wait` sleeps until the window closes. Windows are in JST whatever the machine's zone.
 
+use crate::clock::JST;
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use std::fmt;
 use std::str::FromStr;
-
-/// Japan Standard Time has no daylight saving, so a fixed offset is exact.
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
-}
 
 /// A daily window `[start, end)` in JST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,14 +76,14 @@ impl fmt::Display for Inside {
 
 /// Which window, if any, `now` is inside. Back-to-back windows are followed to the real end.
 pub fn inside(windows: &[Window], now: DateTime<Utc>) -> Option<Inside> {
-    let local = now.with_timezone(&jst());
+    let local = now.with_timezone(&JST);
     let time = local.time();
     let hit = windows.iter().find(|w| w.start <= time && time < w.end)?;
     let mut end = hit.end;
     while let Some(next) = windows.iter().find(|w| w.start <= end && end < w.end) {
         end = next.end;
     }
-    let reopens = jst()
+    let reopens = JST
         .from_local_datetime(&local.date_naive().and_time(end))
         .single()?;
     Some(Inside {
@@ -102,15 +98,14 @@ mod tests {
 
     fn at(hm: &str) -> DateTime<Utc> {
         let t = NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-        jst()
-            .from_local_datetime(
-                &"2026-04-01"
-                    .parse::<chrono::NaiveDate>()
-                    .unwrap()
-                    .and_time(t),
-            )
-            .unwrap()
-            .with_timezone(&Utc)
+        JST.from_local_datetime(
+            &"2026-04-01"
+                .parse::<chrono::NaiveDate>()
+                .unwrap()
+                .and_time(t),
+        )
+        .unwrap()
+        .with_timezone(&Utc)
     }
 
     fn defaults() -> Vec<Window> {

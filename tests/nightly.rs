@@ -488,16 +488,15 @@ fn ctrl_c_while_writing_stops_cleanly_and_the_rerun_finishes() {
 /// attempted (its plan is stale) instead of being written from an out-of-date comparison.
 #[test]
 fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() {
+    use crewsync::apply::Silent;
     use crewsync::apply::{Chosen, Selection};
     use crewsync::model::Direction;
-    use crewsync::workflow::{self, Connections, Request, Silent, Target};
+    use crewsync::workflow::{self, Connections, Request};
 
     let env = Env::empty();
     env.crew(crew("0701", "並行", "一", json!({})));
     env.crew(crew("0702", "並行", "二", json!({})));
-    let mut config = crewsync::config::Config::load(&env.config_path()).unwrap();
-    config.smarthr.token_given = Some(crewsync::http::Secret::new(crewsync::sim::SMARTHR_TOKEN));
-    config.kot.token_given = Some(crewsync::http::Secret::new(crewsync::sim::KOT_TOKEN));
+    let config = env.config();
     let conn = Connections::from_config(&config).unwrap();
     let direction = Direction::SmartHrToKot;
 
@@ -546,9 +545,9 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let recorded = env
         .block_on(workflow::apply_recorded(
             &config,
-            &history_at(&db),
-            &lock,
-            &Target::new(&conn, direction, plan.as_of),
+            &crewsync::history::HistoryHandle::new(history_at(&db)),
+            lock,
+            &conn.target(direction, plan.as_of),
             Request {
                 plan: &plan,
                 chosen: &chosen,

@@ -6,7 +6,6 @@
 
 mod util;
 
-use crewsync::http::{Limits, Secret};
 use crewsync::model::Field;
 use crewsync::sim;
 use serde_json::{Value, json};
@@ -52,25 +51,6 @@ fn rewrite(env: &Env, edit: impl FnOnce(&mut Value)) {
     let mut plan = saved(env);
     edit(&mut plan);
     std::fs::write(env.dir.path().join(PLAN_FILE), plan.to_string()).expect("rewrite plan");
-}
-
-/// Somebody edits a SmartHR crew between the plan and the apply, through the API.
-fn edit_crew(env: &Env, code: &str, field: Field, value: &str) {
-    let id = env.crews_with_code(code)[0]["id"]
-        .as_str()
-        .expect("crew id")
-        .to_string();
-    env.block_on(async {
-        crewsync::smarthr::Client::new(
-            &env.sims.smarthr.base_url(),
-            Secret::new(sim::SMARTHR_TOKEN),
-            Limits::smarthr_default(),
-        )
-        .expect("client")
-        .update_crew(&id, &[(field, Some(value.to_string()))])
-        .await
-        .expect("edit crew")
-    });
 }
 
 #[test]
@@ -121,7 +101,7 @@ fn a_target_changed_since_the_plan_is_stale_and_untouched() {
     let env = two_changed_one_new();
     env.cmd(&plan_out(&[])).run().expect(0);
     let plan_id = saved(&env)["plan_id"].as_str().unwrap().to_string();
-    edit_crew(&env, "0001", Field::LastName, "変更");
+    env.edit_crew("0001", Field::LastName, "変更");
     // Somebody creates 0002 in SmartHR meanwhile.
     env.crew(crew("0002", "佐藤", "花子", json!({})));
 

@@ -309,6 +309,16 @@ fn english_when_the_browser_prefers_it() {
 
 /// Step 1 → fetch → step 2 → the list, for `direction`; returns the wizard's list path.
 async fn to_the_list(c: &mut Client, direction: &str, defaults: &[(&str, &str)]) -> String {
+    let (wizard, csrf) = fetched(c, direction).await;
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(defaults);
+    let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    format!("/wizard/{wizard}/list")
+}
+
+/// Step 1 → fetch, up to step 2's form; returns the wizard's id and the CSRF token.
+async fn fetched(c: &mut Client, direction: &str) -> (String, String) {
     let step1 = c.get(&format!("/sync/{direction}")).await;
     assert_eq!(step1.status, StatusCode::OK);
     assert!(step1.body.contains("情報取得基準日"));
@@ -330,11 +340,7 @@ async fn to_the_list(c: &mut Client, direction: &str, defaults: &[(&str, &str)])
         .and_then(|s| s.split('/').next())
         .expect("the wizard id")
         .to_string();
-    let mut form = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(defaults);
-    let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    format!("/wizard/{wizard}/list")
+    (wizard, csrf)
 }
 
 /// [`to_the_list`] into KOT with the defaults every test here uses.
@@ -452,7 +458,7 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
 }
 
 #[test]
-fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
+fn a_row_created_in_the_target_after_review_is_stale_and_the_rest_is_written() {
     let env = Env::sample();
     let d = link_dashboard(&env);
     let new = new_codes(&env);
@@ -489,11 +495,94 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
         assert!(done.body.contains("id=\"stale\""), "{}", done.body);
-        assert!(done.body.contains(&new[0]));
+        let stale = stale_list(&done.body);
+        assert!(
+            stale.contains(&new[0]) && !stale.contains(&new[1]),
+            "{stale}"
+        );
     });
+    assert_eq!(
+        env.kot_with_code(&new[0]).len(),
+        1,
+        "the stale row is not created twice"
+    );
+    assert_eq!(
+        env.kot_with_code(&new[1]).len(),
+        1,
+        "the rows still as reviewed are written"
+    );
+}
+
+/// The run page's list of stale rows, empty when it has none.
+fn stale_list(page: &str) -> &str {
+    let after = page.split("id=\"stale\"").nth(1).unwrap_or_default();
+    after.split("</ul>").next().unwrap_or_default()
+}
+
+/// The saved-plan path of `apply --plan`: a target record edited between the review and 同期
+/// is stale, reported not attempted, and left as edited.
+#[test]
+fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let code = "00080";
+    let email_before = env.crews_with_code(code)[0]["email"].clone();
+    let mut c = env.block_on(logged_in(&d, "sato"));
+    let list = env.block_on(async {
+        let defaults = [("office", "本社")];
+        let (list, _) = ticked(&mut c, "kot-to-smarthr", &defaults, "changed").await;
+        let page = c.get(&format!("{list}?status=changed")).await;
+        assert!(
+            page.body.contains(code),
+            "{code} is a changed row: {}",
+            page.body
+        );
+        list
+    });
+    env.edit_crew(code, crewsync::model::Field::LastName, "編集済");
+    let run_id = env.block_on(async {
+        let csrf = c.get("/").await.csrf();
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        assert!(
+            stale_list(&done.body).contains(code),
+            "{code} is reported stale: {}",
+            done.body
+        );
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    let crew = &env.crews_with_code(code)[0];
+    assert_eq!(crew["last_name"], "編集済", "the edit stays");
+    assert_eq!(crew["email"], email_before, "the stale row is not written");
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    let record = detail
+        .employees
+        .iter()
+        .find(|e| e.code == code)
+        .expect("the stale row is recorded");
+    assert_eq!(record.outcome, Some(crewsync::apply::Outcome::NotAttempted));
+    let why = record.error.as_deref().unwrap_or_default();
+    assert!(why.starts_with("stale: "), "{why}");
     assert!(
-        env.kot_with_code(&new[1]).is_empty(),
-        "nothing is written when a row is stale"
+        detail
+            .employees
+            .iter()
+            .any(|e| e.outcome == Some(crewsync::apply::Outcome::Ok)),
+        "the other changed rows are written: {detail:#?}"
+    );
+    assert!(
+        detail.summary.selection.contains("(plan "),
+        "{}",
+        detail.summary.selection
     );
 }
 
@@ -582,6 +671,219 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             found.body
         );
     });
+}
+
+/// A rules folder in the test's folder with one script, set in the configuration.
+fn configured_rules(env: &Env, script: &str) -> std::path::PathBuf {
+    let dir = env.dir.path().join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("offices.rhai"), script).unwrap();
+    env.write_config(&format!("rules: {}\n", dir.display()));
+    dir
+}
+
+#[test]
+fn broken_rules_stop_the_wizard_before_anything_is_fetched() {
+    let env = Env::sample();
+    configured_rules(&env, "fn office(e) { return \"本社\" \n");
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let csrf = c.get("/sync/smarthr-to-kot").await.csrf();
+        let a = c
+            .post(
+                "/sync/smarthr-to-kot",
+                &[("csrf", &csrf), ("as_of", util::AS_OF)],
+            )
+            .await;
+        let page = c
+            .wait_for(a.location(), |a| a.body.contains("class=\"message error\""))
+            .await;
+        assert!(page.body.contains("offices.rhai"), "{}", page.body);
+    });
+    assert_eq!(
+        env.sims.smarthr.request_count() + env.sims.kot.request_count(),
+        0,
+        "a rule typo costs no download"
+    );
+}
+
+#[test]
+fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
+    let env = Env::sample();
+    let dir = configured_rules(&env, "fn office(e) { () }\n");
+    let loaded = crewsync::rules::Rules::load(&dir).unwrap();
+    let d = link_dashboard(&env);
+    let run_id = env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (wizard, csrf) = fetched(&mut c, "smarthr-to-kot").await;
+        // Edited after the wizard loaded the rules, before its plan and run.
+        std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"本社\" }\n").unwrap();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("office", "本社"),
+            ("employment_type", "正社員"),
+        ];
+        let a = c.post(&format!("/wizard/{wizard}/defaults"), &form).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let list = format!("/wizard/{wizard}/list");
+        c.post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "new"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    let edited = crewsync::rules::Rules::load(&dir).unwrap();
+    assert_ne!(edited.fingerprint(), loaded.fingerprint());
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    assert_eq!(detail.rules.as_deref(), Some(loaded.fingerprint()));
+}
+
+#[test]
+fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let run_id = env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        // A slow KOT: each write takes a while, so the run is still going when cancelled.
+        env.sims
+            .kot
+            .faults()
+            .delay_writes(0, std::time::Duration::from_millis(700));
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let page = c
+            .wait_for(&run, |a| a.body.contains("同期しています: 1 件完了"))
+            .await;
+        assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
+        let a = c
+            .post(&list.replace("/list", "/cancel"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let page = c.get(&run).await;
+        assert!(
+            page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
+            "{}",
+            page.body
+        );
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        let id = done.body.split("href=\"/history/").nth(1);
+        id.and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
+            .to_string()
+    });
+    env.sims.kot.faults().clear();
+    let detail = crewsync::history::History::open(&config(&env).history)
+        .unwrap()
+        .show(&run_id)
+        .unwrap();
+    assert_eq!(detail.summary.status, crewsync::history::RunStatus::Stopped);
+    let note = detail.summary.note.clone().unwrap_or_default();
+    assert!(
+        note.starts_with("stopped by the user (cancelled in the dashboard)"),
+        "{note}"
+    );
+    let outcome = |o| {
+        detail
+            .employees
+            .iter()
+            .filter(|e| e.outcome == Some(o))
+            .count()
+    };
+    let written = outcome(crewsync::apply::Outcome::Ok);
+    let not_attempted: Vec<_> = detail
+        .employees
+        .iter()
+        .filter(|e| e.outcome == Some(crewsync::apply::Outcome::NotAttempted))
+        .collect();
+    assert!(written >= 1, "the writes before the cancel are kept");
+    assert!(!not_attempted.is_empty(), "{detail:#?}");
+    assert_eq!(written + not_attempted.len(), detail.employees.len());
+    for e in &not_attempted {
+        let why = e.error.as_deref().unwrap_or_default();
+        assert!(why.contains("cancelled in the dashboard"), "{why}");
+    }
+}
+
+/// The guards are the workflow's, not each front end's: `max_changes` refuses the dashboard's
+/// run with the CLI's own words and count (employees written plus fields cleared).
+#[test]
+fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
+    let env = Env::sample();
+    env.write_config("max_changes: 1\n");
+    let cli = env
+        .cmd(&util::apply_to_kot(&["--select", "all", "--yes"]))
+        .run()
+        .expect(1);
+    let sentence = cli
+        .stderr
+        .split("error: ")
+        .nth(1)
+        .and_then(|e| e.split(".\n").next())
+        .unwrap_or_else(|| panic!("{}", cli.stderr))
+        .to_string();
+    assert!(
+        sentence.contains("more than max_changes allows"),
+        "{sentence}"
+    );
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        let refused = c
+            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(refused.body.contains(&sentence), "{}", refused.body);
+    });
+}
+
+/// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
+async fn every_row_ticked(c: &mut Client) -> (String, String) {
+    let defaults = [("office", "本社"), ("employment_type", "正社員")];
+    ticked(c, "smarthr-to-kot", &defaults, "all").await
+}
+
+/// [`to_the_list`], then every tickable row of `status` ticked; the list path and a CSRF token.
+async fn ticked(
+    c: &mut Client,
+    direction: &str,
+    defaults: &[(&str, &str)],
+    status: &str,
+) -> (String, String) {
+    let list = to_the_list(c, direction, defaults).await;
+    let csrf = c.get("/").await.csrf();
+    let a = c
+        .post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", status),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+    (list, csrf)
 }
 
 /// The dashboard's state card: each service's line (`reach-smarthr`, `reach-kot`) and the

@@ -5,17 +5,21 @@ use crate::model::Field;
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod progress;
 mod run;
 mod stale;
 mod stop;
+mod target;
 
 pub use account::{Chosen, account};
+pub use progress::{Event, Observer, Silent};
 pub use run::{
     AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, abandoned, run,
-    stopped_by_user, weight,
+    weight,
 };
 pub use stale::{Stale, stale};
-pub use stop::Stop;
+pub use stop::{Stop, stopped_by_user};
+pub use target::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,8 +1,9 @@
 use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
+use super::{Event, Observer, Target};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
-use crate::workflow::{Observer, Target};
+use futures_util::future::BoxFuture;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -269,20 +270,24 @@ impl Wait {
             });
         }
         let now = chrono::Utc::now();
-        let sleep = match window::inside(&self.windows, now) {
-            Some(inside) => {
-                observer.waiting(&format!("{inside}; waiting (--wait)"));
-                inside.wait(now).max(Duration::from_secs(1))
-            }
-            None => {
-                observer.waiting(&format!(
+        let (message, sleep) = match window::inside(&self.windows, now) {
+            Some(inside) => (
+                format!("{inside}; waiting (--wait)"),
+                inside.wait(now).max(Duration::from_secs(1)),
+            ),
+            None => (
+                format!(
                     "{refusal}; trying again in {}s (--wait)",
                     self.poll.as_secs()
-                ));
-                self.poll
-            }
-        }
-        .min(left);
+                ),
+                self.poll,
+            ),
+        };
+        let sleep = sleep.min(left);
+        observer.event(Event::Waiting {
+            message: &message,
+            until: chrono::TimeDelta::from_std(sleep).ok().map(|d| now + d),
+        });
         tokio::time::sleep(sleep).await;
         *self.waited.lock().unwrap_or_else(|e| e.into_inner()) += sleep;
         Ok(())
@@ -290,8 +295,10 @@ impl Wait {
 }
 
 /// What the caller does with each result as it happens (the history records it before the
-/// next write). An error stops the run: writing on without a record would lose track.
-pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + 'a;
+/// next write), as a future so that the recording need not block the async thread. An error
+/// stops the run: writing on without a record would lose track.
+pub type OnResult<'a> =
+    dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), String>> + Send + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every
@@ -314,7 +321,7 @@ pub async fn run(
         let row = &plan.rows[i];
         let writes = writes(row, &held);
         if stopped.is_none() && options.stop.presses() > 0 {
-            stopped = Some(stop_reason(USER_STOP, row));
+            stopped = Some(stop_reason(&options.stop.reason(), row));
         }
         let result = match &stopped {
             // The cause only: the run's reason gives the hint once, not once per employee.
@@ -333,7 +340,7 @@ pub async fn run(
                         let paused = tokio::select! {
                             paused = wait.pause(observer, &refusal) =>
                                 paused.map_err(|e| e.to_string()),
-                            () = options.stop.pressed(1) => Err(USER_STOP.to_string()),
+                            () = options.stop.pressed(1) => Err(options.stop.reason()),
                         };
                         if let Err(why) = paused {
                             let why = stop_reason(&why, row);
@@ -350,7 +357,7 @@ pub async fn run(
                         break not_attempted(row, &writes, &why);
                     }
                     (Err(WriteError::Abandoned), _) => {
-                        stopped = Some(abandoned_reason(row));
+                        stopped = Some(abandoned_reason(&options.stop.reason(), row));
                         break not_attempted(row, &writes, &WriteError::Abandoned.to_string());
                     }
                     _ => {
@@ -362,10 +369,14 @@ pub async fn run(
                 }
             },
         };
-        if let Err(e) = on_result(&result) {
+        if let Err(e) = on_result(&result).await {
             stopped.get_or_insert(format!("stopped: could not record the outcome: {e}"));
         }
-        observer.applied(&result, n + 1, chosen.len());
+        observer.event(Event::Applying {
+            result: &result,
+            done: n + 1,
+            total: chosen.len(),
+        });
         results.push(result);
     }
     let mut summary = Counts::default();
@@ -381,15 +392,6 @@ pub async fn run(
     }
 }
 
-/// The reason recorded for a run stopped with Ctrl-C; `history` and the exit status tell such
-/// a run from one stopped by KOT through [`stopped_by_user`].
-const USER_STOP: &str = "stopped by the user (Ctrl-C)";
-
-/// Whether a report's `stopped` reason is a person's Ctrl-C.
-pub fn stopped_by_user(stopped: &str) -> bool {
-    stopped.starts_with(USER_STOP)
-}
-
 /// How an employee whose write a second Ctrl-C abandoned is reported; [`abandoned`] tells it.
 const ABANDONED: &str = "abandoned by a second Ctrl-C while its write was in flight";
 
@@ -403,9 +405,9 @@ pub fn abandoned(result: &ApplyResult) -> bool {
             .is_some_and(|e| e.starts_with(ABANDONED))
 }
 
-fn abandoned_reason(row: &Row) -> String {
+fn abandoned_reason(stop: &str, row: &Row) -> String {
     format!(
-        "{USER_STOP} while employee {} was being written; that write was abandoned, so whether it was applied is unknown\n  hint: run the same apply again: it re-reads the target, so it re-checks that employee and does the rest",
+        "{stop} while employee {} was being written; that write was abandoned, so whether it was applied is unknown\n  hint: run the same apply again: it re-reads the target, so it re-checks that employee and does the rest",
         row.code.as_deref().unwrap_or("?")
     )
 }

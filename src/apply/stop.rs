@@ -1,34 +1,63 @@
-//! A person's request to stop a run (Ctrl-C), counted so that the first press lets the write
-//! in flight finish and the second abandons it.
+//! A person's request to stop a run (Ctrl-C in the CLI, the cancel button of the dashboard),
+//! counted so that the first press lets the write in flight finish and the second abandons it.
+//! Every front end cancels through this one mechanism, so a cancelled run ends the same way:
+//! the rest reported not attempted with why, the run recorded as stopped by the user.
 
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Cheap to clone; every clone sees the same presses. The CLI presses it from its Ctrl-C
-/// handler; [`super::run`] looks at it between employees and while a write is in flight.
-#[derive(Debug, Clone)]
-pub struct Stop(Arc<watch::Sender<usize>>);
+/// How every reason for a run a person stopped begins, whichever way they stopped it.
+const USER_STOP: &str = "stopped by the user";
 
+/// Whether a report's `stopped` reason is a person stopping the run.
+pub fn stopped_by_user(stopped: &str) -> bool {
+    stopped.starts_with(USER_STOP)
+}
+
+/// Cheap to clone; every clone sees the same presses. The CLI presses it from its Ctrl-C
+/// handler, the dashboard from its cancel button; [`super::run`] looks at it between employees
+/// and while a write is in flight.
+#[derive(Debug, Clone)]
+pub struct Stop {
+    presses: Arc<watch::Sender<usize>>,
+    /// How the person stops a run, for the reason recorded: `Ctrl-C`.
+    how: &'static str,
+}
+
+/// Pressed with Ctrl-C, the CLI's way.
 impl Default for Stop {
     fn default() -> Stop {
-        Stop(Arc::new(watch::Sender::new(0)))
+        Stop::new("Ctrl-C")
     }
 }
 
 impl Stop {
+    /// A stop pressed `how` (`Ctrl-C`, `the dashboard's cancel button`).
+    pub fn new(how: &'static str) -> Stop {
+        Stop {
+            presses: Arc::new(watch::Sender::new(0)),
+            how,
+        }
+    }
+
+    /// Why a run stopped by this is recorded as stopped: `stopped by the user (Ctrl-C)`.
+    pub fn reason(&self) -> String {
+        format!("{USER_STOP} ({})", self.how)
+    }
+
     /// Counts one request to stop.
     pub fn press(&self) {
-        self.0.send_modify(|n| *n += 1);
+        self.presses.send_modify(|n| *n += 1);
     }
 
     /// How many times stopping was asked for so far.
     pub fn presses(&self) -> usize {
-        *self.0.borrow()
+        *self.presses.borrow()
     }
 
     /// Resolves once stopping has been asked for at least `n` times.
     pub async fn pressed(&self, n: usize) {
-        let mut rx = self.0.subscribe();
+        let mut rx = self.presses.subscribe();
         // The sender lives in `self`, so the channel cannot close while this waits.
         let _ = rx.wait_for(|p| *p >= n).await;
     }

@@ -1,8 +1,9 @@
 //! Before an apply writes: does the target's request budget cover it?
 
 use super::progress::Bars;
+use crewsync::apply::{Event, Observer};
 use crewsync::model::Direction;
-use crewsync::workflow::{BudgetCheck, Connections, Observer};
+use crewsync::workflow::{BudgetCheck, Connections};
 use std::time::Duration;
 
 /// The longest `--wait` lets a request wait for a budget to come back: SmartHR's documented
@@ -28,10 +29,15 @@ pub fn check(
         return Ok(());
     }
     if wait {
-        bars.waiting(&format!(
-            "{}; pausing for the reset when it runs out (--wait)",
-            check.describe()
-        ));
+        bars.event(Event::Waiting {
+            message: &format!(
+                "{}; pausing for the reset when it runs out (--wait)",
+                check.describe()
+            ),
+            until: chrono::TimeDelta::from_std(check.budget.resets_in)
+                .ok()
+                .map(|d| chrono::Utc::now() + d),
+        });
         Ok(())
     } else {
         anyhow::bail!(

@@ -6,19 +6,19 @@ use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
 use chrono::TimeZone;
 use crewsync::apply::Selection;
+use crewsync::clock::JST;
 use crewsync::config::Config;
 use crewsync::http::Secret;
 use crewsync::model::Direction;
 use crewsync::plan::Status as RowStatus;
 use crewsync::sim::{self, Company, SimConfig};
-use crewsync::window::jst;
 
 /// The simulators with the sample company, their clock at noon JST on the sample's reference
 /// date (outside the access windows), and a configuration pointing at them with their tokens.
 /// The folder holds the configuration and the history; it is kept after the process ends.
 pub async fn simulated() -> anyhow::Result<(Config, sim::Simulators, std::path::PathBuf)> {
     let as_of = sim::SAMPLE_AS_OF;
-    let noon = jst()
+    let noon = JST
         .from_local_datetime(&as_of.and_hms_opt(12, 0, 0).context("noon")?)
         .single()
         .context("noon JST")?;

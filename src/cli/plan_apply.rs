@@ -2,78 +2,56 @@
 
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
-use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
+use crewsync::clock::today_jst;
 use crewsync::config::Config;
-use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
+use crewsync::history::{EmailOutcome, HistoryHandle, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
-use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
+use crewsync::plan::{Defaults, Plan, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
-use crewsync::window;
-use crewsync::workflow::{self, Connections, Rosters, SyncError, Target};
+use crewsync::workflow::{self, Connections, PlanRequest, Rosters, SyncError};
 use std::io::IsTerminal;
-
-/// Today in JST, the default reference date: the APIs and the people using them are in Japan.
-fn today_jst() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&window::jst())
-        .date_naive()
-}
 
 /// The rosters and what they are planned with, before any plan.
 pub struct Fetched {
-    pub config: Config,
-    pub conn: Connections,
     pub rosters: Rosters,
     pub defaults: Defaults,
 }
 
-/// Connects, checks the access windows, fetches both sides and resolves the defaults. With
-/// `wait` (`--wait`), an access-window refusal (KOT code 104) while fetching is waited out and
-/// the fetch starts again, whether or not the configured windows predicted it.
-pub async fn fetch(
-    args: &PlanArgs,
-    config: Config,
-    wait: Option<&Wait>,
-    bars: &Bars,
-) -> anyhow::Result<Fetched> {
-    let direction = args.direction()?;
-    let conn = connect(&config, bars)?;
-    guard_windows(&config, wait, bars).await?;
-    let as_of = args.as_of.unwrap_or_else(today_jst);
-    let rosters = loop {
-        match (workflow::fetch(&conn, direction, as_of, bars).await, wait) {
-            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
-                bars.clear();
-                wait.pause(bars, &e.to_string()).await?;
-            }
-            (fetched, _) => break fetched,
-        }
-    };
-    bars.clear();
-    let rosters = rosters?;
-    let defaults = workflow::resolve_defaults(
-        direction,
-        &rosters.masters,
-        args.office.as_deref(),
-        args.employment_type.as_deref(),
-    )?;
-    Ok(Fetched {
-        config,
-        conn,
-        rosters,
-        defaults,
+/// What the flags ask a plan for.
+fn plan_request(args: &PlanArgs) -> anyhow::Result<PlanRequest<'_>> {
+    Ok(PlanRequest {
+        direction: args.direction()?,
+        as_of: args.as_of.unwrap_or_else(today_jst),
+        office: args.office.as_deref(),
+        employment_type: args.employment_type.as_deref(),
+        rules: args.rules.as_deref(),
     })
 }
 
-/// Both clients, telling `bars` of each retry and wait as it happens, and letting the bars'
-/// ETA count the pauses the services impose.
-fn connect(config: &Config, bars: &Bars) -> Result<Connections, SyncError> {
+/// Connects, with the clients' waits and retries shown above the bars, and the services'
+/// pauses counted in the bars' ETA.
+fn connect(config: &Config, bars: &Bars) -> anyhow::Result<Connections> {
     let conn = Connections::from_config(config)?;
     conn.on_notice(bars.notice());
     bars.watch_pauses(conn.pauses());
     Ok(conn)
+}
+
+/// [`workflow::fetch_for_plan`] for `watch`, which loads its rules itself.
+pub async fn fetch(
+    args: &PlanArgs,
+    config: &Config,
+    wait: Option<&Wait>,
+    bars: &Bars,
+) -> anyhow::Result<Fetched> {
+    let request = plan_request(args)?;
+    let conn = connect(config, bars)?;
+    let fetched = workflow::fetch_for_plan(config, &conn, &request, wait, bars).await;
+    bars.clear();
+    let (rosters, defaults) = fetched?;
+    Ok(Fetched { rosters, defaults })
 }
 
 /// Everything up to the plan, shared by `plan` and `apply`: made now, or read from a file.
@@ -83,72 +61,39 @@ pub struct Planned {
     pub saved: SavedPlan,
 }
 
+/// [`workflow::prepare`] with the flags, or the configuration's rules folder.
 pub async fn prepare(
     args: &PlanArgs,
     config: Config,
     wait: Option<&Wait>,
     bars: &Bars,
 ) -> anyhow::Result<Planned> {
-    let Fetched {
-        config,
-        conn,
-        rosters,
-        defaults,
-    } = fetch(args, config, wait, bars).await?;
-    let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
-    let rules = rules_dir.as_deref().map(load_rules).transpose()?;
-    let policy: &dyn Policy = match &rules {
-        Some(r) => r,
-        None => &NoRules,
-    };
-    // The rosters are handed over, not copied: a plan of 50,000 employees a side would
-    // otherwise hold them twice.
-    let plan = workflow::plan(rosters, &defaults, policy);
+    let mut request = plan_request(args)?;
+    request.rules = request.rules.or(config.rules.as_deref());
+    let conn = connect(&config, bars)?;
+    let saved = workflow::prepare(&config, &conn, &request, wait, bars).await;
+    bars.clear();
     Ok(Planned {
-        saved: SavedPlan::new(
-            plan,
-            defaults,
-            rules_dir.as_deref().map(workflow::rules_fingerprint),
-            Tenant::of(&config),
-        ),
+        saved: saved.map_err(explained)?,
         config,
         conn,
     })
+}
+
+/// A workflow error as the CLI says it: a rules error with how to see it without fetching.
+fn explained(e: SyncError) -> anyhow::Error {
+    match &e {
+        SyncError::Rules { dir, .. } => anyhow::anyhow!(
+            "{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
+            dir.display()
+        ),
+        _ => e.into(),
+    }
 }
 
 /// Loads a rules folder, or explains every compile error at once.
 pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
-    Rules::load(dir).map_err(|e| {
-        anyhow::anyhow!(
-            "the rules in {} do not compile:\n{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
-            dir.display(),
-            dir.display()
-        )
-    })
-}
-
-/// Refuses to start inside a configured KOT access window (or, with `--wait`, waits it out):
-/// every direction reads or writes KOT, and a run cut off half-way is what the guard exists
-/// to prevent.
-async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
-    if let Some(inside) = window::inside(&config.maintenance_windows, now) {
-        if let Some(wait) = wait {
-            wait.pause(bars, &inside.to_string()).await?;
-            return Ok(());
-        }
-        bail!(
-            "{inside}.\n  hint: run again after {}, or schedule runs outside {}",
-            inside.reopens.format("%H:%M JST"),
-            config
-                .maintenance_windows
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        );
-    }
-    Ok(())
+    workflow::load_rules(dir).map_err(explained)
 }
 
 /// How tables are drawn on stdout.
@@ -264,7 +209,7 @@ struct Ready {
     planned: Planned,
     chosen: Vec<usize>,
     lock: RunLock,
-    history: History,
+    history: HistoryHandle,
     fetched_at: chrono::DateTime<chrono::Utc>,
     /// The chosen rows of a saved plan whose target changed since it was made.
     stale: Vec<apply::Stale>,
@@ -353,11 +298,11 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             plan.direction.target()
         );
     }
-    let target = Target::new(&planned.conn, plan.direction, plan.as_of);
+    let target = planned.conn.target(plan.direction, plan.as_of);
     let recorded = workflow::apply_recorded(
         &planned.config,
         &history,
-        &lock,
+        lock,
         &target,
         workflow::Request {
             plan,
@@ -442,8 +387,10 @@ async fn ready_to_write(
                     config.plan_max_age,
                 )
                 .map_err(anyhow::Error::from)?;
-            guard_windows(&config, wait, bars).await?;
-            let conn = connect(&config, bars).map_err(anyhow::Error::from)?;
+            workflow::guard::access_window(&config, wait, bars)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let conn = connect(&config, bars)?;
             // Another run that wrote one of its employees after the plan was made holds
             // that employee back, as for a plan made now.
             let made_at = saved.made_at;
@@ -486,11 +433,12 @@ async fn ready_to_write(
             eprintln!("warning: {}", u.hint);
         }
     }
-    guard_mass_change(
-        &planned.config,
-        plan,
-        apply::weight(plan, &chosen, &allow),
-        args.force,
+    workflow::guard::max_changes(&planned.config, plan, &chosen, &allow, args.force).map_err(
+        |e| {
+            anyhow::anyhow!(
+                "{e}.\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force"
+            )
+        },
     )?;
     let target_name = plan.direction.target();
     if !args.yes && !chosen.is_empty() {
@@ -519,24 +467,13 @@ async fn ready_to_write(
     }
     super::budget::check(&planned.conn, plan.direction, chosen.len(), args.wait, bars)?;
     let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
-    let history = History::open(&planned.config.history).map_err(anyhow::Error::from)?;
+    let history = HistoryHandle::open(&planned.config.history)
+        .await
+        .map_err(anyhow::Error::from)?;
     // Read as late as possible, once for the whole roster (KOT allows about one request a
     // second).
     let stale = if from_file {
-        let stale = loop {
-            match (
-                workflow::stale(&planned.conn, plan, &chosen, bars).await,
-                wait,
-            ) {
-                (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
-                    bars.clear();
-                    wait.pause(bars, &e.to_string())
-                        .await
-                        .map_err(anyhow::Error::from)?;
-                }
-                (stale, _) => break stale,
-            }
-        };
+        let stale = workflow::stale_waiting(&planned.conn, plan, &chosen, wait, bars).await;
         bars.clear();
         stale.map_err(anyhow::Error::from)?
     } else {
@@ -699,28 +636,6 @@ fn saved_defaults_text(defaults: &Defaults) -> String {
 
 fn defaults_text(args: &PlanArgs) -> String {
     workflow::defaults_text(args.office.as_deref(), args.employment_type.as_deref())
-}
-
-/// `max_changes`: an apply that would change more than the configured share of the roster is
-/// more likely a mistake (a wrong date, a wrong tenant) than an intention. `weight` is
-/// [`apply::weight`]: employees written plus the fields they clear.
-fn guard_mass_change(
-    config: &Config,
-    plan: &Plan,
-    weight: usize,
-    force: bool,
-) -> anyhow::Result<()> {
-    let Some(max) = config.max_changes else {
-        return Ok(());
-    };
-    let limit = max.limit(plan.rows.len());
-    if weight > limit && !force {
-        bail!(
-            "apply would make {weight} changes (each employee written counts one, each field cleared one more), more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
-            plan.rows.len()
-        );
-    }
-    Ok(())
 }
 
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {

@@ -2,8 +2,8 @@
 //! nothing when stderr is not a terminal, so scripts and CI logs stay clean.
 
 use crewsync::apply::{ApplyResult, Outcome};
+use crewsync::apply::{Event, Observer};
 use crewsync::http::{Notice, Pause};
-use crewsync::workflow::Observer;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -164,12 +164,31 @@ impl Bars {
 }
 
 impl Observer for Bars {
-    fn fetching(&self, what: &str, done: usize, total: Option<usize>) {
-        self.with_bar(&format!("fetching {what}"), total, |b| {
-            b.set_position(done as u64)
-        });
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Fetching {
+                service,
+                what,
+                done,
+                total,
+            } => {
+                let label = format!("fetching {}", Event::fetching_label(service, what));
+                self.with_bar(&label, total, |b| b.set_position(done as u64));
+            }
+            Event::Applying {
+                result,
+                done,
+                total,
+            } => self.applied(result, done, total),
+            Event::Waiting { message, .. } => self.say(message),
+            Event::Warning { message } => self.say(&format!("warning: {message}")),
+            // The commands print the plan and the report themselves.
+            Event::Planned { .. } | Event::Finished { .. } => {}
+        }
     }
+}
 
+impl Bars {
     fn applied(&self, result: &ApplyResult, done: usize, total: usize) {
         self.with_bar("writing", Some(total), |b| {
             b.set_position(done as u64);
@@ -183,14 +202,6 @@ impl Observer for Bars {
                 b.println(crewsync::text::safe(&line));
             }
         });
-    }
-
-    fn waiting(&self, message: &str) {
-        self.say(message);
-    }
-
-    fn warning(&self, message: &str) {
-        self.say(&format!("warning: {message}"));
     }
 }
 

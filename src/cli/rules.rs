@@ -61,11 +61,12 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         bail!("watch needs a rules folder: pass --rules DIR or set `rules:` in the configuration");
     };
     let bars = Bars::new();
+    // Loaded before anything is fetched: a typo in them must not cost a full download.
+    let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
     // Fetched once: every save re-plans against these rosters, so an edit shows its effect at
     // once and costs the services nothing.
-    let fetched = fetch(args, config, None, &bars).await?;
+    let fetched = fetch(args, &config, None, &bars).await?;
     let (rosters, defaults) = (&fetched.rosters, &fetched.defaults);
-    let handle = Arc::new(RulesHandle::new(load_rules(&dir)?));
     let mut last = workflow::plan(rosters.clone(), defaults, handle.current().as_ref());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = rules::watch(

@@ -20,11 +20,13 @@
 //! for one employee across runs ([`History::timeline`]) as well as run by run, a page at a
 //! time and filtered ([`History::runs`]); see `query`.
 
+mod handle;
 mod lock;
 mod query;
 mod render;
 mod schema;
 
+pub use handle::HistoryHandle;
 pub use lock::RunLock;
 pub use query::{
     EmployeeOutcome, EmployeeTimeline, OutcomeFilter, Page, PageRequest, RunFilter, TimelineEntry,
@@ -104,6 +106,9 @@ pub enum HistoryError {
         "page {number} of {size} per page cannot be shown: pages count from 1 and hold at least one entry"
     )]
     BadPage { number: usize, size: usize },
+    /// The async runtime shut down before the work on the history could run.
+    #[error("the history database {path} was not written: crewsync is shutting down")]
+    ShuttingDown { path: PathBuf },
 }
 
 fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path) -> String {
@@ -128,7 +133,7 @@ pub struct RunId(String);
 
 impl RunId {
     fn generate(now: DateTime<Utc>, salt: u64) -> RunId {
-        RunId(crate::model::stamp_id(now, salt))
+        RunId(crate::clock::stamp_id(now, salt))
     }
 
     pub fn as_str(&self) -> &str {

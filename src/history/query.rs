@@ -295,7 +295,7 @@ fn placeholders(n: usize) -> String {
 /// Midnight JST of `day`, as the history stores times.
 fn jst_midnight(day: NaiveDate) -> String {
     let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let at = crate::window::jst()
+    let at = crate::clock::JST
         .from_local_datetime(&local)
         .single()
         .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc));

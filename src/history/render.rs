@@ -10,7 +10,7 @@ use crate::model::Field;
 use crate::render::layout;
 use crate::render::{ITEM_JOINER, Style, change_atom, column};
 use crate::text::exact;
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use console::Style as Paint;
 use std::fmt::Write;
 
@@ -18,12 +18,9 @@ use std::fmt::Write;
 pub fn jst(t: DateTime<Utc>) -> String {
     format!(
         "{} JST",
-        t.with_timezone(&jst_offset()).format("%Y-%m-%d %H:%M:%S")
+        t.with_timezone(&crate::clock::JST)
+            .format("%Y-%m-%d %H:%M:%S")
     )
-}
-
-fn jst_offset() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// "2 failed, 1 invalid, 5 created, 3 updated": the apply report's words, those that need a
@@ -108,7 +105,7 @@ fn run_lines(verdict: &str, lines: Vec<RunLine<'_>>, style: &Style) -> String {
         style.width,
     )];
     for line in lines {
-        let started = line.started.with_timezone(&jst_offset());
+        let started = line.started.with_timezone(&crate::clock::JST);
         out.push(layout::table_line(
             &cells(
                 line.run,

@@ -17,7 +17,6 @@ pub(crate) use transport::{Attempts, Call, Transport};
 /// so that a slow run never looks like a hang. Set with each client's `on_notice`.
 pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
-use chrono::{NaiveDate, TimeDelta, Utc};
 use std::fmt;
 use std::time::Duration;
 
@@ -120,10 +119,4 @@ impl Limits {
             connect_budget: Duration::from_millis(300),
         }
     }
-}
-
-/// Today in Japan, where both services live: "before today" for a resignation date and the
-/// default roster date mean the Japanese calendar day, whatever the machine's time zone.
-pub(crate) fn today_jst() -> NaiveDate {
-    (Utc::now() + TimeDelta::hours(9)).date_naive()
 }

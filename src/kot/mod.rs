@@ -128,7 +128,7 @@ impl Client {
         let body = Value::Object(body);
         // A lookup must see the new employee even if it is hired in the future or has already
         // left: as of its hire date when that is later than today, with leavers included.
-        let today = crate::http::today_jst();
+        let today = crate::clock::today_jst();
         let as_of = e.hire_date.filter(|h| *h > today).unwrap_or(today);
         let call = Call::new(Method::POST, self.t.url(&["employees"])).json(&body);
         self.t

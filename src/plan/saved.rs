@@ -93,7 +93,7 @@ impl SavedPlan {
         let made_at = Utc::now();
         SavedPlan {
             format_version: FORMAT_VERSION,
-            plan_id: crate::model::stamp_id(made_at, plan.rows.len() as u64),
+            plan_id: crate::clock::stamp_id(made_at, plan.rows.len() as u64),
             made_at,
             tenant,
             defaults,

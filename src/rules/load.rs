@@ -203,7 +203,9 @@ pub(crate) fn files_with(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>
 pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckReport) {
     let mut report = CheckReport::default();
     let dir_label = label(dir, dir);
-    let (tables, table_names) = read_tables(dir, &mut report.problems);
+    // Every file read, for the fingerprint: what was compiled, not what the folder holds later.
+    let mut read = Vec::new();
+    let (tables, table_names) = read_tables(dir, &mut report.problems, &mut read);
     report.tables = table_names;
 
     let scripts = match files_with(dir, &["rhai"]) {
@@ -235,6 +237,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
                 continue;
             }
         };
+        read.push((path.clone(), text.clone()));
         match compile_file(&engine, &file, &text, &tables) {
             Ok(rule_file) => files.push(rule_file),
             Err(problems) => report.problems.extend(problems),
@@ -243,8 +246,25 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
     if !report.problems.is_empty() {
         return (None, report);
     }
-    let rules = Rules::new(engine, files, limits.clone());
+    let rules = Rules::new(engine, files, limits.clone(), fingerprint(dir, read));
     (Some(rules), report)
+}
+
+/// Names the rules a run used, for the history and saved plans: the folder and a hash of every
+/// script and table `read` from it (path and text), so two runs with different rules are told
+/// apart even when the folder is the same. Made from the texts compiled, so that a file edited
+/// after loading does not change what the run says it used.
+fn fingerprint(dir: &Path, mut read: Vec<(PathBuf, String)>) -> String {
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    // FNV-1a: stable across runs and platforms, unlike std's randomly keyed hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, text) in &read {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        for byte in name.unwrap_or_default().bytes().chain(text.bytes()) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{} ({} files, {hash:016x})", dir.display(), read.len())
 }
 
 /// Compiles one script; `tables` are the folder's, for the lint.
@@ -317,7 +337,11 @@ fn compile_file(
     })
 }
 
-fn read_tables(dir: &Path, problems: &mut Vec<Problem>) -> (BTreeMap<String, Map>, Vec<String>) {
+fn read_tables(
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+    read: &mut Vec<(PathBuf, String)>,
+) -> (BTreeMap<String, Map>, Vec<String>) {
     let mut tables = BTreeMap::new();
     let mut names = Vec::new();
     let Ok(paths) = files_with(dir, &["yaml", "yml"]) else {
@@ -335,6 +359,7 @@ fn read_tables(dir: &Path, problems: &mut Vec<Problem>) -> (BTreeMap<String, Map
                 continue;
             }
         };
+        read.push((path.clone(), text.clone()));
         match parse_table(&text) {
             Ok(map) => {
                 names.push(file);

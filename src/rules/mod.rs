@@ -152,6 +152,8 @@ pub struct Rules {
     raw_for_select: RawKeys,
     /// Whether `row.employee` / `row.target` must be built for `select`.
     select_records: bool,
+    /// See [`Rules::fingerprint`].
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for Rules {
@@ -242,7 +244,7 @@ impl Rules {
         }
     }
 
-    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits) -> Rules {
+    fn new(engine: Engine, files: Vec<RuleFile>, limits: Limits, fingerprint: String) -> Rules {
         let raw_for = |select: bool| {
             let mut keys = RawKeys::None;
             for f in &files {
@@ -272,6 +274,7 @@ impl Rules {
             .iter()
             .any(|f| f.names_records && f.hooks.contains_key(&Hook::Select));
         Rules {
+            fingerprint,
             select_records,
             raw_for_decide: raw_for(false),
             raw_for_select: raw_for(true),
@@ -281,6 +284,12 @@ impl Rules {
             hooks,
             directions,
         }
+    }
+
+    /// What the history and a saved plan record as the rules used: the folder and a hash of the
+    /// scripts and tables as they were loaded (`rules (3 files, 0123456789abcdef)`).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// The scripts in precedence order, as shown in provenance.

@@ -9,11 +9,7 @@ use std::sync::Mutex;
 /// start inclusive, end exclusive (the reference does not say; this is the strict reading).
 pub const KOT_WINDOWS: [(u32, u32, u32, u32); 2] = [(8, 30, 10, 0), (17, 30, 18, 30)];
 
-/// Japan Standard Time; checked at compile time.
-pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+9 is a valid offset"),
-};
+pub use crate::clock::JST;
 
 #[derive(Debug, Clone, Copy)]
 enum Mode {

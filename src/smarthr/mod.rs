@@ -96,7 +96,7 @@ impl Client {
             e,
             office_id,
             employment_type_id,
-            crate::http::today_jst(),
+            crate::clock::today_jst(),
         ));
         let call = Call::new(Method::POST, self.t.url(&["v1", "crews"])).json(&body);
         self.t

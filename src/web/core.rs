@@ -3,62 +3,77 @@
 //! the workflow as a library module, a `Send` apply future with typed progress) is swapped in
 //! here alone.
 //!
-//! Stop-gap for issue 16 §3: today's fetch and apply futures borrow the history's SQLite
-//! connection and the clients across awaits and are not known to be `Send`, so each runs on a
-//! thread of its own with its own single-threaded runtime ([`on_own_thread`]). That also makes
-//! a run independent of the browser: closing the page does not stop it.
+//! The fetch and apply futures are `Send` (the history's SQLite work runs off the async
+//! threads), so the pages `tokio::spawn` them: a run is independent of the browser, and closing
+//! the page does not stop it.
 
 use crate::apply::{self, ApplyResult};
+use crate::apply::{Event, Observer, Stop};
 use crate::config::Config;
-use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSummary};
+use crate::history::{
+    History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
+};
 use crate::model::Direction;
-use crate::plan::{NoRules, Plan, Policy, Row};
+use crate::plan::saved::{SavedPlan, Tenant};
+use crate::plan::{NoRules, Plan, Policy};
 use crate::rules::Rules;
 use crate::window::{self, Inside};
-use crate::workflow::{self, Connections, Observer, Rosters, Target};
+use crate::workflow::{self, Connections, Rosters};
 use chrono::NaiveDate;
-use std::future::Future;
-
-/// Runs `job` to its end on a new thread with its own runtime; `done` gets its result there.
-pub fn on_own_thread<F, Fut>(job: F, done: impl FnOnce(Fut::Output) + Send + 'static)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future + 'static,
-{
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        match runtime {
-            Ok(rt) => done(rt.block_on(job())),
-            // Without a runtime nothing can be fetched or written; the job is reported as
-            // never finished, which the pages show as an error below.
-            Err(e) => eprintln!("error: could not start a worker runtime: {e}"),
-        }
-    });
-}
+use std::sync::Arc;
 
 /// KOT's access window now, if inside one.
 pub fn window_now(config: &Config) -> Option<Inside> {
     window::inside(&config.maintenance_windows, chrono::Utc::now())
 }
 
-/// Today in JST, the default reference date.
-pub fn today() -> NaiveDate {
-    crate::http::today_jst()
+/// The CLI's access-window guard: an error for the page while KOT's configured window is open
+/// (the dashboard does not wait windows out).
+pub async fn guard_window(config: &Config) -> Result<(), String> {
+    workflow::guard::access_window(config, None, &apply::Silent)
+        .await
+        .map_err(|e| e.to_string())
 }
 
-/// Connects and fetches both rosters, reporting progress to `observer`.
+/// The CLI's `max_changes` guard for the `chosen` rows of `plan`, with the clears this dashboard
+/// makes (none of a field the plan found unreadable).
+pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Result<(), String> {
+    workflow::guard::max_changes(config, plan, chosen, &apply::AllowClear::default(), false)
+        .map_err(|e| {
+            format!("{e}; check the direction and the reference date, or run it from the CLI with --force")
+        })
+}
+
+/// Today in JST, the default reference date.
+pub fn today() -> NaiveDate {
+    crate::clock::today_jst()
+}
+
+/// What a wizard plans from: the configured rules as they were loaded, and both rosters.
+pub struct Fetched {
+    pub rosters: Rosters,
+    pub rules: Option<Arc<Rules>>,
+}
+
+/// Loads the configured rules, then connects and fetches both rosters, reporting progress to
+/// `observer`. The rules come first: a typo in them must not cost a full download.
 pub async fn fetch(
     config: &Config,
     direction: Direction,
     as_of: NaiveDate,
     observer: &dyn Observer,
-) -> Result<Rosters, String> {
+) -> Result<Fetched, String> {
+    let rules = config
+        .rules
+        .as_deref()
+        .map(|dir| workflow::load_rules(dir).map(Arc::new))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    workflow::fetch(&conn, direction, as_of, observer)
+    let rosters = workflow::fetch(&conn, direction, as_of, observer)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(Fetched { rosters, rules })
 }
 
 /// What a plan was made with, kept so that the apply can make it again and compare.
@@ -75,14 +90,15 @@ impl Choice {
     }
 }
 
-/// A plan and the rules fingerprint it was made with.
-pub struct Planned {
-    pub plan: Plan,
-    pub rules: Option<String>,
-}
-
-/// Plans from rosters with the chosen defaults and the configured rules.
-pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planned, String> {
+/// Plans from rosters with the chosen defaults and the rules loaded before they were fetched,
+/// as a saved plan: what the person reviews is then applied exactly, the CLI's `apply --plan`
+/// way.
+pub fn plan(
+    config: &Config,
+    rosters: Rosters,
+    rules: Option<&Rules>,
+    choice: &Choice,
+) -> Result<SavedPlan, String> {
     let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
@@ -90,64 +106,52 @@ pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planne
         choice.employment_type.as_deref(),
     )
     .map_err(|e| e.to_string())?;
-    let rules = config
-        .rules
-        .as_deref()
-        .map(|dir| Rules::load(dir).map_err(|e| format!("{}: {e}", dir.display())))
-        .transpose()?;
-    let policy: &dyn Policy = match &rules {
+    let policy: &dyn Policy = match rules {
         Some(r) => r,
         None => &NoRules,
     };
-    Ok(Planned {
-        plan: workflow::plan(rosters, &defaults, policy),
-        rules: config.rules.as_deref().map(workflow::rules_fingerprint),
-    })
-}
-
-/// The parts of a row a person reviewed: if any differs now, the row is stale.
-fn reviewed(row: &Row) -> impl PartialEq + '_ {
-    (
-        &row.code,
-        row.status,
-        &row.name,
-        &row.changes,
-        &row.office,
-        &row.employment_type,
-    )
+    Ok(SavedPlan::new(
+        workflow::plan(rosters, &defaults, policy),
+        defaults,
+        rules.map(|r| r.fingerprint().to_string()),
+        Tenant::of(config),
+    ))
 }
 
 /// How an apply from the dashboard ended.
 pub enum Applied {
-    /// Written and recorded under this history run id.
+    /// Written and recorded under this history run id. `stale`: the chosen rows (code, name)
+    /// not written because their target changed since the review.
     Ran {
         run_id: String,
         stopped: Option<String>,
+        stale: Vec<(String, String)>,
     },
-    /// Nothing written: these rows (code, name) changed since they were reviewed.
-    Stale(Vec<(String, String)>),
     /// Nothing written, or the run could not be recorded.
     Failed(String),
 }
 
 /// What the person reviewed and chose.
 pub struct Reviewed {
-    pub plan: Plan,
+    pub saved: SavedPlan,
     pub chosen: Vec<usize>,
     pub choice: Choice,
 }
 
-/// Fetches both sides again, plans again and writes the chosen rows only if each is exactly
-/// as reviewed; recorded in the history with `user` as who. `lock` is the CLI's run lock,
-/// taken by the caller before anything is fetched.
+/// Writes exactly the chosen rows of the reviewed plan, as `crewsync apply --plan` does: the
+/// target's roster is read again once, and a row whose target changed since the review is
+/// not written but reported not attempted (stale). Recorded in the history with `user` as
+/// who; `lock` is the CLI's run lock, taken by the caller before anything is fetched, and
+/// `stop` the run page's cancel button.
 pub async fn apply(
     config: &Config,
     user: String,
-    lock: &RunLock,
+    lock: RunLock,
     reviewed_plan: &Reviewed,
+    stop: Stop,
     observer: &dyn Observer,
 ) -> Applied {
-    match apply_inner(config, user, lock, reviewed_plan, observer).await {
+    match apply_inner(config, user, lock, reviewed_plan, stop, observer).await {
         Ok(a) => a,
         Err(e) => Applied::Failed(e),
     }
@@ -156,61 +160,57 @@ pub async fn apply(
 async fn apply_inner(
     config: &Config,
     user: String,
-    lock: &RunLock,
+    lock: RunLock,
     r: &Reviewed,
+    stop: Stop,
     observer: &dyn Observer,
 ) -> Result<Applied, String> {
-    if let Some(inside) = window_now(config) {
-        return Err(inside.to_string());
-    }
-    let history = History::open(&config.history).map_err(|e| e.to_string())?;
-    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    let fetched_at = chrono::Utc::now();
-    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &workflow::Silent)
+    guard_window(config).await?;
+    let history = HistoryHandle::open(&config.history)
         .await
         .map_err(|e| e.to_string())?;
-    let Planned { plan, rules } = plan(config, rosters, &r.choice)?;
-    let mut chosen = Vec::with_capacity(r.chosen.len());
-    let mut stale = vec![];
-    for &i in &r.chosen {
-        let old = &r.plan.rows[i];
-        let now = plan
-            .rows
-            .iter()
-            .position(|row| row.code.is_some() && row.code == old.code);
-        match now {
-            Some(j) if reviewed(&plan.rows[j]) == reviewed(old) => chosen.push(j),
-            _ => stale.push((old.code.clone().unwrap_or_default(), old.name.clone())),
-        }
-    }
-    if !stale.is_empty() {
-        return Ok(Applied::Stale(stale));
-    }
-    let target = Target::new(&conn, plan.direction, plan.as_of);
+    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
+    let saved = &r.saved;
+    let plan = &saved.plan;
+    let stale = workflow::stale(&conn, plan, &r.chosen, observer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stale_rows = stale
+        .iter()
+        .map(|s| {
+            let row = &plan.rows[s.row];
+            (row.code.clone().unwrap_or_default(), row.name.clone())
+        })
+        .collect();
+    let target = conn.target(plan.direction, plan.as_of);
     let mut start = RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
         user,
-        selection: "picked in the dashboard".into(),
+        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
         defaults: r.choice.text(),
-        rules,
+        rules: saved.rules.clone(),
         planned: Vec::new(),
         left_out: Vec::new(),
         unchanged: 0,
     };
-    workflow::accounted(&mut start, &plan, &chosen, apply::Chosen::Ticked);
+    workflow::accounted(&mut start, plan, &r.chosen, apply::Chosen::Ticked);
     let recorded = workflow::apply_recorded(
         config,
         &history,
         lock,
         &target,
         workflow::Request {
-            plan: &plan,
-            chosen: &chosen,
+            plan,
+            chosen: &r.chosen,
             start,
-            fetched_at,
-            stale: Vec::new(),
-            options: apply::Options::default(),
+            // Another run that wrote a chosen employee after the plan was made holds it back.
+            fetched_at: saved.made_at,
+            stale,
+            options: apply::Options {
+                stop,
+                ..apply::Options::default()
+            },
         },
         observer,
     )
@@ -219,6 +219,7 @@ async fn apply_inner(
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped,
+        stale: stale_rows,
     })
 }
 
@@ -273,22 +274,30 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn fetching(&self, what: &str, done: usize, total: Option<usize>) {
-        self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| w == what) {
-            Some(slot) => *slot = (what.to_string(), done, total),
-            None => s.fetched.push((what.to_string(), done, total)),
-        })
-    }
-    fn applied(&self, result: &ApplyResult, _done: usize, total: usize) {
-        self.with(|s| {
-            s.total = total;
-            s.results.push(result.clone());
-        })
-    }
-    fn waiting(&self, message: &str) {
-        self.with(|s| s.note = Some(message.to_string()))
-    }
-    fn warning(&self, message: &str) {
-        self.with(|s| s.note = Some(message.to_string()))
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Fetching {
+                service,
+                what,
+                done,
+                total,
+            } => {
+                let what = Event::fetching_label(service, what);
+                self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| *w == what) {
+                    Some(slot) => *slot = (what, done, total),
+                    None => s.fetched.push((what, done, total)),
+                })
+            }
+            Event::Planned { writes, .. } => self.with(|s| s.total = writes),
+            Event::Applying { result, total, .. } => self.with(|s| {
+                s.total = total;
+                s.results.push(result.clone());
+            }),
+            Event::Waiting { message, .. } | Event::Warning { message } => {
+                self.with(|s| s.note = Some(message.to_string()))
+            }
+            // The run's page shows the recorded run once the apply returns.
+            Event::Finished { .. } => {}
+        }
     }
 }

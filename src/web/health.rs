@@ -103,20 +103,17 @@ impl Health {
         }
     }
 
-    /// Starts a round of checks unless one is under way. The clients' futures are run on a
-    /// thread of their own, as every other call into the services from the dashboard is.
+    /// Starts a round of checks unless one is under way.
     fn refresh(&self, config: &Config) {
         if self.0.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
         let (config, done) = (config.clone(), Refreshing(self.0.clone()));
-        core::on_own_thread(
-            move || async move { check(&config).await },
-            move |checks| {
-                done.0.latest.send_replace(Some(Arc::new(checks)));
-                drop(done);
-            },
-        );
+        tokio::spawn(async move {
+            let checks = check(&config).await;
+            done.0.latest.send_replace(Some(Arc::new(checks)));
+            drop(done);
+        });
     }
 }
 

@@ -59,6 +59,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/wizard/{id}/confirm", get(confirm_page))
         .route("/wizard/{id}/run", get(run_page).post(run_start))
         .route("/wizard/{id}/events", get(run_events))
+        .route("/wizard/{id}/cancel", post(run_cancel))
         .route("/history", get(history::page))
         .route("/history/{run}", get(run_detail))
         .fallback(not_found)
@@ -277,7 +278,7 @@ struct RunView {
 }
 
 fn jst(at: DateTime<Utc>) -> String {
-    at.with_timezone(&crate::window::jst())
+    at.with_timezone(&crate::clock::JST)
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -336,7 +337,7 @@ fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
             ),
         ),
         None => {
-            let now = Utc::now().with_timezone(&crate::window::jst()).time();
+            let now = Utc::now().with_timezone(&crate::clock::JST).time();
             let next = config
                 .maintenance_windows
                 .iter()
@@ -611,30 +612,23 @@ async fn start(
             return step1_form(&ctx, d, core::today(), StatusCode::BAD_REQUEST, Some(why));
         }
     };
-    if let Some(inside) = core::window_now(&app.config) {
-        return step1_form(
-            &ctx,
-            d,
-            as_of,
-            StatusCode::CONFLICT,
-            Some(inside.to_string()),
-        );
+    if let Err(why) = core::guard_window(&app.config).await {
+        return step1_form(&ctx, d, as_of, StatusCode::CONFLICT, Some(why));
     }
     let wizard = app.wizards.start(ctx.user(), d);
     let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
-    core::on_own_thread(
-        move || async move { core::fetch(&config, d, as_of, &*progress).await },
-        move |fetched| {
-            let mut stage = w.stage();
-            match fetched {
-                Ok(rosters) => {
-                    *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
-                    *stage = Stage::Fetched;
-                }
-                Err(e) => *stage = Stage::FetchFailed(e),
+    tokio::spawn(async move {
+        let fetched = core::fetch(&config, d, as_of, &*progress).await;
+        let mut stage = w.stage();
+        match fetched {
+            Ok(core::Fetched { rosters, rules }) => {
+                *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
+                *w.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
+                *stage = Stage::Fetched;
             }
-        },
-    );
+            Err(e) => *stage = Stage::FetchFailed(e),
+        }
+    });
     see_other(&format!("/wizard/{}/fetch", wizard.id))
 }
 
@@ -725,7 +719,7 @@ fn decided_by_rule(from: &str) -> bool {
 /// target's current value), planned from the fetched rosters with no defaults. `None` when no
 /// rules folder is configured or it cannot be planned with (step 3 then says why).
 async fn rule_decisions(app: &App, w: &Wizard, t: &'static Text) -> Option<Vec<DecisionView>> {
-    app.config.rules.as_ref()?;
+    let rules = w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
     let rosters = w
         .rosters
         .lock()
@@ -736,10 +730,11 @@ async fn rule_decisions(app: &App, w: &Wizard, t: &'static Text) -> Option<Vec<D
         office: None,
         employment_type: None,
     };
-    let planned = tokio::task::spawn_blocking(move || core::plan(&config, rosters, &none))
-        .await
-        .ok()?
-        .ok()?;
+    let planned =
+        tokio::task::spawn_blocking(move || core::plan(&config, rosters, Some(&rules), &none))
+            .await
+            .ok()?
+            .ok()?;
     let by_rule = |a: &Option<crate::plan::Assigned>, what: &'static str| {
         a.as_ref()
             .filter(|a| decided_by_rule(&a.from))
@@ -863,12 +858,15 @@ async fn choose_defaults(
     let Some(rosters) = w.rosters.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
         return see_other(&format!("/wizard/{id}/fetch"));
     };
+    let rules = w.rules.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let (config, c) = (app.config.clone(), choice.clone());
     // Planning 10,000 employees with rules is CPU work: off the request threads.
-    let planned = tokio::task::spawn_blocking(move || core::plan(&config, rosters, &c)).await;
+    let planned =
+        tokio::task::spawn_blocking(move || core::plan(&config, rosters, rules.as_deref(), &c))
+            .await;
     match planned {
-        Ok(Ok(p)) => {
-            *w.stage() = Stage::Planned(Review::new(p.plan, choice));
+        Ok(Ok(saved)) => {
+            *w.stage() = Stage::Planned(Box::new(Review::new(saved, choice)));
             see_other(&format!("/wizard/{id}/list"))
         }
         Ok(Err(e)) => {
@@ -1021,7 +1019,7 @@ async fn list_page(
         return see_other(&format!("/wizard/{id}/defaults"));
     };
     let filter = Filter::new(&query.status, &query.q);
-    let rows = &review.plan.rows;
+    let rows = &review.saved.plan.rows;
     let mut counts = [0usize; 4];
     let mut searched = 0;
     for row in rows.iter().filter(|r| filter.searched(r)) {
@@ -1106,7 +1104,7 @@ async fn list_post(
     };
     let picked = indexes("pick");
     for i in indexes("shown") {
-        review.ticks[i] = picked.contains(&i) && review.plan.rows[i].status.is_actionable();
+        review.ticks[i] = picked.contains(&i) && review.saved.plan.rows[i].status.is_actionable();
     }
     let mut filter = Filter::new(value("status"), value("q"));
     let mut page: usize = value("page").parse().unwrap_or(1);
@@ -1115,7 +1113,7 @@ async fn list_post(
         "confirm" => return see_other(&format!("/wizard/{id}/confirm")),
         "select-filtered" | "clear-filtered" => {
             let tick = go == "select-filtered";
-            for (i, row) in review.plan.rows.iter().enumerate() {
+            for (i, row) in review.saved.plan.rows.iter().enumerate() {
                 if row.status.is_actionable() && filter.matches(row) {
                     review.ticks[i] = tick;
                 }
@@ -1155,7 +1153,7 @@ fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>
         return see_other(&format!("/wizard/{}/run", w.id));
     };
     let chosen = review.chosen();
-    let rows = &review.plan.rows;
+    let rows = &review.saved.plan.rows;
     let count = |s: Status| chosen.iter().filter(|&&i| rows[i].status == s).count();
     html(
         status,
@@ -1211,17 +1209,9 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        if let Some(max) = app.config.max_changes {
-            let limit = max.limit(review.plan.rows.len());
-            if chosen.len() > limit {
-                let why = format!(
-                    "this would write {} employees, more than max_changes allows ({limit} of a roster of {}); check the direction and the reference date, or run it from the CLI with --force",
-                    chosen.len(),
-                    review.plan.rows.len()
-                );
-                drop(stage);
-                return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
-            }
+        if let Err(why) = core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
+            drop(stage);
+            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
         }
         chosen
     };
@@ -1231,27 +1221,45 @@ async fn run_start(
         Ok(lock) => lock,
         Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
     };
-    let Stage::Planned(Review { plan, choice, .. }) =
-        std::mem::replace(&mut *w.stage(), Stage::Running)
-    else {
+    let Stage::Planned(planned) = std::mem::replace(&mut *w.stage(), Stage::Running) else {
         return see_other(&format!("/wizard/{id}/run"));
     };
+    let Review { saved, choice, .. } = *planned;
     let reviewed = core::Reviewed {
-        plan,
+        saved,
         chosen: review,
         choice,
     };
     w.progress.expect(reviewed.chosen.len());
-    let (config, progress, user, done) = (
+    let (config, progress, user, done, stop) = (
         app.config.clone(),
         w.progress.clone(),
         ctx.user().to_string(),
         w.clone(),
+        w.stop.clone(),
     );
-    core::on_own_thread(
-        move || async move { core::apply(&config, user, &lock, &reviewed, &*progress).await },
-        move |applied| *done.stage() = Stage::Finished(applied),
-    );
+    tokio::spawn(async move {
+        let applied = core::apply(&config, user, lock, &reviewed, stop, &*progress).await;
+        *done.stage() = Stage::Finished(applied);
+    });
+    see_other(&format!("/wizard/{id}/run"))
+}
+
+/// The run page's cancel button: stops the run after the write in flight, the rest reported
+/// not attempted and the run recorded as stopped by the user, as Ctrl-C does in the CLI.
+async fn run_cancel(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    // Pressed once only: a second press would abandon the write in flight, leaving nobody
+    // knowing whether the target applied it.
+    if matches!(*w.stage(), Stage::Running) && w.stop.presses() == 0 {
+        w.stop.press();
+    }
     see_other(&format!("/wizard/{id}/run"))
 }
 
@@ -1262,6 +1270,8 @@ struct RunPage {
     id: String,
     slug: &'static str,
     running: bool,
+    /// The cancel button was pressed and the run has not ended yet.
+    cancelling: bool,
     done: usize,
     total: usize,
     outcomes: Vec<OutcomeView>,
@@ -1283,10 +1293,11 @@ async fn run_page(
     let progress = w.progress.snapshot();
     let (running, stale, run_id, error) = match &*w.stage() {
         Stage::Running => (true, vec![], None, None),
-        Stage::Finished(Applied::Ran { run_id, stopped }) => {
-            (false, vec![], Some(run_id.clone()), stopped.clone())
-        }
-        Stage::Finished(Applied::Stale(rows)) => (false, rows.clone(), None, None),
+        Stage::Finished(Applied::Ran {
+            run_id,
+            stopped,
+            stale,
+        }) => (false, stale.clone(), Some(run_id.clone()), stopped.clone()),
         Stage::Finished(Applied::Failed(e)) => (false, vec![], None, Some(e.clone())),
         _ => return see_other(&format!("/wizard/{id}/confirm")),
     };
@@ -1299,6 +1310,7 @@ async fn run_page(
             id,
             slug: w.direction.as_str(),
             running,
+            cancelling: running && w.stop.presses() > 0,
             done: progress.results.len(),
             total: progress.total,
             outcomes: progress.results.iter().map(|r| outcome_of(t, r)).collect(),

@@ -5,8 +5,10 @@
 //! (after [`core::apply`] has checked that none changed since).
 
 use super::core::{self, Choice, Progress};
+use crate::apply::Stop;
 use crate::model::Direction;
-use crate::plan::Plan;
+use crate::plan::saved::SavedPlan;
+use crate::rules::Rules;
 use crate::workflow::Rosters;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,27 +23,30 @@ pub enum Stage {
     FetchFailed(String),
     /// Rosters fetched; defaults not chosen yet (or being changed).
     Fetched,
-    Planned(Review),
+    /// Boxed: a plan under review is large, and a wizard is in the other stages as often.
+    Planned(Box<Review>),
     Running,
     Finished(core::Applied),
 }
 
-/// A plan under review: the plan and the person's ticks (one per row).
+/// A plan under review: the plan, saved as `crewsync plan --out` would, and the person's ticks
+/// (one per row).
 pub struct Review {
-    pub plan: Plan,
+    pub saved: SavedPlan,
     pub choice: Choice,
     pub ticks: Vec<bool>,
 }
 
 impl Review {
-    pub fn new(plan: Plan, choice: Choice) -> Review {
-        let ticks = plan
+    pub fn new(saved: SavedPlan, choice: Choice) -> Review {
+        let ticks = saved
+            .plan
             .rows
             .iter()
             .map(|r| r.selected && r.status.is_actionable())
             .collect();
         Review {
-            plan,
+            saved,
             choice,
             ticks,
         }
@@ -60,7 +65,11 @@ pub struct Wizard {
     pub direction: Direction,
     pub progress: Arc<Progress>,
     pub rosters: Mutex<Option<Rosters>>,
+    /// The configured rules, loaded before the rosters were fetched; `None` without rules.
+    pub rules: Mutex<Option<Arc<Rules>>>,
     pub stage: Mutex<Stage>,
+    /// The run's cancel button presses this, as Ctrl-C does in the CLI.
+    pub stop: Stop,
     started: Instant,
 }
 
@@ -83,7 +92,9 @@ impl Wizards {
             direction,
             progress: Arc::default(),
             rosters: Mutex::new(None),
+            rules: Mutex::new(None),
             stage: Mutex::new(Stage::Fetching),
+            stop: Stop::new("cancelled in the dashboard"),
             started: Instant::now(),
         });
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());

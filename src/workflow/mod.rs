@@ -4,14 +4,16 @@
 //! everything a person sees (progress, results) comes out through [`Observer`] rather than
 //! being printed here.
 
-use crate::apply::ApplyResult;
+use crate::apply::{Event, Observer, Target, Wait};
 use crate::config::{Config, ConfigError, Endpoint};
 use crate::http::{ApiError, Budget, Limits, Notice};
-use crate::model::{Direction, Employee, Field, MasterItem, Masters, Service};
+use crate::model::{Direction, Employee, MasterItem, Masters, Service};
+use crate::plan::saved::{SavedPlan, Tenant};
 use crate::plan::{self, Defaults, Plan, Policy};
 use crate::{kot, smarthr};
 use chrono::NaiveDate;
 
+pub mod guard;
 mod record;
 pub use record::{
     Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
@@ -38,24 +40,83 @@ pub enum SyncError {
         "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
     )]
     EmploymentTypeNotForSmartHr,
+    #[error(transparent)]
+    InsideWindow(#[from] guard::InsideWindow),
+    #[error(transparent)]
+    Wait(#[from] crate::apply::WaitError),
+    #[error("the rules in {} do not compile:\n{source}", dir.display())]
+    Rules {
+        dir: std::path::PathBuf,
+        source: crate::rules::RulesError,
+    },
 }
 
-/// Hooks through which long work reports progress. Every method has a no-op default so a
-/// caller implements only what it shows.
-pub trait Observer: Sync {
-    /// `done` of `total` records of `what` have been fetched.
-    fn fetching(&self, _what: &str, _done: usize, _total: Option<usize>) {}
-    /// One employee's write finished (whatever its outcome).
-    fn applied(&self, _result: &ApplyResult, _done: usize, _total: usize) {}
-    /// The run is pausing (access window) and will go on by itself.
-    fn waiting(&self, _message: &str) {}
-    /// Something went wrong that does not stop the work (an email that could not be sent).
-    fn warning(&self, _message: &str) {}
+/// What a plan is asked for, whichever front end asks.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRequest<'a> {
+    pub direction: Direction,
+    pub as_of: NaiveDate,
+    /// The default office and employment type for new employees, by id, code or exact name.
+    pub office: Option<&'a str>,
+    pub employment_type: Option<&'a str>,
+    /// The rules folder, when rules decide.
+    pub rules: Option<&'a std::path::Path>,
 }
 
-/// An observer that shows nothing, for tests and benchmarks.
-pub struct Silent;
-impl Observer for Silent {}
+/// Loads and compiles a rules folder, or explains every compile error at once.
+pub fn load_rules(dir: &std::path::Path) -> Result<crate::rules::Rules, SyncError> {
+    crate::rules::Rules::load(dir).map_err(|source| SyncError::Rules {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The workflow up to a plan, in its order: load and compile the rules (a typo in them costs
+/// no download), then [`fetch_for_plan`], then plan; the plan is a [`SavedPlan`] that can be
+/// applied exactly, now or later.
+pub async fn prepare(
+    config: &Config,
+    conn: &Connections,
+    request: &PlanRequest<'_>,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<SavedPlan, SyncError> {
+    let rules = request.rules.map(load_rules).transpose()?;
+    let (rosters, defaults) = fetch_for_plan(config, conn, request, wait, observer).await?;
+    let policy: &dyn Policy = match &rules {
+        Some(r) => r,
+        None => &plan::NoRules,
+    };
+    // The rosters are handed over, not copied: a plan of 50,000 employees a side would
+    // otherwise hold them twice.
+    let plan = plan(rosters, &defaults, policy);
+    Ok(SavedPlan::new(
+        plan,
+        defaults,
+        rules.as_ref().map(|r| r.fingerprint().to_string()),
+        Tenant::of(config),
+    ))
+}
+
+/// Checks the access window (waiting it out with `wait`), fetches both sides and resolves the
+/// defaults against the target's masters: what a plan is made from.
+pub async fn fetch_for_plan(
+    config: &Config,
+    conn: &Connections,
+    request: &PlanRequest<'_>,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<(Rosters, Defaults), SyncError> {
+    guard::access_window(config, wait, observer).await?;
+    let rosters = fetch_waiting(conn, request.direction, request.as_of, wait, observer).await?;
+    let defaults = resolve_defaults(
+        request.direction,
+        &rosters.masters,
+        request.office,
+        request.employment_type,
+    )?;
+    Ok((rosters, defaults))
+}
 
 /// Both API clients, built from the configuration.
 pub struct Connections {
@@ -184,6 +245,41 @@ pub struct Rosters {
     pub masters: Masters,
 }
 
+/// Reports `done` of `total` records fetched from `service`: SmartHR's crews, KOT's
+/// employees.
+fn fetching(observer: &dyn Observer, service: Service, done: usize, total: Option<usize>) {
+    let what = match service {
+        Service::SmartHr => "crews",
+        Service::Kot => "employees",
+    };
+    observer.event(Event::Fetching {
+        service,
+        what,
+        done,
+        total,
+    });
+}
+
+/// [`fetch`], under `--wait` (`wait`): an access-window refusal (KOT code 104) while fetching
+/// is waited out and the fetch starts again, whether or not the configured windows predicted
+/// it.
+pub async fn fetch_waiting(
+    conn: &Connections,
+    direction: Direction,
+    as_of: NaiveDate,
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<Rosters, SyncError> {
+    loop {
+        match (fetch(conn, direction, as_of, observer).await, wait) {
+            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                wait.pause(observer, &e.to_string()).await?;
+            }
+            (fetched, _) => return fetched,
+        }
+    }
+}
+
 /// Fetches both sides for a plan.
 pub async fn fetch(
     conn: &Connections,
@@ -192,7 +288,7 @@ pub async fn fetch(
     observer: &dyn Observer,
 ) -> Result<Rosters, SyncError> {
     let smarthr_progress =
-        |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
+        |done: usize, total: Option<usize>| fetching(observer, Service::SmartHr, done, total);
     // SmartHR crews carry only the id of their office; its names are fetched in both
     // directions so that plans, rules and history show 本社, not a UUID.
     let smarthr_masters = Masters {
@@ -201,7 +297,7 @@ pub async fn fetch(
     };
     let mut crews = conn.smarthr.list_crews(&smarthr_progress).await?;
     name_masters(&mut crews, &smarthr_masters);
-    observer.fetching("KING OF TIME employees", 0, None);
+    fetching(observer, Service::Kot, 0, None);
     let (source, target, masters) = match direction {
         Direction::SmartHrToKot => {
             // Resigned employees are included so that nobody already in KOT is created twice;
@@ -209,7 +305,7 @@ pub async fn fetch(
             let mut kot = conn.kot.list_employees(as_of, true).await?;
             let later = later_hires(&conn.kot, as_of, &crews, &kot).await?;
             kot.extend(later);
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             let masters = Masters {
                 offices: conn.kot.list_divisions().await?,
                 employment_types: conn.kot.list_working_types().await?,
@@ -218,7 +314,7 @@ pub async fn fetch(
         }
         Direction::KotToSmartHr => {
             let kot = conn.kot.list_employees(as_of, false).await?;
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             (kot, crews, smarthr_masters)
         }
     };
@@ -237,6 +333,25 @@ pub async fn fetch(
     })
 }
 
+/// [`stale`], under `--wait` (`wait`): an access-window refusal while reading the target is
+/// waited out and the read starts again.
+pub async fn stale_waiting(
+    conn: &Connections,
+    plan: &Plan,
+    chosen: &[usize],
+    wait: Option<&Wait>,
+    observer: &dyn Observer,
+) -> Result<Vec<crate::apply::Stale>, SyncError> {
+    loop {
+        match (stale(conn, plan, chosen, observer).await, wait) {
+            (Err(SyncError::Api(e)), Some(wait)) if e.is_access_window() => {
+                wait.pause(observer, &e.to_string()).await?;
+            }
+            (stale, _) => return stale,
+        }
+    }
+}
+
 /// The rows among `chosen` of a saved plan whose target changed since it was made, read from
 /// one fetch of the target's roster (KOT allows about one request a second, so not one per
 /// employee). Nothing of the source is read: a saved plan is applied as it is.
@@ -248,12 +363,13 @@ pub async fn stale(
 ) -> Result<Vec<crate::apply::Stale>, SyncError> {
     let target = match plan.direction {
         Direction::KotToSmartHr => {
-            let progress =
-                |done: usize, total: Option<usize>| observer.fetching("SmartHR crews", done, total);
+            let progress = |done: usize, total: Option<usize>| {
+                fetching(observer, Service::SmartHr, done, total)
+            };
             conn.smarthr.list_crews(&progress).await?
         }
         Direction::SmartHrToKot => {
-            observer.fetching("KING OF TIME employees", 0, None);
+            fetching(observer, Service::Kot, 0, None);
             let mut kot = conn.kot.list_employees(plan.as_of, true).await?;
             // New rows' codes KOT holds only as later hires, as the plan looked for them.
             let new: Vec<Employee> = chosen
@@ -264,7 +380,7 @@ pub async fn stale(
                 .collect();
             let later = later_hires(&conn.kot, plan.as_of, &new, &kot).await?;
             kot.extend(later);
-            observer.fetching("KING OF TIME employees", kot.len(), Some(kot.len()));
+            fetching(observer, Service::Kot, kot.len(), Some(kot.len()));
             kot
         }
     };
@@ -307,7 +423,7 @@ async fn later_hires(
         return Ok(Vec::new());
     }
     let days = chrono::Days::new(LATER_HIRES_DAYS);
-    let ahead = [as_of, crate::http::today_jst()]
+    let ahead = [as_of, crate::clock::today_jst()]
         .iter()
         .filter_map(|d| d.checked_add_days(days))
         .min();
@@ -407,7 +523,7 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
     plan::build(plan::Input {
         direction,
         as_of,
-        today: crate::http::today_jst(),
+        today: crate::clock::today_jst(),
         source,
         target,
         masters: &masters,
@@ -416,91 +532,16 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
     })
 }
 
-/// Names the rules a run used, for the history: the folder and a hash of every rules, table
-/// and test file in it, so two runs with different rules are told apart even when the folder
-/// is the same.
-pub fn rules_fingerprint(dir: &std::path::Path) -> String {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| matches!(x, "rhai" | "yaml" | "yml"))
-        })
-        .collect();
-    files.sort();
-    // FNV-1a: stable across runs and platforms, unlike std's randomly keyed hasher.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for path in &files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let content = std::fs::read(path).unwrap_or_default();
-        for byte in name.unwrap_or_default().bytes().chain(content) {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{} ({} files, {hash:016x})", dir.display(), files.len())
-}
-
-/// The target of a run, for writes.
-pub enum Target<'a> {
-    SmartHr(&'a smarthr::Client),
-    /// KOT applies division and type changes from `update_date` on.
-    Kot {
-        client: &'a kot::Client,
-        update_date: NaiveDate,
-    },
-}
-
-impl<'a> Target<'a> {
-    pub fn new(conn: &'a Connections, direction: Direction, as_of: NaiveDate) -> Target<'a> {
+impl Connections {
+    /// The target of a run in `direction`, for writes; KOT applies division and type changes
+    /// from `as_of` on.
+    pub fn target(&self, direction: Direction, as_of: NaiveDate) -> Target<'_> {
         match direction.target() {
-            Service::SmartHr => Target::SmartHr(&conn.smarthr),
+            Service::SmartHr => Target::SmartHr(&self.smarthr),
             Service::Kot => Target::Kot {
-                client: &conn.kot,
+                client: &self.kot,
                 update_date: as_of,
             },
-        }
-    }
-
-    pub async fn create(
-        &self,
-        employee: &Employee,
-        office: Option<&MasterItem>,
-        employment_type: Option<&MasterItem>,
-    ) -> Result<Employee, ApiError> {
-        let office = office.map(|m| m.id.as_str()).unwrap_or_default();
-        let etype = employment_type.map(|m| m.id.as_str());
-        match self {
-            Target::SmartHr(c) => c.create_crew(employee, office, etype).await,
-            Target::Kot { client, .. } => {
-                client
-                    .create_employee(employee, office, etype.unwrap_or_default())
-                    .await
-            }
-        }
-    }
-
-    /// Writes `changes` to the record `id`; `current` is that record as the plan read it, for
-    /// a client that must write part of a larger value (see [`kot::Client::update_employee`]).
-    pub async fn update(
-        &self,
-        id: &str,
-        changes: &[(Field, Option<String>)],
-        current: &crate::model::Raw,
-    ) -> Result<Employee, ApiError> {
-        match self {
-            Target::SmartHr(c) => c.update_crew(id, changes).await,
-            Target::Kot {
-                client,
-                update_date,
-            } => {
-                client
-                    .update_employee(id, changes, current, *update_date)
-                    .await
-            }
         }
     }
 }

@@ -2,13 +2,15 @@
 //! each employee's outcome as it happens, and the result is emailed when it ends. An apply that
 //! never gets to write (refused, cancelled) leaves one too: [`record_unstarted`].
 
-use super::{Observer, SyncError, Target};
-use crate::apply::{self, Action, ApplyReport, ApplyResult, Chosen, Counts, Outcome};
+use super::SyncError;
+use crate::apply::{
+    self, Action, ApplyReport, ApplyResult, Chosen, Counts, Event, Observer, Outcome, Target,
+};
 use crate::config::Config;
 use crate::email;
 use crate::history::{
-    EmailOutcome, History, HistoryError, PlannedWrite, RunDetail, RunEnd, RunId, RunLock, RunStart,
-    RunStatus,
+    EmailOutcome, HistoryError, HistoryHandle, PlannedWrite, RunDetail, RunEnd, RunId, RunLock,
+    RunStart, RunStatus,
 };
 use crate::model::Field;
 use crate::plan::{Plan, Status};
@@ -110,12 +112,13 @@ fn created_values(row: &crate::plan::Row) -> Vec<crate::plan::Change> {
 }
 
 /// Runs an apply under the history lock, which the caller took when writing was about to
-/// begin: a second apply against the same history while this one runs is refused by
-/// [`RunLock::acquire`].
+/// begin (a second apply against the same history while this one runs is refused by
+/// [`RunLock::acquire`]) and which is released when it ends. The future is `Send`, so a server
+/// can spawn it: the history's SQLite work runs off the async threads ([`HistoryHandle`]).
 pub async fn apply_recorded(
     config: &Config,
-    history: &History,
-    lock: &RunLock,
+    history: &HistoryHandle,
+    lock: RunLock,
     target: &Target<'_>,
     request: Request<'_>,
     observer: &dyn Observer,
@@ -130,12 +133,21 @@ pub async fn apply_recorded(
     } = request;
     // The lock is taken only when writing begins, so another apply may have written some of
     // the chosen employees while this one's selection was being made.
-    let codes: Vec<&str> = chosen
+    let codes: Vec<String> = chosen
         .iter()
-        .filter_map(|&i| plan.rows[i].code.as_deref())
+        .filter_map(|&i| plan.rows[i].code.clone())
         .collect();
-    let stale = history.written_since(&codes, fetched_at)?;
-    let run = history.begin_run(lock, &start)?;
+    let stale = history
+        .with(move |h| {
+            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+            h.written_since(&codes, fetched_at)
+        })
+        .await?;
+    let lock = std::sync::Arc::new(lock);
+    let run = {
+        let (lock, start) = (lock.clone(), start.clone());
+        history.with(move |h| h.begin_run(&lock, &start)).await?
+    };
     let mut held_back = Vec::new();
     let mut fresh = Vec::with_capacity(chosen.len());
     for &i in chosen {
@@ -164,12 +176,17 @@ pub async fn apply_recorded(
                     fields: write.fields,
                     not_cleared: Vec::new(),
                 };
-                history.record(&run, &result)?;
+                let (r, recorded) = (run.clone(), result.clone());
+                history.with(move |h| h.record(&r, &recorded)).await?;
                 held_back.push(result);
             }
             None => fresh.push(i),
         }
     }
+    observer.event(Event::Planned {
+        summary: &plan.summary,
+        writes: chosen.len(),
+    });
     let mut report = apply::run(
         plan,
         &fresh,
@@ -177,26 +194,42 @@ pub async fn apply_recorded(
         &options,
         observer,
         run.as_str(),
-        &mut |result| history.record(&run, result).map_err(|e| e.to_string()),
+        &mut |result| {
+            let (history, run, result) = (history.clone(), run.clone(), result.clone());
+            Box::pin(async move {
+                history
+                    .with(move |h| h.record(&run, &result))
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        },
     )
     .await;
     report.results.extend(held_back);
     report.left_out = start.left_out.clone();
     report.summary = counts(&start, &report.results);
-    let status = history.finish(&run, &RunEnd::from(&report))?;
+    let status = {
+        let (r, end) = (run.clone(), RunEnd::from(&report));
+        history.with(move |h| h.finish(&r, &end)).await?
+    };
     let email = match &config.notify {
         None => None,
         Some(cfg) => {
-            let detail = history.show(run.as_str())?;
+            let r = run.clone();
+            let detail = history.with(move |h| h.show(r.as_str())).await?;
             let outcome = send(cfg, &detail).await;
             // The email's fate is part of the run's record; failing to note it does not undo
             // the run, so it is reported rather than raised.
-            if let Err(e) = history.record_email(&run, &outcome) {
-                observer.warning(&format!("could not record the email outcome: {e}"));
+            let (r, noted) = (run.clone(), outcome.clone());
+            if let Err(e) = history.with(move |h| h.record_email(&r, &noted)).await {
+                observer.event(Event::Warning {
+                    message: &format!("could not record the email outcome: {e}"),
+                });
             }
             Some(outcome)
         }
     };
+    observer.event(Event::Finished { report: &report });
     Ok(Recorded {
         report,
         status,
@@ -252,11 +285,19 @@ pub async fn record_unstarted(
     why: &str,
 ) -> Unstarted {
     let mut warnings = Vec::new();
-    let recorded = History::open(&config.history).and_then(|history| {
-        let run = history.record_unstarted(start, status, why)?;
-        let detail = history.show(run.as_str())?;
+    let recorded = async {
+        let history = HistoryHandle::open(&config.history).await?;
+        let (s, w) = (start.clone(), why.to_string());
+        let (run, detail) = history
+            .with(move |h| {
+                let run = h.record_unstarted(&s, status, &w)?;
+                let detail = h.show(run.as_str())?;
+                Ok::<_, HistoryError>((run, detail))
+            })
+            .await?;
         Ok::<_, HistoryError>((history, run, detail))
-    });
+    }
+    .await;
     let (history, detail) = match recorded {
         Ok((history, run, detail)) => (Some((history, run)), detail),
         Err(e) => {
@@ -270,10 +311,11 @@ pub async fn record_unstarted(
         None => None,
         Some(cfg) => {
             let outcome = send(cfg, &detail).await;
-            if let Some((history, run)) = &history
-                && let Err(e) = history.record_email(run, &outcome)
-            {
-                warnings.push(format!("could not record the email outcome: {e}"));
+            if let Some((history, run)) = &history {
+                let (r, noted) = (run.clone(), outcome.clone());
+                if let Err(e) = history.with(move |h| h.record_email(&r, &noted)).await {
+                    warnings.push(format!("could not record the email outcome: {e}"));
+                }
             }
             Some(outcome)
         }

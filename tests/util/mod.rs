@@ -148,6 +148,16 @@ impl Env {
         std::fs::write(self.config_path(), text).expect("write config");
     }
 
+    /// The configuration with the simulators' tokens, as the binary loads it: for tests that
+    /// call the library (or the dashboard) directly.
+    pub fn config(&self) -> crewsync::config::Config {
+        let mut c = crewsync::config::Config::load(&self.config_path())
+            .expect("the test configuration loads");
+        c.smarthr.token_given = Some(crewsync::http::Secret::new(sim::SMARTHR_TOKEN));
+        c.kot.token_given = Some(crewsync::http::Secret::new(sim::KOT_TOKEN));
+        c
+    }
+
     /// `crewsync ARGS --config <ours>` with the simulators' tokens in the environment.
     pub fn cmd(&self, args: &[&str]) -> TestCommand {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_crewsync"));
@@ -171,6 +181,26 @@ impl Env {
 
     pub fn kot_employee(&self, e: Value) {
         self.sims.kot.insert_employee(e);
+    }
+
+    /// Somebody edits the SmartHR crew `code` through the API (between a plan and its apply,
+    /// say).
+    pub fn edit_crew(&self, code: &str, field: crewsync::model::Field, value: &str) {
+        let id = self.crews_with_code(code)[0]["id"]
+            .as_str()
+            .expect("crew id")
+            .to_string();
+        self.block_on(async {
+            crewsync::smarthr::Client::new(
+                &self.sims.smarthr.base_url(),
+                crewsync::http::Secret::new(sim::SMARTHR_TOKEN),
+                crewsync::http::Limits::smarthr_default(),
+            )
+            .expect("client")
+            .update_crew(&id, &[(field, Some(value.to_string()))])
+            .await
+            .expect("edit crew")
+        });
     }
 
     pub fn crews_with_code(&self, code: &str) -> Vec<Value> {

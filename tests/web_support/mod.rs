@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use crewsync::config::Config;
 use crewsync::http::Secret;
-use crewsync::sim;
 use crewsync::web::{self, App, Settings};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
@@ -24,10 +23,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The simulators' configuration with their tokens, as `crewsync serve` loads it.
 pub fn config(env: &Env) -> Config {
-    let mut c = Config::load(&env.config_path()).expect("the test configuration loads");
-    c.smarthr.token_given = Some(Secret::new(sim::SMARTHR_TOKEN));
-    c.kot.token_given = Some(Secret::new(sim::KOT_TOKEN));
-    c
+    env.config()
 }
 
 /// A dashboard and every access link it announced, newest last.
