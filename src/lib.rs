@@ -14,12 +14,14 @@
 //!   it (normalised for comparing, made safe for showing).
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows.
 //! - [`redact`]: the one place tokens and passwords are taken out of text.
+//! - [`error`]: the error vocabulary both front ends render (remedies, places, values).
 //! - [`workflow`]: the steps in order (fetch, plan, apply, record, email) that the CLI and the
 //!   dashboard both drive.
 
 pub mod apply;
 pub mod config;
 pub mod email;
+pub mod error;
 pub mod history;
 pub mod http;
 pub mod kot;

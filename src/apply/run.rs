@@ -21,30 +21,52 @@ pub enum Selection {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
     #[error(
-        "--select: employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
+        "employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
     )]
     UnknownCode(String),
-    #[error("--select: employee {code} is {status} and cannot be applied{why}")]
+    #[error("employee {code} is {status} and cannot be applied{why}")]
     NotActionable {
         code: String,
         status: &'static str,
         why: String,
     },
     #[error(
-        "--select: employee {code} is {status}, which --status does not show; only rows shown can be written: add {status} to --status, or leave the code out"
+        "employee {code} is {status}, which the status filter does not show; only rows shown can be written"
     )]
     NotShown { code: String, status: &'static str },
+    #[error("a selection needs 'all', 'auto' or a comma-separated list of employee codes")]
+    Empty,
+}
+
+impl crate::error::Diagnostic for SelectionError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            SelectionError::UnknownCode(code)
+            | SelectionError::NotActionable { code, .. }
+            | SelectionError::NotShown { code, .. } => Some(code),
+            SelectionError::Empty => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        Some(crate::error::Input::Selection)
+    }
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        match self {
+            SelectionError::NotShown { status, .. } => {
+                Some(crate::error::Remedy::ShowStatus(status))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl std::str::FromStr for Selection {
-    type Err = String;
+    type Err = SelectionError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "all" => Ok(Selection::All),
             "auto" => Ok(Selection::Auto),
-            "" => Err(
-                "--select needs 'all', 'auto' or a comma-separated list of employee codes".into(),
-            ),
+            "" => Err(SelectionError::Empty),
             list => Ok(Selection::Codes(
                 list.split(',')
                     .map(|c| c.trim().to_string())

@@ -2,9 +2,9 @@
 
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
-use anyhow::bail;
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::config::Config;
+use crewsync::error::Refused;
 use crewsync::history::{EmailOutcome, History, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, NoRules, Plan, Policy, Status as RowStatus, View};
@@ -123,24 +123,16 @@ pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<Rules> {
 /// every direction reads or writes KOT, and a run cut off half-way is what the guard exists
 /// to prevent.
 async fn guard_windows(config: &Config, wait: Option<&Wait>, bars: &Bars) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
-    if let Some(inside) = window::inside(&config.maintenance_windows, now) {
-        if let Some(wait) = wait {
+    match (
+        Refused::check_window(&config.maintenance_windows, chrono::Utc::now()),
+        wait,
+    ) {
+        (Err(Refused::InsideWindow { inside, .. }), Some(wait)) => {
             wait.pause(bars, &inside.to_string()).await?;
-            return Ok(());
+            Ok(())
         }
-        bail!(
-            "{inside}.\n  hint: run again after {}, or schedule runs outside {}",
-            inside.reopens.format("%H:%M JST"),
-            config
-                .maintenance_windows
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        );
+        (refused, _) => Ok(refused?),
     }
-    Ok(())
 }
 
 /// How tables are drawn on stdout.
@@ -450,9 +442,7 @@ async fn ready_to_write(
             print_plan(&planned.saved, &args.plan)?;
             (pick_interactively(plan, &view)?, Chosen::Ticked)
         }
-        None => Err(anyhow::anyhow!(
-            "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
-        ))?,
+        None => Err(anyhow::Error::from(Refused::NoSelection))?,
     };
     workflow::accounted(start, plan, &chosen, how);
     let allow = allow_clear(args);
@@ -470,10 +460,10 @@ async fn ready_to_write(
     let target_name = plan.direction.target();
     if !args.yes && !chosen.is_empty() {
         if !interactive {
-            Err(anyhow::anyhow!(
-                "apply would write {} employee(s) to {target_name} and needs confirmation.\n  hint: add --yes to confirm without a terminal",
-                chosen.len()
-            ))?;
+            Err(anyhow::Error::from(Refused::NoConfirmation {
+                writes: chosen.len(),
+                target: target_name,
+            }))?;
         }
         let confirmed = prompted(
             dialoguer::Confirm::new()
@@ -684,17 +674,14 @@ fn guard_mass_change(
     weight: usize,
     force: bool,
 ) -> anyhow::Result<()> {
-    let Some(max) = config.max_changes else {
+    if force {
         return Ok(());
-    };
-    let limit = max.limit(plan.rows.len());
-    if weight > limit && !force {
-        bail!(
-            "apply would make {weight} changes (each employee written counts one, each field cleared one more), more than max_changes allows ({limit} of a roster of {}).\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force",
-            plan.rows.len()
-        );
     }
-    Ok(())
+    Ok(Refused::check_max_changes(
+        config.max_changes,
+        weight,
+        plan.rows.len(),
+    )?)
 }
 
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {

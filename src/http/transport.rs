@@ -305,12 +305,12 @@ impl Transport {
     fn too_long(&self, t: TooLong) -> ErrorKind {
         let message = match t.budget {
             Some(b) if b.remaining == 0 => format!(
-                "its request budget{} is used up and resets in {}; run again then, or add --wait to pace across the reset",
+                "its request budget{} is used up and resets in {}",
                 b.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
                 human(t.wait)
             ),
             _ => format!(
-                "it asked to pause for {}, longer than crewsync waits; run again later, or add --wait",
+                "it asked to pause for {}, longer than crewsync waits",
                 human(t.wait)
             ),
         };

@@ -148,10 +148,10 @@ pub(crate) fn read_test_files(dir: &Path) -> (Vec<TestFile>, Vec<Problem>) {
     }
     let paths = match files_with(&tests_dir, &["yaml", "yml"]) {
         Ok(p) => p,
-        Err(message) => {
+        Err(e) => {
             return (
                 Vec::new(),
-                vec![Problem::in_file(&label(dir, &tests_dir), message)],
+                vec![Problem::in_file(&label(dir, &tests_dir), e.to_string())],
             );
         }
     };

@@ -36,7 +36,7 @@ pub enum WebError {
     )]
     ShortPassword,
     #[error(
-        "--public-url '{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com"
+        "'{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com"
     )]
     BadPublicUrl(String),
     #[error("could not listen on {addr}: {source}")]
@@ -44,6 +44,18 @@ pub enum WebError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+impl crate::error::Diagnostic for WebError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            WebError::BadPublicUrl(url) => Some(url),
+            _ => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        matches!(self, WebError::BadPublicUrl(_)).then_some(crate::error::Input::PublicUrl)
+    }
 }
 
 /// How the dashboard is run.

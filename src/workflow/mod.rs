@@ -23,6 +23,8 @@ pub enum SyncError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// A default office or employment type that the target's masters do not have; `choices`
+    /// lists the valid ones, `suggestion` is the one probably meant.
     #[error(
         "{what} '{value}' does not exist in {service}; {choices}\n  hint: pass the id/code or the exact name"
     )]
@@ -31,13 +33,37 @@ pub enum SyncError {
         value: String,
         service: Service,
         choices: String,
+        suggestion: Option<String>,
     },
     #[error(transparent)]
     History(crate::history::HistoryError),
     #[error(
-        "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
+        "a default employment type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type"
     )]
     EmploymentTypeNotForSmartHr,
+}
+
+impl crate::error::Diagnostic for SyncError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            SyncError::UnknownMaster { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
+            .then_some(crate::error::Input::EmploymentType)
+    }
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
+            .then_some(crate::error::Remedy::NoEmploymentType)
+    }
+    fn suggestion(&self) -> Option<&str> {
+        match self {
+            SyncError::UnknownMaster { suggestion, .. } => suggestion.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Hooks through which long work reports progress. Every method has a no-op default so a
@@ -369,6 +395,7 @@ pub fn resolve_defaults(
                         value: v.to_string(),
                         service: target,
                         choices: crate::model::choices(items, v, usize::MAX),
+                        suggestion: crate::model::meant(items, v).map(|m| m.name.clone()),
                     })
             })
             .transpose()
