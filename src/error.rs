@@ -40,6 +40,8 @@ impl fmt::Display for Location {
 pub enum Input {
     /// Which employees to write (CLI `--select`).
     Selection,
+    /// The default office for new employees (CLI `--office`).
+    Office,
     /// The default employment type for new employees (CLI `--employment-type`).
     EmploymentType,
     /// The reference date (CLI `--as-of`).
@@ -83,7 +85,10 @@ pub enum Remedy {
     NoEmploymentType,
     /// Run again after the access window closes (`reopens`, as `HH:MM JST`), or schedule runs
     /// outside these windows.
-    AfterWindow { reopens: String, windows: Vec<Window> },
+    AfterWindow {
+        reopens: String,
+        windows: Vec<Window>,
+    },
 }
 
 /// What an error says beyond its message, for a front end to render: the place, the value,
@@ -134,6 +139,32 @@ pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dy
         BadDate,
     );
     None
+}
+
+/// Any error the dashboard shows, in one type: it renders each kind in the page's language
+/// (`web::i18n`), where the CLI renders the same values through `anyhow` and [`diagnostic`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sync(#[from] crate::workflow::SyncError),
+    /// The rules in `dir` do not compile.
+    #[error("the rules in {} do not compile:\n{source}", dir.display())]
+    Rules {
+        dir: PathBuf,
+        source: crate::rules::RulesError,
+    },
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Date(#[from] BadDate),
+}
+
+impl From<crate::config::ConfigError> for Error {
+    fn from(e: crate::config::ConfigError) -> Error {
+        Error::Sync(e.into())
+    }
 }
 
 /// A guard refused to start an apply: nothing was written. Each is a safety rule of the
@@ -190,7 +221,10 @@ impl Refused {
     }
 
     /// The access-window guard: refuses inside one of `windows` at `now`.
-    pub fn check_window(windows: &[Window], now: chrono::DateTime<chrono::Utc>) -> Result<(), Refused> {
+    pub fn check_window(
+        windows: &[Window],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
         match crate::window::inside(windows, now) {
             Some(inside) => Err(Refused::InsideWindow {
                 inside,

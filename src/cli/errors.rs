@@ -43,6 +43,7 @@ pub fn render(e: &anyhow::Error) -> String {
 fn flag(input: Input) -> &'static str {
     match input {
         Input::Selection => "--select",
+        Input::Office => "--office",
         Input::EmploymentType => "--employment-type",
         Input::ReferenceDate => "--as-of",
         Input::PublicUrl => "--public-url",

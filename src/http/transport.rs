@@ -435,17 +435,19 @@ impl Transport {
 
 impl Reply {
     pub fn json<T: DeserializeOwned>(&self, transport: &Transport) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| transport.malformed(crate::model::json::syntax_error(&e, &self.body)))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            transport.malformed(crate::model::json::syntax_error(&e, &self.body).to_string())
+        })
     }
 
     /// A JSON array body, each record converted as it is read (see [`crate::model::json::records`]).
     pub fn records<'a, T>(
         &'a self,
         transport: &Transport,
-        convert: impl FnMut(&'a RawValue) -> Result<T, String>,
+        convert: impl FnMut(&'a RawValue) -> Result<T, crate::model::json::RecordError>,
     ) -> Result<Vec<T>, ApiError> {
-        crate::model::json::records(&self.body, convert).map_err(|d| transport.malformed(d))
+        crate::model::json::records(&self.body, convert)
+            .map_err(|d| transport.malformed(d.to_string()))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -8,7 +8,9 @@ mod field;
 pub(crate) mod json;
 mod raw;
 
-pub use employee::{ABSENT, EMPLOYED, Employee, MasterItem, Masters, RETIRED, choices, emp_status, meant};
+pub use employee::{
+    ABSENT, EMPLOYED, Employee, MasterItem, Masters, RETIRED, choices, emp_status, meant,
+};
 pub use field::{Field, FieldError};
 pub use raw::Raw;
 

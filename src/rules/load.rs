@@ -235,7 +235,9 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
     let scripts = match files_with(dir, &["rhai"]) {
         Ok(s) => s,
         Err(e) => {
-            report.problems.push(Problem::in_file(&dir_label, e.to_string()));
+            report
+                .problems
+                .push(Problem::in_file(&dir_label, e.to_string()));
             return (None, report);
         }
     };

@@ -10,6 +10,7 @@
 
 use crate::apply::{self, ApplyResult};
 use crate::config::Config;
+use crate::error::{Error, Refused};
 use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSummary};
 use crate::model::Direction;
 use crate::plan::{NoRules, Plan, Policy, Row};
@@ -54,18 +55,23 @@ pub async fn fetch(
     direction: Direction,
     as_of: NaiveDate,
     observer: &dyn Observer,
-) -> Result<Rosters, String> {
-    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    workflow::fetch(&conn, direction, as_of, observer)
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<Rosters, Error> {
+    let conn = Connections::from_config(config)?;
+    Ok(workflow::fetch(&conn, direction, as_of, observer).await?)
 }
 
 /// The state of a rules folder: `None` when none is configured.
-pub fn rules_state(config: &Config) -> Option<(String, Result<(), String>)> {
+pub fn rules_state(config: &Config) -> Option<(String, Result<(), Error>)> {
     let dir = config.rules.as_ref()?;
-    let loaded = Rules::load(dir).map(|_| ()).map_err(|e| e.to_string());
+    let loaded = load_rules(dir).map(|_| ());
     Some((dir.display().to_string(), loaded))
+}
+
+fn load_rules(dir: &std::path::Path) -> Result<Rules, Error> {
+    Rules::load(dir).map_err(|source| Error::Rules {
+        dir: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// What a plan was made with, kept so that the apply can make it again and compare.
@@ -89,19 +95,14 @@ pub struct Planned {
 }
 
 /// Plans from rosters with the chosen defaults and the configured rules.
-pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planned, String> {
+pub fn plan(config: &Config, rosters: Rosters, choice: &Choice) -> Result<Planned, Error> {
     let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
         choice.office.as_deref(),
         choice.employment_type.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    let rules = config
-        .rules
-        .as_deref()
-        .map(|dir| Rules::load(dir).map_err(|e| format!("{}: {e}", dir.display())))
-        .transpose()?;
+    )?;
+    let rules = config.rules.as_deref().map(load_rules).transpose()?;
     let policy: &dyn Policy = match &rules {
         Some(r) => r,
         None => &NoRules,
@@ -134,7 +135,7 @@ pub enum Applied {
     /// Nothing written: these rows (code, name) changed since they were reviewed.
     Stale(Vec<(String, String)>),
     /// Nothing written, or the run could not be recorded.
-    Failed(String),
+    Failed(std::sync::Arc<Error>),
 }
 
 /// What the person reviewed and chose.
@@ -156,7 +157,7 @@ pub async fn apply(
 ) -> Applied {
     match apply_inner(config, user, lock, reviewed_plan, observer).await {
         Ok(a) => a,
-        Err(e) => Applied::Failed(e),
+        Err(e) => Applied::Failed(std::sync::Arc::new(e)),
     }
 }
 
@@ -166,16 +167,12 @@ async fn apply_inner(
     lock: &RunLock,
     r: &Reviewed,
     observer: &dyn Observer,
-) -> Result<Applied, String> {
-    if let Some(inside) = window_now(config) {
-        return Err(inside.to_string());
-    }
-    let history = History::open(&config.history).map_err(|e| e.to_string())?;
-    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
+) -> Result<Applied, Error> {
+    Refused::check_window(&config.maintenance_windows, chrono::Utc::now())?;
+    let history = History::open(&config.history)?;
+    let conn = Connections::from_config(config)?;
     let fetched_at = chrono::Utc::now();
-    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &workflow::Silent)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rosters = workflow::fetch(&conn, r.plan.direction, r.plan.as_of, &workflow::Silent).await?;
     let Planned { plan, rules } = plan(config, rosters, &r.choice)?;
     let mut chosen = Vec::with_capacity(r.chosen.len());
     let mut stale = vec![];
@@ -221,8 +218,7 @@ async fn apply_inner(
         },
         observer,
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped,

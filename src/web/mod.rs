@@ -6,6 +6,7 @@
 //! [`security::guard`] first.
 
 pub mod core;
+pub mod errors;
 pub mod i18n;
 mod pages;
 pub mod security;
@@ -35,9 +36,7 @@ pub enum WebError {
         "{PASSWORD_ENV} is set but shorter than {MIN_PASSWORD} characters; choose a longer password"
     )]
     ShortPassword,
-    #[error(
-        "'{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com"
-    )]
+    #[error("'{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com")]
     BadPublicUrl(String),
     #[error("could not listen on {addr}: {source}")]
     Bind {

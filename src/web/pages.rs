@@ -3,10 +3,12 @@
 
 use super::App;
 use super::core::{self, Applied, Choice};
-use super::i18n::Text;
+use super::errors;
+use super::i18n::{Lang, Text};
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, Outcome};
+use crate::error::{BadDate, Error, Refused};
 use crate::history::{RunDetail, RunSummary};
 use crate::model::{Direction, MasterItem};
 use crate::plan::{Row, Status};
@@ -115,6 +117,11 @@ struct MessagePage {
     text: String,
     link: Option<String>,
     link_text: &'static str,
+}
+
+/// A page saying what went wrong, in the page's language.
+fn failed(ctx: &Ctx, status: StatusCode, e: impl Into<Error>) -> Response {
+    message(ctx, status, errors::text(ctx.lang, &e.into()))
 }
 
 fn message(ctx: &Ctx, status: StatusCode, text: impl Into<String>) -> Response {
@@ -303,11 +310,11 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
     let t = ctx.lang.text();
     let runs = match core::runs(&app.config, 0, 10) {
         Ok(runs) => runs.iter().map(|r| run_view(t, r)).collect(),
-        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return failed(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let (rules, rules_error) = match core::rules_state(&app.config) {
         None => (None, None),
-        Some((dir, loaded)) => (Some(dir), loaded.err()),
+        Some((dir, loaded)) => (Some(dir), loaded.err().map(|e| errors::text(ctx.lang, &e))),
     };
     html(
         StatusCode::OK,
@@ -353,7 +360,7 @@ async fn history_page(
     let skip = (page - 1) * RUNS_PER_PAGE;
     let mut runs = match core::runs(&app.config, skip, RUNS_PER_PAGE + 1) {
         Ok(r) => r,
-        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return failed(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let more = runs.len() > RUNS_PER_PAGE;
     runs.truncate(RUNS_PER_PAGE);
@@ -441,7 +448,7 @@ async fn run_detail(
         ..
     } = match core::run(&app.config, &id) {
         Ok(run) => run,
-        Err(e) => return message(&ctx, StatusCode::NOT_FOUND, e.to_string()),
+        Err(e) => return failed(&ctx, StatusCode::NOT_FOUND, e),
     };
     html(
         StatusCode::OK,
@@ -530,24 +537,16 @@ async fn start(
     let Some(d) = direction(&slug) else {
         return not_found(Extension(ctx)).await;
     };
-    let as_of = match NaiveDate::parse_from_str(form.as_of.trim(), "%Y-%m-%d") {
+    let as_of = match BadDate::parse(&form.as_of) {
         Ok(date) => date,
-        Err(_) => {
-            let why = format!(
-                "'{}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01",
-                form.as_of
-            );
+        Err(e) => {
+            let why = errors::text(ctx.lang, &e.into());
             return step1_form(&ctx, d, core::today(), StatusCode::BAD_REQUEST, Some(why));
         }
     };
-    if let Some(inside) = core::window_now(&app.config) {
-        return step1_form(
-            &ctx,
-            d,
-            as_of,
-            StatusCode::CONFLICT,
-            Some(inside.to_string()),
-        );
+    if let Err(e) = Refused::check_window(&app.config.maintenance_windows, chrono::Utc::now()) {
+        let why = errors::text(ctx.lang, &e.into());
+        return step1_form(&ctx, d, as_of, StatusCode::CONFLICT, Some(why));
     }
     let wizard = app.wizards.start(ctx.user(), d);
     let (config, progress, w) = (app.config.clone(), wizard.progress.clone(), wizard.clone());
@@ -560,7 +559,7 @@ async fn start(
                     *w.rosters.lock().unwrap_or_else(|e| e.into_inner()) = Some(rosters);
                     *stage = Stage::Fetched;
                 }
-                Err(e) => *stage = Stage::FetchFailed(e),
+                Err(e) => *stage = Stage::FetchFailed(Arc::new(e)),
             }
         },
     );
@@ -593,7 +592,7 @@ async fn fetch_page(
     };
     let error = match &*w.stage() {
         Stage::Fetching => None,
-        Stage::FetchFailed(e) => Some(e.clone()),
+        Stage::FetchFailed(e) => Some(errors::text(ctx.lang, e)),
         _ => return see_other(&format!("/wizard/{id}/defaults")),
     };
     let t = ctx.lang.text();
@@ -722,7 +721,10 @@ async fn choose_defaults(
             *w.stage() = Stage::Planned(Review::new(p.plan, choice));
             see_other(&format!("/wizard/{id}/list"))
         }
-        Ok(Err(e)) => defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(e)),
+        Ok(Err(e)) => {
+            let why = errors::text(ctx.lang, &e);
+            defaults_form(&ctx, &w, &choice, StatusCode::BAD_REQUEST, Some(why))
+        }
         Err(e) => message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -793,7 +795,8 @@ struct RowView {
     assigned: Vec<(String, String)>,
 }
 
-fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
+fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
+    let t = lang.text();
     RowView {
         index: i,
         code: row.code.clone().unwrap_or_else(|| "-".into()),
@@ -802,7 +805,10 @@ fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
         status_label: t.status(row.status),
         tickable: row.status.is_actionable(),
         ticked,
-        selected_by: row.selected_by.clone(),
+        selected_by: row
+            .selected_by
+            .as_deref()
+            .map(|by| errors::origin(lang, by)),
         changes: row
             .changes
             .iter()
@@ -818,7 +824,7 @@ fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
-            .map(|a| (a.item.name.clone(), a.from.clone()))
+            .map(|a| (a.item.name.clone(), errors::origin(lang, &a.from)))
             .collect(),
     }
 }
@@ -897,7 +903,7 @@ async fn list_page(
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|&i| row_view(t, i, &rows[i], review.ticks[i]))
+        .map(|&i| row_view(ctx.lang, i, &rows[i], review.ticks[i]))
         .collect();
     html(
         StatusCode::OK,
@@ -1051,17 +1057,15 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        if let Some(max) = app.config.max_changes {
-            let limit = max.limit(review.plan.rows.len());
-            if chosen.len() > limit {
-                let why = format!(
-                    "this would write {} employees, more than max_changes allows ({limit} of a roster of {}); check the direction and the reference date, or run it from the CLI with --force",
-                    chosen.len(),
-                    review.plan.rows.len()
-                );
-                drop(stage);
-                return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
-            }
+        let guard = Refused::check_max_changes(
+            app.config.max_changes,
+            chosen.len(),
+            review.plan.rows.len(),
+        );
+        if let Err(e) = guard {
+            drop(stage);
+            let why = errors::text(ctx.lang, &e.into());
+            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
         }
         chosen
     };
@@ -1069,7 +1073,10 @@ async fn run_start(
     // is refused before anything is fetched.
     let lock = match core::lock(&app.config) {
         Ok(lock) => lock,
-        Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
+        Err(e) => {
+            let why = errors::text(ctx.lang, &e.into());
+            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
+        }
     };
     let Stage::Planned(Review { plan, choice, .. }) =
         std::mem::replace(&mut *w.stage(), Stage::Running)
@@ -1126,7 +1133,9 @@ async fn run_page(
             (false, vec![], Some(run_id.clone()), stopped.clone())
         }
         Stage::Finished(Applied::Stale(rows)) => (false, rows.clone(), None, None),
-        Stage::Finished(Applied::Failed(e)) => (false, vec![], None, Some(e.clone())),
+        Stage::Finished(Applied::Failed(e)) => {
+            (false, vec![], None, Some(errors::text(ctx.lang, e)))
+        }
         _ => return see_other(&format!("/wizard/{id}/confirm")),
     };
     let mut c = chrome(&ctx, if running { t.running } else { t.result });

@@ -29,6 +29,9 @@ pub enum SyncError {
         "{what} '{value}' does not exist in {service}; {choices}\n  hint: pass the id/code or the exact name"
     )]
     UnknownMaster {
+        /// [`Input::Office`](crate::error::Input::Office) or
+        /// [`Input::EmploymentType`](crate::error::Input::EmploymentType).
+        input: crate::error::Input,
         what: &'static str,
         value: String,
         service: Service,
@@ -381,7 +384,8 @@ pub fn resolve_defaults(
         return Err(SyncError::EmploymentTypeNotForSmartHr);
     }
     let target = direction.target();
-    let resolve = |what: &'static str,
+    let resolve = |input: crate::error::Input,
+                   what: &'static str,
                    value: Option<&str>,
                    items: &[MasterItem],
                    find: for<'m> fn(&'m Masters, &str) -> Option<&'m MasterItem>|
@@ -391,6 +395,7 @@ pub fn resolve_defaults(
                 find(masters, v)
                     .cloned()
                     .ok_or_else(|| SyncError::UnknownMaster {
+                        input,
                         what,
                         value: v.to_string(),
                         service: target,
@@ -405,8 +410,15 @@ pub fn resolve_defaults(
         Service::Kot => "office (division)",
     };
     Ok(Defaults {
-        office: resolve(office_word, office, &masters.offices, Masters::find_office)?,
+        office: resolve(
+            crate::error::Input::Office,
+            office_word,
+            office,
+            &masters.offices,
+            Masters::find_office,
+        )?,
         employment_type: resolve(
+            crate::error::Input::EmploymentType,
             "employment type (working type)",
             employment_type,
             &masters.employment_types,
