@@ -313,7 +313,7 @@ impl Wait {
 
 /// What the caller does with each result as it happens (the history records it before the
 /// next write). An error stops the run: writing on without a record would lose track.
-pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), String> + 'a;
+pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> Result<(), crate::history::HistoryError> + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every

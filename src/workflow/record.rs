@@ -150,7 +150,7 @@ pub async fn apply_recorded(
         &options,
         observer,
         run.as_str(),
-        &mut |result| history.record(&run, result).map_err(|e| e.to_string()),
+        &mut |result| history.record(&run, result),
     )
     .await;
     report.results.extend(held_back);
