@@ -270,3 +270,115 @@ impl Diagnostic for BadDate {
         Some(Input::ReferenceDate)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::SelectionError;
+    use crate::plan::saved::SavedPlanError;
+
+    /// No library message names a command-line flag: what to do is a [`Remedy`] (and where a
+    /// value came from an [`Input`]) that each front end words, and every kind here is one
+    /// [`diagnostic`] knows.
+    #[test]
+    fn no_library_message_names_a_flag() {
+        let path = PathBuf::from("plan.json");
+        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let errors: Vec<Box<dyn std::error::Error>> = vec![
+            Box::new(crate::config::ConfigError::Read {
+                path: path.clone(),
+                source: io(),
+            }),
+            Box::new(crate::workflow::SyncError::EmploymentTypeNotForSmartHr),
+            Box::new(SavedPlanError::Read {
+                path: path.clone(),
+                source: io(),
+            }),
+            Box::new(SavedPlanError::Parse {
+                path: path.clone(),
+                message: "expected value".into(),
+                location: None,
+            }),
+            Box::new(SavedPlanError::Version {
+                path: path.clone(),
+                found: "99".into(),
+            }),
+            Box::new(SavedPlanError::TooOld {
+                path: path.clone(),
+                made_at: chrono::Utc::now(),
+                age: 30.0,
+                max: 24.0,
+            }),
+            Box::new(SelectionError::UnknownCode("9".into())),
+            Box::new(SelectionError::NotShown {
+                code: "9".into(),
+                status: "unchanged",
+            }),
+            Box::new(SelectionError::Empty),
+            Box::new(crate::rules::ExamplesError::Exists(path.clone())),
+            Box::new(crate::web::WebError::BadPublicUrl("ftp://x".into())),
+            Box::new(Refused::TooManyChanges {
+                changes: 5,
+                limit: 2,
+                roster: 5,
+            }),
+            Box::new(Refused::BudgetShort {
+                budget: "SmartHR's request budget has 3 left".into(),
+            }),
+            Box::new(Refused::NoSelection),
+            Box::new(Refused::NoConfirmation {
+                writes: 2,
+                target: crate::model::Service::Kot,
+            }),
+            Box::new(BadDate("2026-13-45".into())),
+        ];
+        for e in &errors {
+            let text = e.to_string();
+            assert!(!text.contains("--"), "a flag in: {text}");
+            assert!(
+                !text.contains("hint:"),
+                "a hint worded in the library: {text}"
+            );
+            assert!(
+                diagnostic(e.as_ref()).is_some(),
+                "unknown to diagnostic: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_carry_their_value_input_remedy_and_place() {
+        let e = SelectionError::NotShown {
+            code: "0042".into(),
+            status: "unchanged",
+        };
+        assert_eq!(e.value(), Some("0042"));
+        assert_eq!(e.input(), Some(Input::Selection));
+        assert_eq!(e.remedy(), Some(Remedy::ShowStatus("unchanged")));
+
+        let e = BadDate::parse("2026-02-30").unwrap_err();
+        assert_eq!(
+            (e.value(), e.input()),
+            (Some("2026-02-30"), Some(Input::ReferenceDate))
+        );
+
+        let e = crate::config::Config::parse(
+            std::path::Path::new("c.yaml"),
+            "smarthr:\n  base_url: [\n",
+        )
+        .unwrap_err();
+        let at = e.location().expect("a YAML error has a place");
+        assert_eq!(
+            (at.file.as_path(), at.line.is_some()),
+            (std::path::Path::new("c.yaml"), true)
+        );
+
+        let e = Refused::check_max_changes(Some(crate::config::MaxChanges::Count(2)), 3, 10)
+            .unwrap_err();
+        assert_eq!(e.remedy(), Some(Remedy::Force));
+        assert!(Refused::check_max_changes(None, 3, 10).is_ok());
+        assert!(
+            Refused::check_max_changes(Some(crate::config::MaxChanges::Count(3)), 3, 10).is_ok()
+        );
+    }
+}

@@ -75,3 +75,48 @@ fn hint(remedy: &Remedy) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crewsync::apply::SelectionError;
+    use crewsync::error::Refused;
+
+    #[test]
+    fn the_cli_words_remedies_and_inputs_with_its_flags() {
+        let e = anyhow::Error::from(Refused::TooManyChanges {
+            changes: 5,
+            limit: 2,
+            roster: 5,
+        });
+        let text = render(&e);
+        assert!(
+            text.starts_with("error: apply would make 5 changes"),
+            "{text}"
+        );
+        assert!(text.ends_with("\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force"), "{text}");
+
+        let text = render(&SelectionError::UnknownCode("0042".into()).into());
+        assert!(
+            text.starts_with("error: --select: employee code '0042' is not in the plan"),
+            "{text}"
+        );
+
+        // A remedy deeper in the chain is still said, once, after the messages.
+        let e = anyhow::Error::from(Refused::NoConfirmation {
+            writes: 2,
+            target: crewsync::model::Service::Kot,
+        })
+        .context("applying");
+        let text = render(&e);
+        assert!(
+            text.starts_with("error: applying\n  caused by: apply would write 2"),
+            "{text}"
+        );
+        assert_eq!(text.matches("hint:").count(), 1, "{text}");
+        assert!(
+            text.ends_with("hint: add --yes to confirm without a terminal"),
+            "{text}"
+        );
+    }
+}
