@@ -157,7 +157,7 @@ fn config(c: &ConfigError) -> Option<String> {
 /// here, the message as it came.
 fn api(a: &ApiError) -> String {
     let s = a.service;
-    let said = match &a.kind {
+    match &a.kind {
         ErrorKind::Unauthorized { .. } => {
             format!("{s}が認証を拒否しました。アクセストークンが正しいか確かめてください。")
         }
@@ -180,9 +180,8 @@ fn api(a: &ApiError) -> String {
             "設定の{s} base_url（{base_url}）がWeb APIを指していません。設定を確かめてください。"
         ),
         // The server's or the network's own words: shown as they came.
-        _ => return format!("{s}とのやりとりでエラーが起きました。詳細: {a}"),
-    };
-    said
+        _ => format!("{s}とのやりとりでエラーが起きました。詳細: {a}"),
+    }
 }
 
 fn history(ja: bool, h: &HistoryError) -> Option<String> {
