@@ -497,6 +497,24 @@ fn a_row_changed_after_review_is_reported_and_nothing_is_written() {
     );
 }
 
+/// Into KOT's list, ticking every new row; returns the wizard's run path and the CSRF token.
+async fn tick_every_new_row(c: &mut Client) -> (String, String) {
+    let list = to_kot_list(c).await;
+    let csrf = c.get("/").await.csrf();
+    let a = c
+        .post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "new"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    (list.replace("/list", "/run"), csrf)
+}
+
 #[test]
 fn a_run_is_refused_while_another_holds_the_lock() {
     let env = Env::sample();
@@ -505,21 +523,8 @@ fn a_run_is_refused_while_another_holds_the_lock() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_kot_list(&mut c).await;
-        let csrf = c.get("/").await.csrf();
-        let a = c
-            .post(
-                &list,
-                &[
-                    ("csrf", &csrf),
-                    ("status", "new"),
-                    ("go", "select-filtered"),
-                ],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let (run, csrf) = tick_every_new_row(&mut c).await;
         let held = RunLock::acquire(&config.history).unwrap();
-        let run = list.replace("/list", "/run");
         let refused = c.post(&run, &[("csrf", &csrf)]).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
@@ -686,22 +691,8 @@ fn the_mass_change_guard_is_said_in_the_page_s_language() {
     let d = Dashboard::new(config, LISTEN, None);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_kot_list(&mut c).await;
-        let csrf = c.get("/").await.csrf();
-        let a = c
-            .post(
-                &list,
-                &[
-                    ("csrf", &csrf),
-                    ("status", "new"),
-                    ("go", "select-filtered"),
-                ],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER);
-        let refused = c
-            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
-            .await;
+        let (run, csrf) = tick_every_new_row(&mut c).await;
+        let refused = c.post(&run, &[("csrf", &csrf)]).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused.body.contains("連携の上限（max_changes") && refused.body.contains("名中1件"),
