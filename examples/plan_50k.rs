@@ -1,5 +1,5 @@
-//! Benchmark (issue 3): plan 50,000 employees on each side against the simulators with rate
-//! limits off, reporting wall time and peak memory. Run it in release:
+//! Benchmark (issues 3 and 16): plan 50,000 employees on each side against the simulators with
+//! rate limits off, reporting wall time and peak memory. Run it in release:
 //!
 //! ```sh
 //! cargo run --release --example plan_50k            # default 50000 per side
@@ -12,29 +12,16 @@
 //! Targets on a 2-core machine: ≤ 3 s and ≤ 300 MB for the plan. The simulators run in the
 //! same process, so the memory they hold is measured first and reported separately; their
 //! CPU is shared with the client, and the memory they use while answering counts as "above".
-//!
-//! Measured on the 2-core machine (load average ≈1.5), each direction alone in a fresh
-//! process (`-- 50000 DIRECTION`), after keeping raw records as shared JSON text, fetching
-//! SmartHR pages four at a time and handing the rosters to the planner instead of copying:
-//!
-//! | | wall time | peak above the simulators |
-//! |---|---|---|
-//! | kot-to-smarthr | 2.1 s (fetch 1.9 s, plan 0.16 s) | ≈280 MiB (≈294 MB) |
-//! | smarthr-to-kot | 2.3 s (fetch 2.1 s, plan 0.18 s) | ≈280 MiB (≈294 MB) |
-//!
-//! "Above the simulators" still includes what they allocate while answering (they share the
-//! process), so the client's own share is smaller.
-//!
-//! Before that work: 3.9–4.7 s and ≈920 MiB above the simulators per direction.
+//! The README's Benchmarks table records what it measured.
 
-use crewsync::http::{Limits, Secret};
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Policy};
 use crewsync::rules::Rules;
-use crewsync::sim::{self, Company, SimConfig};
-use crewsync::workflow::{self, Connections, Silent};
-use crewsync::{kot, smarthr};
+use crewsync::sim;
+use crewsync::workflow::{self, Silent};
 use std::time::Instant;
+
+mod support;
 
 /// Peak and current resident memory in MiB, from /proc (Linux).
 fn memory_mib() -> (f64, f64) {
@@ -52,46 +39,18 @@ fn memory_mib() -> (f64, f64) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(50_000);
+    let n: usize = support::arg(1)?.unwrap_or(50_000);
     let as_of = sim::SAMPLE_AS_OF;
-    let clock = chrono::FixedOffset::east_opt(9 * 3600).and_then(|jst| {
-        as_of
-            .and_hms_opt(12, 0, 0)?
-            .and_local_timezone(jst)
-            .single()
-    });
     // With RULES, the whole command as a user runs it (fetch and plan) with the rules, to set
     // beside the same run without them.
     let rules = std::env::var_os("RULES")
         .map(|dir| Rules::load(std::path::Path::new(&dir)))
         .transpose()?;
     let policy: &dyn Policy = rules.as_ref().map_or(&NoRules, |r| r as &dyn Policy);
-    let sims = sim::start(SimConfig {
-        company: Company::generated(n),
-        kot_clock: clock,
-        rate_limits: false,
-        limits: Default::default(),
-    })
-    .await?;
+    let (_sims, conn) = support::start(n, false).await?;
     let (_, sim_rss) = memory_mib();
     println!("{n} employees per side; simulators hold {sim_rss:.0} MiB");
 
-    let conn = Connections {
-        smarthr: smarthr::Client::new(
-            &sims.smarthr.base_url(),
-            Secret::new(sim::SMARTHR_TOKEN),
-            Limits::unlimited(),
-        )?,
-        kot: kot::Client::new(
-            &sims.kot.base_url(),
-            Secret::new(sim::KOT_TOKEN),
-            Limits::unlimited(),
-        )?,
-    };
     if std::env::var_os("BREAKDOWN").is_some() {
         // Each client's list alone, to see which one a regression is in.
         let report = |what: &str, start: Instant| {
@@ -112,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // A direction as the second argument measures it alone, in a fresh process: the only
     // honest peak for the second direction, since the allocator keeps what the first freed.
-    let only: Option<Direction> = std::env::args().nth(2).map(|d| d.parse()).transpose()?;
+    let only: Option<Direction> = support::arg(2)?;
     for direction in Direction::ALL
         .into_iter()
         .filter(|d| only.is_none_or(|o| o == *d))

@@ -5,7 +5,8 @@
 //! silently ignored is how a sync ends up writing to the wrong place.
 
 use crate::email::NotifyConfig;
-use crate::error::{Diagnostic, Location, Remedy};
+use crate::error::{Diagnostic, Location, Refused, Remedy};
+use crate::plan::saved::Tenant;
 use crate::window::{Window, WindowError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,8 @@ pub enum ConfigProblem {
     BadUrl(String),
     #[error("requests_per_second must be a positive number, not {0}")]
     BadRate(f64),
+    #[error("connect_budget_seconds must be a positive number of seconds, not {0}")]
+    BadConnectBudget(f64),
     /// `key` must be a number of `unit`s, 0 or more.
     #[error("{key} must be a number of {unit}, 0 or more, not {value}")]
     BadSpan {
@@ -119,6 +122,8 @@ pub struct ServiceConfig {
     pub requests_per_second: Option<f64>,
     /// How often a failed request (5xx, 429, connection) is tried again.
     pub max_retries: Option<usize>,
+    /// Seconds within which connection failures (nothing sent) are retried, in all.
+    pub connect_budget_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +160,21 @@ pub const DEFAULT_CIRCUIT_BREAKER: usize = 3;
 pub enum MaxChanges {
     Count(usize),
     Percent(f64),
+}
+
+impl MaxChanges {
+    /// The `max_changes` guard: refuses `changes` ([`crate::apply::weight`] of a selection)
+    /// beyond what `max` allows of a roster of `roster` rows; no `max`, no limit.
+    pub fn guard(max: Option<MaxChanges>, changes: usize, roster: usize) -> Result<(), Refused> {
+        match max.map(|m| m.limit(roster)) {
+            Some(limit) if changes > limit => Err(Refused::TooManyChanges {
+                changes,
+                limit,
+                roster,
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for MaxChanges {
@@ -204,6 +224,9 @@ pub struct Endpoint {
     pub token_env: String,
     pub requests_per_second: Option<f64>,
     pub max_retries: Option<usize>,
+    /// How long connection failures are retried in all before the error
+    /// (`connect_budget_seconds`; `None`: the service's default, 10 s).
+    pub connect_budget: Option<std::time::Duration>,
     /// A token handed over in-process (the demo's simulators) instead of read from the
     /// environment; never read from the file.
     pub token_given: Option<crate::http::Secret>,
@@ -231,6 +254,18 @@ pub struct Config {
     /// `circuit_breaker.consecutive_failures`: stop an apply after this many employees in a
     /// row fail with the same server-side error; 0 never stops.
     pub circuit_breaker: usize,
+}
+
+/// Written here rather than beside [`Tenant`] so that `plan` does not depend on `config`
+/// (which depends, through `email` and `history`, on `plan`).
+impl Tenant {
+    /// The services `config` connects to, as a saved plan records them (base URLs only).
+    pub fn of(config: &Config) -> Tenant {
+        Tenant {
+            smarthr: config.smarthr.base_url.clone(),
+            kot: config.kot.base_url.clone(),
+        }
+    }
 }
 
 /// A day: a plan saved in the evening is applied by the next evening's run at the latest.
@@ -278,6 +313,7 @@ impl Config {
             token_env: None,
             requests_per_second: None,
             max_retries: None,
+            connect_budget_seconds: None,
         });
         let endpoint =
             |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
@@ -287,11 +323,21 @@ impl Config {
                 {
                     return Err(invalid(ConfigProblem::BadRate(r)));
                 }
+                let connect_budget = s
+                    .connect_budget_seconds
+                    .map(|secs| {
+                        std::time::Duration::try_from_secs_f64(secs)
+                            .ok()
+                            .filter(|d| !d.is_zero())
+                            .ok_or_else(|| invalid(ConfigProblem::BadConnectBudget(secs)))
+                    })
+                    .transpose()?;
                 Ok(Endpoint {
                     base_url: url.trim_end_matches('/').to_string(),
                     token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
                     requests_per_second: s.requests_per_second,
                     max_retries: s.max_retries,
+                    connect_budget,
                     token_given: None,
                 })
             };
@@ -437,6 +483,28 @@ mod tests {
         assert_eq!(c.max_changes.unwrap().limit(250), 7);
         let err = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: lots\n").unwrap_err();
         assert!(err.to_string().contains("max_changes"), "{err}");
+    }
+
+    #[test]
+    fn the_connect_budget_is_seconds_and_must_be_positive() {
+        let c =
+            parse("smarthr: {base_url: 'https://a/api', connect_budget_seconds: 2.5}\n").unwrap();
+        assert_eq!(
+            c.smarthr.connect_budget,
+            Some(std::time::Duration::from_millis(2500))
+        );
+        assert_eq!(c.kot.connect_budget, None);
+        for bad in ["0", "-1"] {
+            let err = parse(&format!(
+                "smarthr: {{base_url: 'https://a/api'}}\nkot: {{connect_budget_seconds: {bad}}}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("connect_budget_seconds") && err.contains(bad),
+                "{err}"
+            );
+        }
     }
 
     #[test]

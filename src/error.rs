@@ -6,7 +6,9 @@
 //!
 //! The library's messages therefore never name a command-line flag: what a person can do is a
 //! [`Remedy`] (and the input a bad value came from an [`Input`]), which the CLI words with
-//! `--force`, `--wait`, … and the dashboard with its own controls.
+//! `--force`, `--wait`, … (`cli/errors.rs`) and the dashboard with its own controls
+//! (`web/errors.rs`). This module imports only `model` and `window`, so that every module can
+//! use it without an import cycle.
 
 use crate::window::{Inside, Window};
 use std::fmt;
@@ -117,56 +119,6 @@ pub trait Diagnostic: std::error::Error {
     }
 }
 
-/// The library's [`Diagnostic`] in an error chain link, if it is one of the library's errors:
-/// the one place that knows them all, so that a front end renders every kind the same way.
-pub fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn Diagnostic> {
-    macro_rules! any_of {
-        ($($t:ty),* $(,)?) => {
-            $(if let Some(d) = e.downcast_ref::<$t>() { return Some(d); })*
-        };
-    }
-    any_of!(
-        crate::config::ConfigError,
-        crate::workflow::SyncError,
-        crate::http::ApiError,
-        crate::history::HistoryError,
-        crate::plan::saved::SavedPlanError,
-        crate::apply::SelectionError,
-        crate::rules::ExamplesError,
-        crate::rules::RulesError,
-        crate::web::WebError,
-        Refused,
-        BadDate,
-    );
-    None
-}
-
-/// Any error the dashboard shows, in one type: it renders each kind in the page's language
-/// (`web::i18n`), where the CLI renders the same values through `anyhow` and [`diagnostic`].
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Sync(#[from] crate::workflow::SyncError),
-    /// The rules in `dir` do not compile.
-    #[error("the rules in {} do not compile:\n{source}", dir.display())]
-    Rules {
-        dir: PathBuf,
-        source: crate::rules::RulesError,
-    },
-    #[error(transparent)]
-    History(#[from] crate::history::HistoryError),
-    #[error(transparent)]
-    Refused(#[from] Refused),
-    #[error(transparent)]
-    Date(#[from] BadDate),
-}
-
-impl From<crate::config::ConfigError> for Error {
-    fn from(e: crate::config::ConfigError) -> Error {
-        Error::Sync(e.into())
-    }
-}
-
 /// A guard refused to start an apply: nothing was written. Each is a safety rule of the
 /// feature (feature.md: 連携の上限, 実行時間帯, 同時実行).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -203,23 +155,6 @@ pub enum Refused {
 }
 
 impl Refused {
-    /// The `max_changes` guard: `changes` is [`crate::apply::weight`] of the selection,
-    /// `roster` the plan's rows.
-    pub fn check_max_changes(
-        max: Option<crate::config::MaxChanges>,
-        changes: usize,
-        roster: usize,
-    ) -> Result<(), Refused> {
-        match max.map(|m| m.limit(roster)) {
-            Some(limit) if changes > limit => Err(Refused::TooManyChanges {
-                changes,
-                limit,
-                roster,
-            }),
-            _ => Ok(()),
-        }
-    }
-
     /// The access-window guard: refuses inside one of `windows` at `now`.
     pub fn check_window(
         windows: &[Window],
@@ -274,111 +209,13 @@ impl Diagnostic for BadDate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::SelectionError;
-    use crate::plan::saved::SavedPlanError;
-
-    /// No library message names a command-line flag: what to do is a [`Remedy`] (and where a
-    /// value came from an [`Input`]) that each front end words, and every kind here is one
-    /// [`diagnostic`] knows.
-    #[test]
-    fn no_library_message_names_a_flag() {
-        let path = PathBuf::from("plan.json");
-        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
-        let errors: Vec<Box<dyn std::error::Error>> = vec![
-            Box::new(crate::config::ConfigError::Read {
-                path: path.clone(),
-                source: io(),
-            }),
-            Box::new(crate::workflow::SyncError::EmploymentTypeNotForSmartHr),
-            Box::new(SavedPlanError::Read {
-                path: path.clone(),
-                source: io(),
-            }),
-            Box::new(SavedPlanError::Parse {
-                path: path.clone(),
-                message: "expected value".into(),
-                location: None,
-            }),
-            Box::new(SavedPlanError::Version {
-                path: path.clone(),
-                found: "99".into(),
-            }),
-            Box::new(SavedPlanError::TooOld {
-                path: path.clone(),
-                made_at: chrono::Utc::now(),
-                age: 30.0,
-                max: 24.0,
-            }),
-            Box::new(SelectionError::UnknownCode("9".into())),
-            Box::new(SelectionError::NotShown {
-                code: "9".into(),
-                status: "unchanged",
-            }),
-            Box::new(SelectionError::Empty),
-            Box::new(crate::rules::ExamplesError::Exists(path.clone())),
-            Box::new(crate::web::WebError::BadPublicUrl("ftp://x".into())),
-            Box::new(Refused::TooManyChanges {
-                changes: 5,
-                limit: 2,
-                roster: 5,
-            }),
-            Box::new(Refused::BudgetShort {
-                budget: "SmartHR's request budget has 3 left".into(),
-            }),
-            Box::new(Refused::NoSelection),
-            Box::new(Refused::NoConfirmation {
-                writes: 2,
-                target: crate::model::Service::Kot,
-            }),
-            Box::new(BadDate("2026-13-45".into())),
-        ];
-        for e in &errors {
-            let text = e.to_string();
-            assert!(!text.contains("--"), "a flag in: {text}");
-            assert!(
-                !text.contains("hint:"),
-                "a hint worded in the library: {text}"
-            );
-            assert!(
-                diagnostic(e.as_ref()).is_some(),
-                "unknown to diagnostic: {text}"
-            );
-        }
-    }
 
     #[test]
-    fn errors_carry_their_value_input_remedy_and_place() {
-        let e = SelectionError::NotShown {
-            code: "0042".into(),
-            status: "unchanged",
-        };
-        assert_eq!(e.value(), Some("0042"));
-        assert_eq!(e.input(), Some(Input::Selection));
-        assert_eq!(e.remedy(), Some(Remedy::ShowStatus("unchanged")));
-
+    fn a_bad_date_carries_its_value_and_input() {
         let e = BadDate::parse("2026-02-30").unwrap_err();
         assert_eq!(
             (e.value(), e.input()),
             (Some("2026-02-30"), Some(Input::ReferenceDate))
-        );
-
-        let e = crate::config::Config::parse(
-            std::path::Path::new("c.yaml"),
-            "smarthr:\n  base_url: [\n",
-        )
-        .unwrap_err();
-        let at = e.location().expect("a YAML error has a place");
-        assert_eq!(
-            (at.file.as_path(), at.line.is_some()),
-            (std::path::Path::new("c.yaml"), true)
-        );
-
-        let e = Refused::check_max_changes(Some(crate::config::MaxChanges::Count(2)), 3, 10)
-            .unwrap_err();
-        assert_eq!(e.remedy(), Some(Remedy::Force));
-        assert!(Refused::check_max_changes(None, 3, 10).is_ok());
-        assert!(
-            Refused::check_max_changes(Some(crate::config::MaxChanges::Count(3)), 3, 10).is_ok()
         );
     }
 }

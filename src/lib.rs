@@ -32,7 +32,7 @@ pub mod render;
 pub mod rules;
 pub mod sim;
 pub mod smarthr;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod text;
 pub mod web;
 pub mod window;

@@ -14,10 +14,10 @@ const MIN_LEN: usize = 6;
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// What a secret is replaced with.
-pub const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Remembers `secret` for the rest of the process so that [`scrub`] hides it.
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     let secret = secret.trim();
     if secret.chars().count() < MIN_LEN {
         return;
@@ -43,7 +43,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 }
 
 /// [`scrub`] into an owned string, in place.
-pub fn scrub_in_place(text: &mut String) {
+pub(crate) fn scrub_in_place(text: &mut String) {
     if let Cow::Owned(clean) = scrub(text) {
         *text = clean;
     }

@@ -21,7 +21,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// `s` in Unicode NFC (canonical composition). Most values are ASCII or already composed, so
 /// those are returned without copying.
-pub fn nfc(s: &str) -> Cow<'_, str> {
+pub(crate) fn nfc(s: &str) -> Cow<'_, str> {
     if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
         Cow::Borrowed(s)
     } else {
@@ -30,7 +30,7 @@ pub fn nfc(s: &str) -> Cow<'_, str> {
 }
 
 /// [`nfc`] of an owned value, reusing it when it is already NFC.
-pub fn nfc_owned(s: String) -> String {
+pub(crate) fn nfc_owned(s: String) -> String {
     match nfc(&s) {
         Cow::Borrowed(_) => s,
         Cow::Owned(composed) => composed,
@@ -39,7 +39,7 @@ pub fn nfc_owned(s: String) -> String {
 
 /// Whether `c` is drawn as nothing: Unicode's Default_Ignorable_Code_Point (zero-width
 /// spaces and joiners, soft hyphen, bidi controls, variation selectors, BOM, ...).
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
@@ -66,7 +66,7 @@ pub fn code_key(code: &str) -> Cow<'_, str> {
 /// What makes `code` differ from its [`code_key`], for a message a person can act on:
 /// `a trailing space (U+0020)`, `full-width "０" (U+FF10)`, ... Each distinct character once,
 /// in order. Empty when the code is its own key.
-pub fn code_oddities(code: &str) -> String {
+pub(crate) fn code_oddities(code: &str) -> String {
     let chars: Vec<char> = code.chars().collect();
     let lead = chars.iter().take_while(|c| c.is_whitespace()).count();
     let trail = chars.len() - chars.iter().rev().take_while(|c| c.is_whitespace()).count();
@@ -190,7 +190,7 @@ pub fn exact(s: &str) -> Cow<'_, str> {
 
 /// Whether `a` and `b` are different text that a person would read as the same: equal once
 /// width (NFKC), invisible characters and runs of white space are set aside.
-pub fn look_alike(a: &str, b: &str) -> bool {
+pub(crate) fn look_alike(a: &str, b: &str) -> bool {
     let key = |s: &str| -> String {
         let plain: String = s.nfkc().filter(|&c| !is_invisible(c)).collect();
         plain.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -201,7 +201,7 @@ pub fn look_alike(a: &str, b: &str) -> bool {
 /// [`exact`], and also each character that differs from its NFKC form only in width
 /// (`ｱ`, `Ａ`): for the two sides of a change that look alike, so whatever differs is
 /// written out.
-pub fn exact_width(s: &str) -> Cow<'_, str> {
+pub(crate) fn exact_width(s: &str) -> Cow<'_, str> {
     let shown = exact(s);
     if shown.is_ascii() {
         return shown;

@@ -3,11 +3,17 @@
 //! errors that say what is wrong, and the conventions of a CLI (completions, man page,
 //! version, colour). Whole outputs are insta snapshots; run ids and clock times are redacted.
 
+#[path = "support/sims.rs"]
+#[allow(dead_code)] // shared with the client tests, which use the rest
+mod sims;
 mod util;
 
 use serde_json::json;
+use std::time::{Duration, Instant};
 use unicode_width::UnicodeWidthStr;
-use util::{Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, crew, plan_args};
+use util::{
+    Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_to_kot, apply_to_smarthr, crew, kot, plan_args,
+};
 
 /// Run ids and wall-clock times, which differ on every run.
 fn redact(text: &str) -> String {
@@ -432,8 +438,10 @@ impl Pane {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("crewsync-test-{}-{n}", std::process::id());
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        // The shell traps Ctrl-C (SIGINT reaches the whole foreground group) so that it
+        // outlives crewsync and prints its exit status; crewsync gets the default handling.
         let script = format!(
-            "cd '{dir}' && SMARTHR_ACCESS_TOKEN={s} KOT_ACCESS_TOKEN={k} NO_COLOR=1 '{bin}' {args} --config '{config}'; echo EXIT=$?; sleep 60",
+            "trap : INT; cd '{dir}' && SMARTHR_ACCESS_TOKEN={s} KOT_ACCESS_TOKEN={k} NO_COLOR=1 '{bin}' {args} --config '{config}'; echo EXIT=$?; sleep 60",
             dir = env.dir.path().display(),
             s = crewsync::sim::SMARTHR_TOKEN,
             k = crewsync::sim::KOT_TOKEN,
@@ -481,6 +489,33 @@ impl Pane {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         panic!("the terminal never showed {needle:?}:\n{}", self.screen());
+    }
+
+    /// Everything the pane printed, scrolled off or not, with lines the terminal wrapped
+    /// joined again.
+    fn everything(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-S", "-"])
+            .output()
+            .expect("tmux capture-pane");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n")
+    }
+
+    /// Whether the terminal shows its cursor now.
+    fn cursor_shown(&self) -> bool {
+        let out = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display-message",
+                "-p",
+                "#{cursor_flag}",
+            ])
+            .output()
+            .expect("tmux display-message");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -550,4 +585,161 @@ fn an_apply_left_open_at_the_tick_list_does_not_block_the_nightly_run() {
     pane.keys(&["Escape"]);
     let end = pane.wait_for("EXIT=");
     assert!(end.contains("EXIT=0"), "{end}");
+}
+
+/// Issue 14 item 8: a second Ctrl-C while a write is in flight abandons it. The terminal is
+/// restored, the run is recorded as stopped by the user, the abandoned employee is reported as
+/// not attempted with its outcome unknown, the rest as not attempted, and the summary says
+/// what was written and that the same apply run again finishes the rest; it does.
+#[test]
+fn a_second_ctrl_c_abandons_the_write_in_flight() {
+    let env = Env::empty();
+    for (code, first) in [("0901", "一"), ("0902", "二"), ("0903", "三")] {
+        env.crew(crew(code, "中断", first, json!({})));
+    }
+    // The first write is answered at once; every later one is held a minute.
+    env.sims
+        .kot
+        .faults()
+        .delay_writes(1, Duration::from_secs(60));
+    let pane = Pane::start(&env, &apply_to_kot(&["--select", "all", "--yes"]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.sims.kot.faults().writes_delayed() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no write was held:\n{}",
+            pane.everything()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pane.keys(&["C-c"]);
+    pane.wait_for("Ctrl-C again abandons it");
+    pane.keys(&["C-c"]);
+    pane.wait_for("EXIT=");
+    let all = pane.everything();
+    assert!(all.contains("EXIT=130"), "{all}");
+    assert!(pane.cursor_shown(), "the cursor is shown again:\n{all}");
+    assert!(
+        all.contains(
+            "Stopped by Ctrl-C: 1 written, 0 failed, 2 not attempted (among them 0902, whose write was abandoned in flight: whether KING OF TIME applied it is unknown, and the next apply re-checks it). Running the same apply again finishes the rest."
+        ),
+        "{all}"
+    );
+    assert_eq!(env.kot_with_code("0901").len(), 1);
+    assert!(env.kot_with_code("0903").is_empty(), "nothing after 0902");
+
+    let listed = env.cmd(&["history"]).run().expect(0).stdout;
+    assert!(listed.contains("stopped"), "{listed}");
+    let run = regex::Regex::new(r"\d{8}-\d{6}-[0-9a-f]{4}")
+        .unwrap()
+        .find(&listed)
+        .unwrap_or_else(|| panic!("no run id in:\n{listed}"))
+        .as_str();
+    let shown = env.cmd(&["history", "show", run]).run().expect(0).stdout;
+    for expected in [
+        "stopped by the user (Ctrl-C) while employee 0902 was being written",
+        "abandoned by a second Ctrl-C while its write was in flight: its outcome is unknown",
+        "0903",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+
+    env.sims.kot.faults().clear();
+    let rerun = env.cmd(&apply_all_to_kot(&[])).run().expect(0).json();
+    assert_eq!(rerun["summary"]["not_attempted"], 0, "{rerun:#}");
+    for code in ["0901", "0902", "0903"] {
+        assert_eq!(env.kot_with_code(code).len(), 1, "{code}");
+    }
+}
+
+/// Issue 14 item 5: against a closed port, each connection retry is shown on the terminal
+/// with the budget it is retried within, then the error names the URL and what to check, and
+/// `plan` exits 1 ("could not run").
+#[test]
+fn each_connection_retry_is_shown_and_the_error_names_the_url() {
+    let env = Env::empty();
+    let port = sims::closed_port();
+    std::fs::write(
+        env.config_path(),
+        format!(
+            "smarthr:\n  base_url: http://127.0.0.1:{port}/api\n  max_retries: 10\n  connect_budget_seconds: 2\n\
+             kot:\n  base_url: {}\n  max_retries: 0\n\
+             maintenance_windows: []\n",
+            env.sims.kot.base_url()
+        ),
+    )
+    .unwrap();
+    let pane = Pane::start(&env, &plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS));
+    pane.wait_for("EXIT=");
+    let all = pane.everything();
+    assert!(all.contains("EXIT=1"), "{all}");
+    let lines: Vec<&str> = all.lines().collect();
+    let retries: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("retrying in"))
+        .collect();
+    assert!(retries.len() >= 2, "{all}");
+    for &i in &retries {
+        assert!(
+            lines[i].contains(&format!(
+                "could not connect to SmartHR at http://127.0.0.1:{port}/api"
+            )) && lines[i].contains("(for up to 2.0 s in all)"),
+            "{}",
+            lines[i]
+        );
+    }
+    let error = lines
+        .iter()
+        .position(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error:\n{all}"));
+    assert!(
+        error > *retries.last().unwrap(),
+        "the error comes last:\n{all}"
+    );
+    let error = lines[error..].join("\n");
+    assert!(
+        error.contains(&format!("127.0.0.1:{port}")) && error.contains("check the base_url"),
+        "{error}"
+    );
+}
+
+/// Issue 15 item 2: while an exhausted request budget holds every write, the writing bar's ETA
+/// counts the pause, where a pace-only estimate would promise the rest in a moment. kot-to-
+/// smarthr into a SmartHR whose budget of 8 requests per minute runs out part-way.
+#[test]
+fn the_eta_counts_a_budget_pause() {
+    let env = Env::empty();
+    for i in 1..=7 {
+        env.kot_employee(kot(
+            &format!("{i:04}"),
+            "予算",
+            &format!("{i}号"),
+            json!({}),
+        ));
+    }
+    env.sims.smarthr.set_limits(crewsync::sim::SimLimits {
+        per_window: Some(8),
+        window_seconds: Some(60),
+        ..Default::default()
+    });
+    let pane = Pane::start(
+        &env,
+        &apply_to_smarthr(&["--select", "all", "--yes", "--wait"]),
+    );
+    pane.wait_for("request budget is used up; pausing all its requests");
+    // The bar is redrawn every second.
+    std::thread::sleep(Duration::from_millis(1500));
+    let screen = pane.screen();
+    let bar = screen
+        .lines()
+        .find(|l| l.starts_with("writing") && l.contains("/7"))
+        .unwrap_or_else(|| panic!("no writing bar:\n{screen}"));
+    let eta = regex::Regex::new(r"/7 (\d+(?:\.\d)?) (s|min)$").unwrap();
+    let c = eta
+        .captures(bar)
+        .unwrap_or_else(|| panic!("no ETA on {bar:?}"));
+    let secs = c[1].parse::<f64>().unwrap() * if &c[2] == "min" { 60.0 } else { 1.0 };
+    assert!(
+        secs >= 20.0,
+        "the ETA leaves out the pause: {bar:?}\n{screen}"
+    );
 }

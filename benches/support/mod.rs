@@ -6,6 +6,15 @@ use crewsync::plan::{self, Defaults, Input, Policy};
 use criterion::{BatchSize, Bencher};
 use std::hint::black_box;
 
+/// Employees per side: 100,000, or `EMPLOYEES` from the environment (a small number checks
+/// that a benchmark works without measuring anything).
+pub fn employees() -> usize {
+    std::env::var("EMPLOYEES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
+
 /// The same plan inputs for every iteration of one benchmark.
 pub struct PlanInputs<'a> {
     pub direction: Direction,

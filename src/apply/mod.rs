@@ -11,7 +11,7 @@ mod stop;
 
 pub use account::{Chosen, account};
 pub use run::{
-    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, run,
+    AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, abandoned, run,
     stopped_by_user, weight,
 };
 pub use stale::{Stale, stale};

@@ -339,7 +339,8 @@ pub async fn run(
             stopped = Some(stop_reason(USER_STOP, row));
         }
         let result = match &stopped {
-            Some(why) => not_attempted(row, &writes, why),
+            // The cause only: the run's reason gives the hint once, not once per employee.
+            Some(why) => not_attempted(row, &writes, why.lines().next().unwrap_or_default()),
             None if action(row) == Action::Update && writes.changes.is_empty() => {
                 not_attempted(row, &writes, &not_cleared_reason(&writes.not_cleared))
             }
@@ -369,6 +370,10 @@ pub async fn run(
                         );
                         stopped = Some(why.clone());
                         break not_attempted(row, &writes, &why);
+                    }
+                    (Err(WriteError::Abandoned), _) => {
+                        stopped = Some(abandoned_reason(row));
+                        break not_attempted(row, &writes, &WriteError::Abandoned.to_string());
                     }
                     _ => {
                         if let Some(why) = breaker.observe(&result) {
@@ -405,6 +410,26 @@ const USER_STOP: &str = "stopped by the user (Ctrl-C)";
 /// Whether a report's `stopped` reason is a person's Ctrl-C.
 pub fn stopped_by_user(stopped: &str) -> bool {
     stopped.starts_with(USER_STOP)
+}
+
+/// How an employee whose write a second Ctrl-C abandoned is reported; [`abandoned`] tells it.
+const ABANDONED: &str = "abandoned by a second Ctrl-C while its write was in flight";
+
+/// Whether a result is an employee whose write was abandoned in flight: not attempted as far
+/// as this run knows, though the target may have applied it.
+pub fn abandoned(result: &ApplyResult) -> bool {
+    result.outcome == Outcome::NotAttempted
+        && result
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(ABANDONED))
+}
+
+fn abandoned_reason(row: &Row) -> String {
+    format!(
+        "{USER_STOP} while employee {} was being written; that write was abandoned, so whether it was applied is unknown\n  hint: run the same apply again: it re-reads the target, so it re-checks that employee and does the rest",
+        row.code.as_deref().unwrap_or("?")
+    )
 }
 
 fn stop_reason(cause: &str, row: &Row) -> String {
@@ -513,9 +538,10 @@ enum WriteError {
     #[error("internal error: the plan row has no {0}; nothing was written for this employee")]
     Incomplete(&'static str),
     /// A second Ctrl-C dropped the request: the answer never came, so nobody knows whether the
-    /// target applied it.
+    /// target applied it. Reported as not attempted, with this as the reason.
     #[error(
-        "abandoned by a second Ctrl-C while the write was in flight; the target may or may not have applied it: `crewsync plan` shows which"
+        "{}: its outcome is unknown (the target may or may not have applied it); the next apply re-checks it, and `crewsync plan` shows which",
+        ABANDONED
     )]
     Abandoned,
 }

@@ -3,7 +3,7 @@
 //! name this binary's flags are here, and nowhere in the library.
 
 use super::Status;
-use crewsync::error::{Diagnostic, Input, Remedy, diagnostic};
+use crewsync::error::{BadDate, Diagnostic, Input, Refused, Remedy};
 
 /// The exit status of a command that ended in an error. Every error is "could not run, or
 /// stopped before the end" (README, "Exit status"): a run whose employees failed ends in
@@ -37,6 +37,31 @@ pub fn render(e: &anyhow::Error) -> String {
     // Errors quote record values (a bad date, a name the server refused): each line is made
     // safe, keeping the line breaks of the hints; a token a server echoed is masked first.
     crewsync::text::safe_lines(&crewsync::redact::scrub(&out))
+}
+
+/// The library's [`Diagnostic`] in an error chain link, if it is one of the library's errors:
+/// the one place that knows them all (here, above every library module, so that none of them
+/// imports another through it).
+fn diagnostic<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn Diagnostic> {
+    macro_rules! any_of {
+        ($($t:ty),* $(,)?) => {
+            $(if let Some(d) = e.downcast_ref::<$t>() { return Some(d); })*
+        };
+    }
+    any_of!(
+        crewsync::config::ConfigError,
+        crewsync::workflow::SyncError,
+        crewsync::http::ApiError,
+        crewsync::history::HistoryError,
+        crewsync::plan::saved::SavedPlanError,
+        crewsync::apply::SelectionError,
+        crewsync::rules::ExamplesError,
+        crewsync::rules::RulesError,
+        crewsync::web::WebError,
+        Refused,
+        BadDate,
+    );
+    None
 }
 
 /// The flag an input is given with.
@@ -78,9 +103,104 @@ fn hint(remedy: &Remedy) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{diagnostic, render};
     use crewsync::apply::SelectionError;
-    use crewsync::error::Refused;
+    use crewsync::error::{BadDate, Diagnostic, Input, Refused, Remedy};
+    use crewsync::plan::saved::SavedPlanError;
+    use std::path::PathBuf;
+
+    /// No library message names a command-line flag: what to do is a [`Remedy`] (and where a
+    /// value came from an [`Input`]) that each front end words, and every kind here is one
+    /// [`diagnostic`] knows.
+    #[test]
+    fn no_library_message_names_a_flag() {
+        let path = PathBuf::from("plan.json");
+        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let errors: Vec<Box<dyn std::error::Error>> = vec![
+            Box::new(crewsync::config::ConfigError::Read {
+                path: path.clone(),
+                source: io(),
+            }),
+            Box::new(crewsync::workflow::SyncError::EmploymentTypeNotForSmartHr),
+            Box::new(SavedPlanError::Read {
+                path: path.clone(),
+                source: io(),
+            }),
+            Box::new(SavedPlanError::Parse {
+                path: path.clone(),
+                message: "expected value".into(),
+                location: None,
+            }),
+            Box::new(SavedPlanError::Version {
+                path: path.clone(),
+                found: "99".into(),
+            }),
+            Box::new(SavedPlanError::TooOld {
+                path: path.clone(),
+                made_at: chrono::Utc::now(),
+                age: 30.0,
+                max: 24.0,
+            }),
+            Box::new(SelectionError::UnknownCode("9".into())),
+            Box::new(SelectionError::NotShown {
+                code: "9".into(),
+                status: "unchanged",
+            }),
+            Box::new(SelectionError::Empty),
+            Box::new(crewsync::rules::ExamplesError::Exists(path.clone())),
+            Box::new(crewsync::web::WebError::BadPublicUrl("ftp://x".into())),
+            Box::new(Refused::TooManyChanges {
+                changes: 5,
+                limit: 2,
+                roster: 5,
+            }),
+            Box::new(Refused::BudgetShort {
+                budget: "SmartHR's request budget has 3 left".into(),
+            }),
+            Box::new(Refused::NoSelection),
+            Box::new(Refused::NoConfirmation {
+                writes: 2,
+                target: crewsync::model::Service::Kot,
+            }),
+            Box::new(BadDate("2026-13-45".into())),
+        ];
+        for e in &errors {
+            let text = e.to_string();
+            assert!(!text.contains("--"), "a flag in: {text}");
+            assert!(
+                !text.contains("hint:"),
+                "a hint worded in the library: {text}"
+            );
+            assert!(
+                diagnostic(e.as_ref()).is_some(),
+                "unknown to diagnostic: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn errors_carry_their_value_input_remedy_and_place() {
+        let e = SelectionError::NotShown {
+            code: "0042".into(),
+            status: "unchanged",
+        };
+        assert_eq!(e.value(), Some("0042"));
+        assert_eq!(e.input(), Some(Input::Selection));
+        assert_eq!(e.remedy(), Some(Remedy::ShowStatus("unchanged")));
+        let max = Some(crewsync::config::MaxChanges::Count(2));
+        let e = crewsync::config::MaxChanges::guard(max, 3, 10).unwrap_err();
+        assert_eq!(e.remedy(), Some(Remedy::Force));
+        assert!(crewsync::config::MaxChanges::guard(None, 3, 10).is_ok());
+        assert!(crewsync::config::MaxChanges::guard(max, 2, 10).is_ok());
+        let e = crewsync::config::Config::parse(
+            std::path::Path::new("c.yaml"),
+            "smarthr:\n  base_url: [\n",
+        )
+        .unwrap_err();
+        let at = e.location().expect("a YAML error has a place");
+        assert_eq!(at.file, PathBuf::from("c.yaml"));
+        assert!(at.line.is_some(), "{at}");
+    }
 
     #[test]
     fn the_cli_words_remedies_and_inputs_with_its_flags() {

@@ -39,8 +39,7 @@ pub async fn fetch(
     bars: &Bars,
 ) -> anyhow::Result<Fetched> {
     let direction = args.direction()?;
-    let conn = Connections::from_config(&config)?;
-    conn.on_notice(bars.notice());
+    let conn = connect(&config, bars)?;
     guard_windows(&config, wait, bars).await?;
     let as_of = args.as_of.unwrap_or_else(today_jst);
     let rosters = loop {
@@ -66,6 +65,15 @@ pub async fn fetch(
         rosters,
         defaults,
     })
+}
+
+/// Both clients, telling `bars` of each retry and wait as it happens, and letting the bars'
+/// ETA count the pauses the services impose.
+fn connect(config: &Config, bars: &Bars) -> Result<Connections, SyncError> {
+    let conn = Connections::from_config(config)?;
+    conn.on_notice(bars.notice());
+    bars.watch_pauses(conn.pauses());
+    Ok(conn)
 }
 
 /// Everything up to the plan, shared by `plan` and `apply`: made now, or read from a file.
@@ -258,7 +266,8 @@ const CANCELLED_BY_CTRL_C: &str = "stopped by the user (Ctrl-C) before anything 
 
 pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let stop = Stop::default();
-    listen_for_ctrl_c(&stop);
+    let bars = Bars::new();
+    listen_for_ctrl_c(&stop, &bars);
     let saved = match &args.saved {
         Some(path) => Some((path.clone(), SavedPlan::read(path)?)),
         None => None,
@@ -303,7 +312,6 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             config.max_wait,
         )
     });
-    let bars = Bars::new();
     let ready = tokio::select! {
         ready = ready_to_write(args, saved, config.clone(), wait.as_ref(), &bars, &mut start) => ready,
         () = stop.pressed(1) => Err(Unstarted::Cancelled {
@@ -360,6 +368,8 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     )
     .await;
     bars.clear();
+    // A second Ctrl-C may have cut a prompt's or a bar's drawing short.
+    restore_terminal();
     let recorded = recorded?;
     print_report(&recorded.report, args.plan.format)?;
     if let Some(why) = &recorded.report.stopped {
@@ -376,8 +386,23 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let status = exit_status(&recorded.report, args.strict);
     if status == Status::Interrupted {
         let s = recorded.report.summary;
+        let abandoned: Vec<String> = recorded
+            .report
+            .results
+            .iter()
+            .filter(|r| apply::abandoned(r))
+            .map(|r| crewsync::text::exact(&r.code).into_owned())
+            .collect();
+        let unknown = match abandoned.as_slice() {
+            [] => String::new(),
+            codes => format!(
+                " (among them {}, whose write was abandoned in flight: whether {} applied it is unknown, and the next apply re-checks it)",
+                codes.join(", "),
+                plan.direction.target()
+            ),
+        };
         eprintln!(
-            "Stopped by Ctrl-C: {} written, {} failed, {} not attempted. Running the same apply again finishes the rest.",
+            "Stopped by Ctrl-C: {} written, {} failed, {} not attempted{unknown}. Running the same apply again finishes the rest.",
             s.created + s.updated,
             s.failed,
             s.not_attempted
@@ -410,7 +435,7 @@ async fn ready_to_write(
                 )
                 .map_err(anyhow::Error::from)?;
             guard_windows(&config, wait, bars).await?;
-            let conn = Connections::from_config(&config).map_err(anyhow::Error::from)?;
+            let conn = connect(&config, bars).map_err(anyhow::Error::from)?;
             // Another run that wrote one of its employees after the plan was made holds
             // that employee back, as for a plan made now.
             let made_at = saved.made_at;
@@ -553,8 +578,8 @@ fn restore_terminal() {
 /// Ctrl-C no longer ends the process at once: the first press stops the run after the write in
 /// flight, the second abandons that write, and the third ends the process (for a run stuck
 /// elsewhere, e.g. sending its email).
-fn listen_for_ctrl_c(stop: &Stop) {
-    let stop = stop.clone();
+fn listen_for_ctrl_c(stop: &Stop, bars: &Bars) {
+    let (stop, bars) = (stop.clone(), bars.clone());
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -565,25 +590,26 @@ fn listen_for_ctrl_c(stop: &Stop) {
         };
         tokio::spawn(async move {
             while interrupts.recv().await.is_some() {
-                pressed(&stop);
+                pressed(&stop, &bars);
             }
         });
     }
     #[cfg(not(unix))]
     tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
-            pressed(&stop);
+            pressed(&stop, &bars);
         }
     });
 }
 
-fn pressed(stop: &Stop) {
+/// Says what a press does above the progress bar, which it would otherwise break in two.
+fn pressed(stop: &Stop, bars: &Bars) {
     stop.press();
     match stop.presses() {
-        1 => eprintln!(
-            "\nCtrl-C: stopping; nothing more is written after the write in flight (Ctrl-C again abandons it)."
+        1 => bars.say(
+            "\nCtrl-C: stopping; nothing more is written after the write in flight (Ctrl-C again abandons it).",
         ),
-        2 => eprintln!("\nCtrl-C again: abandoning the write in flight."),
+        2 => bars.say("\nCtrl-C again: abandoning the write in flight."),
         _ => {
             restore_terminal();
             std::process::exit(Status::Interrupted as i32);
@@ -677,7 +703,7 @@ fn guard_mass_change(
     if force {
         return Ok(());
     }
-    Ok(Refused::check_max_changes(
+    Ok(crewsync::config::MaxChanges::guard(
         config.max_changes,
         weight,
         plan.rows.len(),

@@ -29,7 +29,6 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -108,20 +107,6 @@ fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path
     )
 }
 
-/// `YYYYMMDD-HHMMSS-xxxx`: `now` in UTC plus four random hex digits, for ids (runs, saved
-/// plans) that sort by time, are short enough to type, and still differ within one second.
-pub(crate) fn stamp_id(now: DateTime<Utc>, salt: u64) -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(salt);
-    hasher.write_u32(std::process::id());
-    hasher.write_i64(now.timestamp_nanos_opt().unwrap_or_default());
-    format!(
-        "{}-{:04x}",
-        now.format("%Y%m%d-%H%M%S"),
-        hasher.finish() & 0xffff
-    )
-}
-
 /// A run's id: `YYYYMMDD-HHMMSS-xxxx`, the UTC start time plus four random hex digits, so ids
 /// sort by start time, are short enough to type, and two runs in one second still differ.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -130,7 +115,7 @@ pub struct RunId(String);
 
 impl RunId {
     fn generate(now: DateTime<Utc>, salt: u64) -> RunId {
-        RunId(stamp_id(now, salt))
+        RunId(crate::model::stamp_id(now, salt))
     }
 
     pub fn as_str(&self) -> &str {

@@ -216,7 +216,11 @@ fn wrapped(prefix: &str, indent: usize, text: &str, width: usize) -> String {
     let room = width
         .saturating_sub(indent.max(layout::width(prefix)))
         .max(MIN_TEXT_COLS);
-    let lines = layout::wrap(Style::plain(width).words(text, Paint::new(), ""), room);
+    // A value's own line breaks (a reason and its hint) stay line breaks.
+    let lines: Vec<_> = text
+        .split('\n')
+        .flat_map(|line| layout::wrap(Style::plain(width).words(line, Paint::new(), ""), room))
+        .collect();
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
         out.push_str(if i == 0 { prefix } else { "" });

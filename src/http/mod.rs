@@ -9,7 +9,7 @@ mod pace;
 mod transport;
 
 pub use error::{ApiError, ErrorKind};
-pub use pace::Budget;
+pub use pace::{Budget, Pause};
 pub use transport::human;
 pub(crate) use transport::{Attempts, Call, Transport};
 

@@ -20,7 +20,7 @@
 
 use reqwest::header::HeaderMap;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -58,7 +58,21 @@ pub(crate) struct TooLong {
 }
 
 pub(crate) struct Pacer {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
+}
+
+/// A view of one service's pause (after a refusal, or while an exhausted budget resets) that
+/// outlives any borrow of its client: a progress bar asks it how much longer the service is
+/// held, to count that in its ETA.
+#[derive(Clone)]
+pub struct Pause(Arc<Mutex<State>>);
+
+impl Pause {
+    /// How much longer every request to the service is held back; zero when it is not paused.
+    pub fn left(&self) -> Duration {
+        let s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        s.paused_until.saturating_duration_since(Instant::now())
+    }
 }
 
 struct State {
@@ -103,7 +117,7 @@ impl Pacer {
     ) -> Pacer {
         let now = Instant::now();
         Pacer {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 rate,
                 ceiling: None,
                 next: now,
@@ -115,7 +129,7 @@ impl Pacer {
                 max_pause: max_pause.max(min_pause),
                 max_wait,
                 budget: None,
-            }),
+            })),
         }
     }
 
@@ -250,6 +264,11 @@ impl Pacer {
 
     pub fn max_wait(&self) -> Duration {
         self.lock().max_wait
+    }
+
+    /// A handle on this service's pause, see [`Pause`].
+    pub fn pause(&self) -> Pause {
+        Pause(self.state.clone())
     }
 
     /// The pace now, in requests per second (`None`: unpaced).

@@ -155,6 +155,11 @@ impl Transport {
         self.pacer.budget()
     }
 
+    /// How long the service stays paused, as it changes: see [`super::Pause`].
+    pub fn pause(&self) -> super::Pause {
+        self.pacer.pause()
+    }
+
     /// How long a request may wait for the budget to come back (or a long reset) before it
     /// fails instead: raised by `apply --wait` to pace across the window.
     pub fn set_max_wait(&self, wait: Duration) {
@@ -361,14 +366,16 @@ impl Transport {
             if let ErrorKind::Unreachable { url, detail } = &err.kind {
                 let since = *unreachable_since.get_or_insert_with(Instant::now);
                 let left = self.limits.connect_budget.saturating_sub(since.elapsed());
-                if left.is_zero() {
+                // What is left of the budget is too short for a retry worth telling about.
+                if left < self.limits.min_backoff {
                     return Err(err);
                 }
                 let delay = delay.min(left);
                 self.notify(&format!(
-                    "could not connect to {} at {url} ({detail}); retrying in {}",
+                    "could not connect to {} at {url} ({detail}); retrying in {} (for up to {} in all)",
                     self.service.display_name(),
-                    human(delay)
+                    human(delay),
+                    human(self.limits.connect_budget)
                 ));
                 tokio::time::sleep(delay).await;
                 continue;

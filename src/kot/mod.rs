@@ -51,6 +51,11 @@ impl Client {
         self.t.budget()
     }
 
+    /// How long KING OF TIME stays paused (a refusal, an exhausted budget), as it changes.
+    pub fn pause(&self) -> crate::http::Pause {
+        self.t.pause()
+    }
+
     /// The longest a request waits for an exhausted budget or a long reset before failing.
     pub fn set_max_wait(&self, wait: Duration) {
         self.t.set_max_wait(wait);

@@ -8,15 +8,30 @@ mod field;
 pub(crate) mod json;
 mod raw;
 
-pub use employee::{
-    ABSENT, EMPLOYED, Employee, MasterItem, Masters, RETIRED, choices, emp_status, meant,
-};
+pub use employee::{Employee, MasterItem, Masters, choices, emp_status, meant};
 pub use field::{Field, FieldError};
 pub use raw::Raw;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// `YYYYMMDD-HHMMSS-xxxx`: `now` in UTC plus four random hex digits, for ids (runs, saved
+/// plans) that sort by time, are short enough to type, and still differ within one second.
+/// Here, with the vocabulary every module shares, so that `plan` (saved plans) does not
+/// depend on `history`, which depends on `apply` and so on `plan`.
+pub(crate) fn stamp_id(now: chrono::DateTime<chrono::Utc>, salt: u64) -> String {
+    use std::hash::{BuildHasher, Hasher, RandomState};
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(salt);
+    hasher.write_u32(std::process::id());
+    hasher.write_i64(now.timestamp_nanos_opt().unwrap_or_default());
+    format!(
+        "{}-{:04x}",
+        now.format("%Y%m%d-%H%M%S"),
+        hasher.finish() & 0xffff
+    )
+}
 
 /// One of the two systems crewsync talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,89 +9,55 @@
 //!   master item's *name* (what a person recognises); the id to write is `row.office.item.id`.
 //! - An existing employee's office and type come from the target and carry the origin
 //!   [`CURRENT`]; they are never changed unless a rule opts in.
-//! - Rows come out in employee-code order (then name). The rows are large, so the order is
-//!   computed on indices before the rows are built rather than by sorting the rows.
+//! - Rows come out in employee-code order (then name).
 
 use super::*;
 use crate::model::{Service, emp_status};
 use std::cell::RefCell;
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
-pub const CURRENT: &str = "current";
+pub(crate) const CURRENT: &str = "current";
 /// Origin of the run-wide default office.
-pub const FROM_OFFICE_FLAG: &str = "--office";
+pub(crate) const FROM_OFFICE_FLAG: &str = "--office";
 /// Origin of the run-wide default employment type.
-pub const FROM_TYPE_FLAG: &str = "--employment-type";
+pub(crate) const FROM_TYPE_FLAG: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
-pub const DEFAULT_SELECTION: &str = "default";
+pub(crate) const DEFAULT_SELECTION: &str = "default";
 
 /// "Nearly all": a field is taken as unreadable ([`Unreadable`]) when the source has no value
 /// for at least this share of the employees found on both sides...
-pub const UNREADABLE_EMPTY_SHARE: f64 = 0.9;
+pub(crate) const UNREADABLE_EMPTY_SHARE: f64 = 0.9;
 /// ...while the plan would clear at least this share of them in the target ("the target has
 /// values"). Resignation dates, empty for nearly everyone employed, need the second test: the
 /// odd re-hire that clears one is not a sign of an unreadable field.
-pub const UNREADABLE_CLEARED_SHARE: f64 = 0.1;
+pub(crate) const UNREADABLE_CLEARED_SHARE: f64 = 0.1;
 
 /// How many valid choices an "unknown office" problem lists before "and N more": it may
 /// stand on many rows.
 const CHOICES_SHOWN: usize = 5;
 
-/// What the policy said about one employee. Most employees get no decision at all; the others
-/// are boxed, so that the list stays small for 100,000 employees.
-enum Said {
-    Nothing,
-    /// Left out. The list entry is made on the deciding thread, while the employee's record is
-    /// still in that core's cache: a rule may leave out a good part of a roster.
-    Excluded(Box<Excluded>),
-    Decided(Box<Result<Decision, PolicyError>>),
-}
-
-type Decisions = Vec<Said>;
-
 /// Below this many employees a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 4096;
 
 /// Asks the policy about every source employee, on every core: rules are the one costly part
-/// of a plan, and each employee's evaluation is independent of the others. With the target's
-/// codes (looked up only for a policy that decides less for them), an employee the target
-/// already has is asked [`Policy::decide_existing`]; the lookups run on the same threads.
+/// of a plan, and each employee's evaluation is independent of the others. An employee the
+/// target already has is asked [`Policy::decide_existing`].
 fn decide_all(
     policy: &dyn Policy,
     direction: Direction,
     source: &mut [Employee],
-    in_target: Option<&[(Code<'_>, usize)]>,
-) -> Decisions {
-    let exists = |emp: &Employee| {
-        let (Some(codes), Some(code)) = (in_target, code_of(emp)) else {
-            return false;
-        };
-        let code = Code::new(code);
-        codes.binary_search_by(|(t, _)| t.cmp(&code)).is_ok()
-    };
-    let decide = |chunk: &mut [Employee]| -> Decisions {
+    in_target: &HashMap<&str, Found>,
+) -> Vec<Result<Decision, PolicyError>> {
+    let decide = |chunk: &mut [Employee]| -> Vec<_> {
         chunk
             .iter_mut()
             .map(|emp| {
-                let decision = if exists(emp) {
+                if code_of(emp).is_some_and(|c| in_target.contains_key(c)) {
                     policy.decide_existing(direction, emp)
                 } else {
                     policy.decide(direction, emp)
-                };
-                match decision {
-                    Ok(d) if d == Decision::default() => Said::Nothing,
-                    Ok(Decision {
-                        exclude: Some(why), ..
-                    }) => Said::Excluded(Box::new(Excluded {
-                        code: emp.code.clone(),
-                        name: emp.display_name(),
-                        reason: why.value,
-                        from: why.from,
-                    })),
-                    other => Said::Decided(Box::new(other)),
                 }
             })
             .collect()
@@ -100,21 +66,20 @@ fn decide_all(
     if threads < 2 || source.len() < PARALLEL_FROM {
         return decide(source);
     }
-    let mut all = Vec::with_capacity(source.len());
     let chunk = source.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = source
             .chunks_mut(chunk)
             .map(|c| scope.spawn(|| decide(c)))
             .collect();
-        for h in handles {
-            all.extend(
+        handles
+            .into_iter()
+            .flat_map(|h| {
                 h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-        }
-    });
-    all
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Builds the plan. Pure: no I/O, and it never fails as a whole; whatever is wrong with one
@@ -131,33 +96,13 @@ pub fn build(input: Input<'_>) -> Plan {
         policy,
     } = input;
 
-    // A policy that decides less for employees the target has needs to know who they are
-    // first; otherwise the target's codes are read later, alongside the sort.
-    let early = policy.lighter_for_existing().then(|| target_codes(&target));
-    let mut decisions = decide_all(policy, direction, &mut source, early.as_deref());
+    let in_target = target_index(&target);
+    let decisions = decide_all(policy, direction, &mut source, &in_target);
     // The rows share the roster from here on (see `SourceRecord`).
     let roster = Arc::new(source);
-
-    let rows = RowsAhead::start(roster.len());
-    let (excluded, keyed, seen) = std::thread::scope(|scope| {
-        // The target's codes are read and sorted on the other core meanwhile: each read is
-        // likely a cache miss, and the two rosters are independent until they are matched.
-        let in_target = (early.is_none() && target.len() >= PARALLEL_FROM).then(|| {
-            let target = &target;
-            scope.spawn(move || target_codes(target))
-        });
-        let (excluded, mut keyed) = kept(&roster, &mut decisions);
-        sort_rows(&roster, &mut keyed);
-        let in_target = match (early, in_target) {
-            (Some(codes), _) => codes,
-            (None, Some(codes)) => codes
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            (None, None) => target_codes(&target),
-        };
-        let seen = seen_by_code(&keyed, &in_target);
-        (excluded, keyed, seen)
-    });
+    let (excluded, mut keyed) = kept(&roster, decisions);
+    sort_rows(&roster, &mut keyed);
+    let seen = seen_by_code(&keyed, &in_target);
 
     let ctx = Ctx {
         direction,
@@ -168,22 +113,17 @@ pub fn build(input: Input<'_>) -> Plan {
         rule_errors: RefCell::default(),
         rule_clears: RefCell::default(),
     };
-    let mut rows = rows.map_or_else(|| Vec::with_capacity(keyed.len()), RowsAhead::join);
-    for (k, seen) in keyed.iter().zip(seen) {
-        let decision = match std::mem::replace(&mut decisions[k.index], Said::Nothing) {
-            Said::Decided(d) => *d,
-            Said::Nothing | Said::Excluded(_) => Ok(Decision::default()),
-        };
-        let found = (seen.in_target > 0).then(|| (&mut target[seen.first], seen.in_target));
+    let mut rows = Vec::with_capacity(keyed.len());
+    for (k, seen) in keyed.into_iter().zip(seen) {
+        let found = seen.in_target.map(|f| (&mut target[f.first], f.count));
         let emp = &roster[k.index];
-        let mut row = ctx.row(emp, k.matchable(), decision, seen.in_source, found);
+        let mut row = ctx.row(emp, k.matchable, k.decision, seen.in_source, found);
         row.source = Some(SourceRecord {
             roster: Arc::clone(&roster),
             index: k.index,
         });
         rows.push(row);
     }
-    drop_elsewhere(target);
 
     let summary = Summary::of(&rows);
     let rule_warnings = ctx.clear_warnings(rows.len());
@@ -242,49 +182,6 @@ fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
         .collect()
 }
 
-/// The vector for a large plan's rows (room for every source employee, though rules may leave
-/// some out), allocated and its pages touched on another core while this one sorts and matches
-/// the rosters: for 100,000 rows the kernel's page faults on first
-/// touch cost a quarter of the plan, and they cost as much on either core.
-struct RowsAhead {
-    rows: std::thread::JoinHandle<Vec<Row>>,
-    len: usize,
-}
-
-impl RowsAhead {
-    /// `None` for a small plan, or when no thread can be started.
-    fn start(len: usize) -> Option<Self> {
-        if len < PARALLEL_FROM {
-            return None;
-        }
-        let rows = std::thread::Builder::new()
-            .name("crewsync-rows".into())
-            .spawn(move || {
-                let mut rows = Vec::with_capacity(len);
-                touch_pages(&mut rows);
-                rows
-            })
-            .ok()?;
-        Some(RowsAhead { rows, len })
-    }
-
-    fn join(self) -> Vec<Row> {
-        self.rows
-            .join()
-            .unwrap_or_else(|_| Vec::with_capacity(self.len))
-    }
-}
-
-/// Writes a placeholder row into every page of the vector's spare capacity. The placeholders
-/// own no memory and lie beyond the vector's length, so they are simply overwritten.
-fn touch_pages(rows: &mut Vec<Row>) {
-    const PAGE: usize = 4096;
-    let per_page = (PAGE / std::mem::size_of::<Row>()).max(1);
-    for slot in rows.spare_capacity_mut().iter_mut().step_by(per_page) {
-        slot.write(bare_row(String::new(), Vec::new()));
-    }
-}
-
 /// A row with a name and problems and nothing else yet: invalid, unselected, unmatched.
 fn bare_row(name: String, problems: Vec<String>) -> Row {
     Row {
@@ -304,126 +201,63 @@ fn bare_row(name: String, problems: Vec<String>) -> Row {
     }
 }
 
-/// How often one employee code occurs on each side.
-#[derive(Debug, Clone, Copy, Default)]
-struct Seen {
-    /// The first target record with the code (meaningful when `in_target > 0`).
-    first: usize,
-    in_target: usize,
-    in_source: usize,
-}
-
-/// Below this many records freeing them is quicker than starting a thread.
-const DROP_ELSEWHERE_MIN: usize = 10_000;
-
-/// Freeing what is left of 100,000 target records (and their raw JSON) takes milliseconds that
-/// nobody needs to wait for, so a large roster is freed on another thread. If no thread can be
-/// started, the records are simply freed here. (The source roster lives on in the rows.)
-fn drop_elsewhere(target: Vec<Employee>) {
-    if target.len() >= DROP_ELSEWHERE_MIN {
-        let _ = std::thread::Builder::new()
-            .name("crewsync-drop".into())
-            .spawn(move || drop(target));
-    }
-}
-
-/// An employee code as ordering and matching need it, read from its record once: each read of
-/// a code is likely a cache miss, and re-reading them was a fifth of a 100,000-employee plan.
+/// Where an employee code is in the target: its first record, and how many records carry it.
 #[derive(Debug, Clone, Copy)]
-struct Code<'a> {
-    /// The first eight bytes as a number that orders like the code itself (a shorter code is
-    /// padded with zero bytes).
-    prefix: u64,
-    text: &'a str,
+struct Found {
+    first: usize,
+    count: usize,
 }
 
-impl<'a> Code<'a> {
-    const PREFIX: usize = 8;
-
-    fn new(text: &'a str) -> Self {
-        let mut word = [0u8; Self::PREFIX];
-        let head = &text.as_bytes()[..text.len().min(Self::PREFIX)];
-        word[..head.len()].copy_from_slice(head);
-        Code {
-            prefix: u64::from_be_bytes(word),
-            text,
+/// The target's matchable codes ([`code_of`]), each with where it is.
+fn target_index(target: &[Employee]) -> HashMap<&str, Found> {
+    let mut index: HashMap<&str, Found> = HashMap::with_capacity(target.len());
+    for (i, e) in target.iter().enumerate() {
+        if let Some(code) = code_of(e) {
+            index
+                .entry(code)
+                .and_modify(|f| f.count += 1)
+                .or_insert(Found { first: i, count: 1 });
         }
     }
+    index
 }
 
-/// Exactly the order of the strings, without reading them when the prefixes tell.
-impl Ord for Code<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.prefix.cmp(&other.prefix).then_with(|| {
-            if self.text.len().max(other.text.len()) <= Self::PREFIX {
-                // Both codes fit in their equal prefixes, so the shorter is a prefix of the
-                // longer (padded with zero bytes) and comes first.
-                self.text.len().cmp(&other.text.len())
-            } else {
-                self.text.cmp(other.text)
-            }
-        })
-    }
+/// A source employee that becomes a row: its position in the roster, its code's match key (the
+/// code as given, nearly always), which orders the rows, and what the policy decided.
+struct Keyed<'a> {
+    index: usize,
+    code: Option<&'a str>,
+    /// The code to match the target on (see [`code_of`]); `None` when missing or blank.
+    matchable: Option<&'a str>,
+    decision: Result<Decision, PolicyError>,
 }
 
-impl PartialOrd for Code<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Code<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Code<'_> {}
-
-/// Splits the source employees into those a rule left out (their entries are moved out of
-/// `decisions`) and those that become rows.
-fn kept<'a>(roster: &'a [Employee], decisions: &mut Decisions) -> (Vec<Excluded>, Vec<Keyed<'a>>) {
+/// Splits the source employees into those a rule left out and those that become rows.
+fn kept(
+    roster: &[Employee],
+    decisions: Vec<Result<Decision, PolicyError>>,
+) -> (Vec<Excluded>, Vec<Keyed<'_>>) {
     let mut excluded = Vec::new();
     let mut keyed = Vec::with_capacity(roster.len());
-    for (i, (emp, said)) in roster.iter().zip(decisions).enumerate() {
-        match std::mem::replace(said, Said::Nothing) {
-            Said::Excluded(entry) => excluded.push(*entry),
-            other => {
-                *said = other;
-                keyed.push(Keyed::new(emp, i));
-            }
+    for (index, (emp, decision)) in roster.iter().zip(decisions).enumerate() {
+        match decision {
+            Ok(Decision {
+                exclude: Some(why), ..
+            }) => excluded.push(Excluded {
+                code: emp.code.clone(),
+                name: emp.display_name(),
+                reason: why.value,
+                from: why.from,
+            }),
+            decision => keyed.push(Keyed {
+                index,
+                code: emp.code_key.as_deref().or(emp.code.as_deref()),
+                matchable: code_of(emp),
+                decision,
+            }),
         }
     }
     (excluded, keyed)
-}
-
-/// A kept source employee by its position in the roster, with its code.
-struct Keyed<'a> {
-    /// The code's match key (the code as given, nearly always), which orders the rows and
-    /// tells which records share a code.
-    code: Option<Code<'a>>,
-    /// Missing or only white space: nothing to match on.
-    blank: bool,
-    index: usize,
-}
-
-impl<'a> Keyed<'a> {
-    fn new(emp: &'a Employee, index: usize) -> Self {
-        Keyed {
-            code: emp
-                .code_key
-                .as_deref()
-                .or(emp.code.as_deref())
-                .map(Code::new),
-            blank: code_of(emp).is_none(),
-            index,
-        }
-    }
-
-    /// The code to match the target on (see [`code_of`]).
-    fn matchable(&self) -> Option<Code<'a>> {
-        self.code.filter(|_| !self.blank)
-    }
 }
 
 /// Sorts the kept source employees into row order: by code (exactly, as strings), then by
@@ -433,68 +267,28 @@ fn sort_rows(source: &[Employee], keyed: &mut [Keyed<'_>]) {
         let e = &source[k.index];
         (e.last_name.as_deref(), e.first_name.as_deref())
     };
-    keyed.sort_unstable_by(|a, b| {
-        a.code
-            .cmp(&b.code)
-            .then_with(|| name(a).cmp(&name(b)))
-            .then(a.index.cmp(&b.index))
-    });
+    keyed.sort_by(|a, b| a.code.cmp(&b.code).then_with(|| name(a).cmp(&name(b))));
 }
 
-/// The target's matchable codes with their roster positions, sorted by code, then position:
-/// the first of a run of equal codes is the first record.
-fn target_codes(target: &[Employee]) -> Vec<(Code<'_>, usize)> {
-    let mut codes = Vec::with_capacity(target.len());
-    codes.extend(
-        target
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| code_of(e).map(|c| (Code::new(c), i))),
-    );
-    codes.sort_unstable();
-    codes
+/// How often one kept source employee's code occurs on each side (indexed like `keyed`).
+struct Seen {
+    in_target: Option<Found>,
+    in_source: usize,
 }
 
-/// Who else carries each kept source employee's code, on either side (indexed like `keyed`).
-/// `keyed` is in code order, so walking it alongside the [`target_codes`] pairs the records
-/// up; a hash map of 100,000 codes cost a cache miss per lookup instead.
-fn seen_by_code(keyed: &[Keyed<'_>], in_target: &[(Code<'_>, usize)]) -> Vec<Seen> {
-    let mut seen = vec![Seen::default(); keyed.len()];
-    let (mut at, mut t) = (0, 0);
-    for same in keyed.chunk_by(|a, b| a.code == b.code) {
-        let rows = at..at + same.len();
-        at = rows.end;
-        let Some(code) = same[0].matchable() else {
-            continue;
-        };
-        while t < in_target.len() && in_target[t].0 < code {
-            t += 1;
-        }
-        let first = t;
-        while t < in_target.len() && in_target[t].0 == code {
-            t += 1;
-        }
-        seen[rows].fill(Seen {
-            first: in_target.get(first).map_or(0, |&(_, i)| i),
-            in_target: t - first,
-            in_source: same.len(),
-        });
-    }
-    seen
-}
-
-/// [`Employee::display_name`] in one allocation of the right size instead of a `Vec` and a
-/// join: it runs for every row.
-fn display_name(e: &Employee) -> String {
-    let parts = [text(&e.last_name), text(&e.first_name)];
-    let mut name = String::with_capacity(parts[0].len() + 1 + parts[1].len());
-    for part in parts.into_iter().filter(|p| !p.is_empty()) {
-        if !name.is_empty() {
-            name.push(' ');
-        }
-        name.push_str(part);
-    }
-    name
+/// Who else carries each kept source employee's code, on either side; `keyed` is in code
+/// order, so the source records sharing a code are next to each other.
+fn seen_by_code(keyed: &[Keyed<'_>], in_target: &HashMap<&str, Found>) -> Vec<Seen> {
+    keyed
+        .chunk_by(|a, b| a.code == b.code)
+        .flat_map(|same| {
+            let found = same[0].matchable.and_then(|c| in_target.get(c)).copied();
+            same.iter().map(move |_| Seen {
+                in_target: found,
+                in_source: same.len(),
+            })
+        })
+        .collect()
 }
 
 /// The employee code as matching reads it (its [`Employee::code_key`]), or `None` when it is
@@ -805,7 +599,7 @@ impl Ctx<'_> {
     fn row(
         &self,
         emp: &Employee,
-        code: Option<Code<'_>>,
+        code: Option<&str>,
         decision: Result<Decision, PolicyError>,
         uses: usize,
         found: Option<(&mut Employee, usize)>,
@@ -823,7 +617,6 @@ impl Ctx<'_> {
                 .entry((at, o.field))
                 .or_default() += 1;
         }
-        let code = code.map(|c| c.text);
         match code {
             None => problems.push(format!(
                 "no employee code: give the employee a code in {}",
@@ -836,7 +629,7 @@ impl Ctx<'_> {
             Some(_) => {}
         }
 
-        let mut row = bare_row(display_name(emp), problems);
+        let mut row = bare_row(emp.display_name(), problems);
         let creating = found.is_none() && code.is_some();
         let target = match found {
             Some((t, 1)) => Some(t),

@@ -8,10 +8,8 @@
 mod build;
 pub mod saved;
 
-pub use build::{
-    CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, UNREADABLE_CLEARED_SHARE,
-    UNREADABLE_EMPTY_SHARE, build,
-};
+pub use build::build;
+pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
 
 use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw};
 use chrono::NaiveDate;
@@ -88,7 +86,7 @@ impl Change {
 /// target holds values for a good share of them: almost certainly unreadable (a SmartHR token
 /// without permission for an attribute reads it as null, smarthr-api.md §1), not emptied.
 /// `apply` does not clear it unless told to (see `apply::AllowClear`). The thresholds are
-/// [`UNREADABLE_EMPTY_SHARE`] and [`UNREADABLE_CLEARED_SHARE`].
+/// [`build::UNREADABLE_EMPTY_SHARE`] and [`build::UNREADABLE_CLEARED_SHARE`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unreadable {
     pub field: Field,
@@ -364,12 +362,6 @@ pub trait Policy: Sync {
         source: &mut Employee,
     ) -> Result<Decision, PolicyError> {
         self.decide(direction, source)
-    }
-
-    /// Whether [`Policy::decide_existing`] does less than [`Policy::decide`]; only then does
-    /// the planner look up who the target has before deciding.
-    fn lighter_for_existing(&self) -> bool {
-        false
     }
 
     /// Called for each new or changed row; `None` means the default (selected).

@@ -10,7 +10,6 @@
 use super::{
     Assigned, Change, Defaults, Origin, Plan, Row, SourceRecord, Status, TargetValues, View,
 };
-use crate::config::Config;
 use crate::error::{Diagnostic, Location, Remedy};
 use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::{DateTime, Utc};
@@ -20,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The saved plan format this build writes and reads; a file of any other version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// A plan with what applying it later needs: who made it against which tenant, when, and how.
 /// Serialised, it is both the file `plan --out` writes and the output of `plan --format json`.
@@ -44,15 +43,6 @@ pub struct SavedPlan {
 pub struct Tenant {
     pub smarthr: String,
     pub kot: String,
-}
-
-impl Tenant {
-    pub fn of(config: &Config) -> Tenant {
-        Tenant {
-            smarthr: config.smarthr.base_url.clone(),
-            kot: config.kot.base_url.clone(),
-        }
-    }
 }
 
 /// Why a saved plan cannot be read or applied.
@@ -130,7 +120,7 @@ impl SavedPlan {
         let made_at = Utc::now();
         SavedPlan {
             format_version: FORMAT_VERSION,
-            plan_id: crate::history::stamp_id(made_at, plan.rows.len() as u64),
+            plan_id: crate::model::stamp_id(made_at, plan.rows.len() as u64),
             made_at,
             tenant,
             defaults,
@@ -241,7 +231,7 @@ impl Row {
 /// A [`Row`] as JSON: the keys `plan --format json` has always printed, then what a saved plan
 /// needs to write it without planning again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RowShape {
+pub(crate) struct RowShape {
     code: Option<String>,
     status: Status,
     name: String,

@@ -1,9 +1,9 @@
 //! The records scripts see, as Rhai values. Built once per employee and per call of
 //! `decide`/`select`, so this is on the hot path: values are converted directly (no serde
-//! round-trip) and only the raw keys the scripts read (see [`super::scan`]).
+//! round-trip) and only the raw keys the scripts read (see [`RawKeys`]).
 
 use super::helpers::text;
-use super::scan::RawKeys;
+use super::syntax::RawKeys;
 use crate::model::{Employee, Field, MasterItem};
 use crate::plan::{Change, SelectInput};
 use rhai::{Dynamic, ImmutableString, Map};

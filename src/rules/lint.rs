@@ -116,8 +116,7 @@ fn misnamed_hook(ast: &AST, def: &rhai::ScriptFuncDef, findings: &mut Vec<Findin
     if called {
         return;
     }
-    // Rhai keeps no position for a function's name; its body starts on the same line.
-    let line = def.body.start_position().line().unwrap_or(1);
+    let line = super::syntax::line_of(def).unwrap_or(1);
     findings.push(Finding {
         position: Position::new(line.try_into().unwrap_or(u16::MAX), 0),
         message: format!(

@@ -2,6 +2,7 @@
 //! every problem at once (not just the first) so that one `rules check` shows all there is to fix.
 
 use super::helpers::{self, Tables};
+use super::syntax;
 use super::{Hook, Limits, RuleFile, Rules};
 use rhai::{Dynamic, Engine, Map};
 use std::collections::BTreeMap;
@@ -170,16 +171,6 @@ pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Compiles everything in `dir` (scripts, tables, test files) and reports every problem, in
-/// the test files too even when a script is broken, so that one run shows all there is to fix.
-pub fn check(dir: &Path) -> CheckReport {
-    let (_, mut report) = compile(dir, &Limits::default());
-    let (files, problems) = super::rule_tests::read_test_files(dir);
-    report.test_files = files.iter().map(|f| f.label.clone()).collect();
-    report.problems.extend(problems);
-    report
-}
-
 /// The name a file is shown by: the rules folder's own name and the file name, so that
 /// provenance reads the same on every machine (`rules/offices.rhai`).
 pub(crate) fn label(dir: &Path, path: &Path) -> String {
@@ -297,11 +288,11 @@ fn compile_file(
 
     let mut problems = Vec::new();
     let mut hooks = BTreeMap::new();
-    for f in ast.iter_functions() {
+    for f in ast.iter_fn_def() {
         let Some(hook) = Hook::ALL.into_iter().find(|h| h.name() == f.name) else {
             continue;
         };
-        let line = fn_line(text, f.name);
+        let line = syntax::line_of(f);
         if !(1..=2).contains(&f.params.len()) {
             problems.push(Problem::at(
                 file,
@@ -336,28 +327,13 @@ fn compile_file(
     }
     Ok(RuleFile {
         label: file.to_string(),
-        ast,
         hooks,
-        raw: super::scan::raw_keys(text),
+        raw: syntax::raw_keys(&ast),
         names_records: ["employee", "target"]
             .iter()
-            .any(|w| super::scan::mentions(text, w)),
+            .any(|w| syntax::names(&ast, w)),
+        ast,
     })
-}
-
-/// The line where `fn name` is defined, for messages about what a function returned (Rhai
-/// keeps no position for a return value that is merely of the wrong kind).
-fn fn_line(text: &str, name: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            let l = l.strip_prefix("private ").unwrap_or(l).trim_start();
-            l.strip_prefix("fn ")
-                .map(str::trim_start)
-                .and_then(|rest| rest.strip_prefix(name))
-                .is_some_and(|rest| rest.trim_start().starts_with('('))
-        })
-        .map(|i| i + 1)
 }
 
 fn read_tables(dir: &Path, problems: &mut Vec<Problem>) -> (BTreeMap<String, Map>, Vec<String>) {

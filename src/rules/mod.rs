@@ -28,14 +28,14 @@ mod helpers;
 mod lint;
 mod load;
 mod rule_tests;
-mod scan;
 mod syntax;
 mod watch;
 
 pub use delta::{DeltaChange, DeltaLine, plan_delta, render_delta};
 pub use examples::{EXAMPLE_RULES, ExamplesError, write_examples};
-pub use load::{CheckReport, Problem, RulesError, check};
-pub use rule_tests::{CaseResult, Mismatch, TestReport, run_tests, run_tests_with};
+pub use load::{CheckReport, Problem, RulesError};
+pub(crate) use rule_tests::run_tests_with;
+pub use rule_tests::{CaseResult, Mismatch, TestReport, run_tests};
 pub use watch::{RulesHandle, RulesWatcher, WatchEvent, reload, watch};
 
 use crate::model::{Direction, Employee, Field};
@@ -43,10 +43,22 @@ use crate::plan::{Decided, Decision, Overridden, Policy, PolicyError, SelectInpu
 use convert::{RowView, Subject};
 use load::{DEADLINE_MARKER, DeadlineGuard};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
-use scan::RawKeys;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use syntax::RawKeys;
+
+/// Compiles everything in `dir` (scripts, tables, test files) and reports every problem, in
+/// the test files too even when a script is broken, so that one run shows all there is to fix.
+/// Here rather than in `load` so that `load` does not depend on `rule_tests`, which depends on
+/// it.
+pub fn check(dir: &Path) -> CheckReport {
+    let (_, mut report) = load::compile(dir, &Limits::default());
+    let (files, problems) = rule_tests::read_test_files(dir);
+    report.test_files = files.iter().map(|f| f.label.clone()).collect();
+    report.problems.extend(problems);
+    report
+}
 
 /// How much one employee's evaluation may cost before it is stopped and its row made invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -597,12 +609,6 @@ impl Policy for Rules {
         // An existing employee keeps its office and type unless a rule moves it; asking
         // `office` and `employment_type` for it otherwise would be work nobody reads.
         self.decide_inner(direction, source, false)
-    }
-
-    fn lighter_for_existing(&self) -> bool {
-        [Hook::Office, Hook::EmploymentType]
-            .iter()
-            .any(|h| !self.hook_fns(*h).is_empty())
     }
 
     fn select(

@@ -196,7 +196,7 @@ pub fn run_tests(dir: &Path) -> TestReport {
 }
 
 /// Runs the tests in `dir/tests` against rules already loaded (the watcher loads once).
-pub fn run_tests_with(rules: &Rules, dir: &Path) -> TestReport {
+pub(crate) fn run_tests_with(rules: &Rules, dir: &Path) -> TestReport {
     let (files, problems) = read_test_files(dir);
     let mut report = TestReport {
         cases: Vec::new(),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// A pending "fail the next N requests of a kind" setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -10,6 +12,16 @@ pub struct FailNext {
     pub count: usize,
     /// The HTTP status to answer with (500 or 503 in practice).
     pub status: u16,
+}
+
+/// A "hold writes before handling them" setting: a slow server, so that a test can act (a
+/// Ctrl-C, a second run) while a write is in flight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayWrites {
+    /// Writes handled at once before the delay starts (0: every write is delayed).
+    pub after: usize,
+    /// How long each later write waits, in milliseconds, before it is handled as usual.
+    pub millis: u64,
 }
 
 /// What the knobs are set to now; also the JSON body of `POST /_sim/faults` (every field
@@ -34,6 +46,9 @@ pub struct FaultState {
     /// Every authorised request answers 200 with a body that echoes the request's
     /// `Authorization` header, as a misconfigured proxy or captive portal might.
     pub echo_authorization: bool,
+    /// Every write past the first `after` waits `millis` before it is handled (then applied
+    /// as usual), until cleared: a slow server, to interrupt a write in flight.
+    pub delay_writes: Option<DelayWrites>,
 }
 
 /// The body of `POST /_sim/faults`.
@@ -48,6 +63,7 @@ pub struct FaultUpdate {
     pub access_window_after_requests: Option<usize>,
     pub fail_all_writes: Option<u16>,
     pub echo_authorization: Option<bool>,
+    pub delay_writes: Option<DelayWrites>,
     /// Clears every knob before applying the rest.
     pub clear: bool,
 }
@@ -56,6 +72,9 @@ pub struct FaultUpdate {
 #[derive(Debug, Default)]
 pub struct Faults {
     state: Mutex<FaultState>,
+    /// Writes [`FaultState::delay_writes`] has held so far: a test waits for this to know a
+    /// write is in flight.
+    delayed: AtomicUsize,
 }
 
 impl Faults {
@@ -94,6 +113,34 @@ impl Faults {
 
     pub(crate) fn echoes_authorization(&self) -> bool {
         self.with(|s| s.echo_authorization)
+    }
+
+    /// See [`FaultState::delay_writes`].
+    pub fn delay_writes(&self, after: usize, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.with(|s| s.delay_writes = Some(DelayWrites { after, millis }));
+    }
+
+    /// How many writes have been held by [`FaultState::delay_writes`] so far (each counted
+    /// when its wait begins).
+    pub fn writes_delayed(&self) -> usize {
+        self.delayed.load(Ordering::SeqCst)
+    }
+
+    /// Counts one write; how long it must wait first, if the delay has begun.
+    pub(crate) fn take_write_delay(&self) -> Option<Duration> {
+        let delay = self.with(|s| match &mut s.delay_writes {
+            Some(d) if d.after > 0 => {
+                d.after -= 1;
+                None
+            }
+            Some(d) => Some(Duration::from_millis(d.millis)),
+            None => None,
+        });
+        if delay.is_some() {
+            self.delayed.fetch_add(1, Ordering::SeqCst);
+        }
+        delay
     }
 
     /// KOT only: see [`FaultState::require_full_put_body`].
@@ -160,6 +207,9 @@ impl Faults {
             }
             if let Some(v) = u.echo_authorization {
                 s.echo_authorization = v;
+            }
+            if let Some(v) = u.delay_writes {
+                s.delay_writes = Some(v);
             }
         });
     }
@@ -234,6 +284,18 @@ mod tests {
         f.lose_next_write_responses(1);
         assert!(f.take_lost_response());
         assert!(!f.take_lost_response());
+    }
+
+    #[test]
+    fn writes_are_delayed_after_the_given_number_and_counted() {
+        let f = Faults::default();
+        f.delay_writes(1, Duration::from_millis(7));
+        assert_eq!(f.take_write_delay(), None);
+        assert_eq!(f.take_write_delay(), Some(Duration::from_millis(7)));
+        assert_eq!(f.take_write_delay(), Some(Duration::from_millis(7)));
+        assert_eq!(f.writes_delayed(), 2);
+        f.clear();
+        assert_eq!(f.take_write_delay(), None);
     }
 
     #[test]

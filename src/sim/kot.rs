@@ -285,6 +285,9 @@ async fn gate(
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return errors(status, CODE_SERVER, "Resource Server Error.");
     }
+    if is_write && let Some(delay) = st.faults.take_write_delay() {
+        tokio::time::sleep(delay).await;
+    }
     let response = next.run(req).await;
     if is_write && st.faults.take_lost_response() {
         conn.drop_connection();

@@ -25,7 +25,7 @@ mod smarthr;
 
 pub use clock::{ClockUpdate, JST, KOT_WINDOWS, in_window};
 pub use company::{Company, SAMPLE_AS_OF};
-pub use faults::{FailNext, FaultState, FaultUpdate, Faults};
+pub use faults::{DelayWrites, FailNext, FaultState, FaultUpdate, Faults};
 pub use kot::KotSim;
 pub use limits::SimLimits;
 pub use records::{

@@ -255,6 +255,9 @@ async fn gate(
     } else if let Some(status) = st.faults.take_failure(is_write) {
         server_error(status)
     } else {
+        if is_write && let Some(delay) = st.faults.take_write_delay() {
+            tokio::time::sleep(delay).await;
+        }
         let response = next.run(req).await;
         if is_write && st.faults.take_lost_response() {
             conn.drop_connection();

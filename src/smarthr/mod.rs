@@ -53,6 +53,11 @@ impl Client {
         self.t.budget()
     }
 
+    /// How long SmartHR stays paused (a refusal, an exhausted budget), as it changes.
+    pub fn pause(&self) -> crate::http::Pause {
+        self.t.pause()
+    }
+
     /// The longest a request waits for an exhausted budget or a long reset before failing.
     pub fn set_max_wait(&self, wait: Duration) {
         self.t.set_max_wait(wait);

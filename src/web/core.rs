@@ -8,9 +8,10 @@
 //! thread of its own with its own single-threaded runtime ([`on_own_thread`]). That also makes
 //! a run independent of the browser: closing the page does not stop it.
 
+use super::errors::Error;
 use crate::apply::{self, ApplyResult};
 use crate::config::Config;
-use crate::error::{Error, Refused};
+use crate::error::Refused;
 use crate::history::{History, HistoryError, RunDetail, RunLock, RunStart, RunSummary};
 use crate::model::Direction;
 use crate::plan::{NoRules, Plan, Policy, Row};

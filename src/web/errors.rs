@@ -8,11 +8,37 @@
 
 use super::i18n::Lang;
 use crate::config::ConfigError;
-use crate::error::{BadDate, Error, Input, Refused};
+use crate::error::{BadDate, Input, Refused};
 use crate::history::HistoryError;
 use crate::http::{ApiError, ErrorKind};
 use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
 use crate::workflow::SyncError;
+
+/// Any error a page shows, in one type: the library's own errors, each said here in the
+/// page's language (where the CLI renders the same values through `anyhow`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The rules in `dir` do not compile.
+    #[error("the rules in {} do not compile:\n{source}", dir.display())]
+    Rules {
+        dir: std::path::PathBuf,
+        source: crate::rules::RulesError,
+    },
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Date(#[from] BadDate),
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Error {
+        Error::Sync(e.into())
+    }
+}
 
 /// `e` as a person reads it on a page in `lang`. Plain text: the templates escape it.
 pub fn text(lang: Lang, e: &Error) -> String {

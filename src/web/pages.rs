@@ -4,11 +4,13 @@
 use super::App;
 use super::core::{self, Applied, Choice};
 use super::errors;
+use super::errors::Error;
 use super::i18n::{Lang, Text};
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, Outcome};
-use crate::error::{BadDate, Error, Refused};
+use crate::config::MaxChanges;
+use crate::error::{BadDate, Refused};
 use crate::history::{RunDetail, RunSummary};
 use crate::model::{Direction, MasterItem};
 use crate::plan::{Row, Status};
@@ -1057,11 +1059,7 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        let guard = Refused::check_max_changes(
-            app.config.max_changes,
-            chosen.len(),
-            review.plan.rows.len(),
-        );
+        let guard = MaxChanges::guard(app.config.max_changes, chosen.len(), review.plan.rows.len());
         if let Err(e) = guard {
             drop(stage);
             let why = errors::text(ctx.lang, &e.into());

@@ -18,7 +18,7 @@ const MAX_WIZARDS: usize = 16;
 /// Where a wizard stands.
 pub enum Stage {
     Fetching,
-    FetchFailed(std::sync::Arc<crate::error::Error>),
+    FetchFailed(std::sync::Arc<super::errors::Error>),
     /// Rosters fetched; defaults not chosen yet (or being changed).
     Fetched,
     Planned(Review),

@@ -123,6 +123,11 @@ impl Connections {
         self.kot.set_max_wait(wait);
     }
 
+    /// Both services' pauses (a refusal, an exhausted budget), for a progress bar's ETA.
+    pub fn pauses(&self) -> Vec<crate::http::Pause> {
+        vec![self.smarthr.pause(), self.kot.pause()]
+    }
+
     /// The last request budget `service` reported over a window longer than a second.
     pub fn budget(&self, service: Service) -> Option<Budget> {
         match service {
@@ -189,6 +194,7 @@ fn limits(endpoint: &Endpoint, default: Limits) -> Limits {
     Limits {
         requests_per_second: endpoint.requests_per_second.or(default.requests_per_second),
         max_retries: endpoint.max_retries.unwrap_or(default.max_retries),
+        connect_budget: endpoint.connect_budget.unwrap_or(default.connect_budget),
         ..default
     }
 }
