@@ -5,6 +5,7 @@
 //! silently ignored is how a sync ends up writing to the wrong place.
 
 use crate::email::NotifyConfig;
+use crate::error::{Diagnostic, Location, Refused, Remedy};
 use crate::plan::saved::Tenant;
 use crate::window::{Window, WindowError};
 use serde::Deserialize;
@@ -15,17 +16,24 @@ pub const DEFAULT_KOT_BASE_URL: &str = "https://api.kingtime.jp/v1.0";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "cannot read the configuration file {path}: {source}\n  hint: pass --config PATH, or create {path} (see the README's 'Configuration' section)"
-    )]
+    #[error("cannot read the configuration file {path}: {source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not YAML, or not the documented keys: `message` is the YAML parser's, `location`
+    /// where in the file it stopped.
     #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Parse {
+        path: PathBuf,
+        message: String,
+        location: Option<Location>,
+    },
+    #[error("{path}: {problem}")]
+    Invalid {
+        path: PathBuf,
+        problem: ConfigProblem,
+    },
     #[error(
         "the environment variable {var} is not set; it must hold the {service} access token (the token itself never goes in the config file)"
     )]
@@ -48,6 +56,61 @@ pub enum ConfigError {
         what: String,
         position: usize,
     },
+}
+
+/// A value in the configuration that parses as YAML but cannot be used; each names the key
+/// and the value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    #[error(
+        "smarthr.base_url is missing: set it to your tenant's API URL, e.g. https://acme.smarthr.jp/api"
+    )]
+    MissingBaseUrl,
+    #[error("base_url '{0}' is not an http(s) URL (e.g. https://acme.smarthr.jp/api)")]
+    BadUrl(String),
+    #[error("requests_per_second must be a positive number, not {0}")]
+    BadRate(f64),
+    #[error("connect_budget_seconds must be a positive number of seconds, not {0}")]
+    BadConnectBudget(f64),
+    /// `key` must be a number of `unit`s, 0 or more.
+    #[error("{key} must be a number of {unit}, 0 or more, not {value}")]
+    BadSpan {
+        key: &'static str,
+        unit: &'static str,
+        value: f64,
+    },
+    #[error("maintenance_windows: {0}")]
+    Window(#[from] WindowError),
+    #[error("notify: {0}")]
+    Notify(#[from] crate::email::NotifyError),
+}
+
+impl Diagnostic for ConfigError {
+    fn location(&self) -> Option<Location> {
+        match self {
+            ConfigError::Parse { location, .. } => location.clone(),
+            _ => None,
+        }
+    }
+    fn value(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid {
+                problem: ConfigProblem::BadUrl(url),
+                ..
+            } => Some(url),
+            ConfigError::Invalid {
+                problem: ConfigProblem::Window(WindowError(w)),
+                ..
+            } => Some(w),
+            _ => None,
+        }
+    }
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            ConfigError::Read { path, .. } => Some(Remedy::ConfigFile(path.clone())),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +160,21 @@ pub const DEFAULT_CIRCUIT_BREAKER: usize = 3;
 pub enum MaxChanges {
     Count(usize),
     Percent(f64),
+}
+
+impl MaxChanges {
+    /// The `max_changes` guard: refuses `changes` ([`crate::apply::weight`] of a selection)
+    /// beyond what `max` allows of a roster of `roster` rows; no `max`, no limit.
+    pub fn guard(max: Option<MaxChanges>, changes: usize, roster: usize) -> Result<(), Refused> {
+        match max.map(|m| m.limit(roster)) {
+            Some(limit) if changes > limit => Err(Refused::TooManyChanges {
+                changes,
+                limit,
+                roster,
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for MaxChanges {
@@ -212,19 +290,24 @@ impl Config {
         let raw: RawConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
+            location: e.location().map(|l| Location {
+                file: path.to_path_buf(),
+                line: Some(l.line()),
+                column: Some(l.column()),
+            }),
         })?;
-        let invalid = |message: String| ConfigError::Invalid {
+        let invalid = |problem: ConfigProblem| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            problem,
         };
         let base = path.parent().unwrap_or(Path::new("."));
         let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
 
-        let smarthr_url = raw.smarthr.base_url.clone().ok_or_else(|| {
-            invalid(
-                "smarthr.base_url is missing: set it to your tenant's API URL, e.g. https://acme.smarthr.jp/api".into(),
-            )
-        })?;
+        let smarthr_url = raw
+            .smarthr
+            .base_url
+            .clone()
+            .ok_or_else(|| invalid(ConfigProblem::MissingBaseUrl))?;
         let kot = raw.kot.unwrap_or(ServiceConfig {
             base_url: None,
             token_env: None,
@@ -232,49 +315,41 @@ impl Config {
             max_retries: None,
             connect_budget_seconds: None,
         });
-        let endpoint = |s: &ServiceConfig,
-                        url: String,
-                        env: &str|
-         -> Result<Endpoint, ConfigError> {
-            check_url(&url).map_err(&invalid)?;
-            if let Some(r) = s.requests_per_second
-                && !(r > 0.0 && r.is_finite())
-            {
-                return Err(invalid(format!(
-                    "requests_per_second must be a positive number, not {r}"
-                )));
-            }
-            let connect_budget = s
+        let endpoint =
+            |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
+                check_url(&url).map_err(&invalid)?;
+                if let Some(r) = s.requests_per_second
+                    && !(r > 0.0 && r.is_finite())
+                {
+                    return Err(invalid(ConfigProblem::BadRate(r)));
+                }
+                let connect_budget = s
                     .connect_budget_seconds
                     .map(|secs| {
                         std::time::Duration::try_from_secs_f64(secs)
                             .ok()
                             .filter(|d| !d.is_zero())
-                            .ok_or_else(|| {
-                                invalid(format!(
-                                    "connect_budget_seconds must be a positive number of seconds, not {secs}"
-                                ))
-                            })
+                            .ok_or_else(|| invalid(ConfigProblem::BadConnectBudget(secs)))
                     })
                     .transpose()?;
-            Ok(Endpoint {
-                base_url: url.trim_end_matches('/').to_string(),
-                token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
-                requests_per_second: s.requests_per_second,
-                max_retries: s.max_retries,
-                connect_budget,
-                token_given: None,
-            })
-        };
+                Ok(Endpoint {
+                    base_url: url.trim_end_matches('/').to_string(),
+                    token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
+                    requests_per_second: s.requests_per_second,
+                    max_retries: s.max_retries,
+                    connect_budget,
+                    token_given: None,
+                })
+            };
         let windows = raw
             .maintenance_windows
             .unwrap_or_else(|| vec!["08:30-10:00".into(), "17:30-18:30".into()])
             .iter()
             .map(|w| w.parse::<Window>())
             .collect::<Result<Vec<_>, WindowError>>()
-            .map_err(|e| invalid(format!("maintenance_windows: {e}")))?;
+            .map_err(|e| invalid(e.into()))?;
         if let Some(n) = &raw.notify {
-            n.validate().map_err(|e| invalid(format!("notify: {e}")))?;
+            n.validate().map_err(|e| invalid(e.into()))?;
         }
         Ok(Config {
             path: path.to_path_buf(),
@@ -316,22 +391,23 @@ impl Config {
 
 /// A span configured as a number of `unit`s (`(name, seconds)`), fractions allowed; a
 /// negative or unreadable number is an error naming the key and the value.
-fn span(key: &str, value: f64, unit: (&str, f64)) -> Result<std::time::Duration, String> {
-    std::time::Duration::try_from_secs_f64(value * unit.1).map_err(|_| {
-        format!(
-            "{key} must be a number of {}, 0 or more, not {value}",
-            unit.0
-        )
+fn span(
+    key: &'static str,
+    value: f64,
+    unit: (&'static str, f64),
+) -> Result<std::time::Duration, ConfigProblem> {
+    std::time::Duration::try_from_secs_f64(value * unit.1).map_err(|_| ConfigProblem::BadSpan {
+        key,
+        unit: unit.0,
+        value,
     })
 }
 
-fn check_url(url: &str) -> Result<(), String> {
+fn check_url(url: &str) -> Result<(), ConfigProblem> {
     if url.starts_with("https://") || url.starts_with("http://") {
         Ok(())
     } else {
-        Err(format!(
-            "base_url '{url}' is not an http(s) URL (e.g. https://acme.smarthr.jp/api)"
-        ))
+        Err(ConfigProblem::BadUrl(url.to_string()))
     }
 }
 

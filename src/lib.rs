@@ -15,6 +15,7 @@
 //! - [`config`]: the YAML configuration; [`window`]: KOT's access windows; [`clock`]: JST
 //!   and "today" there.
 //! - [`redact`]: the one place tokens and passwords are taken out of text.
+//! - [`error`]: the error vocabulary both front ends render (remedies, places, values).
 //! - [`workflow`]: the steps in order (fetch, plan, apply, record, email) that the CLI and the
 //!   dashboard both drive.
 
@@ -22,6 +23,7 @@ pub mod apply;
 pub mod clock;
 pub mod config;
 pub mod email;
+pub mod error;
 pub mod history;
 pub mod http;
 pub mod kot;

@@ -33,8 +33,8 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
-            eprintln!("{}", cli::render_error(&e));
-            ExitCode::from(cli::Status::CouldNotRun as u8)
+            eprintln!("{}", cli::errors::render(&e));
+            ExitCode::from(cli::errors::status(&e) as u8)
         }
     }
 }

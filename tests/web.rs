@@ -586,6 +586,24 @@ fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
     );
 }
 
+/// Into KOT's list, ticking every new row; returns the wizard's run path and the CSRF token.
+async fn tick_every_new_row(c: &mut Client) -> (String, String) {
+    let list = to_kot_list(c).await;
+    let csrf = c.get("/").await.csrf();
+    let a = c
+        .post(
+            &list,
+            &[
+                ("csrf", &csrf),
+                ("status", "new"),
+                ("go", "select-filtered"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    (list.replace("/list", "/run"), csrf)
+}
+
 #[test]
 fn a_run_is_refused_while_another_holds_the_lock() {
     let env = Env::sample();
@@ -594,23 +612,16 @@ fn a_run_is_refused_while_another_holds_the_lock() {
     let new = new_codes(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
-        let list = to_kot_list(&mut c).await;
-        let csrf = c.get("/").await.csrf();
-        let a = c
-            .post(
-                &list,
-                &[
-                    ("csrf", &csrf),
-                    ("status", "new"),
-                    ("go", "select-filtered"),
-                ],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let (run, csrf) = tick_every_new_row(&mut c).await;
         let held = RunLock::acquire(&config.history).unwrap();
-        let run = list.replace("/list", "/run");
         let refused = c.post(&run, &[("csrf", &csrf)]).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused.body.contains("別の同期が実行中です"),
+            "{}",
+            refused.body
+        );
+        no_english_error(&refused.body);
         drop(held);
     });
     assert!(env.kot_with_code(&new[0]).is_empty());
@@ -1406,5 +1417,111 @@ fn a_search_by_code_shows_the_employees_timeline_with_links_to_each_result() {
         c.lang = Some("en".into());
         let en = c.get("/history?code=00999").await;
         assert!(en.body.contains("Last synced") && en.body.contains("Created"), "{}", en.body);
+    });
+}
+
+/// Step 1's form posted with `as_of`; returns the answer (a redirect to the fetch page when
+/// the date was read).
+async fn start_with(c: &mut Client, direction: &str, as_of: &str) -> web_support::Answer {
+    let csrf = c.get(&format!("/sync/{direction}")).await.csrf();
+    c.post(
+        &format!("/sync/{direction}"),
+        &[("csrf", &csrf), ("as_of", as_of)],
+    )
+    .await
+}
+
+/// A page must not say the CLI's English sentence (or name a CLI flag) to a Japanese reader.
+fn no_english_error(page: &str) {
+    for english in [
+        "is not a date",
+        "does not exist",
+        "hint:",
+        "--office",
+        "--force",
+        "current)",
+        "another crewsync apply",
+        "max_changes allows",
+    ] {
+        assert!(!page.contains(english), "{english:?} on the page: {page}");
+    }
+}
+
+#[test]
+fn a_bad_reference_date_is_said_in_the_page_s_language_with_the_value() {
+    let env = Env::empty();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let ja = start_with(&mut c, "smarthr-to-kot", "2026-13-45").await;
+        assert_eq!(ja.status, StatusCode::BAD_REQUEST, "{}", ja.body);
+        assert!(
+            ja.body.contains("「2026-13-45」は日付として読めません")
+                && ja.body.contains("YYYY-MM-DD"),
+            "{}",
+            ja.body
+        );
+        no_english_error(&ja.body);
+        c.lang = Some("en".into());
+        let en = start_with(&mut c, "smarthr-to-kot", "2026-13-45").await;
+        assert!(
+            en.body.contains("2026-13-45") && en.body.contains("is not a date"),
+            "{}",
+            en.body
+        );
+    });
+}
+
+#[test]
+fn an_unknown_office_is_said_in_japanese_naming_it_and_the_one_meant() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let a = start_with(&mut c, "smarthr-to-kot", util::AS_OF).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let defaults = c
+            .wait_for(a.location(), |a| a.body.contains("name=\"office\""))
+            .await;
+        let csrf = defaults.csrf();
+        let action = defaults
+            .body
+            .split("action=\"")
+            .find(|s| s.starts_with("/wizard/"))
+            .and_then(|s| s.split('"').next())
+            .expect("the defaults form")
+            .to_string();
+        // A form value the list did not offer (a stale page, a hand-made request).
+        let page = c
+            .post(&action, &[("csrf", &csrf), ("office", "本杜")])
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+        assert!(
+            page.body.contains("「本杜」はKING OF TIMEにありません")
+                && page.body.contains("「本社」のことですか"),
+            "{}",
+            page.body
+        );
+        no_english_error(&page.body);
+    });
+}
+
+#[test]
+fn the_mass_change_guard_is_said_in_the_page_s_language() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    config.max_changes = Some(crewsync::config::MaxChanges::Count(1));
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (run, csrf) = tick_every_new_row(&mut c).await;
+        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused.body.contains("連携の上限（max_changes") && refused.body.contains("名中1件"),
+            "{}",
+            refused.body
+        );
+        no_english_error(&refused.body);
     });
 }

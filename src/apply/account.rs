@@ -64,11 +64,11 @@ fn not_selected_reason(row: &crate::plan::Row, how: Chosen<'_>) -> String {
     let status = row.status.as_str();
     match how {
         Chosen::Selection(Selection::Auto) => match &row.selected_by {
-            Some(by) => format!("{status}; not selected by {by} (--select auto)"),
-            None => format!("{status}; not selected by the rules (--select auto)"),
+            Some(by) => format!("{status}; not selected by {by} (automatic selection)"),
+            None => format!("{status}; not selected by the rules (automatic selection)"),
         },
         Chosen::Selection(Selection::Codes(_)) => {
-            format!("{status}; not among the codes given to --select")
+            format!("{status}; not among the employee codes selected")
         }
         // `all` takes every new and changed row; one left out was held back for a reason
         // recorded with the run.

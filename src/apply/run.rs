@@ -22,30 +22,52 @@ pub enum Selection {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
     #[error(
-        "--select: employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
+        "employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
     )]
     UnknownCode(String),
-    #[error("--select: employee {code} is {status} and cannot be applied{why}")]
+    #[error("employee {code} is {status} and cannot be applied{why}")]
     NotActionable {
         code: String,
         status: &'static str,
         why: String,
     },
     #[error(
-        "--select: employee {code} is {status}, which --status does not show; only rows shown can be written: add {status} to --status, or leave the code out"
+        "employee {code} is {status}, which the status filter does not show; only rows shown can be written"
     )]
     NotShown { code: String, status: &'static str },
+    #[error("a selection needs 'all', 'auto' or a comma-separated list of employee codes")]
+    Empty,
+}
+
+impl crate::error::Diagnostic for SelectionError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            SelectionError::UnknownCode(code)
+            | SelectionError::NotActionable { code, .. }
+            | SelectionError::NotShown { code, .. } => Some(code),
+            SelectionError::Empty => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        Some(crate::error::Input::Selection)
+    }
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        match self {
+            SelectionError::NotShown { status, .. } => {
+                Some(crate::error::Remedy::ShowStatus(status))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl std::str::FromStr for Selection {
-    type Err = String;
+    type Err = SelectionError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "all" => Ok(Selection::All),
             "auto" => Ok(Selection::Auto),
-            "" => Err(
-                "--select needs 'all', 'auto' or a comma-separated list of employee codes".into(),
-            ),
+            "" => Err(SelectionError::Empty),
             list => Ok(Selection::Codes(
                 list.split(',')
                     .map(|c| c.trim().to_string())
@@ -297,8 +319,9 @@ impl Wait {
 /// What the caller does with each result as it happens (the history records it before the
 /// next write), as a future so that the recording need not block the async thread. An error
 /// stops the run: writing on without a record would lose track.
-pub type OnResult<'a> =
-    dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), String>> + Send + 'a;
+pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), crate::history::HistoryError>>
+    + Send
+    + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every

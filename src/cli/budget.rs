@@ -40,9 +40,8 @@ pub fn check(
         });
         Ok(())
     } else {
-        anyhow::bail!(
-            "{}; nothing was written.\n  hint: add --wait to let the apply pause for the reset and finish, or select fewer employees",
-            check.describe()
-        )
+        Err(crewsync::error::Refused::BudgetShort {
+            budget: check.describe(),
+        })?
     }
 }

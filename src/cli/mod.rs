@@ -2,6 +2,7 @@
 
 mod budget;
 mod demo;
+pub mod errors;
 mod history;
 pub mod log;
 mod plan_apply;
@@ -365,8 +366,7 @@ fn parse_page(s: &str) -> Result<usize, String> {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01"))
+    crewsync::error::BadDate::parse(s).map_err(|e| e.to_string())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -414,19 +414,4 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Done)
         }
     }
-}
-
-/// One place renders every error for a person: the message chain, without a backtrace.
-/// Secrets are scrubbed here too, as every error a person sees passes through.
-pub fn render_error(e: &anyhow::Error) -> String {
-    let mut out = format!("error: {e}");
-    for cause in e.chain().skip(1) {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(&format!("\n  caused by: {text}"));
-        }
-    }
-    // Errors quote record values (a bad date, a name the server refused): each line is made
-    // safe, keeping the line breaks of the hints; a token a server echoed is masked first.
-    crewsync::text::safe_lines(&crewsync::redact::scrub(&out))
 }

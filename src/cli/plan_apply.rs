@@ -5,6 +5,7 @@ use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
 use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::clock::today_jst;
 use crewsync::config::Config;
+use crewsync::error::Refused;
 use crewsync::history::{EmailOutcome, HistoryHandle, RunLock, RunStart, RunStatus};
 use crewsync::plan::saved::{SavedPlan, Tenant};
 use crewsync::plan::{Defaults, Plan, Status as RowStatus, View};
@@ -422,9 +423,7 @@ async fn ready_to_write(
             print_plan(&planned.saved, &args.plan)?;
             (pick_interactively(plan, &view)?, Chosen::Ticked)
         }
-        None => Err(anyhow::anyhow!(
-            "apply is not running in a terminal, so it cannot ask which employees to sync.\n  hint: add --select all (or auto, or CODE,CODE,...) and --yes"
-        ))?,
+        None => Err(anyhow::Error::from(Refused::NoSelection))?,
     };
     workflow::accounted(start, plan, &chosen, how);
     let allow = allow_clear(args);
@@ -433,20 +432,15 @@ async fn ready_to_write(
             eprintln!("warning: {}", u.hint);
         }
     }
-    workflow::guard::max_changes(&planned.config, plan, &chosen, &allow, args.force).map_err(
-        |e| {
-            anyhow::anyhow!(
-                "{e}.\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force"
-            )
-        },
-    )?;
+    workflow::guard::max_changes(&planned.config, plan, &chosen, &allow, args.force)
+        .map_err(anyhow::Error::from)?;
     let target_name = plan.direction.target();
     if !args.yes && !chosen.is_empty() {
         if !interactive {
-            Err(anyhow::anyhow!(
-                "apply would write {} employee(s) to {target_name} and needs confirmation.\n  hint: add --yes to confirm without a terminal",
-                chosen.len()
-            ))?;
+            Err(anyhow::Error::from(Refused::NoConfirmation {
+                writes: chosen.len(),
+                target: target_name,
+            }))?;
         }
         let confirmed = prompted(
             dialoguer::Confirm::new()

@@ -52,7 +52,7 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             ));
             (true, text)
         }
-        Err(e) => (false, format!("error: {e}")),
+        Err(e) => (false, super::errors::render(&e.into())),
     }
 }
 

@@ -111,6 +111,15 @@ pub enum HistoryError {
     ShuttingDown { path: PathBuf },
 }
 
+impl crate::error::Diagnostic for HistoryError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            HistoryError::UnknownRun(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 fn lock_held_message(pid: Option<u32>, since: Option<DateTime<Utc>>, path: &Path) -> String {
     let who = match (pid, since) {
         (Some(pid), Some(since)) => format!(" (pid {pid}, started {})", render::jst(since)),

@@ -76,6 +76,13 @@ pub enum ErrorKind {
     },
 }
 
+impl crate::error::Diagnostic for ApiError {
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        matches!(self.kind, ErrorKind::RateLimited { .. })
+            .then_some(crate::error::Remedy::WaitForReset)
+    }
+}
+
 impl ApiError {
     /// Every text the error carries (server messages, body excerpts, URLs, causes) is scrubbed
     /// of secrets here, once, so that no way of showing it (Display, Debug, the history, the

@@ -310,12 +310,12 @@ impl Transport {
     fn too_long(&self, t: TooLong) -> ErrorKind {
         let message = match t.budget {
             Some(b) if b.remaining == 0 => format!(
-                "its request budget{} is used up and resets in {}; run again then, or add --wait to pace across the reset",
+                "its request budget{} is used up and resets in {}",
                 b.limit.map(|l| format!(" of {l}")).unwrap_or_default(),
                 human(t.wait)
             ),
             _ => format!(
-                "it asked to pause for {}, longer than crewsync waits; run again later, or add --wait",
+                "it asked to pause for {}, longer than crewsync waits",
                 human(t.wait)
             ),
         };
@@ -442,17 +442,19 @@ impl Transport {
 
 impl Reply {
     pub fn json<T: DeserializeOwned>(&self, transport: &Transport) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| transport.malformed(crate::model::json::syntax_error(&e, &self.body)))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            transport.malformed(crate::model::json::syntax_error(&e, &self.body).to_string())
+        })
     }
 
     /// A JSON array body, each record converted as it is read (see [`crate::model::json::records`]).
     pub fn records<'a, T>(
         &'a self,
         transport: &Transport,
-        convert: impl FnMut(&'a RawValue) -> Result<T, String>,
+        convert: impl FnMut(&'a RawValue) -> Result<T, crate::model::json::RecordError>,
     ) -> Result<Vec<T>, ApiError> {
-        crate::model::json::records(&self.body, convert).map_err(|d| transport.malformed(d))
+        crate::model::json::records(&self.body, convert)
+            .map_err(|d| transport.malformed(d.to_string()))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

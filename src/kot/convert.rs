@@ -1,7 +1,7 @@
 //! KING OF TIME employee JSON ⇄ the canonical [`Employee`]. KOT leaves null properties out of
 //! its answers, so a missing property reads as `None`.
 
-use crate::model::json::Fields;
+use crate::model::json::{Fields, RecordError};
 use crate::model::{Employee, Field, MasterItem, Raw};
 use serde_json::{Map, Value};
 
@@ -66,12 +66,15 @@ fn email_addresses(new: Option<&str>, current: &Raw) -> Vec<Value> {
     list
 }
 
-pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, String> {
+pub fn employee_from_kot(record: impl Into<Raw>) -> Result<Employee, RecordError> {
     let raw: Raw = record.into();
     let obj = Fields::parse(raw.text(), "employee")?;
     let dated = |key: &str| {
-        obj.date(key)
-            .map_err(|e| format!("employee {}: {e}", obj.text("code").unwrap_or_default()))
+        obj.date(key).map_err(|e| RecordError::In {
+            what: "employee",
+            who: obj.text("code").unwrap_or_default(),
+            error: Box::new(e),
+        })
     };
     let master = |code_key: &str, name_key: &str| {
         obj.text(code_key).map(|id| MasterItem {

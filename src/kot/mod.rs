@@ -221,7 +221,7 @@ impl Client {
         records
             .iter()
             .map(|r| {
-                let obj = object(r, path).map_err(|d| self.t.malformed(d))?;
+                let obj = object(r, path).map_err(|d| self.t.malformed(d.to_string()))?;
                 let id = text(obj, "code").ok_or_else(|| {
                     self.t.malformed(format!(
                         "a {path} record has no code: {}",
@@ -235,7 +235,7 @@ impl Client {
     }
 
     fn convert(&self, record: Box<RawValue>) -> Result<Employee, ApiError> {
-        employee_from_kot(record).map_err(|d| self.t.malformed(d))
+        employee_from_kot(record).map_err(|d| self.t.malformed(d.to_string()))
     }
 }
 

@@ -55,13 +55,18 @@ pub fn choices(items: &[MasterItem], wrong: &str, limit: usize) -> String {
         list.push(format!("and {} more", items.len() - limit));
     }
     let list = list.join(", ");
-    let names = items.iter().flat_map(|m| [m.name.as_str(), m.id.as_str()]);
-    match crate::suggest::closest(wrong.trim(), names)
-        .and_then(|c| items.iter().find(|m| m.name == c || m.id == c))
-    {
+    match meant(items, wrong) {
         Some(meant) => format!("did you mean {}? The choices: {list}", shown(meant)),
         None => format!("the choices: {list}"),
     }
+}
+
+/// The item of `items` whose name or id is nearest to the misspelt `wrong`, if one is near
+/// enough to be what was meant ([`crate::suggest::closest`]).
+pub fn meant<'a>(items: &'a [MasterItem], wrong: &str) -> Option<&'a MasterItem> {
+    let names = items.iter().flat_map(|m| [m.name.as_str(), m.id.as_str()]);
+    crate::suggest::closest(wrong.trim(), names)
+        .and_then(|c| items.iter().find(|m| m.name == c || m.id == c))
 }
 
 /// One employee, as either service holds it, in canonical form.

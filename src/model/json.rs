@@ -26,26 +26,53 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
+/// A record, or a body of records, that is not what the API documents. Each names the value
+/// (an excerpt of it) so that a person can tell what came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("property {key} is '{value}', not a YYYY-MM-DD date")]
+    BadDate { key: String, value: String },
+    #[error("expected each {what} to be a JSON object, got {got}")]
+    NotAnObject { what: String, got: String },
+    /// Not JSON: the parser's message and the start of the body.
+    #[error("{message} in: {body}")]
+    Syntax { message: String, body: String },
+    #[error("a record has no id: {0}")]
+    NoId(String),
+    /// An error in one record, named by `what` (crew, employee) and its code or id.
+    #[error("{what} {who}: {error}")]
+    In {
+        what: &'static str,
+        who: String,
+        error: Box<RecordError>,
+    },
+}
+
 /// A `YYYY-MM-DD` property. A value that is present but not a date is an error naming the
 /// property, rather than silently read as "no date".
-fn date_of(key: &str, text: Option<String>) -> Result<Option<NaiveDate>, String> {
+fn date_of(key: &str, text: Option<String>) -> Result<Option<NaiveDate>, RecordError> {
     text.map(|s| {
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map_err(|_| format!("property {key} is '{s}', not a YYYY-MM-DD date"))
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| RecordError::BadDate {
+            key: key.to_string(),
+            value: s.clone(),
+        })
     })
     .transpose()
 }
 
 /// The record as an object, or an error that says what it was instead.
-pub(crate) fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+pub(crate) fn object<'a>(
+    value: &'a Value,
+    what: &str,
+) -> Result<&'a Map<String, Value>, RecordError> {
     value.as_object().ok_or_else(|| not_an_object(value, what))
 }
 
-fn not_an_object(value: &Value, what: &str) -> String {
-    format!(
-        "expected each {what} to be a JSON object, got {}",
-        excerpt(&value.to_string())
-    )
+fn not_an_object(value: &Value, what: &str) -> RecordError {
+    RecordError::NotAnObject {
+        what: what.to_string(),
+        got: excerpt(&value.to_string()),
+    }
 }
 
 /// A record's properties, each still as its JSON text: reading a 40-property crew this way
@@ -55,7 +82,7 @@ pub(crate) struct Fields<'a>(HashMap<Key<'a>, &'a RawValue>);
 
 impl<'a> Fields<'a> {
     /// The record's properties, or an error (as [`object`]'s) when it is not an object.
-    pub fn parse(record: &'a str, what: &str) -> Result<Fields<'a>, String> {
+    pub fn parse(record: &'a str, what: &str) -> Result<Fields<'a>, RecordError> {
         serde_json::from_str(record)
             .map(Fields)
             .map_err(|_| not_an_object(&serde_json::from_str(record).unwrap_or(Value::Null), what))
@@ -76,7 +103,7 @@ impl<'a> Fields<'a> {
         text_of(&self.value(key)?)
     }
 
-    pub fn date(&self, key: &str) -> Result<Option<NaiveDate>, String> {
+    pub fn date(&self, key: &str) -> Result<Option<NaiveDate>, RecordError> {
         date_of(key, self.text(key))
     }
 }
@@ -129,8 +156,8 @@ pub(crate) fn excerpt(text: &str) -> String {
 /// read and is returned as is; a syntax error is returned with an excerpt of the body.
 pub(crate) fn records<'a, T>(
     body: &'a [u8],
-    convert: impl FnMut(&'a RawValue) -> Result<T, String>,
-) -> Result<Vec<T>, String> {
+    convert: impl FnMut(&'a RawValue) -> Result<T, RecordError>,
+) -> Result<Vec<T>, RecordError> {
     let mut failed = None;
     let mut de = serde_json::Deserializer::from_slice(body);
     let parsed = de
@@ -147,18 +174,21 @@ pub(crate) fn records<'a, T>(
 }
 
 /// A body that is not the JSON expected, with the start of it so a person can tell what came.
-pub(crate) fn syntax_error(e: &serde_json::Error, body: &[u8]) -> String {
-    format!("{e} in: {}", excerpt(&String::from_utf8_lossy(body)))
+pub(crate) fn syntax_error(e: &serde_json::Error, body: &[u8]) -> RecordError {
+    RecordError::Syntax {
+        message: e.to_string(),
+        body: excerpt(&String::from_utf8_lossy(body)),
+    }
 }
 
 struct Each<'f, F> {
     convert: F,
-    failed: &'f mut Option<String>,
+    failed: &'f mut Option<RecordError>,
 }
 
 impl<'de, T, F> Visitor<'de> for Each<'_, F>
 where
-    F: FnMut(&'de RawValue) -> Result<T, String>,
+    F: FnMut(&'de RawValue) -> Result<T, RecordError>,
 {
     type Value = Vec<T>;
 

@@ -8,7 +8,7 @@ mod field;
 pub(crate) mod json;
 mod raw;
 
-pub use employee::{Employee, MasterItem, Masters, choices, emp_status};
+pub use employee::{Employee, MasterItem, Masters, choices, emp_status, meant};
 pub use field::{Field, FieldError};
 pub use raw::Raw;
 

@@ -10,6 +10,7 @@
 use super::{
     Assigned, Change, Defaults, Origin, Plan, Row, SourceRecord, Status, TargetValues, View,
 };
+use crate::error::{Diagnostic, Location, Remedy};
 use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,9 +48,7 @@ pub struct Tenant {
 /// Why a saved plan cannot be read or applied.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
-    #[error(
-        "cannot read the saved plan {path}: {source}\n  hint: pass the file `crewsync plan --out` wrote"
-    )]
+    #[error("cannot read the saved plan {path}: {source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -59,12 +58,16 @@ pub enum SavedPlanError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not JSON, or not a plan's shape: `message` is the JSON parser's, `location` where in
+    /// the file it stopped.
+    #[error("{path} is not a crewsync plan: {message}")]
+    Parse {
+        path: PathBuf,
+        message: String,
+        location: Option<Location>,
+    },
     #[error(
-        "{path} is not a crewsync plan: {message}\n  hint: save a plan with `crewsync plan ... --out {path}`"
-    )]
-    Parse { path: PathBuf, message: String },
-    #[error(
-        "{path} is a plan of format version {found}; this crewsync reads version {FORMAT_VERSION}\n  hint: make the plan again with this crewsync (`crewsync plan ... --out`)"
+        "{path} is a plan of format version {found}; this crewsync reads version {FORMAT_VERSION}"
     )]
     Version { path: PathBuf, found: String },
     #[error(
@@ -77,7 +80,7 @@ pub enum SavedPlanError {
         configured: String,
     },
     #[error(
-        "{path} was made at {made_at} ({age:.1} hours ago), older than plan_max_age_hours allows ({max:.1} hours): much may have changed since\n  hint: make a fresh plan with `crewsync plan ... --out`, or raise plan_max_age_hours in the configuration"
+        "{path} was made at {made_at} ({age:.1} hours ago), older than plan_max_age_hours allows ({max:.1} hours): much may have changed since"
     )]
     TooOld {
         path: PathBuf,
@@ -85,6 +88,30 @@ pub enum SavedPlanError {
         age: f64,
         max: f64,
     },
+}
+
+impl Diagnostic for SavedPlanError {
+    fn location(&self) -> Option<Location> {
+        match self {
+            SavedPlanError::Parse { location, .. } => location.clone(),
+            _ => None,
+        }
+    }
+    fn value(&self) -> Option<&str> {
+        match self {
+            SavedPlanError::Version { found, .. } => Some(found),
+            _ => None,
+        }
+    }
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            SavedPlanError::Read { .. } => Some(Remedy::SavedPlanFile),
+            SavedPlanError::Parse { path, .. } => Some(Remedy::SavePlan(path.clone())),
+            SavedPlanError::Version { .. } => Some(Remedy::PlanAgain),
+            SavedPlanError::TooOld { .. } => Some(Remedy::FreshPlan),
+            SavedPlanError::Write { .. } | SavedPlanError::OtherTenant { .. } => None,
+        }
+    }
 }
 
 impl SavedPlan {
@@ -134,6 +161,12 @@ impl SavedPlan {
         let parse = |e: serde_json::Error| SavedPlanError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
+            // serde_json counts from 1 and says line 0 when the error has no place.
+            location: (e.line() > 0).then(|| Location {
+                file: path.to_path_buf(),
+                line: Some(e.line()),
+                column: Some(e.column()),
+            }),
         };
         let value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
         match value.get("format_version") {
@@ -301,48 +334,71 @@ fn split(parts: Option<(String, String, String)>) -> Parts {
     }
 }
 
+/// A saved row that cannot be applied as it stands; `who` is its employee code (or name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowShapeError {
+    /// An office or type read back without its id, which is what a write needs.
+    #[error("employee {who}: {what} '{name}' has no {what}_id")]
+    NoId {
+        who: String,
+        what: &'static str,
+        name: String,
+    },
+    #[error("employee {who}: a {status} row without its write")]
+    NoWrite { who: String, status: &'static str },
+}
+
 /// An office or type read back: the id is what a write needs, so a name without one is an
 /// error rather than a guess.
 fn assigned(
-    what: &str,
+    who: &str,
+    what: &'static str,
     name: Option<String>,
     id: Option<String>,
     from: Option<String>,
-) -> Result<Option<Assigned>, String> {
+) -> Result<Option<Assigned>, RowShapeError> {
     match (name, id) {
         (None, _) => Ok(None),
         (Some(name), Some(id)) => Ok(Some(Assigned {
             item: MasterItem { id, name },
             from: from.unwrap_or_default(),
         })),
-        (Some(name), None) => Err(format!("{what} '{name}' has no {what}_id")),
+        (Some(name), None) => Err(RowShapeError::NoId {
+            who: who.to_string(),
+            what,
+            name,
+        }),
     }
 }
 
 impl TryFrom<RowShape> for Row {
-    type Error = String;
-    fn try_from(shape: RowShape) -> Result<Row, String> {
+    type Error = RowShapeError;
+    fn try_from(shape: RowShape) -> Result<Row, RowShapeError> {
         let who = shape.code.clone().unwrap_or_else(|| shape.name.clone());
-        let in_row = |e: String| format!("employee {who}: {e}");
-        let office =
-            assigned("office", shape.office, shape.office_id, shape.office_from).map_err(in_row)?;
+        let office = assigned(
+            &who,
+            "office",
+            shape.office,
+            shape.office_id,
+            shape.office_from,
+        )?;
         let employment_type = assigned(
+            &who,
             "employment_type",
             shape.employment_type,
             shape.employment_type_id,
             shape.employment_type_from,
-        )
-        .map_err(in_row)?;
+        )?;
         let (source, target_id) = match shape.write {
             Some(Write::Create { record }) => (Some(SourceRecord::alone(*record)), None),
             Some(Write::Update { target_id, .. }) => (None, Some(target_id)),
             None => (None, None),
         };
         if shape.status.is_actionable() && source.is_none() && target_id.is_none() {
-            return Err(in_row(format!(
-                "a {} row without its write",
-                shape.status.as_str()
-            )));
+            return Err(RowShapeError::NoWrite {
+                who,
+                status: shape.status.as_str(),
+            });
         }
         let (target_values, target_record) = match shape.target {
             Some(Seen { values, record }) => (Some(values), Some(record)),

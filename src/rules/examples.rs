@@ -48,17 +48,22 @@ pub const EXAMPLE_RULES: &[(&str, &str)] = &[
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExamplesError {
-    #[error(
-        "{} already exists; nothing was written. Choose a new folder with --rules DIR, or move \
-         the existing file away",
-        .0.display()
-    )]
+    #[error("{} already exists; nothing was written", .0.display())]
     Exists(PathBuf),
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl crate::error::Diagnostic for ExamplesError {
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        match self {
+            ExamplesError::Exists(_) => Some(crate::error::Remedy::OtherRulesFolder),
+            ExamplesError::Write { .. } => None,
+        }
+    }
 }
 
 /// Writes the example rules into `dir` (created if need be) and returns the paths written.

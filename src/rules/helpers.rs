@@ -246,7 +246,7 @@ pub(crate) fn lookup(
 fn date(helper: &str, s: &str) -> Fallible<NaiveDate> {
     let refused = |why: &str| script_error(format!("{helper}({s:?}): {why}"));
     match digits(s, &[4, 2, 2], Some('-')) {
-        Some(parts) => real_date(parts).map_err(|why| refused(&why)),
+        Some(parts) => real_date(parts).map_err(|why| refused(&why.to_string())),
         None => Err(refused(&format!(
             "{helper} takes {DATE}; convert other spellings with parse_date first{}",
             spacing_hint(s)
@@ -258,27 +258,38 @@ fn date(helper: &str, s: &str) -> Fallible<NaiveDate> {
 /// four-digit year and two-digit month and day, nothing around them, and a day the calendar
 /// has. Anything else (`2026/4/1`, a Japanese era date, a date with spaces, `2026-02-30`) is
 /// refused rather than guessed at.
-fn spelled_date(s: &str) -> Result<NaiveDate, String> {
+fn spelled_date(s: &str) -> Result<NaiveDate, DateError> {
     let parts = digits(s, &[4, 2, 2], Some('-'))
         .or_else(|| digits(s, &[4, 2, 2], Some('/')))
         .or_else(|| digits(s, &[4, 2, 2], None));
     match parts {
         Some(parts) => real_date(parts),
-        None => Err(format!(
-            "not a date in a form crewsync reads: write \"YYYY-MM-DD\", \"YYYY/MM/DD\" or \
-             \"YYYYMMDD\", with a four-digit year and two-digit month and day (2026-04-01, \
-             not 2026-4-1; Japanese era dates such as R8.4.1 are not read){}",
-            spacing_hint(s)
-        )),
+        None => Err(DateError::Spelling {
+            spaced: s.trim() != s,
+        }),
     }
 }
 
+/// A text a rule gave `parse_date` that is not a date crewsync reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DateError {
+    /// Not one of the spellings read; `spaced`: it has spaces around it.
+    #[error(
+        "not a date in a form crewsync reads: write \"YYYY-MM-DD\", \"YYYY/MM/DD\" or \
+         \"YYYYMMDD\", with a four-digit year and two-digit month and day (2026-04-01, \
+         not 2026-4-1; Japanese era dates such as R8.4.1 are not read){}",
+        if *spaced { SPACED } else { "" }
+    )]
+    Spelling { spaced: bool },
+    #[error("{0:04}-{1:02}-{2:02} is not a day in the calendar")]
+    NotADay(u32, u32, u32),
+}
+
+/// What a date with spaces around it is told.
+const SPACED: &str = "; it has spaces around it: write trim(...) first";
+
 fn spacing_hint(s: &str) -> &'static str {
-    if s.trim() != s {
-        "; it has spaces around it: write trim(...) first"
-    } else {
-        ""
-    }
+    if s.trim() != s { SPACED } else { "" }
 }
 
 /// The numbers of `s` when it is exactly groups of ASCII digits of these widths, joined by
@@ -302,11 +313,11 @@ fn digits(s: &str, widths: &[usize], separator: Option<char>) -> Option<[u32; 3]
     rest.is_empty().then_some(out)
 }
 
-fn real_date([y, m, d]: [u32; 3]) -> Result<NaiveDate, String> {
+fn real_date([y, m, d]: [u32; 3]) -> Result<NaiveDate, DateError> {
     i32::try_from(y)
         .ok()
         .and_then(|y| NaiveDate::from_ymd_opt(y, m, d))
-        .ok_or_else(|| format!("{y:04}-{m:02}-{d:02} is not a day in the calendar"))
+        .ok_or(DateError::NotADay(y, m, d))
 }
 
 /// Whole years from `a` to `b`: an age when `a` is a birth date.

@@ -107,6 +107,17 @@ pub struct RulesError {
     pub problems: Vec<Problem>,
 }
 
+impl crate::error::Diagnostic for RulesError {
+    /// The first problem's place; each problem names its own in the message.
+    fn location(&self) -> Option<crate::error::Location> {
+        self.problems.first().map(|p| crate::error::Location {
+            file: PathBuf::from(&p.file),
+            line: p.line,
+            column: p.column,
+        })
+    }
+}
+
 fn render_problems(problems: &[Problem]) -> String {
     let mut out: Vec<String> = problems.iter().map(Problem::to_string).collect();
     out.push(format!(
@@ -177,14 +188,20 @@ pub(crate) fn label(dir: &Path, path: &Path) -> String {
     format!("{folder}/{file}")
 }
 
+/// A rules folder (or its `tests/`) that cannot be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the rules folder {}: {source}; check its path", path.display())]
+pub struct FolderError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 /// Files in `dir` (not below it) whose names end with one of `extensions`, sorted by name:
 /// that order is the documented precedence between scripts.
-pub(crate) fn files_with(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        format!(
-            "cannot read the rules folder {}: {e}; check the --rules path",
-            dir.display()
-        )
+pub(crate) fn files_with(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, FolderError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| FolderError {
+        path: dir.to_path_buf(),
+        source,
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -210,8 +227,10 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
 
     let scripts = match files_with(dir, &["rhai"]) {
         Ok(s) => s,
-        Err(message) => {
-            report.problems.push(Problem::in_file(&dir_label, message));
+        Err(e) => {
+            report
+                .problems
+                .push(Problem::in_file(&dir_label, e.to_string()));
             return (None, report);
         }
     };

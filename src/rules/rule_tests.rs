@@ -148,10 +148,10 @@ pub(crate) fn read_test_files(dir: &Path) -> (Vec<TestFile>, Vec<Problem>) {
     }
     let paths = match files_with(&tests_dir, &["yaml", "yml"]) {
         Ok(p) => p,
-        Err(message) => {
+        Err(e) => {
             return (
                 Vec::new(),
-                vec![Problem::in_file(&label(dir, &tests_dir), message)],
+                vec![Problem::in_file(&label(dir, &tests_dir), e.to_string())],
             );
         }
     };
@@ -208,7 +208,7 @@ pub(crate) fn run_tests_with(rules: &Rules, dir: &Path) -> TestReport {
                 vec![Mismatch {
                     what: "test case".to_string(),
                     expected: "a valid test case".to_string(),
-                    actual: message,
+                    actual: message.to_string(),
                 }]
             });
             report.cases.push(CaseResult {
@@ -236,8 +236,31 @@ fn yaml_text(value: &Value) -> Option<String> {
     }
 }
 
+/// A test case that cannot be run as written: it fails as a case, naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// `employee:` has a key that is not a field; `suggestion` is the one probably meant.
+    #[error(
+        "employee has an unknown key '{name}'{}; the keys are: {}",
+        suggestion.as_ref().map_or_else(String::new, |s| format!(" (did you mean '{s}'?)")),
+        known.join(", ")
+    )]
+    UnknownKey {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    /// `employee:` does not read as an employee (a value of the wrong shape).
+    #[error("employee: {0}")]
+    Employee(#[from] serde_yaml_ng::Error),
+    #[error("expect.excluded is {0}; use a reason, true, or false")]
+    Excluded(String),
+    #[error("expect.fields: {0}")]
+    Field(#[from] crate::model::FieldError),
+}
+
 /// Builds an [`Employee`] from a test's YAML, naming any key that is not one of its fields.
-fn employee(mapping: &Mapping) -> Result<Employee, String> {
+fn employee(mapping: &Mapping) -> Result<Employee, CaseError> {
     let known = serde_json::to_value(Employee::default())
         .ok()
         .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
@@ -246,12 +269,13 @@ fn employee(mapping: &Mapping) -> Result<Employee, String> {
     for (key, value) in mapping {
         let name = yaml_text(key).unwrap_or_default();
         if !known.contains(&name) {
-            let hint = crate::suggest::did_you_mean(&name, known.iter().map(String::as_str))
-                .map_or_else(String::new, |hint| format!(" ({hint})"));
-            return Err(format!(
-                "employee has an unknown key '{name}'{hint}; the keys are: {}",
-                known.join(", ")
-            ));
+            let suggestion =
+                crate::suggest::closest(&name, known.iter().map(String::as_str)).map(String::from);
+            return Err(CaseError::UnknownKey {
+                name,
+                suggestion,
+                known,
+            });
         }
         let value = match (name.as_str(), value) {
             ("raw", v) => v.clone(),
@@ -261,18 +285,17 @@ fn employee(mapping: &Mapping) -> Result<Employee, String> {
                 serde_yaml_ng::to_value(MasterItem {
                     id: text.clone(),
                     name: text,
-                })
-                .map_err(|e| e.to_string())?
+                })?
             }
             (_, v) if v.is_mapping() => v.clone(),
             (_, v) => yaml_text(v).map_or(Value::Null, Value::String),
         };
         fixed.insert(key.clone(), value);
     }
-    serde_yaml_ng::from_value(Value::Mapping(fixed)).map_err(|e| format!("employee: {e}"))
+    Ok(serde_yaml_ng::from_value(Value::Mapping(fixed))?)
 }
 
-fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
+fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, CaseError> {
     let mut failures = Vec::new();
     let mut fail = |what: &str, expected: String, actual: String| {
         failures.push(Mismatch {
@@ -347,9 +370,7 @@ fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
             Some(Value::Bool(true)) => actual.is_some(),
             Some(Value::String(reason)) => actual.is_some_and(|d| &d.value == reason),
             Some(other) => {
-                return Err(format!(
-                    "expect.excluded is {other:?}; use a reason, true, or false"
-                ));
+                return Err(CaseError::Excluded(format!("{other:?}")));
             }
         };
         if !ok {
@@ -372,7 +393,7 @@ fn run_case(rules: &Rules, case: &Case) -> Result<Vec<Mismatch>, String> {
     if let Some(fields) = &expect.fields {
         for (key, value) in fields {
             let name = yaml_text(key).unwrap_or_default();
-            let field: Field = name.parse().map_err(|e| format!("expect.fields: {e}"))?;
+            let field: Field = name.parse()?;
             let expected = yaml_text(value);
             let actual = source.get(field);
             if expected != actual {
@@ -422,7 +443,7 @@ mod tests {
     fn an_unknown_employee_key_is_named_with_the_key_meant() {
         let yaml: serde_yaml_ng::Mapping =
             serde_yaml_ng::from_str("code: \"0001\"\nemial: a@example.com\n").unwrap();
-        let err = employee(&yaml).unwrap_err();
+        let err = employee(&yaml).unwrap_err().to_string();
         assert!(
             err.starts_with(
                 "employee has an unknown key 'emial' (did you mean 'email'?); the keys"
@@ -430,7 +451,7 @@ mod tests {
             "{err}"
         );
         let yaml: serde_yaml_ng::Mapping = serde_yaml_ng::from_str("salary: 1\n").unwrap();
-        let err = employee(&yaml).unwrap_err();
+        let err = employee(&yaml).unwrap_err().to_string();
         assert!(
             err.starts_with("employee has an unknown key 'salary'; the keys are: "),
             "{err}"

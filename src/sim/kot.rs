@@ -9,6 +9,7 @@
 //! employed), so a client checking whether a create went through must ask with a `date` on or
 //! after the hire date.
 
+use super::Refusal;
 use super::clock::{ClockUpdate, SimClock};
 use super::faults::{FaultUpdate, Faults};
 use super::limits::{Gauge, SimLimits};
@@ -329,7 +330,7 @@ struct RosterQuery {
 
 impl RosterQuery {
     /// `Err` is the message of the 400 answer.
-    fn parse(p: &HashMap<String, String>, today: NaiveDate) -> Result<RosterQuery, String> {
+    fn parse(p: &HashMap<String, String>, today: NaiveDate) -> Result<RosterQuery, Refusal> {
         let date = match p.get("date") {
             None => today,
             Some(s) => {
@@ -341,13 +342,13 @@ impl RosterQuery {
         if date < earliest || date > latest {
             return Err(format!(
                 "date {date} is out of range: use a date from {earliest} to {latest} (3 years back to 1 year ahead)"
-            ));
+            ).into());
         }
         let include_resigner = match p.get("includeResigner").map(String::as_str) {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(format!("includeResigner '{other}' must be true or false"));
+                return Err(format!("includeResigner '{other}' must be true or false").into());
             }
         };
         let additional: Vec<String> = p
@@ -367,7 +368,8 @@ impl RosterQuery {
             return Err(format!(
                 "additionalFields '{bad}' is unknown: use any of {}",
                 KOT_ADDITIONAL_FIELDS.join(",")
-            ));
+            )
+            .into());
         }
         Ok(RosterQuery {
             date,
@@ -393,7 +395,7 @@ impl RosterQuery {
 async fn list_employees(State(st): St, Query(p): Params) -> Response {
     let q = match RosterQuery::parse(&p, st.clock.today()) {
         Ok(q) => q,
-        Err(message) => return invalid(&message),
+        Err(message) => return invalid(&message.0),
     };
     let data = st.read();
     json_array(
@@ -407,7 +409,7 @@ async fn list_employees(State(st): St, Query(p): Params) -> Response {
 async fn get_employee(State(st): St, Path(code): Path<String>, Query(p): Params) -> Response {
     let q = match RosterQuery::parse(&p, st.clock.today()) {
         Ok(q) => q,
-        Err(message) => return invalid(&message),
+        Err(message) => return invalid(&message.0),
     };
     let data = st.read();
     match data
@@ -491,7 +493,7 @@ fn missing_message(missing: &[&str]) -> String {
 async fn create_employee(State(st): St, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(message) => return invalid(&message),
+        Err(message) => return invalid(&message.0),
     };
     let mut data = st.write();
     let mut e = KotEmployee {
@@ -523,7 +525,7 @@ async fn update_employee(
     }
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(message) => return invalid(&message),
+        Err(message) => return invalid(&message.0),
     };
     if st.faults.full_put_body_required() {
         let missing = missing_required(&body);

@@ -164,14 +164,30 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
         .is_some_and(|t| t.trim() == token)
 }
 
+/// Why a simulated server refuses a request: the message of its 400 answer, worded as the
+/// real service words it (the clients' handling of it is what is tested), not a crewsync
+/// error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal(pub String);
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Refusal {
+        Refusal(message)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A JSON object request body, or a message saying what is wrong with it.
-fn parse_body(body: &[u8]) -> Result<Map<String, Value>, String> {
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(format!(
-            "the request body must be a JSON object, not {other}"
-        )),
-        Err(e) => Err(format!("the request body is not valid JSON: {e}")),
+        Ok(other) => Err(format!("the request body must be a JSON object, not {other}").into()),
+        Err(e) => Err(format!("the request body is not valid JSON: {e}").into()),
     }
 }
 

@@ -5,6 +5,7 @@
 //! employee's division, type and groups) are kept as ids and resolved at render time, as the
 //! real services do, so that a master's name shows the same everywhere.
 
+use super::Refusal;
 use chrono::NaiveDate;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
@@ -517,14 +518,14 @@ fn set_leniently(slot: Slot<'_>, v: &Value) {
 
 /// A request's value for one attribute: type-checked, `null` or `""` clears. `Err` says what
 /// was wrong with the value.
-pub(crate) fn set_strictly(slot: Slot<'_>, v: &Value) -> Result<(), String> {
+pub(crate) fn set_strictly(slot: Slot<'_>, v: &Value) -> Result<(), Refusal> {
     let blank = is_blank(v);
     match slot {
         Slot::Text(t) => {
             *t = match v {
                 _ if blank => None,
                 Value::String(s) => Some(s.clone()),
-                other => return Err(format!("{other} is not a string")),
+                other => return Err(format!("{other} is not a string").into()),
             }
         }
         Slot::Date(d) => {
@@ -533,7 +534,7 @@ pub(crate) fn set_strictly(slot: Slot<'_>, v: &Value) -> Result<(), String> {
                 Value::String(s) => Some(parse_ymd(s).ok_or_else(|| {
                     format!("'{s}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01")
                 })?),
-                other => return Err(format!("{other} is not a date string (YYYY-MM-DD)")),
+                other => return Err(format!("{other} is not a date string (YYYY-MM-DD)").into()),
             }
         }
         Slot::List(l) => {
@@ -546,7 +547,7 @@ pub(crate) fn set_strictly(slot: Slot<'_>, v: &Value) -> Result<(), String> {
                         other => Err(format!("{other} is not a string")),
                     })
                     .collect::<Result<_, _>>()?,
-                other => return Err(format!("{other} is not an array of strings")),
+                other => return Err(format!("{other} is not an array of strings").into()),
             }
         }
         Slot::Int(i) => {
@@ -556,7 +557,7 @@ pub(crate) fn set_strictly(slot: Slot<'_>, v: &Value) -> Result<(), String> {
                     n.as_i64()
                         .ok_or_else(|| format!("{n} is not a whole number"))?,
                 ),
-                other => return Err(format!("{other} is not a whole number")),
+                other => return Err(format!("{other} is not a whole number").into()),
             }
         }
     }

@@ -5,6 +5,7 @@
 //! Only Bearer auth is accepted (the documented Basic alternative is not simulated), and only
 //! the 10-requests-per-second limit is enforced (not the hourly or per-subdomain ones).
 
+use super::Refusal;
 use super::faults::{FaultUpdate, Faults};
 use super::limits::{Gauge, Reading, SimLimits};
 use super::records::{Crew, SmartHrMasters, is_blank, set_strictly};
@@ -327,7 +328,7 @@ fn list_request(
     params: Params,
     uri: &OriginalUri,
     headers: &HeaderMap,
-) -> Result<ListRequest, String> {
+) -> Result<ListRequest, Refusal> {
     let Query(params) = params.map_err(|e| format!("不正なクエリです: {e}"))?;
     Ok(ListRequest {
         page: number(&params, "page", 1)?,
@@ -344,13 +345,13 @@ fn list_request(
 }
 
 /// A paging parameter; 0 counts as 1.
-fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, String> {
+fn number(params: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, Refusal> {
     match params.get(name) {
         None => Ok(default),
         Some(v) => v
             .parse::<usize>()
             .map(|n| n.max(1))
-            .map_err(|_| format!("{name} must be a positive whole number, not '{v}'")),
+            .map_err(|_| format!("{name} must be a positive whole number, not '{v}'").into()),
     }
 }
 
@@ -442,7 +443,7 @@ async fn list_crews(
 ) -> Response {
     let req = match list_request(params, &uri, &headers) {
         Ok(r) => r,
-        Err(message) => return bad_request(&message, None),
+        Err(message) => return bad_request(&message.0, None),
     };
     let data = st.read();
     let emp_code = req.params.get("emp_code");
@@ -519,7 +520,7 @@ async fn list_departments(
 fn list_all(params: Params, uri: &OriginalUri, headers: &HeaderMap, items: Vec<Value>) -> Response {
     match list_request(params, uri, headers) {
         Ok(req) => req.page(items.len(), |range| items[range].to_vec()),
-        Err(message) => bad_request(&message, None),
+        Err(message) => bad_request(&message.0, None),
     }
 }
 
@@ -639,31 +640,31 @@ fn apply_body(
 }
 
 /// An address object; blanking one that is set is refused above, as SmartHR refuses it.
-fn set_address(crew: &mut Crew, value: &Value) -> Result<(), String> {
+fn set_address(crew: &mut Crew, value: &Value) -> Result<(), Refusal> {
     match value {
         Value::Object(_) => crew.address = Some(value.clone()),
         Value::Null => crew.address = None,
-        other => return Err(format!("{other} is not an address object")),
+        other => return Err(format!("{other} is not an address object").into()),
     }
     Ok(())
 }
 
-fn set_departments(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Result<(), String> {
+fn set_departments(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Result<(), Refusal> {
     let mut ids = Vec::new();
     super::records::set_strictly(super::records::Slot::List(&mut ids), value)?;
     if let Some(unknown) = ids
         .iter()
         .find(|id| !m.departments.iter().any(|d| &d.id == *id))
     {
-        return Err(format!(
-            "department '{unknown}' does not exist: see GET /v1/departments"
-        ));
+        return Err(
+            format!("department '{unknown}' does not exist: see GET /v1/departments").into(),
+        );
     }
     crew.department_ids = ids;
     Ok(())
 }
 
-fn set_custom_fields(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Result<(), String> {
+fn set_custom_fields(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Result<(), Refusal> {
     let items = value
         .as_array()
         .ok_or_else(|| format!("{value} is not an array of {{template_id, value}}"))?;
@@ -672,7 +673,7 @@ fn set_custom_fields(crew: &mut Crew, value: &Value, m: &SmartHrMasters) -> Resu
             .as_str()
             .ok_or_else(|| format!("{item} has no template_id"))?;
         if !m.custom_field_templates.iter().any(|t| t.id == id) {
-            return Err(format!("custom field template '{id}' does not exist"));
+            return Err(format!("custom field template '{id}' does not exist").into());
         }
         let v = item.get("value").cloned().unwrap_or(Value::Null);
         match crew.custom_fields.iter_mut().find(|(t, _)| t == id) {
@@ -710,7 +711,7 @@ fn validation_failed(problems: Vec<Value>) -> Response {
 async fn create_crew(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(message) => return bad_request(&message, None),
+        Err(message) => return bad_request(&message.0, None),
     };
     let mut data = st.write();
     let now = now_stamp();
@@ -743,7 +744,7 @@ async fn create_crew(State(st): St, headers: HeaderMap, body: Bytes) -> Response
 async fn update_crew(State(st): St, Path(id): Path<String>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(message) => return bad_request(&message, None),
+        Err(message) => return bad_request(&message.0, None),
     };
     let mut data = st.write();
     let Some(&index) = data.by_id.get(&id) else {

@@ -1,6 +1,6 @@
 //! SmartHR crew JSON ⇄ the canonical [`Employee`].
 
-use crate::model::json::Fields;
+use crate::model::json::{Fields, RecordError};
 use crate::model::{Employee, Field, MasterItem, Raw, emp_status};
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
@@ -25,17 +25,17 @@ pub fn field_key(field: Field) -> &'static str {
 
 /// Reads a crew. The office's name comes from an embedded `biz_establishment` when the server
 /// sent one; otherwise it is left as the id, for the caller to fill from the master list.
-pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, String> {
+pub fn crew_to_employee(record: impl Into<Raw>) -> Result<Employee, RecordError> {
     let raw: Raw = record.into();
     let obj = Fields::parse(raw.text(), "crew")?;
     let dated = |key: &str| {
-        obj.date(key).map_err(|e| {
-            format!(
-                "crew {}: {e}",
-                obj.text("emp_code")
-                    .or_else(|| obj.text("id"))
-                    .unwrap_or_default()
-            )
+        obj.date(key).map_err(|e| RecordError::In {
+            what: "crew",
+            who: obj
+                .text("emp_code")
+                .or_else(|| obj.text("id"))
+                .unwrap_or_default(),
+            error: Box::new(e),
         })
     };
     let embedded = obj.object("biz_establishment");
@@ -187,7 +187,8 @@ mod tests {
             })
         );
         let err = crew_to_employee(json!({"id": "c1", "emp_code": "7", "birth_at": "1990/01/01"}))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("birth_at") && err.contains("1990/01/01") && err.contains('7'),
             "{err}"

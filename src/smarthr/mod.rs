@@ -7,7 +7,7 @@ mod paging;
 pub use convert::{changes_to_crew, crew_to_employee, employee_to_crew, field_key};
 
 use crate::http::{ApiError, Attempts, Budget, Call, ErrorKind, Limits, Notice, Secret, Transport};
-use crate::model::json::excerpt;
+use crate::model::json::{RecordError, excerpt};
 use crate::model::{Employee, Field, MasterItem, Service};
 use futures_util::{StreamExt, stream};
 use reqwest::header::HeaderMap;
@@ -151,7 +151,7 @@ impl Client {
         &self,
         path: &[&str],
         on_progress: Progress<'_>,
-        convert: impl Fn(&RawValue) -> Result<T, String>,
+        convert: impl Fn(&RawValue) -> Result<T, RecordError>,
     ) -> Result<Vec<T>, ApiError> {
         let first = self.t.url(path);
         let numbered = |page: usize| {
@@ -212,7 +212,7 @@ impl Client {
     async fn page<T>(
         &self,
         call: &Call<'_>,
-        convert: &impl Fn(&RawValue) -> Result<T, String>,
+        convert: &impl Fn(&RawValue) -> Result<T, RecordError>,
     ) -> Result<Page<T>, ApiError> {
         let reply = self.t.send_list(call, Attempts::WithRetries).await?;
         let mut first_id = None;
@@ -250,7 +250,7 @@ impl Client {
     }
 
     fn convert(&self, record: Box<RawValue>) -> Result<Employee, ApiError> {
-        crew_to_employee(record).map_err(|d| self.t.malformed(d))
+        crew_to_employee(record).map_err(|d| self.t.malformed(d.to_string()))
     }
 }
 
@@ -273,11 +273,12 @@ fn record_id(record: &RawValue) -> Value {
 }
 
 /// An office or employment type: its id, and its name (the id when it has none).
-fn master_item(record: &RawValue) -> Result<MasterItem, String> {
-    let value: Value = serde_json::from_str(record.get()).map_err(|e| e.to_string())?;
+fn master_item(record: &RawValue) -> Result<MasterItem, RecordError> {
+    let value: Value = serde_json::from_str(record.get())
+        .map_err(|e| crate::model::json::syntax_error(&e, record.get().as_bytes()))?;
     let obj = crate::model::json::object(&value, "record")?;
     let id = crate::model::json::text(obj, "id")
-        .ok_or_else(|| format!("a record has no id: {}", excerpt(&value.to_string())))?;
+        .ok_or_else(|| RecordError::NoId(excerpt(&value.to_string())))?;
     let name = crate::model::json::text(obj, "name").unwrap_or_else(|| id.clone());
     Ok(MasterItem { id, name })
 }

@@ -7,6 +7,7 @@
 //! threads), so the pages `tokio::spawn` them: a run is independent of the browser, and closing
 //! the page does not stop it.
 
+use super::errors::Error;
 use crate::apply::{self, ApplyResult};
 use crate::apply::{Event, Observer, Stop};
 use crate::config::Config;
@@ -29,19 +30,20 @@ pub fn window_now(config: &Config) -> Option<Inside> {
 
 /// The CLI's access-window guard: an error for the page while KOT's configured window is open
 /// (the dashboard does not wait windows out).
-pub async fn guard_window(config: &Config) -> Result<(), String> {
-    workflow::guard::access_window(config, None, &apply::Silent)
-        .await
-        .map_err(|e| e.to_string())
+pub async fn guard_window(config: &Config) -> Result<(), Error> {
+    Ok(workflow::guard::access_window(config, None, &apply::Silent).await?)
 }
 
 /// The CLI's `max_changes` guard for the `chosen` rows of `plan`, with the clears this dashboard
 /// makes (none of a field the plan found unreadable).
-pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Result<(), String> {
-    workflow::guard::max_changes(config, plan, chosen, &apply::AllowClear::default(), false)
-        .map_err(|e| {
-            format!("{e}; check the direction and the reference date, or run it from the CLI with --force")
-        })
+pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Result<(), Error> {
+    Ok(workflow::guard::max_changes(
+        config,
+        plan,
+        chosen,
+        &apply::AllowClear::default(),
+        false,
+    )?)
 }
 
 /// Today in JST, the default reference date.
@@ -62,17 +64,14 @@ pub async fn fetch(
     direction: Direction,
     as_of: NaiveDate,
     observer: &dyn Observer,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, Error> {
     let rules = config
         .rules
         .as_deref()
         .map(|dir| workflow::load_rules(dir).map(Arc::new))
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
-    let rosters = workflow::fetch(&conn, direction, as_of, observer)
-        .await
-        .map_err(|e| e.to_string())?;
+        .transpose()?;
+    let conn = Connections::from_config(config)?;
+    let rosters = workflow::fetch(&conn, direction, as_of, observer).await?;
     Ok(Fetched { rosters, rules })
 }
 
@@ -98,14 +97,13 @@ pub fn plan(
     rosters: Rosters,
     rules: Option<&Rules>,
     choice: &Choice,
-) -> Result<SavedPlan, String> {
+) -> Result<SavedPlan, Error> {
     let defaults = workflow::resolve_defaults(
         rosters.direction,
         &rosters.masters,
         choice.office.as_deref(),
         choice.employment_type.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let policy: &dyn Policy = match rules {
         Some(r) => r,
         None => &NoRules,
@@ -128,7 +126,7 @@ pub enum Applied {
         stale: Vec<(String, String)>,
     },
     /// Nothing written, or the run could not be recorded.
-    Failed(String),
+    Failed(std::sync::Arc<Error>),
 }
 
 /// What the person reviewed and chose.
@@ -153,7 +151,7 @@ pub async fn apply(
 ) -> Applied {
     match apply_inner(config, user, lock, reviewed_plan, stop, observer).await {
         Ok(a) => a,
-        Err(e) => Applied::Failed(e),
+        Err(e) => Applied::Failed(std::sync::Arc::new(e)),
     }
 }
 
@@ -164,17 +162,13 @@ async fn apply_inner(
     r: &Reviewed,
     stop: Stop,
     observer: &dyn Observer,
-) -> Result<Applied, String> {
+) -> Result<Applied, Error> {
     guard_window(config).await?;
-    let history = HistoryHandle::open(&config.history)
-        .await
-        .map_err(|e| e.to_string())?;
-    let conn = Connections::from_config(config).map_err(|e| e.to_string())?;
+    let history = HistoryHandle::open(&config.history).await?;
+    let conn = Connections::from_config(config)?;
     let saved = &r.saved;
     let plan = &saved.plan;
-    let stale = workflow::stale(&conn, plan, &r.chosen, observer)
-        .await
-        .map_err(|e| e.to_string())?;
+    let stale = workflow::stale(&conn, plan, &r.chosen, observer).await?;
     let stale_rows = stale
         .iter()
         .map(|s| {
@@ -214,8 +208,7 @@ async fn apply_inner(
         },
         observer,
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped,

@@ -6,6 +6,7 @@
 //! [`security::guard`] first.
 
 pub mod core;
+pub mod errors;
 pub mod health;
 pub mod i18n;
 mod pages;
@@ -36,15 +37,25 @@ pub enum WebError {
         "{PASSWORD_ENV} is set but shorter than {MIN_PASSWORD} characters; choose a longer password"
     )]
     ShortPassword,
-    #[error(
-        "--public-url '{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com"
-    )]
+    #[error("'{0}' is not an http(s) address with a host, e.g. https://crewsync.example.com")]
     BadPublicUrl(String),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+impl crate::error::Diagnostic for WebError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            WebError::BadPublicUrl(url) => Some(url),
+            _ => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        matches!(self, WebError::BadPublicUrl(_)).then_some(crate::error::Input::PublicUrl)
+    }
 }
 
 /// How the dashboard is run.

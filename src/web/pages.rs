@@ -3,11 +3,13 @@
 
 use super::App;
 use super::core::{self, Applied, Choice};
+use super::errors::{self, Error};
 use super::health::{Checks, Reach, RulesState};
-use super::i18n::Text;
+use super::i18n::{Lang, Text};
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, Outcome};
+use crate::error::BadDate;
 use crate::history::{RunDetail, RunSummary};
 use crate::model::{Direction, MasterItem, Service};
 use crate::plan::{Row, Status};
@@ -123,6 +125,11 @@ struct MessagePage {
     text: String,
     link: Option<String>,
     link_text: &'static str,
+}
+
+/// A page saying what went wrong, in the page's language.
+fn failed(ctx: &Ctx, status: StatusCode, e: impl Into<Error>) -> Response {
+    message(ctx, status, errors::text(ctx.lang, &e.into()))
 }
 
 fn message(ctx: &Ctx, status: StatusCode, text: impl Into<String>) -> Response {
@@ -409,7 +416,7 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
     let t = ctx.lang.text();
     let runs = match core::runs(&app.config, 0, 10) {
         Ok(runs) => runs.iter().map(|r| run_view(t, r)).collect(),
-        Err(e) => return message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return failed(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let checks = app.health.get(&app.config).await;
     let checks = checks.as_deref();
@@ -602,17 +609,15 @@ async fn start(
     let Some(d) = direction(&slug) else {
         return not_found(Extension(ctx)).await;
     };
-    let as_of = match NaiveDate::parse_from_str(form.as_of.trim(), "%Y-%m-%d") {
+    let as_of = match BadDate::parse(&form.as_of) {
         Ok(date) => date,
-        Err(_) => {
-            let why = format!(
-                "'{}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01",
-                form.as_of
-            );
+        Err(e) => {
+            let why = errors::text(ctx.lang, &e.into());
             return step1_form(&ctx, d, core::today(), StatusCode::BAD_REQUEST, Some(why));
         }
     };
-    if let Err(why) = core::guard_window(&app.config).await {
+    if let Err(e) = core::guard_window(&app.config).await {
+        let why = errors::text(ctx.lang, &e);
         return step1_form(&ctx, d, as_of, StatusCode::CONFLICT, Some(why));
     }
     let wizard = app.wizards.start(ctx.user(), d);
@@ -626,7 +631,7 @@ async fn start(
                 *w.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules;
                 *stage = Stage::Fetched;
             }
-            Err(e) => *stage = Stage::FetchFailed(e),
+            Err(e) => *stage = Stage::FetchFailed(Arc::new(e)),
         }
     });
     see_other(&format!("/wizard/{}/fetch", wizard.id))
@@ -658,7 +663,7 @@ async fn fetch_page(
     };
     let error = match &*w.stage() {
         Stage::Fetching => None,
-        Stage::FetchFailed(e) => Some(e.clone()),
+        Stage::FetchFailed(e) => Some(errors::text(ctx.lang, e)),
         _ => return see_other(&format!("/wizard/{id}/defaults")),
     };
     let t = ctx.lang.text();
@@ -877,7 +882,7 @@ async fn choose_defaults(
                 &choice,
                 decisions,
                 StatusCode::BAD_REQUEST,
-                Some(e),
+                Some(errors::text(ctx.lang, &e)),
             )
         }
         Err(e) => message(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -950,7 +955,8 @@ struct RowView {
     assigned: Vec<(String, String)>,
 }
 
-fn row_view(t: &Text, i: usize, row: &Row, ticked: bool) -> RowView {
+fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
+    let t = lang.text();
     RowView {
         index: i,
         code: row.code.clone().unwrap_or_else(|| "-".into()),
@@ -1055,7 +1061,7 @@ async fn list_page(
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|&i| row_view(t, i, &rows[i], review.ticks[i]))
+        .map(|&i| row_view(ctx.lang, i, &rows[i], review.ticks[i]))
         .collect();
     html(
         StatusCode::OK,
@@ -1209,8 +1215,9 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        if let Err(why) = core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
+        if let Err(e) = core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
             drop(stage);
+            let why = errors::text(ctx.lang, &e);
             return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
         }
         chosen
@@ -1219,7 +1226,10 @@ async fn run_start(
     // is refused before anything is fetched.
     let lock = match core::lock(&app.config) {
         Ok(lock) => lock,
-        Err(e) => return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(e.to_string())),
+        Err(e) => {
+            let why = errors::text(ctx.lang, &e.into());
+            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
+        }
     };
     let Stage::Planned(planned) = std::mem::replace(&mut *w.stage(), Stage::Running) else {
         return see_other(&format!("/wizard/{id}/run"));
@@ -1298,7 +1308,9 @@ async fn run_page(
             stopped,
             stale,
         }) => (false, stale.clone(), Some(run_id.clone()), stopped.clone()),
-        Stage::Finished(Applied::Failed(e)) => (false, vec![], None, Some(e.clone())),
+        Stage::Finished(Applied::Failed(e)) => {
+            (false, vec![], None, Some(errors::text(ctx.lang, e)))
+        }
         _ => return see_other(&format!("/wizard/{id}/confirm")),
     };
     let mut c = chrome(&ctx, if running { t.running } else { t.result });

@@ -20,7 +20,7 @@ const MAX_WIZARDS: usize = 16;
 /// Where a wizard stands.
 pub enum Stage {
     Fetching,
-    FetchFailed(String),
+    FetchFailed(std::sync::Arc<super::errors::Error>),
     /// Rosters fetched; defaults not chosen yet (or being changed).
     Fetched,
     /// Boxed: a plan under review is large, and a wizard is in the other stages as often.

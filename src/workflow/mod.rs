@@ -25,23 +25,29 @@ pub enum SyncError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// A default office or employment type that the target's masters do not have; `choices`
+    /// lists the valid ones, `suggestion` is the one probably meant.
     #[error(
         "{what} '{value}' does not exist in {service}; {choices}\n  hint: pass the id/code or the exact name"
     )]
     UnknownMaster {
+        /// [`Input::Office`](crate::error::Input::Office) or
+        /// [`Input::EmploymentType`](crate::error::Input::EmploymentType).
+        input: crate::error::Input,
         what: &'static str,
         value: String,
         service: Service,
         choices: String,
+        suggestion: Option<String>,
     },
     #[error(transparent)]
     History(crate::history::HistoryError),
     #[error(
-        "--employment-type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type. Remove the flag or use a rule"
+        "a default employment type applies only when the target is KING OF TIME (smarthr-to-kot); SmartHR keeps the source's own type"
     )]
     EmploymentTypeNotForSmartHr,
     #[error(transparent)]
-    InsideWindow(#[from] guard::InsideWindow),
+    Refused(#[from] crate::error::Refused),
     #[error(transparent)]
     Wait(#[from] crate::apply::WaitError),
     #[error("the rules in {} do not compile:\n{source}", dir.display())]
@@ -49,6 +55,29 @@ pub enum SyncError {
         dir: std::path::PathBuf,
         source: crate::rules::RulesError,
     },
+}
+
+impl crate::error::Diagnostic for SyncError {
+    fn value(&self) -> Option<&str> {
+        match self {
+            SyncError::UnknownMaster { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+    fn input(&self) -> Option<crate::error::Input> {
+        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
+            .then_some(crate::error::Input::EmploymentType)
+    }
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
+            .then_some(crate::error::Remedy::NoEmploymentType)
+    }
+    fn suggestion(&self) -> Option<&str> {
+        match self {
+            SyncError::UnknownMaster { suggestion, .. } => suggestion.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// What a plan is asked for, whichever front end asks.
@@ -477,7 +506,8 @@ pub fn resolve_defaults(
         return Err(SyncError::EmploymentTypeNotForSmartHr);
     }
     let target = direction.target();
-    let resolve = |what: &'static str,
+    let resolve = |input: crate::error::Input,
+                   what: &'static str,
                    value: Option<&str>,
                    items: &[MasterItem],
                    find: for<'m> fn(&'m Masters, &str) -> Option<&'m MasterItem>|
@@ -487,10 +517,12 @@ pub fn resolve_defaults(
                 find(masters, v)
                     .cloned()
                     .ok_or_else(|| SyncError::UnknownMaster {
+                        input,
                         what,
                         value: v.to_string(),
                         service: target,
                         choices: crate::model::choices(items, v, usize::MAX),
+                        suggestion: crate::model::meant(items, v).map(|m| m.name.clone()),
                     })
             })
             .transpose()
@@ -500,8 +532,15 @@ pub fn resolve_defaults(
         Service::Kot => "office (division)",
     };
     Ok(Defaults {
-        office: resolve(office_word, office, &masters.offices, Masters::find_office)?,
+        office: resolve(
+            crate::error::Input::Office,
+            office_word,
+            office,
+            &masters.offices,
+            Masters::find_office,
+        )?,
         employment_type: resolve(
+            crate::error::Input::EmploymentType,
             "employment type (working type)",
             employment_type,
             &masters.employment_types,

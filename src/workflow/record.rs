@@ -196,12 +196,7 @@ pub async fn apply_recorded(
         run.as_str(),
         &mut |result| {
             let (history, run, result) = (history.clone(), run.clone(), result.clone());
-            Box::pin(async move {
-                history
-                    .with(move |h| h.record(&run, &result))
-                    .await
-                    .map_err(|e| e.to_string())
-            })
+            Box::pin(async move { history.with(move |h| h.record(&run, &result)).await })
         },
     )
     .await;

@@ -1,0 +1,221 @@
+//! One error vocabulary for both front ends (issue 16 §4), modelled on `just`: a library error
+//! carries what it is as data (its type and variant are the kind; where there is one, the
+//! place in a file; the offending value; what to do about it; a "did you mean"), and each front
+//! end renders it in one place, the CLI with its flag names and exit statuses, the dashboard
+//! as HTML in the page's language.
+//!
+//! The library's messages therefore never name a command-line flag: what a person can do is a
+//! [`Remedy`] (and the input a bad value came from an [`Input`]), which the CLI words with
+//! `--force`, `--wait`, … (`cli/errors.rs`) and the dashboard with its own controls
+//! (`web/errors.rs`). This module imports only `model` and `window`, so that every module can
+//! use it without an import cycle.
+
+use crate::window::{Inside, Window};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A place in a file: the configuration YAML, a rules script, a rule test file, a saved plan.
+/// Lines and columns count from 1, columns in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which input a bad value came from. The CLI names it by its flag (`--select`), the
+/// dashboard by the field of its form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// Which employees to write (CLI `--select`).
+    Selection,
+    /// The default office for new employees (CLI `--office`).
+    Office,
+    /// The default employment type for new employees (CLI `--employment-type`).
+    EmploymentType,
+    /// The reference date (CLI `--as-of`).
+    ReferenceDate,
+    /// The dashboard's public address (CLI `serve --public-url`).
+    PublicUrl,
+}
+
+/// What a person can do about an error, as data: each front end words it in its own terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Name another configuration file, or create this one.
+    ConfigFile(PathBuf),
+    /// Check the direction and the reference date; write anyway if the size is intended
+    /// (CLI `--force`).
+    Force,
+    /// Let the apply pause for the target's request budget to reset (CLI `--wait`), or select
+    /// fewer employees.
+    WaitForBudget,
+    /// Run again after the rate limit's reset, or pace across it (CLI `--wait`).
+    WaitForReset,
+    /// Say which employees to write and confirm, without a terminal (CLI `--select`, `--yes`).
+    SelectAndConfirm,
+    /// Confirm the write without a terminal (CLI `--yes`).
+    Confirm,
+    /// Choose a new rules folder, or move the existing file away (CLI `--rules DIR`).
+    OtherRulesFolder,
+    /// Give the path of a saved plan (CLI `plan --out` writes one).
+    SavedPlanFile,
+    /// Save a plan to this path first (CLI `plan … --out PATH`).
+    SavePlan(PathBuf),
+    /// Make the plan again with this crewsync.
+    PlanAgain,
+    /// Make a fresh plan, or raise `plan_max_age_hours`.
+    FreshPlan,
+    /// Show rows of this status so that they can be written (CLI `--status`), or leave the
+    /// code out.
+    ShowStatus(&'static str),
+    /// Leave the default employment type out (SmartHR keeps the source's own), or decide the
+    /// type in a rule.
+    NoEmploymentType,
+    /// Run again after the access window closes (`reopens`, as `HH:MM JST`), or schedule runs
+    /// outside these windows.
+    AfterWindow {
+        reopens: String,
+        windows: Vec<Window>,
+    },
+}
+
+/// What an error says beyond its message, for a front end to render: the place, the value,
+/// the input it came from, the remedy and a "did you mean". Every field is optional; the
+/// defaults say "nothing more".
+pub trait Diagnostic: std::error::Error {
+    /// Where in a file the error is.
+    fn location(&self) -> Option<Location> {
+        None
+    }
+    /// The offending value, as given.
+    fn value(&self) -> Option<&str> {
+        None
+    }
+    /// The input the value came from.
+    fn input(&self) -> Option<Input> {
+        None
+    }
+    /// What to do about it.
+    fn remedy(&self) -> Option<Remedy> {
+        None
+    }
+    /// What was probably meant.
+    fn suggestion(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A guard refused to start an apply: nothing was written. Each is a safety rule of the
+/// feature (feature.md: 連携の上限, 実行時間帯, 同時実行).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// `max_changes`: more changes than the configured share of the roster is more likely a
+    /// mistake (a wrong date, a wrong tenant) than an intention.
+    #[error(
+        "apply would make {changes} changes (each employee written counts one, each field cleared one more), more than max_changes allows ({limit} of a roster of {roster})"
+    )]
+    TooManyChanges {
+        changes: usize,
+        limit: usize,
+        roster: usize,
+    },
+    /// Inside one of KOT's configured access windows.
+    #[error("{inside}")]
+    InsideWindow {
+        inside: Inside,
+        windows: Vec<Window>,
+    },
+    /// The target's remaining request budget does not cover the writes; `budget` says the
+    /// numbers ([`crate::workflow::BudgetCheck::describe`]).
+    #[error("{budget}; nothing was written")]
+    BudgetShort { budget: String },
+    /// Not in a terminal, so nobody can tick employees.
+    #[error("apply is not running in a terminal, so it cannot ask which employees to sync")]
+    NoSelection,
+    /// Not in a terminal, so nobody can confirm.
+    #[error("apply would write {writes} employee(s) to {target} and needs confirmation")]
+    NoConfirmation {
+        writes: usize,
+        target: crate::model::Service,
+    },
+}
+
+impl Refused {
+    /// The access-window guard: refuses inside one of `windows` at `now`.
+    pub fn check_window(
+        windows: &[Window],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
+        match crate::window::inside(windows, now) {
+            Some(inside) => Err(Refused::InsideWindow {
+                inside,
+                windows: windows.to_vec(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Diagnostic for Refused {
+    fn remedy(&self) -> Option<Remedy> {
+        Some(match self {
+            Refused::TooManyChanges { .. } => Remedy::Force,
+            Refused::InsideWindow { inside, windows } => Remedy::AfterWindow {
+                reopens: inside.reopens.format("%H:%M JST").to_string(),
+                windows: windows.clone(),
+            },
+            Refused::BudgetShort { .. } => Remedy::WaitForBudget,
+            Refused::NoSelection => Remedy::SelectAndConfirm,
+            Refused::NoConfirmation { .. } => Remedy::Confirm,
+        })
+    }
+}
+
+/// A reference date that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01")]
+pub struct BadDate(pub String);
+
+impl BadDate {
+    /// Parses a reference date as both front ends take it.
+    pub fn parse(s: &str) -> Result<chrono::NaiveDate, BadDate> {
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| BadDate(s.to_string()))
+    }
+}
+
+impl Diagnostic for BadDate {
+    fn value(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+    fn input(&self) -> Option<Input> {
+        Some(Input::ReferenceDate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_date_carries_its_value_and_input() {
+        let e = BadDate::parse("2026-02-30").unwrap_err();
+        assert_eq!(
+            (e.value(), e.input()),
+            (Some("2026-02-30"), Some(Input::ReferenceDate))
+        );
+    }
+}

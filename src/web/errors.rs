@@ -1,0 +1,214 @@
+//! The error half of the dashboard's catalogue ([`super::i18n`]): every library error a page
+//! can meet, said in the page's language from the error's own fields (the value, the place,
+//! the suggestion), with what to do in the dashboard's terms. So a Japanese page never shows
+//! the CLI's English sentence, and no page names a CLI flag.
+//!
+//! Errors that only the CLI can meet, and texts that are not crewsync's own (a server's or the
+//! operating system's message), are shown after a sentence in the page's language.
+
+use super::i18n::Lang;
+use crate::config::ConfigError;
+use crate::error::{BadDate, Input, Refused};
+use crate::history::HistoryError;
+use crate::http::{ApiError, ErrorKind};
+use crate::workflow::SyncError;
+
+/// Any error a page shows, in one type: the library's own errors, each said here in the
+/// page's language (where the CLI renders the same values through `anyhow`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Date(#[from] BadDate),
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Error {
+        Error::Sync(e.into())
+    }
+}
+
+/// `e` as a person reads it on a page in `lang`. Plain text: the templates escape it.
+pub fn text(lang: Lang, e: &Error) -> String {
+    let ja = lang == Lang::Ja;
+    let said = match e {
+        Error::Date(BadDate(value)) => ja.then(|| {
+            format!("「{value}」は日付として読めません。YYYY-MM-DDの形で入力してください（例: 2026-04-01）。")
+        }),
+        Error::Refused(r) => Some(refused(ja, r)),
+        Error::Sync(s) => sync(lang, s),
+        Error::History(h) => history(ja, h),
+    };
+    said.unwrap_or_else(|| fallback(ja, e))
+}
+
+/// A kind without words of its own here (an error only the CLI meets, or one whose text is a
+/// server's): a sentence in the page's language, then the message as it came.
+fn fallback(ja: bool, e: &Error) -> String {
+    if ja {
+        format!("処理を続けられませんでした。詳細: {e}")
+    } else {
+        e.to_string()
+    }
+}
+
+fn refused(ja: bool, r: &Refused) -> String {
+    match (r, ja) {
+        (
+            Refused::TooManyChanges {
+                changes,
+                limit,
+                roster,
+            },
+            true,
+        ) => format!(
+            "{changes}件の変更は、連携の上限（max_changes: {roster}名中{limit}件）を超えます。連携方向と情報取得基準日を確かめてください。意図した変更であれば、コマンドラインから上限を超えて実行できます。"
+        ),
+        (Refused::TooManyChanges { .. }, false) => format!(
+            "{r}. Check the direction and the reference date; if this is intended, the command line can be told to go ahead."
+        ),
+        (Refused::InsideWindow { inside, .. }, true) => format!(
+            "KING OF TIMEはアクセス制限時間帯（{} JST）のため、従業員情報を扱えません。{}以降にもう一度実行してください。",
+            inside.window,
+            inside.reopens.format("%H:%M")
+        ),
+        (Refused::InsideWindow { inside, .. }, false) => format!(
+            "{r}. Run again after {}.",
+            inside.reopens.format("%H:%M JST")
+        ),
+        (_, true) => format!("同期を始められませんでした。詳細: {r}"),
+        (_, false) => r.to_string(),
+    }
+}
+
+fn sync(lang: Lang, s: &SyncError) -> Option<String> {
+    let ja = lang == Lang::Ja;
+    let t = lang.text();
+    match s {
+        SyncError::UnknownMaster {
+            input,
+            value,
+            service,
+            suggestion,
+            ..
+        } => {
+            let term = match input {
+                Input::EmploymentType => t.employment_type,
+                _ => t.office,
+            };
+            let label = t.of(*service, term);
+            let meant = suggestion.as_deref().map_or_else(String::new, |s| {
+                if ja {
+                    format!("「{s}」のことですか？")
+                } else {
+                    format!(" Did you mean '{s}'?")
+                }
+            });
+            Some(if ja {
+                format!("{label}「{value}」は{service}にありません。{meant}一覧から選んでください。")
+            } else {
+                format!("{label} '{value}' does not exist in {service}.{meant} Choose one from the list.")
+            })
+        }
+        SyncError::EmploymentTypeNotForSmartHr => ja.then(|| {
+            "雇用区分の既定値は、連携先がKING OF TIMEのときだけ使えます。SmartHRでは連携元の雇用区分のままになります。".to_string()
+        }),
+        SyncError::Config(c) => ja.then(|| config(c)).flatten(),
+        SyncError::Api(a) => ja.then(|| api(a)),
+        SyncError::History(h) => history(ja, h),
+        SyncError::Refused(r) => Some(refused(ja, r)),
+        SyncError::Rules { dir, source } => ja.then(|| {
+            let mut out = format!(
+                "ルールフォルダ {} に{}件の問題があります。直してから、もう一度お試しください。",
+                dir.display(),
+                source.problems.len()
+            );
+            for p in &source.problems {
+                out.push_str(&format!("\n{}: {}", p.location(), p.message));
+            }
+            out
+        }),
+        SyncError::Wait(_) => None,
+    }
+}
+
+fn config(c: &ConfigError) -> Option<String> {
+    match c {
+        ConfigError::MissingToken { var, service } => Some(format!(
+            "環境変数 {var} が設定されていません。{service}のアクセストークンを設定してから、crewsyncを起動し直してください（トークンは設定ファイルには書きません）。"
+        )),
+        ConfigError::EmptyToken { var, service } => Some(format!(
+            "環境変数 {var} は設定されていますが空です。{service}のアクセストークンを設定してください。"
+        )),
+        ConfigError::BadToken {
+            var,
+            service,
+            position,
+            ..
+        } => Some(format!(
+            "環境変数 {var} に、{service}のアクセストークンにはない文字があります（{position}文字目）。改行などが貼り付けられていないか確かめてください。"
+        )),
+        _ => None,
+    }
+}
+
+/// An API error in Japanese: what happened and what to check; for the kinds without words
+/// here, the message as it came.
+fn api(a: &ApiError) -> String {
+    let s = a.service;
+    match &a.kind {
+        ErrorKind::Unauthorized { .. } => {
+            format!("{s}が認証を拒否しました。アクセストークンが正しいか確かめてください。")
+        }
+        ErrorKind::Forbidden { .. } => {
+            format!("{s}がこの操作を許可しませんでした。アクセストークンの権限を確かめてください。")
+        }
+        ErrorKind::AccessWindow { .. } => {
+            "KING OF TIMEはアクセス制限時間帯のため、従業員情報を扱えません。時間帯が終わってからもう一度実行してください。".to_string()
+        }
+        ErrorKind::Unreachable { url, .. } => {
+            format!("{s}（{url}）に接続できませんでした。ネットワークと設定のbase_urlを確かめてください。")
+        }
+        ErrorKind::Timeout { url } | ErrorKind::Interrupted { url, .. } => format!(
+            "{s}（{url}）から応答を受け取れませんでした。時間をおいてもう一度実行してください。"
+        ),
+        ErrorKind::RateLimited { .. } => format!(
+            "{s}のリクエスト上限に達しました。時間をおいてもう一度実行してください。"
+        ),
+        ErrorKind::WrongBaseUrl { base_url, .. } => format!(
+            "設定の{s} base_url（{base_url}）がWeb APIを指していません。設定を確かめてください。"
+        ),
+        // The server's or the network's own words: shown as they came.
+        _ => format!("{s}とのやりとりでエラーが起きました。詳細: {a}"),
+    }
+}
+
+fn history(ja: bool, h: &HistoryError) -> Option<String> {
+    if !ja {
+        return None;
+    }
+    match h {
+        HistoryError::LockHeld { pid, since, .. } => {
+            let who = match (pid, since) {
+                (Some(pid), Some(since)) => format!(
+                    "（pid {pid}、開始 {}）",
+                    since
+                        .with_timezone(&crate::clock::JST)
+                        .format("%Y-%m-%d %H:%M JST")
+                ),
+                (Some(pid), None) => format!("（pid {pid}）"),
+                _ => String::new(),
+            };
+            Some(format!(
+                "別の同期が実行中です{who}。終わってから、もう一度実行してください。"
+            ))
+        }
+        HistoryError::UnknownRun(id) => Some(format!("連携履歴に「{id}」の実行はありません。")),
+        _ => None,
+    }
+}
