@@ -781,7 +781,7 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
         let run = list.replace("/list", "/run");
         c.post(&run, &[("csrf", &csrf)]).await;
         let page = c
-            .wait_for(&run, |a| a.body.contains("同期しています: 1 件完了"))
+            .wait_for(&run, |a| a.body.contains("同期しています: <span id=\"done\">1</span> 件完了"))
             .await;
         assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
         let a = c
@@ -836,7 +836,8 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
 }
 
 /// The guards are the workflow's, not each front end's: `max_changes` refuses the dashboard's
-/// run with the CLI's own words and count (employees written plus fields cleared).
+/// run with the CLI's own count (employees written plus fields cleared) and limit, said in
+/// the page's language.
 #[test]
 fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
     let env = Env::sample();
@@ -845,16 +846,16 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
         .cmd(&util::apply_to_kot(&["--select", "all", "--yes"]))
         .run()
         .expect(1);
-    let sentence = cli
-        .stderr
-        .split("error: ")
-        .nth(1)
-        .and_then(|e| e.split(".\n").next())
-        .unwrap_or_else(|| panic!("{}", cli.stderr))
-        .to_string();
-    assert!(
-        sentence.contains("more than max_changes allows"),
-        "{sentence}"
+    let numbers = regex::Regex::new(
+        r"apply would make (\d+) changes .* more than max_changes allows \((\d+) of a roster of (\d+)\)",
+    )
+    .unwrap();
+    let caps = numbers
+        .captures(&cli.stderr)
+        .unwrap_or_else(|| panic!("{}", cli.stderr));
+    let said = format!(
+        "{}件の変更は、連携の上限（max_changes: {}名中{}件）を超えます",
+        &caps[1], &caps[3], &caps[2]
     );
     let d = link_dashboard(&env);
     env.block_on(async {
@@ -864,7 +865,7 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
             .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
             .await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-        assert!(refused.body.contains(&sentence), "{}", refused.body);
+        assert!(refused.body.contains(&said), "{said}\n{}", refused.body);
     });
 }
 

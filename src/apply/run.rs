@@ -318,23 +318,22 @@ impl Wait {
 
 /// What the caller does with each result as it happens (the history records it before the
 /// next write), as a future so that the recording need not block the async thread. An error
-/// stops the run: writing on without a record would lose track.
-pub type OnResult<'a> = dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), crate::history::HistoryError>>
-    + Send
-    + 'a;
+/// stops the run: writing on without a record would lose track. `E` is the recorder's error
+/// (the history's), only shown, so that `apply` need not know the history.
+pub type OnResult<'a, E> = dyn FnMut(&ApplyResult) -> BoxFuture<'static, Result<(), E>> + Send + 'a;
 
 /// Writes the chosen rows one employee at a time. A failure is reported and the rest go on; an
 /// access window (KOT 104) stops the run (or pauses it with `wait`), as does Ctrl-C, and every
 /// employee not attempted is reported as such, so the report accounts for everybody chosen.
 /// The report's `left_out` is empty: the caller knows how the rows were chosen.
-pub async fn run(
+pub async fn run<E: std::fmt::Display>(
     plan: &Plan,
     chosen: &[usize],
     target: &Target<'_>,
     options: &Options,
     observer: &dyn Observer,
     run_id: &str,
-    on_result: &mut OnResult<'_>,
+    on_result: &mut OnResult<'_, E>,
 ) -> ApplyReport {
     let mut results = Vec::with_capacity(chosen.len());
     let mut stopped: Option<String> = None;
