@@ -781,7 +781,10 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
         let run = list.replace("/list", "/run");
         c.post(&run, &[("csrf", &csrf)]).await;
         let page = c
-            .wait_for(&run, |a| a.body.contains("同期しています: <span id=\"done\">1</span> 件完了"))
+            .wait_for(&run, |a| {
+                a.body
+                    .contains("同期しています: <span id=\"done\">1</span> 件完了")
+            })
             .await;
         assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
         let a = c
@@ -1524,5 +1527,26 @@ fn the_mass_change_guard_is_said_in_the_page_s_language() {
             refused.body
         );
         no_english_error(&refused.body);
+    });
+}
+
+/// A wizard page asked for out of order sends the person to the page of the wizard's stage,
+/// never to another page that sends them back (a loop a browser gives up on).
+#[test]
+fn a_page_out_of_order_leads_to_the_wizards_current_step() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (wizard, _) = fetched(&mut c, "smarthr-to-kot").await;
+        for page in ["confirm", "run", "list", "fetch"] {
+            let a = c.get(&format!("/wizard/{wizard}/{page}")).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{page}: {a:?}");
+            assert_eq!(
+                a.location(),
+                format!("/wizard/{wizard}/defaults"),
+                "{page} before step 2 is chosen"
+            );
+        }
     });
 }

@@ -209,6 +209,7 @@ impl From<&ApplyReport> for RunEnd {
 pub enum RunStatus {
     Running,
     Completed,
+    /// Ended, but at least one chosen employee failed or was not attempted (the exit status 2).
     CompletedWithFailures,
     /// Ended early on purpose: at a KOT access window, or stopped by the user (Ctrl-C, or
     /// "no" at the confirmation); the note says which.
@@ -644,10 +645,12 @@ impl History {
     /// `stopped`.
     pub fn finish(&self, run: &RunId, end: &RunEnd) -> Result<RunStatus, HistoryError> {
         self.require_running(run.as_str())?;
+        // Not attempted (a stale row of a saved plan, an abandoned write) is as much a reason
+        // to look as a failure: the run's exit status is 2 for both.
         let failed: i64 = self
             .conn
             .query_row(
-                "SELECT COUNT(*) FROM run_employees WHERE run_id = ?1 AND outcome = 'failed'",
+                "SELECT COUNT(*) FROM run_employees WHERE run_id = ?1 AND outcome IN ('failed', 'not_attempted')",
                 [run.as_str()],
                 |r| r.get(0),
             )

@@ -84,18 +84,27 @@ impl Style {
         }
     }
 
-    /// Running text that may wrap between words; `joiner` joins it to what comes before.
+    /// Running text that may wrap between words; `joiner` joins it to what comes before. The
+    /// text's own line breaks (a reason and its `hint:` line) become item joiners, so that a
+    /// table cell neither shows them escaped nor runs the hint into the sentence before it.
     pub(crate) fn words(
         &self,
         text: &str,
         paint: Paint,
         joiner: &'static str,
     ) -> Vec<layout::Atom> {
-        text.split(' ')
-            .filter(|w| !w.is_empty())
-            .enumerate()
-            .map(|(i, w)| self.atom(w, paint.clone(), if i == 0 { joiner } else { " " }))
-            .collect()
+        let mut atoms = Vec::new();
+        for (n, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            for (i, w) in line.split(' ').filter(|w| !w.is_empty()).enumerate() {
+                let joined = match (n, i) {
+                    (0, 0) => joiner,
+                    (_, 0) => ITEM_JOINER,
+                    _ => " ",
+                };
+                atoms.push(self.atom(w, paint.clone(), joined));
+            }
+        }
+        atoms
     }
 
     /// A fixed-width cell.

@@ -405,6 +405,22 @@ fn a_stopped_reason_keeps_its_hint_line() {
     );
 }
 
+/// A row's reason with a hint line (a stale row of a saved plan) reads as one item list in its
+/// cell: the break is neither escaped nor lost.
+#[test]
+fn a_row_reason_with_a_hint_line_reads_as_two_items() {
+    let mut report = sample_report();
+    report.results[0].outcome = Outcome::NotAttempted;
+    report.results[0].error =
+        Some("stale: email changed since the plan; not written\n  hint: make a new plan".into());
+    let table = apply_table(&report, &Style::plain(200));
+    assert!(
+        table.contains("not written; hint: make a new plan"),
+        "{table}"
+    );
+    assert!(!table.contains("\\u{a}"), "{table}");
+}
+
 /// Erases the line, returns the cursor, turns text red and reverses it: what a hostile or
 /// broken record can hold.
 const HOSTILE: &str = "x\u{1b}[2K\r\u{1b}[31m\u{202e}\u{85}\u{7f}";

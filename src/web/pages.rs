@@ -664,7 +664,7 @@ async fn fetch_page(
     let error = match &*w.stage() {
         Stage::Fetching => None,
         Stage::FetchFailed(e) => Some(errors::text(ctx.lang, e)),
-        _ => return see_other(&format!("/wizard/{id}/defaults")),
+        other => return see_other(&format!("/wizard/{id}/{}", other.page())),
     };
     let t = ctx.lang.text();
     let mut c = chrome(&ctx, step_title(t, w.direction, 1));
@@ -1022,7 +1022,7 @@ async fn list_page(
     let t = ctx.lang.text();
     let stage = w.stage();
     let Stage::Planned(review) = &*stage else {
-        return see_other(&format!("/wizard/{id}/defaults"));
+        return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
     let filter = Filter::new(&query.status, &query.q);
     let rows = &review.saved.plan.rows;
@@ -1092,7 +1092,7 @@ async fn list_post(
     };
     let mut stage = w.stage();
     let Stage::Planned(review) = &mut *stage else {
-        return see_other(&format!("/wizard/{id}/defaults"));
+        return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
     let value = |name: &str| {
         fields
@@ -1156,7 +1156,7 @@ fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>
     let t = ctx.lang.text();
     let stage = w.stage();
     let Stage::Planned(review) = &*stage else {
-        return see_other(&format!("/wizard/{}/run", w.id));
+        return see_other(&format!("/wizard/{}/{}", w.id, stage.page()));
     };
     let chosen = review.chosen();
     let rows = &review.saved.plan.rows;
@@ -1208,7 +1208,7 @@ async fn run_start(
     let review = {
         let stage = w.stage();
         let Stage::Planned(review) = &*stage else {
-            return see_other(&format!("/wizard/{id}/run"));
+            return see_other(&format!("/wizard/{id}/{}", stage.page()));
         };
         let chosen = review.chosen();
         if chosen.is_empty() {
@@ -1301,7 +1301,8 @@ async fn run_page(
     };
     let t = ctx.lang.text();
     let progress = w.progress.snapshot();
-    let (running, stale, run_id, error) = match &*w.stage() {
+    let stage = w.stage();
+    let (running, stale, run_id, error) = match &*stage {
         Stage::Running => (true, vec![], None, None),
         Stage::Finished(Applied::Ran {
             run_id,
@@ -1311,8 +1312,9 @@ async fn run_page(
         Stage::Finished(Applied::Failed(e)) => {
             (false, vec![], None, Some(errors::text(ctx.lang, e)))
         }
-        _ => return see_other(&format!("/wizard/{id}/confirm")),
+        other => return see_other(&format!("/wizard/{id}/{}", other.page())),
     };
+    drop(stage);
     let mut c = chrome(&ctx, if running { t.running } else { t.result });
     c.refresh_without_script = running;
     html(

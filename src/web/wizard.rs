@@ -29,6 +29,19 @@ pub enum Stage {
     Finished(core::Applied),
 }
 
+impl Stage {
+    /// The wizard page that shows this stage (`/wizard/{id}/PAGE`): where a request for a page
+    /// of another stage is sent, so that no two pages send a person to each other.
+    pub fn page(&self) -> &'static str {
+        match self {
+            Stage::Fetching | Stage::FetchFailed(_) => "fetch",
+            Stage::Fetched => "defaults",
+            Stage::Planned(_) => "list",
+            Stage::Running | Stage::Finished(_) => "run",
+        }
+    }
+}
+
 /// A plan under review: the plan, saved as `crewsync plan --out` would, and the person's ticks
 /// (one per row).
 pub struct Review {
