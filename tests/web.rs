@@ -188,6 +188,11 @@ fn state_changing_requests_need_the_csrf_token() {
                 )
                 .await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{form:?}");
+            assert!(
+                a.body.contains("ページを再読み込みして"),
+                "said in the page's language: {}",
+                a.body
+            );
             let a = c.post("/logout", &form).await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{form:?}");
         }
@@ -1368,6 +1373,12 @@ fn a_bad_page_number_or_code_gets_a_page_that_says_so() {
             let a = c.get(path).await;
             assert_eq!(a.status, status, "{path}: {}", a.body);
             assert!(a.body.contains(says), "{path}: {}", a.body);
+            // The history has runs: an error page does not also claim there are none.
+            assert!(
+                !a.body.contains("まだ同期していません"),
+                "{path}: {}",
+                a.body
+            );
             for english in ENGLISH {
                 assert!(!a.body.contains(english), "{path}: {english}");
             }
@@ -1548,5 +1559,21 @@ fn a_page_out_of_order_leads_to_the_wizards_current_step() {
                 "{page} before step 2 is chosen"
             );
         }
+    });
+}
+
+/// A list page number that is not one gets the page's own answer, in its language, not the
+/// framework's English rejection.
+#[test]
+fn a_list_page_number_that_is_not_one_is_said_in_the_pages_language() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        let a = c.get(&format!("{list}?page=abc")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+        assert!(a.body.contains("ページ番号「abc」"), "{}", a.body);
+        assert!(!a.body.contains("Failed to deserialize"), "{}", a.body);
     });
 }

@@ -1007,7 +1007,9 @@ struct ListQuery {
     status: String,
     #[serde(default)]
     q: String,
-    page: Option<usize>,
+    /// Text, so that a page number that is not one gets this page's own answer rather than
+    /// the framework's English rejection.
+    page: Option<String>,
 }
 
 async fn list_page(
@@ -1020,6 +1022,15 @@ async fn list_page(
         return gone(&ctx);
     };
     let t = ctx.lang.text();
+    let page = match query.page.as_deref().map(|p| p.trim().parse::<usize>()) {
+        None => 1,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            let given = query.page.unwrap_or_default();
+            let why = format!("{}{given}{}", t.hist.bad_page_before, t.hist.bad_page_after);
+            return message(&ctx, StatusCode::BAD_REQUEST, &why);
+        }
+    };
     let stage = w.stage();
     let Stage::Planned(review) = &*stage else {
         return see_other(&format!("/wizard/{id}/{}", stage.page()));
@@ -1056,7 +1067,7 @@ async fn list_page(
         .filter(|&i| filter.matches(&rows[i]))
         .collect();
     let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let page = page.clamp(1, pages);
     let shown = matching
         .iter()
         .skip((page - 1) * PAGE_SIZE)

@@ -179,8 +179,14 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|kv| kv.trim().strip_prefix(COOKIE)?.strip_prefix('='))
 }
 
+/// A refusal in plain text, in the language the browser asked for.
 fn refuse(status: StatusCode, why: &'static str) -> Response {
-    (status, why).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        why,
+    )
+        .into_response()
 }
 
 /// Whether a path is reachable before login.
@@ -212,6 +218,13 @@ pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) ->
 }
 
 async fn checked(app: &App, request: Request, next: Next) -> Response {
+    let lang = Lang::from_accept_language(
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let t = lang.text();
     // A page on another site that resolves its own name to 127.0.0.1 (DNS rebinding) reaches
     // this server with its own name in Host: only the names this server is bound to pass.
     let host = request
@@ -220,17 +233,8 @@ async fn checked(app: &App, request: Request, next: Next) -> Response {
         .and_then(|h| h.to_str().ok())
         .map(str::to_ascii_lowercase);
     if !host.is_some_and(|h| app.settings.allowed_hosts.contains(&h)) {
-        return refuse(
-            StatusCode::MISDIRECTED_REQUEST,
-            "This server answers only to the address it was started on.",
-        );
+        return refuse(StatusCode::MISDIRECTED_REQUEST, t.refused_host);
     }
-    let lang = Lang::from_accept_language(
-        request
-            .headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
     let (session, fresh) =
         match session_cookie(request.headers()).and_then(|id| app.sessions.get(id)) {
             Some(s) => (s, false),
@@ -241,20 +245,14 @@ async fn checked(app: &App, request: Request, next: Next) -> Response {
     let mut request = request;
     if changes_state {
         if !origin_allowed(app, request.headers()) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "The request did not come from this server's pages.",
-            );
+            return refuse(StatusCode::FORBIDDEN, t.refused_origin);
         }
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM).await else {
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, t.refused_too_large);
         };
         if !csrf_ok(&session, &parts.headers, &bytes) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "This form has expired or did not come from this server. Reload the page and try again.",
-            );
+            return refuse(StatusCode::FORBIDDEN, t.refused_csrf);
         }
         request = Request::from_parts(parts, Body::from(bytes));
     }
