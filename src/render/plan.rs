@@ -124,7 +124,8 @@ fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
 fn details(row: &Row, style: &Style) -> Vec<Atom> {
     let mut atoms = Vec::new();
     for problem in &row.problems {
-        atoms.extend(style.words(problem, Paint::new().red(), ITEM_JOINER));
+        let problem = problem.to_string();
+        atoms.extend(style.words(&problem, Paint::new().red(), ITEM_JOINER));
     }
     atoms.extend(row.changes.iter().map(|c| change(c, style)));
     if row.status == Status::New {

@@ -978,7 +978,7 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
                 (t.field(ch.field), shown(&ch.old), shown(&ch.new))
             })
             .collect(),
-        problems: row.problems.clone(),
+        problems: row.problems.iter().map(|p| t.problem(p)).collect(),
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
