@@ -816,6 +816,11 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
         note.starts_with("stopped by the user (cancelled in the dashboard)"),
         "{note}"
     );
+    // What to do next in the library's words: the dashboard's runs name no CLI flag.
+    assert!(
+        note.ends_with(&crewsync::error::Advice::ApplyAgain.to_string()) && !note.contains("--"),
+        "{note}"
+    );
     let outcome = |o| {
         detail
             .employees
