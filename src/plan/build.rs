@@ -19,10 +19,12 @@ use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
 pub(crate) const CURRENT: &str = "current";
-/// Origin of the run-wide default office.
-pub(crate) const FROM_OFFICE_FLAG: &str = "--office";
-/// Origin of the run-wide default employment type.
-pub(crate) const FROM_TYPE_FLAG: &str = "--employment-type";
+/// Origin of the run-wide default office. A stored token, not a message: plan JSON, saved
+/// plans and the history have kept this spelling (the CLI's flag) since the first release, so
+/// it stays; the dashboard says it in its own words (`web/i18n.rs`, `Text::origin`).
+pub(crate) const FROM_DEFAULT_OFFICE: &str = "--office";
+/// Origin of the run-wide default employment type; stored like [`FROM_DEFAULT_OFFICE`].
+pub(crate) const FROM_DEFAULT_TYPE: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
 pub(crate) const DEFAULT_SELECTION: &str = "default";
 
@@ -487,8 +489,8 @@ impl Kind {
     /// The origin of the run-wide default.
     fn default_origin(self) -> &'static str {
         match self {
-            Kind::Office => FROM_OFFICE_FLAG,
-            Kind::EmploymentType => FROM_TYPE_FLAG,
+            Kind::Office => FROM_DEFAULT_OFFICE,
+            Kind::EmploymentType => FROM_DEFAULT_TYPE,
         }
     }
 

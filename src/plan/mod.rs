@@ -9,7 +9,7 @@ mod build;
 pub mod saved;
 
 pub use build::build;
-pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
 
 use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw};
 use chrono::NaiveDate;

@@ -221,9 +221,9 @@ impl Text {
     /// (step 2), the target's current value and the default selection; a rule's own name
     /// (`rules/30_offices.rhai:office`) as it is.
     pub fn origin(&self, from: &str) -> String {
-        use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+        use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
         match from {
-            FROM_OFFICE_FLAG | FROM_TYPE_FLAG => self.origin_default.to_string(),
+            FROM_DEFAULT_OFFICE | FROM_DEFAULT_TYPE => self.origin_default.to_string(),
             CURRENT => self.origin_current.to_string(),
             DEFAULT_SELECTION => self.origin_default_selection.to_string(),
             rule => rule.to_string(),
@@ -669,7 +669,7 @@ mod tests {
     #[test]
     fn origins_are_said_in_the_pages_words_and_rules_by_their_name() {
         assert_eq!(
-            JA.origin(crate::plan::FROM_OFFICE_FLAG),
+            JA.origin(crate::plan::FROM_DEFAULT_OFFICE),
             "ステップ2の既定値"
         );
         assert_eq!(
