@@ -7,8 +7,9 @@
 //! The library's messages therefore never name a command-line flag: what a person can do is a
 //! [`Remedy`] (and the input a bad value came from an [`Input`]), which the CLI words with
 //! `--force`, `--wait`, … (`cli/errors.rs`) and the dashboard with its own controls
-//! (`web/errors.rs`). This module imports only `model` and `window`, so that every module can
-//! use it without an import cycle.
+//! (`web/errors.rs`). What the library reports as data rather than as an error (a row's
+//! problem, a stopped run) says what to do as an [`Advice`], worded the same way. This module
+//! imports only `model` and `window`, so that every module can use it without an import cycle.
 
 use crate::window::{Inside, Window};
 use std::fmt;
@@ -91,6 +92,67 @@ pub enum Remedy {
         reopens: String,
         windows: Vec<Window>,
     },
+}
+
+/// What a person can do about something the library reports as data rather than as an error:
+/// a row's problem, a clear held back, a run that stopped early. Each front end words it: the
+/// CLI with its flags (installed with [`Advice::worded_by`]), the dashboard in the page's
+/// language; [`fmt::Display`] is the library's own words, naming no flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advice {
+    /// Give a default office for new employees (CLI `--office`), or decide it in a rule.
+    DefaultOffice,
+    /// Give a default employment type for new employees (CLI `--employment-type`), or decide
+    /// it in a rule.
+    DefaultEmploymentType,
+    /// Check the token's permissions; clear these fields anyway only if the values really are
+    /// to go (CLI `--allow-clear FIELD`).
+    AllowClear(Vec<crate::model::Field>),
+    /// Run the same apply again to do the rest, waiting for an access window if one stopped
+    /// it (CLI `--wait`).
+    ApplyAgain,
+}
+
+/// The front end's words for [`Advice`] in the texts the library keeps (plan JSON, run
+/// history, email), set once at start; unset, the library's own words.
+static ADVICE_WORDS: std::sync::OnceLock<fn(&Advice) -> String> = std::sync::OnceLock::new();
+
+impl Advice {
+    /// Has every later [`Advice::words`] use `words`: the CLI's commands install their flags,
+    /// so that their output and the JSON they write read as the CLI is used. A second call
+    /// is ignored (the words of a process do not change).
+    pub fn worded_by(words: fn(&Advice) -> String) {
+        let _ = ADVICE_WORDS.set(words);
+    }
+
+    /// The advice in the installed words, or the library's own.
+    pub fn words(&self) -> String {
+        match ADVICE_WORDS.get() {
+            Some(words) => words(self),
+            None => self.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Advice::DefaultOffice => f.write_str("choose a default office or decide it in a rule"),
+            Advice::DefaultEmploymentType => {
+                f.write_str("choose a default employment type or decide it in a rule")
+            }
+            Advice::AllowClear(fields) => write!(
+                f,
+                "check the token's permissions; clear {} anyway only if the values really are to go",
+                fields
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Advice::ApplyAgain => f.write_str("run the same apply again to do the rest"),
+        }
+    }
 }
 
 /// What an error says beyond its message, for a front end to render: the place, the value,

@@ -234,3 +234,218 @@ fn the_reader_sees_every_form_and_names_a_cycle() {
     g.insert("c".into(), BTreeSet::new());
     assert_eq!(cycle(&g), None);
 }
+
+/// The string literals of Rust source `code`, each with its line, leaving out comments and the
+/// bodies of `#[cfg(test)]` modules. A small lexer: enough for this crate's source (plain,
+/// escaped and raw strings, char literals and lifetimes, line and block comments).
+fn string_literals(code: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = code.chars().collect();
+    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
+    let mut found = Vec::new();
+    let (mut i, mut line) = (0, 1);
+    // Brace depth, and the depth at which a `#[cfg(test)]` module's body ends.
+    let (mut depth, mut test_module): (usize, Option<usize>) = (0, None);
+    let mut cfg_test = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if code_starts(&chars, i, "#[cfg(test)]") {
+            cfg_test = true;
+        }
+        match c {
+            '\n' => line += 1,
+            '/' if at(i + 1) == '/' => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '/' if at(i + 1) == '*' => {
+                i += 2;
+                while i < chars.len() && !(chars[i] == '*' && at(i + 1) == '/') {
+                    line += usize::from(chars[i] == '\n');
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            '{' => {
+                if std::mem::take(&mut cfg_test) && test_module.is_none() {
+                    test_module = Some(depth);
+                }
+                depth += 1;
+            }
+            ';' => cfg_test = false,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if test_module == Some(depth) {
+                    test_module = None;
+                }
+            }
+            '\'' if at(i + 1) == '\\' => {
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+            }
+            '\'' if at(i + 2) == '\'' => i += 2,
+            'r' if (at(i + 1) == '"' || at(i + 1) == '#')
+                && !i.checked_sub(1).is_some_and(|p| is_ident(chars[p])) =>
+            {
+                let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+                if at(i + 1 + hashes) == '"' {
+                    let start = i + 2 + hashes;
+                    let close: String = std::iter::once('"')
+                        .chain(std::iter::repeat_n('#', hashes))
+                        .collect();
+                    let mut end = start;
+                    while end < chars.len() && !code_starts(&chars, end, &close) {
+                        end += 1;
+                    }
+                    let text: String = chars[start..end.min(chars.len())].iter().collect();
+                    if test_module.is_none() {
+                        found.push((line, text.clone()));
+                    }
+                    line += text.matches('\n').count();
+                    i = end + close.chars().count();
+                    continue;
+                }
+            }
+            '"' => {
+                let mut end = i + 1;
+                while end < chars.len() && chars[end] != '"' {
+                    end += if chars[end] == '\\' { 2 } else { 1 };
+                }
+                let text: String = chars[i + 1..end.min(chars.len())].iter().collect();
+                if test_module.is_none() {
+                    found.push((line, text.clone()));
+                }
+                line += text.matches('\n').count();
+                i = end + 1;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+fn code_starts(chars: &[char], i: usize, s: &str) -> bool {
+    s.chars()
+        .enumerate()
+        .all(|(k, c)| chars.get(i + k) == Some(&c))
+}
+
+/// The command-line flags (`--office`, `--allow-clear`) a text names: `--` and a letter, not
+/// inside a word or a longer run of dashes.
+fn flags_in(text: &str) -> Vec<String> {
+    text.match_indices("--")
+        .filter(|(i, _)| {
+            let before = text[..*i].chars().next_back();
+            let after = text[i + 2..].chars().next();
+            !before.is_some_and(|b| b.is_alphanumeric() || b == '-')
+                && after.is_some_and(|a| a.is_ascii_lowercase())
+        })
+        .map(|(i, _)| format!("--{}", ident_at(&text[i + 2..].replace('-', "_"))).replace('_', "-"))
+        .collect()
+}
+
+/// Literals that name a flag and are not a message: (file under `src/`, literal, why).
+const FLAG_LITERALS_ALLOWED: [(&str, &str, &str); 4] = [
+    (
+        "plan/build.rs",
+        "--office",
+        "the stored origin of the default office: saved plans, plan JSON and the history keep it, and the dashboard words it (web/i18n.rs)",
+    ),
+    (
+        "plan/build.rs",
+        "--employment-type",
+        "the stored origin of the default employment type, as above",
+    ),
+    (
+        "rules/examples.rs",
+        "--rules {}",
+        "the example rules' README documents the CLI's commands; `rules init` names the folder it wrote",
+    ),
+    (
+        "rules/examples.rs",
+        "--rules rules",
+        "as above: the README's command as shipped",
+    ),
+];
+
+/// Issue 16 §4: no library text names a CLI flag; what to do is data (`error::Remedy`,
+/// `error::Advice`, `plan::Problem`) that the CLI words with its flags and the dashboard with
+/// its controls. The binary (`src/cli`, `src/main.rs`) and the simulators (`src/sim`, which
+/// speak for the SaaS, not for crewsync) are exempt, and so are comments and tests.
+#[test]
+fn no_library_text_names_a_cli_flag() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let (mut named, mut allowed_seen) = (Vec::new(), BTreeSet::new());
+    for file in files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        let module = module_path(&src, &file);
+        let exempt = matches!(
+            module.first().map(String::as_str),
+            Some("cli" | "main" | "sim")
+        ) || module.last().is_some_and(|m| m == "tests");
+        if exempt {
+            continue;
+        }
+        let code = std::fs::read_to_string(&file).expect("a source file");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        for (line, text) in string_literals(&code) {
+            if flags_in(&text).is_empty() {
+                continue;
+            }
+            match FLAG_LITERALS_ALLOWED
+                .iter()
+                .find(|(f, literal, _)| *f == rel && *literal == text)
+            {
+                Some(&(f, literal, _)) => {
+                    allowed_seen.insert((f, literal));
+                }
+                None => named.push(format!("src/{rel}:{line}: {text:?}")),
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "library texts name a CLI flag:\n  {}\n  hint: give what to do as data (error::Remedy, error::Advice) and word it in src/cli and src/web",
+        named.join("\n  ")
+    );
+    // An allowance nothing needs any more goes, so that it cannot let a new text through.
+    for (f, literal, _) in FLAG_LITERALS_ALLOWED {
+        assert!(
+            allowed_seen.contains(&(f, literal)),
+            "src/{f} no longer has {literal:?}: remove it from FLAG_LITERALS_ALLOWED"
+        );
+    }
+}
+
+/// The scanner itself: literals in code are seen, with their lines; comments, char literals,
+/// lifetimes and `#[cfg(test)]` modules are not; a flag is `--` and a letter.
+#[test]
+fn the_flag_scanner_sees_literals_and_skips_comments_and_tests() {
+    let code = "fn f<'a>(x: &'a str) -> char { '\"' }\n\
+                // \"--in-a-comment\"\n\
+                const A: &str = \"pass --office or\"; /* \"--block\" */\n\
+                const B: &str = r#\"raw \"--wait\"\"#;\n\
+                #[cfg(test)]\n\
+                mod tests { const C: &str = \"--in-a-test\"; fn g() { } }\n\
+                const D: &str = \"after {} the tests\";\n";
+    let literals = string_literals(code);
+    assert_eq!(
+        literals,
+        vec![
+            (3, "pass --office or".to_string()),
+            (4, "raw \"--wait\"".to_string()),
+            (7, "after {} the tests".to_string()),
+        ]
+    );
+    assert_eq!(flags_in("pass --allow-clear email"), ["--allow-clear"]);
+    assert_eq!(flags_in("(--wait)"), ["--wait"]);
+    assert!(flags_in("a---b, x--y, -- 1, ---").is_empty());
+}

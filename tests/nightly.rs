@@ -307,7 +307,11 @@ fn wait_waits_out_a_refusal_its_windows_did_not_predict() {
             .unwrap(),
     );
     let out = env.cmd(&apply_all_to_kot(&["--wait"])).run().expect(0);
-    assert!(out.stderr.contains("trying again in 1s"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("trying again in 1s (--wait)"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.json()["summary"]["created"], 1);
     assert_eq!(env.kot_with_code("0301").len(), 1);
 }

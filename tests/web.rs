@@ -821,6 +821,11 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
         note.starts_with("stopped by the user (cancelled in the dashboard)"),
         "{note}"
     );
+    // What to do next in the library's words: the dashboard's runs name no CLI flag.
+    assert!(
+        note.ends_with(&crewsync::error::Advice::ApplyAgain.to_string()) && !note.contains("--"),
+        "{note}"
+    );
     let outcome = |o| {
         detail
             .employees
@@ -1066,6 +1071,35 @@ fn the_list_shows_invalid_rows_with_their_reason() {
             !invalid.contains("name=\"pick\""),
             "an invalid row cannot be ticked"
         );
+    });
+}
+
+/// A new hire with no office is invalid, and the list says why in the page's language with the
+/// wizard's step 2 as the remedy, never the CLI's flag.
+#[test]
+fn a_new_hire_without_an_office_is_said_in_the_pages_language_without_a_flag() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_the_list(&mut c, "kot-to-smarthr", &[]).await;
+        let invalid = c.get(&format!("{list}?status=invalid")).await.body;
+        assert!(
+            invalid.contains(
+                "<div class=\"problem\">新しい従業員の所属事業所が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください</div>"
+            ),
+            "{invalid}"
+        );
+        no_english_error(&invalid);
+        assert!(!invalid.contains("for a new employee"), "{invalid}");
+
+        c.lang = Some("en-GB,en;q=0.9".into());
+        let en = c.get(&format!("{list}?status=invalid")).await.body;
+        assert!(
+            en.contains("Office not decided for a new employee: choose a default in step 2 or decide it in a rule"),
+            "{en}"
+        );
+        assert!(!en.contains("--office"), "{en}");
     });
 }
 

@@ -33,7 +33,7 @@ pub fn account(plan: &Plan, chosen: &[usize], how: Chosen<'_>) -> (Vec<LeftOut>,
         };
         let reason = match kind {
             LeftKind::Invalid if row.problems.is_empty() => "the plan cannot write it".into(),
-            LeftKind::Invalid => row.problems.join("; "),
+            LeftKind::Invalid => crate::plan::problems_text(&row.problems),
             _ => not_selected_reason(row, how),
         };
         left.push(LeftOut {

@@ -117,7 +117,9 @@ impl Selection {
                             code: code.clone(),
                             status: row.status.as_str(),
                             why: match row.status {
-                                Status::Invalid => format!(": {}", row.problems.join("; ")),
+                                Status::Invalid => {
+                                    format!(": {}", crate::plan::problems_text(&row.problems))
+                                }
                                 _ => String::new(),
                             },
                         });
@@ -294,14 +296,11 @@ impl Wait {
         let now = chrono::Utc::now();
         let (message, sleep) = match window::inside(&self.windows, now) {
             Some(inside) => (
-                format!("{inside}; waiting (--wait)"),
+                format!("{inside}; waiting"),
                 inside.wait(now).max(Duration::from_secs(1)),
             ),
             None => (
-                format!(
-                    "{refusal}; trying again in {}s (--wait)",
-                    self.poll.as_secs()
-                ),
+                format!("{refusal}; trying again in {}s", self.poll.as_secs()),
                 self.poll,
             ),
         };
@@ -436,8 +435,9 @@ fn abandoned_reason(stop: &str, row: &Row) -> String {
 
 fn stop_reason(cause: &str, row: &Row) -> String {
     format!(
-        "{cause} before employee {}\n  hint: the employees before it were written; run the same apply again (with --wait for an access window) to do the rest",
-        row.code.as_deref().unwrap_or("?")
+        "{cause} before employee {}\n  hint: the employees before it were written; {}",
+        row.code.as_deref().unwrap_or("?"),
+        crate::error::Advice::ApplyAgain.words()
     )
 }
 
@@ -505,9 +505,9 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
 fn not_cleared_reason(fields: &[Field]) -> String {
     let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
     format!(
-        "nothing written: clearing {} was held back because the plan found it unreadable in the source\n  hint: check the token's permissions; to clear it anyway, pass --allow-clear {}",
+        "nothing written: clearing {} was held back because the plan found it unreadable in the source\n  hint: {}",
         names.join(", "),
-        names.join(" --allow-clear ")
+        crate::error::Advice::AllowClear(fields.to_vec()).words()
     )
 }
 

@@ -31,7 +31,7 @@ pub fn check(
     if wait {
         bars.event(Event::Waiting {
             message: &format!(
-                "{}; pausing for the reset when it runs out (--wait)",
+                "{}; pausing for the reset when it runs out",
                 check.describe()
             ),
             until: chrono::TimeDelta::from_std(check.budget.resets_in)

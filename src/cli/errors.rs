@@ -3,7 +3,7 @@
 //! name this binary's flags are here, and nowhere in the library.
 
 use super::Status;
-use crewsync::error::{BadDate, Diagnostic, Input, Refused, Remedy};
+use crewsync::error::{Advice, BadDate, Diagnostic, Input, Refused, Remedy};
 
 /// The exit status of a command that ended in an error. Every error is "could not run, or
 /// stopped before the end" (README, "Exit status"): a run whose employees failed ends in
@@ -101,6 +101,27 @@ fn hint(remedy: &Remedy) -> String {
     }
 }
 
+/// Advice in the texts the library keeps (a row's problem, a clear held back, a stopped run),
+/// in this binary's terms: installed with [`Advice::worded_by`] by every command but `serve`,
+/// whose runs the dashboard words.
+pub fn advice(advice: &Advice) -> String {
+    match advice {
+        Advice::DefaultOffice => "pass --office or decide it in a rule".into(),
+        Advice::DefaultEmploymentType => "pass --employment-type or decide it in a rule".into(),
+        Advice::AllowClear(fields) => format!(
+            "check the token's permissions; to clear it anyway, pass {}",
+            fields
+                .iter()
+                .map(|f| format!("--allow-clear {}", f.name()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Advice::ApplyAgain => {
+            "run the same apply again (with --wait for an access window) to do the rest".into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{diagnostic, render};
@@ -108,6 +129,29 @@ mod tests {
     use crewsync::error::{BadDate, Diagnostic, Input, Refused, Remedy};
     use crewsync::plan::saved::SavedPlanError;
     use std::path::PathBuf;
+
+    /// The library's advice reads in the CLI's output as it did before it was data.
+    #[test]
+    fn advice_is_worded_with_the_flags() {
+        use crewsync::error::Advice;
+        use crewsync::model::Field;
+        assert_eq!(
+            super::advice(&Advice::DefaultOffice),
+            "pass --office or decide it in a rule"
+        );
+        assert_eq!(
+            super::advice(&Advice::DefaultEmploymentType),
+            "pass --employment-type or decide it in a rule"
+        );
+        assert_eq!(
+            super::advice(&Advice::AllowClear(vec![Field::Email, Field::BirthDate])),
+            "check the token's permissions; to clear it anyway, pass --allow-clear email --allow-clear birth_date"
+        );
+        assert_eq!(
+            super::advice(&Advice::ApplyAgain),
+            "run the same apply again (with --wait for an access window) to do the rest"
+        );
+    }
 
     /// No library message names a command-line flag: what to do is a [`Remedy`] (and where a
     /// value came from an [`Input`]) that each front end words, and every kind here is one

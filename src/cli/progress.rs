@@ -180,7 +180,8 @@ impl Observer for Bars {
                 done,
                 total,
             } => self.applied(result, done, total),
-            Event::Waiting { message, .. } => self.say(message),
+            // Only `--wait` makes an apply pause, so the notice names it.
+            Event::Waiting { message, .. } => self.say(&format!("{message} (--wait)")),
             Event::Warning { message } => self.say(&format!("warning: {message}")),
             // The commands print the plan and the report themselves.
             Event::Planned { .. } | Event::Finished { .. } => {}

@@ -19,10 +19,12 @@ use std::sync::Arc;
 
 /// Origin of an office or type the employee already has in the target.
 pub(crate) const CURRENT: &str = "current";
-/// Origin of the run-wide default office.
-pub(crate) const FROM_OFFICE_FLAG: &str = "--office";
-/// Origin of the run-wide default employment type.
-pub(crate) const FROM_TYPE_FLAG: &str = "--employment-type";
+/// Origin of the run-wide default office. A stored token, not a message: plan JSON, saved
+/// plans and the history have kept this spelling (the CLI's flag) since the first release, so
+/// it stays; the dashboard says it in its own words (`web/i18n.rs`, `Text::origin`).
+pub(crate) const FROM_DEFAULT_OFFICE: &str = "--office";
+/// Origin of the run-wide default employment type; stored like [`FROM_DEFAULT_OFFICE`].
+pub(crate) const FROM_DEFAULT_TYPE: &str = "--employment-type";
 /// `selected_by` of a new or changed row that no rule had an opinion on.
 pub(crate) const DEFAULT_SELECTION: &str = "default";
 
@@ -173,9 +175,10 @@ fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
                     empty_in_source,
                     clears,
                     hint: format!(
-                        "{} reads {field} as empty for {empty_in_source} of {in_scope} employees while {} has it for {clears} of them: probably unreadable rather than emptied (a token without permission for it reads it as empty; or a rule empties it). apply will not clear it; check the token's permissions, or pass --allow-clear {field} if the values really are to go",
+                        "{} reads {field} as empty for {empty_in_source} of {in_scope} employees while {} has it for {clears} of them: probably unreadable rather than emptied (a token without permission for it reads it as empty; or a rule empties it). apply will not clear it; {}",
                         direction.source(),
                         direction.target(),
+                        crate::error::Advice::AllowClear(vec![field]).words(),
                     ),
                 })
         })
@@ -183,7 +186,7 @@ fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
 }
 
 /// A row with a name and problems and nothing else yet: invalid, unselected, unmatched.
-fn bare_row(name: String, problems: Vec<String>) -> Row {
+fn bare_row(name: String, problems: Vec<Problem>) -> Row {
     Row {
         code: None,
         status: Status::Invalid,
@@ -483,10 +486,11 @@ impl Kind {
         }
     }
 
-    fn flag(self) -> &'static str {
+    /// The origin of the run-wide default.
+    fn default_origin(self) -> &'static str {
         match self {
-            Kind::Office => FROM_OFFICE_FLAG,
-            Kind::EmploymentType => FROM_TYPE_FLAG,
+            Kind::Office => FROM_DEFAULT_OFFICE,
+            Kind::EmploymentType => FROM_DEFAULT_TYPE,
         }
     }
 
@@ -542,25 +546,25 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A rule's error as a row shows it, counted for the plan's summary of rule errors.
-    fn rule_error(&self, error: &PolicyError) -> String {
+    fn rule_error(&self, error: &PolicyError) -> Problem {
         let text = error.to_string();
         *self
             .rule_errors
             .borrow_mut()
             .entry(text.clone())
             .or_default() += 1;
-        text
+        Problem::Said(text)
     }
 
     /// A problem with a field's value: when a rule's `overrides` set that value, the rule's
     /// failure (counted, with its location), else the source's.
-    fn blamed(&self, decision: &Decision, field: Field, message: String) -> String {
+    fn blamed(&self, decision: &Decision, field: Field, message: String) -> Problem {
         match decision.overridden.iter().find(|o| o.field == field) {
             Some(o) => self.rule_error(&PolicyError {
                 message: format!("fn overrides set {field} (from {}): {message}", o.from),
                 location: o.location.clone(),
             }),
-            None => message,
+            None => Problem::Said(message),
         }
     }
 
@@ -618,14 +622,14 @@ impl Ctx<'_> {
                 .or_default() += 1;
         }
         match code {
-            None => problems.push(format!(
+            None => problems.push(Problem::Said(format!(
                 "no employee code: give the employee a code in {}",
                 self.source()
-            )),
-            Some(c) if uses > 1 => problems.push(format!(
+            ))),
+            Some(c) if uses > 1 => problems.push(Problem::Said(format!(
                 "employee code {c} is used by {uses} records in {}: give each employee its own code",
                 self.source()
-            )),
+            ))),
             Some(_) => {}
         }
 
@@ -634,18 +638,19 @@ impl Ctx<'_> {
         let target = match found {
             Some((t, 1)) => Some(t),
             Some((_, n)) => {
-                row.problems.push(format!(
+                row.problems.push(Problem::Said(format!(
                     "employee code {} is used by {n} records in {}: remove the duplicates there first",
                     code.unwrap_or_default(),
                     self.target()
-                ));
+                )));
                 None
             }
             None => None,
         };
         if code.is_some() {
-            row.problems
-                .extend(odd_code_problem(self.direction, emp, target.as_deref()));
+            row.problems.extend(
+                odd_code_problem(self.direction, emp, target.as_deref()).map(Problem::Said),
+            );
         }
         let shows_current = match target.as_deref() {
             Some(t) => self.existing(&mut row, emp, &decision, t),
@@ -781,15 +786,14 @@ impl Ctx<'_> {
                 None => match kind.default(self.defaults) {
                     Some(item) => Some(Assigned {
                         item: item.clone(),
-                        from: kind.flag().to_string(),
+                        from: kind.default_origin().to_string(),
                     }),
                     None => {
                         if required {
-                            row.problems.push(format!(
-                                "no {} for a new employee: pass {} or decide it in a rule",
-                                kind.label(self.target()),
-                                kind.flag()
-                            ));
+                            row.problems.push(Problem::Undecided {
+                                field: kind.field(),
+                                label: kind.label(self.target()),
+                            });
                         }
                         None
                     }

@@ -9,7 +9,7 @@ mod build;
 pub mod saved;
 
 pub use build::build;
-pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
 
 use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw};
 use chrono::NaiveDate;
@@ -100,6 +100,74 @@ pub struct Unreadable {
     pub hint: String,
 }
 
+/// Why a row cannot be applied. Most problems are said once, in English, where they are found
+/// (a rule's error, a code used twice); the ones whose remedy is an input of a front end are
+/// kept as data, so that each front end says them in its own terms (the CLI names its flag,
+/// the dashboard its wizard's step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A new employee has no office (`Field::Office`) or employment type
+    /// (`Field::EmploymentType`): no default was given and no rule decided one. `label` is what
+    /// the target calls it (`office (biz_establishment)`, `division`).
+    Undecided { field: Field, label: &'static str },
+    /// Any other problem, as said. A saved plan keeps problems as text, so every problem read
+    /// back from one is this.
+    Said(String),
+}
+
+impl Problem {
+    /// What to do about it, for a problem kept as data.
+    pub fn advice(&self) -> Option<crate::error::Advice> {
+        match self {
+            Problem::Undecided { field, .. } => Some(Problem::undecided_advice(*field)),
+            Problem::Said(_) => None,
+        }
+    }
+
+    fn undecided_advice(field: Field) -> crate::error::Advice {
+        match field {
+            Field::EmploymentType => crate::error::Advice::DefaultEmploymentType,
+            _ => crate::error::Advice::DefaultOffice,
+        }
+    }
+}
+
+/// The problem as the plan's text says it (table, JSON, history), its advice in the installed
+/// words ([`crate::error::Advice::words`]).
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Undecided { field, label } => write!(
+                f,
+                "no {label} for a new employee: {}",
+                Problem::undecided_advice(*field).words()
+            ),
+            Problem::Said(text) => f.write_str(text),
+        }
+    }
+}
+
+/// A row's problems as one line of text, `; ` between them.
+pub fn problems_text(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<String> for Problem {
+    fn from(text: String) -> Problem {
+        Problem::Said(text)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(text: &str) -> Problem {
+        Problem::Said(text.to_string())
+    }
+}
+
 /// An office or employment type given to an employee, with where the choice came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assigned {
@@ -125,7 +193,7 @@ pub struct Row {
     pub selected: bool,
     pub selected_by: Option<Origin>,
     /// Why an `invalid` row cannot be applied; empty otherwise.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
     /// The source record after rule overrides: what a create writes.
     pub source: Option<SourceRecord>,
     /// The target's handle (SmartHR crew id, KOT key) for an update.

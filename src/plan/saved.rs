@@ -8,7 +8,8 @@
 //! tell a row whose target changed since (stale, see `apply::stale`).
 
 use super::{
-    Assigned, Change, Defaults, Origin, Plan, Row, SourceRecord, Status, TargetValues, View,
+    Assigned, Change, Defaults, Origin, Plan, Problem, Row, SourceRecord, Status, TargetValues,
+    View,
 };
 use crate::error::{Diagnostic, Location, Remedy};
 use crate::model::{Employee, Field, MasterItem, Raw};
@@ -313,7 +314,7 @@ impl From<Row> for RowShape {
             office,
             employment_type,
             selected: row.selected,
-            problems: row.problems,
+            problems: row.problems.iter().map(ToString::to_string).collect(),
             office_from,
             employment_type_from,
             selected_by: row.selected_by,
@@ -413,7 +414,7 @@ impl TryFrom<RowShape> for Row {
             employment_type,
             selected: shape.selected,
             selected_by: shape.selected_by,
-            problems: shape.problems,
+            problems: shape.problems.into_iter().map(Problem::Said).collect(),
             source,
             target_id,
             target_record,

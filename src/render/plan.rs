@@ -4,8 +4,8 @@ use super::layout::{self, Atom};
 use super::{ITEM_JOINER, Paint, Style, code_text, column};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{
-    Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_OFFICE_FLAG, FROM_TYPE_FLAG, Plan, Row,
-    Status,
+    Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE, Plan,
+    Row, Status,
 };
 use crate::text::{exact_width, look_alike, safe};
 use serde_json::Value;
@@ -124,13 +124,14 @@ fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
 fn details(row: &Row, style: &Style) -> Vec<Atom> {
     let mut atoms = Vec::new();
     for problem in &row.problems {
-        atoms.extend(style.words(problem, Paint::new().red(), ITEM_JOINER));
+        let problem = problem.to_string();
+        atoms.extend(style.words(&problem, Paint::new().red(), ITEM_JOINER));
     }
     atoms.extend(row.changes.iter().map(|c| change(c, style)));
     if row.status == Status::New {
         let assigned = [
-            ("office", &row.office, FROM_OFFICE_FLAG),
-            ("employment_type", &row.employment_type, FROM_TYPE_FLAG),
+            ("office", &row.office, FROM_DEFAULT_OFFICE),
+            ("employment_type", &row.employment_type, FROM_DEFAULT_TYPE),
         ];
         for (label, a, flag) in assigned {
             if let Some(a) = a {

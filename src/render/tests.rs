@@ -443,7 +443,7 @@ fn hostile_plan() -> Plan {
     plan.rows[1].office = assigned("o1", &evil("本社"), "--office");
     plan.rows[3].changes[0] = change(Field::LastName, Some(&evil("佐藤")), Some(&evil("鈴木")));
     plan.rows.push(Row {
-        problems: vec![evil("gender '") + "' is not accepted"],
+        problems: vec![(evil("gender '") + "' is not accepted").into()],
         ..row("0009", Status::Invalid, "不正 値")
     });
     plan.excluded[0].reason = evil("退職予定");

@@ -2,7 +2,7 @@
 //! so an integrator sees the effect of a change on real rosters before running it.
 
 use crate::model::{Field, MasterItem};
-use crate::plan::{Assigned, Plan, Row, Status};
+use crate::plan::{Assigned, Plan, Problem, Row, Status};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -40,8 +40,8 @@ pub enum DeltaChange {
     },
     /// The reasons a row is invalid changed (a rule now fails, or fails differently).
     Problems {
-        old: Vec<String>,
-        new: Vec<String>,
+        old: Vec<Problem>,
+        new: Vec<Problem>,
     },
 }
 
@@ -84,7 +84,9 @@ impl fmt::Display for DeltaLine {
             }
             .to_string(),
             DeltaChange::Problems { new, .. } if new.is_empty() => "no longer invalid".to_string(),
-            DeltaChange::Problems { new, .. } => format!("invalid: {}", new.join("; ")),
+            DeltaChange::Problems { new, .. } => {
+                format!("invalid: {}", crate::plan::problems_text(new))
+            }
         };
         let line = format!("{code} {}: {what}", self.name);
         f.write_str(&crate::text::safe(&line))
@@ -330,7 +332,7 @@ mod tests {
         let problems = DeltaLine {
             change: DeltaChange::Problems {
                 old: Vec::new(),
-                new: vec![format!("gender '{hostile}' is not accepted")],
+                new: vec![format!("gender '{hostile}' is not accepted").into()],
             },
             ..line
         };

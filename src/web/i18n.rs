@@ -5,7 +5,7 @@
 //! rather than a blank on a page.
 
 use crate::model::{Direction, Field};
-use crate::plan::Status;
+use crate::plan::{Problem, Status};
 
 /// The two languages of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,10 @@ pub struct Text {
     pub origin_default: &'static str,
     pub origin_current: &'static str,
     pub origin_default_selection: &'static str,
+    /// A new employee with no office or employment type ([`Problem::Undecided`]): before and
+    /// after the field's label.
+    pub undecided_before: &'static str,
+    pub undecided_after: &'static str,
     pub empty: &'static str,
     pub step: &'static str,
     pub reference_date: &'static str,
@@ -222,12 +226,26 @@ impl Text {
     /// (step 2), the target's current value and the default selection; a rule's own name
     /// (`rules/30_offices.rhai:office`) as it is.
     pub fn origin(&self, from: &str) -> String {
-        use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
+        use crate::plan::{CURRENT, DEFAULT_SELECTION, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
         match from {
-            FROM_OFFICE_FLAG | FROM_TYPE_FLAG => self.origin_default.to_string(),
+            FROM_DEFAULT_OFFICE | FROM_DEFAULT_TYPE => self.origin_default.to_string(),
             CURRENT => self.origin_current.to_string(),
             DEFAULT_SELECTION => self.origin_default_selection.to_string(),
             rule => rule.to_string(),
+        }
+    }
+
+    /// Why a row cannot be applied: a problem kept as data in the page's words (the wizard's
+    /// step instead of a flag), any other as the plan said it.
+    pub fn problem(&self, problem: &Problem) -> String {
+        match problem {
+            Problem::Undecided { field, .. } => format!(
+                "{}{}{}",
+                self.undecided_before,
+                self.field(*field),
+                self.undecided_after
+            ),
+            Problem::Said(text) => text.clone(),
         }
     }
 
@@ -394,6 +412,8 @@ pub static JA: Text = Text {
     origin_default: "ステップ2の既定値",
     origin_current: "連携先の現在の値",
     origin_default_selection: "既定の選択",
+    undecided_before: "新しい従業員の",
+    undecided_after: "が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください",
     empty: "（空）",
     step: "同期",
     reference_date: "情報取得基準日",
@@ -538,6 +558,8 @@ pub static EN: Text = Text {
     origin_default: "the default of step 2",
     origin_current: "its current value in the target",
     origin_default_selection: "the default selection",
+    undecided_before: "",
+    undecided_after: " not decided for a new employee: choose a default in step 2 or decide it in a rule",
     empty: "(empty)",
     step: "Sync",
     reference_date: "Reference date",
@@ -660,7 +682,7 @@ mod tests {
     #[test]
     fn origins_are_said_in_the_pages_words_and_rules_by_their_name() {
         assert_eq!(
-            JA.origin(crate::plan::FROM_OFFICE_FLAG),
+            JA.origin(crate::plan::FROM_DEFAULT_OFFICE),
             "ステップ2の既定値"
         );
         assert_eq!(
@@ -671,6 +693,27 @@ mod tests {
             JA.origin("rules/30_offices.rhai:office"),
             "rules/30_offices.rhai:office"
         );
+    }
+
+    #[test]
+    fn an_undecided_office_is_said_with_the_wizards_step_and_no_flag() {
+        let problem = Problem::Undecided {
+            field: Field::Office,
+            label: "office (biz_establishment)",
+        };
+        assert_eq!(
+            JA.problem(&problem),
+            "新しい従業員の所属事業所が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください"
+        );
+        let en = EN.problem(&Problem::Undecided {
+            field: Field::EmploymentType,
+            label: "employment type",
+        });
+        assert_eq!(
+            en,
+            "Employment type not decided for a new employee: choose a default in step 2 or decide it in a rule"
+        );
+        assert_eq!(JA.problem(&Problem::from("as said")), "as said");
     }
 
     #[test]

@@ -716,8 +716,8 @@ struct DecisionView {
 /// Whether a value's origin is a rule (`rules/30_offices.rhai:office`), not the defaults or the
 /// target's current value.
 fn decided_by_rule(from: &str) -> bool {
-    use crate::plan::{CURRENT, FROM_OFFICE_FLAG, FROM_TYPE_FLAG};
-    ![FROM_OFFICE_FLAG, FROM_TYPE_FLAG, CURRENT].contains(&from)
+    use crate::plan::{CURRENT, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
+    ![FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE, CURRENT].contains(&from)
 }
 
 /// The rows whose office or employment type a rule decided (not the defaults, not the
@@ -978,7 +978,7 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
                 (t.field(ch.field), shown(&ch.old), shown(&ch.new))
             })
             .collect(),
-        problems: row.problems.clone(),
+        problems: row.problems.iter().map(|p| t.problem(p)).collect(),
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
