@@ -686,6 +686,22 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             "{}",
             found.body
         );
+        // Typed full-width, as a Japanese keyboard may, it is the same code.
+        let wide: String = code
+            .chars()
+            .map(|ch| {
+                char::from_u32(ch as u32 + 0xFEE0)
+                    .filter(|_| ch.is_ascii_digit())
+                    .unwrap_or(ch)
+            })
+            .collect();
+        let query = serde_urlencoded::to_string([("status", "all"), ("q", wide.as_str())]).unwrap();
+        let found = c.get(&format!("{list}?{query}")).await;
+        assert!(
+            found.body.contains(&format!("data-code=\"{code}\"")),
+            "{wide}: {}",
+            found.body
+        );
     });
 }
 

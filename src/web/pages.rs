@@ -895,6 +895,9 @@ async fn choose_defaults(
 struct Filter {
     status: Option<Status>,
     q: String,
+    /// `q` as the planner keys codes (NFKC, invisible characters and spaces set aside), so
+    /// that a full-width ００８３ finds 0083 as everywhere else.
+    key: String,
 }
 
 impl Filter {
@@ -902,6 +905,7 @@ impl Filter {
         Filter {
             status: status.parse().ok(),
             q: q.trim().to_lowercase(),
+            key: crate::text::code_key(q).to_lowercase(),
         }
     }
 
@@ -910,8 +914,10 @@ impl Filter {
             || row
                 .code
                 .as_deref()
-                .is_some_and(|c| c.to_lowercase().contains(&self.q))
-            || row.name.to_lowercase().contains(&self.q)
+                .is_some_and(|c| crate::text::code_key(c).to_lowercase().contains(&self.key))
+            || crate::text::code_key(&row.name)
+                .to_lowercase()
+                .contains(&self.key)
     }
 
     fn matches(&self, row: &Row) -> bool {
