@@ -439,6 +439,11 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         let run_id = result.split('"').next().unwrap();
         let detail = c.get(&format!("/history/{run_id}")).await;
         assert!(detail.body.contains("人事 太郎"), "who is the web user");
+        assert!(
+            detail.body.contains("office=本社, employment_type=正社員"),
+            "the defaults by name, as the CLI records them, not the form's ids: {}",
+            detail.body
+        );
         assert!(!detail.body.contains(crewsync::sim::KOT_TOKEN));
         assert!(!detail.body.contains(crewsync::sim::SMARTHR_TOKEN));
     });

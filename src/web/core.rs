@@ -82,13 +82,6 @@ pub struct Choice {
     pub employment_type: Option<String>,
 }
 
-impl Choice {
-    /// As the history records the defaults (the CLI's spelling).
-    pub fn text(&self) -> String {
-        workflow::defaults_text(self.office.as_deref(), self.employment_type.as_deref())
-    }
-}
-
 /// Plans from rosters with the chosen defaults and the rules loaded before they were fetched,
 /// as a saved plan: what the person reviews is then applied exactly, the CLI's `apply --plan`
 /// way.
@@ -182,7 +175,15 @@ async fn apply_inner(
         as_of: plan.as_of,
         user,
         selection: format!("picked in the dashboard (plan {})", saved.plan_id),
-        defaults: r.choice.text(),
+        // By name, as a person reads them (the form sends the masters' ids).
+        defaults: workflow::defaults_text(
+            saved.defaults.office.as_ref().map(|m| m.name.as_str()),
+            saved
+                .defaults
+                .employment_type
+                .as_ref()
+                .map(|m| m.name.as_str()),
+        ),
         rules: saved.rules.clone(),
         planned: Vec::new(),
         left_out: Vec::new(),
