@@ -439,6 +439,18 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         let run_id = result.split('"').next().unwrap();
         let detail = c.get(&format!("/history/{run_id}")).await;
         assert!(detail.body.contains("人事 太郎"), "who is the web user");
+        // Every employee of the plan is accounted for: the unticked new one among those not
+        // synced, and the invalid ones with why.
+        let left = detail
+            .body
+            .split("id=\"left-out\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no employees not synced: {}", detail.body));
+        assert!(
+            left.contains(&new[1]) && left.contains("選択されていません"),
+            "{left}"
+        );
+        assert!(left.contains("同期できません"), "{left}");
         assert!(
             detail.body.contains("office=本社, employment_type=正社員"),
             "the defaults by name, as the CLI records them, not the form's ids: {}",

@@ -8,7 +8,7 @@ use super::health::{Checks, Reach, RulesState};
 use super::i18n::{Lang, Text};
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
-use crate::apply::{Action, ApplyResult, Outcome};
+use crate::apply::{Action, ApplyResult, LeftKind, Outcome};
 use crate::error::BadDate;
 use crate::history::{RunDetail, RunSummary};
 use crate::model::{Direction, MasterItem, Service};
@@ -504,6 +504,17 @@ struct RunDetailPage {
     defaults: String,
     rules: String,
     outcomes: Vec<OutcomeView>,
+    /// The rest of the plan but the unchanged: every employee is accounted for here too.
+    left_out: Vec<LeftView>,
+}
+
+/// An employee of the run's plan that was not written: invalid, not selected or excluded.
+struct LeftView {
+    code: String,
+    name: String,
+    kind: &'static str,
+    class: &'static str,
+    reason: String,
 }
 
 async fn run_detail(
@@ -517,7 +528,7 @@ async fn run_detail(
         defaults,
         rules,
         employees,
-        ..
+        left_out,
     } = match core::run(&app.config, &id) {
         Ok(run) => run,
         Err(e) => return history::read_failed(&ctx, &e),
@@ -534,6 +545,23 @@ async fn run_detail(
             outcomes: employees
                 .iter()
                 .map(|e| outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref()))
+                .collect(),
+            left_out: left_out
+                .iter()
+                .map(|l| {
+                    let (kind, class) = match l.kind {
+                        LeftKind::Invalid => (t.invalid, "invalid"),
+                        LeftKind::NotSelected => (t.not_selected, "not-selected"),
+                        LeftKind::Excluded => (t.excluded, "excluded"),
+                    };
+                    LeftView {
+                        code: l.code.clone().unwrap_or_else(|| "-".into()),
+                        name: l.name.clone(),
+                        kind,
+                        class,
+                        reason: l.reason.clone(),
+                    }
+                })
                 .collect(),
         },
     )
