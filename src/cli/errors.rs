@@ -206,6 +206,27 @@ mod tests {
         assert!(at.line.is_some(), "{at}");
     }
 
+    /// A wrapper says what the error it wraps says: the workflow's refusals and configuration
+    /// errors reach the person with their hint and place.
+    #[test]
+    fn the_workflow_error_delegates_to_what_it_wraps() {
+        let refused = crewsync::workflow::SyncError::from(Refused::NoConfirmation {
+            writes: 2,
+            target: crewsync::model::Service::Kot,
+        });
+        assert_eq!(refused.remedy(), Some(Remedy::Confirm));
+        assert!(render(&refused.into()).ends_with("hint: add --yes to confirm without a terminal"));
+        let config = crewsync::workflow::SyncError::from(
+            crewsync::config::Config::parse(
+                std::path::Path::new("c.yaml"),
+                "smarthr:\n  base_url: https://a.smarthr.jp/api\n  token_env: ''\n",
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(config.value(), Some(""));
+        assert_eq!(config.location().and_then(|l| l.line), Some(3));
+    }
+
     #[test]
     fn the_cli_words_remedies_and_inputs_with_its_flags() {
         let e = anyhow::Error::from(Refused::TooManyChanges {
