@@ -635,15 +635,8 @@ mod tests {
         }
     }
 
-    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
-    #[test]
-    fn a_selection_takes_only_shown_rows() {
-        let rows = vec![
-            row("1", Status::New, true),
-            row("2", Status::Changed, true),
-            row("3", Status::Unchanged, false),
-        ];
-        let plan = Plan {
+    fn plan_of(rows: Vec<Row>) -> Plan {
+        Plan {
             direction: Direction::SmartHrToKot,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
             summary: Summary::of(&rows),
@@ -652,7 +645,18 @@ mod tests {
             rule_errors: Vec::new(),
             rule_warnings: Vec::new(),
             unreadable: Vec::new(),
-        };
+        }
+    }
+
+    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
+    #[test]
+    fn a_selection_takes_only_shown_rows() {
+        let rows = vec![
+            row("1", Status::New, true),
+            row("2", Status::Changed, true),
+            row("3", Status::Unchanged, false),
+        ];
+        let plan = plan_of(rows);
         let only_new = View {
             statuses: vec![Status::New],
         };
@@ -674,16 +678,7 @@ mod tests {
             row("00083", Status::New, true),
             row("00120", Status::Changed, true),
         ];
-        let plan = Plan {
-            direction: Direction::SmartHrToKot,
-            as_of: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
-            summary: Summary::of(&rows),
-            rows,
-            excluded: Vec::new(),
-            rule_errors: Vec::new(),
-            rule_warnings: Vec::new(),
-            unreadable: Vec::new(),
-        };
+        let plan = plan_of(rows);
         let all = View::default();
         let pick = |codes: &[&str]| {
             Selection::Codes(codes.iter().map(|c| c.to_string()).collect()).pick(&plan, &all)
