@@ -79,6 +79,20 @@ pub enum ConfigProblem {
         unit: &'static str,
         value: f64,
     },
+    /// `token_env` names no environment variable (empty, or with a space or `=`, which no
+    /// variable name has): said before any request, where it would read as a missing token.
+    #[error(
+        "{service}.token_env{} is '{name}', which is not an environment variable name: name the variable that holds the token, e.g. {default}, or leave the key out for that default",
+        line.map(|l| format!(" (line {l})")).unwrap_or_default()
+    )]
+    BadTokenEnv {
+        /// `smarthr` or `kot`, the section of the file.
+        service: &'static str,
+        name: String,
+        default: &'static str,
+        /// The line of the key in the file, when it is found there.
+        line: Option<usize>,
+    },
     #[error("maintenance_windows: {0}")]
     Window(#[from] WindowError),
     #[error("notify: {0}")]
@@ -89,6 +103,14 @@ impl Diagnostic for ConfigError {
     fn location(&self) -> Option<Location> {
         match self {
             ConfigError::Parse { location, .. } => location.clone(),
+            ConfigError::Invalid {
+                path,
+                problem: ConfigProblem::BadTokenEnv { line, .. },
+            } => line.map(|line| Location {
+                file: path.clone(),
+                line: Some(line),
+                column: None,
+            }),
             _ => None,
         }
     }
@@ -102,6 +124,10 @@ impl Diagnostic for ConfigError {
                 problem: ConfigProblem::Window(WindowError(w)),
                 ..
             } => Some(w),
+            ConfigError::Invalid {
+                problem: ConfigProblem::BadTokenEnv { name, .. },
+                ..
+            } => Some(name),
             _ => None,
         }
     }
@@ -315,32 +341,46 @@ impl Config {
             max_retries: None,
             connect_budget_seconds: None,
         });
-        let endpoint =
-            |s: &ServiceConfig, url: String, env: &str| -> Result<Endpoint, ConfigError> {
-                check_url(&url).map_err(&invalid)?;
-                if let Some(r) = s.requests_per_second
-                    && !(r > 0.0 && r.is_finite())
-                {
-                    return Err(invalid(ConfigProblem::BadRate(r)));
-                }
-                let connect_budget = s
-                    .connect_budget_seconds
-                    .map(|secs| {
-                        std::time::Duration::try_from_secs_f64(secs)
-                            .ok()
-                            .filter(|d| !d.is_zero())
-                            .ok_or_else(|| invalid(ConfigProblem::BadConnectBudget(secs)))
-                    })
-                    .transpose()?;
-                Ok(Endpoint {
-                    base_url: url.trim_end_matches('/').to_string(),
-                    token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
-                    requests_per_second: s.requests_per_second,
-                    max_retries: s.max_retries,
-                    connect_budget,
-                    token_given: None,
+        let endpoint = |s: &ServiceConfig,
+                        url: String,
+                        service: &'static str,
+                        env: &'static str|
+         -> Result<Endpoint, ConfigError> {
+            check_url(&url).map_err(&invalid)?;
+            if let Some(name) = &s.token_env
+                && (name.is_empty()
+                    || name.contains(|c: char| c == '=' || c.is_whitespace() || c.is_control()))
+            {
+                return Err(invalid(ConfigProblem::BadTokenEnv {
+                    service,
+                    name: name.clone(),
+                    default: env,
+                    line: key_line(text, service, "token_env"),
+                }));
+            }
+            if let Some(r) = s.requests_per_second
+                && !(r > 0.0 && r.is_finite())
+            {
+                return Err(invalid(ConfigProblem::BadRate(r)));
+            }
+            let connect_budget = s
+                .connect_budget_seconds
+                .map(|secs| {
+                    std::time::Duration::try_from_secs_f64(secs)
+                        .ok()
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| invalid(ConfigProblem::BadConnectBudget(secs)))
                 })
-            };
+                .transpose()?;
+            Ok(Endpoint {
+                base_url: url.trim_end_matches('/').to_string(),
+                token_env: s.token_env.clone().unwrap_or_else(|| env.to_string()),
+                requests_per_second: s.requests_per_second,
+                max_retries: s.max_retries,
+                connect_budget,
+                token_given: None,
+            })
+        };
         let windows = raw
             .maintenance_windows
             .unwrap_or_else(|| vec!["08:30-10:00".into(), "17:30-18:30".into()])
@@ -353,12 +393,13 @@ impl Config {
         }
         Ok(Config {
             path: path.to_path_buf(),
-            smarthr: endpoint(&raw.smarthr, smarthr_url, "SMARTHR_ACCESS_TOKEN")?,
+            smarthr: endpoint(&raw.smarthr, smarthr_url, "smarthr", "SMARTHR_ACCESS_TOKEN")?,
             kot: endpoint(
                 &kot,
                 kot.base_url
                     .clone()
                     .unwrap_or_else(|| DEFAULT_KOT_BASE_URL.into()),
+                "kot",
                 "KOT_ACCESS_TOKEN",
             )?,
             maintenance_windows: windows,
@@ -409,6 +450,21 @@ fn check_url(url: &str) -> Result<(), ConfigProblem> {
     } else {
         Err(ConfigProblem::BadUrl(url.to_string()))
     }
+}
+
+/// The line (from 1) of `key:` in the block-style `section:` of a configuration's text, for an
+/// error about a value serde has already taken apart (and so no longer knows the place of).
+fn key_line(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut lines = text.lines().enumerate();
+    lines.find(|(_, l)| l.trim_end().strip_prefix(section) == Some(":"))?;
+    lines
+        .take_while(|(_, l)| l.trim().is_empty() || l.starts_with([' ', '\t', '#']))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 impl Endpoint {
@@ -465,6 +521,27 @@ mod tests {
         assert_eq!(c.kot.token_env, "KOT_ACCESS_TOKEN");
         assert_eq!(c.maintenance_windows.len(), 2);
         assert_eq!(c.history, PathBuf::from("/etc/crewsync/crewsync.db"));
+    }
+
+    /// An empty `token_env` is the file's mistake, said with its key and line, not a "blank"
+    /// environment variable that is not set.
+    #[test]
+    fn a_token_env_that_names_no_variable_is_a_configuration_error() {
+        let text = "smarthr:\n  base_url: https://a.smarthr.jp/api\n\nkot:\n  # the token\n  token_env: \"\"\n";
+        let e = parse(text).unwrap_err();
+        let message = e.to_string();
+        assert!(
+            message.starts_with("/etc/crewsync/crewsync.yaml: kot.token_env (line 6) is ''"),
+            "{message}"
+        );
+        assert!(message.contains("KOT_ACCESS_TOKEN"), "{message}");
+        assert_eq!(e.location().and_then(|l| l.line), Some(6));
+        let e = parse("smarthr:\n  base_url: https://a.smarthr.jp/api\n  token_env: MY TOKEN\n")
+            .unwrap_err();
+        assert_eq!(e.value(), Some("MY TOKEN"));
+        assert!(e.to_string().contains("smarthr.token_env (line 3)"), "{e}");
+        let named = "smarthr:\n  base_url: https://a.smarthr.jp/api\n  token_env: MY_TOKEN\n";
+        assert_eq!(parse(named).unwrap().smarthr.token_env, "MY_TOKEN");
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub enum Remedy {
         reopens: String,
         windows: Vec<Window>,
     },
+    /// Listen on another port: something else already uses this one (CLI `serve --listen`).
+    OtherAddress,
 }
 
 /// What a person can do about something the library reports as data rather than as an error:
@@ -247,15 +249,39 @@ impl Diagnostic for Refused {
     }
 }
 
-/// A reference date that is not `YYYY-MM-DD`.
+/// A reference date that is not `YYYY-MM-DD`, or one outside [`BadDate::RANGE`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01")]
+#[error("{}", BadDate::describe(&self.0))]
 pub struct BadDate(pub String);
 
 impl BadDate {
-    /// Parses a reference date as both front ends take it.
+    /// The reference dates crewsync takes: a date beyond them is a typo (`0001-01-01`,
+    /// `+10000-01-01`) that KING OF TIME would only refuse after the rosters were fetched.
+    pub const RANGE: std::ops::RangeInclusive<chrono::NaiveDate> = match (
+        chrono::NaiveDate::from_ymd_opt(1900, 1, 1),
+        chrono::NaiveDate::from_ymd_opt(2999, 12, 31),
+    ) {
+        (Some(first), Some(last)) => first..=last,
+        _ => panic!("the reference date range is valid"),
+    };
+
+    /// Parses a reference date as both front ends take it (the CLI's `--as-of`, `--since`,
+    /// `--until`; the dashboard's step 1).
     pub fn parse(s: &str) -> Result<chrono::NaiveDate, BadDate> {
-        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| BadDate(s.to_string()))
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| BadDate::RANGE.contains(d))
+            .ok_or_else(|| BadDate(s.to_string()))
+    }
+
+    fn describe(value: &str) -> String {
+        let (first, last) = (BadDate::RANGE.start(), BadDate::RANGE.end());
+        match chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+            Ok(_) => format!(
+                "'{value}' is outside the dates crewsync takes ({first} to {last}): use YYYY-MM-DD, e.g. 2026-04-01"
+            ),
+            Err(_) => format!("'{value}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01"),
+        }
     }
 }
 
@@ -279,5 +305,22 @@ mod tests {
             (e.value(), e.input()),
             (Some("2026-02-30"), Some(Input::ReferenceDate))
         );
+    }
+
+    /// A year KING OF TIME would refuse is refused here first, naming the value.
+    #[test]
+    fn a_date_outside_the_range_is_refused_up_front() {
+        for typo in ["0001-01-01", "+10000-01-01", "1899-12-31", "3000-01-01"] {
+            let e = BadDate::parse(typo).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "'{typo}' is outside the dates crewsync takes (1900-01-01 to 2999-12-31): use YYYY-MM-DD, e.g. 2026-04-01"
+                )
+            );
+        }
+        for fine in ["1900-01-01", "2026-04-01", "2999-12-31"] {
+            assert!(BadDate::parse(fine).is_ok(), "{fine}");
+        }
     }
 }

@@ -67,7 +67,7 @@ impl fmt::Display for Inside {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "KING OF TIME refuses employee calls during its access window {}; it reopens at {}",
+            "KING OF TIME's access window {} (as configured in maintenance_windows) is open: KING OF TIME refuses employee calls then, so crewsync makes none; it reopens at {}",
             self.window,
             self.reopens.format("%H:%M JST (%Y-%m-%d)")
         )

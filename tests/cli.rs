@@ -330,6 +330,45 @@ fn every_invalid_cause_is_reported_and_never_written() {
     );
 }
 
+/// `--select` matches codes as the planner does, so full-width digits name the employee; a
+/// code not in the plan gets a "did you mean". And a reference date KOT would refuse is
+/// refused before anything is fetched.
+#[test]
+fn select_matches_codes_by_their_key_and_dates_are_checked_up_front() {
+    let env = Env::empty();
+    env.crew(crew("00083", "全角", "太郎", json!({})));
+    let out = env
+        .cmd(&apply_to_kot(&["--select", "00038", "--yes"]))
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains("--select: employee code '00038' is not in the plan; did you mean '00083'?"),
+        "{}",
+        out.stderr
+    );
+    assert!(env.kot_with_code("00083").is_empty());
+    env.cmd(&apply_to_kot(&["--select", "０００８３", "--yes"]))
+        .run()
+        .expect(0);
+    assert_eq!(env.kot_with_code("00083").len(), 1);
+
+    let before = env.sims.kot.request_count();
+    for date in ["+10000-01-01", "0001-01-01"] {
+        let out = env
+            .cmd(&["plan", "--direction", "smarthr-to-kot", "--as-of", date])
+            .run()
+            .expect(1);
+        assert!(
+            out.stderr
+                .contains(&format!("'{date}' is outside the dates crewsync takes")),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(env.sims.kot.request_count(), before);
+}
+
 /// One employee fails; the others are applied and the exit status is 2.
 #[test]
 fn a_partial_failure_exits_2_and_applies_the_rest() {
@@ -410,6 +449,23 @@ fn inside_a_configured_window_nothing_starts() {
         out.stderr.contains(&format!("{window} JST")) && out.stderr.contains("reopens"),
         "{}",
         out.stderr
+    );
+    assert_eq!(env.sims.kot.request_count(), 0);
+    // The refusal comes from the configuration, and says what to do; apply's too.
+    let out = env.cmd(&apply_all_to_kot(&[])).run().expect(1);
+    assert!(
+        out.stderr.contains("as configured in maintenance_windows"),
+        "{}",
+        out.stderr
+    );
+    let hint = out
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or_else(|| panic!("no hint:\n{}", out.stderr));
+    assert!(
+        hint.contains("--wait") && hint.contains("change maintenance_windows"),
+        "{hint}"
     );
     assert_eq!(env.sims.kot.request_count(), 0);
 }

@@ -1317,6 +1317,20 @@ fn history_employee_shows_when_they_were_last_synced_and_what_changed() {
         "{}",
         nobody.stdout
     );
+    // A filter that hides every run that touched 0002 says so, as the list of runs does.
+    let filtered = env
+        .cmd(&["history", "employee", "0002", "--outcome", "failed"])
+        .run()
+        .expect(0);
+    assert!(
+        filtered.stdout.starts_with("No run in ")
+            && filtered
+                .stdout
+                .trim_end()
+                .ends_with("matches for employee 0002."),
+        "{}",
+        filtered.stdout
+    );
     let blank = env
         .cmd(&["history", "employee", " \u{3000}"])
         .run()
@@ -1407,6 +1421,23 @@ fn bad_history_flags_name_the_value_and_exit_1() {
         (
             &["history", "--per-page", "x"][..],
             "'x' is not a whole number from 1 up",
+        ),
+        // A negative number reaches the flag's own message, not clap's "unexpected argument".
+        (
+            &["history", "--per-page", "-1"][..],
+            "'-1' is not a whole number from 1 up",
+        ),
+        (
+            &["history", "employee", "0001", "--page", "-2"][..],
+            "'-2' is not a whole number from 1 up",
+        ),
+        (
+            &["history", "--limit", "-1"][..],
+            "'-1' is not a whole number from 0 up",
+        ),
+        (
+            &["history", "--until", "0001-01-01"][..],
+            "'0001-01-01' is outside the dates crewsync takes (1900-01-01 to 2999-12-31)",
         ),
         (&["history", "--direction", "sideways"][..], "sideways"),
         (

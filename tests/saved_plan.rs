@@ -172,6 +172,12 @@ fn a_plan_of_another_tenant_version_or_age_is_refused() {
         "{}",
         out.stderr
     );
+    // Refused before its rows are read, and recorded as any refused apply is.
+    assert!(
+        out.stderr.contains("Recorded as refused run"),
+        "{}",
+        out.stderr
+    );
 
     rewrite(&env, |p| {
         p["format_version"] = json!(1);
@@ -188,6 +194,41 @@ fn a_plan_of_another_tenant_version_or_age_is_refused() {
     assert_eq!(sim_state(&env), before, "nothing written by a refused plan");
     env.cmd(&APPLY_PLAN).run().expect(0);
     assert_ne!(sim_state(&env), before);
+}
+
+/// A plan file cut short is refused and recorded under the direction its text names; an empty
+/// one names none, and says why it is not recorded. Nothing is written either way.
+#[test]
+fn a_truncated_plan_is_refused_and_recorded() {
+    let env = two_changed_one_new();
+    env.cmd(&plan_out(&[])).run().expect(0);
+    let before = sim_state(&env);
+    let path = env.dir.path().join(PLAN_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.find("\"rows\"").unwrap() + 10]).unwrap();
+    let out = env.cmd(&APPLY_PLAN).run().expect(1);
+    assert!(
+        out.stderr.contains("Recorded as refused run"),
+        "{}",
+        out.stderr
+    );
+    let runs = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(runs[0]["status"], "refused", "{runs:#}");
+    assert_eq!(runs[0]["direction"], "kot-to-smarthr", "{runs:#}");
+
+    std::fs::write(&path, "").unwrap();
+    let out = env.cmd(&APPLY_PLAN).run().expect(1);
+    assert!(
+        out.stderr.contains("not recorded in the history")
+            && out.stderr.contains("names no direction"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sim_state(&env), before, "nothing written by a refused plan");
 }
 
 fn sim_state(env: &Env) -> Vec<Value> {

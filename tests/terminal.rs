@@ -279,6 +279,91 @@ fn an_empty_token_is_reported_as_empty() {
     );
 }
 
+/// An empty `token_env` is the configuration's mistake, named with its key and line, not an
+/// environment variable with a blank name that "is not set".
+#[test]
+fn an_empty_token_env_is_a_configuration_error() {
+    let env = company();
+    env.write_config("");
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config = config.replacen("kot:\n", "kot:\n  token_env: \"\"\n", 1);
+    std::fs::write(env.config_path(), &config).unwrap();
+    let line = config
+        .lines()
+        .position(|l| l.contains("token_env"))
+        .unwrap()
+        + 1;
+    let out = env
+        .cmd(&plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS))
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains(&format!("kot.token_env (line {line}) is ''"))
+            && out.stderr.contains("crewsync.yaml")
+            && out.stderr.contains("KOT_ACCESS_TOKEN"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("variable  is"), "{}", out.stderr);
+    assert_eq!(env.sims.kot.request_count(), 0);
+}
+
+/// `serve --listen` takes an IP:PORT and says so; a port in use names the way out.
+#[test]
+fn serve_names_a_bad_or_busy_listen_address() {
+    let env = Env::empty();
+    let out = env
+        .cmd(&["serve", "--listen", "localhost:8766"])
+        .run()
+        .expect(1);
+    assert!(
+        out.stderr
+            .contains("'localhost:8766' is not an IP:PORT address, e.g. 127.0.0.1:8766"),
+        "{}",
+        out.stderr
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = env.cmd(&["serve", "--listen", &addr]).run().expect(1);
+    assert!(
+        out.stderr.contains(&format!("could not listen on {addr}"))
+            && out.stderr.contains("hint: ")
+            && out.stderr.contains("choose another with --listen"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `serve --demo` keeps its folder as `demo` does, and says where at the start (Ctrl-C ends it
+/// with no closing words).
+#[test]
+fn serve_demo_says_where_its_folder_is() {
+    use std::io::BufRead;
+    let env = Env::empty();
+    let mut running = env
+        .cmd(&["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .spawn(std::process::Stdio::piped(), std::process::Stdio::null());
+    let stdout = running.child().stdout.take().expect("piped stdout");
+    let mut said = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("a line of stdout");
+        said.push_str(&line);
+        said.push('\n');
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    drop(running);
+    let at = said
+        .find("are kept in ")
+        .unwrap_or_else(|| panic!("no folder named:\n{said}"))
+        + "are kept in ".len();
+    let dir = std::path::PathBuf::from(said[at..].split(" (").next().unwrap());
+    assert!(dir.join("crewsync.yaml").is_file(), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A pasted line break in a token is named before any request (which would otherwise fail
 /// as if the connection broke), and the token is not shown.
 #[test]
@@ -538,7 +623,8 @@ fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
         end.contains("Cancelled at the tick list; nothing was written."),
         "{end}"
     );
-    assert!(end.contains("EXIT=0"), "{end}");
+    // Declining is "stopped before the end": exit 1, as README's exit table says.
+    assert!(end.contains("EXIT=1"), "{end}");
     assert!(env.kot_with_code("0003").is_empty(), "Esc wrote nothing");
 
     // Other keys tick nothing: after `x` and `z`, enter goes on with the rows as they were,
@@ -557,6 +643,7 @@ fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
         end.contains("Cancelled at the confirmation; nothing was written."),
         "{end}"
     );
+    assert!(end.contains("EXIT=1"), "{end}");
 }
 
 /// A person who leaves an interactive apply open at the tick list does not block the nightly
@@ -571,7 +658,7 @@ fn an_apply_left_open_at_the_tick_list_does_not_block_the_nightly_run() {
     assert_eq!(env.kot_with_code("0003").len(), 1);
     pane.keys(&["Escape"]);
     let end = pane.wait_for("EXIT=");
-    assert!(end.contains("EXIT=0"), "{end}");
+    assert!(end.contains("EXIT=1"), "{end}");
 }
 
 /// Issue 14 item 8: a second Ctrl-C while a write is in flight abandons it. The terminal is

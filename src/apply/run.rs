@@ -21,10 +21,19 @@ pub enum Selection {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
+    /// A code no row of the plan has, even matched as the plan matches codes
+    /// ([`crate::text::code_key`]); `suggestion` is the plan's code probably meant.
     #[error(
-        "employee code '{0}' is not in the plan; run `crewsync plan` with the same flags to see the codes"
+        "employee code '{code}' is not in the plan; {}",
+        suggestion.as_ref().map_or_else(
+            || "run `crewsync plan` with the same flags to see the codes".to_string(),
+            |meant| format!("did you mean '{meant}'?")
+        )
     )]
-    UnknownCode(String),
+    UnknownCode {
+        code: String,
+        suggestion: Option<String>,
+    },
     #[error("employee {code} is {status} and cannot be applied{why}")]
     NotActionable {
         code: String,
@@ -42,7 +51,7 @@ pub enum SelectionError {
 impl crate::error::Diagnostic for SelectionError {
     fn value(&self) -> Option<&str> {
         match self {
-            SelectionError::UnknownCode(code)
+            SelectionError::UnknownCode { code, .. }
             | SelectionError::NotActionable { code, .. }
             | SelectionError::NotShown { code, .. } => Some(code),
             SelectionError::Empty => None,
@@ -56,6 +65,12 @@ impl crate::error::Diagnostic for SelectionError {
             SelectionError::NotShown { status, .. } => {
                 Some(crate::error::Remedy::ShowStatus(status))
             }
+            _ => None,
+        }
+    }
+    fn suggestion(&self) -> Option<&str> {
+        match self {
+            SelectionError::UnknownCode { suggestion, .. } => suggestion.as_deref(),
             _ => None,
         }
     }
@@ -100,12 +115,24 @@ impl Selection {
             Selection::All => Ok(indexes(plan, |r| actionable(r))),
             Selection::Auto => Ok(indexes(plan, |r| actionable(r) && r.selected)),
             Selection::Codes(codes) => {
+                // Matched as the planner matches codes, so "０００８３" or " 00083" is 00083.
+                fn key(r: &Row) -> Option<std::borrow::Cow<'_, str>> {
+                    r.code.as_deref().map(crate::text::code_key)
+                }
                 for code in codes {
+                    let wanted = crate::text::code_key(code);
                     let row = plan
                         .rows
                         .iter()
-                        .find(|r| r.code.as_deref() == Some(code))
-                        .ok_or_else(|| SelectionError::UnknownCode(code.clone()))?;
+                        .find(|r| key(r).as_deref() == Some(&*wanted))
+                        .ok_or_else(|| SelectionError::UnknownCode {
+                            code: code.clone(),
+                            suggestion: crate::suggest::closest(
+                                &wanted,
+                                plan.rows.iter().filter_map(|r| r.code.as_deref()),
+                            )
+                            .map(str::to_string),
+                        })?;
                     if !view.shows(row) {
                         return Err(SelectionError::NotShown {
                             code: code.clone(),
@@ -125,8 +152,9 @@ impl Selection {
                         });
                     }
                 }
+                let wanted: BTreeSet<_> = codes.iter().map(|c| crate::text::code_key(c)).collect();
                 Ok(indexes(plan, |r| {
-                    r.code.as_ref().is_some_and(|c| codes.contains(c))
+                    key(r).is_some_and(|k| wanted.contains(&k))
                 }))
             }
         }
@@ -607,15 +635,8 @@ mod tests {
         }
     }
 
-    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
-    #[test]
-    fn a_selection_takes_only_shown_rows() {
-        let rows = vec![
-            row("1", Status::New, true),
-            row("2", Status::Changed, true),
-            row("3", Status::Unchanged, false),
-        ];
-        let plan = Plan {
+    fn plan_of(rows: Vec<Row>) -> Plan {
+        Plan {
             direction: Direction::SmartHrToKot,
             as_of: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(),
             summary: Summary::of(&rows),
@@ -624,7 +645,18 @@ mod tests {
             rule_errors: Vec::new(),
             rule_warnings: Vec::new(),
             unreadable: Vec::new(),
-        };
+        }
+    }
+
+    /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.
+    #[test]
+    fn a_selection_takes_only_shown_rows() {
+        let rows = vec![
+            row("1", Status::New, true),
+            row("2", Status::Changed, true),
+            row("3", Status::Unchanged, false),
+        ];
+        let plan = plan_of(rows);
         let only_new = View {
             statuses: vec![Status::New],
         };
@@ -636,5 +668,38 @@ mod tests {
             hidden.pick(&plan, &only_new),
             Err(SelectionError::NotShown { .. })
         ));
+    }
+
+    /// `--select` matches codes as the planner does (NFKC, invisible characters, spaces), and
+    /// a code not in the plan names the one probably meant.
+    #[test]
+    fn selected_codes_match_by_their_key_and_an_unknown_one_gets_a_suggestion() {
+        let rows = vec![
+            row("00083", Status::New, true),
+            row("00120", Status::Changed, true),
+        ];
+        let plan = plan_of(rows);
+        let all = View::default();
+        let pick = |codes: &[&str]| {
+            Selection::Codes(codes.iter().map(|c| c.to_string()).collect()).pick(&plan, &all)
+        };
+        assert_eq!(pick(&["０００８３"]), Ok(vec![0]));
+        assert_eq!(pick(&["\u{200b}00120 "]), Ok(vec![1]));
+        let e = pick(&["00038"]).unwrap_err();
+        assert_eq!(
+            e,
+            SelectionError::UnknownCode {
+                code: "00038".into(),
+                suggestion: Some("00083".into())
+            }
+        );
+        assert!(e.to_string().ends_with("did you mean '00083'?"), "{e}");
+        assert_eq!(
+            pick(&["99999"]),
+            Err(SelectionError::UnknownCode {
+                code: "99999".into(),
+                suggestion: None
+            })
+        );
     }
 }

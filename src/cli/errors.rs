@@ -94,8 +94,9 @@ fn hint(remedy: &Remedy) -> String {
         Remedy::FreshPlan => "make a fresh plan with `crewsync plan ... --out`, or raise plan_max_age_hours in the configuration".into(),
         Remedy::ShowStatus(status) => format!("add {status} to --status, or leave the code out"),
         Remedy::NoEmploymentType => "remove --employment-type, or decide the type in a rule".into(),
+        Remedy::OtherAddress => "another program (or another crewsync serve) uses this port: choose another with --listen, e.g. --listen 127.0.0.1:8766".into(),
         Remedy::AfterWindow { reopens, windows } => format!(
-            "run again after {reopens}, or schedule runs outside {}",
+            "run again after {reopens} (apply --wait waits for it), or schedule runs outside {}; if these are not KING OF TIME's windows, change maintenance_windows in the configuration",
             windows.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ")
         ),
     }
@@ -185,7 +186,10 @@ mod tests {
                 age: 30.0,
                 max: 24.0,
             }),
-            Box::new(SelectionError::UnknownCode("9".into())),
+            Box::new(SelectionError::UnknownCode {
+                code: "9".into(),
+                suggestion: None,
+            }),
             Box::new(SelectionError::NotShown {
                 code: "9".into(),
                 status: "unchanged",
@@ -246,6 +250,27 @@ mod tests {
         assert!(at.line.is_some(), "{at}");
     }
 
+    /// A wrapper says what the error it wraps says: the workflow's refusals and configuration
+    /// errors reach the person with their hint and place.
+    #[test]
+    fn the_workflow_error_delegates_to_what_it_wraps() {
+        let refused = crewsync::workflow::SyncError::from(Refused::NoConfirmation {
+            writes: 2,
+            target: crewsync::model::Service::Kot,
+        });
+        assert_eq!(refused.remedy(), Some(Remedy::Confirm));
+        assert!(render(&refused.into()).ends_with("hint: add --yes to confirm without a terminal"));
+        let config = crewsync::workflow::SyncError::from(
+            crewsync::config::Config::parse(
+                std::path::Path::new("c.yaml"),
+                "smarthr:\n  base_url: https://a.smarthr.jp/api\n  token_env: ''\n",
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(config.value(), Some(""));
+        assert_eq!(config.location().and_then(|l| l.line), Some(3));
+    }
+
     #[test]
     fn the_cli_words_remedies_and_inputs_with_its_flags() {
         let e = anyhow::Error::from(Refused::TooManyChanges {
@@ -260,7 +285,13 @@ mod tests {
         );
         assert!(text.ends_with("\n  hint: check the direction and --as-of with `crewsync plan`; if this is intended, add --force"), "{text}");
 
-        let text = render(&SelectionError::UnknownCode("0042".into()).into());
+        let text = render(
+            &SelectionError::UnknownCode {
+                code: "0042".into(),
+                suggestion: None,
+            }
+            .into(),
+        );
         assert!(
             text.starts_with("error: --select: employee code '0042' is not in the plan"),
             "{text}"

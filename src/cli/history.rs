@@ -78,6 +78,13 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             let timeline = history.timeline(code, &filter, page_request(&args.filter))?;
             past_end(&timeline.entries, "entries")?;
             match args.format {
+                // As the list of runs says it: the timeline's own "no run touched this
+                // employee" would be untrue when a filter hid the runs that did.
+                Format::Table if timeline.entries.total == 0 && !filter.is_empty() => println!(
+                    "No run in {} matches for employee {}.",
+                    config.history.display(),
+                    crewsync::text::exact(code)
+                ),
                 Format::Table => {
                     print!(
                         "{}",

@@ -31,9 +31,10 @@ pub enum Status {
 const AFTER_HELP: &str = "\
 Exit status: 0 done (or nothing to do); 1 could not run, or stopped before the end (bad
 arguments or configuration, authentication, network, access window, another apply running,
-max_changes, a refused saved plan); 2 ran, but at least one selected employee failed or was
-not attempted, stale ones included (with --strict also: the plan has invalid employees; for
-`plan --detailed-exitcode`: changes are pending); 130 stopped by Ctrl-C.
+max_changes, a refused saved plan, a declined confirmation); 2 ran, but at least one
+selected employee failed or was not attempted, stale ones included (with --strict also: the
+plan has invalid employees; for `plan --detailed-exitcode`: changes are pending); 130
+stopped by Ctrl-C.
 
 Tokens are read from the environment variables the configuration names
 (SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
@@ -152,7 +153,7 @@ pub struct HistoryArgs {
     #[command(subcommand)]
     pub show: Option<HistoryCommand>,
     /// List only the newest N runs (0: all of them), as one page of N.
-    #[arg(long, value_name = "N", conflicts_with_all = ["page", "per_page"])]
+    #[arg(long, value_name = "N", value_parser = parse_limit, allow_negative_numbers = true, conflicts_with_all = ["page", "per_page"])]
     pub limit: Option<usize>,
     /// Only runs that touched this employee (社員番号): written, failed, not attempted or left
     /// out. Matched as the plan matches codes, so " 00123" and "００１２３" find 00123.
@@ -184,10 +185,10 @@ pub struct HistoryFilterArgs {
     #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot", global = true)]
     pub direction: Option<Direction>,
     /// Which page to show, from 1 (newest first). Default: 1.
-    #[arg(long, value_parser = parse_page, value_name = "N", global = true)]
+    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true, global = true)]
     pub page: Option<usize>,
     /// How many entries a page shows. Default: 20.
-    #[arg(long, value_parser = parse_page, value_name = "N", global = true)]
+    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true, global = true)]
     pub per_page: Option<usize>,
 }
 
@@ -324,10 +325,10 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Port for the SmartHR simulator (base URL http://127.0.0.1:PORT/api).
-    #[arg(long, default_value_t = 8081)]
+    #[arg(long, default_value_t = 8081, allow_negative_numbers = true)]
     pub smarthr_port: u16,
     /// Port for the KING OF TIME simulator (base URL http://127.0.0.1:PORT/v1.0).
-    #[arg(long, default_value_t = 8082)]
+    #[arg(long, default_value_t = 8082, allow_negative_numbers = true)]
     pub kot_port: u16,
     /// Start with no employees (offices and types still exist).
     #[arg(long)]
@@ -356,6 +357,13 @@ fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, Strin
 fn parse_outcome(s: &str) -> Result<crewsync::history::OutcomeFilter, String> {
     s.parse()
         .map_err(|e: crewsync::history::UnknownOutcome| e.to_string())
+}
+
+/// `--limit`: 0 means every run.
+fn parse_limit(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("'{s}' is not a whole number from 0 up (0: every run)"))
 }
 
 fn parse_page(s: &str) -> Result<usize, String> {

@@ -195,7 +195,9 @@ pub async fn plan_command(args: &PlanCommandArgs, config: Config) -> anyhow::Res
 enum Unstarted {
     /// Refused: an error for a person or cron to see; recorded and emailed with it.
     Refused(anyhow::Error),
-    /// The person said no, or pressed Ctrl-C, before anything was written.
+    /// The person said no, or pressed Ctrl-C, before anything was written: exit 1 (as
+    /// Terraform's declined apply) or 130, as README's "Exit status" says, since the sync asked
+    /// for did not happen; only a person at a terminal can say no, so cron never sees it.
     Cancelled { why: String, status: Status },
 }
 
@@ -222,14 +224,17 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let stop = Stop::default();
     let bars = Bars::new();
     listen_for_ctrl_c(&stop, &bars);
-    let saved = match &args.saved {
-        Some(path) => Some((path.clone(), SavedPlan::read(path)?)),
-        None => None,
-    };
     let selection = args
         .select
         .as_ref()
         .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string());
+    let saved = match &args.saved {
+        Some(path) => match SavedPlan::read(path) {
+            Ok(saved) => Some((path.clone(), saved)),
+            Err(e) => return unreadable_plan(&config, path, e, &selection, args.plan.format).await,
+        },
+        None => None,
+    };
     // Filled in as the apply goes, so that one refused at any point is recorded with what was
     // known by then.
     let mut start = RunStart {
@@ -365,6 +370,39 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     Ok(status)
 }
 
+/// A saved plan [`SavedPlan::read`] refused (another format version, a file cut short or
+/// empty) is recorded as a refused run like any other refused apply (README: every apply that
+/// read a valid configuration is), with the direction and date its text still names. A file
+/// that names no direction cannot be: the history keeps a direction for every run, and
+/// inventing one would be untrue; that is said.
+async fn unreadable_plan(
+    config: &Config,
+    path: &std::path::Path,
+    e: crewsync::plan::saved::SavedPlanError,
+    selection: &str,
+    format: Format,
+) -> anyhow::Result<Status> {
+    let Some((direction, as_of)) = SavedPlan::peek(path) else {
+        eprintln!(
+            "note: not recorded in the history: {} names no direction to record the run under",
+            path.display()
+        );
+        return Err(e.into());
+    };
+    let start = RunStart {
+        direction,
+        as_of: as_of.unwrap_or_else(today_jst),
+        user: crewsync::history::os_user(),
+        selection: format!("{selection} of saved plan {}", path.display()),
+        defaults: "unknown (the saved plan was not read)".to_string(),
+        rules: None,
+        planned: Vec::new(),
+        left_out: Vec::new(),
+        unchanged: 0,
+    };
+    leave_trace(config, &start, Unstarted::Refused(e.into()), format).await
+}
+
 /// Everything before the first write: plan (or read the saved plan), choose, confirm, then
 /// take the run lock. The lock is taken last, so a person at the tick list or the confirmation
 /// never blocks the nightly run; the rows another run writes meanwhile are held back when
@@ -455,7 +493,7 @@ async fn ready_to_write(
         if !confirmed {
             return Err(Unstarted::Cancelled {
                 why: "cancelled at the confirmation; nothing was written".to_string(),
-                status: Status::Done,
+                status: Status::CouldNotRun,
             });
         }
     }
@@ -695,7 +733,7 @@ fn pick_interactively(plan: &Plan, view: &View) -> Result<Vec<usize>, Unstarted>
     let Some(picked) = picked else {
         return Err(Unstarted::Cancelled {
             why: "cancelled at the tick list; nothing was written".to_string(),
-            status: Status::Done,
+            status: Status::CouldNotRun,
         });
     };
     eprintln!(

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 pub struct ServeArgs {
     /// The address to listen on. Anything but a loopback address needs a password
     /// (CREWSYNC_DASHBOARD_PASSWORD) and belongs behind a TLS reverse proxy.
-    #[arg(long, value_name = "IP:PORT", default_value = web::DEFAULT_LISTEN)]
+    #[arg(long, value_name = "IP:PORT", default_value = web::DEFAULT_LISTEN, value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// The https address people open when a reverse proxy serves the dashboard
     /// (e.g. https://crewsync.example.com): accepted as Host, and cookies are marked Secure.
@@ -70,8 +70,13 @@ pub async fn run(
             "連携ダッシュボード: {base}  (each link above works once; the next is printed when it is used)"
         );
     }
-    if demo.is_some() {
-        println!("Demo: the simulators hold a sample company; nothing real is read or written.");
+    if let Some((_, dir)) = &demo {
+        // Kept, as `crewsync demo` keeps it, for the history of what was applied here; said
+        // now, since Ctrl-C ends the process with no closing words.
+        println!(
+            "Demo: the simulators hold a sample company; nothing real is read or written. Its configuration and history are kept in {} (delete it when you are done).",
+            dir.display()
+        );
     }
     println!("Press Ctrl-C to stop.");
     web::serve(app, listener, async {
@@ -81,4 +86,11 @@ pub async fn run(
     .context("serving the dashboard")?;
     drop(demo);
     Ok(Status::Done)
+}
+
+/// `--listen`: an address to bind, so an IP and a port; a host name is not looked up.
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!("'{s}' is not an IP:PORT address, e.g. 127.0.0.1:8766 (a host name such as localhost is not taken)")
+    })
 }

@@ -182,6 +182,25 @@ impl SavedPlan {
         serde_json::from_value(value).map_err(parse)
     }
 
+    /// The direction and reference date a saved plan file names, read from its text without
+    /// parsing it: what can still be said of a plan [`SavedPlan::read`] refused (another
+    /// format version, a file cut short), so that the refused run is recorded with them.
+    /// `None` when the file cannot be read or names no direction.
+    pub fn peek(path: &Path) -> Option<(crate::model::Direction, Option<chrono::NaiveDate>)> {
+        let text = std::fs::read_to_string(path).ok()?;
+        // The plan's own keys come before its rows (the header is written first), so the
+        // first of each is the plan's.
+        let first = |key: &str| {
+            let at = text.find(&format!("\"{key}\""))? + key.len() + 2;
+            let rest = text[at..].trim_start().strip_prefix(':')?.trim_start();
+            let value = rest.strip_prefix('"')?;
+            Some(value[..value.find('"')?].to_string())
+        };
+        let direction = first("direction")?.parse().ok()?;
+        let as_of = first("as_of").and_then(|d| d.parse().ok());
+        Some((direction, as_of))
+    }
+
     /// Refuses a plan read from another tenant than `tenant`, or older than `max_age` at `now`.
     pub fn check(
         &self,

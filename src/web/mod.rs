@@ -56,6 +56,14 @@ impl crate::error::Diagnostic for WebError {
     fn input(&self) -> Option<crate::error::Input> {
         matches!(self, WebError::BadPublicUrl(_)).then_some(crate::error::Input::PublicUrl)
     }
+    fn remedy(&self) -> Option<crate::error::Remedy> {
+        match self {
+            WebError::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                Some(crate::error::Remedy::OtherAddress)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// How the dashboard is run.

@@ -57,25 +57,51 @@ pub enum SyncError {
     },
 }
 
+impl SyncError {
+    /// The library error this one wraps, whose [`Diagnostic`](crate::error::Diagnostic) is
+    /// therefore this one's: a refusal's remedy or a configuration error's place must reach the
+    /// person whichever wrapper carried it.
+    fn wrapped(&self) -> Option<&dyn crate::error::Diagnostic> {
+        match self {
+            SyncError::Config(e) => Some(e),
+            SyncError::Api(e) => Some(e),
+            SyncError::History(e) => Some(e),
+            SyncError::Refused(e) => Some(e),
+            SyncError::Rules { source, .. } => Some(source),
+            SyncError::UnknownMaster { .. }
+            | SyncError::EmploymentTypeNotForSmartHr
+            | SyncError::Wait(_) => None,
+        }
+    }
+}
+
 impl crate::error::Diagnostic for SyncError {
+    fn location(&self) -> Option<crate::error::Location> {
+        self.wrapped().and_then(|e| e.location())
+    }
     fn value(&self) -> Option<&str> {
         match self {
             SyncError::UnknownMaster { value, .. } => Some(value),
-            _ => None,
+            _ => self.wrapped().and_then(|e| e.value()),
         }
     }
     fn input(&self) -> Option<crate::error::Input> {
-        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
-            .then_some(crate::error::Input::EmploymentType)
+        match self {
+            SyncError::UnknownMaster { input, .. } => Some(*input),
+            SyncError::EmploymentTypeNotForSmartHr => Some(crate::error::Input::EmploymentType),
+            _ => self.wrapped().and_then(|e| e.input()),
+        }
     }
     fn remedy(&self) -> Option<crate::error::Remedy> {
-        matches!(self, SyncError::EmploymentTypeNotForSmartHr)
-            .then_some(crate::error::Remedy::NoEmploymentType)
+        match self {
+            SyncError::EmploymentTypeNotForSmartHr => Some(crate::error::Remedy::NoEmploymentType),
+            _ => self.wrapped().and_then(|e| e.remedy()),
+        }
     }
     fn suggestion(&self) -> Option<&str> {
         match self {
             SyncError::UnknownMaster { suggestion, .. } => suggestion.as_deref(),
-            _ => None,
+            _ => self.wrapped().and_then(|e| e.suggestion()),
         }
     }
 }
