@@ -196,6 +196,42 @@ fn a_plan_of_another_tenant_version_or_age_is_refused() {
     assert_ne!(sim_state(&env), before);
 }
 
+/// A saved plan whose write was edited after it was made (by hand, or by a script gone wrong)
+/// is refused, naming the employee and the field: apply writes only what the plan showed.
+#[test]
+fn an_edited_plan_is_refused_and_nothing_is_written() {
+    let env = two_changed_one_new();
+    env.cmd(&plan_out(&[])).run().expect(0);
+    let before = sim_state(&env);
+    let edits: [(&str, fn(&mut Value)); 2] = [
+        ("employee 0001: the email", |p| {
+            let rows = p["rows"].as_array_mut().unwrap();
+            let r = rows.iter_mut().find(|r| r["code"] == "0001").unwrap();
+            r["write"]["fields"]["email"] = json!("hacked@evil.example");
+        }),
+        ("employee 0002: the name", |p| {
+            let rows = p["rows"].as_array_mut().unwrap();
+            let r = rows.iter_mut().find(|r| r["code"] == "0002").unwrap();
+            r["write"]["record"]["last_name"] = json!("偽物");
+        }),
+    ];
+    for (names, edit) in edits {
+        env.cmd(&plan_out(&[])).run().expect(0);
+        rewrite(&env, edit);
+        let out = env.cmd(&APPLY_PLAN).run().expect(1);
+        assert!(
+            out.stderr.contains(names) && out.stderr.contains("edited after it was made"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        sim_state(&env),
+        before,
+        "nothing written from an edited plan"
+    );
+}
+
 /// A plan file cut short is refused and recorded under the direction its text names; an empty
 /// one names none, and says why it is not recorded. Nothing is written either way.
 #[test]

@@ -366,6 +366,12 @@ pub enum RowShapeError {
     },
     #[error("employee {who}: a {status} row without its write")]
     NoWrite { who: String, status: &'static str },
+    /// The write says something else than the changes shown for the row: the file was
+    /// edited after it was made, and apply writes only what a person saw.
+    #[error(
+        "employee {who}: the {what} it would write is not what the plan shows (the file was edited after it was made)"
+    )]
+    Edited { who: String, what: &'static str },
 }
 
 /// An office or type read back: the id is what a write needs, so a name without one is an
@@ -409,10 +415,10 @@ impl TryFrom<RowShape> for Row {
             shape.employment_type_id,
             shape.employment_type_from,
         )?;
-        let (source, target_id) = match shape.write {
-            Some(Write::Create { record }) => (Some(SourceRecord::alone(*record)), None),
-            Some(Write::Update { target_id, .. }) => (None, Some(target_id)),
-            None => (None, None),
+        let (source, target_id, fields) = match shape.write {
+            Some(Write::Create { record }) => (Some(SourceRecord::alone(*record)), None, None),
+            Some(Write::Update { target_id, fields }) => (None, Some(target_id), Some(fields)),
+            None => (None, None, None),
         };
         if shape.status.is_actionable() && source.is_none() && target_id.is_none() {
             return Err(RowShapeError::NoWrite {
@@ -424,7 +430,7 @@ impl TryFrom<RowShape> for Row {
             Some(Seen { values, record }) => (Some(values), Some(record)),
             None => (None, None),
         };
-        Ok(Row {
+        let row = Row {
             code: shape.code,
             status: shape.status,
             name: shape.name,
@@ -438,6 +444,46 @@ impl TryFrom<RowShape> for Row {
             target_id,
             target_record,
             target_values,
-        })
+        };
+        consistent(&row, fields.as_ref(), &who)?;
+        Ok(row)
     }
+}
+
+/// Refuses a row whose write differs from the changes the plan shows for it: apply writes the
+/// saved write, and a person reviewed the changes (`plan` printed them, the file lists them).
+fn consistent(
+    row: &Row,
+    fields: Option<&BTreeMap<Field, Option<String>>>,
+    who: &str,
+) -> Result<(), RowShapeError> {
+    let edited = |what: &'static str| RowShapeError::Edited {
+        who: who.to_string(),
+        what,
+    };
+    if let Some(fields) = fields {
+        let shown: BTreeMap<Field, Option<String>> = row
+            .changes
+            .iter()
+            .map(|c| (c.field, row.written_value(c)))
+            .collect();
+        if let Some(field) = fields
+            .keys()
+            .chain(shown.keys())
+            .find(|f| fields.get(f) != shown.get(f))
+        {
+            return Err(edited(field.name()));
+        }
+    }
+    // A new row shows its code and name (the rest of the record is not listed): those at
+    // least must be the record's.
+    if let Some(record) = row.source.as_deref() {
+        if record.code != row.code {
+            return Err(edited("employee code"));
+        }
+        if record.display_name() != row.name {
+            return Err(edited("name"));
+        }
+    }
+    Ok(())
 }
