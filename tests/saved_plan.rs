@@ -196,6 +196,9 @@ fn a_plan_of_another_tenant_version_or_age_is_refused() {
     assert_ne!(sim_state(&env), before);
 }
 
+/// A change made to a saved plan's JSON.
+type Edit = fn(&mut Value);
+
 /// A saved plan whose write was edited after it was made (by hand, or by a script gone wrong)
 /// is refused, naming the employee and the field: apply writes only what the plan showed.
 #[test]
@@ -203,7 +206,7 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
     let env = two_changed_one_new();
     env.cmd(&plan_out(&[])).run().expect(0);
     let before = sim_state(&env);
-    let edits: [(&str, fn(&mut Value)); 2] = [
+    let edits: [(&str, Edit); 2] = [
         ("employee 0001: the email", |p| {
             let rows = p["rows"].as_array_mut().unwrap();
             let r = rows.iter_mut().find(|r| r["code"] == "0001").unwrap();
