@@ -614,8 +614,8 @@ async fn step1(
     Path(slug): Path<String>,
     Query(q): Query<Step1Form>,
 ) -> Response {
-    let as_of =
-        NaiveDate::parse_from_str(q.as_of.trim(), "%Y-%m-%d").unwrap_or_else(|_| core::today());
+    // Only a pre-filled value: one that is not a date the form takes leaves today's.
+    let as_of = BadDate::parse(&q.as_of).unwrap_or_else(|_| core::today());
     match direction(&slug) {
         Some(d) => step1_form(&ctx, d, as_of, StatusCode::OK, None),
         None => not_found(Extension(ctx)).await,
