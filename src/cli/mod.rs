@@ -1,6 +1,5 @@
 //! Command-line arguments and the dispatch to each command.
 
-mod budget;
 mod demo;
 pub mod errors;
 mod history;

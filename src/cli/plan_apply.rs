@@ -497,7 +497,8 @@ async fn ready_to_write(
             });
         }
     }
-    super::budget::check(&planned.conn, plan.direction, chosen.len(), args.wait, bars)?;
+    workflow::guard::budget(&planned.conn, plan.direction, chosen.len(), args.wait, bars)
+        .map_err(anyhow::Error::from)?;
     let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
     let history = HistoryHandle::open(&planned.config.history)
         .await
