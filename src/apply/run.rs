@@ -83,12 +83,18 @@ impl std::str::FromStr for Selection {
             "all" => Ok(Selection::All),
             "auto" => Ok(Selection::Auto),
             "" => Err(SelectionError::Empty),
-            list => Ok(Selection::Codes(
-                list.split(',')
+            list => {
+                let codes: BTreeSet<String> = list
+                    .split(',')
                     .map(|c| c.trim().to_string())
                     .filter(|c| !c.is_empty())
-                    .collect(),
-            )),
+                    .collect();
+                // ",," names no employee: as empty as "", not a run that selects nobody.
+                if codes.is_empty() {
+                    return Err(SelectionError::Empty);
+                }
+                Ok(Selection::Codes(codes))
+            }
         }
     }
 }
@@ -646,6 +652,19 @@ mod tests {
             rule_warnings: Vec::new(),
             unreadable: Vec::new(),
         }
+    }
+
+    /// A list that names no code (`,,`, ` , `) is as empty as `""`: refused, not a run that
+    /// selects nobody and ends green.
+    #[test]
+    fn a_list_of_no_codes_is_empty() {
+        for given in ["", ",,", " , ", ","] {
+            assert!(
+                matches!(given.parse::<Selection>(), Err(SelectionError::Empty)),
+                "{given:?}"
+            );
+        }
+        assert!(matches!("a,,b".parse::<Selection>(), Ok(Selection::Codes(c)) if c.len() == 2));
     }
 
     /// What the tick list offers and `--select` takes are the rows shown, never hidden ones.

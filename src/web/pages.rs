@@ -281,6 +281,7 @@ struct RunView {
     created: usize,
     updated: usize,
     failed: usize,
+    not_attempted: usize,
     status: &'static str,
 }
 
@@ -299,6 +300,7 @@ fn run_view(t: &Text, r: &RunSummary) -> RunView {
         created: r.counts.created,
         updated: r.counts.updated,
         failed: r.counts.failed,
+        not_attempted: r.counts.not_attempted,
         status: t.run_status(r.status),
     }
 }
