@@ -274,13 +274,19 @@ impl BadDate {
             .ok_or_else(|| BadDate(s.to_string()))
     }
 
+    /// Whether the value is a date, only outside [`BadDate::RANGE`] (rather than not a date).
+    pub fn out_of_range(&self) -> bool {
+        chrono::NaiveDate::parse_from_str(self.0.trim(), "%Y-%m-%d").is_ok()
+    }
+
     fn describe(value: &str) -> String {
         let (first, last) = (BadDate::RANGE.start(), BadDate::RANGE.end());
-        match chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
-            Ok(_) => format!(
+        if BadDate(value.to_string()).out_of_range() {
+            format!(
                 "'{value}' is outside the dates crewsync takes ({first} to {last}): use YYYY-MM-DD, e.g. 2026-04-01"
-            ),
-            Err(_) => format!("'{value}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01"),
+            )
+        } else {
+            format!("'{value}' is not a date: use YYYY-MM-DD, e.g. 2026-04-01")
         }
     }
 }

@@ -1535,6 +1535,14 @@ fn a_bad_reference_date_is_said_in_the_page_s_language_with_the_value() {
     let d = link_dashboard(&env);
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
+        // A date, but none crewsync takes: said as out of range, not as unreadable.
+        let far = start_with(&mut c, "smarthr-to-kot", "0001-01-01").await;
+        assert_eq!(far.status, StatusCode::BAD_REQUEST, "{}", far.body);
+        assert!(
+            far.body.contains("「0001-01-01」は、crewsyncで扱える日付"),
+            "{}",
+            far.body
+        );
         let ja = start_with(&mut c, "smarthr-to-kot", "2026-13-45").await;
         assert_eq!(ja.status, StatusCode::BAD_REQUEST, "{}", ja.body);
         assert!(

@@ -37,6 +37,13 @@ impl From<ConfigError> for Error {
 pub fn text(lang: Lang, e: &Error) -> String {
     let ja = lang == Lang::Ja;
     let said = match e {
+        Error::Date(d) if d.out_of_range() => ja.then(|| {
+            let (first, last) = (BadDate::RANGE.start(), BadDate::RANGE.end());
+            format!(
+                "「{}」は、crewsyncで扱える日付（{first}〜{last}）の範囲外です。情報取得基準日を確かめてください。",
+                d.0
+            )
+        }),
         Error::Date(BadDate(value)) => ja.then(|| {
             format!("「{value}」は日付として読めません。YYYY-MM-DDの形で入力してください（例: 2026-04-01）。")
         }),
