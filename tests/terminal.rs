@@ -333,6 +333,14 @@ fn serve_names_a_bad_or_busy_listen_address() {
         "{}",
         out.stderr
     );
+    // With --demo too, and the port is checked first: no demo folder is left behind.
+    let tmp = tempfile::tempdir().unwrap();
+    env.cmd(&["serve", "--demo", "--listen", &addr])
+        .env("TMPDIR", tmp.path().to_str().unwrap())
+        .run()
+        .expect(1);
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// `serve --demo` keeps its folder as `demo` does, and says where at the start (Ctrl-C ends it

@@ -28,6 +28,8 @@ pub async fn run(
     args: ServeArgs,
     config: impl FnOnce() -> Result<Config, crewsync::config::ConfigError>,
 ) -> anyhow::Result<Status> {
+    // Bound first: a busy port then leaves nothing behind (no demo folder, no simulators).
+    let listener = web::bind(args.listen).await?;
     // Kept alive for as long as the dashboard serves.
     let mut demo = None;
     let config = if args.demo {
@@ -42,7 +44,6 @@ pub async fn run(
         .filter(|p| !p.is_empty())
         .map(Secret::new);
     let with_password = password.is_some();
-    let listener = web::bind(args.listen).await?;
     let listen = listener.local_addr().context("reading the bound address")?;
     let base = args
         .public_url
