@@ -206,7 +206,7 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
     let env = two_changed_one_new();
     env.cmd(&plan_out(&[])).run().expect(0);
     let before = sim_state(&env);
-    let edits: [(&str, Edit); 2] = [
+    let edits: [(&str, Edit); 4] = [
         ("employee 0001: the email", |p| {
             let rows = p["rows"].as_array_mut().unwrap();
             let r = rows.iter_mut().find(|r| r["code"] == "0001").unwrap();
@@ -216,6 +216,19 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
             let rows = p["rows"].as_array_mut().unwrap();
             let r = rows.iter_mut().find(|r| r["code"] == "0002").unwrap();
             r["write"]["record"]["last_name"] = json!("偽物");
+        }),
+        // What the rows do not show, the rows' checksum does: a new employee's email.
+        ("plan.json was edited after it was made", |p| {
+            let rows = p["rows"].as_array_mut().unwrap();
+            let r = rows.iter_mut().find(|r| r["code"] == "0002").unwrap();
+            r["write"]["record"]["email"] = json!("attacker@evil.example");
+        }),
+        // An edit that keeps the change and its write in step is still an edit.
+        ("plan.json was edited after it was made", |p| {
+            let rows = p["rows"].as_array_mut().unwrap();
+            let r = rows.iter_mut().find(|r| r["code"] == "0001").unwrap();
+            r["changes"][0]["new"] = json!("evil@example.com");
+            r["write"]["fields"]["email"] = json!("evil@example.com");
         }),
     ];
     for (names, edit) in edits {

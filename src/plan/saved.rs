@@ -89,6 +89,25 @@ pub enum SavedPlanError {
         age: f64,
         max: f64,
     },
+    /// The rows' checksum is missing or does not match them: the file was changed after
+    /// crewsync wrote it, and apply writes only what a person saw.
+    #[error(
+        "{path} was edited after it was made: its rows do not match the checksum crewsync wrote with them"
+    )]
+    Edited { path: PathBuf },
+}
+
+/// The key of the rows' checksum in the plan's JSON.
+const CHECKSUM: &str = "rows_checksum";
+
+/// The checksum of a plan's rows as JSON: FNV-1a (64 bits, stable across builds and
+/// machines) of their compact text. Against accidental or hand edits, not an attacker: the
+/// file is the person's own.
+fn checksum(rows: &serde_json::Value) -> String {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(rows.to_string().as_bytes());
+    format!("{:016x}", hasher.finish())
 }
 
 impl Diagnostic for SavedPlanError {
@@ -109,7 +128,9 @@ impl Diagnostic for SavedPlanError {
             SavedPlanError::Read { .. } => Some(Remedy::SavedPlanFile),
             SavedPlanError::Parse { path, .. } => Some(Remedy::SavePlan(path.clone())),
             SavedPlanError::Version { .. } => Some(Remedy::PlanAgain),
-            SavedPlanError::TooOld { .. } => Some(Remedy::FreshPlan),
+            SavedPlanError::TooOld { .. } | SavedPlanError::Edited { .. } => {
+                Some(Remedy::FreshPlan)
+            }
             SavedPlanError::Write { .. } | SavedPlanError::OtherTenant { .. } => None,
         }
     }
@@ -143,13 +164,27 @@ impl SavedPlan {
         }
     }
 
+    /// The plan as JSON, with the checksum of its rows (`rows_checksum`) that [`Self::read`]
+    /// checks: what `plan --format json` prints and `--out` saves.
+    pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
+        let mut value = serde_json::to_value(self)?;
+        let sum = checksum(&value["rows"]);
+        if let Some(map) = value.as_object_mut() {
+            map.insert(CHECKSUM.into(), sum.into());
+        }
+        Ok(value)
+    }
+
     /// Writes the plan as JSON. Nothing in it is secret: records and base URLs, no token.
     pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
         let write_err = |source| SavedPlanError::Write {
             path: path.to_path_buf(),
             source,
         };
-        let text = serde_json::to_string_pretty(self).map_err(|e| write_err(e.into()))?;
+        let text = self
+            .to_json()
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .map_err(|e| write_err(e.into()))?;
         std::fs::write(path, text + "\n").map_err(write_err)
     }
 
@@ -169,7 +204,7 @@ impl SavedPlan {
                 column: Some(e.column()),
             }),
         };
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(parse)?;
         match value.get("format_version") {
             Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
             found => {
@@ -179,7 +214,16 @@ impl SavedPlan {
                 });
             }
         }
-        serde_json::from_value(value).map_err(parse)
+        let sum = value.as_object_mut().and_then(|map| map.remove(CHECKSUM));
+        let plan: SavedPlan = serde_json::from_value(value.clone()).map_err(parse)?;
+        // Checked after the rows are read, so that an edit the rows themselves show (a write
+        // that is not the changes shown) is named by employee first.
+        if sum.as_ref().and_then(|s| s.as_str()) != Some(checksum(&value["rows"]).as_str()) {
+            return Err(SavedPlanError::Edited {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(plan)
     }
 
     /// The direction and reference date a saved plan file names, read from its text without

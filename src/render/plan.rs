@@ -14,7 +14,7 @@ use serde_json::Value;
 /// each decision came from, the employees rules left out, and what applying it later needs.
 /// It is the saved plan's own shape: what `plan --format json` prints is what `--out` saves.
 pub fn plan_json(saved: &SavedPlan) -> serde_json::Result<Value> {
-    serde_json::to_value(saved)
+    saved.to_json()
 }
 
 const NAME_MAX: usize = 20;

@@ -184,6 +184,7 @@ fn plan_json_has_exactly_the_promised_keys() {
             "made_at",
             "plan_id",
             "rows",
+            "rows_checksum",
             "rule_errors",
             "rule_warnings",
             "rules",
