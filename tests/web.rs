@@ -647,6 +647,14 @@ fn a_run_is_refused_while_another_holds_the_lock() {
         drop(held);
     });
     assert!(env.kot_with_code(&new[0]).is_empty());
+    // Recorded as the CLI records its refusals: the admin sees it in the history.
+    let history = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(history[0]["status"], "refused", "{history:#}");
+    assert_eq!(history[0]["user"], "sato");
 }
 
 #[test]

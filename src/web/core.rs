@@ -170,26 +170,7 @@ async fn apply_inner(
         })
         .collect();
     let target = conn.target(plan.direction, plan.as_of);
-    let mut start = RunStart {
-        direction: plan.direction,
-        as_of: plan.as_of,
-        user,
-        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
-        // By name, as a person reads them (the form sends the masters' ids).
-        defaults: workflow::defaults_text(
-            saved.defaults.office.as_ref().map(|m| m.name.as_str()),
-            saved
-                .defaults
-                .employment_type
-                .as_ref()
-                .map(|m| m.name.as_str()),
-        ),
-        rules: saved.rules.clone(),
-        planned: Vec::new(),
-        left_out: Vec::new(),
-        unchanged: 0,
-    };
-    workflow::accounted(&mut start, plan, &r.chosen, apply::Chosen::Ticked);
+    let start = start_of(saved, &r.chosen, user);
     let recorded = workflow::apply_recorded(
         config,
         &history,
@@ -215,6 +196,41 @@ async fn apply_inner(
         stopped: recorded.report.stopped,
         stale: stale_rows,
     })
+}
+
+/// How the history starts a dashboard run of the `chosen` rows of `saved`, by `user`: every
+/// employee of the plan accounted for, as the CLI's runs are.
+pub fn start_of(saved: &SavedPlan, chosen: &[usize], user: String) -> RunStart {
+    let plan = &saved.plan;
+    let mut start = RunStart {
+        direction: plan.direction,
+        as_of: plan.as_of,
+        user,
+        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
+        // By name, as a person reads them (the form sends the masters' ids).
+        defaults: workflow::defaults_text(
+            saved.defaults.office.as_ref().map(|m| m.name.as_str()),
+            saved
+                .defaults
+                .employment_type
+                .as_ref()
+                .map(|m| m.name.as_str()),
+        ),
+        rules: saved.rules.clone(),
+        planned: Vec::new(),
+        left_out: Vec::new(),
+        unchanged: 0,
+    };
+    workflow::accounted(&mut start, plan, chosen, apply::Chosen::Ticked);
+    start
+}
+
+/// Records a dashboard apply refused before it began (another apply holds the lock,
+/// `max_changes`), as the CLI records its own refusals, and sends its email.
+pub async fn refused(config: &Config, start: &RunStart, why: &str) -> Vec<String> {
+    workflow::record_unstarted(config, start, crate::history::RunStatus::Refused, why)
+        .await
+        .warnings
 }
 
 /// Takes the CLI's run lock: one apply at a time per history, from any front end.

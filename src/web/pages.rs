@@ -1252,7 +1252,9 @@ async fn run_start(
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
     };
-    let review = {
+    // What the history records of this run if it is refused before it starts. Decided
+    // before anything is awaited: the stage's lock is not held across a wait.
+    let checked = {
         let stage = w.stage();
         let Stage::Planned(review) = &*stage else {
             return see_other(&format!("/wizard/{id}/{}", stage.page()));
@@ -1262,21 +1264,21 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        if let Err(e) = core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
-            drop(stage);
-            let why = errors::text(ctx.lang, &e);
-            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
+        let start = core::start_of(&review.saved, &chosen, ctx.user().to_string());
+        match core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
+            Ok(()) => Ok((chosen, start)),
+            Err(e) => Err((start, e)),
         }
-        chosen
+    };
+    let (review, start) = match checked {
+        Ok(ok) => ok,
+        Err((start, e)) => return refused(&app, &ctx, &w, &start, e).await,
     };
     // Taken before anything else, as the CLI does: a second apply (from here or a terminal)
     // is refused before anything is fetched.
     let lock = match core::lock(&app.config) {
         Ok(lock) => lock,
-        Err(e) => {
-            let why = errors::text(ctx.lang, &e.into());
-            return confirm_form(&ctx, &w, StatusCode::CONFLICT, Some(why));
-        }
+        Err(e) => return refused(&app, &ctx, &w, &start, e.into()).await,
     };
     let Stage::Planned(planned) = std::mem::replace(&mut *w.stage(), Stage::Running) else {
         return see_other(&format!("/wizard/{id}/run"));
@@ -1300,6 +1302,22 @@ async fn run_start(
         *done.stage() = Stage::Finished(applied);
     });
     see_other(&format!("/wizard/{id}/run"))
+}
+
+/// A run refused before it began: recorded in the history (and emailed) as the CLI's
+/// refusals are, then said on the confirmation page in the page's language.
+async fn refused(
+    app: &App,
+    ctx: &Ctx,
+    w: &Wizard,
+    start: &crate::history::RunStart,
+    e: Error,
+) -> Response {
+    for warning in core::refused(&app.config, start, &e.to_string()).await {
+        tracing::warn!(target: "crewsync::web", "{warning}");
+    }
+    let why = errors::text(ctx.lang, &e);
+    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why))
 }
 
 /// The run page's cancel button: stops the run after the write in flight, the rest reported
