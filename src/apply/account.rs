@@ -73,6 +73,6 @@ fn not_selected_reason(row: &crate::plan::Row, how: Chosen<'_>) -> String {
         // `all` takes every new and changed row; one left out was held back for a reason
         // recorded with the run.
         Chosen::Selection(Selection::All) => format!("{status}; not selected"),
-        Chosen::Ticked => format!("{status}; not ticked at the prompt"),
+        Chosen::Ticked => format!("{status}; not ticked"),
     }
 }
