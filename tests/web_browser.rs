@@ -118,6 +118,13 @@ async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Whether a WebDriver error says the element belonged to a page that has since been replaced
+/// (Chromium words it two ways): the caller finds it afresh.
+fn replaced(e: &impl std::fmt::Display) -> bool {
+    let e = e.to_string();
+    e.contains("stale element") || e.contains("does not belong to the document")
+}
+
 /// Clicks `css`, finding it afresh when a page that was still replacing the previous one made
 /// the element found first stale (a filter link that was already active reloads the page).
 async fn click(c: &Client, css: &str) {
@@ -125,7 +132,7 @@ async fn click(c: &Client, css: &str) {
     loop {
         match element(c, css).await.click().await {
             Ok(()) => return,
-            Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+            Err(e) if replaced(&e) && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("{css} cannot be clicked: {e}"),
@@ -147,7 +154,7 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
         // The page may be replaced between finding the element and reading it: read again.
         let now = match element(c, css).await.text().await {
             Ok(now) => now,
-            Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+            Err(e) if replaced(&e) && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -169,18 +176,38 @@ async fn tick_first_new(c: &Client, n: usize) -> Vec<String> {
     wait_text(c, "#selected-count", |t| t.starts_with("0 ")).await;
     click(c, "#filter-new").await;
     element(c, "#filter-new.active").await;
-    let rows = c.find_all(Locator::Css("tr.row")).await.unwrap();
-    let mut codes = vec![];
-    for row in rows.into_iter().take(n) {
-        codes.push(row.attr("data-code").await.unwrap().unwrap());
-        row.find(Locator::Css("input.tick"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+    let codes = first_codes(c, n).await;
+    for code in &codes {
+        click(c, &format!("tr.row[data-code=\"{code}\"] input.tick")).await;
     }
     codes
+}
+
+/// The codes of the first `n` rows listed (fewer if fewer are), read afresh if the page is
+/// replaced meanwhile.
+async fn first_codes(c: &Client, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let read = async {
+            let mut codes = vec![];
+            for row in c
+                .find_all(Locator::Css("tr.row"))
+                .await?
+                .into_iter()
+                .take(n)
+            {
+                codes.extend(row.attr("data-code").await?);
+            }
+            Ok::<_, fantoccini::error::CmdError>(codes)
+        };
+        match read.await {
+            Ok(codes) if !codes.is_empty() => return codes,
+            Ok(_) => assert!(Instant::now() < deadline, "no row listed"),
+            Err(e) if replaced(&e) && Instant::now() < deadline => {}
+            Err(e) => panic!("the list cannot be read: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// On the run page while the run writes: waits for the first outcome row and checks it was
