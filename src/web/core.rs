@@ -238,10 +238,9 @@ pub fn lock(config: &Config) -> Result<RunLock, HistoryError> {
     RunLock::acquire(&config.history)
 }
 
-/// The newest `limit` runs after skipping `skip`.
-pub fn runs(config: &Config, skip: usize, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
-    let all = History::open(&config.history)?.list(skip + limit)?;
-    Ok(all.into_iter().skip(skip).collect())
+/// The newest `limit` runs, for the dashboard (the 連携履歴 pages use the history's queries).
+pub fn recent_runs(config: &Config, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+    History::open(&config.history)?.list(limit)
 }
 
 /// One run in full.

@@ -298,6 +298,11 @@ pub struct HistoryText {
 }
 
 impl HistoryText {
+    /// A page number that cannot be shown (`abc`, `0`), as given, for every paged page.
+    pub fn bad_page(&self, given: &str) -> String {
+        format!("{}{given}{}", self.bad_page_before, self.bad_page_after)
+    }
+
     /// What became of one employee in a run.
     pub fn outcome(&self, o: crate::history::EmployeeOutcome) -> &'static str {
         use crate::history::EmployeeOutcome as O;

@@ -416,7 +416,7 @@ struct DashboardPage {
 
 async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Response {
     let t = ctx.lang.text();
-    let runs = match core::runs(&app.config, 0, 10) {
+    let runs = match core::recent_runs(&app.config, 10) {
         Ok(runs) => runs.iter().map(|r| run_view(t, r)).collect(),
         Err(e) => return failed(&ctx, StatusCode::INTERNAL_SERVER_ERROR, e),
     };
@@ -1063,8 +1063,7 @@ async fn list_page(
         Some(Ok(n)) => n,
         Some(Err(_)) => {
             let given = query.page.unwrap_or_default();
-            let why = format!("{}{given}{}", t.hist.bad_page_before, t.hist.bad_page_after);
-            return message(&ctx, StatusCode::BAD_REQUEST, &why);
+            return message(&ctx, StatusCode::BAD_REQUEST, t.hist.bad_page(&given));
         }
     };
     let stage = w.stage();

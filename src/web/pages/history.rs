@@ -96,10 +96,7 @@ pub(super) async fn page(
         None => 1,
         Some((_, Ok(n))) if n > 0 => n,
         Some((given, _)) => {
-            view.error = Some(format!(
-                "{}{given}{}",
-                t.hist.bad_page_before, t.hist.bad_page_after
-            ));
+            view.error = Some(t.hist.bad_page(given));
             return html(StatusCode::BAD_REQUEST, view);
         }
     };
