@@ -15,9 +15,11 @@ use chrono::NaiveDate;
 
 pub mod guard;
 mod record;
+mod sequence;
 pub use record::{
     Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
 };
+pub use sequence::{Allowed, Front, Locked, Ready, Source, lock_in};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -48,6 +50,9 @@ pub enum SyncError {
     EmploymentTypeNotForSmartHr,
     #[error(transparent)]
     Refused(#[from] crate::error::Refused),
+    /// A saved plan refused for another tenant, or for its age.
+    #[error(transparent)]
+    SavedPlan(#[from] crate::plan::saved::SavedPlanError),
     #[error(transparent)]
     Wait(#[from] crate::apply::WaitError),
     #[error("the rules in {} do not compile:\n{source}", dir.display())]
@@ -67,6 +72,7 @@ impl SyncError {
             SyncError::Api(e) => Some(e),
             SyncError::History(e) => Some(e),
             SyncError::Refused(e) => Some(e),
+            SyncError::SavedPlan(e) => Some(e),
             SyncError::Rules { source, .. } => Some(source),
             SyncError::UnknownMaster { .. }
             | SyncError::EmploymentTypeNotForSmartHr
