@@ -14,6 +14,7 @@
 //! CPU is shared with the client, and the memory they use while answering counts as "above".
 //! The README's Benchmarks table records what it measured.
 
+use crewsync::error::Wording;
 use crewsync::apply::Silent;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Policy};
@@ -85,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let fetched = start.elapsed();
         let (fetch_peak, _) = memory_mib();
         let defaults = workflow::resolve_defaults(direction, &rosters.masters, None, None)?;
-        let plan = workflow::plan(rosters, &defaults, policy);
+        let plan = workflow::plan(rosters, &defaults, policy, Wording::OWN);
         let total = start.elapsed();
         let (peak, _) = memory_mib();
         println!(

@@ -12,6 +12,7 @@
 //! Target: with the rules ≤ 1.05 × without. The README's Benchmarks table records what it
 //! measured.
 
+use crewsync::error::Wording;
 use crewsync::apply::Silent;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Plan, Policy};
@@ -37,7 +38,7 @@ async fn timed_plan(
     let employment_type = direction.target_needs_employment_type().then_some("正社員");
     let defaults =
         workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), employment_type)?;
-    let plan = workflow::plan(rosters, &defaults, policy);
+    let plan = workflow::plan(rosters, &defaults, policy, Wording::OWN);
     Ok((start.elapsed(), plan))
 }
 

@@ -3,6 +3,7 @@
 
 mod util;
 
+use crewsync::error::Wording;
 use crewsync::apply::{Chosen, Event, Observer, Selection, Silent};
 use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
 use crewsync::model::{Direction, Masters};
@@ -121,6 +122,7 @@ fn the_apply_and_record_future_is_send() {
         },
         &Default::default(),
         &crewsync::plan::NoRules,
+        Wording::OWN,
     );
     let target = conn.target(plan.direction, as_of);
     let future = workflow::apply_recorded(
@@ -196,7 +198,7 @@ fn a_run_reports_typed_events_in_order() {
     let defaults =
         workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員"))
             .unwrap();
-    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules);
+    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules, Wording::OWN);
     let chosen = Selection::All.pick(&plan, &View::default()).unwrap();
     let (history, lock) = history(&env);
     let target = conn.target(direction, plan.as_of);

@@ -28,6 +28,7 @@ fn plan_request(args: &PlanArgs) -> anyhow::Result<PlanRequest<'_>> {
         office: args.office.as_deref(),
         employment_type: args.employment_type.as_deref(),
         rules: args.rules.as_deref(),
+        words: super::errors::WORDS,
     })
 }
 
@@ -274,7 +275,10 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string());
     let saved = match &args.saved {
         Some(path) => match SavedPlan::read(path) {
-            Ok(saved) => Some((path.as_path(), saved)),
+            Ok(mut saved) => {
+                saved.plan.words = super::errors::WORDS;
+                Some((path.as_path(), saved))
+            }
             Err(e) => return unreadable_plan(&config, path, e, &selection, args.plan.format).await,
         },
         None => None,

@@ -90,7 +90,7 @@ pub fn plan(
         None => &NoRules,
     };
     Ok(SavedPlan::new(
-        workflow::plan(rosters, &defaults, policy),
+        workflow::plan(rosters, &defaults, policy, crate::error::Wording::OWN),
         defaults,
         rules.map(|r| r.fingerprint().to_string()),
         Tenant::of(config),

@@ -122,6 +122,8 @@ pub struct PlanRequest<'a> {
     pub employment_type: Option<&'a str>,
     /// The rules folder, when rules decide.
     pub rules: Option<&'a std::path::Path>,
+    /// The front end's words for the plan's advice ([`Plan::words`]).
+    pub words: crate::error::Wording,
 }
 
 /// Loads and compiles a rules folder, or explains every compile error at once.
@@ -150,7 +152,7 @@ pub async fn prepare(
     };
     // The rosters are handed over, not copied: a plan of 50,000 employees a side would
     // otherwise hold them twice.
-    let plan = plan(rosters, &defaults, policy);
+    let plan = plan(rosters, &defaults, policy, request.words);
     Ok(SavedPlan::new(
         plan,
         defaults,
@@ -582,8 +584,14 @@ pub fn resolve_defaults(
 }
 
 /// Plans from fetched rosters, consuming them: the rows keep the source records. A caller that
-/// plans again from the same rosters (`watch`) clones them, visibly.
-pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan {
+/// plans again from the same rosters (`watch`) clones them, visibly. The plan's texts say
+/// their advice in `words`, the front end's.
+pub fn plan(
+    rosters: Rosters,
+    defaults: &Defaults,
+    policy: &dyn Policy,
+    words: crate::error::Wording,
+) -> Plan {
     let Rosters {
         direction,
         as_of,
@@ -600,6 +608,7 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
         masters: &masters,
         defaults,
         policy,
+        words,
     })
 }
 
