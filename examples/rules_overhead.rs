@@ -12,8 +12,8 @@
 //! Target: with the rules ≤ 1.05 × without. The README's Benchmarks table records what it
 //! measured.
 
-use crewsync::error::Wording;
 use crewsync::apply::Silent;
+use crewsync::error::Wording;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Plan, Policy};
 use crewsync::rules::Rules;

@@ -13,8 +13,8 @@
 //!
 //! Target: ≤ 1 s for each save. The README's Benchmarks table records what it measured.
 
-use crewsync::error::Wording;
 use crewsync::apply::Silent;
+use crewsync::error::Wording;
 use crewsync::model::Direction;
 use crewsync::rules::{self, RulesHandle, WatchEvent};
 use crewsync::sim;
@@ -43,7 +43,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = dir.join("departments.yaml");
     let original = std::fs::read_to_string(&table)?;
     let handle = Arc::new(RulesHandle::new(rules::Rules::load(&dir)?));
-    let mut last = workflow::plan(rosters.clone(), &defaults, handle.current().as_ref(), Wording::OWN);
+    let mut last = workflow::plan(
+        rosters.clone(),
+        &defaults,
+        handle.current().as_ref(),
+        Wording::OWN,
+    );
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher = rules::watch(&dir, handle, rules::Limits::default(), move |event| {
         let _ = tx.send(event);

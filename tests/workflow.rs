@@ -3,8 +3,8 @@
 
 mod util;
 
-use crewsync::error::Wording;
 use crewsync::apply::{Chosen, Event, Observer, Selection, Silent};
+use crewsync::error::Wording;
 use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
 use crewsync::model::{Direction, Masters};
 use crewsync::plan::{Plan, View};

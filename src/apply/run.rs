@@ -385,9 +385,11 @@ pub async fn run<E: std::fmt::Display>(
         let result = match &stopped {
             // The cause only: the run's reason gives the hint once, not once per employee.
             Some(why) => not_attempted(row, &writes, why.lines().next().unwrap_or_default()),
-            None if action(row) == Action::Update && writes.changes.is_empty() => {
-                not_attempted(row, &writes, &not_cleared_reason(&writes.not_cleared, plan.words))
-            }
+            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(
+                row,
+                &writes,
+                &not_cleared_reason(&writes.not_cleared, plan.words),
+            ),
             None => loop {
                 let result = tokio::select! {
                     result = write(row, &writes, target) => result,

@@ -243,7 +243,10 @@ impl workflow::Front for Terminal<'_> {
         }
         let target = plan.direction.target();
         if !self.interactive {
-            Err(anyhow::Error::from(Refused::NoConfirmation { writes, target }))?;
+            Err(anyhow::Error::from(Refused::NoConfirmation {
+                writes,
+                target,
+            }))?;
         }
         let confirmed = prompted(
             dialoguer::Confirm::new()

@@ -11,8 +11,8 @@
 //!   [`CURRENT`]; they are never changed unless a rule opts in.
 //! - Rows come out in employee-code order (then name).
 
-use crate::error::Wording;
 use super::*;
+use crate::error::Wording;
 use crate::model::{Service, emp_status};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

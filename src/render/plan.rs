@@ -65,7 +65,11 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
         out.push("no employees to show".to_string());
     } else {
         out.push(header(style, &cols));
-        out.extend(plan.rows.iter().map(|r| row_line(r, plan.words, style, &cols)));
+        out.extend(
+            plan.rows
+                .iter()
+                .map(|r| row_line(r, plan.words, style, &cols)),
+        );
     }
     if !plan.excluded.is_empty() {
         out.push(String::new());

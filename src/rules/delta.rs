@@ -345,7 +345,10 @@ mod tests {
             },
             ..line
         };
-        assert!(!render_delta(&[problems], crate::error::Wording::OWN).contains(['\u{1b}', '\r', '\u{202e}']));
+        assert!(
+            !render_delta(&[problems], crate::error::Wording::OWN)
+                .contains(['\u{1b}', '\r', '\u{202e}'])
+        );
     }
 
     #[test]

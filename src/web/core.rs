@@ -11,9 +11,7 @@ use super::errors::Error;
 use crate::apply::{self, ApplyResult};
 use crate::apply::{Event, Observer, Stop};
 use crate::config::Config;
-use crate::history::{
-    History, HistoryError, RunDetail, RunStart, RunSummary,
-};
+use crate::history::{History, HistoryError, RunDetail, RunStart, RunSummary};
 use crate::model::Direction;
 use crate::plan::saved::{SavedPlan, Tenant};
 use crate::plan::{NoRules, Plan, Policy};

@@ -144,8 +144,14 @@ pub async fn lock_in<F: Front>(
     if !chosen.is_empty() {
         front.confirm(plan, chosen.len())?;
     }
-    guard::budget(&conn, plan.direction, chosen.len(), wait.is_some(), observer)
-        .map_err(SyncError::from)?;
+    guard::budget(
+        &conn,
+        plan.direction,
+        chosen.len(),
+        wait.is_some(),
+        observer,
+    )
+    .map_err(SyncError::from)?;
     let lock = RunLock::acquire(&config.history).map_err(SyncError::from)?;
     Ok(Locked {
         saved,
@@ -170,8 +176,7 @@ impl Locked {
     ) -> Result<Ready, SyncError> {
         let history = HistoryHandle::open(&config.history).await?;
         let stale = if self.made_earlier {
-            super::stale_waiting(&self.conn, &self.saved.plan, &self.chosen, wait, observer)
-                .await?
+            super::stale_waiting(&self.conn, &self.saved.plan, &self.chosen, wait, observer).await?
         } else {
             Vec::new()
         };

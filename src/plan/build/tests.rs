@@ -1,5 +1,5 @@
-use crate::error::Wording;
 use super::*;
+use crate::error::Wording;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -946,7 +946,10 @@ fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
         words: Wording::new(|advice| format!("[{advice:?}]")),
         ..Setup::to_kot()
     }
-    .run(with(&|_, e| Employee { email: None, ..e }), targets(&|_, e| e));
+    .run(
+        with(&|_, e| Employee { email: None, ..e }),
+        targets(&|_, e| e),
+    );
     assert!(
         worded.unreadable[0].hint.ends_with("[AllowClear([Email])]"),
         "{}",
