@@ -26,6 +26,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+// Shared by the examples; this one starts the simulators in a process of their own, not with
+// `support::start`.
+#[allow(dead_code)]
 mod support;
 
 /// Set in the second process, which only serves the simulators: it prints their base URLs on
