@@ -13,6 +13,7 @@
 //! measured.
 
 use crewsync::apply::Silent;
+use crewsync::error::Wording;
 use crewsync::model::Direction;
 use crewsync::plan::{NoRules, Plan, Policy};
 use crewsync::rules::Rules;
@@ -37,7 +38,7 @@ async fn timed_plan(
     let employment_type = direction.target_needs_employment_type().then_some("正社員");
     let defaults =
         workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), employment_type)?;
-    let plan = workflow::plan(rosters, &defaults, policy);
+    let plan = workflow::plan(rosters, &defaults, policy, Wording::OWN);
     Ok((start.elapsed(), plan))
 }
 

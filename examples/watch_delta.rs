@@ -14,6 +14,7 @@
 //! Target: ≤ 1 s for each save. The README's Benchmarks table records what it measured.
 
 use crewsync::apply::Silent;
+use crewsync::error::Wording;
 use crewsync::model::Direction;
 use crewsync::rules::{self, RulesHandle, WatchEvent};
 use crewsync::sim;
@@ -42,7 +43,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = dir.join("departments.yaml");
     let original = std::fs::read_to_string(&table)?;
     let handle = Arc::new(RulesHandle::new(rules::Rules::load(&dir)?));
-    let mut last = workflow::plan(rosters.clone(), &defaults, handle.current().as_ref());
+    let mut last = workflow::plan(
+        rosters.clone(),
+        &defaults,
+        handle.current().as_ref(),
+        Wording::OWN,
+    );
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher = rules::watch(&dir, handle, rules::Limits::default(), move |event| {
         let _ = tx.send(event);
@@ -64,9 +70,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let WatchEvent::Reloaded { rules, .. } = &event else {
             return Err(format!("save {save}: {event}").into());
         };
-        let plan = workflow::plan(rosters.clone(), &defaults, rules.as_ref());
+        let plan = workflow::plan(rosters.clone(), &defaults, rules.as_ref(), Wording::OWN);
         let delta = rules::plan_delta(&last, &plan);
-        println!("{event}\n{}", rules::render_delta(&delta));
+        println!("{event}\n{}", rules::render_delta(&delta, Wording::OWN));
         let took = start.elapsed();
         slowest = slowest.max(took);
         println!(

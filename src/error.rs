@@ -98,8 +98,8 @@ pub enum Remedy {
 
 /// What a person can do about something the library reports as data rather than as an error:
 /// a row's problem, a clear held back, a run that stopped early. Each front end words it: the
-/// CLI with its flags (installed with [`Advice::worded_by`]), the dashboard in the page's
-/// language; [`fmt::Display`] is the library's own words, naming no flag.
+/// CLI with its flags (a [`Wording`]), the dashboard in the page's language; [`fmt::Display`]
+/// is the library's own words, naming no flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Advice {
     /// Give a default office for new employees (CLI `--office`), or decide it in a rule.
@@ -115,24 +115,47 @@ pub enum Advice {
     ApplyAgain,
 }
 
-/// The front end's words for [`Advice`] in the texts the library keeps (plan JSON, run
-/// history, email), set once at start; unset, the library's own words.
-static ADVICE_WORDS: std::sync::OnceLock<fn(&Advice) -> String> = std::sync::OnceLock::new();
+/// A front end's words for [`Advice`], given explicitly to what turns the library's data into
+/// the texts it keeps for that front end: a plan carries the words of whoever made it
+/// ([`crate::plan::Plan::words`]), so that its table, its JSON, its saved file and the reports,
+/// history and email of its apply say the advice the same way. The CLI's words name its flags
+/// (`cli/errors.rs`); [`Wording::OWN`] is the library's own ([`Advice`]'s `Display`), naming no
+/// control, which the dashboard keeps (it says typed problems in the page's language).
+#[derive(Clone, Copy)]
+pub struct Wording(fn(&Advice) -> String);
 
-impl Advice {
-    /// Has every later [`Advice::words`] use `words`: the CLI's commands install their flags,
-    /// so that their output and the JSON they write read as the CLI is used. A second call
-    /// is ignored (the words of a process do not change).
-    pub fn worded_by(words: fn(&Advice) -> String) {
-        let _ = ADVICE_WORDS.set(words);
+impl Wording {
+    /// The library's own words.
+    pub const OWN: Wording = Wording(|advice| advice.to_string());
+
+    /// A front end's words.
+    pub const fn new(words: fn(&Advice) -> String) -> Wording {
+        Wording(words)
     }
 
-    /// The advice in the installed words, or the library's own.
-    pub fn words(&self) -> String {
-        match ADVICE_WORDS.get() {
-            Some(words) => words(self),
-            None => self.to_string(),
-        }
+    /// `advice` in these words.
+    pub fn advice(self, advice: &Advice) -> String {
+        (self.0)(advice)
+    }
+}
+
+impl Default for Wording {
+    fn default() -> Wording {
+        Wording::OWN
+    }
+}
+
+impl fmt::Debug for Wording {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Wording")
+    }
+}
+
+/// The words a value is said in are not part of what it is: a plan read back from its file
+/// equals the plan that was saved, whoever words it.
+impl PartialEq for Wording {
+    fn eq(&self, _other: &Wording) -> bool {
+        true
     }
 }
 

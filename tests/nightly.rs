@@ -7,6 +7,7 @@
 mod smtp;
 mod util;
 
+use crewsync::error::Wording;
 use crewsync::history::{History, PlannedWrite, RunLock, RunStart, RunStatus};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -516,7 +517,7 @@ fn an_employee_written_by_another_run_after_the_plan_was_fetched_is_held_back() 
     let defaults =
         workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員"))
             .unwrap();
-    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules);
+    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules, Wording::OWN);
     let chosen = Selection::All
         .pick(&plan, &crewsync::plan::View::default())
         .unwrap();

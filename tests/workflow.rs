@@ -4,6 +4,7 @@
 mod util;
 
 use crewsync::apply::{Chosen, Event, Observer, Selection, Silent};
+use crewsync::error::Wording;
 use crewsync::history::{History, HistoryHandle, RunLock, RunStart};
 use crewsync::model::{Direction, Masters};
 use crewsync::plan::{Plan, View};
@@ -121,6 +122,7 @@ fn the_apply_and_record_future_is_send() {
         },
         &Default::default(),
         &crewsync::plan::NoRules,
+        Wording::OWN,
     );
     let target = conn.target(plan.direction, as_of);
     let future = workflow::apply_recorded(
@@ -196,7 +198,7 @@ fn a_run_reports_typed_events_in_order() {
     let defaults =
         workflow::resolve_defaults(direction, &rosters.masters, Some("本社"), Some("正社員"))
             .unwrap();
-    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules);
+    let plan = workflow::plan(rosters, &defaults, &crewsync::plan::NoRules, Wording::OWN);
     let chosen = Selection::All.pick(&plan, &View::default()).unwrap();
     let (history, lock) = history(&env);
     let target = conn.target(direction, plan.as_of);
@@ -231,4 +233,111 @@ fn a_run_reports_typed_events_in_order() {
         ],
         "{events:#?}"
     );
+}
+
+/// A front end that notes when the workflow asks it for the choice and the confirmation, and
+/// chooses every new and changed row.
+#[derive(Default)]
+struct Asked(Vec<&'static str>);
+
+impl workflow::Front for Asked {
+    type Halt = workflow::SyncError;
+
+    fn choose(
+        &mut self,
+        saved: &crewsync::plan::saved::SavedPlan,
+    ) -> Result<(Vec<usize>, Chosen<'_>), workflow::SyncError> {
+        self.0.push("choose");
+        let all = Selection::All.pick(&saved.plan, &View::default()).unwrap();
+        Ok((all, Chosen::Ticked))
+    }
+
+    fn confirm(&mut self, _plan: &Plan, _writes: usize) -> Result<(), workflow::SyncError> {
+        self.0.push("confirm");
+        Ok(())
+    }
+}
+
+/// The steps before an apply's first write come in the library's one order, whichever front
+/// end drives them (issue 16 §2): the access window before anything is fetched or asked,
+/// `max_changes` before the person is asked to confirm, the run lock only after the
+/// confirmation (a person at a prompt never blocks the nightly run).
+#[test]
+fn an_apply_asks_the_front_end_in_the_workflow_s_order() {
+    let env = Env::sample();
+    let request = workflow::PlanRequest {
+        direction: Direction::SmartHrToKot,
+        as_of: util::date(util::AS_OF),
+        office: Some("本社"),
+        employment_type: Some("正社員"),
+        rules: None,
+        words: Wording::OWN,
+    };
+    let lock_in = |config: &crewsync::config::Config, front: &mut Asked| {
+        let mut start = start_of(request.direction);
+        let allowed = workflow::Allowed::default();
+        env.block_on(workflow::lock_in(
+            config,
+            workflow::Source::Now(request),
+            front,
+            &allowed,
+            &mut start,
+            &Silent,
+        ))
+        .map(|locked| locked.chosen.len())
+    };
+
+    // Inside an access window: refused before any request and before the person is asked.
+    // (A window of the whole day, whatever the hour the test runs at.)
+    let mut config = env.config();
+    config.maintenance_windows = vec![crewsync::window::Window {
+        start: chrono::NaiveTime::MIN,
+        end: chrono::NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap(),
+    }];
+    let mut front = Asked::default();
+    let refused = lock_in(&config, &mut front).unwrap_err();
+    assert!(refused.to_string().contains("window"), "{refused}");
+    assert_eq!(front.0, Vec::<&str>::new());
+    assert_eq!(requests(&env), 0);
+
+    // More changes than max_changes allows: refused after the choice, before the confirmation.
+    let mut config = env.config();
+    config.max_changes = Some(crewsync::config::MaxChanges::Count(1));
+    let mut front = Asked::default();
+    let refused = lock_in(&config, &mut front).unwrap_err();
+    assert!(refused.to_string().contains("max_changes"), "{refused}");
+    assert_eq!(front.0, ["choose"]);
+
+    // Another apply holds the lock: the person was asked, then the lock refuses.
+    let config = env.config();
+    let held = RunLock::acquire(&config.history).unwrap();
+    let mut front = Asked::default();
+    let refused = lock_in(&config, &mut front).unwrap_err();
+    assert!(
+        matches!(refused, workflow::SyncError::History(_)),
+        "{refused}"
+    );
+    assert_eq!(front.0, ["choose", "confirm"]);
+    drop(held);
+
+    // And with nothing in the way, the chosen rows are locked in for writing.
+    let mut front = Asked::default();
+    let chosen = lock_in(&config, &mut front).unwrap();
+    assert!(chosen > 0);
+    assert_eq!(front.0, ["choose", "confirm"]);
+}
+
+/// A run's start as a front end fills it in before the workflow accounts for the plan.
+fn start_of(direction: Direction) -> RunStart {
+    RunStart {
+        direction,
+        as_of: util::date(util::AS_OF),
+        user: "person".into(),
+        selection: "ticked".into(),
+        defaults: "none".into(),
+        rules: None,
+        planned: vec![],
+        left_out: vec![],
+        unchanged: 0,
+    }
 }

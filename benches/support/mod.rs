@@ -46,6 +46,7 @@ pub fn time_plan(b: &mut Bencher<'_>, inputs: &PlanInputs<'_>, policy: &dyn Poli
                 masters: inputs.masters,
                 defaults: inputs.defaults,
                 policy,
+                words: crewsync::error::Wording::OWN,
             }))
         },
         BatchSize::PerIteration,

@@ -31,32 +31,45 @@ pub async fn start(
     n: usize,
     realistic: bool,
 ) -> Result<(Simulators, Connections), Box<dyn std::error::Error>> {
+    let sims = simulators(n, realistic).await?;
+    let conn = clients(&sims.smarthr.base_url(), &sims.kot.base_url(), realistic)?;
+    Ok((sims, conn))
+}
+
+/// The simulators of [`start`] alone, for a benchmark that runs them in another process.
+pub async fn simulators(
+    n: usize,
+    realistic: bool,
+) -> Result<Simulators, Box<dyn std::error::Error>> {
     let clock = sim::SAMPLE_AS_OF
         .and_hms_opt(12, 0, 0)
         .and_then(|noon| noon.and_local_timezone(sim::JST).single());
-    let sims = sim::start(SimConfig {
+    Ok(sim::start(SimConfig {
         company: Company::generated(n),
         kot_clock: clock,
         rate_limits: realistic,
         limits: Default::default(),
     })
-    .await?;
+    .await?)
+}
+
+/// The clients of [`start`], for simulators at these base URLs.
+pub fn clients(
+    smarthr_url: &str,
+    kot_url: &str,
+    realistic: bool,
+) -> Result<Connections, Box<dyn std::error::Error>> {
     let (smarthr_limits, kot_limits) = if realistic {
         (Limits::smarthr_default(), Limits::kot_default())
     } else {
         (Limits::unlimited(), Limits::unlimited())
     };
-    let conn = Connections {
+    Ok(Connections {
         smarthr: smarthr::Client::new(
-            &sims.smarthr.base_url(),
+            smarthr_url,
             Secret::new(sim::SMARTHR_TOKEN),
             smarthr_limits,
         )?,
-        kot: kot::Client::new(
-            &sims.kot.base_url(),
-            Secret::new(sim::KOT_TOKEN),
-            kot_limits,
-        )?,
-    };
-    Ok((sims, conn))
+        kot: kot::Client::new(kot_url, Secret::new(sim::KOT_TOKEN), kot_limits)?,
+    })
 }

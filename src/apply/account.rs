@@ -33,7 +33,7 @@ pub fn account(plan: &Plan, chosen: &[usize], how: Chosen<'_>) -> (Vec<LeftOut>,
         };
         let reason = match kind {
             LeftKind::Invalid if row.problems.is_empty() => "the plan cannot write it".into(),
-            LeftKind::Invalid => crate::plan::problems_text(&row.problems),
+            LeftKind::Invalid => crate::plan::problems_text(&row.problems, plan.words),
             _ => not_selected_reason(row, how),
         };
         left.push(LeftOut {

@@ -1,5 +1,6 @@
 use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
 use super::{Event, Observer, Target};
+use crate::error::Wording;
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
@@ -151,7 +152,10 @@ impl Selection {
                             status: row.status.as_str(),
                             why: match row.status {
                                 Status::Invalid => {
-                                    format!(": {}", crate::plan::problems_text(&row.problems))
+                                    format!(
+                                        ": {}",
+                                        crate::plan::problems_text(&row.problems, plan.words)
+                                    )
                                 }
                                 _ => String::new(),
                             },
@@ -376,14 +380,16 @@ pub async fn run<E: std::fmt::Display>(
         let row = &plan.rows[i];
         let writes = writes(row, &held);
         if stopped.is_none() && options.stop.presses() > 0 {
-            stopped = Some(stop_reason(&options.stop.reason(), row));
+            stopped = Some(stop_reason(&options.stop.reason(), row, plan.words));
         }
         let result = match &stopped {
             // The cause only: the run's reason gives the hint once, not once per employee.
             Some(why) => not_attempted(row, &writes, why.lines().next().unwrap_or_default()),
-            None if action(row) == Action::Update && writes.changes.is_empty() => {
-                not_attempted(row, &writes, &not_cleared_reason(&writes.not_cleared))
-            }
+            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(
+                row,
+                &writes,
+                &not_cleared_reason(&writes.not_cleared, plan.words),
+            ),
             None => loop {
                 let result = tokio::select! {
                     result = write(row, &writes, target) => result,
@@ -398,7 +404,7 @@ pub async fn run<E: std::fmt::Display>(
                             () = options.stop.pressed(1) => Err(options.stop.reason()),
                         };
                         if let Err(why) = paused {
-                            let why = stop_reason(&why, row);
+                            let why = stop_reason(&why, row, plan.words);
                             stopped = Some(why.clone());
                             break not_attempted(row, &writes, &why);
                         }
@@ -407,6 +413,7 @@ pub async fn run<E: std::fmt::Display>(
                         let why = stop_reason(
                             &format!("KING OF TIME's access window stopped the run: {e}"),
                             row,
+                            plan.words,
                         );
                         stopped = Some(why.clone());
                         break not_attempted(row, &writes, &why);
@@ -467,11 +474,11 @@ fn abandoned_reason(stop: &str, row: &Row) -> String {
     )
 }
 
-fn stop_reason(cause: &str, row: &Row) -> String {
+fn stop_reason(cause: &str, row: &Row, words: Wording) -> String {
     format!(
         "{cause} before employee {}\n  hint: the employees before it were written; {}",
         row.code.as_deref().unwrap_or("?"),
-        crate::error::Advice::ApplyAgain.words()
+        words.advice(&crate::error::Advice::ApplyAgain)
     )
 }
 
@@ -536,12 +543,12 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
 }
 
 /// Why an update was not sent: every change it had was a clear held back.
-fn not_cleared_reason(fields: &[Field]) -> String {
+fn not_cleared_reason(fields: &[Field], words: Wording) -> String {
     let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
     format!(
         "nothing written: clearing {} was held back because the plan found it unreadable in the source\n  hint: {}",
         names.join(", "),
-        crate::error::Advice::AllowClear(fields.to_vec()).words()
+        words.advice(&crate::error::Advice::AllowClear(fields.to_vec()))
     )
 }
 
@@ -651,6 +658,7 @@ mod tests {
             rule_errors: Vec::new(),
             rule_warnings: Vec::new(),
             unreadable: Vec::new(),
+            words: Wording::OWN,
         }
     }
 

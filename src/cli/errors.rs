@@ -3,7 +3,7 @@
 //! name this binary's flags are here, and nowhere in the library.
 
 use super::Status;
-use crewsync::error::{Advice, BadDate, Diagnostic, Input, Refused, Remedy};
+use crewsync::error::{Advice, BadDate, Diagnostic, Input, Refused, Remedy, Wording};
 
 /// The exit status of a command that ended in an error. Every error is "could not run, or
 /// stopped before the end" (README, "Exit status"): a run whose employees failed ends in
@@ -102,10 +102,14 @@ fn hint(remedy: &Remedy) -> String {
     }
 }
 
-/// Advice in the texts the library keeps (a row's problem, a clear held back, a stopped run),
-/// in this binary's terms: installed with [`Advice::worded_by`] by every command but `serve`,
-/// whose runs the dashboard words.
-pub fn advice(advice: &Advice) -> String {
+/// This binary's words for the advice in the texts the library keeps (a row's problem, a clear
+/// held back, a stopped run): given to every plan the CLI makes or reads, so that its table,
+/// JSON, saved file, report, history and email name the flags. The dashboard's plans keep the
+/// library's own words.
+pub const WORDS: Wording = Wording::new(advice);
+
+/// Advice in this binary's terms.
+fn advice(advice: &Advice) -> String {
     match advice {
         Advice::DefaultOffice => "pass --office or decide it in a rule".into(),
         Advice::DefaultEmploymentType => "pass --employment-type or decide it in a rule".into(),

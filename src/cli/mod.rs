@@ -378,11 +378,6 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     cli.color.apply();
-    // What the library keeps as text (plan JSON, history, email) words its advice with this
-    // binary's flags, except in the dashboard, whose runs are started from its pages.
-    if !matches!(cli.command, Command::Serve(_)) {
-        crewsync::error::Advice::worded_by(errors::advice);
-    }
     let config = || Config::load(&cli.config);
     match cli.command {
         Command::Plan(args) => plan_apply::plan_command(&args, config()?).await,

@@ -6,8 +6,8 @@ use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
 use crewsync::clock::today_jst;
 use crewsync::config::Config;
 use crewsync::error::Refused;
-use crewsync::history::{EmailOutcome, HistoryHandle, RunLock, RunStart, RunStatus};
-use crewsync::plan::saved::{SavedPlan, Tenant};
+use crewsync::history::{EmailOutcome, RunStart, RunStatus};
+use crewsync::plan::saved::SavedPlan;
 use crewsync::plan::{Defaults, Plan, Status as RowStatus, View};
 use crewsync::render::{self, Style};
 use crewsync::rules::Rules;
@@ -28,16 +28,22 @@ fn plan_request(args: &PlanArgs) -> anyhow::Result<PlanRequest<'_>> {
         office: args.office.as_deref(),
         employment_type: args.employment_type.as_deref(),
         rules: args.rules.as_deref(),
+        words: super::errors::WORDS,
     })
 }
 
-/// Connects, with the clients' waits and retries shown above the bars, and the services'
-/// pauses counted in the bars' ETA.
+/// Connects, with the clients' waits and retries shown above the bars.
 fn connect(config: &Config, bars: &Bars) -> anyhow::Result<Connections> {
     let conn = Connections::from_config(config)?;
+    show_waits(&conn, bars);
+    Ok(conn)
+}
+
+/// The clients' waits and retries shown above the bars, and the services' pauses counted in
+/// the bars' ETA.
+fn show_waits(conn: &Connections, bars: &Bars) {
     conn.on_notice(bars.notice());
     bars.watch_pauses(conn.pauses());
-    Ok(conn)
 }
 
 /// [`workflow::fetch_for_plan`] for `watch`, which loads its rules itself.
@@ -55,30 +61,15 @@ pub async fn fetch(
     Ok(Fetched { rosters, defaults })
 }
 
-/// Everything up to the plan, shared by `plan` and `apply`: made now, or read from a file.
-pub struct Planned {
-    pub config: Config,
-    pub conn: Connections,
-    pub saved: SavedPlan,
-}
-
-/// [`workflow::prepare`] with the flags, or the configuration's rules folder.
-pub async fn prepare(
-    args: &PlanArgs,
-    config: Config,
-    wait: Option<&Wait>,
-    bars: &Bars,
-) -> anyhow::Result<Planned> {
+/// [`workflow::prepare`] with the flags, or the configuration's rules folder: the plan made
+/// now.
+async fn prepare(args: &PlanArgs, config: &Config, bars: &Bars) -> anyhow::Result<SavedPlan> {
     let mut request = plan_request(args)?;
     request.rules = request.rules.or(config.rules.as_deref());
-    let conn = connect(&config, bars)?;
-    let saved = workflow::prepare(&config, &conn, &request, wait, bars).await;
+    let conn = connect(config, bars)?;
+    let saved = workflow::prepare(config, &conn, &request, None, bars).await;
     bars.clear();
-    Ok(Planned {
-        saved: saved.map_err(explained)?,
-        config,
-        conn,
-    })
+    saved.map_err(explained)
 }
 
 /// A workflow error as the CLI says it: a rules error with how to see it without fetching.
@@ -163,8 +154,7 @@ pub async fn plan(args: &PlanArgs, config: Config) -> anyhow::Result<Status> {
 /// 2 when a new or changed employee is pending.
 pub async fn plan_command(args: &PlanCommandArgs, config: Config) -> anyhow::Result<Status> {
     let bars = Bars::new();
-    let planned = prepare(&args.plan, config, None, &bars).await?;
-    let saved = planned.saved;
+    let saved = prepare(&args.plan, &config, &bars).await?;
     print_plan(&saved, &args.plan)?;
     if let Some(path) = &args.out {
         let filtered;
@@ -207,15 +197,73 @@ impl From<anyhow::Error> for Unstarted {
     }
 }
 
-/// What writing needs, once the plan is made, the rows chosen and confirmed and the lock held.
-struct Ready {
-    planned: Planned,
-    chosen: Vec<usize>,
-    lock: RunLock,
-    history: HistoryHandle,
-    fetched_at: chrono::DateTime<chrono::Utc>,
-    /// The chosen rows of a saved plan whose target changed since it was made.
-    stale: Vec<apply::Stale>,
+impl From<crewsync::workflow::SyncError> for Unstarted {
+    fn from(e: SyncError) -> Unstarted {
+        Unstarted::Refused(explained(e))
+    }
+}
+
+/// The terminal's part in an apply ([`workflow::Front`]): the rows picked by `--select` or
+/// ticked in a list, and the confirmation (`--yes`, or a prompt); the workflow decides when
+/// each is asked.
+struct Terminal<'a> {
+    args: &'a ApplyArgs,
+    bars: &'a Bars,
+    /// Only a person at a terminal can tick rows or answer a prompt.
+    interactive: bool,
+}
+
+impl workflow::Front for Terminal<'_> {
+    type Halt = Unstarted;
+
+    fn connected(&mut self, conn: &Connections) {
+        show_waits(conn, self.bars);
+    }
+
+    fn choose(&mut self, saved: &SavedPlan) -> Result<(Vec<usize>, Chosen<'_>), Unstarted> {
+        self.bars.clear();
+        let plan = &saved.plan;
+        let view = self.args.plan.view();
+        match &self.args.select {
+            Some(selection) => Ok((
+                selection.pick(plan, &view).map_err(anyhow::Error::from)?,
+                Chosen::Selection(selection),
+            )),
+            None if self.interactive => {
+                print_plan(saved, &self.args.plan)?;
+                Ok((pick_interactively(plan, &view)?, Chosen::Ticked))
+            }
+            None => Err(anyhow::Error::from(Refused::NoSelection).into()),
+        }
+    }
+
+    fn confirm(&mut self, plan: &Plan, writes: usize) -> Result<(), Unstarted> {
+        if self.args.yes {
+            return Ok(());
+        }
+        let target = plan.direction.target();
+        if !self.interactive {
+            Err(anyhow::Error::from(Refused::NoConfirmation {
+                writes,
+                target,
+            }))?;
+        }
+        let confirmed = prompted(
+            dialoguer::Confirm::new()
+                .with_prompt(format!("Write {writes} employee(s) to {target}?"))
+                .default(false)
+                .interact(),
+            "reading the confirmation",
+        )?;
+        if confirmed {
+            Ok(())
+        } else {
+            Err(Unstarted::Cancelled {
+                why: "cancelled at the confirmation; nothing was written".to_string(),
+                status: Status::CouldNotRun,
+            })
+        }
+    }
 }
 
 const CANCELLED_BY_CTRL_C: &str = "stopped by the user (Ctrl-C) before anything was written";
@@ -230,7 +278,10 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string());
     let saved = match &args.saved {
         Some(path) => match SavedPlan::read(path) {
-            Ok(saved) => Some((path.clone(), saved)),
+            Ok(mut saved) => {
+                saved.plan.words = super::errors::WORDS;
+                Some((path.as_path(), saved))
+            }
             Err(e) => return unreadable_plan(&config, path, e, &selection, args.plan.format).await,
         },
         None => None,
@@ -271,8 +322,31 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             config.max_wait,
         )
     });
+    let source = match saved {
+        Some((path, saved)) => workflow::Source::File { path, saved },
+        None => {
+            let mut request = plan_request(&args.plan)?;
+            request.rules = request.rules.or(config.rules.as_deref());
+            workflow::Source::Now(request)
+        }
+    };
+    let mut terminal = Terminal {
+        args,
+        bars: &bars,
+        interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+    };
+    let allowed = workflow::Allowed {
+        clear: allow_clear(args),
+        force: args.force,
+        wait: wait.as_ref(),
+    };
     let ready = tokio::select! {
-        ready = ready_to_write(args, saved, config.clone(), wait.as_ref(), &bars, &mut start) => ready,
+        ready = async {
+            let locked =
+                workflow::lock_in(&config, source, &mut terminal, &allowed, &mut start, &bars)
+                    .await?;
+            Ok(locked.open(&config, wait.as_ref(), &bars).await?)
+        } => ready,
         () = stop.pressed(1) => Err(Unstarted::Cancelled {
             why: CANCELLED_BY_CTRL_C.to_string(),
             status: Status::Interrupted,
@@ -280,52 +354,37 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     };
     bars.clear();
     restore_terminal();
-    let Ready {
-        planned,
-        chosen,
-        lock,
-        history,
-        fetched_at,
-        stale,
-    } = match ready {
+    let ready = match ready {
         Ok(ready) => ready,
         Err(unstarted) => {
             return leave_trace(&config, &start, unstarted, args.plan.format).await;
         }
     };
-    let plan = &planned.saved.plan;
-    if chosen.is_empty() {
+    let direction = ready.saved.plan.direction;
+    if ready.chosen.is_empty() {
         eprintln!("Nothing to apply: no new or changed employee is selected.");
     }
-    if !stale.is_empty() {
+    if !ready.stale.is_empty() {
         eprintln!(
             "warning: {} employee(s) changed in {} since the plan was made and are not written (stale); make a new plan to pick them up.",
-            stale.len(),
-            plan.direction.target()
+            ready.stale.len(),
+            direction.target()
         );
     }
-    let target = planned.conn.target(plan.direction, plan.as_of);
-    let recorded = workflow::apply_recorded(
-        &planned.config,
-        &history,
-        lock,
-        &target,
-        workflow::Request {
-            plan,
-            chosen: &chosen,
+    let history = ready.history.path().to_path_buf();
+    let recorded = ready
+        .apply(
+            &config,
             start,
-            fetched_at,
-            stale,
-            options: apply::Options {
+            apply::Options {
                 wait,
                 stop: stop.clone(),
                 allow_clear: allow_clear(args),
-                circuit_breaker: Some(planned.config.circuit_breaker),
+                circuit_breaker: Some(config.circuit_breaker),
             },
-        },
-        &bars,
-    )
-    .await;
+            &bars,
+        )
+        .await;
     bars.clear();
     // A second Ctrl-C may have cut a prompt's or a bar's drawing short.
     restore_terminal();
@@ -338,8 +397,8 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     eprintln!(
         "Recorded as run {} in {}; see `crewsync{} history show {}`.",
         recorded.report.run_id,
-        history.path().display(),
-        config_flag(&planned.config),
+        history.display(),
+        config_flag(&config),
         recorded.report.run_id
     );
     let status = exit_status(&recorded.report, args.strict);
@@ -357,7 +416,7 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
             codes => format!(
                 " (among them {}, whose write was abandoned in flight: whether {} applied it is unknown, and the next apply re-checks it)",
                 codes.join(", "),
-                plan.direction.target()
+                direction.target()
             ),
         };
         eprintln!(
@@ -401,125 +460,6 @@ async fn unreadable_plan(
         unchanged: 0,
     };
     leave_trace(config, &start, Unstarted::Refused(e.into()), format).await
-}
-
-/// Everything before the first write: plan (or read the saved plan), choose, confirm, then
-/// take the run lock. The lock is taken last, so a person at the tick list or the confirmation
-/// never blocks the nightly run; the rows another run writes meanwhile are held back when
-/// writing begins, and so are a saved plan's rows whose target changed since it was made.
-async fn ready_to_write(
-    args: &ApplyArgs,
-    saved: Option<(std::path::PathBuf, SavedPlan)>,
-    config: Config,
-    wait: Option<&Wait>,
-    bars: &Bars,
-    start: &mut RunStart,
-) -> Result<Ready, Unstarted> {
-    let from_file = saved.is_some();
-    let (planned, fetched_at) = match saved {
-        Some((path, saved)) => {
-            saved
-                .check(
-                    &path,
-                    &Tenant::of(&config),
-                    chrono::Utc::now(),
-                    config.plan_max_age,
-                )
-                .map_err(anyhow::Error::from)?;
-            workflow::guard::access_window(&config, wait, bars)
-                .await
-                .map_err(anyhow::Error::from)?;
-            let conn = connect(&config, bars)?;
-            // Another run that wrote one of its employees after the plan was made holds
-            // that employee back, as for a plan made now.
-            let made_at = saved.made_at;
-            (
-                Planned {
-                    config,
-                    conn,
-                    saved,
-                },
-                made_at,
-            )
-        }
-        None => {
-            let fetched_at = chrono::Utc::now();
-            (prepare(&args.plan, config, wait, bars).await?, fetched_at)
-        }
-    };
-    bars.clear();
-    start.rules.clone_from(&planned.saved.rules);
-    let plan = &planned.saved.plan;
-    let view = args.plan.view();
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let (chosen, how) = match &args.select {
-        Some(selection) => (
-            selection.pick(plan, &view).map_err(anyhow::Error::from)?,
-            Chosen::Selection(selection),
-        ),
-        None if interactive => {
-            print_plan(&planned.saved, &args.plan)?;
-            (pick_interactively(plan, &view)?, Chosen::Ticked)
-        }
-        None => Err(anyhow::Error::from(Refused::NoSelection))?,
-    };
-    workflow::accounted(start, plan, &chosen, how);
-    let allow = allow_clear(args);
-    for u in &plan.unreadable {
-        if !allow.allows(u.field) {
-            eprintln!("warning: {}", u.hint);
-        }
-    }
-    workflow::guard::max_changes(&planned.config, plan, &chosen, &allow, args.force)
-        .map_err(anyhow::Error::from)?;
-    let target_name = plan.direction.target();
-    if !args.yes && !chosen.is_empty() {
-        if !interactive {
-            Err(anyhow::Error::from(Refused::NoConfirmation {
-                writes: chosen.len(),
-                target: target_name,
-            }))?;
-        }
-        let confirmed = prompted(
-            dialoguer::Confirm::new()
-                .with_prompt(format!(
-                    "Write {} employee(s) to {target_name}?",
-                    chosen.len()
-                ))
-                .default(false)
-                .interact(),
-            "reading the confirmation",
-        )?;
-        if !confirmed {
-            return Err(Unstarted::Cancelled {
-                why: "cancelled at the confirmation; nothing was written".to_string(),
-                status: Status::CouldNotRun,
-            });
-        }
-    }
-    workflow::guard::budget(&planned.conn, plan.direction, chosen.len(), args.wait, bars)
-        .map_err(anyhow::Error::from)?;
-    let lock = RunLock::acquire(&planned.config.history).map_err(anyhow::Error::from)?;
-    let history = HistoryHandle::open(&planned.config.history)
-        .await
-        .map_err(anyhow::Error::from)?;
-    // Read as late as possible, once for the whole roster (KOT allows about one request a
-    // second).
-    let stale = if from_file {
-        let stale = workflow::stale_waiting(&planned.conn, plan, &chosen, wait, bars).await;
-        bars.clear();
-        stale.map_err(anyhow::Error::from)?
-    } else {
-        Vec::new()
-    };
-    Ok(Ready {
-        planned,
-        chosen,
-        lock,
-        history,
-        fetched_at,
-        stale,
-    })
 }
 
 /// The clears of unreadable fields the person allowed: `--allow-clear FIELD`, or all with

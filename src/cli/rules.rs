@@ -1,6 +1,7 @@
 //! `rules check`, `rules test` and `watch`: the integrator's loop, none of which writes to a
 //! service.
 
+use super::errors;
 use super::plan_apply::{fetch, load_rules};
 use super::progress::Bars;
 use super::{PlanArgs, RulesArgs, RulesCommand, Status};
@@ -67,7 +68,12 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     // once and costs the services nothing.
     let fetched = fetch(args, &config, None, &bars).await?;
     let (rosters, defaults) = (&fetched.rosters, &fetched.defaults);
-    let mut last = workflow::plan(rosters.clone(), defaults, handle.current().as_ref());
+    let mut last = workflow::plan(
+        rosters.clone(),
+        defaults,
+        handle.current().as_ref(),
+        errors::WORDS,
+    );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher = rules::watch(
         &dir,
@@ -116,13 +122,13 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         };
         match &event {
             WatchEvent::Reloaded { rules, .. } => {
-                let plan = workflow::plan(rosters.clone(), defaults, rules.as_ref());
+                let plan = workflow::plan(rosters.clone(), defaults, rules.as_ref(), errors::WORDS);
                 let delta = rules::plan_delta(&last, &plan);
                 println!("{event}");
                 if delta.is_empty() {
                     println!("The plan did not change. ({})", summary(&plan));
                 } else {
-                    println!("{}", rules::render_delta(&delta));
+                    println!("{}", rules::render_delta(&delta, plan.words));
                     println!("Plan now: {}", summary(&plan));
                 }
                 rule_errors(&plan);

@@ -19,6 +19,10 @@ const FIRST_UNKNOWN_PAUSE: Duration = Duration::from_millis(250);
 /// The `tracing` target of the request log (`--verbose`, `RUST_LOG=crewsync::http=debug`).
 const LOG: &str = "crewsync::http";
 
+/// The most a body's announced length reserves ahead (bytes): a length beyond any real answer
+/// is not trusted with an allocation; a longer body still grows as it comes.
+const PRESIZE_MAX: u64 = 256 << 20;
+
 /// Turns a non-success answer (status, headers, body text with any token scrubbed) into an
 /// error kind. Each service supplies its own, since their error bodies differ.
 pub(crate) type Classify = fn(StatusCode, &HeaderMap, &str) -> ErrorKind;
@@ -229,10 +233,17 @@ impl Transport {
             request = request.json(body);
         }
         let answer = async {
-            let response = request.send().await?;
+            let mut response = request.send().await?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body: Vec<u8> = response.bytes().await?.into();
+            // Read into one buffer sized from the announced length, chunk by chunk: collecting
+            // the chunks first and then copying them into one buffer would hold a long roster
+            // (KOT answers with every employee at once) twice.
+            let announced = response.content_length().unwrap_or(0).min(PRESIZE_MAX);
+            let mut body = Vec::with_capacity(announced as usize);
+            while let Some(chunk) = response.chunk().await? {
+                body.extend_from_slice(&chunk);
+            }
             Ok::<_, reqwest::Error>((status, headers, body))
         }
         .await;

@@ -12,6 +12,7 @@
 //! - Rows come out in employee-code order (then name).
 
 use super::*;
+use crate::error::Wording;
 use crate::model::{Service, emp_status};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -96,6 +97,7 @@ pub fn build(input: Input<'_>) -> Plan {
         masters,
         defaults,
         policy,
+        words,
     } = input;
 
     let in_target = target_index(&target);
@@ -129,7 +131,7 @@ pub fn build(input: Input<'_>) -> Plan {
 
     let summary = Summary::of(&rows);
     let rule_warnings = ctx.clear_warnings(rows.len());
-    let unreadable = unreadable(&rows, direction);
+    let unreadable = unreadable(&rows, direction, words);
     let mut rule_errors: Vec<RuleError> = ctx
         .rule_errors
         .into_inner()
@@ -146,12 +148,13 @@ pub fn build(input: Input<'_>) -> Plan {
         rule_errors,
         rule_warnings,
         unreadable,
+        words,
     }
 }
 
 /// The synced fields that look unreadable in the source (see [`Unreadable`]), judged over the
 /// rows found on both sides, with each rule's values applied.
-fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
+fn unreadable(rows: &[Row], direction: Direction, words: Wording) -> Vec<Unreadable> {
     let matched: Vec<&Row> = rows.iter().filter(|r| r.target_id.is_some()).collect();
     let in_scope = matched.len();
     let share = |n: usize| n as f64 / in_scope.max(1) as f64;
@@ -178,7 +181,7 @@ fn unreadable(rows: &[Row], direction: Direction) -> Vec<Unreadable> {
                         "{} reads {field} as empty for {empty_in_source} of {in_scope} employees while {} has it for {clears} of them: probably unreadable rather than emptied (a token without permission for it reads it as empty; or a rule empties it). apply will not clear it; {}",
                         direction.source(),
                         direction.target(),
-                        crate::error::Advice::AllowClear(vec![field]).words(),
+                        words.advice(&crate::error::Advice::AllowClear(vec![field])),
                     ),
                 })
         })
@@ -955,6 +958,7 @@ impl Plan {
             rule_errors: self.rule_errors.clone(),
             rule_warnings: self.rule_warnings.clone(),
             unreadable: self.unreadable.clone(),
+            words: self.words,
         }
     }
 }

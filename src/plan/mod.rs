@@ -132,26 +132,33 @@ impl Problem {
     }
 }
 
-/// The problem as the plan's text says it (table, JSON, history), its advice in the installed
-/// words ([`crate::error::Advice::words`]).
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Problem {
+    /// The problem as the plan's text says it (table, JSON, history), its advice in `words`
+    /// (the plan's, [`Plan::words`]).
+    pub fn said(&self, words: crate::error::Wording) -> String {
         match self {
-            Problem::Undecided { field, label } => write!(
-                f,
+            Problem::Undecided { field, label } => format!(
                 "no {label} for a new employee: {}",
-                Problem::undecided_advice(*field).words()
+                words.advice(&Problem::undecided_advice(*field))
             ),
-            Problem::Said(text) => f.write_str(text),
+            Problem::Said(text) => text.clone(),
         }
     }
 }
 
-/// A row's problems as one line of text, `; ` between them.
-pub fn problems_text(problems: &[Problem]) -> String {
+/// The problem in the library's own words ([`Problem::said`] with
+/// [`crate::error::Wording::OWN`]).
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.said(crate::error::Wording::OWN))
+    }
+}
+
+/// A row's problems as one line of text, `; ` between them, advice in `words`.
+pub fn problems_text(problems: &[Problem], words: crate::error::Wording) -> String {
     problems
         .iter()
-        .map(ToString::to_string)
+        .map(|p| p.said(words))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -312,6 +319,11 @@ pub struct Plan {
     /// Fields that look unreadable in the source rather than emptied; said once per field.
     #[serde(default)]
     pub unreadable: Vec<Unreadable>,
+    /// The words of the front end the plan was made for, in which its texts say their advice
+    /// (its problems, and the reasons its apply reports); not saved: a front end that reads a
+    /// saved plan gives its own.
+    #[serde(skip)]
+    pub words: crate::error::Wording,
 }
 
 /// Which rows of a plan a person is shown (`--status`; later the dashboard's filters). Apply
@@ -357,6 +369,8 @@ pub struct Input<'a> {
     pub masters: &'a Masters,
     pub defaults: &'a Defaults,
     pub policy: &'a dyn Policy,
+    /// The words of the front end the plan is for ([`Plan::words`]).
+    pub words: crate::error::Wording,
 }
 
 /// A per-employee decision that a policy may make; `None` means "no opinion: use the

@@ -171,6 +171,19 @@ impl SavedPlan {
     /// that [`Self::read`] checks: what `plan --format json` prints and `--out` saves.
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         let mut value = serde_json::to_value(self)?;
+        // A row's JSON shape is made from the row alone, in the library's words; a problem
+        // with advice is said in the plan's ([`Plan::words`]).
+        if let Some(rows) = value["rows"].as_array_mut() {
+            for (shape, row) in rows.iter_mut().zip(&self.plan.rows) {
+                if row.problems.iter().any(|p| p.advice().is_some()) {
+                    shape["problems"] = row
+                        .problems
+                        .iter()
+                        .map(|p| p.said(self.plan.words))
+                        .collect();
+                }
+            }
+        }
         let sum = checksum(&value);
         if let Some(map) = value.as_object_mut() {
             map.insert(CHECKSUM.into(), sum.into());

@@ -2,6 +2,7 @@
 
 use super::layout::{self, Atom};
 use super::{ITEM_JOINER, Paint, Style, code_text, column};
+use crate::error::Wording;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{
     Assigned, Change, DEFAULT_SELECTION, Excluded, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE, Plan,
@@ -64,7 +65,11 @@ pub fn plan_table(plan: &Plan, style: &Style) -> String {
         out.push("no employees to show".to_string());
     } else {
         out.push(header(style, &cols));
-        out.extend(plan.rows.iter().map(|r| row_line(r, style, &cols)));
+        out.extend(
+            plan.rows
+                .iter()
+                .map(|r| row_line(r, plan.words, style, &cols)),
+        );
     }
     if !plan.excluded.is_empty() {
         out.push(String::new());
@@ -104,7 +109,7 @@ fn status_paint(status: Status) -> Paint {
     }
 }
 
-fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
+fn row_line(row: &Row, words: Wording, style: &Style, cols: &Columns) -> String {
     let mark = match (row.status.is_actionable(), row.selected) {
         (true, true) => "[x]",
         (true, false) => "[ ]",
@@ -116,15 +121,15 @@ fn row_line(row: &Row, style: &Style, cols: &Columns) -> String {
         style.cell(&code_text(row.code.as_deref()), Paint::new(), cols.code),
         style.cell(&row.name, Paint::new(), cols.name),
     ];
-    layout::table_line(&cells, details(row, style), style.width)
+    layout::table_line(&cells, details(row, words, style), style.width)
 }
 
 /// What happens to the employee: its problems, its changes, the office and type a new one
 /// gets, and a rule's say on its selection.
-fn details(row: &Row, style: &Style) -> Vec<Atom> {
+fn details(row: &Row, words: Wording, style: &Style) -> Vec<Atom> {
     let mut atoms = Vec::new();
     for problem in &row.problems {
-        let problem = problem.to_string();
+        let problem = problem.said(words);
         atoms.extend(style.words(&problem, Paint::new().red(), ITEM_JOINER));
     }
     atoms.extend(row.changes.iter().map(|c| change(c, style)));
@@ -333,7 +338,7 @@ pub fn tick_labels(plan: &Plan, rows: &[usize], cols: usize) -> Vec<String> {
                 style.cell(&code_text(row.code.as_deref()), Paint::new(), code_cols),
                 style.cell(&row.name, Paint::new(), name_cols),
             ];
-            let line = layout::table_line(&cells, details(row, &style), usize::MAX);
+            let line = layout::table_line(&cells, details(row, plan.words, &style), usize::MAX);
             layout::truncate(&line, cols)
         })
         .collect()

@@ -144,6 +144,7 @@ fn sample() -> Plan {
             clears: 1,
             hint: "KING OF TIME reads first_name_kana as empty for 2 of 2 employees: probably unreadable".into(),
         }],
+        words: crate::error::Wording::OWN,
     }
 }
 

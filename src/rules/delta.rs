@@ -61,6 +61,13 @@ fn opt(v: &Option<String>) -> &str {
 /// the terminal.
 impl fmt::Display for DeltaLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.said(crate::error::Wording::OWN))
+    }
+}
+
+impl DeltaLine {
+    /// The line, a problem's advice in `words` (the plan's, [`Plan::words`]).
+    pub fn said(&self, words: crate::error::Wording) -> String {
         let code = self
             .code
             .as_deref()
@@ -93,22 +100,23 @@ impl fmt::Display for DeltaLine {
             .to_string(),
             DeltaChange::Problems { new, .. } if new.is_empty() => "no longer invalid".to_string(),
             DeltaChange::Problems { new, .. } => {
-                format!("invalid: {}", crate::plan::problems_text(new))
+                format!("invalid: {}", crate::plan::problems_text(new, words))
             }
         };
         let line = format!("{code} {}: {what}", self.name);
-        f.write_str(&crate::text::safe(&line))
+        crate::text::safe(&line).into_owned()
     }
 }
 
-/// The delta as text, one line per difference, or a line saying there is none.
-pub fn render_delta(lines: &[DeltaLine]) -> String {
+/// The delta as text, one line per difference, or a line saying there is none; advice in
+/// `words` (the plan's).
+pub fn render_delta(lines: &[DeltaLine], words: crate::error::Wording) -> String {
     if lines.is_empty() {
         return "the plan is unchanged by this edit".to_string();
     }
     lines
         .iter()
-        .map(ToString::to_string)
+        .map(|line| line.said(words))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -285,6 +293,7 @@ mod tests {
             rule_errors: Vec::new(),
             rule_warnings: Vec::new(),
             unreadable: Vec::new(),
+            words: crate::error::Wording::OWN,
         }
     }
 
@@ -300,7 +309,7 @@ mod tests {
         });
 
         let lines = plan_delta(&old, &new);
-        let text = render_delta(&lines);
+        let text = render_delta(&lines, crate::error::Wording::OWN);
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
             text.contains("3 社員3: now left out: test account"),
@@ -314,7 +323,7 @@ mod tests {
         // What `watch` prints after a save, whole.
         insta::assert_snapshot!("watch_delta", text);
         assert_eq!(
-            render_delta(&plan_delta(&old, &old)),
+            render_delta(&plan_delta(&old, &old), crate::error::Wording::OWN),
             "the plan is unchanged by this edit"
         );
     }
@@ -344,7 +353,10 @@ mod tests {
             },
             ..line
         };
-        assert!(!render_delta(&[problems]).contains(['\u{1b}', '\r', '\u{202e}']));
+        assert!(
+            !render_delta(&[problems], crate::error::Wording::OWN)
+                .contains(['\u{1b}', '\r', '\u{202e}'])
+        );
     }
 
     /// A rule's new value that differs only in what a person cannot see shows what differs.
@@ -388,7 +400,7 @@ mod tests {
         ]);
         assert_eq!(plan_delta(&old, &old), []);
         let new = plan(vec![shared("中村 修", "本社"), shared("石川 大輔", "本社")]);
-        let text = render_delta(&plan_delta(&old, &new));
+        let text = render_delta(&plan_delta(&old, &new), crate::error::Wording::OWN);
         assert_eq!(
             text,
             "7 石川 大輔: office 大阪支社 (rules/offices.rhai:office) → 本社 \

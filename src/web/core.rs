@@ -11,9 +11,7 @@ use super::errors::Error;
 use crate::apply::{self, ApplyResult};
 use crate::apply::{Event, Observer, Stop};
 use crate::config::Config;
-use crate::history::{
-    History, HistoryError, HistoryHandle, RunDetail, RunLock, RunStart, RunSummary,
-};
+use crate::history::{History, HistoryError, RunDetail, RunStart, RunSummary};
 use crate::model::Direction;
 use crate::plan::saved::{SavedPlan, Tenant};
 use crate::plan::{NoRules, Plan, Policy};
@@ -32,18 +30,6 @@ pub fn window_now(config: &Config) -> Option<Inside> {
 /// (the dashboard does not wait windows out).
 pub async fn guard_window(config: &Config) -> Result<(), Error> {
     Ok(workflow::guard::access_window(config, None, &apply::Silent).await?)
-}
-
-/// The CLI's `max_changes` guard for the `chosen` rows of `plan`, with the clears this dashboard
-/// makes (none of a field the plan found unreadable).
-pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Result<(), Error> {
-    Ok(workflow::guard::max_changes(
-        config,
-        plan,
-        chosen,
-        &apply::AllowClear::default(),
-        false,
-    )?)
 }
 
 /// Today in JST, the default reference date.
@@ -102,7 +88,7 @@ pub fn plan(
         None => &NoRules,
     };
     Ok(SavedPlan::new(
-        workflow::plan(rosters, &defaults, policy),
+        workflow::plan(rosters, &defaults, policy, crate::error::Wording::OWN),
         defaults,
         rules.map(|r| r.fingerprint().to_string()),
         Tenant::of(config),
@@ -122,27 +108,55 @@ pub enum Applied {
     Failed(std::sync::Arc<Error>),
 }
 
-/// What the person reviewed and chose.
-pub struct Reviewed {
-    pub saved: SavedPlan,
-    pub chosen: Vec<usize>,
-    pub choice: Choice,
+/// The dashboard's part in an apply ([`workflow::Front`]): the rows ticked on the list,
+/// confirmed by pressing the run button.
+struct Ticked(Vec<usize>);
+
+impl workflow::Front for Ticked {
+    type Halt = Error;
+
+    fn choose(&mut self, _saved: &SavedPlan) -> Result<(Vec<usize>, apply::Chosen<'_>), Error> {
+        Ok((std::mem::take(&mut self.0), apply::Chosen::Ticked))
+    }
+
+    fn confirm(&mut self, _plan: &Plan, _writes: usize) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The workflow's steps up to the run lock for the `chosen` rows of the reviewed plan
+/// ([`workflow::lock_in`]: the access window, `max_changes` with the clears this dashboard
+/// makes, none of a field the plan found unreadable, the lock), so that a refusal is said on
+/// the confirmation page before anything is fetched; `start` is filled in as they go.
+pub async fn lock_in(
+    config: &Config,
+    saved: SavedPlan,
+    chosen: Vec<usize>,
+    start: &mut RunStart,
+) -> Result<workflow::Locked, Error> {
+    workflow::lock_in(
+        config,
+        workflow::Source::Reviewed(saved),
+        &mut Ticked(chosen),
+        &workflow::Allowed::default(),
+        start,
+        &apply::Silent,
+    )
+    .await
 }
 
 /// Writes exactly the chosen rows of the reviewed plan, as `crewsync apply --plan` does: the
 /// target's roster is read again once, and a row whose target changed since the review is
-/// not written but reported not attempted (stale). Recorded in the history with `user` as
-/// who; `lock` is the CLI's run lock, taken by the caller before anything is fetched, and
-/// `stop` the run page's cancel button.
+/// not written but reported not attempted (stale). Recorded in the history as `start` says;
+/// `stop` is the run page's cancel button.
 pub async fn apply(
     config: &Config,
-    user: String,
-    lock: RunLock,
-    reviewed_plan: &Reviewed,
+    locked: workflow::Locked,
+    start: RunStart,
     stop: Stop,
     observer: &dyn Observer,
 ) -> Applied {
-    match apply_inner(config, user, lock, reviewed_plan, stop, observer).await {
+    match apply_inner(config, locked, start, stop, observer).await {
         Ok(a) => a,
         Err(e) => Applied::Failed(std::sync::Arc::new(e)),
     }
@@ -150,47 +164,26 @@ pub async fn apply(
 
 async fn apply_inner(
     config: &Config,
-    user: String,
-    lock: RunLock,
-    r: &Reviewed,
+    locked: workflow::Locked,
+    start: RunStart,
     stop: Stop,
     observer: &dyn Observer,
 ) -> Result<Applied, Error> {
-    guard_window(config).await?;
-    let history = HistoryHandle::open(&config.history).await?;
-    let conn = Connections::from_config(config)?;
-    let saved = &r.saved;
-    let plan = &saved.plan;
-    let stale = workflow::stale(&conn, plan, &r.chosen, observer).await?;
-    let stale_rows = stale
+    let ready = locked.open(config, None, observer).await?;
+    let plan = &ready.saved.plan;
+    let stale_rows = ready
+        .stale
         .iter()
         .map(|s| {
             let row = &plan.rows[s.row];
             (row.code.clone().unwrap_or_default(), row.name.clone())
         })
         .collect();
-    let target = conn.target(plan.direction, plan.as_of);
-    let start = start_of(saved, &r.chosen, user);
-    let recorded = workflow::apply_recorded(
-        config,
-        &history,
-        lock,
-        &target,
-        workflow::Request {
-            plan,
-            chosen: &r.chosen,
-            start,
-            // Another run that wrote a chosen employee after the plan was made holds it back.
-            fetched_at: saved.made_at,
-            stale,
-            options: apply::Options {
-                stop,
-                ..apply::Options::default()
-            },
-        },
-        observer,
-    )
-    .await?;
+    let options = apply::Options {
+        stop,
+        ..apply::Options::default()
+    };
+    let recorded = ready.apply(config, start, options, observer).await?;
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped,
@@ -198,11 +191,11 @@ async fn apply_inner(
     })
 }
 
-/// How the history starts a dashboard run of the `chosen` rows of `saved`, by `user`: every
-/// employee of the plan accounted for, as the CLI's runs are.
-pub fn start_of(saved: &SavedPlan, chosen: &[usize], user: String) -> RunStart {
+/// How the history starts a dashboard run of `saved` by `user`; [`lock_in`] accounts for
+/// every employee of the plan, as for the CLI's runs.
+pub fn start_of(saved: &SavedPlan, user: String) -> RunStart {
     let plan = &saved.plan;
-    let mut start = RunStart {
+    RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
         user,
@@ -220,9 +213,7 @@ pub fn start_of(saved: &SavedPlan, chosen: &[usize], user: String) -> RunStart {
         planned: Vec::new(),
         left_out: Vec::new(),
         unchanged: 0,
-    };
-    workflow::accounted(&mut start, plan, chosen, apply::Chosen::Ticked);
-    start
+    }
 }
 
 /// Records a dashboard apply refused before it began (another apply holds the lock,
@@ -231,11 +222,6 @@ pub async fn refused(config: &Config, start: &RunStart, why: &str) -> Vec<String
     workflow::record_unstarted(config, start, crate::history::RunStatus::Refused, why)
         .await
         .warnings
-}
-
-/// Takes the CLI's run lock: one apply at a time per history, from any front end.
-pub fn lock(config: &Config) -> Result<RunLock, HistoryError> {
-    RunLock::acquire(&config.history)
 }
 
 /// The newest `limit` runs, for the dashboard (the 連携履歴 pages use the history's queries).

@@ -140,7 +140,7 @@ fn sync(lang: Lang, s: &SyncError) -> Option<String> {
             }
             out
         }),
-        SyncError::Wait(_) => None,
+        SyncError::Wait(_) | SyncError::SavedPlan(_) => None,
     }
 }
 

@@ -1271,7 +1271,7 @@ async fn run_start(
     };
     // What the history records of this run if it is refused before it starts. Decided
     // before anything is awaited: the stage's lock is not held across a wait.
-    let checked = {
+    let (saved, chosen, mut start) = {
         let stage = w.stage();
         let Stage::Planned(review) = &*stage else {
             return see_other(&format!("/wizard/{id}/{}", stage.page()));
@@ -1281,41 +1281,31 @@ async fn run_start(
             drop(stage);
             return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
         }
-        let start = core::start_of(&review.saved, &chosen, ctx.user().to_string());
-        match core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
-            Ok(()) => Ok((chosen, start)),
-            Err(e) => Err((start, e)),
-        }
+        let start = core::start_of(&review.saved, ctx.user().to_string());
+        (review.saved.clone(), chosen, start)
     };
-    let (review, start) = match checked {
-        Ok(ok) => ok,
-        Err((start, e)) => return refused(&app, &ctx, &w, &start, e).await,
+    // The workflow's guards and the run lock, as the CLI takes them: a refusal (the access
+    // window, max_changes, a second apply from here or a terminal) is said here, before
+    // anything is fetched.
+    let locked = match core::lock_in(&app.config, saved, chosen, &mut start).await {
+        Ok(locked) => locked,
+        Err(e) => return refused(&app, &ctx, &w, &start, e).await,
     };
-    // Taken before anything else, as the CLI does: a second apply (from here or a terminal)
-    // is refused before anything is fetched.
-    let lock = match core::lock(&app.config) {
-        Ok(lock) => lock,
-        Err(e) => return refused(&app, &ctx, &w, &start, e.into()).await,
-    };
-    let Stage::Planned(planned) = std::mem::replace(&mut *w.stage(), Stage::Running) else {
+    if !matches!(
+        std::mem::replace(&mut *w.stage(), Stage::Running),
+        Stage::Planned(_)
+    ) {
         return see_other(&format!("/wizard/{id}/run"));
-    };
-    let Review { saved, choice, .. } = *planned;
-    let reviewed = core::Reviewed {
-        saved,
-        chosen: review,
-        choice,
-    };
-    w.progress.expect(reviewed.chosen.len());
-    let (config, progress, user, done, stop) = (
+    }
+    w.progress.expect(locked.chosen.len());
+    let (config, progress, done, stop) = (
         app.config.clone(),
         w.progress.clone(),
-        ctx.user().to_string(),
         w.clone(),
         w.stop.clone(),
     );
     tokio::spawn(async move {
-        let applied = core::apply(&config, user, lock, &reviewed, stop, &*progress).await;
+        let applied = core::apply(&config, locked, start, stop, &*progress).await;
         *done.stage() = Stage::Finished(applied);
     });
     see_other(&format!("/wizard/{id}/run"))

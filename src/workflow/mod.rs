@@ -15,9 +15,11 @@ use chrono::NaiveDate;
 
 pub mod guard;
 mod record;
+mod sequence;
 pub use record::{
     Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
 };
+pub use sequence::{Allowed, Front, Locked, Ready, Source, lock_in};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -48,6 +50,9 @@ pub enum SyncError {
     EmploymentTypeNotForSmartHr,
     #[error(transparent)]
     Refused(#[from] crate::error::Refused),
+    /// A saved plan refused for another tenant, or for its age.
+    #[error(transparent)]
+    SavedPlan(#[from] crate::plan::saved::SavedPlanError),
     #[error(transparent)]
     Wait(#[from] crate::apply::WaitError),
     #[error("the rules in {} do not compile:\n{source}", dir.display())]
@@ -67,6 +72,7 @@ impl SyncError {
             SyncError::Api(e) => Some(e),
             SyncError::History(e) => Some(e),
             SyncError::Refused(e) => Some(e),
+            SyncError::SavedPlan(e) => Some(e),
             SyncError::Rules { source, .. } => Some(source),
             SyncError::UnknownMaster { .. }
             | SyncError::EmploymentTypeNotForSmartHr
@@ -116,6 +122,8 @@ pub struct PlanRequest<'a> {
     pub employment_type: Option<&'a str>,
     /// The rules folder, when rules decide.
     pub rules: Option<&'a std::path::Path>,
+    /// The front end's words for the plan's advice ([`Plan::words`]).
+    pub words: crate::error::Wording,
 }
 
 /// Loads and compiles a rules folder, or explains every compile error at once.
@@ -144,7 +152,7 @@ pub async fn prepare(
     };
     // The rosters are handed over, not copied: a plan of 50,000 employees a side would
     // otherwise hold them twice.
-    let plan = plan(rosters, &defaults, policy);
+    let plan = plan(rosters, &defaults, policy, request.words);
     Ok(SavedPlan::new(
         plan,
         defaults,
@@ -576,8 +584,14 @@ pub fn resolve_defaults(
 }
 
 /// Plans from fetched rosters, consuming them: the rows keep the source records. A caller that
-/// plans again from the same rosters (`watch`) clones them, visibly.
-pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan {
+/// plans again from the same rosters (`watch`) clones them, visibly. The plan's texts say
+/// their advice in `words`, the front end's.
+pub fn plan(
+    rosters: Rosters,
+    defaults: &Defaults,
+    policy: &dyn Policy,
+    words: crate::error::Wording,
+) -> Plan {
     let Rosters {
         direction,
         as_of,
@@ -594,6 +608,7 @@ pub fn plan(rosters: Rosters, defaults: &Defaults, policy: &dyn Policy) -> Plan 
         masters: &masters,
         defaults,
         policy,
+        words,
     })
 }
 

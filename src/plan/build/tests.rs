@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Wording;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -88,6 +89,7 @@ fn decided<T>(value: T, from: &str) -> Decided<T> {
 struct Setup {
     direction: Direction,
     defaults: Defaults,
+    words: Wording,
 }
 
 impl Setup {
@@ -99,6 +101,7 @@ impl Setup {
                 office: Some(item("o1", "本社")),
                 employment_type: None,
             },
+            words: Wording::OWN,
         }
     }
 
@@ -110,6 +113,7 @@ impl Setup {
                 office: Some(item("o1", "本社")),
                 employment_type: Some(item("t1", "正社員")),
             },
+            words: Wording::OWN,
         }
     }
 
@@ -132,6 +136,7 @@ impl Setup {
             masters: &masters(),
             defaults: &self.defaults,
             policy,
+            words: self.words,
         })
     }
 }
@@ -222,6 +227,11 @@ fn new_employee_into_kot_without_a_type_is_invalid() {
     assert_eq!(
         row.problems[0].advice(),
         Some(crate::error::Advice::DefaultEmploymentType)
+    );
+    let words = Wording::new(|advice| format!("[{advice:?}]"));
+    assert_eq!(
+        row.problems[0].said(words),
+        "no employment type (working type) for a new employee: [DefaultEmploymentType]"
     );
 }
 
@@ -926,11 +936,25 @@ fn a_field_empty_for_nearly_everyone_while_the_target_has_it_is_unreadable() {
     );
     assert!(
         u.hint
-            .ends_with(&crate::error::Advice::AllowClear(vec![Field::Email]).words()),
+            .ends_with(&crate::error::Advice::AllowClear(vec![Field::Email]).to_string()),
         "{}",
         u.hint
     );
     assert_eq!(plan.summary.clears, 20);
+    // In the words of the front end the plan is made for.
+    let worded = Setup {
+        words: Wording::new(|advice| format!("[{advice:?}]")),
+        ..Setup::to_kot()
+    }
+    .run(
+        with(&|_, e| Employee { email: None, ..e }),
+        targets(&|_, e| e),
+    );
+    assert!(
+        worded.unreadable[0].hint.ends_with("[AllowClear([Email])]"),
+        "{}",
+        worded.unreadable[0].hint
+    );
 
     // Resignation dates are empty for nearly everyone; one re-hire clearing one is ordinary.
     let rehired = targets(&|i, e| Employee {
