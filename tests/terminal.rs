@@ -81,6 +81,39 @@ fn plan_apply_and_history_tables_fit_80_and_200_columns() {
             .expect(0);
         assert_fits(&show.stdout, cols);
         insta::assert_snapshot!(format!("history_show_{cols}"), redact(&show.stdout));
+
+        // The employee's timeline, with the values written.
+        let timeline = env
+            .cmd(&["history", "employee", "0002"])
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert_fits(&timeline.stdout, cols);
+        insta::assert_snapshot!(format!("history_employee_{cols}"), redact(&timeline.stdout));
+    }
+}
+
+/// `--help` wraps to the terminal's width (COLUMNS through a pipe), at most 100 columns: at
+/// 80 every line fits, and at 200 no line runs past 100 (a wide terminal still reads well).
+#[test]
+fn help_fits_80_columns_and_stops_at_100() {
+    let env = Env::empty();
+    for args in [&["--help"][..], &["plan", "--help"], &["history", "--help"]] {
+        for (cols, fits) in [(80, 80), (200, 100)] {
+            let out = env
+                .cmd(args)
+                .env("COLUMNS", &cols.to_string())
+                .run()
+                .expect(0)
+                .stdout;
+            assert_fits(&out, fits);
+            let name = match args {
+                ["--help"] => "help",
+                ["plan", "--help"] => "plan_help",
+                _ => continue,
+            };
+            insta::assert_snapshot!(format!("{name}_{cols}"), out);
+        }
     }
 }
 
@@ -174,10 +207,7 @@ fn completions_man_page_and_version() {
         assert!(out.contains("history") && out.contains("config"), "{out}");
     }
     let man = env.cmd(&["man"]).run().expect(0).stdout;
-    assert!(
-        man.starts_with(".ie") || man.contains(".TH crewsync"),
-        "{man}"
-    );
+    assert!(man.contains("\n.TH crewsync 1 "), "{man}");
     assert!(
         man.contains("simulate") && man.contains("\\-\\-config"),
         "{man}"
@@ -201,6 +231,180 @@ fn completions_man_page_and_version() {
             format!("crewsync {}", env!("CARGO_PKG_VERSION"))
         ),
     }
+}
+
+/// The `.TH` title of a roff page, and the pages it refers to as `NAME(1)`.
+fn man_title_and_references(page: &str) -> (String, Vec<String>) {
+    let title = page
+        .lines()
+        .find_map(|l| l.strip_prefix(".TH "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no .TH line:\n{page}"))
+        .to_string();
+    let references = regex::Regex::new(r"(crewsync[a-z\\-]*)\(1\)")
+        .unwrap()
+        .captures_iter(page)
+        .map(|c| c[1].replace("\\-", "-"))
+        .collect();
+    (title, references)
+}
+
+/// One manual page per command, as the top page's COMMANDS section promises
+/// (crewsync-plan(1), ...): `man --out DIR` writes them all and every page a page names is
+/// there; `man COMMAND...` prints one; a command that does not exist is named.
+#[test]
+fn a_man_page_for_every_command() {
+    let env = Env::empty();
+    let dir = env.dir.path().join("man1");
+    let out = env
+        .cmd(&["man", "--out", dir.to_str().unwrap()])
+        .run()
+        .expect(0);
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    // Every command and every command of a command, and no `help` page.
+    for page in [
+        "crewsync.1",
+        "crewsync-plan.1",
+        "crewsync-apply.1",
+        "crewsync-history.1",
+        "crewsync-history-show.1",
+        "crewsync-history-employee.1",
+        "crewsync-rules-init.1",
+        "crewsync-rules-check.1",
+        "crewsync-rules-test.1",
+        "crewsync-watch.1",
+        "crewsync-serve.1",
+        "crewsync-simulate.1",
+        "crewsync-demo.1",
+        "crewsync-completions.1",
+        "crewsync-man.1",
+    ] {
+        assert!(written.contains(&page.to_string()), "{page} in {written:?}");
+    }
+    assert!(!written.iter().any(|p| p.contains("help")), "{written:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("Wrote {} manual pages", written.len())),
+        "{}",
+        out.stdout
+    );
+    for file in &written {
+        let page = std::fs::read_to_string(dir.join(file)).unwrap();
+        let (title, references) = man_title_and_references(&page);
+        assert_eq!(format!("{title}.1"), *file);
+        // Each page names the program's version, not an empty one of its own.
+        assert!(
+            page.contains(&format!("\"crewsync {}", env!("CARGO_PKG_VERSION"))),
+            "{file}:\n{page}"
+        );
+        for referenced in references {
+            assert!(
+                written.contains(&format!("{referenced}.1")),
+                "{file} refers to {referenced}(1), which was not written"
+            );
+        }
+    }
+    // The top page refers to the others.
+    let top = std::fs::read_to_string(dir.join("crewsync.1")).unwrap();
+    assert!(
+        man_title_and_references(&top)
+            .1
+            .contains(&"crewsync-plan".to_string()),
+        "{top}"
+    );
+
+    // One page, printed: the same as the file.
+    for (args, file) in [
+        (&["man"][..], "crewsync.1"),
+        (&["man", "plan"], "crewsync-plan.1"),
+        (&["man", "history", "show"], "crewsync-history-show.1"),
+    ] {
+        let printed = env.cmd(args).run().expect(0).stdout;
+        assert_eq!(
+            printed,
+            std::fs::read_to_string(dir.join(file)).unwrap(),
+            "{args:?}"
+        );
+    }
+    let plan = env.cmd(&["man", "plan"]).run().expect(0).stdout;
+    assert!(plan.contains("\\-\\-direction"), "{plan}");
+
+    let typo = env.cmd(&["man", "plna"]).run().expect(1);
+    assert!(
+        typo.stderr
+            .contains("'plna' is not a command of crewsync: did you mean 'plan'?"),
+        "{}",
+        typo.stderr
+    );
+    let typo = env.cmd(&["man", "history", "shw"]).run().expect(1);
+    assert!(
+        typo.stderr.contains(
+            "'shw' is not a command of crewsync history: did you mean 'show'? (the commands: show, employee)"
+        ),
+        "{}",
+        typo.stderr
+    );
+    let leaf = env.cmd(&["man", "plan", "extra"]).run().expect(1);
+    assert!(
+        leaf.stderr.contains("`crewsync man plan`"),
+        "{}",
+        leaf.stderr
+    );
+}
+
+/// Who ran an apply, in the history, when cron set none of USER, USERNAME and LOGNAME: the
+/// account the process runs as, as `id -un` names it, not "unknown".
+#[test]
+fn a_run_without_user_variables_is_recorded_under_the_os_account() {
+    let env = company();
+    let mut cmd = env.cmd(&apply_all_to_kot(&[]));
+    for var in ["USER", "USERNAME", "LOGNAME"] {
+        cmd.cmd.env_remove(var);
+    }
+    cmd.run().expect(0);
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    let account = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    assert!(!account.is_empty());
+    let runs = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(runs[0]["user"], account.as_str(), "{runs:#}");
+    // The variables, when set, still name who ran it (a login name `sudo` keeps, ...).
+    env.crew(crew("0104", "新人", "二郎", json!({})));
+    env.cmd(&apply_all_to_kot(&[]))
+        .env("USER", "tanaka")
+        .run()
+        .expect(0);
+    let runs = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(runs[0]["user"], "tanaka", "{runs:#}");
+}
+
+/// `apply --format json` prints its report when there is nothing to do, as it does after a
+/// write: a script reads one JSON object either way.
+#[test]
+fn apply_json_with_nothing_to_do_prints_the_report() {
+    let env = company();
+    env.cmd(&apply_all_to_kot(&[])).run().expect(0);
+    let again = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
+    let report = again.json();
+    assert_eq!(report["summary"]["created"], 0, "{report:#}");
+    assert_eq!(report["summary"]["updated"], 0, "{report:#}");
+    assert_eq!(report["summary"]["unchanged"], 3, "{report:#}");
+    assert_eq!(report["results"], json!([]), "{report:#}");
+    assert!(report["run_id"].is_string(), "{report:#}");
 }
 
 #[test]
@@ -467,13 +671,14 @@ fn rules_init_check_and_test_output() {
 #[test]
 fn the_demo_s_closing_hints_work_when_copied() {
     let env = Env::empty();
-    let out = env.cmd(&["demo"]).run().expect(0);
-    // The closing hints: `- what: crewsync ARGS`.
+    let out = env.cmd(&["demo"]).env("COLUMNS", "80").run().expect(0);
+    // What the demo says, its plans and its hints, reads at 80 columns.
+    assert_fits(&out.stdout, 80);
+    // The closing hints: `- what:` and the command on the next line, indented.
     let all = out.all();
     let hints: Vec<&str> = all
         .lines()
-        .filter(|l| l.starts_with("- "))
-        .filter_map(|l| l.split_once(": crewsync ").map(|(_, c)| c))
+        .filter_map(|l| l.strip_prefix("    crewsync "))
         .collect::<Vec<_>>();
     assert_eq!(hints.len(), 3, "{}", out.all());
     // The demo keeps its folder for these hints; the test removes it afterwards.
