@@ -140,6 +140,72 @@ fn history_limit_0_lists_every_run() {
     assert_eq!(listed("2"), 2);
 }
 
+/// Runs `line`, a command the tool printed, with bash in the test's folder and the binary
+/// under test first on the PATH: as a person pastes it.
+fn run_copied(env: &Env, line: &str) -> util::Output {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_crewsync"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", line])
+        .current_dir(env.dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    util::TestCommand { cmd }.run()
+}
+
+/// A hint with a path that has a space in it still works when copied: the next page of the
+/// history (the command as typed, filters and `--config` kept), and the commands `rules
+/// init` names.
+#[test]
+fn hints_with_a_space_in_a_path_work_when_copied() {
+    let env = company();
+    let spaced = env.dir.path().join("my config.yaml");
+    std::fs::copy(env.config_path(), &spaced).unwrap();
+    for i in 0..2 {
+        env.crew(crew(&format!("011{i}"), "新人", "一郎", json!({})));
+        env.cmd(&apply_to_kot(&["--select", "all", "--yes"]))
+            .run()
+            .expect(0);
+    }
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd.args([
+        "history",
+        "--config",
+        spaced.to_str().unwrap(),
+        "--direction",
+        "smarthr-to-kot",
+        "--per-page",
+        "1",
+    ]);
+    let first = cmd.run().expect(0).stdout;
+    let next = first
+        .lines()
+        .skip_while(|l| !l.ends_with("next:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no next page named:\n{first}"))
+        .trim_start();
+    assert!(next.contains(&format!("'{}'", spaced.display())), "{next}");
+    let second = run_copied(&env, next).expect(0).stdout;
+    assert!(second.contains("Page 2 of 2 (2 runs, 1 a page)"), "{second}");
+    assert_ne!(second.lines().nth(1), first.lines().nth(1), "another run");
+
+    let init = env
+        .cmd(&["rules", "init", "--rules", "my rules"])
+        .run()
+        .expect(0)
+        .stdout;
+    let test = init
+        .lines()
+        .find_map(|l| l.strip_prefix("  crewsync rules test"))
+        .unwrap_or_else(|| panic!("no rules test named:\n{init}"));
+    let out = run_copied(&env, &format!("crewsync rules test{test}")).expect(0);
+    assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.all());
+}
+
 #[test]
 fn global_options_go_before_or_after_the_command() {
     let env = company();
@@ -696,13 +762,13 @@ fn the_demo_s_closing_hints_work_when_copied() {
         let run = cmd.run().expect(0);
         assert!(!run.stdout.contains("No runs"), "{hint}:\n{}", run.stdout);
     }
+    // The apply names its run, and the command that shows it on the next line.
     let recorded = out
         .stderr
         .lines()
-        .find_map(|l| {
-            l.split_once("see `crewsync ")
-                .map(|(_, c)| c.trim_end_matches("`."))
-        })
+        .skip_while(|l| !l.starts_with("Recorded as run"))
+        .nth(1)
+        .and_then(|l| l.strip_prefix("  crewsync "))
         .expect("the apply names its run");
     let mut cmd = env.cmd(&[]);
     cmd.cmd.args(recorded.split_whitespace());
@@ -711,14 +777,18 @@ fn the_demo_s_closing_hints_work_when_copied() {
     assert!(shown.expect(0).stdout.contains("Run:"));
 }
 
-/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40), so that
-/// dialoguer draws the tick list as a person sees it.
+/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40 unless
+/// [`Pane::start_at`] says), so that dialoguer draws the tick list as a person sees it.
 struct Pane {
     socket: String,
 }
 
 impl Pane {
     fn start(env: &Env, args: &[&str]) -> Pane {
+        Pane::start_at(env, args, 100)
+    }
+
+    fn start_at(env: &Env, args: &[&str], cols: u16) -> Pane {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("crewsync-test-{}-{n}", std::process::id());
@@ -742,7 +812,7 @@ impl Pane {
                 "new-session",
                 "-d",
                 "-x",
-                "100",
+                &cols.to_string(),
                 "-y",
                 "40",
             ])
@@ -825,11 +895,15 @@ impl Drop for Pane {
 fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
     let env = company();
     let args = apply_to_kot(&[]);
-    let pane = Pane::start(&env, &args);
+    // At 80 columns: a label longer than the room is cut short, not wrapped.
+    let pane = Pane::start_at(&env, &args, 80);
     let first = pane.wait_for("Tick the employees to sync");
     // The rows before the list are the plan table; the list starts at the key help.
     let list = &first[first.find("space ticks").expect("the keys are said")..];
     insta::assert_snapshot!("tick_list", list);
+    // Lines the terminal wrapped, joined again: none was wider than the terminal.
+    let joined = pane.everything();
+    assert_fits(&format!("{}\n", joined.trim_end()), 80);
     pane.keys(&["Escape"]);
     let end = pane.wait_for("EXIT=");
     assert!(

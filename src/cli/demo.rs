@@ -151,8 +151,8 @@ pub async fn run() -> anyhow::Result<Status> {
          Try it on your own data: see the README, 'Using it with your real SmartHR and\n\
          KING OF TIME'.",
         dir = dir.display(),
-        config = path.display(),
-        rules = rules.display(),
+        config = super::shell_word(&path.display().to_string()),
+        rules = super::shell_word(&rules.display().to_string()),
     ));
     Ok(status)
 }

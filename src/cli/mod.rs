@@ -360,6 +360,13 @@ pub struct SimulateArgs {
     pub kot_clock: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
+/// `word` as a shell reads it back, quoted only when it must be (a space, a quote, `$`, ...):
+/// a path or code in a hint the tool prints works when copied into a shell.
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    // Only a NUL cannot be quoted, and no argument or path holds one.
+    shlex::try_quote(word).unwrap_or(std::borrow::Cow::Borrowed(word))
+}
+
 fn parse_direction(s: &str) -> Result<Direction, String> {
     s.parse()
         .map_err(|e: crewsync::model::UnknownDirection| e.to_string())

@@ -37,6 +37,7 @@ fn init(dir: &std::path::Path) -> (bool, String) {
     match rules::write_examples(dir) {
         Ok(paths) => {
             let shown = dir.display();
+            let arg = super::shell_word(&shown.to_string()).into_owned();
             let mut text = format!(
                 "Wrote the example rules to {shown} ({} files):\n",
                 paths.len()
@@ -48,9 +49,9 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             text.push_str(&format!(
                 "Next: read {readme} and change the rules and tables to fit your company.\n\
                  Their tests:\n  \
-                 crewsync rules test --rules {shown}\n\
+                 crewsync rules test --rules {arg}\n\
                  A dry run against live data (writes nothing):\n  \
-                 crewsync plan --direction smarthr-to-kot --rules {shown}",
+                 crewsync plan --direction smarthr-to-kot --rules {arg}",
                 readme = dir.join("README.md").display()
             ));
             (true, text)
@@ -100,8 +101,9 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     // Every hint names the folder being watched: a bare `crewsync rules check` would check
     // ./rules, which may be another folder or none.
     let shown = dir.display();
+    let arg = super::shell_word(&shown.to_string()).into_owned();
     let fix = format!(
-        "Fix the rules in {shown} and save: watch re-plans. Their tests alone:\n  crewsync rules test --rules {shown}"
+        "Fix the rules in {shown} and save: watch re-plans. Their tests alone:\n  crewsync rules test --rules {arg}"
     );
     let rule_errors = |plan: &crewsync::plan::Plan| {
         for line in crewsync::render::rule_errors(plan, &style, &fix) {
@@ -136,8 +138,8 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 // One command a line, as `rules init` prints them: whole at 80 columns.
                 println!(
                     "Save a fix in {shown} to try again. The same without watching:\n  \
-                     crewsync rules check --rules {shown}\n  \
-                     crewsync rules test --rules {shown}"
+                     crewsync rules check --rules {arg}\n  \
+                     crewsync rules test --rules {arg}"
                 );
             }
             _ => println!("{event}"),
