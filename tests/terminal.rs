@@ -190,7 +190,10 @@ fn hints_with_a_space_in_a_path_work_when_copied() {
         .trim_start();
     assert!(next.contains(&format!("'{}'", spaced.display())), "{next}");
     let second = run_copied(&env, next).expect(0).stdout;
-    assert!(second.contains("Page 2 of 2 (2 runs, 1 a page)"), "{second}");
+    assert!(
+        second.contains("Page 2 of 2 (2 runs, 1 a page)"),
+        "{second}"
+    );
     assert_ne!(second.lines().nth(1), first.lines().nth(1), "another run");
 
     let init = env
