@@ -34,7 +34,7 @@ pub mod render;
 pub mod rules;
 pub mod sim;
 pub mod smarthr;
-pub(crate) mod suggest;
+pub mod suggest;
 pub mod text;
 pub mod web;
 pub mod window;

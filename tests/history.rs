@@ -1390,7 +1390,10 @@ fn history_filters_by_code_outcome_date_and_direction_a_page_at_a_time() {
         .env("COLUMNS", "80")
         .run()
         .expect(0);
-    insta::assert_snapshot!("runs_page_1_of_2", util::redact(&paged.stdout));
+    insta::assert_snapshot!(
+        "runs_page_1_of_2",
+        util::redact(&paged.stdout).replace(env.config_path().to_str().unwrap(), "[CONFIG]")
+    );
     assert!(paged.stdout.contains("Page 1 of 2"), "{}", paged.stdout);
     let none = env
         .cmd(&["history", "--until", "2000-01-01"])

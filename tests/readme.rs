@@ -1,14 +1,14 @@
 //! The README's commands run as written, in order, in a fresh folder (as ripgrep and cargo
 //! test their docs): the `sh` blocks of README.md, then those of the README that `rules init
-//! --rules my-rules` writes, then the cron line, against the simulators the README starts.
+//! --rules my-rules` writes, then the cron lines, against the simulators the README starts.
 //!
 //! What the test changes, and only that: the binary under test is first on the PATH (the
 //! README's `cargo install --path .` would put the same binary there, and takes minutes); the
 //! simulators' default ports 8081/8082 become free ones, given to `simulate` explicitly, so that a `crewsync simulate` already running
 //! on the machine does not answer instead; `watch`, which runs until Ctrl-C, gets Ctrl-C once
 //! it says it is watching; `serve`, which also runs until Ctrl-C, listens on a free port and
-//! gets Ctrl-C once it says it is ready; the cron line's folder, `~/.cargo/bin/` and `...` tokens are filled
-//! in; the simulators' output goes to a file. Blocks marked `sh no-test` (building, testing and benchmarking the crate) are not run,
+//! gets Ctrl-C once it says it is ready; the cron lines' folder, `~/.cargo/bin/` and `...` tokens are filled
+//! in, and their `notify-hr` is a shell function; the simulators' output goes to a file. Blocks marked `sh no-test` (building, testing and benchmarking the crate) are not run,
 //! and the test checks that they hold only cargo commands.
 
 use std::path::{Path, PathBuf};
@@ -117,32 +117,44 @@ fn adapt(line: &str) -> String {
     }
 }
 
-/// The README's cron line, as the test runs it in `dir`.
-fn cron_command(markdown: &str, dir: &Path) -> String {
-    let block = blocks(markdown)
+/// The README's cron lines, every one of every `cron` block in order, as the test runs them
+/// in `dir`. `notify-hr`, the README's stand-in for the reader's own alert, is a shell
+/// function that leaves `notify-hr.out` behind.
+fn cron_commands(markdown: &str, dir: &Path) -> String {
+    let mut script = String::from("notify-hr() { echo pending >> notify-hr.out; }\n");
+    let lines: Vec<String> = blocks(markdown)
         .into_iter()
-        .find(|b| b.info == "cron")
-        .expect("the README has a cron block");
-    let line = block
-        .text
-        .lines()
-        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .expect("a cron line");
-    // Minute, hour, day, month, weekday: the rest is the command.
-    let command = line
-        .split_whitespace()
-        .skip(5)
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(command.contains("cd /srv/crewsync"), "{command}");
-    command
-        .replace("/srv/crewsync", &dir.display().to_string())
-        .replace("~/.cargo/bin/crewsync", "crewsync")
-        .replace(
-            "SMARTHR_ACCESS_TOKEN=...",
-            "SMARTHR_ACCESS_TOKEN=sim-smarthr-token",
-        )
-        .replace("KOT_ACCESS_TOKEN=...", "KOT_ACCESS_TOKEN=sim-kot-token")
+        .filter(|b| b.info == "cron")
+        .flat_map(|b| {
+            b.text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(lines.len() >= 3, "the README's cron lines: {lines:?}");
+    for line in lines {
+        // Minute, hour, day, month, weekday: the rest is the command.
+        let command = line
+            .split_whitespace()
+            .skip(5)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(command.contains("cd /srv/crewsync"), "{command}");
+        script.push_str(
+            &command
+                .replace("/srv/crewsync", &dir.display().to_string())
+                .replace("~/.cargo/bin/crewsync", "crewsync")
+                .replace(
+                    "SMARTHR_ACCESS_TOKEN=...",
+                    "SMARTHR_ACCESS_TOKEN=sim-smarthr-token",
+                )
+                .replace("KOT_ACCESS_TOKEN=...", "KOT_ACCESS_TOKEN=sim-kot-token"),
+        );
+        script.push('\n');
+    }
+    script
 }
 
 fn free_port() -> u16 {
@@ -227,12 +239,17 @@ fn the_readmes_commands_run_as_written_in_a_fresh_folder() {
     let second = format!(
         ". ./.env.sh\n{}\n{}\n",
         runnable(&written, ports),
-        cron_command(&readme, dir.path())
+        cron_commands(&readme, dir.path())
     );
     bash(dir.path(), &second);
+    // The nightly apply, then the saved plan's apply: two runs, neither refused.
     let log = std::fs::read_to_string(dir.path().join("crewsync.log")).unwrap();
-    assert!(
-        log.contains("Recorded as run"),
-        "the cron run applied:\n{log}"
+    assert_eq!(
+        log.matches("Recorded as run").count(),
+        2,
+        "both cron applies ran:\n{log}"
     );
+    assert!(!log.contains("error:"), "{log}");
+    // The 18:45 plan saved what the night writes (the saved plan's apply read it).
+    assert!(dir.path().join("tonight.json").is_file());
 }

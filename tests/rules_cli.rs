@@ -370,14 +370,28 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
             "{seen}"
         );
     };
+    // Every command a hint names checks the folder being watched, not ./rules.
+    let shown = dir.display().to_string();
+    let names_the_folder = |hint: &str, command: &str| {
+        assert!(
+            hint.contains(&format!("\n  crewsync rules {command} --rules {shown}\n")),
+            "{hint}"
+        );
+    };
     wait_for("Watching");
     failed(&wait_for("Fix the rules"));
+    names_the_folder(&format!("\n{}", wait_for("crewsync rules test")), "test");
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" }\n").unwrap();
     let seen = wait_for("Plan now");
     assert!(seen.contains("0001") && seen.contains("大阪支社"), "{seen}");
+    // What a save shows, whole: the reload, the delta, the new counts.
+    insta::assert_snapshot!("watch_after_a_save", seen.replace(&shown, "RULES"));
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" \n").unwrap();
     let seen = wait_for("previous rules stay in use");
     assert!(seen.contains("offices.rhai:"), "{seen}");
+    let hint = format!("\n{}", wait_for("crewsync rules test"));
+    names_the_folder(&hint, "check");
+    names_the_folder(&hint, "test");
     std::fs::write(dir.join("offices.rhai"), FAILING).unwrap();
     failed(&wait_for("Fix the rules"));
 }

@@ -81,6 +81,39 @@ fn plan_apply_and_history_tables_fit_80_and_200_columns() {
             .expect(0);
         assert_fits(&show.stdout, cols);
         insta::assert_snapshot!(format!("history_show_{cols}"), redact(&show.stdout));
+
+        // The employee's timeline, with the values written.
+        let timeline = env
+            .cmd(&["history", "employee", "0002"])
+            .env("COLUMNS", &width)
+            .run()
+            .expect(0);
+        assert_fits(&timeline.stdout, cols);
+        insta::assert_snapshot!(format!("history_employee_{cols}"), redact(&timeline.stdout));
+    }
+}
+
+/// `--help` wraps to the terminal's width (COLUMNS through a pipe), at most 100 columns: at
+/// 80 every line fits, and at 200 no line runs past 100 (a wide terminal still reads well).
+#[test]
+fn help_fits_80_columns_and_stops_at_100() {
+    let env = Env::empty();
+    for args in [&["--help"][..], &["plan", "--help"], &["history", "--help"]] {
+        for (cols, fits) in [(80, 80), (200, 100)] {
+            let out = env
+                .cmd(args)
+                .env("COLUMNS", &cols.to_string())
+                .run()
+                .expect(0)
+                .stdout;
+            assert_fits(&out, fits);
+            let name = match args {
+                ["--help"] => "help",
+                ["plan", "--help"] => "plan_help",
+                _ => continue,
+            };
+            insta::assert_snapshot!(format!("{name}_{cols}"), out);
+        }
     }
 }
 
@@ -105,6 +138,75 @@ fn history_limit_0_lists_every_run() {
     };
     assert_eq!(listed("0"), 3);
     assert_eq!(listed("2"), 2);
+}
+
+/// Runs `line`, a command the tool printed, with bash in the test's folder and the binary
+/// under test first on the PATH: as a person pastes it.
+fn run_copied(env: &Env, line: &str) -> util::Output {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_crewsync"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", line])
+        .current_dir(env.dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    util::TestCommand { cmd }.run()
+}
+
+/// A hint with a path that has a space in it still works when copied: the next page of the
+/// history (the command as typed, filters and `--config` kept), and the commands `rules
+/// init` names.
+#[test]
+fn hints_with_a_space_in_a_path_work_when_copied() {
+    let env = company();
+    let spaced = env.dir.path().join("my config.yaml");
+    std::fs::copy(env.config_path(), &spaced).unwrap();
+    for i in 0..2 {
+        env.crew(crew(&format!("011{i}"), "新人", "一郎", json!({})));
+        env.cmd(&apply_to_kot(&["--select", "all", "--yes"]))
+            .run()
+            .expect(0);
+    }
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd.args([
+        "history",
+        "--config",
+        spaced.to_str().unwrap(),
+        "--direction",
+        "smarthr-to-kot",
+        "--per-page",
+        "1",
+    ]);
+    let first = cmd.run().expect(0).stdout;
+    let next = first
+        .lines()
+        .skip_while(|l| !l.ends_with("next:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no next page named:\n{first}"))
+        .trim_start();
+    assert!(next.contains(&format!("'{}'", spaced.display())), "{next}");
+    let second = run_copied(&env, next).expect(0).stdout;
+    assert!(
+        second.contains("Page 2 of 2 (2 runs, 1 a page)"),
+        "{second}"
+    );
+    assert_ne!(second.lines().nth(1), first.lines().nth(1), "another run");
+
+    let init = env
+        .cmd(&["rules", "init", "--rules", "my rules"])
+        .run()
+        .expect(0)
+        .stdout;
+    let test = init
+        .lines()
+        .find_map(|l| l.strip_prefix("  crewsync rules test"))
+        .unwrap_or_else(|| panic!("no rules test named:\n{init}"));
+    let out = run_copied(&env, &format!("crewsync rules test{test}")).expect(0);
+    assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.all());
 }
 
 #[test]
@@ -174,10 +276,7 @@ fn completions_man_page_and_version() {
         assert!(out.contains("history") && out.contains("config"), "{out}");
     }
     let man = env.cmd(&["man"]).run().expect(0).stdout;
-    assert!(
-        man.starts_with(".ie") || man.contains(".TH crewsync"),
-        "{man}"
-    );
+    assert!(man.contains("\n.TH crewsync 1 "), "{man}");
     assert!(
         man.contains("simulate") && man.contains("\\-\\-config"),
         "{man}"
@@ -201,6 +300,180 @@ fn completions_man_page_and_version() {
             format!("crewsync {}", env!("CARGO_PKG_VERSION"))
         ),
     }
+}
+
+/// The `.TH` title of a roff page, and the pages it refers to as `NAME(1)`.
+fn man_title_and_references(page: &str) -> (String, Vec<String>) {
+    let title = page
+        .lines()
+        .find_map(|l| l.strip_prefix(".TH "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no .TH line:\n{page}"))
+        .to_string();
+    let references = regex::Regex::new(r"(crewsync[a-z\\-]*)\(1\)")
+        .unwrap()
+        .captures_iter(page)
+        .map(|c| c[1].replace("\\-", "-"))
+        .collect();
+    (title, references)
+}
+
+/// One manual page per command, as the top page's COMMANDS section promises
+/// (crewsync-plan(1), ...): `man --out DIR` writes them all and every page a page names is
+/// there; `man COMMAND...` prints one; a command that does not exist is named.
+#[test]
+fn a_man_page_for_every_command() {
+    let env = Env::empty();
+    let dir = env.dir.path().join("man1");
+    let out = env
+        .cmd(&["man", "--out", dir.to_str().unwrap()])
+        .run()
+        .expect(0);
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    // Every command and every command of a command, and no `help` page.
+    for page in [
+        "crewsync.1",
+        "crewsync-plan.1",
+        "crewsync-apply.1",
+        "crewsync-history.1",
+        "crewsync-history-show.1",
+        "crewsync-history-employee.1",
+        "crewsync-rules-init.1",
+        "crewsync-rules-check.1",
+        "crewsync-rules-test.1",
+        "crewsync-watch.1",
+        "crewsync-serve.1",
+        "crewsync-simulate.1",
+        "crewsync-demo.1",
+        "crewsync-completions.1",
+        "crewsync-man.1",
+    ] {
+        assert!(written.contains(&page.to_string()), "{page} in {written:?}");
+    }
+    assert!(!written.iter().any(|p| p.contains("help")), "{written:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("Wrote {} manual pages", written.len())),
+        "{}",
+        out.stdout
+    );
+    for file in &written {
+        let page = std::fs::read_to_string(dir.join(file)).unwrap();
+        let (title, references) = man_title_and_references(&page);
+        assert_eq!(format!("{title}.1"), *file);
+        // Each page names the program's version, not an empty one of its own.
+        assert!(
+            page.contains(&format!("\"crewsync {}", env!("CARGO_PKG_VERSION"))),
+            "{file}:\n{page}"
+        );
+        for referenced in references {
+            assert!(
+                written.contains(&format!("{referenced}.1")),
+                "{file} refers to {referenced}(1), which was not written"
+            );
+        }
+    }
+    // The top page refers to the others.
+    let top = std::fs::read_to_string(dir.join("crewsync.1")).unwrap();
+    assert!(
+        man_title_and_references(&top)
+            .1
+            .contains(&"crewsync-plan".to_string()),
+        "{top}"
+    );
+
+    // One page, printed: the same as the file.
+    for (args, file) in [
+        (&["man"][..], "crewsync.1"),
+        (&["man", "plan"], "crewsync-plan.1"),
+        (&["man", "history", "show"], "crewsync-history-show.1"),
+    ] {
+        let printed = env.cmd(args).run().expect(0).stdout;
+        assert_eq!(
+            printed,
+            std::fs::read_to_string(dir.join(file)).unwrap(),
+            "{args:?}"
+        );
+    }
+    let plan = env.cmd(&["man", "plan"]).run().expect(0).stdout;
+    assert!(plan.contains("\\-\\-direction"), "{plan}");
+
+    let typo = env.cmd(&["man", "plna"]).run().expect(1);
+    assert!(
+        typo.stderr
+            .contains("'plna' is not a command of crewsync: did you mean 'plan'?"),
+        "{}",
+        typo.stderr
+    );
+    let typo = env.cmd(&["man", "history", "shw"]).run().expect(1);
+    assert!(
+        typo.stderr.contains(
+            "'shw' is not a command of crewsync history: did you mean 'show'? (the commands: show, employee)"
+        ),
+        "{}",
+        typo.stderr
+    );
+    let leaf = env.cmd(&["man", "plan", "extra"]).run().expect(1);
+    assert!(
+        leaf.stderr.contains("`crewsync man plan`"),
+        "{}",
+        leaf.stderr
+    );
+}
+
+/// Who ran an apply, in the history, when cron set none of USER, USERNAME and LOGNAME: the
+/// account the process runs as, as `id -un` names it, not "unknown".
+#[test]
+fn a_run_without_user_variables_is_recorded_under_the_os_account() {
+    let env = company();
+    let mut cmd = env.cmd(&apply_all_to_kot(&[]));
+    for var in ["USER", "USERNAME", "LOGNAME"] {
+        cmd.cmd.env_remove(var);
+    }
+    cmd.run().expect(0);
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    let account = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    assert!(!account.is_empty());
+    let runs = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(runs[0]["user"], account.as_str(), "{runs:#}");
+    // The variables, when set, still name who ran it (a login name `sudo` keeps, ...).
+    env.crew(crew("0104", "新人", "二郎", json!({})));
+    env.cmd(&apply_all_to_kot(&[]))
+        .env("USER", "tanaka")
+        .run()
+        .expect(0);
+    let runs = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(runs[0]["user"], "tanaka", "{runs:#}");
+}
+
+/// `apply --format json` prints its report when there is nothing to do, as it does after a
+/// write: a script reads one JSON object either way.
+#[test]
+fn apply_json_with_nothing_to_do_prints_the_report() {
+    let env = company();
+    env.cmd(&apply_all_to_kot(&[])).run().expect(0);
+    let again = env.cmd(&apply_all_to_kot(&[])).run().expect(0);
+    let report = again.json();
+    assert_eq!(report["summary"]["created"], 0, "{report:#}");
+    assert_eq!(report["summary"]["updated"], 0, "{report:#}");
+    assert_eq!(report["summary"]["unchanged"], 3, "{report:#}");
+    assert_eq!(report["results"], json!([]), "{report:#}");
+    assert!(report["run_id"].is_string(), "{report:#}");
 }
 
 #[test]
@@ -467,13 +740,14 @@ fn rules_init_check_and_test_output() {
 #[test]
 fn the_demo_s_closing_hints_work_when_copied() {
     let env = Env::empty();
-    let out = env.cmd(&["demo"]).run().expect(0);
-    // The closing hints: `- what: crewsync ARGS`.
+    let out = env.cmd(&["demo"]).env("COLUMNS", "80").run().expect(0);
+    // What the demo says, its plans and its hints, reads at 80 columns.
+    assert_fits(&out.stdout, 80);
+    // The closing hints: `- what:` and the command on the next line, indented.
     let all = out.all();
     let hints: Vec<&str> = all
         .lines()
-        .filter(|l| l.starts_with("- "))
-        .filter_map(|l| l.split_once(": crewsync ").map(|(_, c)| c))
+        .filter_map(|l| l.strip_prefix("    crewsync "))
         .collect::<Vec<_>>();
     assert_eq!(hints.len(), 3, "{}", out.all());
     // The demo keeps its folder for these hints; the test removes it afterwards.
@@ -491,13 +765,13 @@ fn the_demo_s_closing_hints_work_when_copied() {
         let run = cmd.run().expect(0);
         assert!(!run.stdout.contains("No runs"), "{hint}:\n{}", run.stdout);
     }
+    // The apply names its run, and the command that shows it on the next line.
     let recorded = out
         .stderr
         .lines()
-        .find_map(|l| {
-            l.split_once("see `crewsync ")
-                .map(|(_, c)| c.trim_end_matches("`."))
-        })
+        .skip_while(|l| !l.starts_with("Recorded as run"))
+        .nth(1)
+        .and_then(|l| l.strip_prefix("  crewsync "))
         .expect("the apply names its run");
     let mut cmd = env.cmd(&[]);
     cmd.cmd.args(recorded.split_whitespace());
@@ -506,14 +780,18 @@ fn the_demo_s_closing_hints_work_when_copied() {
     assert!(shown.expect(0).stdout.contains("Run:"));
 }
 
-/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40), so that
-/// dialoguer draws the tick list as a person sees it.
+/// `crewsync apply` without `--select` in a real terminal (a tmux pane of 100×40 unless
+/// [`Pane::start_at`] says), so that dialoguer draws the tick list as a person sees it.
 struct Pane {
     socket: String,
 }
 
 impl Pane {
     fn start(env: &Env, args: &[&str]) -> Pane {
+        Pane::start_at(env, args, 100)
+    }
+
+    fn start_at(env: &Env, args: &[&str], cols: u16) -> Pane {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("crewsync-test-{}-{n}", std::process::id());
@@ -537,7 +815,7 @@ impl Pane {
                 "new-session",
                 "-d",
                 "-x",
-                "100",
+                &cols.to_string(),
                 "-y",
                 "40",
             ])
@@ -620,11 +898,15 @@ impl Drop for Pane {
 fn the_tick_list_shows_changes_says_its_keys_and_esc_cancels() {
     let env = company();
     let args = apply_to_kot(&[]);
-    let pane = Pane::start(&env, &args);
+    // At 80 columns: a label longer than the room is cut short, not wrapped.
+    let pane = Pane::start_at(&env, &args, 80);
     let first = pane.wait_for("Tick the employees to sync");
     // The rows before the list are the plan table; the list starts at the key help.
     let list = &first[first.find("space ticks").expect("the keys are said")..];
     insta::assert_snapshot!("tick_list", list);
+    // Lines the terminal wrapped, joined again: none was wider than the terminal.
+    let joined = pane.everything();
+    assert_fits(&format!("{}\n", joined.trim_end()), 80);
     pane.keys(&["Escape"]);
     let end = pane.wait_for("EXIT=");
     assert!(

@@ -65,7 +65,8 @@ pub async fn run() -> anyhow::Result<Status> {
     let config = || -> anyhow::Result<Config> { Ok(demo_config.clone()) };
 
     heading(&format!(
-        "crewsync demo: a sample company of about 100 employees in simulated SmartHR and KING OF TIME, as of {as_of}"
+        "crewsync demo: a sample company of about 100 employees in simulated SmartHR and\n\
+         KING OF TIME, as of {as_of}"
     ));
     let args =
         |direction, office: Option<&str>, etype: Option<&str>, status: Vec<RowStatus>| PlanArgs {
@@ -95,7 +96,10 @@ pub async fn run() -> anyhow::Result<Status> {
             status,
         )
     };
-    heading("2. crewsync plan --direction smarthr-to-kot --office 本社 --employment-type 正社員");
+    // A shell's line continuation keeps it whole at 80 columns.
+    heading(
+        "2. crewsync plan --direction smarthr-to-kot --office 本社 \\\n     --employment-type 正社員",
+    );
     plan_apply::plan(&to_kot(vec![]), config()?).await?;
 
     heading("3. crewsync apply --direction smarthr-to-kot ... --select all --yes");
@@ -115,13 +119,15 @@ pub async fn run() -> anyhow::Result<Status> {
     .await?;
 
     heading(
-        "4. crewsync plan --direction smarthr-to-kot --status new,changed   (nothing left to do)",
+        "4. crewsync plan --direction smarthr-to-kot --status new,changed\n   (nothing left to do)",
     );
     plan_apply::plan(&to_kot(vec![RowStatus::New, RowStatus::Changed]), config()?).await?;
     let rules = dir.join("rules");
     crewsync::rules::write_examples(&rules)?;
     heading(&format!(
-        "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules {}\n   (the shipped example rules decide offices, names and selection per employee)",
+        "5. crewsync plan --direction kot-to-smarthr --office 本社 --rules RULES\n   \
+         RULES: the shipped example rules, which decide offices, names and selection\n   \
+         per employee (written to {})",
         rules.display()
     ));
     plan_apply::plan(
@@ -133,16 +139,20 @@ pub async fn run() -> anyhow::Result<Status> {
     )
     .await?;
 
+    // Each command on a line of its own, indented: at 80 columns none is broken across lines,
+    // and each is copied whole.
     heading(&format!(
-        "The simulators have stopped; the demo's configuration, history and rules are kept in\n\
-         {dir} (delete it when you are done). From any folder:\n\
-         - the run the demo recorded: crewsync --config {config} history\n\
-         - the example rules' tests: crewsync rules test --rules {rules}\n\
-         - your own rules from the examples: crewsync rules init --rules my-rules\n\
-         Try it on your own data: see the README, 'Using it with your real SmartHR and KING OF TIME'.",
+        "The simulators have stopped. The demo's configuration, history and rules are\n\
+         kept in {dir} (delete it when you are done).\n\
+         From any folder:\n\
+         - the run the demo recorded:\n    crewsync --config {config} history\n\
+         - the example rules' tests:\n    crewsync rules test --rules {rules}\n\
+         - your own rules from the examples:\n    crewsync rules init --rules my-rules\n\
+         Try it on your own data: see the README, 'Using it with your real SmartHR and\n\
+         KING OF TIME'.",
         dir = dir.display(),
-        config = path.display(),
-        rules = rules.display(),
+        config = super::shell_word(&path.display().to_string()),
+        rules = super::shell_word(&rules.display().to_string()),
     ));
     Ok(status)
 }

@@ -99,6 +99,21 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
     Ok(Status::Done)
 }
 
+/// This command's arguments as given, with `--page` set to `page`, quoted for a shell.
+fn with_page(page: usize) -> String {
+    let mut words = vec!["crewsync".to_string()];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--page" {
+            args.next();
+        } else if !arg.starts_with("--page=") {
+            words.push(super::shell_word(&arg).into_owned());
+        }
+    }
+    words.extend(["--page".to_string(), page.to_string()]);
+    words.join(" ")
+}
+
 fn filter(args: &HistoryFilterArgs) -> RunFilter {
     RunFilter {
         outcomes: args.outcome.clone(),
@@ -134,13 +149,14 @@ fn past_end<T>(page: &Page<T>, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where the reader is, and how to go on, when there is more than one page.
+/// Where the reader is, and how to go on, when there is more than one page: the next page is
+/// the command as it was typed (filters and `--config` kept) with the next `--page`.
 fn footer<T>(page: &Page<T>, what: &str) -> String {
     if page.last() <= 1 {
         return String::new();
     }
     let next = if page.number < page.last() {
-        format!("; next: --page {}", page.number + 1)
+        format!("; next:\n  {}", with_page(page.number + 1))
     } else {
         String::new()
     };

@@ -4,12 +4,12 @@ mod demo;
 pub mod errors;
 mod history;
 pub mod log;
+mod man;
 mod plan_apply;
 mod progress;
 mod rules;
 mod serve;
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crewsync::config::Config;
@@ -27,16 +27,18 @@ pub enum Status {
     Interrupted = 130,
 }
 
+/// Paragraphs without line breaks of their own: clap wraps them to the terminal (`wrap_help`).
 const AFTER_HELP: &str = "\
-Exit status: 0 done (or nothing to do); 1 could not run, or stopped before the end (bad
-arguments or configuration, authentication, network, access window, another apply running,
-max_changes, a refused saved plan, a declined confirmation); 2 ran, but at least one
-selected employee failed or was not attempted, stale ones included (with --strict also: the
-plan has invalid employees; for `plan --detailed-exitcode`: changes are pending); 130
+Exit status: 0 done (or nothing to do); 1 could not run, or stopped before the end (bad \
+arguments or configuration, authentication, network, access window, another apply running, \
+max_changes, a refused saved plan, a declined confirmation); 2 ran, but at least one \
+selected employee failed or was not attempted, stale ones included (with --strict also: the \
+plan has invalid employees; for `plan --detailed-exitcode`: changes are pending); 130 \
 stopped by Ctrl-C.
 
-Tokens are read from the environment variables the configuration names
+Tokens are read from the environment variables the configuration names \
 (SMARTHR_ACCESS_TOKEN and KOT_ACCESS_TOKEN by default), never from the file.
+
 Try it without any setup: crewsync demo";
 
 /// The version line: the package version and, when it was built from a git checkout, the
@@ -53,7 +55,9 @@ const VERSION: &str = match option_env!("CREWSYNC_GIT_COMMIT") {
 
 /// Keeps employee master data in step between SmartHR and KING OF TIME.
 #[derive(Debug, Parser)]
-#[command(name = "crewsync", version = VERSION, about, after_help = AFTER_HELP)]
+// Help wraps to the terminal (or COLUMNS), at most 100 columns: a wide terminal still gets
+// lines a person can read.
+#[command(name = "crewsync", version = VERSION, about, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -123,8 +127,22 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `crewsync man > crewsync.1 && man ./crewsync.1`.
-    Man,
+    /// Print a manual page (roff), e.g. `crewsync man plan > crewsync-plan.1 && man
+    /// ./crewsync-plan.1`, or write every page with `--out DIR`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `plan` or `history show`; none: crewsync's own
+    /// page (crewsync.1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Write every page into this folder instead (crewsync.1, crewsync-plan.1,
+    /// crewsync-history-show.1, ...: one per command, as the pages refer to each other), e.g.
+    /// to install them into /usr/local/share/man/man1.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +360,13 @@ pub struct SimulateArgs {
     pub kot_clock: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
+/// `word` as a shell reads it back, quoted only when it must be (a space, a quote, `$`, ...):
+/// a path or code in a hint the tool prints works when copied into a shell.
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    // Only a NUL cannot be quoted, and no argument or path holds one.
+    shlex::try_quote(word).unwrap_or(std::borrow::Cow::Borrowed(word))
+}
+
 fn parse_direction(s: &str) -> Result<Direction, String> {
     s.parse()
         .map_err(|e: crewsync::model::UnknownDirection| e.to_string())
@@ -412,13 +437,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Status> {
             );
             Ok(Status::Done)
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                // `crewsync man | head` closes the pipe early: that is the reader's choice.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                written => written.context("writing the manual page")?,
-            }
-            Ok(Status::Done)
-        }
+        Command::Man(args) => man::run(&args),
     }
 }

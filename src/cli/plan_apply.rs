@@ -132,7 +132,10 @@ pub fn config_flag(config: &Config) -> String {
     if config.path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
         String::new()
     } else {
-        format!(" --config {}", config.path.display())
+        format!(
+            " --config {}",
+            super::shell_word(&config.path.display().to_string())
+        )
     }
 }
 
@@ -395,7 +398,8 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     }
     report_email(recorded.email.as_ref());
     eprintln!(
-        "Recorded as run {} in {}; see `crewsync{} history show {}`.",
+        // The command on a line of its own, as every hint: whole when copied at 80 columns.
+        "Recorded as run {} in {}; to see it:\n  crewsync{} history show {}",
         recorded.report.run_id,
         history.display(),
         config_flag(&config),
@@ -565,7 +569,7 @@ async fn leave_trace(
     report_email(trace.email.as_ref());
     if let Some(run) = &trace.run {
         eprintln!(
-            "Recorded as {status} run {run} in {}; see `crewsync{} history show {run}`.",
+            "Recorded as {status} run {run} in {}; to see it:\n  crewsync{} history show {run}",
             config.history.display(),
             config_flag(config)
         );
@@ -640,7 +644,7 @@ fn exit_status(report: &ApplyReport, strict: bool) -> Status {
 /// The keys of the tick list, said before it opens (dialoguer's MultiSelect: `a` ticks or
 /// unticks every row, `q` cancels like Esc, other keys do nothing).
 pub const TICK_KEYS: &str =
-    "space ticks or unticks · a ticks or unticks all · ↑/↓ move · enter goes on · esc cancels";
+    "space ticks or unticks · a: all · ↑/↓ move · enter goes on · esc cancels";
 /// The tick list's prompt.
 pub const TICK_PROMPT: &str = "Tick the employees to sync";
 

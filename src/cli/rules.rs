@@ -38,6 +38,7 @@ fn init(dir: &std::path::Path) -> (bool, String) {
     match rules::write_examples(dir) {
         Ok(paths) => {
             let shown = dir.display();
+            let arg = super::shell_word(&shown.to_string()).into_owned();
             let mut text = format!(
                 "Wrote the example rules to {shown} ({} files):\n",
                 paths.len()
@@ -45,10 +46,13 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             for path in &paths {
                 text.push_str(&format!("  {}\n", path.display()));
             }
+            // Each command on a line of its own: none is broken at 80 columns.
             text.push_str(&format!(
-                "Next: read {readme}, change the rules and tables to fit your company, and run\n  \
-                 crewsync rules test --rules {shown}\n  \
-                 crewsync plan --direction smarthr-to-kot --rules {shown}   (a dry run against live data)",
+                "Next: read {readme} and change the rules and tables to fit your company.\n\
+                 Their tests:\n  \
+                 crewsync rules test --rules {arg}\n\
+                 A dry run against live data (writes nothing):\n  \
+                 crewsync plan --direction smarthr-to-kot --rules {arg}",
                 readme = dir.join("README.md").display()
             ));
             (true, text)
@@ -94,7 +98,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     }
     // Said only once the watcher is in place, so a save after this line is always seen.
     println!(
-        "Watching {} ({} employees fetched once; Ctrl-C to stop). Current plan: {}",
+        "Watching {} ({} employees fetched once; Ctrl-C to stop).\nCurrent plan: {}",
         dir.display(),
         rosters.source.len(),
         summary(&last)
@@ -103,8 +107,9 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     // Every hint names the folder being watched: a bare `crewsync rules check` would check
     // ./rules, which may be another folder or none.
     let shown = dir.display();
+    let arg = super::shell_word(&shown.to_string()).into_owned();
     let fix = format!(
-        "Fix the rules in {shown} and save: watch re-plans (their tests alone: crewsync rules test --rules {shown})"
+        "Fix the rules in {shown} and save: watch re-plans. Their tests alone:\n  crewsync rules test --rules {arg}"
     );
     let rule_errors = |plan: &crewsync::plan::Plan| {
         for line in crewsync::render::rule_errors(plan, &style, &fix) {
@@ -126,7 +131,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 let delta = rules::plan_delta(&last, &plan);
                 println!("{event}");
                 if delta.is_empty() {
-                    println!("The plan did not change. ({})", summary(&plan));
+                    println!("Plan unchanged: {}", summary(&plan));
                 } else {
                     println!("{}", rules::render_delta(&delta, plan.words));
                     println!("Plan now: {}", summary(&plan));
@@ -136,8 +141,11 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
             }
             WatchEvent::CompileFailed(_) | WatchEvent::TestsFailed(_) => {
                 println!("{event}");
+                // One command a line, as `rules init` prints them: whole at 80 columns.
                 println!(
-                    "Save a fix in {shown} to try again (the same without watching: crewsync rules check --rules {shown}; crewsync rules test --rules {shown})"
+                    "Save a fix in {shown} to try again. The same without watching:\n  \
+                     crewsync rules check --rules {arg}\n  \
+                     crewsync rules test --rules {arg}"
                 );
             }
             _ => println!("{event}"),

@@ -364,11 +364,15 @@ pub fn unstarted_reason(status: RunStatus) -> String {
     format!("the run was {status} before any write")
 }
 
-/// The OS user running crewsync, for the history's "who ran it".
+/// The OS user running crewsync, for the history's "who ran it": `USER`, `USERNAME` or
+/// `LOGNAME` as the login set them, else the account the process runs as (the password
+/// database on Unix, as `id -un` reads it): cron and systemd often set none of the three.
+/// "unknown" only when the system cannot name the account either.
 pub fn os_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .or_else(|| whoami::username().ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "unknown".to_string())
 }
 

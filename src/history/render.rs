@@ -132,15 +132,22 @@ pub fn timeline_text(timeline: &EmployeeTimeline, style: &Style) -> String {
     let mut out = format!("Employee {}\n", exact(&timeline.code));
     match &timeline.last_synced {
         Some(last) => {
-            let _ = writeln!(
-                out,
-                "Last synced: {} ({} by {}; {}; run {})",
-                jst(last.recorded_at.unwrap_or(last.started_at)),
-                last.outcome,
-                last.user,
-                last.direction,
-                last.run,
+            let when = format!(
+                "Last synced: {}",
+                jst(last.recorded_at.unwrap_or(last.started_at))
             );
+            let what = format!(
+                "({} by {}; {}; run {})",
+                last.outcome, last.user, last.direction, last.run
+            );
+            // On one line where it fits, else the details under the time, as the tables
+            // wrap: a long user name never runs past the edge.
+            let joiner = if layout::width(&when) + 1 + layout::width(&what) <= style.width {
+                " "
+            } else {
+                "\n  "
+            };
+            let _ = writeln!(out, "{when}{joiner}{}", style.paint(&what, Paint::new()));
         }
         None => out.push_str("Last synced: never (no run in this history wrote this employee)\n"),
     }

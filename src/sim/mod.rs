@@ -147,9 +147,14 @@ pub async fn serve(config: SimConfig, smarthr_port: u16, kot_port: u16) -> std::
         sims.kot.base_url()
     );
     println!(
-        "Control endpoints: POST <host>/_sim/faults, GET <host>/_sim/state, POST <kot host>/_sim/clock"
+        "Control endpoints: POST <host>/_sim/faults, GET <host>/_sim/state,\n                   POST <kot host>/_sim/clock"
     );
-    println!("Press Ctrl-C to stop.");
+    // The README starts them in the background (`&`), where Ctrl-C does not reach them: the
+    // process id makes the way to stop them one that works when copied.
+    println!(
+        "Ctrl-C stops them; started in the background: kill {}",
+        std::process::id()
+    );
     tokio::signal::ctrl_c().await?;
     sims.shutdown();
     Ok(())

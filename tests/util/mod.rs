@@ -166,7 +166,13 @@ impl Env {
             .env("SMARTHR_ACCESS_TOKEN", sim::SMARTHR_TOKEN)
             .env("KOT_ACCESS_TOKEN", sim::KOT_TOKEN)
             .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE");
+            .env_remove("CLICOLOR_FORCE")
+            // Output goes to a pipe, whose width is COLUMNS or the default: the same whatever
+            // width the shell running the tests exported. Tests of a width set it.
+            .env_remove("COLUMNS")
+            // Who ran it, as the history records it: one name whoever runs the tests, so
+            // that what wraps around it wraps the same (snapshots redact the name itself).
+            .env("USER", "tanaka");
         if !args.is_empty()
             && !["demo", "simulate", "rules", "--help", "--version"].contains(&args[0])
         {
