@@ -923,6 +923,59 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
     });
 }
 
+/// A reviewed plan older than `plan_max_age_hours` is refused at 同期 as `apply --plan`
+/// refuses a saved one: nothing written, said in the page's language with the limit, with a
+/// way back to fetch again, and recorded as refused.
+#[test]
+fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    // Any review is older than this by the time it is synced.
+    config.plan_max_age = std::time::Duration::from_millis(1);
+    let d = Dashboard::new(config, LISTEN, None);
+    let before = env.sims.kot.employees().len();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        let run = list.replace("/list", "/run");
+        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("時間たっています（上限 plan_max_age_hours: 0.0時間）"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused
+                .body
+                .contains("id=\"refetch\" href=\"/sync/smarthr-to-kot\""),
+            "a way back to step 1: {}",
+            refused.body
+        );
+        no_english_error(&refused.body);
+        assert!(!refused.body.contains("was made at"), "{}", refused.body);
+        // The same in English for an English reader.
+        c.lang = Some("en".into());
+        let en = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(en.status, StatusCode::CONFLICT);
+        assert!(
+            en.body.contains("older than plan_max_age_hours allows")
+                && en.body.contains("Fetch the employees again"),
+            "{}",
+            en.body
+        );
+    });
+    assert_eq!(env.sims.kot.employees().len(), before, "nothing is written");
+    let history = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(history[0]["status"], "refused", "{history}");
+}
+
 /// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
 async fn every_row_ticked(c: &mut Client) -> (String, String) {
     let defaults = [("office", "本社"), ("employment_type", "正社員")];

@@ -46,6 +46,19 @@ pub fn guard_max_changes(config: &Config, plan: &Plan, chosen: &[usize]) -> Resu
     )?)
 }
 
+/// `apply --plan`'s refusal of a plan older than `plan_max_age_hours`, for the plan a person
+/// reviewed in the dashboard: the older it is, the more of its rows no longer show the target
+/// as it is.
+pub fn guard_age(config: &Config, saved: &SavedPlan) -> Result<(), Error> {
+    let label = format!("plan {}", saved.plan_id);
+    Ok(saved.check(
+        std::path::Path::new(&label),
+        &Tenant::of(config),
+        chrono::Utc::now(),
+        config.plan_max_age,
+    )?)
+}
+
 /// Today in JST, the default reference date.
 pub fn today() -> NaiveDate {
     crate::clock::today_jst()

@@ -11,6 +11,7 @@ use crate::config::ConfigError;
 use crate::error::{BadDate, Input, Refused};
 use crate::history::HistoryError;
 use crate::http::{ApiError, ErrorKind};
+use crate::plan::saved::SavedPlanError;
 use crate::workflow::SyncError;
 
 /// Any error a page shows, in one type: the library's own errors, each said here in the
@@ -25,6 +26,10 @@ pub enum Error {
     Refused(#[from] Refused),
     #[error(transparent)]
     Date(#[from] BadDate),
+    /// The reviewed plan cannot be applied as it stands (older than `plan_max_age_hours`),
+    /// as `apply --plan` refuses a saved plan.
+    #[error(transparent)]
+    Plan(#[from] SavedPlanError),
 }
 
 impl From<ConfigError> for Error {
@@ -50,6 +55,7 @@ pub fn text(lang: Lang, e: &Error) -> String {
         Error::Refused(r) => Some(refused(ja, r)),
         Error::Sync(s) => sync(lang, s),
         Error::History(h) => history(ja, h),
+        Error::Plan(p) => Some(plan(ja, p)),
     };
     said.unwrap_or_else(|| fallback(ja, e))
 }
@@ -61,6 +67,37 @@ fn fallback(ja: bool, e: &Error) -> String {
         format!("処理を続けられませんでした。詳細: {e}")
     } else {
         e.to_string()
+    }
+}
+
+/// A reviewed plan refused at the sync: said with when it was fetched and the limit, and what
+/// to do in the dashboard's terms (fetch again), never the CLI's.
+fn plan(ja: bool, p: &SavedPlanError) -> String {
+    match (p, ja) {
+        (
+            SavedPlanError::TooOld {
+                made_at, age, max, ..
+            },
+            true,
+        ) => format!(
+            "この確認内容は{}に取得したもので、{age:.1}時間たっています（上限 plan_max_age_hours: {max:.1}時間）。その後に変わった従業員がいるかもしれません。従業員情報をもう一度取得して、確認し直してください。",
+            made_at
+                .with_timezone(&crate::clock::JST)
+                .format("%Y-%m-%d %H:%M JST")
+        ),
+        (
+            SavedPlanError::TooOld {
+                made_at, age, max, ..
+            },
+            false,
+        ) => format!(
+            "This review was fetched at {} ({age:.1} hours ago), older than plan_max_age_hours allows ({max:.1} hours): much may have changed since. Fetch the employees again and review them anew.",
+            made_at
+                .with_timezone(&crate::clock::JST)
+                .format("%Y-%m-%d %H:%M JST")
+        ),
+        (_, true) => format!("確認した内容では同期できません。詳細: {p}"),
+        (_, false) => p.to_string(),
     }
 }
 

@@ -1196,9 +1196,18 @@ struct ConfirmPage {
     shown: Vec<(String, String, &'static str)>,
     more: usize,
     error: Option<String>,
+    /// The reviewed plan is too old to sync: the way back is to fetch again (step 1).
+    refetch: Option<&'static str>,
 }
 
-fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>) -> Response {
+/// `refetch`: the error is the plan's age, so the page leads back to step 1.
+fn confirm_form(
+    ctx: &Ctx,
+    w: &Wizard,
+    status: StatusCode,
+    error: Option<String>,
+    refetch: bool,
+) -> Response {
     let t = ctx.lang.text();
     let stage = w.stage();
     let Stage::Planned(review) = &*stage else {
@@ -1228,6 +1237,7 @@ fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>
                 .collect(),
             more: chosen.len().saturating_sub(CONFIRM_ROWS),
             error: error.or_else(|| chosen.is_empty().then(|| t.nothing_selected.to_string())),
+            refetch: refetch.then(|| w.direction.as_str()),
         },
     )
 }
@@ -1238,7 +1248,7 @@ async fn confirm_page(
     Path(id): Path<String>,
 ) -> Response {
     match app.wizards.get(&id, ctx.user()) {
-        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None),
+        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None, false),
         None => gone(&ctx),
     }
 }
@@ -1261,10 +1271,12 @@ async fn run_start(
         let chosen = review.chosen();
         if chosen.is_empty() {
             drop(stage);
-            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
+            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None, false);
         }
         let start = core::start_of(&review.saved, &chosen, ctx.user().to_string());
-        match core::guard_max_changes(&app.config, &review.saved.plan, &chosen) {
+        let guarded = core::guard_age(&app.config, &review.saved)
+            .and_then(|()| core::guard_max_changes(&app.config, &review.saved.plan, &chosen));
+        match guarded {
             Ok(()) => Ok((chosen, start)),
             Err(e) => Err((start, e)),
         }
@@ -1316,7 +1328,8 @@ async fn refused(
         tracing::warn!(target: "crewsync::web", "{warning}");
     }
     let why = errors::text(ctx.lang, &e);
-    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why))
+    let too_old = matches!(e, Error::Plan(_));
+    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why), too_old)
 }
 
 /// The run page's cancel button: stops the run after the write in flight, the rest reported
