@@ -1239,6 +1239,79 @@ fn parse_events(text: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Step 1/3's fetch is followed as the run is: server-sent `progress` events carry the
+/// counts of each roster (in the page's language) as they grow, and `end` once the fetch is
+/// over; without scripts the page still reloads itself.
+#[test]
+fn the_fetch_page_streams_its_progress() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    // SmartHR below answers one request a second: the fetch takes seconds, long enough to
+    // see its page while it goes on.
+    config.smarthr.max_retries = Some(20);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        env.sims.smarthr.set_limits(crewsync::sim::SimLimits {
+            per_second: Some(1),
+            ..Default::default()
+        });
+        let a = start_with(&mut c, "smarthr-to-kot", util::AS_OF).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let fetch = a.location().to_string();
+        let page = c.get(&fetch).await;
+        assert_eq!(page.status, StatusCode::OK, "{page:?}");
+        assert!(
+            page.body
+                .contains(&format!("data-events=\"{fetch}/events\"")),
+            "the script's hook: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("<noscript><meta http-equiv=\"refresh\""),
+            "without scripts the page still reloads itself: {}",
+            page.body
+        );
+        assert_eq!(
+            page.body.matches("http-equiv=\"refresh\"").count(),
+            1,
+            "only without scripts: {}",
+            page.body
+        );
+        let events = c.open(&format!("{fetch}/events")).await;
+        assert_eq!(events.status(), StatusCode::OK);
+        assert_eq!(
+            events.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+            "text/event-stream"
+        );
+        let mut body = events.into_body().into_data_stream();
+        let mut seen = String::new();
+        let all = read_events(&mut body, &mut seen, "end").await;
+        let progress: Vec<&str> = all
+            .iter()
+            .filter(|(e, ..)| e == "progress")
+            .map(|(_, _, data)| data.as_str())
+            .collect();
+        let last = progress.last().unwrap_or_else(|| panic!("{all:?}"));
+        for roster in ["SmartHRの従業員: ", "KING OF TIMEの従業員: "] {
+            assert!(last.contains(roster), "{roster} in {last}");
+        }
+        assert!(
+            last.starts_with("<li>") && last.contains("件取得"),
+            "{last}"
+        );
+        assert!(
+            !last.contains("crews"),
+            "the library's English label: {last}"
+        );
+        assert_eq!(all.last().unwrap().0, "end");
+        // Once it is over, the page leads on to step 2.
+        let after = c.get(&fetch).await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER);
+        assert!(after.location().ends_with("/defaults"), "{after:?}");
+    });
+}
+
 #[test]
 fn the_run_page_streams_each_outcome_as_it_is_written() {
     let env = Env::sample();

@@ -267,11 +267,21 @@ pub struct Progress {
     inner: std::sync::Mutex<ProgressState>,
 }
 
+/// How far the fetch of one roster has come: `done` records of `what` (`crews`, `employees`)
+/// read from `service`, of `total` once the service has said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchCount {
+    pub service: crate::model::Service,
+    pub what: &'static str,
+    pub done: usize,
+    pub total: Option<usize>,
+}
+
 /// A snapshot of [`Progress`].
 #[derive(Debug, Clone, Default)]
 pub struct ProgressState {
-    /// (what, done, total) per thing fetched, in order.
-    pub fetched: Vec<(String, usize, Option<usize>)>,
+    /// Per roster fetched, in order: kept as data, so that each page says it in its language.
+    pub fetched: Vec<FetchCount>,
     pub results: Vec<ApplyResult>,
     pub total: usize,
     pub note: Option<String>,
@@ -304,10 +314,21 @@ impl Observer for Progress {
                 done,
                 total,
             } => {
-                let what = Event::fetching_label(service, what);
-                self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| *w == what) {
-                    Some(slot) => *slot = (what, done, total),
-                    None => s.fetched.push((what, done, total)),
+                let count = FetchCount {
+                    service,
+                    what,
+                    done,
+                    total,
+                };
+                self.with(|s| {
+                    match s
+                        .fetched
+                        .iter_mut()
+                        .find(|c| c.service == service && c.what == what)
+                    {
+                        Some(slot) => *slot = count,
+                        None => s.fetched.push(count),
+                    }
                 })
             }
             Event::Planned { writes, .. } => self.with(|s| s.total = writes),

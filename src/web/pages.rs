@@ -53,6 +53,7 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/sync/{direction}", get(step1).post(start))
         .route("/wizard/{id}/fetch", get(fetch_page))
+        .route("/wizard/{id}/fetch/events", get(fetch_events))
         .route(
             "/wizard/{id}/defaults",
             get(defaults_page).post(choose_defaults),
@@ -84,10 +85,8 @@ struct Chrome {
     csrf: String,
     user: Option<String>,
     title: String,
-    /// Reload the page every second (fetching): live progress without JavaScript.
-    refresh: bool,
     /// Reload the page every second only where scripts do not run: the script follows the
-    /// page's events instead (the live run).
+    /// page's events instead (the fetch, the live run).
     refresh_without_script: bool,
 }
 
@@ -97,7 +96,6 @@ fn chrome(ctx: &Ctx, title: impl Into<String>) -> Chrome {
         csrf: ctx.session.csrf.clone(),
         user: ctx.session.user.clone(),
         title: title.into(),
-        refresh: false,
         refresh_without_script: false,
     }
 }
@@ -679,8 +677,30 @@ struct FetchPage {
     c: Chrome,
     id: String,
     slug: &'static str,
-    fetched: Vec<(String, usize, Option<usize>)>,
+    progress: FetchProgress,
     error: Option<String>,
+}
+
+/// The fetch's counts as the items of its progress list: on the page, and sent to it as they
+/// grow.
+#[derive(Template)]
+#[template(path = "fetch_progress.html")]
+struct FetchProgress {
+    t: &'static Text,
+    /// (what, done, total)
+    fetched: Vec<(String, usize, Option<usize>)>,
+}
+
+impl FetchProgress {
+    fn of(t: &'static Text, counts: &[core::FetchCount]) -> FetchProgress {
+        FetchProgress {
+            t,
+            fetched: counts
+                .iter()
+                .map(|c| (t.of(c.service, t.roster), c.done, c.total))
+                .collect(),
+        }
+    }
 }
 
 async fn fetch_page(
@@ -698,17 +718,88 @@ async fn fetch_page(
     };
     let t = ctx.lang.text();
     let mut c = chrome(&ctx, step_title(t, w.direction, 1));
-    c.refresh = error.is_none();
+    c.refresh_without_script = error.is_none();
     html(
         StatusCode::OK,
         FetchPage {
             c,
             id,
             slug: w.direction.as_str(),
-            fetched: w.progress.snapshot().fetched,
+            progress: FetchProgress::of(t, &w.progress.snapshot().fetched),
             error,
         },
     )
+}
+
+/// The fetch as server-sent events, as the live run is sent: `progress` (the progress list's
+/// items) whenever the counts grow, and `end` once the fetch is over (the page then reloads
+/// into step 2, or says why the fetch failed).
+async fn fetch_events(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let feed = FetchFeed {
+        w,
+        t: ctx.lang.text(),
+        sent: None,
+        ended: false,
+    };
+    event_stream(futures_util::stream::unfold(feed, FetchFeed::next))
+}
+
+/// One browser's view of a fetch, read from the wizard's [`core::Progress`] snapshots.
+struct FetchFeed {
+    w: Arc<Wizard>,
+    t: &'static Text,
+    /// The counts last sent.
+    sent: Option<Vec<core::FetchCount>>,
+    ended: bool,
+}
+
+impl FetchFeed {
+    async fn next(mut self) -> Option<(Result<Event, std::convert::Infallible>, FetchFeed)> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            // The stage before the snapshot: once the fetch is over, the snapshot taken after
+            // holds its last counts, so they are sent before `end`.
+            let fetching = matches!(*self.w.stage(), Stage::Fetching);
+            let counts = self.w.progress.snapshot().fetched;
+            if self.sent.as_ref() != Some(&counts) {
+                let items = FetchProgress::of(self.t, &counts)
+                    .render()
+                    .unwrap_or_default();
+                self.sent = Some(counts);
+                let event = Event::default()
+                    .event("progress")
+                    .data(items.replace('\r', ""));
+                return Some((Ok(event), self));
+            }
+            if !fetching {
+                self.ended = true;
+                return Some((Ok(Event::default().event("end").data("end")), self));
+            }
+            tokio::time::sleep(EVENTS_EVERY).await;
+        }
+    }
+}
+
+/// A stream of server-sent events as a response, kept alive and never buffered on the way.
+fn event_stream(
+    stream: impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>> + Send + 'static,
+) -> Response {
+    let mut r = Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    // A reverse proxy (nginx) would otherwise hold the events back in its buffer.
+    r.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
 }
 
 // ---------------------------------------------------------------- step 2/3
@@ -1456,14 +1547,7 @@ async fn run_events(
         pending: std::collections::VecDeque::new(),
         ended: false,
     };
-    let stream = futures_util::stream::unfold(feed, Feed::next);
-    let mut r = Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response();
-    // A reverse proxy (nginx) would otherwise hold the events back in its buffer.
-    r.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    r
+    event_stream(futures_util::stream::unfold(feed, Feed::next))
 }
 
 /// One browser's view of a live run, read from the run's [`core::Progress`] snapshots.
