@@ -483,7 +483,7 @@ impl TryFrom<RowShape> for Row {
             employment_type,
             selected: shape.selected,
             selected_by: shape.selected_by,
-            problems: shape.problems.into_iter().map(Problem::Said).collect(),
+            problems: shape.problems.into_iter().map(Problem::from).collect(),
             source,
             target_id,
             target_record,

@@ -5,7 +5,7 @@
 //! rather than a blank on a page.
 
 use crate::model::{Direction, Field};
-use crate::plan::{Problem, Status};
+use crate::plan::Status;
 
 /// The two languages of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct Text {
     pub origin_default: &'static str,
     pub origin_current: &'static str,
     pub origin_default_selection: &'static str,
-    /// A new employee with no office or employment type ([`Problem::Undecided`]): before and
+    /// A new employee with no office or employment type (`Problem::Undecided`): before and
     /// after the field's label.
     pub undecided_before: &'static str,
     pub undecided_after: &'static str,
@@ -239,20 +239,6 @@ impl Text {
             CURRENT => self.origin_current.to_string(),
             DEFAULT_SELECTION => self.origin_default_selection.to_string(),
             rule => rule.to_string(),
-        }
-    }
-
-    /// Why a row cannot be applied: a problem kept as data in the page's words (the wizard's
-    /// step instead of a flag), any other as the plan said it.
-    pub fn problem(&self, problem: &Problem) -> String {
-        match problem {
-            Problem::Undecided { field, .. } => format!(
-                "{}{}{}",
-                self.undecided_before,
-                self.field(*field),
-                self.undecided_after
-            ),
-            Problem::Said(text) => text.clone(),
         }
     }
 
@@ -713,27 +699,6 @@ mod tests {
             JA.origin("rules/30_offices.rhai:office"),
             "rules/30_offices.rhai:office"
         );
-    }
-
-    #[test]
-    fn an_undecided_office_is_said_with_the_wizards_step_and_no_flag() {
-        let problem = Problem::Undecided {
-            field: Field::Office,
-            label: "office (biz_establishment)",
-        };
-        assert_eq!(
-            JA.problem(&problem),
-            "新しい従業員の所属事業所が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください"
-        );
-        let en = EN.problem(&Problem::Undecided {
-            field: Field::EmploymentType,
-            label: "employment type",
-        });
-        assert_eq!(
-            en,
-            "Employment type not decided for a new employee: choose a default in step 2 or decide it in a rule"
-        );
-        assert_eq!(JA.problem(&Problem::from("as said")), "as said");
     }
 
     #[test]

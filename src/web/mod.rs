@@ -10,6 +10,7 @@ pub mod errors;
 pub mod health;
 pub mod i18n;
 mod pages;
+pub mod said;
 pub mod security;
 mod wizard;
 

@@ -6,6 +6,7 @@ use super::core::{self, Applied, Choice};
 use super::errors::{self, Error};
 use super::health::{Checks, Reach, RulesState};
 use super::i18n::{Lang, Text};
+use super::said;
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, LeftKind, Outcome};
@@ -1105,7 +1106,11 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
                 (t.field(ch.field), shown(&ch.old), shown(&ch.new))
             })
             .collect(),
-        problems: row.problems.iter().map(|p| t.problem(p)).collect(),
+        problems: row
+            .problems
+            .iter()
+            .map(|p| said::problem(lang, p))
+            .collect(),
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
