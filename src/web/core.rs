@@ -128,7 +128,7 @@ pub enum Applied {
     /// not written because their target changed since the review.
     Ran {
         run_id: String,
-        stopped: Option<String>,
+        stopped: Option<apply::Stopped>,
         stale: Vec<(String, String)>,
     },
     /// Nothing written, or the run could not be recorded.
@@ -206,7 +206,7 @@ async fn apply_inner(
     .await?;
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
-        stopped: recorded.report.stopped,
+        stopped: recorded.report.stopped_why,
         stale: stale_rows,
     })
 }
@@ -219,7 +219,9 @@ pub fn start_of(saved: &SavedPlan, chosen: &[usize], user: String) -> RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
         user,
-        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
+        selection: apply::Picked::Dashboard {
+            plan: saved.plan_id.clone(),
+        },
         // By name, as a person reads them (the form sends the masters' ids).
         defaults: workflow::defaults_text(
             saved.defaults.office.as_ref().map(|m| m.name.as_str()),

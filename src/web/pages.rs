@@ -464,7 +464,7 @@ fn outcome_view(
     name: &str,
     action: Action,
     outcome: Option<Outcome>,
-    error: Option<&str>,
+    detail: String,
 ) -> OutcomeView {
     let (label, class) = match outcome {
         Some(Outcome::Ok) => (t.run_ok, "ok"),
@@ -480,18 +480,24 @@ fn outcome_view(
         },
         outcome: label,
         class,
-        detail: error.unwrap_or_default().to_string(),
+        detail,
     }
 }
 
-fn outcome_of(t: &Text, r: &ApplyResult) -> OutcomeView {
+/// A live outcome: why it was not attempted in the page's words; a failure as the service
+/// said it.
+fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
+    let detail = match &r.why {
+        Some(why) => said::not_written(lang, why),
+        None => r.error.clone().unwrap_or_default(),
+    };
     outcome_view(
-        t,
+        lang.text(),
         &r.code,
         &r.name,
         r.action,
         Some(r.outcome),
-        r.error.as_deref(),
+        detail,
     )
 }
 
@@ -540,12 +546,21 @@ async fn run_detail(
             c: chrome(&ctx, format!("{} {}", t.result, jst(summary.started_at))),
             run: run_view(t, &summary),
             as_of: summary.as_of,
-            selection: summary.selection.clone(),
+            selection: summary
+                .picked
+                .as_ref()
+                .map_or_else(|| summary.selection.clone(), |p| said::picked(ctx.lang, p)),
             defaults,
             rules: rules.unwrap_or_else(|| "-".into()),
             outcomes: employees
                 .iter()
-                .map(|e| outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref()))
+                .map(|e| {
+                    let detail = match &e.why {
+                        Some(why) => said::not_written(ctx.lang, why),
+                        None => e.error.clone().unwrap_or_default(),
+                    };
+                    outcome_view(t, &e.code, &e.name, e.action, e.outcome, detail)
+                })
                 .collect(),
             left_out: left_out
                 .iter()
@@ -560,7 +575,10 @@ async fn run_detail(
                         name: l.name.clone(),
                         kind,
                         class,
-                        reason: l.reason.clone(),
+                        reason: l
+                            .why
+                            .as_ref()
+                            .map_or_else(|| l.reason.clone(), |w| said::left(ctx.lang, w)),
                     }
                 })
                 .collect(),
@@ -1481,7 +1499,12 @@ async fn run_page(
             run_id,
             stopped,
             stale,
-        }) => (false, stale.clone(), Some(run_id.clone()), stopped.clone()),
+        }) => (
+            false,
+            stale.clone(),
+            Some(run_id.clone()),
+            stopped.as_ref().map(|s| said::stopped(ctx.lang, s)),
+        ),
         Stage::Finished(Applied::Failed(e)) => {
             (false, vec![], None, Some(errors::text(ctx.lang, e)))
         }
@@ -1500,7 +1523,11 @@ async fn run_page(
             cancelling: running && w.stop.presses() > 0,
             done: progress.results.len(),
             total: progress.total,
-            outcomes: progress.results.iter().map(|r| outcome_of(t, r)).collect(),
+            outcomes: progress
+                .results
+                .iter()
+                .map(|r| outcome_of(ctx.lang, r))
+                .collect(),
             stale,
             run_id,
             note: progress.note,
@@ -1546,7 +1573,7 @@ async fn run_events(
         .and_then(|v| v.parse().ok());
     let feed = Feed {
         w,
-        t: ctx.lang.text(),
+        lang: ctx.lang,
         sent: resumed.or(q.from).unwrap_or(0),
         note: None,
         pending: std::collections::VecDeque::new(),
@@ -1558,7 +1585,7 @@ async fn run_events(
 /// One browser's view of a live run, read from the run's [`core::Progress`] snapshots.
 struct Feed {
     w: Arc<Wizard>,
-    t: &'static Text,
+    lang: Lang,
     /// Outcomes sent (or already on the page).
     sent: usize,
     note: Option<String>,
@@ -1582,7 +1609,7 @@ impl Feed {
             for r in progress.results.iter().skip(self.sent) {
                 self.sent += 1;
                 let row = OutcomeRow {
-                    o: outcome_of(self.t, r),
+                    o: outcome_of(self.lang, r),
                 }
                 .render()
                 .unwrap_or_default();

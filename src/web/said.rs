@@ -6,6 +6,7 @@
 //! as it came, after words of the page's language.
 
 use super::i18n::{Lang, Text};
+use crate::apply::{LeftWhy, NotPicked, NotWritten, Picked, StaleWhy, StopHow, Stopped};
 use crate::model::{Field, Service};
 use crate::plan::{Problem, RuleFailure};
 use crate::text::Oddity;
@@ -151,6 +152,163 @@ fn oddities_ja(code: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("、")
+}
+
+/// Why a run stopped early, in the page's language.
+pub fn stopped(lang: Lang, s: &Stopped) -> String {
+    match lang {
+        Lang::En => s.to_string(),
+        Lang::Ja => stopped_ja(s),
+    }
+}
+
+/// What written and what is left after a run stopped before employee `before`.
+fn stopped_before(cause: &str, before: &str) -> String {
+    format!(
+        "{cause}、社員番号 {before} の前で同期を止めました。それより前の従業員は書き込み済みです。残りは、もう一度同期すると書き込まれます。"
+    )
+}
+
+fn how_ja(how: StopHow) -> &'static str {
+    match how {
+        StopHow::CtrlC => "Ctrl-Cで中止されたため",
+        StopHow::Dashboard => "ダッシュボードで中止されたため",
+    }
+}
+
+fn stopped_ja(s: &Stopped) -> String {
+    match s {
+        Stopped::User { how, before } => stopped_before(how_ja(*how), before),
+        Stopped::Window { before, .. } => {
+            stopped_before("KING OF TIMEのアクセス制限時間帯のため", before)
+        }
+        Stopped::WaitedOut { before, .. } => stopped_before(
+            "アクセス制限時間帯が終わるのを待てる上限（max_wait_minutes）を超えたため",
+            before,
+        ),
+        Stopped::Abandoned { how, code } => format!(
+            "{}、書き込み中だった社員番号 {code} の書き込みを中断しました。反映されたかどうかは分かりません。もう一度同期すると、その従業員を確かめてから残りを書き込みます。",
+            how_ja(*how)
+        ),
+        Stopped::Breaker { count, key } => format!(
+            "{count}名続けて同じサーバーエラー（{key}）で失敗したため、同期を止めました。残りは未実行です。サービスの状態を確かめてから、もう一度同期してください。"
+        ),
+        Stopped::NotRecorded { error } => {
+            format!("実行結果を連携履歴に記録できなかったため、同期を止めました。詳細: {error}")
+        }
+    }
+}
+
+/// Why a chosen employee was not attempted, in the page's language.
+pub fn not_written(lang: Lang, w: &NotWritten) -> String {
+    let t = lang.text();
+    match (lang, w) {
+        (Lang::En, w) => w.to_string(),
+        (
+            Lang::Ja,
+            NotWritten::Stopped {
+                stopped,
+                here: true,
+            },
+        ) => stopped_ja(stopped),
+        (Lang::Ja, NotWritten::Stopped { stopped, .. }) => {
+            let cause = match stopped {
+                Stopped::User { how, .. } | Stopped::Abandoned { how, .. } => how_ja(*how),
+                Stopped::Window { .. } => "KING OF TIMEのアクセス制限時間帯のため",
+                Stopped::WaitedOut { .. } => "アクセス制限時間帯の待機の上限を超えたため",
+                Stopped::Breaker { .. } => "サーバーエラーが続いたため",
+                Stopped::NotRecorded { .. } => "連携履歴に記録できなかったため",
+            };
+            format!("{cause}、同期が止まり未実行です。")
+        }
+        (Lang::Ja, NotWritten::Abandoned) => {
+            "書き込み中に中断しました。反映されたかどうかは分かりません。次の同期で確かめます。"
+                .to_string()
+        }
+        (Lang::Ja, NotWritten::NotCleared { fields }) => format!(
+            "{}を空にする変更は、連携元で読み取れていないおそれがあるため書き込みませんでした。トークンの権限を確かめてください。",
+            fields_ja(t, fields)
+        ),
+        (Lang::Ja, NotWritten::Stale { why }) => {
+            let what = match why {
+                StaleWhy::NowExists { target, code } => {
+                    format!("{target}に社員番号 {code} の従業員が登録された")
+                }
+                StaleWhy::Gone { target } => format!("{target}からこの従業員がなくなった"),
+                StaleWhy::Changed { fields, target } => {
+                    format!("{target}で{}が変わった", fields_ja(t, fields))
+                }
+            };
+            format!("確認した後に{what}ため、書き込みませんでした。もう一度確認してください。")
+        }
+        (Lang::Ja, NotWritten::WrittenSince { run }) => format!(
+            "確認した後に別の同期（{run}）がこの従業員を書き込んだため、書き込みませんでした。もう一度確認してください。"
+        ),
+        (Lang::Ja, NotWritten::Unstarted { refused: true }) => {
+            "同期を開始できなかったため未実行です。".to_string()
+        }
+        (Lang::Ja, NotWritten::Unstarted { refused: false }) => {
+            "書き込みの前に同期が中止されたため未実行です。".to_string()
+        }
+    }
+}
+
+/// How a run's employees were chosen, in the page's language.
+pub fn picked(lang: Lang, p: &Picked) -> String {
+    match lang {
+        Lang::En => p.to_string(),
+        Lang::Ja => picked_ja(p),
+    }
+}
+
+fn picked_ja(p: &Picked) -> String {
+    match p {
+        Picked::Select { select } => match select.as_str() {
+            "all" => "コマンドラインで新規登録・差分ありの全員を選択".to_string(),
+            "auto" => "コマンドラインでルールによる自動選択".to_string(),
+            codes => format!("コマンドラインで社員番号を指定: {codes}"),
+        },
+        Picked::Terminal => "ターミナルで選択".to_string(),
+        Picked::Dashboard { plan } => format!("ダッシュボードで選択（プラン {plan}）"),
+        Picked::SavedPlan { picked, plan, path } => format!(
+            "{}（保存したプラン{} {path}）",
+            picked_ja(picked),
+            plan.as_deref().map(|p| format!(" {p}")).unwrap_or_default()
+        ),
+    }
+}
+
+/// Why an employee of the plan was left out of a run, in the page's language.
+pub fn left(lang: Lang, l: &LeftWhy) -> String {
+    let t = lang.text();
+    match (lang, l) {
+        (Lang::En, l) => l.to_string(),
+        (Lang::Ja, LeftWhy::Invalid { problems }) if problems.is_empty() => {
+            "計画では書き込めません".to_string()
+        }
+        (Lang::Ja, LeftWhy::Invalid { problems }) => problems
+            .iter()
+            .map(|p| problem(lang, p))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        (Lang::Ja, LeftWhy::NotSelected { status, how }) => {
+            let why = match how {
+                NotPicked::Auto { rule: Some(rule) } => {
+                    format!("ルールの自動選択で選ばれませんでした（{}）", t.origin(rule))
+                }
+                NotPicked::Auto { rule: None } => {
+                    "ルールの自動選択で選ばれませんでした".to_string()
+                }
+                NotPicked::Codes => "指定された社員番号に含まれていません".to_string(),
+                NotPicked::All => "選択されませんでした".to_string(),
+                NotPicked::Ticked => "選択されていません".to_string(),
+            };
+            format!("{}。{why}", t.status(*status))
+        }
+        (Lang::Ja, LeftWhy::Excluded { reason, from }) => {
+            format!("ルール（{from}）で対象外: {reason}")
+        }
+    }
 }
 
 #[cfg(test)]
