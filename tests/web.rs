@@ -812,6 +812,44 @@ fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
     assert_eq!(detail.rules.as_deref(), Some(loaded.fingerprint()));
 }
 
+/// Starts the run of the wizard at `list` on a slow KOT (each write takes a while, so the run
+/// is still going when cancelled) and presses 同期を中止する once the first employee is written;
+/// the run page while it runs, and once it is over.
+async fn cancelled_after_first_write(
+    env: &Env,
+    c: &mut Client,
+    list: &str,
+    csrf: &str,
+) -> (web_support::Answer, web_support::Answer) {
+    env.sims
+        .kot
+        .faults()
+        .delay_writes(0, std::time::Duration::from_millis(700));
+    let run = list.replace("/list", "/run");
+    c.post(&run, &[("csrf", csrf)]).await;
+    let running = c
+        .wait_for(&run, |a| {
+            a.body
+                .contains("同期しています: <span id=\"done\">1</span> 件完了")
+        })
+        .await;
+    assert!(running.body.contains("id=\"cancel\""), "{}", running.body);
+    let a = c
+        .post(&list.replace("/list", "/cancel"), &[("csrf", csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+    let page = c.get(&run).await;
+    assert!(
+        page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
+        "{}",
+        page.body
+    );
+    let done = c
+        .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+        .await;
+    (running, done)
+}
+
 #[test]
 fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
     let env = Env::sample();
@@ -819,33 +857,7 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
     let run_id = env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
-        // A slow KOT: each write takes a while, so the run is still going when cancelled.
-        env.sims
-            .kot
-            .faults()
-            .delay_writes(0, std::time::Duration::from_millis(700));
-        let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
-        let page = c
-            .wait_for(&run, |a| {
-                a.body
-                    .contains("同期しています: <span id=\"done\">1</span> 件完了")
-            })
-            .await;
-        assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
-        let a = c
-            .post(&list.replace("/list", "/cancel"), &[("csrf", &csrf)])
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
-        let page = c.get(&run).await;
-        assert!(
-            page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
-            "{}",
-            page.body
-        );
-        let done = c
-            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
-            .await;
+        let (_, done) = cancelled_after_first_write(&env, &mut c, &list, &csrf).await;
         let id = done.body.split("href=\"/history/").nth(1);
         id.and_then(|s| s.split('"').next())
             .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
@@ -2261,24 +2273,9 @@ fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
         }
         let confirm = list.replace("/list", "/confirm");
         keep(&confirm, c.get(&confirm).await.body);
-        env.sims
-            .kot
-            .faults()
-            .delay_writes(0, std::time::Duration::from_millis(700));
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
-        let running = c
-            .wait_for(&run, |a| {
-                a.body
-                    .contains("同期しています: <span id=\"done\">1</span> 件完了")
-            })
-            .await;
+        let (running, stopped) = cancelled_after_first_write(&env, &mut c, &list, &csrf).await;
         keep(&run, running.body);
-        c.post(&list.replace("/list", "/cancel"), &[("csrf", &csrf)])
-            .await;
-        let stopped = c
-            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
-            .await;
         assert!(
             stopped.body.contains("ダッシュボードで中止されたため"),
             "the stop said in Japanese: {}",
