@@ -557,6 +557,119 @@ fn helpers_compose_kana_and_refuse_ambiguous_dates_in_rules_test() {
     out.expect(0);
 }
 
+/// Issue 13, item 7 through `rules test`: every helper rules/README.md documents, against its
+/// documented forms and against what a person might type or a record might hold instead, which
+/// it refuses with an error naming it rather than guess at. (The full table of each helper's
+/// forms is `rules::helpers`' unit test; this is the same engine through the binary.)
+#[test]
+fn every_helper_takes_its_documented_forms_and_refuses_the_rest_in_rules_test() {
+    let env = Env::empty();
+    // (helper, a, b, what the email becomes, or `!` and what the error says)
+    let cases: [(&str, &str, &str, &str); 24] = [
+        ("lower", "\"TARO@Example.COM\"", "~", "taro@example.com"),
+        ("lower", "~", "~", "!lower(()): lower takes text"),
+        ("upper", "\"taro\"", "~", "TARO"),
+        ("upper", "42", "~", "!upper(42 (i64)): upper takes text"),
+        ("trim", "\" a@b \"", "~", "a@b"),
+        ("fold_width", "\"ＡＢＣ１\"", "~", "ABC1"),
+        (
+            "fold_width",
+            "~",
+            "~",
+            "!fold_width(()): fold_width takes text",
+        ),
+        ("kana", "\"ﾜﾞ\"", "~", "ヷ"),
+        ("is_blank", "\" \"", "~", "true"),
+        (
+            "is_blank",
+            "0",
+            "~",
+            "!is_blank(0 (i64)): is_blank takes text or ()",
+        ),
+        ("is_date", "\"2026/4/1\"", "~", "false"),
+        ("is_date", "~", "~", "false"),
+        ("years_between", "\"1990-04-02\"", "\"2020-04-01\"", "29"),
+        (
+            "years_between",
+            "\"1990/04/02\"",
+            "\"2020-04-01\"",
+            "!parse_date first",
+        ),
+        ("days_between", "\"2026-03-31\"", "\"2026-04-01\"", "1"),
+        ("days_between", "\"2026-03-31\"", "~", "!test it first"),
+        ("add_days", "\"2026-03-31\"", "1", "2026-04-01"),
+        (
+            "add_days",
+            "\"2026-03-31\"",
+            "\"1\"",
+            "!a whole number of days",
+        ),
+        ("year", "\"2026-04-01\"", "~", "2026"),
+        ("month", "\"20260401\"", "~", "!parse_date first"),
+        ("day", "\"2026-02-30\"", "~", "!not a day in the calendar"),
+        ("lookup", "1000", "~", "本社"),
+        ("lookup", "1.5", "~", "!a key as text, a whole number or ()"),
+        ("table", "\"nope\"", "~", "!no table named 'nope'"),
+    ];
+    let yaml: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (helper, a, b, expect))| {
+            let expect = match expect.strip_prefix('!') {
+                Some(error) => format!("    error: \"{}\"\n", error.replace('"', "\\\"")),
+                None => format!("    fields: {{email: \"{expect}\"}}\n"),
+            };
+            format!(
+                "- name: \"{i} {helper}\"\n  direction: smarthr-to-kot\n  employee:\n    \
+                 code: \"1\"\n    raw: {{helper: {helper}, a: {a}, b: {b}}}\n  expect:\n{expect}"
+            )
+        })
+        .collect();
+    let dir = rules_dir(
+        &env,
+        &[
+            ("offices.yaml", "1000: 本社\n"),
+            (
+                "helpers.rhai",
+                r#"fn overrides(e) {
+    let a = e.raw.a;
+    let b = e.raw.b;
+    let value = switch e.raw.helper {
+        "lower" => lower(a),
+        "upper" => upper(a),
+        "trim" => trim(a),
+        "fold_width" => fold_width(a),
+        "kana" => to_full_width_katakana(a),
+        "is_blank" => is_blank(a),
+        "is_date" => is_date(a),
+        "years_between" => years_between(a, b),
+        "days_between" => days_between(a, b),
+        "add_days" => add_days(a, b),
+        "year" => year(a),
+        "month" => month(a),
+        "day" => day(a),
+        "lookup" => lookup("offices", a),
+        "table" => table(a),
+    };
+    #{ email: value.to_string() }
+}
+"#,
+            ),
+            ("tests/helpers.yaml", &yaml),
+        ],
+    );
+    let out = env
+        .cmd(&["rules", "test", "--rules", dir.to_str().unwrap()])
+        .run();
+    assert!(
+        out.all()
+            .contains(&format!("{} passed, 0 failed", cases.len())),
+        "{}",
+        out.all()
+    );
+    out.expect(0);
+}
+
 /// Issue 13, item 10: every way a rule can fail makes the row invalid and is counted in the
 /// plan's rule summary with the rule's location, in JSON and in the table's footer.
 #[test]

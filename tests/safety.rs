@@ -8,8 +8,8 @@ use crewsync::sim::{Company, SAMPLE_AS_OF, SimConfig};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use util::{
-    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_all_to_smarthr, apply_to_kot, codes, crew,
-    kot, noon, plan_args, row,
+    AS_OF, Env, TO_KOT_DEFAULTS, apply_all_to_kot, apply_all_to_smarthr, apply_to_kot,
+    apply_to_smarthr, codes, crew, kot, noon, plan_args, row,
 };
 
 /// The shipped rules folder, whose select rule takes every change but a birth date's.
@@ -123,6 +123,47 @@ fn an_unreadable_kot_email_is_not_cleared_in_smarthr() {
     }
     apply(&["--force"], 0);
     assert!(env.crews_with_code("0001")[0]["email"].is_null());
+}
+
+/// Item 3 through a saved plan: `apply --plan` holds back the clears of a field the plan
+/// found unreadable as `apply` does, and a plan whose list of unreadable fields was edited
+/// away (which would let every clear through) is refused.
+#[test]
+fn a_saved_plan_holds_unreadable_clears_and_cannot_be_edited_to_make_them() {
+    let env = Env::empty();
+    let codes5 = ["0001", "0002", "0003", "0004", "0005"];
+    for code in codes5 {
+        env.crew(crew(code, "山田", "太郎", json!({"email": null})));
+        env.kot_employee(kot(code, "山田", "太郎", json!({})));
+    }
+    let mut args = plan_args("smarthr-to-kot", &TO_KOT_DEFAULTS);
+    args.extend(["--out", "plan.json"]);
+    env.cmd(&args).run().expect(0);
+    let apply = ["apply", "--plan", "plan.json", "--select", "all", "--yes"];
+    let kept = || {
+        for code in codes5 {
+            assert_eq!(
+                kot_email(&env, code),
+                json!([format!("{code}@example.com")])
+            );
+        }
+    };
+    let out = env.cmd(&apply).run().expect(2);
+    assert!(out.all().contains("--allow-clear email"), "{}", out.all());
+    kept();
+
+    let path = env.dir.path().join("plan.json");
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["unreadable"][0]["field"], "email", "{saved:#}");
+    saved["unreadable"] = json!([]);
+    std::fs::write(&path, saved.to_string()).unwrap();
+    let out = env.cmd(&apply).run().expect(1);
+    assert!(
+        out.stderr.contains("edited after it was made"),
+        "{}",
+        out.stderr
+    );
+    kept();
 }
 
 /// One employee without an email among many is an ordinary clear: nothing is held back.
@@ -293,6 +334,15 @@ fn smarthr_status_follows_the_resignation_date_written() {
         "次郎",
         json!({"emp_status": "retired", "resigned_at": "2026-01-31"}),
     ));
+    // New crews: created with the status their resignation date gives.
+    for (code, resignation) in [("0009", past), ("0010", future)] {
+        env.kot_employee(kot(
+            code,
+            "新規",
+            "退職",
+            json!({"resignationDate": resignation}),
+        ));
+    }
 
     let p = env.plan("kot-to-smarthr", &[]);
     let status_change = |code: &str| {
@@ -319,7 +369,9 @@ fn smarthr_status_follows_the_resignation_date_written() {
         .stdout;
     assert!(table.contains("emp_status: employed → retired"), "{table}");
 
-    env.cmd(&apply_all_to_smarthr(&[])).run().expect(0);
+    env.cmd(&apply_to_smarthr(&["--select", "all", "--yes"]))
+        .run()
+        .expect(0);
     for (code, _, _, resignation, after) in cases {
         let c = &env.crews_with_code(code)[0];
         assert_eq!(c["emp_status"], after, "{code}");
@@ -327,6 +379,8 @@ fn smarthr_status_follows_the_resignation_date_written() {
     }
     assert_eq!(env.crews_with_code("0008")[0]["emp_status"], "employed");
     assert_eq!(env.crews_with_code("0008")[0]["entered_at"], "2026-04-01");
+    assert_eq!(env.crews_with_code("0009")[0]["emp_status"], "retired");
+    assert_eq!(env.crews_with_code("0010")[0]["emp_status"], "employed");
     // Consistent afterwards: nothing left to do.
     let p = env.plan("kot-to-smarthr", &[]);
     assert_eq!(p["summary"]["changed"], 0, "{p:#}");

@@ -479,6 +479,88 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
     );
 }
 
+/// Issue 13, item 8, on the dashboard: a name holding `ESC [2K`, a carriage return and a bidi
+/// override (which a browser obeys: it reorders what follows) is shown escaped on the list,
+/// the confirmation, the run's result and the history, as on the terminal; it is written
+/// exactly.
+#[test]
+fn record_text_on_the_pages_shows_its_control_characters() {
+    let env = Env::empty();
+    let hostile = "山田\u{1b}[2K\r\u{202e}";
+    let escaped = "山田\\u{1b}[2K\\u{d}\\u{202e}";
+    env.crew(util::crew("0040", hostile, "太郎", serde_json::json!({})));
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "人事 太郎").await;
+        let list = to_kot_list(&mut c).await;
+        let shows = |what: &str, page: &str| {
+            assert!(
+                !page.contains(['\u{1b}', '\r', '\u{202e}']),
+                "{what} holds raw control characters: {page:?}"
+            );
+            assert!(page.contains(escaped), "{what}: {page}");
+        };
+        shows("the list", &c.get(&list).await.body);
+        shows("the search", &c.get(&format!("{list}?q=0040")).await.body);
+        let confirm = list.replace("/list", "/confirm");
+        shows("the confirmation", &c.get(&confirm).await.body);
+        let csrf = c.get("/").await.csrf();
+        let run = list.replace("/list", "/run");
+        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let done = c
+            .wait_for(&run, |a| a.body.contains("id=\"finished\""))
+            .await;
+        shows("the result", &done.body);
+        let result = done.body.split("href=\"/history/").nth(1).unwrap();
+        let run_id = result.split('"').next().unwrap();
+        shows(
+            "the run's history",
+            &c.get(&format!("/history/{run_id}")).await.body,
+        );
+    });
+    assert_eq!(env.kot_with_code("0040")[0]["lastName"], hostile);
+}
+
+/// Issue 13, item 3, on the dashboard: six crews whose email a SmartHR token cannot read (null)
+/// while KOT holds their addresses. The list says once that the field looks unreadable, marks
+/// each clear as one, and a run of every row keeps every address.
+#[test]
+fn the_list_says_an_unreadable_field_once_marks_clears_and_the_run_keeps_them() {
+    let env = Env::empty();
+    let codes = ["0001", "0002", "0003", "0004", "0005", "0006"];
+    for code in codes {
+        let null = serde_json::json!({"email": null});
+        env.crew(util::crew(code, "山田", "太郎", null));
+        env.kot_employee(util::kot(code, "山田", "太郎", serde_json::json!({})));
+    }
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "人事 太郎").await;
+        let list = to_kot_list(&mut c).await;
+        let page = c.get(&list).await.body;
+        assert_eq!(
+            page.matches("class=\"message warning unreadable\"").count(),
+            1,
+            "{page}"
+        );
+        assert!(page.contains("権限がない可能性が高い"), "{page}");
+        assert_eq!(page.matches("class=\"clear\">✗ 削除<").count(), 6, "{page}");
+        let csrf = c.get("/").await.csrf();
+        let run = list.replace("/list", "/run");
+        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        c.wait_for(&run, |a| a.body.contains("id=\"finished\""))
+            .await;
+    });
+    for code in codes {
+        assert_eq!(
+            env.kot_with_code(code)[0]["emailAddresses"],
+            serde_json::json!([format!("{code}@example.com")])
+        );
+    }
+}
+
 #[test]
 fn a_row_created_in_the_target_after_review_is_stale_and_the_rest_is_written() {
     let env = Env::sample();

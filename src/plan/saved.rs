@@ -89,24 +89,27 @@ pub enum SavedPlanError {
         age: f64,
         max: f64,
     },
-    /// The rows' checksum is missing or does not match them: the file was changed after
-    /// crewsync wrote it, and apply writes only what a person saw.
+    /// The checksum is missing or does not match the rows and unreadable fields: the file was
+    /// changed after crewsync wrote it, and apply writes only what a person saw.
     #[error(
-        "{path} was edited after it was made: its rows do not match the checksum crewsync wrote with them"
+        "{path} was edited after it was made: what it would write does not match the checksum crewsync wrote with it"
     )]
     Edited { path: PathBuf },
 }
 
-/// The key of the rows' checksum in the plan's JSON.
+/// The key of the checksum in the plan's JSON (named when it covered the rows alone).
 const CHECKSUM: &str = "rows_checksum";
 
-/// The checksum of a plan's rows as JSON: FNV-1a (64 bits, stable across builds and
-/// machines) of their compact text. Against accidental or hand edits, not an attacker: the
-/// file is the person's own.
-fn checksum(rows: &serde_json::Value) -> String {
+/// The checksum of what a saved plan decides apply writes, from the plan's JSON: its rows, and
+/// the fields it found unreadable, whose clears apply holds back (an edit that empties that
+/// list would clear them). FNV-1a (64 bits, stable across builds and machines) of their
+/// compact text. Against accidental or hand edits, not an attacker: the file is the person's
+/// own.
+fn checksum(plan: &serde_json::Value) -> String {
     use std::hash::Hasher;
     let mut hasher = fnv::FnvHasher::default();
-    hasher.write(rows.to_string().as_bytes());
+    hasher.write(plan["rows"].to_string().as_bytes());
+    hasher.write(plan["unreadable"].to_string().as_bytes());
     format!("{:016x}", hasher.finish())
 }
 
@@ -164,11 +167,11 @@ impl SavedPlan {
         }
     }
 
-    /// The plan as JSON, with the checksum of its rows (`rows_checksum`) that [`Self::read`]
-    /// checks: what `plan --format json` prints and `--out` saves.
+    /// The plan as JSON, with the checksum of its rows and unreadable fields (`rows_checksum`)
+    /// that [`Self::read`] checks: what `plan --format json` prints and `--out` saves.
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         let mut value = serde_json::to_value(self)?;
-        let sum = checksum(&value["rows"]);
+        let sum = checksum(&value);
         if let Some(map) = value.as_object_mut() {
             map.insert(CHECKSUM.into(), sum.into());
         }
@@ -218,7 +221,7 @@ impl SavedPlan {
         let plan: SavedPlan = serde_json::from_value(value.clone()).map_err(parse)?;
         // Checked after the rows are read, so that an edit the rows themselves show (a write
         // that is not the changes shown) is named by employee first.
-        if sum.as_ref().and_then(|s| s.as_str()) != Some(checksum(&value["rows"]).as_str()) {
+        if sum.as_ref().and_then(|s| s.as_str()) != Some(checksum(&value).as_str()) {
             return Err(SavedPlanError::Edited {
                 path: path.to_path_buf(),
             });

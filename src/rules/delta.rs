@@ -76,7 +76,15 @@ impl fmt::Display for DeltaLine {
                 format!("employment type {} → {}", opt(old), opt(new))
             }
             DeltaChange::Field { field, old, new } => {
-                format!("{field} {} → {}", opt(old), opt(new))
+                let (old, new) = (opt(old), opt(new));
+                // Two values a person would read as the same show what differs, as the table
+                // does (`render::plan::change`).
+                if crate::text::look_alike(old, new) {
+                    let shown = crate::text::exact_width;
+                    format!("{field} {} → {}", shown(old), shown(new))
+                } else {
+                    format!("{field} {old} → {new}")
+                }
             }
             DeltaChange::Selected { old, new } => match (old, new) {
                 (false, true) => "now selected",
@@ -337,6 +345,35 @@ mod tests {
             ..line
         };
         assert!(!render_delta(&[problems]).contains(['\u{1b}', '\r', '\u{202e}']));
+    }
+
+    /// A rule's new value that differs only in what a person cannot see shows what differs.
+    #[test]
+    fn look_alike_values_in_a_delta_line_show_what_differs() {
+        let line = |old: &str, new: &str| {
+            DeltaLine {
+                code: Some("0001".into()),
+                name: "山田 花子".into(),
+                change: DeltaChange::Field {
+                    field: Field::FirstName,
+                    old: Some(old.into()),
+                    new: Some(new.into()),
+                },
+            }
+            .to_string()
+        };
+        assert_eq!(
+            line("花 子", "花\u{3000}子"),
+            "0001 山田 花子: first_name 花 子 → 花\\u{3000}子"
+        );
+        assert_eq!(
+            line("ﾊﾅｺ", "ハナコ"),
+            "0001 山田 花子: first_name \\u{ff8a}\\u{ff85}\\u{ff7a} → ハナコ"
+        );
+        assert_eq!(
+            line("花子", "華子"),
+            "0001 山田 花子: first_name 花子 → 華子"
+        );
     }
 
     #[test]

@@ -99,6 +99,12 @@ pub struct Text {
     pub undecided_before: &'static str,
     pub undecided_after: &'static str,
     pub empty: &'static str,
+    /// In place of the new value of a clear (the source has none where the target has one),
+    /// the most destructive change a sync makes.
+    pub clear_mark: &'static str,
+    /// After a field's label: the plan found it unreadable in the source
+    /// ([`crate::plan::Unreadable`]), so the run does not clear it.
+    pub unreadable: &'static str,
     pub step: &'static str,
     pub reference_date: &'static str,
     pub reference_date_help: &'static str,
@@ -413,6 +419,8 @@ pub static JA: Text = Text {
     undecided_before: "新しい従業員の",
     undecided_after: "が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください",
     empty: "（空）",
+    clear_mark: "✗ 削除",
+    unreadable: "：連携元ではほぼ全員が空ですが、連携先には値があります。APIトークンにこの項目を読む権限がない可能性が高いため、この同期では削除しません（APIトークンの権限を確認してください）。",
     step: "同期",
     reference_date: "情報取得基準日",
     reference_date_help: "同期対象となるのは、情報取得基準日に在籍する従業員です。",
@@ -563,6 +571,8 @@ pub static EN: Text = Text {
     undecided_before: "",
     undecided_after: " not decided for a new employee: choose a default in step 2 or decide it in a rule",
     empty: "(empty)",
+    clear_mark: "✗ clear",
+    unreadable: ": empty in the source for nearly everyone while the target has values: probably unreadable (check the API token's permissions), so this sync does not clear it.",
     step: "Sync",
     reference_date: "Reference date",
     reference_date_help: "Only employees employed on the reference date are synced.",

@@ -7,6 +7,7 @@
 
 pub mod core;
 pub mod errors;
+pub mod escape;
 pub mod health;
 pub mod i18n;
 mod pages;

@@ -1094,8 +1094,8 @@ struct RowView {
     tickable: bool,
     ticked: bool,
     selected_by: Option<String>,
-    /// (field label, old, new)
-    changes: Vec<(&'static str, String, String)>,
+    /// (field label, old, new, whether it clears the field)
+    changes: Vec<(&'static str, String, String, bool)>,
     problems: Vec<String>,
     /// (office or type name, where it came from)
     assigned: Vec<(String, String)>,
@@ -1121,7 +1121,16 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
                         .filter(|v| !v.is_empty())
                         .unwrap_or_else(|| t.empty.to_string())
                 };
-                (t.field(ch.field), shown(&ch.old), shown(&ch.new))
+                if ch.is_clear() {
+                    (
+                        t.field(ch.field),
+                        shown(&ch.old),
+                        t.clear_mark.to_string(),
+                        true,
+                    )
+                } else {
+                    (t.field(ch.field), shown(&ch.old), shown(&ch.new), false)
+                }
             })
             .collect(),
         problems: row
@@ -1149,6 +1158,8 @@ struct ListPage {
     pages: usize,
     selected: usize,
     rows: Vec<RowView>,
+    /// Each field the plan found unreadable in the source, said once (its label).
+    unreadable: Vec<&'static str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1235,6 +1246,13 @@ async fn list_page(
             pages,
             selected: review.ticks.iter().filter(|&&x| x).count(),
             rows: shown,
+            unreadable: review
+                .saved
+                .plan
+                .unreadable
+                .iter()
+                .map(|u| t.field(u.field))
+                .collect(),
         },
     )
 }
