@@ -10,6 +10,30 @@ document.addEventListener("DOMContentLoaded", () => {
     all.addEventListener("change", () => boxes.forEach((b) => { b.checked = all.checked; }));
   }
 
+  // The fetch (step 1/3): the counts grow from the server's events; at the end the page
+  // reloads into step 2 (or says why the fetch failed). Without scripts the page reloads
+  // itself every second instead (its <noscript> refresh); without events this script does.
+  const progress = document.getElementById("progress");
+  if (progress && progress.dataset.events) {
+    if (!window.EventSource) {
+      setTimeout(() => window.location.reload(), 1000);
+      return;
+    }
+    const events = new EventSource(progress.dataset.events);
+    events.addEventListener("progress", (e) => {
+      progress.innerHTML = e.data;
+    });
+    events.addEventListener("end", () => {
+      events.close();
+      window.location.reload();
+    });
+    events.addEventListener("error", () => {
+      if (events.readyState === EventSource.CLOSED) {
+        setTimeout(() => window.location.reload(), 1000);
+      }
+    });
+  }
+
   // The live run: each employee's outcome is added as it is written, from the server's
   // events; at the end the page reloads into the result. Without scripts the page reloads
   // itself every second instead (its <noscript> refresh); without events this script does.

@@ -159,6 +159,26 @@ impl PartialEq for Wording {
     }
 }
 
+/// A value the library reports as data whose text holds an [`Advice`] (a row's problem, why a
+/// run stopped or an employee was not written): its `Display` is the library's own words, and
+/// [`Worded::said`] says it in a front end's, so that the CLI's table, JSON, history and email
+/// name its flags without the value knowing the CLI.
+pub trait Worded {
+    /// Writes the value, its advice in `words`.
+    fn write(&self, f: &mut fmt::Formatter<'_>, words: Wording) -> fmt::Result;
+
+    /// The value as text, its advice in `words`.
+    fn said(&self, words: Wording) -> String {
+        struct In<'a, T: ?Sized>(&'a T, Wording);
+        impl<T: Worded + ?Sized> fmt::Display for In<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, self.1)
+            }
+        }
+        In(self, words).to_string()
+    }
+}
+
 impl fmt::Display for Advice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

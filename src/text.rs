@@ -67,37 +67,80 @@ pub fn code_key(code: &str) -> Cow<'_, str> {
 /// `a trailing space (U+0020)`, `full-width "０" (U+FF10)`, ... Each distinct character once,
 /// in order. Empty when the code is its own key.
 pub(crate) fn code_oddities(code: &str) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    let lead = chars.iter().take_while(|c| c.is_whitespace()).count();
-    let trail = chars.len() - chars.iter().rev().take_while(|c| c.is_whitespace()).count();
-    let mut parts: Vec<String> = Vec::new();
-    for (i, &c) in chars.iter().enumerate() {
-        let part = if c.is_whitespace() && (i < lead || i >= trail) {
-            let place = if i < lead { "leading" } else { "trailing" };
-            format!("a {place} {} ({})", char_name(c), code_point(c))
-        } else if is_invisible(c) {
-            format!("an invisible {} ({})", char_name(c), code_point(c))
-        } else if is_control(c) {
-            format!("a control character ({})", code_point(c))
-        } else if is_compatibility(c) {
-            let form = match u32::from(c) {
-                0xFF01..=0xFF5E | 0x3000 => "full-width",
-                0xFF61..=0xFF9F => "half-width",
-                _ => "compatibility",
-            };
-            format!("{form} \"{c}\" ({})", code_point(c))
-        } else {
-            continue;
-        };
-        if !parts.contains(&part) {
-            parts.push(part);
-        }
-    }
+    let parts: Vec<String> = oddities(code)
+        .into_iter()
+        .map(|(oddity, c)| match oddity {
+            Oddity::Leading | Oddity::Trailing => {
+                let place = if oddity == Oddity::Leading {
+                    "leading"
+                } else {
+                    "trailing"
+                };
+                format!("a {place} {} ({})", char_name(c), code_point(c))
+            }
+            Oddity::Invisible => format!("an invisible {} ({})", char_name(c), code_point(c)),
+            Oddity::Control => format!("a control character ({})", code_point(c)),
+            Oddity::FullWidth => format!("full-width \"{c}\" ({})", code_point(c)),
+            Oddity::HalfWidth => format!("half-width \"{c}\" ({})", code_point(c)),
+            Oddity::Compatibility => format!("compatibility \"{c}\" ({})", code_point(c)),
+        })
+        .collect();
     match parts.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Why one character of a code makes it differ from its [`code_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Oddity {
+    /// White space before the code.
+    Leading,
+    /// White space after it.
+    Trailing,
+    /// A character drawn as nothing ([`is_invisible`]).
+    Invisible,
+    /// A character a terminal may obey ([`is_control`]).
+    Control,
+    /// A full-width form of an ASCII character (or the ideographic space).
+    FullWidth,
+    /// A half-width katakana form.
+    HalfWidth,
+    /// Any other form NFKC reads as something else.
+    Compatibility,
+}
+
+/// Each character that makes `code` differ from its [`code_key`], with why, each distinct one
+/// once, in order: what [`code_oddities`] says, as data for a front end to word.
+pub(crate) fn oddities(code: &str) -> Vec<(Oddity, char)> {
+    let chars: Vec<char> = code.chars().collect();
+    let lead = chars.iter().take_while(|c| c.is_whitespace()).count();
+    let trail = chars.len() - chars.iter().rev().take_while(|c| c.is_whitespace()).count();
+    let mut found: Vec<(Oddity, char)> = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let oddity = if c.is_whitespace() && i < lead {
+            Oddity::Leading
+        } else if c.is_whitespace() && i >= trail {
+            Oddity::Trailing
+        } else if is_invisible(c) {
+            Oddity::Invisible
+        } else if is_control(c) {
+            Oddity::Control
+        } else if is_compatibility(c) {
+            match u32::from(c) {
+                0xFF01..=0xFF5E | 0x3000 => Oddity::FullWidth,
+                0xFF61..=0xFF9F => Oddity::HalfWidth,
+                _ => Oddity::Compatibility,
+            }
+        } else {
+            continue;
+        };
+        if !found.contains(&(oddity, c)) {
+            found.push((oddity, c));
+        }
+    }
+    found
 }
 
 /// Whether NFKC reads `c` as something else: a full- or half-width form, a ligature, ...
@@ -106,7 +149,7 @@ fn is_compatibility(c: char) -> bool {
 }
 
 /// `U+0020`, as character tables write it.
-fn code_point(c: char) -> String {
+pub(crate) fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 

@@ -38,7 +38,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
         direction: Direction::SmartHrToKot,
         as_of: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
         user: "tanaka".to_string(),
-        selection: "auto".to_string(),
+        selection: "auto".into(),
         defaults: "office=本社, employment_type=正社員".to_string(),
         rules: None,
         planned: writes.clone(),
@@ -48,6 +48,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
                 code: Some("E006".to_string()),
                 name: "新人 次郎".to_string(),
                 reason: "no office: pass --office or decide it in a rule".to_string(),
+                why: None,
             },
             LeftOut {
                 kind: LeftKind::NotSelected,
@@ -55,12 +56,14 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
                 name: "生年 月子".to_string(),
                 reason: "changed; not selected by rules/select.rhai:select (--select auto)"
                     .to_string(),
+                why: None,
             },
             LeftOut {
                 kind: LeftKind::Excluded,
                 code: Some("E008".to_string()),
                 name: "派遣 三郎".to_string(),
                 reason: "contractor (rules/scope.rhai:exclude)".to_string(),
+                why: None,
             },
         ],
         unchanged: 40,
@@ -79,6 +82,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
             action: w.action,
             outcome,
             error: error.map(str::to_string),
+            why: None,
             fields: w.fields.clone(),
             not_cleared: Vec::new(),
         };

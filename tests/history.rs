@@ -84,7 +84,7 @@ fn start(planned: Vec<PlannedWrite>) -> RunStart {
         direction: Direction::SmartHrToKot,
         as_of: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
         user: "tanaka".to_string(),
-        selection: "auto".to_string(),
+        selection: "auto".into(),
         defaults: "office=本社, employment_type=正社員".to_string(),
         rules: Some("rules/ (sha256 0123abcd)".to_string()),
         planned,
@@ -100,6 +100,7 @@ fn result(write: &PlannedWrite, outcome: Outcome, error: Option<&str>) -> ApplyR
         action: write.action,
         outcome,
         error: error.map(str::to_string),
+        why: None,
         fields: write.fields.clone(),
         not_cleared: Vec::new(),
     }
@@ -628,6 +629,7 @@ fn left(kind: LeftKind, code: &str) -> LeftOut {
         code: Some(code.to_string()),
         name: "左 一郎".to_string(),
         reason: "not ticked".to_string(),
+        why: None,
     }
 }
 
@@ -1171,11 +1173,18 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
     assert_eq!(left.items[0].counts.invalid, 1);
     assert_eq!(left.items[0].counts.unchanged, 3);
 
+    // A reason recorded as text only (before v4) reads back as it was, with no data beside it.
+    let detail = history.show("20260401-010203-abcd").expect("show");
+    assert_eq!(detail.left_out[0].reason, "no gender");
+    assert_eq!(detail.left_out[0].why, None);
+    assert_eq!(detail.summary.selection, "auto");
+    assert_eq!(detail.summary.picked, None);
+
     let conn = rusqlite::Connection::open(&fx.db).expect("raw open");
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .expect("indexes")

@@ -894,6 +894,44 @@ fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
     assert_eq!(detail.rules.as_deref(), Some(loaded.fingerprint()));
 }
 
+/// Starts the run of the wizard at `list` on a slow KOT (each write takes a while, so the run
+/// is still going when cancelled) and presses 同期を中止する once the first employee is written;
+/// the run page while it runs, and once it is over.
+async fn cancelled_after_first_write(
+    env: &Env,
+    c: &mut Client,
+    list: &str,
+    csrf: &str,
+) -> (web_support::Answer, web_support::Answer) {
+    env.sims
+        .kot
+        .faults()
+        .delay_writes(0, std::time::Duration::from_millis(700));
+    let run = list.replace("/list", "/run");
+    c.post(&run, &[("csrf", csrf)]).await;
+    let running = c
+        .wait_for(&run, |a| {
+            a.body
+                .contains("同期しています: <span id=\"done\">1</span> 件完了")
+        })
+        .await;
+    assert!(running.body.contains("id=\"cancel\""), "{}", running.body);
+    let a = c
+        .post(&list.replace("/list", "/cancel"), &[("csrf", csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+    let page = c.get(&run).await;
+    assert!(
+        page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
+        "{}",
+        page.body
+    );
+    let done = c
+        .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+        .await;
+    (running, done)
+}
+
 #[test]
 fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
     let env = Env::sample();
@@ -901,33 +939,7 @@ fn cancelling_a_running_apply_records_it_stopped_with_the_rest_not_attempted() {
     let run_id = env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
-        // A slow KOT: each write takes a while, so the run is still going when cancelled.
-        env.sims
-            .kot
-            .faults()
-            .delay_writes(0, std::time::Duration::from_millis(700));
-        let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
-        let page = c
-            .wait_for(&run, |a| {
-                a.body
-                    .contains("同期しています: <span id=\"done\">1</span> 件完了")
-            })
-            .await;
-        assert!(page.body.contains("id=\"cancel\""), "{}", page.body);
-        let a = c
-            .post(&list.replace("/list", "/cancel"), &[("csrf", &csrf)])
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
-        let page = c.get(&run).await;
-        assert!(
-            page.body.contains("id=\"cancelling\"") || !page.body.contains("id=\"run-progress\""),
-            "{}",
-            page.body
-        );
-        let done = c
-            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
-            .await;
+        let (_, done) = cancelled_after_first_write(&env, &mut c, &list, &csrf).await;
         let id = done.body.split("href=\"/history/").nth(1);
         id.and_then(|s| s.split('"').next())
             .unwrap_or_else(|| panic!("no run recorded: {}", done.body))
@@ -1003,6 +1015,59 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(refused.body.contains(&said), "{said}\n{}", refused.body);
     });
+}
+
+/// A reviewed plan older than `plan_max_age_hours` is refused at 同期 as `apply --plan`
+/// refuses a saved one: nothing written, said in the page's language with the limit, with a
+/// way back to fetch again, and recorded as refused.
+#[test]
+fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    // Any review is older than this by the time it is synced.
+    config.plan_max_age = std::time::Duration::from_millis(1);
+    let d = Dashboard::new(config, LISTEN, None);
+    let before = env.sims.kot.employees().len();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        let run = list.replace("/list", "/run");
+        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("時間たっています（上限 plan_max_age_hours: 0.0時間）"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused
+                .body
+                .contains("id=\"refetch\" href=\"/sync/smarthr-to-kot\""),
+            "a way back to step 1: {}",
+            refused.body
+        );
+        no_english_error(&refused.body);
+        assert!(!refused.body.contains("was made at"), "{}", refused.body);
+        // The same in English for an English reader.
+        c.lang = Some("en".into());
+        let en = c.post(&run, &[("csrf", &csrf)]).await;
+        assert_eq!(en.status, StatusCode::CONFLICT);
+        assert!(
+            en.body.contains("older than plan_max_age_hours allows")
+                && en.body.contains("Fetch the employees again"),
+            "{}",
+            en.body
+        );
+    });
+    assert_eq!(env.sims.kot.employees().len(), before, "nothing is written");
+    let history = env
+        .cmd(&["history", "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    assert_eq!(history[0]["status"], "refused", "{history}");
 }
 
 /// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
@@ -1187,8 +1252,8 @@ fn the_list_shows_invalid_rows_with_their_reason() {
         assert!(invalid.contains("class=\"row invalid\""), "{invalid}");
         assert!(invalid.contains("class=\"problem\""), "{invalid}");
         assert!(
-            invalid.contains("gender"),
-            "the reason names the field: {invalid}"
+            invalid.contains("性別が必要です"),
+            "the reason names the field, in the page's language: {invalid}"
         );
         assert!(
             !invalid.contains("name=\"pick\""),
@@ -1266,6 +1331,79 @@ fn parse_events(text: &str) -> Vec<(String, String, String)> {
             (!event.is_empty()).then(|| (event, field("id:"), field("data:")))
         })
         .collect()
+}
+
+/// Step 1/3's fetch is followed as the run is: server-sent `progress` events carry the
+/// counts of each roster (in the page's language) as they grow, and `end` once the fetch is
+/// over; without scripts the page still reloads itself.
+#[test]
+fn the_fetch_page_streams_its_progress() {
+    let env = Env::sample();
+    let mut config = config(&env);
+    // SmartHR below answers one request a second: the fetch takes seconds, long enough to
+    // see its page while it goes on.
+    config.smarthr.max_retries = Some(20);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        env.sims.smarthr.set_limits(crewsync::sim::SimLimits {
+            per_second: Some(1),
+            ..Default::default()
+        });
+        let a = start_with(&mut c, "smarthr-to-kot", util::AS_OF).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{a:?}");
+        let fetch = a.location().to_string();
+        let page = c.get(&fetch).await;
+        assert_eq!(page.status, StatusCode::OK, "{page:?}");
+        assert!(
+            page.body
+                .contains(&format!("data-events=\"{fetch}/events\"")),
+            "the script's hook: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains("<noscript><meta http-equiv=\"refresh\""),
+            "without scripts the page still reloads itself: {}",
+            page.body
+        );
+        assert_eq!(
+            page.body.matches("http-equiv=\"refresh\"").count(),
+            1,
+            "only without scripts: {}",
+            page.body
+        );
+        let events = c.open(&format!("{fetch}/events")).await;
+        assert_eq!(events.status(), StatusCode::OK);
+        assert_eq!(
+            events.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+            "text/event-stream"
+        );
+        let mut body = events.into_body().into_data_stream();
+        let mut seen = String::new();
+        let all = read_events(&mut body, &mut seen, "end").await;
+        let progress: Vec<&str> = all
+            .iter()
+            .filter(|(e, ..)| e == "progress")
+            .map(|(_, _, data)| data.as_str())
+            .collect();
+        let last = progress.last().unwrap_or_else(|| panic!("{all:?}"));
+        for roster in ["SmartHRの従業員: ", "KING OF TIMEの従業員: "] {
+            assert!(last.contains(roster), "{roster} in {last}");
+        }
+        assert!(
+            last.starts_with("<li>") && last.contains("件取得"),
+            "{last}"
+        );
+        assert!(
+            !last.contains("crews"),
+            "the library's English label: {last}"
+        );
+        assert_eq!(all.last().unwrap().0, "end");
+        // Once it is over, the page leads on to step 2.
+        let after = c.get(&fetch).await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER);
+        assert!(after.location().ends_with("/defaults"), "{after:?}");
+    });
 }
 
 #[test]
@@ -1404,6 +1542,7 @@ fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::Run
             action: w.action,
             outcome: Outcome::Ok,
             error: None,
+            why: None,
             fields: w.fields.clone(),
             not_cleared: vec![],
         };
@@ -1741,4 +1880,550 @@ fn a_list_page_number_that_is_not_one_is_said_in_the_pages_language() {
         assert!(a.body.contains("ページ番号「abc」"), "{}", a.body);
         assert!(!a.body.contains("Failed to deserialize"), "{}", a.body);
     });
+}
+
+// ---------------------------------------------------------------- the page's language for what the library says as data
+
+/// Page text as a reader sees it: the escapes the templates write turned back, so that an
+/// English sentence with an apostrophe or a quote is found as it reads.
+fn unescaped(body: &str) -> String {
+    body.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Every kind of reason the history keeps as data, recorded in one run (and every way of
+/// choosing employees in runs of their own), then read on the Japanese 実行結果 and timeline:
+/// each in Japanese, none as the library's English sentence; the same page in English keeps
+/// the English.
+#[test]
+fn every_reason_the_history_keeps_is_said_in_japanese_on_its_pages() {
+    use crewsync::apply::{
+        Action, ApplyResult, LeftKind, LeftOut, LeftWhy, NotPicked, NotWritten, Outcome, Picked,
+        StaleWhy, StopHow, Stopped,
+    };
+    use crewsync::history::{History, PlannedWrite, RunEnd, RunStart};
+    use crewsync::model::{Direction, Field, Service};
+    use crewsync::plan::{Problem, RuleFailure, Status};
+    let env = Env::empty();
+    let config = config(&env);
+    let history = History::open(&config.history).unwrap();
+    let lock = RunLock::acquire(&config.history).unwrap();
+    let stopped = [
+        (
+            Stopped::User {
+                how: StopHow::Dashboard,
+                before: "00002".into(),
+            },
+            "ダッシュボードで中止されたため、社員番号 00002 の前で同期を止めました",
+        ),
+        (
+            Stopped::User {
+                how: StopHow::CtrlC,
+                before: "00003".into(),
+            },
+            "Ctrl-Cで中止されたため、社員番号 00003 の前で同期を止めました",
+        ),
+        (
+            Stopped::Window {
+                refusal: "KOT refused".into(),
+                before: "00004".into(),
+            },
+            "KING OF TIMEのアクセス制限時間帯のため、社員番号 00004 の前で",
+        ),
+        (
+            Stopped::WaitedOut {
+                error: "waited too long".into(),
+                before: "00005".into(),
+            },
+            "待てる上限（max_wait_minutes）を超えたため、社員番号 00005 の前で",
+        ),
+        (
+            Stopped::Abandoned {
+                how: StopHow::CtrlC,
+                code: "00006".into(),
+            },
+            "書き込み中だった社員番号 00006 の書き込みを中断しました",
+        ),
+        (
+            Stopped::Breaker {
+                count: 3,
+                key: "HTTP 500".into(),
+            },
+            "3名続けて同じサーバーエラー（HTTP 500）で失敗したため",
+        ),
+        (
+            Stopped::NotRecorded {
+                error: "disk full".into(),
+            },
+            "実行結果を連携履歴に記録できなかったため",
+        ),
+    ];
+    let mut not_written: Vec<(NotWritten, &str)> = stopped
+        .iter()
+        .map(|(s, ja)| {
+            (
+                NotWritten::Stopped {
+                    stopped: s.clone(),
+                    here: true,
+                },
+                *ja,
+            )
+        })
+        .collect();
+    not_written.extend([
+        (
+            NotWritten::Stopped { stopped: stopped[0].0.clone(), here: false },
+            "ダッシュボードで中止されたため、同期が止まり未実行です。",
+        ),
+        (NotWritten::Abandoned, "書き込み中に中断しました。反映されたかどうかは分かりません"),
+        (
+            NotWritten::NotCleared { fields: vec![Field::Email] },
+            "メールアドレスを空にする変更は、連携元で読み取れていないおそれがあるため",
+        ),
+        (
+            NotWritten::Stale {
+                why: StaleWhy::NowExists { target: Service::Kot, code: "00090".into() },
+            },
+            "確認した後にKING OF TIMEに社員番号 00090 の従業員が登録されたため、書き込みませんでした",
+        ),
+        (
+            NotWritten::Stale { why: StaleWhy::Gone { target: Service::Kot } },
+            "確認した後にKING OF TIMEからこの従業員がなくなったため",
+        ),
+        (
+            NotWritten::Stale {
+                why: StaleWhy::Changed {
+                    fields: vec![Field::LastName, Field::HireDate],
+                    target: Service::Kot,
+                },
+            },
+            "確認した後にKING OF TIMEで姓・入社日が変わったため",
+        ),
+        (
+            NotWritten::WrittenSince { run: "20260401-000000-abcd".into() },
+            "確認した後に別の同期（20260401-000000-abcd）がこの従業員を書き込んだため",
+        ),
+        (NotWritten::Unstarted { refused: true }, "同期を開始できなかったため未実行です。"),
+        (
+            NotWritten::Unstarted { refused: false },
+            "書き込みの前に同期が中止されたため未実行です。",
+        ),
+    ]);
+    let rule = |failure| Problem::Rule {
+        location: Some("rules/o.rhai:3:7".into()),
+        failure,
+    };
+    let problems: Vec<(Problem, &str)> = vec![
+        (
+            Problem::Undecided {
+                field: Field::Office,
+                target: Service::Kot,
+            },
+            "新しい従業員の所属事業所が決まっていません",
+        ),
+        (
+            Problem::NoCode {
+                source: Service::SmartHr,
+            },
+            "社員番号がありません。SmartHRで社員番号を入力してください",
+        ),
+        (
+            Problem::SharedInSource {
+                code: "00050".into(),
+                uses: 2,
+                source: Service::SmartHr,
+            },
+            "社員番号 00050 はSmartHRの2名が使っています",
+        ),
+        (
+            Problem::SharedInTarget {
+                code: "00051".into(),
+                uses: 3,
+                target: Service::Kot,
+            },
+            "社員番号 00051 はKING OF TIMEの3名が使っています。先にKING OF TIMEで重複を解消",
+        ),
+        (
+            Problem::OddCode {
+                code: "00052 ".into(),
+                side: Service::SmartHr,
+                other: Some((Service::Kot, "00052".into())),
+            },
+            "に末尾の空白（U+0020）があります（KING OF TIMEでは「00052」）",
+        ),
+        (
+            Problem::CannotClear {
+                field: Field::HireDate,
+                target: Service::Kot,
+                source: Service::SmartHr,
+            },
+            "KING OF TIMEでは入社日を空にできません",
+        ),
+        (
+            Problem::MissingRequired {
+                fields: vec![Field::LastName, Field::HireDate],
+                target: Service::Kot,
+                source: Service::SmartHr,
+            },
+            "KING OF TIMEに従業員を登録するには姓・入社日が必要です",
+        ),
+        (
+            Problem::Gender {
+                value: "x".into(),
+                accepted: vec!["male".into(), "female".into()],
+                target: Service::Kot,
+                source: Service::SmartHr,
+            },
+            "性別「x」はKING OF TIMEでは使えません",
+        ),
+        (
+            rule(RuleFailure::Said {
+                message: "index out of bounds".into(),
+            }),
+            "ルール rules/o.rhai:3:7 のエラー: index out of bounds",
+        ),
+        (
+            rule(RuleFailure::Override {
+                field: Field::LastName,
+                from: "rules/o.rhai:overrides".into(),
+                problem: Box::new(Problem::CannotClear {
+                    field: Field::LastName,
+                    target: Service::Kot,
+                    source: Service::SmartHr,
+                }),
+            }),
+            "が姓に設定した値を使えません: KING OF TIMEでは姓を空にできません",
+        ),
+        (
+            rule(RuleFailure::UnknownMaster {
+                field: Field::Office,
+                target: Service::Kot,
+                value: "大坂".into(),
+                from: "rules/o.rhai:office".into(),
+                choices: "did you mean '大阪'? The choices: '大阪'".into(),
+            }),
+            "が決めたKING OF TIMEの所属事業所「大坂」はKING OF TIMEにありません",
+        ),
+    ];
+    let mut left: Vec<(LeftWhy, &str)> = problems
+        .iter()
+        .map(|(p, ja)| {
+            (
+                LeftWhy::Invalid {
+                    problems: vec![p.clone()],
+                },
+                *ja,
+            )
+        })
+        .collect();
+    left.extend([
+        (
+            LeftWhy::NotSelected {
+                status: Status::New,
+                how: NotPicked::Ticked,
+            },
+            "新規登録。選択されていません",
+        ),
+        (
+            LeftWhy::NotSelected {
+                status: Status::Changed,
+                how: NotPicked::Codes,
+            },
+            "差分あり。指定された社員番号に含まれていません",
+        ),
+        (
+            LeftWhy::NotSelected {
+                status: Status::Changed,
+                how: NotPicked::Auto {
+                    rule: Some("rules/s.rhai:select".into()),
+                },
+            },
+            "差分あり。ルールの自動選択で選ばれませんでした（rules/s.rhai:select）",
+        ),
+        (
+            LeftWhy::NotSelected {
+                status: Status::New,
+                how: NotPicked::All,
+            },
+            "新規登録。選択されませんでした",
+        ),
+        (
+            LeftWhy::Excluded {
+                reason: "派遣社員".into(),
+                from: "rules/x.rhai:exclude".into(),
+            },
+            "ルール（rules/x.rhai:exclude）で対象外: 派遣社員",
+        ),
+    ]);
+    let write = |n: usize| PlannedWrite {
+        code: format!("E{n:03}"),
+        name: "佐藤 太郎".into(),
+        action: Action::Update,
+        fields: vec![Field::Email],
+        changes: vec![],
+    };
+    let start = |selection: Picked, planned, left_out| RunStart {
+        direction: Direction::SmartHrToKot,
+        as_of: util::date(util::AS_OF),
+        user: "人事 太郎".into(),
+        selection,
+        defaults: "none".into(),
+        rules: None,
+        planned,
+        left_out,
+        unchanged: 0,
+    };
+    let planned: Vec<PlannedWrite> = (0..not_written.len()).map(write).collect();
+    let left_out: Vec<LeftOut> = left
+        .iter()
+        .enumerate()
+        .map(|(n, (why, _))| {
+            let kind = match why {
+                LeftWhy::Invalid { .. } => LeftKind::Invalid,
+                LeftWhy::NotSelected { .. } => LeftKind::NotSelected,
+                LeftWhy::Excluded { .. } => LeftKind::Excluded,
+            };
+            LeftOut::new(
+                kind,
+                Some(format!("L{n:03}")),
+                "鈴木 花子".into(),
+                why.clone(),
+            )
+        })
+        .collect();
+    let dashboard = Picked::Dashboard {
+        plan: "20260401-000000-0001".into(),
+    };
+    let run = history
+        .begin_run(&lock, &start(dashboard, planned.clone(), left_out))
+        .unwrap();
+    for (w, (why, _)) in planned.iter().zip(&not_written) {
+        let result = ApplyResult {
+            code: w.code.clone(),
+            name: w.name.clone(),
+            action: w.action,
+            outcome: Outcome::NotAttempted,
+            error: Some(why.to_string()),
+            why: Some(why.clone()),
+            fields: w.fields.clone(),
+            not_cleared: vec![],
+        };
+        history.record(&run, &result).unwrap();
+    }
+    history.finish(&run, &RunEnd::default()).unwrap();
+    let selections = [
+        (
+            Picked::from("all"),
+            "コマンドラインで新規登録・差分ありの全員を選択",
+        ),
+        (Picked::from("auto"), "コマンドラインでルールによる自動選択"),
+        (
+            Picked::from("00012,00013"),
+            "コマンドラインで社員番号を指定: 00012,00013",
+        ),
+        (Picked::Terminal, "ターミナルで選択"),
+        (
+            Picked::SavedPlan {
+                picked: Box::new(Picked::from("all")),
+                plan: Some("20260401-000000-0002".into()),
+                path: "plan.json".into(),
+            },
+            "コマンドラインで新規登録・差分ありの全員を選択（保存したプラン 20260401-000000-0002 plan.json）",
+        ),
+    ];
+    let picked_runs: Vec<_> = selections
+        .iter()
+        .map(|(p, _)| {
+            let id = history
+                .begin_run(&lock, &start(p.clone(), vec![], vec![]))
+                .unwrap();
+            history.finish(&id, &RunEnd::default()).unwrap();
+            id
+        })
+        .collect();
+    drop(lock);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(
+            page.contains("ダッシュボードで選択（プラン 20260401-000000-0001）"),
+            "{page}"
+        );
+        assert!(!page.contains("picked in the dashboard"), "{page}");
+        for (why, ja) in &not_written {
+            assert!(page.contains(ja), "{ja} for {why:?} in {page}");
+            let en = why.to_string();
+            assert!(!page.contains(en.lines().next().unwrap()), "{en} in {page}");
+        }
+        for (why, ja) in &left {
+            assert!(page.contains(ja), "{ja} for {why:?} in {page}");
+            assert!(!page.contains(&why.to_string()), "{why} in {page}");
+        }
+        for ((p, ja), id) in selections.iter().zip(&picked_runs) {
+            let page = unescaped(&c.get(&format!("/history/{id}")).await.body);
+            assert!(page.contains(ja), "{ja} in {page}");
+            assert!(!page.contains(&format!("<dd>{p}</dd>")), "{p} in {page}");
+        }
+        // One employee's timeline says its reason in Japanese too.
+        let timeline = unescaped(&c.get("/history?code=E000").await.body);
+        assert!(timeline.contains(not_written[0].1), "{timeline}");
+        let timeline = unescaped(&c.get("/history?code=L000").await.body);
+        assert!(timeline.contains(left[0].1), "{timeline}");
+        // In English, the library's own sentences.
+        c.lang = Some("en".into());
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(
+            page.contains("picked in the dashboard (plan 20260401-000000-0001)"),
+            "{page}"
+        );
+        let stale = not_written[10].0.to_string();
+        assert!(
+            page.contains(stale.lines().next().unwrap()),
+            "{stale} in {page}"
+        );
+    });
+}
+
+/// Runs of three or more English words on a page's text (tags set aside, each line on its
+/// own): a library sentence that reached the page. The product name KING OF TIME is not one.
+fn english_sentences(body: &str) -> Vec<String> {
+    let text = regex::Regex::new(r"(?s)<[^>]*>")
+        .unwrap()
+        .replace_all(body, "\n");
+    let text = unescaped(&text).replace("KING OF TIME", "KOT");
+    let word = |t: &str| {
+        let t = t.trim_matches(|c: char| ",.;:()\"'!?".contains(c));
+        !t.is_empty()
+            && t.chars().any(|c| c.is_ascii_alphabetic())
+            && t.chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '-' || c == '\'')
+    };
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let mut run: Vec<&str> = Vec::new();
+        for token in line.split_whitespace().chain([""]) {
+            if word(token) {
+                run.push(token);
+                continue;
+            }
+            if run.len() >= 3 {
+                found.push(run.join(" "));
+            }
+            run.clear();
+        }
+    }
+    found
+}
+
+/// A whole walk in Japanese, both directions, with a run cancelled half-way, rows that cannot
+/// be synced and a run recorded by the CLI in the history: no page shows a library sentence
+/// in English.
+#[test]
+fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
+    // The scan finds what it is for.
+    assert_eq!(
+        english_sentences("<td>no employee code: give the employee a code in SmartHR</td>"),
+        ["no employee code: give the employee a code in SmartHR"]
+    );
+    assert!(english_sentences("<td>KING OF TIMEの従業員</td><td>Smith John</td>").is_empty());
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let mut pages: Vec<(String, String)> = Vec::new();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let mut keep = |path: &str, body: String| pages.push((path.to_string(), body));
+        keep("/", c.get("/").await.body);
+        keep(
+            "/sync/smarthr-to-kot",
+            c.get("/sync/smarthr-to-kot").await.body,
+        );
+        // Into KOT, cancelled after the first write.
+        let (list, csrf) = every_row_ticked(&mut c).await;
+        keep(
+            "defaults",
+            c.get(&list.replace("/list", "/defaults")).await.body,
+        );
+        for status in ["all", "new", "changed", "unchanged", "invalid"] {
+            let path = format!("{list}?status={status}");
+            keep(&path, c.get(&path).await.body);
+        }
+        let confirm = list.replace("/list", "/confirm");
+        keep(&confirm, c.get(&confirm).await.body);
+        let run = list.replace("/list", "/run");
+        let (running, stopped) = cancelled_after_first_write(&env, &mut c, &list, &csrf).await;
+        keep(&run, running.body);
+        assert!(
+            stopped.body.contains("ダッシュボードで中止されたため"),
+            "the stop said in Japanese: {}",
+            stopped.body
+        );
+        keep(&run, stopped.body);
+        env.sims.kot.faults().clear();
+    });
+    // The rest into KOT from the command line, recorded in the same history.
+    let cli = env
+        .cmd(&util::apply_to_kot(&["--select", "all", "--yes"]))
+        .run();
+    assert!([0, 2].contains(&cli.status), "{}", cli.stderr);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let mut keep = |path: &str, body: String| pages.push((path.to_string(), body));
+        // Into SmartHR, every row written.
+        let (list, csrf) = ticked(&mut c, "kot-to-smarthr", &[("office", "本社")], "all").await;
+        for status in ["all", "new", "changed", "unchanged", "invalid"] {
+            let path = format!("{list}?status={status}");
+            keep(&path, c.get(&path).await.body);
+        }
+        let run = list.replace("/list", "/run");
+        c.post(&run, &[("csrf", &csrf)]).await;
+        let done = c
+            .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
+            .await;
+        keep(&run, done.body);
+        // The history: every run's 実行結果, and the timeline of each employee listed.
+        let runs = c.get("/history").await.body;
+        let ids: Vec<String> = runs
+            .split("href=\"/history/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .map(str::to_string)
+            .collect();
+        assert!(ids.len() >= 3, "both dashboard runs and the CLI's: {runs}");
+        keep("/history", runs);
+        for id in ids {
+            let path = format!("/history/{id}");
+            let detail = c.get(&path).await.body;
+            let codes: Vec<String> = detail
+                .split("<tr class=")
+                .skip(1)
+                .filter_map(|r| r.split("<td>").nth(1)?.split('<').next())
+                .map(str::to_string)
+                .take(3)
+                .collect();
+            keep(&path, detail);
+            for code in codes {
+                let path = format!("/history?code={code}");
+                keep(&path, c.get(&path).await.body);
+            }
+        }
+    });
+    let leaks: Vec<String> = pages
+        .iter()
+        .flat_map(|(path, body)| {
+            english_sentences(body)
+                .into_iter()
+                .map(move |s| format!("{path}: {s}"))
+        })
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "English on Japanese pages:\n{}",
+        leaks.join("\n")
+    );
 }

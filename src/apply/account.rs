@@ -1,7 +1,7 @@
 //! Every employee of a plan that an apply does not write, with the reason: an unattended run
 //! is only as trustworthy as the list of what it left for a person.
 
-use super::{Counts, LeftKind, LeftOut, Selection};
+use super::{Counts, LeftKind, LeftOut, LeftWhy, NotPicked, Selection};
 use crate::plan::{Plan, Status};
 use std::collections::HashSet;
 
@@ -31,23 +31,35 @@ pub fn account(plan: &Plan, chosen: &[usize], how: Chosen<'_>) -> (Vec<LeftOut>,
             Status::New | Status::Changed if chosen.contains(&i) => continue,
             Status::New | Status::Changed => LeftKind::NotSelected,
         };
-        let reason = match kind {
-            LeftKind::Invalid if row.problems.is_empty() => "the plan cannot write it".into(),
-            LeftKind::Invalid => crate::plan::problems_text(&row.problems, plan.words),
-            _ => not_selected_reason(row, how),
+        let why = match kind {
+            LeftKind::Invalid => LeftWhy::Invalid {
+                problems: row.problems.clone(),
+            },
+            _ => LeftWhy::NotSelected {
+                status: row.status,
+                how: not_picked(row, how),
+            },
         };
-        left.push(LeftOut {
+        left.push(LeftOut::new(
             kind,
-            code: row.code.clone(),
-            name: row.name.clone(),
-            reason,
-        });
+            row.code.clone(),
+            row.name.clone(),
+            why,
+            plan.words,
+        ));
     }
-    left.extend(plan.excluded.iter().map(|e| LeftOut {
-        kind: LeftKind::Excluded,
-        code: e.code.clone(),
-        name: e.name.clone(),
-        reason: format!("{} ({})", e.reason, e.from),
+    left.extend(plan.excluded.iter().map(|e| {
+        let why = LeftWhy::Excluded {
+            reason: e.reason.clone(),
+            from: e.from.clone(),
+        };
+        LeftOut::new(
+            LeftKind::Excluded,
+            e.code.clone(),
+            e.name.clone(),
+            why,
+            plan.words,
+        )
     }));
     left.sort_by_key(|l| match l.kind {
         LeftKind::Invalid => 0,
@@ -60,19 +72,15 @@ pub fn account(plan: &Plan, chosen: &[usize], how: Chosen<'_>) -> (Vec<LeftOut>,
     (left, counts)
 }
 
-fn not_selected_reason(row: &crate::plan::Row, how: Chosen<'_>) -> String {
-    let status = row.status.as_str();
+fn not_picked(row: &crate::plan::Row, how: Chosen<'_>) -> NotPicked {
     match how {
-        Chosen::Selection(Selection::Auto) => match &row.selected_by {
-            Some(by) => format!("{status}; not selected by {by} (automatic selection)"),
-            None => format!("{status}; not selected by the rules (automatic selection)"),
+        Chosen::Selection(Selection::Auto) => NotPicked::Auto {
+            rule: row.selected_by.clone(),
         },
-        Chosen::Selection(Selection::Codes(_)) => {
-            format!("{status}; not among the employee codes selected")
-        }
+        Chosen::Selection(Selection::Codes(_)) => NotPicked::Codes,
         // `all` takes every new and changed row; one left out was held back for a reason
         // recorded with the run.
-        Chosen::Selection(Selection::All) => format!("{status}; not selected"),
-        Chosen::Ticked => format!("{status}; not ticked"),
+        Chosen::Selection(Selection::All) => NotPicked::All,
+        Chosen::Ticked => NotPicked::Ticked,
     }
 }

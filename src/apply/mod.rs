@@ -10,6 +10,7 @@ mod run;
 mod stale;
 mod stop;
 mod target;
+mod why;
 
 pub use account::{Chosen, account};
 pub use progress::{Event, Observer, Silent};
@@ -20,6 +21,7 @@ pub use run::{
 pub use stale::{Stale, stale};
 pub use stop::{Stop, stopped_by_user};
 pub use target::Target;
+pub use why::{LeftWhy, NotPicked, NotWritten, Picked, StaleWhy, StopHow, Stopped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +61,10 @@ pub struct ApplyResult {
     pub outcome: Outcome,
     /// Why it failed or was not attempted.
     pub error: Option<String>,
+    /// Why it was not attempted, as data (`error` is its English): for a front end that says
+    /// it in its own words, and for the history.
+    #[serde(skip)]
+    pub why: Option<NotWritten>,
     /// The fields written (every synced field on create).
     pub fields: Vec<Field>,
     /// Clears the plan showed but this run held back: the source seemed unable to read the
@@ -109,6 +115,30 @@ pub struct LeftOut {
     pub code: Option<String>,
     pub name: String,
     pub reason: String,
+    /// The reason as data (`reason` is its English), when known: a front end says it in its
+    /// own words; the history keeps it.
+    #[serde(skip)]
+    pub why: Option<LeftWhy>,
+}
+
+impl LeftOut {
+    /// An employee left out for `why`, its reason said in English, its advice in `words`
+    /// (the plan's).
+    pub fn new(
+        kind: LeftKind,
+        code: Option<String>,
+        name: String,
+        why: LeftWhy,
+        words: crate::error::Wording,
+    ) -> LeftOut {
+        LeftOut {
+            kind,
+            code,
+            name,
+            reason: crate::error::Worded::said(&why, words),
+            why: Some(why),
+        }
+    }
 }
 
 /// How many employees of the plan ended each way. The same counts, with the same words, are in
@@ -195,4 +225,8 @@ pub struct ApplyReport {
     /// Why the run stopped before every selected employee was attempted.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped: Option<String>,
+    /// The same, as data, when the run stopped itself (`None` for a run refused before it
+    /// began, whose reason is an error).
+    #[serde(skip)]
+    pub stopped_why: Option<Stopped>,
 }

@@ -1,6 +1,6 @@
-use super::{Action, ApplyReport, ApplyResult, Counts, Outcome, Stop};
+use super::{Action, ApplyReport, ApplyResult, Counts, NotWritten, Outcome, Stop, Stopped};
 use super::{Event, Observer, Target};
-use crate::error::Wording;
+use crate::error::{Worded, Wording};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
 use crate::window::{self, Window};
@@ -373,22 +373,30 @@ pub async fn run<E: std::fmt::Display>(
     on_result: &mut OnResult<'_, E>,
 ) -> ApplyReport {
     let mut results = Vec::with_capacity(chosen.len());
-    let mut stopped: Option<String> = None;
+    let mut stopped: Option<Stopped> = None;
     let held = held(plan, &options.allow_clear);
     let mut breaker = Breaker::new(options.circuit_breaker);
     for (n, &i) in chosen.iter().enumerate() {
         let row = &plan.rows[i];
         let writes = writes(row, &held);
         if stopped.is_none() && options.stop.presses() > 0 {
-            stopped = Some(stop_reason(&options.stop.reason(), row, plan.words));
+            stopped = Some(Stopped::User {
+                how: options.stop.how(),
+                before: code_of(row),
+            });
         }
         let result = match &stopped {
             // The cause only: the run's reason gives the hint once, not once per employee.
-            Some(why) => not_attempted(row, &writes, why.lines().next().unwrap_or_default()),
-            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(
-                row,
-                &writes,
-                &not_cleared_reason(&writes.not_cleared, plan.words),
+            Some(why) => not_attempted(row, &writes, plan.words,
+                NotWritten::Stopped {
+                    stopped: why.clone(),
+                    here: false,
+                },
+            ),
+            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(row, &writes, plan.words,
+                NotWritten::NotCleared {
+                    fields: writes.not_cleared.clone(),
+                },
             ),
             None => loop {
                 let result = tokio::select! {
@@ -400,27 +408,34 @@ pub async fn run<E: std::fmt::Display>(
                         let refusal = e.to_string();
                         let paused = tokio::select! {
                             paused = wait.pause(observer, &refusal) =>
-                                paused.map_err(|e| e.to_string()),
-                            () = options.stop.pressed(1) => Err(options.stop.reason()),
+                                paused.map_err(|e| Stopped::WaitedOut {
+                                    error: e.to_string(),
+                                    before: code_of(row),
+                                }),
+                            () = options.stop.pressed(1) => Err(Stopped::User {
+                                how: options.stop.how(),
+                                before: code_of(row),
+                            }),
                         };
                         if let Err(why) = paused {
-                            let why = stop_reason(&why, row, plan.words);
                             stopped = Some(why.clone());
-                            break not_attempted(row, &writes, &why);
+                            break stopped_here(row, &writes, plan.words, why);
                         }
                     }
                     (Err(WriteError::Api(e)), None) if e.is_access_window() => {
-                        let why = stop_reason(
-                            &format!("KING OF TIME's access window stopped the run: {e}"),
-                            row,
-                            plan.words,
-                        );
+                        let why = Stopped::Window {
+                            refusal: e.to_string(),
+                            before: code_of(row),
+                        };
                         stopped = Some(why.clone());
-                        break not_attempted(row, &writes, &why);
+                        break stopped_here(row, &writes, plan.words, why);
                     }
                     (Err(WriteError::Abandoned), _) => {
-                        stopped = Some(abandoned_reason(&options.stop.reason(), row));
-                        break not_attempted(row, &writes, &WriteError::Abandoned.to_string());
+                        stopped = Some(Stopped::Abandoned {
+                            how: options.stop.how(),
+                            code: code_of(row),
+                        });
+                        break not_attempted(row, &writes, plan.words, NotWritten::Abandoned);
                     }
                     _ => {
                         if let Some(why) = breaker.observe(&result) {
@@ -432,7 +447,9 @@ pub async fn run<E: std::fmt::Display>(
             },
         };
         if let Err(e) = on_result(&result).await {
-            stopped.get_or_insert(format!("stopped: could not record the outcome: {e}"));
+            stopped.get_or_insert(Stopped::NotRecorded {
+                error: e.to_string(),
+            });
         }
         observer.event(Event::Applying {
             result: &result,
@@ -450,12 +467,10 @@ pub async fn run<E: std::fmt::Display>(
         results,
         left_out: Vec::new(),
         summary,
-        stopped,
+        stopped: stopped.as_ref().map(|s| s.said(plan.words)),
+        stopped_why: stopped,
     }
 }
-
-/// How an employee whose write a second Ctrl-C abandoned is reported; [`abandoned`] tells it.
-const ABANDONED: &str = "abandoned by a second Ctrl-C while its write was in flight";
 
 /// Whether a result is an employee whose write was abandoned in flight: not attempted as far
 /// as this run knows, though the target may have applied it.
@@ -464,21 +479,24 @@ pub fn abandoned(result: &ApplyResult) -> bool {
         && result
             .error
             .as_deref()
-            .is_some_and(|e| e.starts_with(ABANDONED))
+            .is_some_and(|e| e.starts_with(super::why::ABANDONED))
 }
 
-fn abandoned_reason(stop: &str, row: &Row) -> String {
-    format!(
-        "{stop} while employee {} was being written; that write was abandoned, so whether it was applied is unknown\n  hint: run the same apply again: it re-reads the target, so it re-checks that employee and does the rest",
-        row.code.as_deref().unwrap_or("?")
-    )
+/// The employee code a stop names: `?` for a row without one.
+fn code_of(row: &Row) -> String {
+    row.code.as_deref().unwrap_or("?").to_string()
 }
 
-fn stop_reason(cause: &str, row: &Row, words: Wording) -> String {
-    format!(
-        "{cause} before employee {}\n  hint: the employees before it were written; {}",
-        row.code.as_deref().unwrap_or("?"),
-        words.advice(&crate::error::Advice::ApplyAgain)
+/// The employee at which the run stopped: its reason in full, with the hint.
+fn stopped_here(row: &Row, writes: &Writes<'_>, words: Wording, why: Stopped) -> ApplyResult {
+    not_attempted(
+        row,
+        writes,
+        words,
+        NotWritten::Stopped {
+            stopped: why,
+            here: true,
+        },
     )
 }
 
@@ -497,7 +515,7 @@ impl Breaker {
     }
 
     /// Notes one employee's result; why the run must stop, once the streak is long enough.
-    fn observe(&mut self, result: &Result<(), WriteError>) -> Option<String> {
+    fn observe(&mut self, result: &Result<(), WriteError>) -> Option<Stopped> {
         let key = match result {
             Err(WriteError::Api(e)) => e.server_side(),
             _ => None,
@@ -511,11 +529,7 @@ impl Breaker {
             _ => 1,
         };
         self.streak = Some((key.clone(), count));
-        (self.threshold > 0 && count >= self.threshold).then(|| {
-            format!(
-                "stopped after {count} employees in a row failed with the same server error ({key}); the rest were not attempted\n  hint: the service seems to be failing every write; check its status, then run the same apply again to do the rest (circuit_breaker.consecutive_failures in the configuration sets how many failures stop a run)"
-            )
-        })
+        (self.threshold > 0 && count >= self.threshold).then_some(Stopped::Breaker { count, key })
     }
 }
 
@@ -534,6 +548,7 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
         action,
         outcome: Outcome::Ok,
         error: None,
+        why: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => writes.changes.iter().map(|c| c.field).collect(),
@@ -542,20 +557,11 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
     }
 }
 
-/// Why an update was not sent: every change it had was a clear held back.
-fn not_cleared_reason(fields: &[Field], words: Wording) -> String {
-    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
-    format!(
-        "nothing written: clearing {} was held back because the plan found it unreadable in the source\n  hint: {}",
-        names.join(", "),
-        words.advice(&crate::error::Advice::AllowClear(fields.to_vec()))
-    )
-}
-
-fn not_attempted(row: &Row, writes: &Writes<'_>, why: &str) -> ApplyResult {
+fn not_attempted(row: &Row, writes: &Writes<'_>, words: Wording, why: NotWritten) -> ApplyResult {
     ApplyResult {
         outcome: Outcome::NotAttempted,
-        error: Some(why.to_string()),
+        error: Some(why.said(words)),
+        why: Some(why),
         ..base(row, writes)
     }
 }
@@ -582,10 +588,7 @@ enum WriteError {
     Incomplete(&'static str),
     /// A second Ctrl-C dropped the request: the answer never came, so nobody knows whether the
     /// target applied it. Reported as not attempted, with this as the reason.
-    #[error(
-        "{}: its outcome is unknown (the target may or may not have applied it); the next apply re-checks it, and `crewsync plan` shows which",
-        ABANDONED
-    )]
+    #[error("{}", NotWritten::Abandoned)]
     Abandoned,
 }
 

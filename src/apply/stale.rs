@@ -1,7 +1,8 @@
 //! Which rows of a saved plan are stale: their target changed between the plan and the apply,
 //! so writing them would overwrite what somebody changed since, or create an employee twice.
 
-use crate::model::{Employee, Field};
+use super::{NotWritten, StaleWhy};
+use crate::model::Employee;
 use crate::plan::{Plan, Status, TargetValues};
 use crate::text::code_key;
 use std::collections::{HashMap, HashSet};
@@ -11,8 +12,17 @@ use std::collections::{HashMap, HashSet};
 pub struct Stale {
     /// The row's index in the plan.
     pub row: usize,
-    /// What changed, for the report: the row is not attempted with this reason.
-    pub why: String,
+    /// What changed: the row is not attempted with this reason ([`NotWritten::Stale`]).
+    pub why: StaleWhy,
+}
+
+impl Stale {
+    /// Why the row is not attempted.
+    pub fn not_written(&self) -> NotWritten {
+        NotWritten::Stale {
+            why: self.why.clone(),
+        }
+    }
 }
 
 /// The rows among `chosen` whose target no longer is what the plan saw, given the target's
@@ -33,43 +43,27 @@ pub fn stale(plan: &Plan, chosen: &[usize], target: &[Employee]) -> Vec<Stale> {
         .iter()
         .filter_map(|&i| {
             let row = &plan.rows[i];
+            let target = plan.direction.target();
             let why = match row.status {
                 Status::New => row
                     .code
                     .as_deref()
                     .filter(|c| codes.contains(code_key(c).as_ref()))
-                    .map(|c| {
-                        format!(
-                            "{} now has an employee with code {c}",
-                            plan.direction.target().display_name()
-                        )
+                    .map(|c| StaleWhy::NowExists {
+                        target,
+                        code: c.to_string(),
                     }),
                 _ => match row.target_id.as_deref().and_then(|id| by_id.get(id)) {
-                    None => Some(format!(
-                        "the record is no longer in {}",
-                        plan.direction.target().display_name()
-                    )),
+                    None => Some(StaleWhy::Gone { target }),
                     Some(now) => {
                         let now = TargetValues::of(now);
                         let seen = row.target_values.clone().unwrap_or_default();
-                        let changed: Vec<&str> =
-                            seen.differing(&now).into_iter().map(Field::name).collect();
-                        (!changed.is_empty()).then(|| {
-                            format!(
-                                "{} changed in {} since the plan",
-                                changed.join(", "),
-                                plan.direction.target().display_name()
-                            )
-                        })
+                        let fields = seen.differing(&now);
+                        (!fields.is_empty()).then_some(StaleWhy::Changed { fields, target })
                     }
                 },
             }?;
-            Some(Stale {
-                row: i,
-                why: format!(
-                    "stale: {why}; not written\n  hint: make a new plan to pick up the change"
-                ),
-            })
+            Some(Stale { row: i, why })
         })
         .collect()
 }

@@ -3,11 +3,10 @@
 //! Every front end cancels through this one mechanism, so a cancelled run ends the same way:
 //! the rest reported not attempted with why, the run recorded as stopped by the user.
 
+use super::StopHow;
+use super::why::USER_STOP;
 use std::sync::Arc;
 use tokio::sync::watch;
-
-/// How every reason for a run a person stopped begins, whichever way they stopped it.
-const USER_STOP: &str = "stopped by the user";
 
 /// Whether a report's `stopped` reason is a person stopping the run.
 pub fn stopped_by_user(stopped: &str) -> bool {
@@ -20,29 +19,29 @@ pub fn stopped_by_user(stopped: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Stop {
     presses: Arc<watch::Sender<usize>>,
-    /// How the person stops a run, for the reason recorded: `Ctrl-C`.
-    how: &'static str,
+    /// How the person stops a run, for the reason recorded.
+    how: StopHow,
 }
 
 /// Pressed with Ctrl-C, the CLI's way.
 impl Default for Stop {
     fn default() -> Stop {
-        Stop::new("Ctrl-C")
+        Stop::new(StopHow::CtrlC)
     }
 }
 
 impl Stop {
-    /// A stop pressed `how` (`Ctrl-C`, `the dashboard's cancel button`).
-    pub fn new(how: &'static str) -> Stop {
+    /// A stop pressed `how` (Ctrl-C, the dashboard's cancel button).
+    pub fn new(how: StopHow) -> Stop {
         Stop {
             presses: Arc::new(watch::Sender::new(0)),
             how,
         }
     }
 
-    /// Why a run stopped by this is recorded as stopped: `stopped by the user (Ctrl-C)`.
-    pub fn reason(&self) -> String {
-        format!("{USER_STOP} ({})", self.how)
+    /// How this stop is pressed.
+    pub fn how(&self) -> StopHow {
+        self.how
     }
 
     /// Counts one request to stop.

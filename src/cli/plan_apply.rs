@@ -2,7 +2,7 @@
 
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
-use crewsync::apply::{self, ApplyReport, Chosen, Selection, Stop, Wait};
+use crewsync::apply::{self, ApplyReport, Chosen, Picked, Selection, Stop, Wait};
 use crewsync::clock::today_jst;
 use crewsync::config::Config;
 use crewsync::error::Refused;
@@ -278,7 +278,9 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
     let selection = args
         .select
         .as_ref()
-        .map_or_else(|| "picked in a terminal".to_string(), |s| s.to_string());
+        .map_or(Picked::Terminal, |s| Picked::Select {
+            select: s.to_string(),
+        });
     let saved = match &args.saved {
         Some(path) => match SavedPlan::read(path) {
             Ok(mut saved) => {
@@ -302,11 +304,11 @@ pub async fn apply(args: &ApplyArgs, config: Config) -> anyhow::Result<Status> {
         },
         user: crewsync::history::os_user(),
         selection: match &saved {
-            Some((path, s)) => format!(
-                "{selection} of saved plan {} ({})",
-                s.plan_id,
-                path.display()
-            ),
+            Some((path, s)) => Picked::SavedPlan {
+                picked: Box::new(selection),
+                plan: Some(s.plan_id.clone()),
+                path: path.display().to_string(),
+            },
             None => selection,
         },
         defaults: match &saved {
@@ -442,7 +444,7 @@ async fn unreadable_plan(
     config: &Config,
     path: &std::path::Path,
     e: crewsync::plan::saved::SavedPlanError,
-    selection: &str,
+    selection: &Picked,
     format: Format,
 ) -> anyhow::Result<Status> {
     let Some((direction, as_of)) = SavedPlan::peek(path) else {
@@ -456,7 +458,11 @@ async fn unreadable_plan(
         direction,
         as_of: as_of.unwrap_or_else(today_jst),
         user: crewsync::history::os_user(),
-        selection: format!("{selection} of saved plan {}", path.display()),
+        selection: Picked::SavedPlan {
+            picked: Box::new(selection.clone()),
+            plan: None,
+            path: path.display().to_string(),
+        },
         defaults: "unknown (the saved plan was not read)".to_string(),
         rules: None,
         planned: Vec::new(),

@@ -29,12 +29,14 @@ mod schema;
 pub use handle::HistoryHandle;
 pub use lock::RunLock;
 pub use query::{
-    EmployeeOutcome, EmployeeTimeline, OutcomeFilter, Page, PageRequest, RunFilter, TimelineEntry,
-    UnknownOutcome,
+    EmployeeOutcome, EmployeeTimeline, EntryWhy, OutcomeFilter, Page, PageRequest, RunFilter,
+    TimelineEntry, UnknownOutcome,
 };
 pub use render::{counts_text, run_text, run_text_in, runs_table, timeline_text};
 
-use crate::apply::{Action, ApplyReport, ApplyResult, Counts, LeftKind, LeftOut, Outcome};
+use crate::apply::{
+    Action, ApplyReport, ApplyResult, Counts, LeftKind, LeftOut, NotWritten, Outcome, Picked,
+};
 use crate::model::{Direction, Field};
 use crate::plan::Change;
 use crate::text::code_key;
@@ -175,8 +177,8 @@ pub struct RunStart {
     pub as_of: NaiveDate,
     /// The OS user; [`os_user`] finds it.
     pub user: String,
-    /// `all`, `auto`, or the employee codes given.
-    pub selection: String,
+    /// `all`, `auto`, the employee codes given, ticked in a terminal or the dashboard.
+    pub selection: Picked,
     /// The defaults for new employees, e.g. `office=本社, employment_type=正社員`.
     pub defaults: String,
     /// The rules folder and a hash of its content, when rules were used.
@@ -282,6 +284,9 @@ pub struct RunSummary {
     pub direction: Direction,
     pub as_of: NaiveDate,
     pub selection: String,
+    /// `selection` as data, for runs recorded since schema v4.
+    #[serde(skip)]
+    pub picked: Option<Picked>,
     pub counts: RunCounts,
     pub note: Option<String>,
     pub email: Option<EmailRecord>,
@@ -296,6 +301,10 @@ pub struct EmployeeRecord {
     pub fields: Vec<Field>,
     pub outcome: Option<Outcome>,
     pub error: Option<String>,
+    /// Why it was not attempted, as data (`error` is its English), for runs recorded since
+    /// schema v4.
+    #[serde(skip)]
+    pub why: Option<NotWritten>,
     pub recorded_at: Option<DateTime<Utc>>,
 }
 
@@ -334,7 +343,8 @@ impl RunDetail {
                 pid: std::process::id(),
                 direction: start.direction,
                 as_of: start.as_of,
-                selection: start.selection.clone(),
+                selection: start.selection.to_string(),
+                picked: Some(start.selection.clone()),
                 counts,
                 note: Some(why.to_string()),
                 email: None,
@@ -351,6 +361,7 @@ impl RunDetail {
                     fields: w.fields.clone(),
                     outcome: Some(Outcome::NotAttempted),
                     error: Some(unstarted_reason(status)),
+                    why: Some(unstarted_why(status)),
                     recorded_at: Some(now),
                 })
                 .collect(),
@@ -359,9 +370,17 @@ impl RunDetail {
     }
 }
 
-/// Why the planned employees of a run that never began writing were not attempted.
+/// Why the planned employees of a run that never began writing (refused, or stopped) were
+/// not attempted.
+pub fn unstarted_why(status: RunStatus) -> crate::apply::NotWritten {
+    crate::apply::NotWritten::Unstarted {
+        refused: status != RunStatus::Stopped,
+    }
+}
+
+/// [`unstarted_why`] as the history's text says it.
 pub fn unstarted_reason(status: RunStatus) -> String {
-    format!("the run was {status} before any write")
+    unstarted_why(status).to_string()
 }
 
 /// The OS user running crewsync, for the history's "who ran it": `USER`, `USERNAME` or
@@ -404,7 +423,8 @@ const SUMMARY_SELECT: &str = "
            (SELECT COUNT(*) FROM run_left_out l WHERE l.run_id = r.id AND l.kind = 'invalid'),
            (SELECT COUNT(*) FROM run_left_out l
              WHERE l.run_id = r.id AND l.kind = 'not_selected'),
-           (SELECT COUNT(*) FROM run_left_out l WHERE l.run_id = r.id AND l.kind = 'excluded')
+           (SELECT COUNT(*) FROM run_left_out l WHERE l.run_id = r.id AND l.kind = 'excluded'),
+           r.selection_said
     FROM runs r LEFT JOIN run_employees e ON e.run_id = r.id";
 
 impl History {
@@ -503,8 +523,9 @@ impl History {
             let inserted = conn
                 .execute(
                     "INSERT OR IGNORE INTO runs (id, started_at, status, user, pid, direction,
-                        as_of, selection, defaults, rules, unchanged, ended_at, note)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        as_of, selection, defaults, rules, unchanged, ended_at, note,
+                        selection_said)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
                         id.as_str(),
                         timestamp(now),
@@ -513,12 +534,13 @@ impl History {
                         std::process::id(),
                         start.direction.as_str(),
                         start.as_of.to_string(),
-                        start.selection,
+                        start.selection.to_string(),
                         start.defaults,
                         start.rules,
                         i64::try_from(start.unchanged).unwrap_or(i64::MAX),
                         ended.map(|_| timestamp(now)),
                         note,
+                        said(&start.selection),
                     ],
                 )
                 .map_err(sqlite)?;
@@ -528,19 +550,20 @@ impl History {
             salt += 1;
         };
         let seq = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        let (outcome, error, recorded_at) = match ended {
+        let (outcome, error, error_said, recorded_at) = match ended {
             Some((status, _)) => (
                 Some(Outcome::NotAttempted.code()),
                 Some(unstarted_reason(status)),
+                said(&unstarted_why(status)),
                 Some(timestamp(now)),
             ),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         let mut insert = conn
             .prepare(
                 "INSERT INTO run_employees (run_id, seq, code, name, action, fields, outcome,
-                    error, recorded_at, code_key, changes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                    error, recorded_at, code_key, changes, error_said)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (run_id, code) DO NOTHING",
             )
             .map_err(sqlite)?;
@@ -558,13 +581,15 @@ impl History {
                     recorded_at,
                     code_key(&write.code),
                     changes_text(&write.changes),
+                    error_said,
                 ])
                 .map_err(sqlite)?;
         }
         let mut insert = conn
             .prepare(
-                "INSERT INTO run_left_out (run_id, seq, kind, code, name, reason, code_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO run_left_out (run_id, seq, kind, code, name, reason, code_key,
+                    reason_said)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(sqlite)?;
         for (n, left) in start.left_out.iter().enumerate() {
@@ -577,6 +602,7 @@ impl History {
                     left.name,
                     left.reason,
                     left.code.as_deref().map(code_key),
+                    left.why.as_ref().and_then(said),
                 ])
                 .map_err(sqlite)?;
         }
@@ -621,14 +647,14 @@ impl History {
             .execute(
                 "INSERT INTO run_employees
                     (run_id, seq, code, name, action, fields, outcome, error, recorded_at,
-                     code_key)
+                     code_key, error_said)
                  VALUES (?1,
                     (SELECT COALESCE(MAX(seq) + 1, 0) FROM run_employees WHERE run_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (run_id, code) DO UPDATE SET
                     name = excluded.name, action = excluded.action, fields = excluded.fields,
                     outcome = excluded.outcome, error = excluded.error,
-                    recorded_at = excluded.recorded_at",
+                    recorded_at = excluded.recorded_at, error_said = excluded.error_said",
                 params![
                     run.as_str(),
                     result.code,
@@ -639,6 +665,7 @@ impl History {
                     result.error,
                     timestamp(Utc::now()),
                     code_key(&result.code),
+                    result.why.as_ref().and_then(said),
                 ],
             )
             .map_err(|e| self.sqlite(e))?;
@@ -726,7 +753,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT code, name, action, fields, outcome, error, recorded_at
+                "SELECT code, name, action, fields, outcome, error, recorded_at, error_said
                  FROM run_employees WHERE run_id = ?1 ORDER BY seq",
             )
             .map_err(|e| self.sqlite(e))?;
@@ -740,7 +767,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT kind, code, name, reason FROM run_left_out WHERE run_id = ?1 ORDER BY seq",
+                "SELECT kind, code, name, reason, reason_said FROM run_left_out
+                 WHERE run_id = ?1 ORDER BY seq",
             )
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
@@ -750,18 +778,20 @@ impl History {
                     row.get::<_, Option<String>>(1)?,
                     row.get::<_, String>(2)?,
                     row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(|e| self.sqlite(e))?;
         let mut left_out = Vec::new();
         for row in rows {
-            let (kind, code, name, reason) = row.map_err(|e| self.sqlite(e))?;
+            let (kind, code, name, reason, reason_said) = row.map_err(|e| self.sqlite(e))?;
             left_out.push(LeftOut {
                 kind: parse_left_kind(&kind)
                     .ok_or_else(|| self.corrupt(format!("left-out kind '{kind}'")))?,
                 code,
                 name,
                 reason,
+                why: read_said(reason_said.as_deref()),
             });
         }
         Ok(RunDetail {
@@ -844,6 +874,7 @@ impl History {
             as_of: NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")
                 .map_err(|_| self.corrupt(format!("as-of date '{as_of}'")))?,
             selection: text(8)?,
+            picked: read_said(opt_text(23)?.as_deref()),
             counts: RunCounts {
                 created: count(13)?,
                 updated: count(14)?,
@@ -877,6 +908,7 @@ impl History {
                 .map(|o| parse_outcome(&o).ok_or_else(|| self.corrupt(format!("outcome '{o}'"))))
                 .transpose()?,
             error: opt_text(5)?,
+            why: read_said(opt_text(7)?.as_deref()),
             recorded_at: opt_text(6)?.map(|t| self.parse_time(&t)).transpose()?,
         })
     }
@@ -950,6 +982,18 @@ fn parse_left_kind(s: &str) -> Option<LeftKind> {
 /// read back as "values unknown".
 fn changes_text(changes: &[Change]) -> String {
     serde_json::to_string(changes).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// A value the history keeps as data beside its text (schema v4), as JSON.
+fn said<T: Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+/// A value kept as data, read back: `None` for rows recorded before v4, and for JSON this
+/// crewsync cannot read (edited by hand, or a kind of a newer build), whose text is then shown
+/// as it is.
+fn read_said<T: serde::de::DeserializeOwned>(json: Option<&str>) -> Option<T> {
+    json.and_then(|j| serde_json::from_str(j).ok())
 }
 
 /// Canonical field names, comma-separated (readable with the `sqlite3` shell).

@@ -254,6 +254,19 @@ pub struct TimelineEntry {
     pub changes: Option<Vec<Change>>,
     /// Why it failed, was not attempted or was left out.
     pub reason: Option<String>,
+    /// `reason` as data, for runs recorded since schema v4 (not for failures, whose reason
+    /// is a service's text).
+    #[serde(skip)]
+    pub why: Option<EntryWhy>,
+}
+
+/// Why an employee of a [`TimelineEntry`] was not written, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryWhy {
+    /// Chosen, but not attempted.
+    NotWritten(crate::apply::NotWritten),
+    /// Left out of the run.
+    Left(crate::apply::LeftWhy),
 }
 
 /// One employee across runs, newest first.
@@ -415,11 +428,13 @@ impl History {
                     r.user AS user, r.direction AS direction, r.status AS status,
                     e.code AS code, e.name AS name, e.action AS action, e.fields AS fields,
                     e.changes AS changes, e.outcome AS outcome, e.error AS reason,
-                    e.recorded_at AS recorded_at, NULL AS kind, 0 AS part, e.seq AS seq
+                    e.recorded_at AS recorded_at, NULL AS kind, 0 AS part, e.seq AS seq,
+                    e.error_said AS reason_said
              FROM run_employees e JOIN runs r ON r.id = e.run_id WHERE {} AND {}
              UNION ALL
              SELECT r.id, r.started_at, r.rowid, r.user, r.direction, r.status,
-                    l.code, l.name, NULL, NULL, NULL, NULL, l.reason, NULL, l.kind, 1, l.seq
+                    l.code, l.name, NULL, NULL, NULL, NULL, l.reason, NULL, l.kind, 1, l.seq,
+                    l.reason_said
              FROM run_left_out l JOIN runs r ON r.id = l.run_id WHERE {} AND {}",
             records.sql(),
             runs.sql(),
@@ -443,7 +458,7 @@ impl History {
             .map_err(|e| self.sqlite(e))?;
         let sql = format!(
             "SELECT run_id, started_at, recorded_at, user, direction, status, code, name,
-                    action, fields, changes, outcome, reason, kind
+                    action, fields, changes, outcome, reason, kind, reason_said
              FROM ({union}) ORDER BY started_at DESC, run_row DESC, part, seq
              LIMIT ? OFFSET ?"
         );
@@ -572,6 +587,13 @@ impl History {
             fields,
             changes,
             reason: opt_text(12)?,
+            why: {
+                let said = opt_text(14)?;
+                match opt_text(13)? {
+                    None => super::read_said(said.as_deref()).map(EntryWhy::NotWritten),
+                    Some(_) => super::read_said(said.as_deref()).map(EntryWhy::Left),
+                }
+            },
         })
     }
 }

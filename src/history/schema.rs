@@ -89,6 +89,15 @@ const MIGRATIONS: &[Migration] = &[
             CREATE INDEX runs_direction_started ON runs(direction, started_at);",
         backfill: Some(fill_code_keys),
     },
+    // v4: what the history says as English text it also keeps as data, as JSON (a `kind` and
+    // its fields), so that a front end says it in its own language (issue 17: a Japanese
+    // dashboard page never shows a library sentence): how the run's employees were chosen
+    // (`apply::Picked`), why an employee was not attempted (`apply::NotWritten`), why one
+    // was left out (`apply::LeftWhy`). NULL for rows recorded before v4 (and for failures,
+    // whose reason is a service's text): their text is shown as it is.
+    sql("ALTER TABLE runs ADD COLUMN selection_said TEXT;
+        ALTER TABLE run_employees ADD COLUMN error_said TEXT;
+        ALTER TABLE run_left_out ADD COLUMN reason_said TEXT;"),
 ];
 
 /// Gives every recorded employee of an older history its code key.

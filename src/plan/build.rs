@@ -315,8 +315,7 @@ fn odd_code_problem(
     direction: Direction,
     source: &Employee,
     target: Option<&Employee>,
-) -> Option<String> {
-    let shown = |e: &Employee| format!("\"{}\"", crate::text::exact(text(&e.code)));
+) -> Option<Problem> {
     let (odd, odd_side, other, other_side) = match target {
         _ if source.code_key.is_some() => (source, direction.source(), target, direction.target()),
         Some(t) if t.code_key.is_some() => {
@@ -324,15 +323,11 @@ fn odd_code_problem(
         }
         _ => return None,
     };
-    let beside = match other {
-        Some(o) => format!("; {other_side} has {}", shown(o)),
-        None => String::new(),
-    };
-    Some(format!(
-        "社員番号 {} in {odd_side} has {}{beside}: fix the 社員番号 in {odd_side}",
-        shown(odd),
-        crate::text::code_oddities(text(&odd.code)),
-    ))
+    Some(Problem::OddCode {
+        code: text(&odd.code).to_string(),
+        side: odd_side,
+        other: other.map(|o| (other_side, text(&o.code).to_string())),
+    })
 }
 
 /// A synced value in comparable form: text trimmed with missing meaning empty, dates as dates.
@@ -479,16 +474,6 @@ impl Kind {
         }
     }
 
-    /// What the target calls this kind of master data, for messages.
-    fn label(self, target: Service) -> &'static str {
-        match (self, target) {
-            (Kind::Office, Service::SmartHr) => "office (biz_establishment)",
-            (Kind::Office, Service::Kot) => "division",
-            (Kind::EmploymentType, Service::SmartHr) => "employment type",
-            (Kind::EmploymentType, Service::Kot) => "employment type (working type)",
-        }
-    }
-
     /// The origin of the run-wide default.
     fn default_origin(self) -> &'static str {
         match self {
@@ -548,26 +533,41 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A rule's error as a row shows it, counted for the plan's summary of rule errors.
-    fn rule_error(&self, error: &PolicyError) -> Problem {
-        let text = error.to_string();
+    /// A rule's failure as a row shows it, counted (by its text) for the plan's summary of
+    /// rule errors.
+    fn rule_error(&self, location: Option<String>, failure: RuleFailure) -> Problem {
+        let problem = Problem::Rule { location, failure };
         *self
             .rule_errors
             .borrow_mut()
-            .entry(text.clone())
+            .entry(problem.to_string())
             .or_default() += 1;
-        Problem::Said(text)
+        problem
+    }
+
+    /// An error a policy raised, as the rule said it.
+    fn policy_error(&self, error: &PolicyError) -> Problem {
+        self.rule_error(
+            error.location.clone(),
+            RuleFailure::Said {
+                message: error.message.clone(),
+            },
+        )
     }
 
     /// A problem with a field's value: when a rule's `overrides` set that value, the rule's
     /// failure (counted, with its location), else the source's.
-    fn blamed(&self, decision: &Decision, field: Field, message: String) -> Problem {
+    fn blamed(&self, decision: &Decision, field: Field, problem: Problem) -> Problem {
         match decision.overridden.iter().find(|o| o.field == field) {
-            Some(o) => self.rule_error(&PolicyError {
-                message: format!("fn overrides set {field} (from {}): {message}", o.from),
-                location: o.location.clone(),
-            }),
-            None => Problem::Said(message),
+            Some(o) => self.rule_error(
+                o.location.clone(),
+                RuleFailure::Override {
+                    field,
+                    from: o.from.clone(),
+                    problem: Box::new(problem),
+                },
+            ),
+            None => problem,
         }
     }
 
@@ -613,7 +613,7 @@ impl Ctx<'_> {
     ) -> Row {
         let mut problems = Vec::new();
         let decision = decision.unwrap_or_else(|e| {
-            problems.push(self.rule_error(&e));
+            problems.push(self.policy_error(&e));
             Decision::default()
         });
         for o in decision.overridden.iter().filter(|o| o.cleared) {
@@ -625,14 +625,14 @@ impl Ctx<'_> {
                 .or_default() += 1;
         }
         match code {
-            None => problems.push(Problem::Said(format!(
-                "no employee code: give the employee a code in {}",
-                self.source()
-            ))),
-            Some(c) if uses > 1 => problems.push(Problem::Said(format!(
-                "employee code {c} is used by {uses} records in {}: give each employee its own code",
-                self.source()
-            ))),
+            None => problems.push(Problem::NoCode {
+                source: self.source(),
+            }),
+            Some(c) if uses > 1 => problems.push(Problem::SharedInSource {
+                code: c.to_string(),
+                uses,
+                source: self.source(),
+            }),
             Some(_) => {}
         }
 
@@ -641,19 +641,18 @@ impl Ctx<'_> {
         let target = match found {
             Some((t, 1)) => Some(t),
             Some((_, n)) => {
-                row.problems.push(Problem::Said(format!(
-                    "employee code {} is used by {n} records in {}: remove the duplicates there first",
-                    code.unwrap_or_default(),
-                    self.target()
-                )));
+                row.problems.push(Problem::SharedInTarget {
+                    code: code.unwrap_or_default().to_string(),
+                    uses: n,
+                    target: self.target(),
+                });
                 None
             }
             None => None,
         };
         if code.is_some() {
-            row.problems.extend(
-                odd_code_problem(self.direction, emp, target.as_deref()).map(Problem::Said),
-            );
+            row.problems
+                .extend(odd_code_problem(self.direction, emp, target.as_deref()));
         }
         let shows_current = match target.as_deref() {
             Some(t) => self.existing(&mut row, emp, &decision, t),
@@ -729,12 +728,11 @@ impl Ctx<'_> {
         self.keep_status_consistent(row, emp, target);
         for change in &row.changes {
             if change.new.is_none() && never_blank(self.target()).contains(&change.field) {
-                let problem = format!(
-                    "{} cannot be cleared in {}: fill it in {} or leave it out with a rule",
-                    change.field,
-                    self.target(),
-                    self.source()
-                );
+                let problem = Problem::CannotClear {
+                    field: change.field,
+                    target: self.target(),
+                    source: self.source(),
+                };
                 row.problems
                     .push(self.blamed(decision, change.field, problem));
             }
@@ -795,7 +793,7 @@ impl Ctx<'_> {
                         if required {
                             row.problems.push(Problem::Undecided {
                                 field: kind.field(),
-                                label: kind.label(self.target()),
+                                target: self.target(),
                             });
                         }
                         None
@@ -810,17 +808,11 @@ impl Ctx<'_> {
             .filter(|&f| val(emp, f).is_empty())
             .collect();
         if let Some(&first) = missing.first() {
-            let problem = format!(
-                "missing {} which {} requires to create an employee: fill {} in {}",
-                missing
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                self.target(),
-                if missing.len() == 1 { "it" } else { "them" },
-                self.source()
-            );
+            let problem = Problem::MissingRequired {
+                fields: missing.clone(),
+                target: self.target(),
+                source: self.source(),
+            };
             let blamed = missing
                 .iter()
                 .find(|f| decision.overridden.iter().any(|o| o.field == **f))
@@ -840,18 +832,19 @@ impl Ctx<'_> {
             None => {
                 // Only rules decide here (defaults are resolved before planning), so an
                 // unknown value is the rule's failure, counted with the others.
-                let message = format!(
-                    "{} '{}' (from {}) does not exist in {}; {}",
-                    kind.label(self.target()),
-                    decided.value,
-                    decided.from,
-                    self.target(),
-                    crate::model::choices(kind.items(self.masters), &decided.value, CHOICES_SHOWN)
-                );
-                row.problems.push(self.rule_error(&PolicyError {
-                    message,
-                    location: decided.location.clone(),
-                }));
+                let failure = RuleFailure::UnknownMaster {
+                    field: kind.field(),
+                    target: self.target(),
+                    value: decided.value.clone(),
+                    from: decided.from.clone(),
+                    choices: crate::model::choices(
+                        kind.items(self.masters),
+                        &decided.value,
+                        CHOICES_SHOWN,
+                    ),
+                };
+                row.problems
+                    .push(self.rule_error(decided.location.clone(), failure));
                 None
             }
         }
@@ -867,12 +860,12 @@ impl Ctx<'_> {
             return;
         };
         if written && !gender.is_empty() && !accepted.contains(&gender) {
-            let problem = format!(
-                "gender '{gender}' is not accepted by {}: it takes only {}; set it in {}",
-                self.target(),
-                accepted.join(" or "),
-                self.source()
-            );
+            let problem = Problem::Gender {
+                value: gender.to_string(),
+                accepted: accepted.iter().map(|a| a.to_string()).collect(),
+                target: self.target(),
+                source: self.source(),
+            };
             row.problems
                 .push(self.blamed(decision, Field::Gender, problem));
         }
@@ -895,7 +888,7 @@ impl Ctx<'_> {
                 row.selected_by = Some(DEFAULT_SELECTION.to_string());
             }
             Err(e) => {
-                row.problems.push(self.rule_error(&e));
+                row.problems.push(self.policy_error(&e));
                 row.status = Status::Invalid;
             }
         }

@@ -11,7 +11,7 @@ pub mod saved;
 pub use build::build;
 pub(crate) use build::{CURRENT, DEFAULT_SELECTION, FROM_DEFAULT_OFFICE, FROM_DEFAULT_TYPE};
 
-use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw};
+use crate::model::{Direction, Employee, Field, MasterItem, Masters, Raw, Service};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -100,27 +100,94 @@ pub struct Unreadable {
     pub hint: String,
 }
 
-/// Why a row cannot be applied. Most problems are said once, in English, where they are found
-/// (a rule's error, a code used twice); the ones whose remedy is an input of a front end are
-/// kept as data, so that each front end says them in its own terms (the CLI names its flag,
-/// the dashboard its wizard's step).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a row cannot be applied, as data: each front end says it in its own terms and
+/// language ([`fmt::Display`] is the English of the plan's table, JSON and the history; the
+/// dashboard has its own words for each). Only what a rule's author or a service wrote is kept
+/// as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// A new employee has no office (`Field::Office`) or employment type
-    /// (`Field::EmploymentType`): no default was given and no rule decided one. `label` is what
-    /// the target calls it (`office (biz_establishment)`, `division`).
-    Undecided { field: Field, label: &'static str },
-    /// Any other problem, as said. A saved plan keeps problems as text, so every problem read
-    /// back from one is this.
-    Said(String),
+    /// (`Field::EmploymentType`) in `target`: no default was given and no rule decided one.
+    Undecided { field: Field, target: Service },
+    /// The source record has no employee code.
+    NoCode { source: Service },
+    /// `uses` source records carry the same employee code.
+    SharedInSource {
+        code: String,
+        uses: usize,
+        source: Service,
+    },
+    /// `uses` target records carry the employee code, so which to update is unknown.
+    SharedInTarget {
+        code: String,
+        uses: usize,
+        target: Service,
+    },
+    /// The code in `side` has characters a person cannot see or would read as others
+    /// ([`crate::text::oddities`]); `other` is the other side's code for the same employee.
+    OddCode {
+        code: String,
+        side: Service,
+        other: Option<(Service, String)>,
+    },
+    /// The plan would empty `field`, which `target` does not let be emptied.
+    CannotClear {
+        field: Field,
+        target: Service,
+        source: Service,
+    },
+    /// A new employee lacks values `target` requires to create one.
+    MissingRequired {
+        fields: Vec<Field>,
+        target: Service,
+        source: Service,
+    },
+    /// A gender `target` does not accept; `accepted` are the values it takes.
+    Gender {
+        value: String,
+        accepted: Vec<String>,
+        target: Service,
+        source: Service,
+    },
+    /// A rule failed for this employee; `location` is `file:line:col` of the rule.
+    Rule {
+        location: Option<String>,
+        failure: RuleFailure,
+    },
+    /// A problem read back from a saved plan, which keeps problems as text.
+    Said { text: String },
+}
+
+/// How a rule failed for one employee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+pub enum RuleFailure {
+    /// As the rule (or the Rhai engine) said it: the rule author's words.
+    Said { message: String },
+    /// The rule's `overrides` (`from`) set `field` to a value with this problem.
+    Override {
+        field: Field,
+        from: Origin,
+        problem: Box<Problem>,
+    },
+    /// The rule (`from`) decided an office or employment type (`field`) `value` that `target`
+    /// does not have; `choices` lists the valid ones.
+    UnknownMaster {
+        field: Field,
+        target: Service,
+        value: String,
+        from: Origin,
+        choices: String,
+    },
 }
 
 impl Problem {
-    /// What to do about it, for a problem kept as data.
+    /// What to do about it, for a problem whose remedy is an input of a front end.
     pub fn advice(&self) -> Option<crate::error::Advice> {
         match self {
             Problem::Undecided { field, .. } => Some(Problem::undecided_advice(*field)),
-            Problem::Said(_) => None,
+            _ => None,
         }
     }
 
@@ -132,25 +199,123 @@ impl Problem {
     }
 }
 
-impl Problem {
-    /// The problem as the plan's text says it (table, JSON, history), its advice in `words`
-    /// (the plan's, [`Plan::words`]).
-    pub fn said(&self, words: crate::error::Wording) -> String {
+/// What `target` calls an office (`Field::Office`) or an employment type: `office
+/// (biz_establishment)`, `division`, ...
+pub fn master_label(field: Field, target: Service) -> &'static str {
+    match (field, target) {
+        (Field::EmploymentType, Service::SmartHr) => "employment type",
+        (Field::EmploymentType, Service::Kot) => "employment type (working type)",
+        (_, Service::SmartHr) => "office (biz_establishment)",
+        (_, Service::Kot) => "division",
+    }
+}
+
+/// The problem as the plan's text says it (table, JSON, history), its advice in the plan's
+/// words ([`Plan::words`]).
+impl crate::error::Worded for Problem {
+    fn write(&self, f: &mut fmt::Formatter<'_>, words: crate::error::Wording) -> fmt::Result {
         match self {
-            Problem::Undecided { field, label } => format!(
-                "no {label} for a new employee: {}",
+            Problem::Undecided { field, target } => write!(
+                f,
+                "no {} for a new employee: {}",
+                master_label(*field, *target),
                 words.advice(&Problem::undecided_advice(*field))
             ),
-            Problem::Said(text) => text.clone(),
+            Problem::NoCode { source } => {
+                write!(f, "no employee code: give the employee a code in {source}")
+            }
+            Problem::SharedInSource { code, uses, source } => write!(
+                f,
+                "employee code {code} is used by {uses} records in {source}: give each employee its own code"
+            ),
+            Problem::SharedInTarget { code, uses, target } => write!(
+                f,
+                "employee code {code} is used by {uses} records in {target}: remove the duplicates there first"
+            ),
+            Problem::OddCode { code, side, other } => {
+                let shown = |c: &str| format!("\"{}\"", crate::text::exact(c));
+                let beside = match other {
+                    Some((other_side, o)) => format!("; {other_side} has {}", shown(o)),
+                    None => String::new(),
+                };
+                write!(
+                    f,
+                    "社員番号 {} in {side} has {}{beside}: fix the 社員番号 in {side}",
+                    shown(code),
+                    crate::text::code_oddities(code),
+                )
+            }
+            Problem::CannotClear {
+                field,
+                target,
+                source,
+            } => write!(
+                f,
+                "{field} cannot be cleared in {target}: fill it in {source} or leave it out with a rule"
+            ),
+            Problem::MissingRequired {
+                fields,
+                target,
+                source,
+            } => write!(
+                f,
+                "missing {} which {target} requires to create an employee: fill {} in {source}",
+                fields
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if fields.len() == 1 { "it" } else { "them" },
+            ),
+            Problem::Gender {
+                value,
+                accepted,
+                target,
+                source,
+            } => write!(
+                f,
+                "gender '{value}' is not accepted by {target}: it takes only {}; set it in {source}",
+                accepted.join(" or "),
+            ),
+            Problem::Rule { location, failure } => {
+                if let Some(l) = location {
+                    write!(f, "{l}: ")?;
+                }
+                write!(f, "{failure}")
+            }
+            Problem::Said { text } => f.write_str(text),
         }
     }
 }
 
-/// The problem in the library's own words ([`Problem::said`] with
-/// [`crate::error::Wording::OWN`]).
+impl fmt::Display for RuleFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleFailure::Said { message } => f.write_str(message),
+            RuleFailure::Override {
+                field,
+                from,
+                problem,
+            } => write!(f, "fn overrides set {field} (from {from}): {problem}"),
+            RuleFailure::UnknownMaster {
+                field,
+                target,
+                value,
+                from,
+                choices,
+            } => write!(
+                f,
+                "{} '{value}' (from {from}) does not exist in {target}; {choices}",
+                master_label(*field, *target),
+            ),
+        }
+    }
+}
+
+/// The problem in the library's own words.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.said(crate::error::Wording::OWN))
+        crate::error::Worded::write(self, f, crate::error::Wording::OWN)
     }
 }
 
@@ -158,20 +323,22 @@ impl fmt::Display for Problem {
 pub fn problems_text(problems: &[Problem], words: crate::error::Wording) -> String {
     problems
         .iter()
-        .map(|p| p.said(words))
+        .map(|p| crate::error::Worded::said(p, words))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
 impl From<String> for Problem {
     fn from(text: String) -> Problem {
-        Problem::Said(text)
+        Problem::Said { text }
     }
 }
 
 impl From<&str> for Problem {
     fn from(text: &str) -> Problem {
-        Problem::Said(text.to_string())
+        Problem::Said {
+            text: text.to_string(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! write and, for an update, the target's values it was computed against, so that apply can
 //! tell a row whose target changed since (stale, see `apply::stale`).
 
+use crate::error::Worded;
 use super::{
     Assigned, Change, Defaults, Origin, Plan, Problem, Row, SourceRecord, Status, TargetValues,
     View,
@@ -499,7 +500,7 @@ impl TryFrom<RowShape> for Row {
             employment_type,
             selected: shape.selected,
             selected_by: shape.selected_by,
-            problems: shape.problems.into_iter().map(Problem::Said).collect(),
+            problems: shape.problems.into_iter().map(Problem::from).collect(),
             source,
             target_id,
             target_record,

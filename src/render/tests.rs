@@ -314,6 +314,7 @@ fn result(
         action,
         outcome,
         error: error.map(str::to_string),
+        why: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => vec![Field::LastName, Field::Email],
@@ -349,18 +350,21 @@ fn sample_report() -> ApplyReport {
                 code: Some("0009".into()),
                 name: "新人 次郎".into(),
                 reason: "no office: give --office or set one in a rule".into(),
+                why: None,
             },
             LeftOut {
                 kind: LeftKind::NotSelected,
                 code: Some("0010".into()),
                 name: "伊藤 健".into(),
                 reason: "changed; not selected by rules/select.rhai:select (--select auto)".into(),
+                why: None,
             },
             LeftOut {
                 kind: LeftKind::Excluded,
                 code: None,
                 name: "派遣 三郎".into(),
                 reason: "contractor (rules/scope.rhai:exclude)".into(),
+                why: None,
             },
         ],
         summary: ApplySummary {
@@ -373,6 +377,7 @@ fn sample_report() -> ApplyReport {
             excluded: 1,
             unchanged: 12,
         },
+        stopped_why: None,
         stopped: Some("KING OF TIME is closed to the API from 17:30 to 18:30 JST".into()),
     }
 }

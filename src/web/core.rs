@@ -101,7 +101,7 @@ pub enum Applied {
     /// not written because their target changed since the review.
     Ran {
         run_id: String,
-        stopped: Option<String>,
+        stopped: Option<apply::Stopped>,
         stale: Vec<(String, String)>,
     },
     /// Nothing written, or the run could not be recorded.
@@ -186,7 +186,7 @@ async fn apply_inner(
     let recorded = ready.apply(config, start, options, observer).await?;
     Ok(Applied::Ran {
         run_id: recorded.report.run_id,
-        stopped: recorded.report.stopped,
+        stopped: recorded.report.stopped_why,
         stale: stale_rows,
     })
 }
@@ -199,7 +199,9 @@ pub fn start_of(saved: &SavedPlan, user: String) -> RunStart {
         direction: plan.direction,
         as_of: plan.as_of,
         user,
-        selection: format!("picked in the dashboard (plan {})", saved.plan_id),
+        selection: apply::Picked::Dashboard {
+            plan: saved.plan_id.clone(),
+        },
         // By name, as a person reads them (the form sends the masters' ids).
         defaults: workflow::defaults_text(
             saved.defaults.office.as_ref().map(|m| m.name.as_str()),
@@ -240,11 +242,21 @@ pub struct Progress {
     inner: std::sync::Mutex<ProgressState>,
 }
 
+/// How far the fetch of one roster has come: `done` records of `what` (`crews`, `employees`)
+/// read from `service`, of `total` once the service has said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchCount {
+    pub service: crate::model::Service,
+    pub what: &'static str,
+    pub done: usize,
+    pub total: Option<usize>,
+}
+
 /// A snapshot of [`Progress`].
 #[derive(Debug, Clone, Default)]
 pub struct ProgressState {
-    /// (what, done, total) per thing fetched, in order.
-    pub fetched: Vec<(String, usize, Option<usize>)>,
+    /// Per roster fetched, in order: kept as data, so that each page says it in its language.
+    pub fetched: Vec<FetchCount>,
     pub results: Vec<ApplyResult>,
     pub total: usize,
     pub note: Option<String>,
@@ -277,10 +289,21 @@ impl Observer for Progress {
                 done,
                 total,
             } => {
-                let what = Event::fetching_label(service, what);
-                self.with(|s| match s.fetched.iter_mut().find(|(w, ..)| *w == what) {
-                    Some(slot) => *slot = (what, done, total),
-                    None => s.fetched.push((what, done, total)),
+                let count = FetchCount {
+                    service,
+                    what,
+                    done,
+                    total,
+                };
+                self.with(|s| {
+                    match s
+                        .fetched
+                        .iter_mut()
+                        .find(|c| c.service == service && c.what == what)
+                    {
+                        Some(slot) => *slot = count,
+                        None => s.fetched.push(count),
+                    }
                 })
             }
             Event::Planned { writes, .. } => self.with(|s| s.total = writes),

@@ -11,6 +11,7 @@ use crate::config::ConfigError;
 use crate::error::{BadDate, Input, Refused};
 use crate::history::HistoryError;
 use crate::http::{ApiError, ErrorKind};
+use crate::plan::saved::SavedPlanError;
 use crate::workflow::SyncError;
 
 /// Any error a page shows, in one type: the library's own errors, each said here in the
@@ -61,6 +62,33 @@ fn fallback(ja: bool, e: &Error) -> String {
         format!("処理を続けられませんでした。詳細: {e}")
     } else {
         e.to_string()
+    }
+}
+
+/// A reviewed plan refused at the sync: said with when it was fetched and the limit, and what
+/// to do in the dashboard's terms (fetch again), never the CLI's.
+fn plan(ja: bool, p: &SavedPlanError) -> String {
+    let SavedPlanError::TooOld {
+        made_at, age, max, ..
+    } = p
+    else {
+        return if ja {
+            format!("確認した内容では同期できません。詳細: {p}")
+        } else {
+            p.to_string()
+        };
+    };
+    let at = made_at
+        .with_timezone(&crate::clock::JST)
+        .format("%Y-%m-%d %H:%M JST");
+    if ja {
+        format!(
+            "この確認内容は{at}に取得したもので、{age:.1}時間たっています（上限 plan_max_age_hours: {max:.1}時間）。その後に変わった従業員がいるかもしれません。従業員情報をもう一度取得して、確認し直してください。"
+        )
+    } else {
+        format!(
+            "This review was fetched at {at} ({age:.1} hours ago), older than plan_max_age_hours allows ({max:.1} hours): much may have changed since. Fetch the employees again and review them anew."
+        )
     }
 }
 
@@ -140,7 +168,8 @@ fn sync(lang: Lang, s: &SyncError) -> Option<String> {
             }
             out
         }),
-        SyncError::Wait(_) | SyncError::SavedPlan(_) => None,
+        SyncError::SavedPlan(p) => Some(plan(ja, p)),
+        SyncError::Wait(_) => None,
     }
 }
 

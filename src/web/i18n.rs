@@ -5,7 +5,7 @@
 //! rather than a blank on a page.
 
 use crate::model::{Direction, Field};
-use crate::plan::{Problem, Status};
+use crate::plan::Status;
 
 /// The two languages of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct Text {
     pub origin_default: &'static str,
     pub origin_current: &'static str,
     pub origin_default_selection: &'static str,
-    /// A new employee with no office or employment type ([`Problem::Undecided`]): before and
+    /// A new employee with no office or employment type (`Problem::Undecided`): before and
     /// after the field's label.
     pub undecided_before: &'static str,
     pub undecided_after: &'static str,
@@ -111,6 +111,8 @@ pub struct Text {
     pub next: &'static str,
     pub back: &'static str,
     pub fetching: &'static str,
+    /// What a fetch reads from each service, after its name ([`Text::of`]).
+    pub roster: &'static str,
     pub fetched: &'static str,
     pub fetch_failed: &'static str,
     pub office: &'static str,
@@ -148,6 +150,8 @@ pub struct Text {
     pub stale_title: &'static str,
     pub stale_help: &'static str,
     pub review_again: &'static str,
+    /// Back to step 1 from a reviewed plan too old to sync.
+    pub fetch_again: &'static str,
     pub nothing_selected: &'static str,
     pub login: &'static str,
     pub login_name: &'static str,
@@ -241,20 +245,6 @@ impl Text {
             CURRENT => self.origin_current.to_string(),
             DEFAULT_SELECTION => self.origin_default_selection.to_string(),
             rule => rule.to_string(),
-        }
-    }
-
-    /// Why a row cannot be applied: a problem kept as data in the page's words (the wizard's
-    /// step instead of a flag), any other as the plan said it.
-    pub fn problem(&self, problem: &Problem) -> String {
-        match problem {
-            Problem::Undecided { field, .. } => format!(
-                "{}{}{}",
-                self.undecided_before,
-                self.field(*field),
-                self.undecided_after
-            ),
-            Problem::Said(text) => text.clone(),
         }
     }
 
@@ -437,6 +427,7 @@ pub static JA: Text = Text {
     next: "次へ",
     back: "戻る",
     fetching: "従業員情報を取得しています",
+    roster: "従業員",
     fetched: "件取得",
     fetch_failed: "従業員情報を取得できませんでした",
     office: "所属事業所",
@@ -474,6 +465,7 @@ pub static JA: Text = Text {
     stale_title: "確認した後に変わった従業員がいます",
     stale_help: "次の従業員は、確認した時から連携先で変わったため、書き込みませんでした（未実行）。変更を反映するには、もう一度確認してください。",
     review_again: "もう一度確認する",
+    fetch_again: "従業員情報をもう一度取得する",
     nothing_selected: "同期する従業員が選択されていません。",
     login: "ログイン",
     login_name: "お名前（連携履歴に記録されます）",
@@ -587,6 +579,7 @@ pub static EN: Text = Text {
     next: "Next",
     back: "Back",
     fetching: "Fetching employees",
+    roster: "employees",
     fetched: "fetched",
     fetch_failed: "The employees could not be fetched",
     office: "Office",
@@ -624,6 +617,7 @@ pub static EN: Text = Text {
     stale_title: "Some employees changed after you reviewed them",
     stale_help: "These employees changed in the target since you reviewed them, so they were not written (not attempted). Review again to pick up the change.",
     review_again: "Review again",
+    fetch_again: "Fetch the employees again",
     nothing_selected: "No employee is selected.",
     login: "Log in",
     login_name: "Your name (recorded in the sync history)",
@@ -715,27 +709,6 @@ mod tests {
             JA.origin("rules/30_offices.rhai:office"),
             "rules/30_offices.rhai:office"
         );
-    }
-
-    #[test]
-    fn an_undecided_office_is_said_with_the_wizards_step_and_no_flag() {
-        let problem = Problem::Undecided {
-            field: Field::Office,
-            label: "office (biz_establishment)",
-        };
-        assert_eq!(
-            JA.problem(&problem),
-            "新しい従業員の所属事業所が決まっていません。ステップ2で既定値を選ぶか、ルールで決めてください"
-        );
-        let en = EN.problem(&Problem::Undecided {
-            field: Field::EmploymentType,
-            label: "employment type",
-        });
-        assert_eq!(
-            en,
-            "Employment type not decided for a new employee: choose a default in step 2 or decide it in a rule"
-        );
-        assert_eq!(JA.problem(&Problem::from("as said")), "as said");
     }
 
     #[test]

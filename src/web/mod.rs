@@ -11,6 +11,7 @@ pub mod escape;
 pub mod health;
 pub mod i18n;
 mod pages;
+pub mod said;
 pub mod security;
 mod wizard;
 

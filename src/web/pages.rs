@@ -6,6 +6,7 @@ use super::core::{self, Applied, Choice};
 use super::errors::{self, Error};
 use super::health::{Checks, Reach, RulesState};
 use super::i18n::{Lang, Text};
+use super::said;
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
 use crate::apply::{Action, ApplyResult, LeftKind, Outcome};
@@ -53,6 +54,7 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/sync/{direction}", get(step1).post(start))
         .route("/wizard/{id}/fetch", get(fetch_page))
+        .route("/wizard/{id}/fetch/events", get(fetch_events))
         .route(
             "/wizard/{id}/defaults",
             get(defaults_page).post(choose_defaults),
@@ -84,10 +86,8 @@ struct Chrome {
     csrf: String,
     user: Option<String>,
     title: String,
-    /// Reload the page every second (fetching): live progress without JavaScript.
-    refresh: bool,
     /// Reload the page every second only where scripts do not run: the script follows the
-    /// page's events instead (the live run).
+    /// page's events instead (the fetch, the live run).
     refresh_without_script: bool,
 }
 
@@ -97,7 +97,6 @@ fn chrome(ctx: &Ctx, title: impl Into<String>) -> Chrome {
         csrf: ctx.session.csrf.clone(),
         user: ctx.session.user.clone(),
         title: title.into(),
-        refresh: false,
         refresh_without_script: false,
     }
 }
@@ -465,7 +464,7 @@ fn outcome_view(
     name: &str,
     action: Action,
     outcome: Option<Outcome>,
-    error: Option<&str>,
+    detail: String,
 ) -> OutcomeView {
     let (label, class) = match outcome {
         Some(Outcome::Ok) => (t.run_ok, "ok"),
@@ -481,18 +480,24 @@ fn outcome_view(
         },
         outcome: label,
         class,
-        detail: error.unwrap_or_default().to_string(),
+        detail,
     }
 }
 
-fn outcome_of(t: &Text, r: &ApplyResult) -> OutcomeView {
+/// A live outcome: why it was not attempted in the page's words; a failure as the service
+/// said it.
+fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
+    let detail = match &r.why {
+        Some(why) => said::not_written(lang, why),
+        None => r.error.clone().unwrap_or_default(),
+    };
     outcome_view(
-        t,
+        lang.text(),
         &r.code,
         &r.name,
         r.action,
         Some(r.outcome),
-        r.error.as_deref(),
+        detail,
     )
 }
 
@@ -541,12 +546,21 @@ async fn run_detail(
             c: chrome(&ctx, format!("{} {}", t.result, jst(summary.started_at))),
             run: run_view(t, &summary),
             as_of: summary.as_of,
-            selection: summary.selection.clone(),
+            selection: summary
+                .picked
+                .as_ref()
+                .map_or_else(|| summary.selection.clone(), |p| said::picked(ctx.lang, p)),
             defaults,
             rules: rules.unwrap_or_else(|| "-".into()),
             outcomes: employees
                 .iter()
-                .map(|e| outcome_view(t, &e.code, &e.name, e.action, e.outcome, e.error.as_deref()))
+                .map(|e| {
+                    let detail = match &e.why {
+                        Some(why) => said::not_written(ctx.lang, why),
+                        None => e.error.clone().unwrap_or_default(),
+                    };
+                    outcome_view(t, &e.code, &e.name, e.action, e.outcome, detail)
+                })
                 .collect(),
             left_out: left_out
                 .iter()
@@ -561,7 +575,10 @@ async fn run_detail(
                         name: l.name.clone(),
                         kind,
                         class,
-                        reason: l.reason.clone(),
+                        reason: l
+                            .why
+                            .as_ref()
+                            .map_or_else(|| l.reason.clone(), |w| said::left(ctx.lang, w)),
                     }
                 })
                 .collect(),
@@ -679,8 +696,30 @@ struct FetchPage {
     c: Chrome,
     id: String,
     slug: &'static str,
-    fetched: Vec<(String, usize, Option<usize>)>,
+    progress: FetchProgress,
     error: Option<String>,
+}
+
+/// The fetch's counts as the items of its progress list: on the page, and sent to it as they
+/// grow.
+#[derive(Template)]
+#[template(path = "fetch_progress.html")]
+struct FetchProgress {
+    t: &'static Text,
+    /// (what, done, total)
+    fetched: Vec<(String, usize, Option<usize>)>,
+}
+
+impl FetchProgress {
+    fn of(t: &'static Text, counts: &[core::FetchCount]) -> FetchProgress {
+        FetchProgress {
+            t,
+            fetched: counts
+                .iter()
+                .map(|c| (t.of(c.service, t.roster), c.done, c.total))
+                .collect(),
+        }
+    }
 }
 
 async fn fetch_page(
@@ -698,17 +737,88 @@ async fn fetch_page(
     };
     let t = ctx.lang.text();
     let mut c = chrome(&ctx, step_title(t, w.direction, 1));
-    c.refresh = error.is_none();
+    c.refresh_without_script = error.is_none();
     html(
         StatusCode::OK,
         FetchPage {
             c,
             id,
             slug: w.direction.as_str(),
-            fetched: w.progress.snapshot().fetched,
+            progress: FetchProgress::of(t, &w.progress.snapshot().fetched),
             error,
         },
     )
+}
+
+/// The fetch as server-sent events, as the live run is sent: `progress` (the progress list's
+/// items) whenever the counts grow, and `end` once the fetch is over (the page then reloads
+/// into step 2, or says why the fetch failed).
+async fn fetch_events(
+    State(app): AppState,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    let feed = FetchFeed {
+        w,
+        t: ctx.lang.text(),
+        sent: None,
+        ended: false,
+    };
+    event_stream(futures_util::stream::unfold(feed, FetchFeed::next))
+}
+
+/// One browser's view of a fetch, read from the wizard's [`core::Progress`] snapshots.
+struct FetchFeed {
+    w: Arc<Wizard>,
+    t: &'static Text,
+    /// The counts last sent.
+    sent: Option<Vec<core::FetchCount>>,
+    ended: bool,
+}
+
+impl FetchFeed {
+    async fn next(mut self) -> Option<(Result<Event, std::convert::Infallible>, FetchFeed)> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            // The stage before the snapshot: once the fetch is over, the snapshot taken after
+            // holds its last counts, so they are sent before `end`.
+            let fetching = matches!(*self.w.stage(), Stage::Fetching);
+            let counts = self.w.progress.snapshot().fetched;
+            if self.sent.as_ref() != Some(&counts) {
+                let items = FetchProgress::of(self.t, &counts)
+                    .render()
+                    .unwrap_or_default();
+                self.sent = Some(counts);
+                let event = Event::default()
+                    .event("progress")
+                    .data(items.replace('\r', ""));
+                return Some((Ok(event), self));
+            }
+            if !fetching {
+                self.ended = true;
+                return Some((Ok(Event::default().event("end").data("end")), self));
+            }
+            tokio::time::sleep(EVENTS_EVERY).await;
+        }
+    }
+}
+
+/// A stream of server-sent events as a response, kept alive and never buffered on the way.
+fn event_stream(
+    stream: impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>> + Send + 'static,
+) -> Response {
+    let mut r = Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    // A reverse proxy (nginx) would otherwise hold the events back in its buffer.
+    r.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    r
 }
 
 // ---------------------------------------------------------------- step 2/3
@@ -1023,7 +1133,11 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
                 }
             })
             .collect(),
-        problems: row.problems.iter().map(|p| t.problem(p)).collect(),
+        problems: row
+            .problems
+            .iter()
+            .map(|p| said::problem(lang, p))
+            .collect(),
         assigned: [&row.office, &row.employment_type]
             .into_iter()
             .flatten()
@@ -1214,9 +1328,18 @@ struct ConfirmPage {
     shown: Vec<(String, String, &'static str)>,
     more: usize,
     error: Option<String>,
+    /// The reviewed plan is too old to sync: the way back is to fetch again (step 1).
+    refetch: Option<&'static str>,
 }
 
-fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>) -> Response {
+/// `refetch`: the error is the plan's age, so the page leads back to step 1.
+fn confirm_form(
+    ctx: &Ctx,
+    w: &Wizard,
+    status: StatusCode,
+    error: Option<String>,
+    refetch: bool,
+) -> Response {
     let t = ctx.lang.text();
     let stage = w.stage();
     let Stage::Planned(review) = &*stage else {
@@ -1246,6 +1369,7 @@ fn confirm_form(ctx: &Ctx, w: &Wizard, status: StatusCode, error: Option<String>
                 .collect(),
             more: chosen.len().saturating_sub(CONFIRM_ROWS),
             error: error.or_else(|| chosen.is_empty().then(|| t.nothing_selected.to_string())),
+            refetch: refetch.then(|| w.direction.as_str()),
         },
     )
 }
@@ -1256,7 +1380,7 @@ async fn confirm_page(
     Path(id): Path<String>,
 ) -> Response {
     match app.wizards.get(&id, ctx.user()) {
-        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None),
+        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None, false),
         None => gone(&ctx),
     }
 }
@@ -1279,7 +1403,7 @@ async fn run_start(
         let chosen = review.chosen();
         if chosen.is_empty() {
             drop(stage);
-            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None);
+            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None, false);
         }
         let start = core::start_of(&review.saved, ctx.user().to_string());
         (review.saved.clone(), chosen, start)
@@ -1324,7 +1448,8 @@ async fn refused(
         tracing::warn!(target: "crewsync::web", "{warning}");
     }
     let why = errors::text(ctx.lang, &e);
-    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why))
+    let too_old = matches!(e, Error::Sync(crate::workflow::SyncError::SavedPlan(_)));
+    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why), too_old)
 }
 
 /// The run page's cancel button: stops the run after the write in flight, the rest reported
@@ -1380,7 +1505,12 @@ async fn run_page(
             run_id,
             stopped,
             stale,
-        }) => (false, stale.clone(), Some(run_id.clone()), stopped.clone()),
+        }) => (
+            false,
+            stale.clone(),
+            Some(run_id.clone()),
+            stopped.as_ref().map(|s| said::stopped(ctx.lang, s)),
+        ),
         Stage::Finished(Applied::Failed(e)) => {
             (false, vec![], None, Some(errors::text(ctx.lang, e)))
         }
@@ -1399,7 +1529,11 @@ async fn run_page(
             cancelling: running && w.stop.presses() > 0,
             done: progress.results.len(),
             total: progress.total,
-            outcomes: progress.results.iter().map(|r| outcome_of(t, r)).collect(),
+            outcomes: progress
+                .results
+                .iter()
+                .map(|r| outcome_of(ctx.lang, r))
+                .collect(),
             stale,
             run_id,
             note: progress.note,
@@ -1445,26 +1579,19 @@ async fn run_events(
         .and_then(|v| v.parse().ok());
     let feed = Feed {
         w,
-        t: ctx.lang.text(),
+        lang: ctx.lang,
         sent: resumed.or(q.from).unwrap_or(0),
         note: None,
         pending: std::collections::VecDeque::new(),
         ended: false,
     };
-    let stream = futures_util::stream::unfold(feed, Feed::next);
-    let mut r = Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response();
-    // A reverse proxy (nginx) would otherwise hold the events back in its buffer.
-    r.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    r
+    event_stream(futures_util::stream::unfold(feed, Feed::next))
 }
 
 /// One browser's view of a live run, read from the run's [`core::Progress`] snapshots.
 struct Feed {
     w: Arc<Wizard>,
-    t: &'static Text,
+    lang: Lang,
     /// Outcomes sent (or already on the page).
     sent: usize,
     note: Option<String>,
@@ -1488,7 +1615,7 @@ impl Feed {
             for r in progress.results.iter().skip(self.sent) {
                 self.sent += 1;
                 let row = OutcomeRow {
-                    o: outcome_of(self.t, r),
+                    o: outcome_of(self.lang, r),
                 }
                 .render()
                 .unwrap_or_default();

@@ -107,7 +107,7 @@ impl Wizards {
             rosters: Mutex::new(None),
             rules: Mutex::new(None),
             stage: Mutex::new(Stage::Fetching),
-            stop: Stop::new("cancelled in the dashboard"),
+            stop: Stop::new(crate::apply::StopHow::Dashboard),
             started: Instant::now(),
         });
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());

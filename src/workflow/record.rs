@@ -155,14 +155,14 @@ pub async fn apply_recorded(
         let written_since = stale
             .iter()
             .find(|(code, _)| row.code.as_deref() == Some(code))
-            .map(|(_, other)| format!(
-                "run {other} wrote this employee after this plan was fetched, so the plan is out of date for it; run the same apply again to plan it afresh"
-            ));
+            .map(|(_, other)| apply::NotWritten::WrittenSince {
+                run: other.to_string(),
+            });
         let why = written_since.or_else(|| {
             out_of_date
                 .iter()
                 .find(|s| s.row == i)
-                .map(|s| s.why.clone())
+                .map(apply::Stale::not_written)
         });
         match why {
             Some(why) => {
@@ -172,7 +172,8 @@ pub async fn apply_recorded(
                     name: write.name,
                     action: write.action,
                     outcome: Outcome::NotAttempted,
-                    error: Some(why),
+                    error: Some(why.to_string()),
+                    why: Some(why),
                     fields: write.fields,
                     not_cleared: Vec::new(),
                 };
@@ -323,7 +324,8 @@ pub async fn record_unstarted(
             name: w.name.clone(),
             action: w.action,
             outcome: Outcome::NotAttempted,
-            error: Some(crate::history::unstarted_reason(status)),
+            error: Some(crate::history::unstarted_why(status).to_string()),
+            why: Some(crate::history::unstarted_why(status)),
             fields: w.fields.clone(),
             not_cleared: Vec::new(),
         })
@@ -335,6 +337,7 @@ pub async fn record_unstarted(
             results,
             left_out: start.left_out.clone(),
             stopped: Some(why.to_string()),
+            stopped_why: None,
         },
         run: history.map(|(_, run)| run),
         email,

@@ -20,6 +20,12 @@ use crate::plan::saved::{SavedPlan, Tenant};
 use chrono::{DateTime, Utc};
 use std::path::Path;
 
+/// A plan made before this apply (`label`: its file, or how the dashboard names it) is refused
+/// for another tenant or when older than `plan_max_age_hours`.
+fn made_before(config: &Config, label: &Path, saved: &SavedPlan) -> Result<(), SyncError> {
+    Ok(saved.check(label, &Tenant::of(config), Utc::now(), config.plan_max_age)?)
+}
+
 /// Where an apply's plan comes from.
 pub enum Source<'a> {
     /// Made now: the rules, the access window, the fetch and the plan ([`super::prepare`]).
@@ -27,8 +33,9 @@ pub enum Source<'a> {
     /// Read from `path` (`apply --plan`): refused for another tenant or when too old, then the
     /// access window; its rows whose target changed since are found before writing.
     File { path: &'a Path, saved: SavedPlan },
-    /// Made and reviewed in this process (the dashboard's wizard): the access window, and its
-    /// rows whose target changed since the review are found before writing.
+    /// Made and reviewed in this process (the dashboard's wizard): refused when too old, then
+    /// the access window; its rows whose target changed since the review are found before
+    /// writing.
     Reviewed(SavedPlan),
 }
 
@@ -113,9 +120,7 @@ pub async fn lock_in<F: Front>(
             (saved, conn, fetched_at, false)
         }
         Source::File { path, saved } => {
-            saved
-                .check(path, &Tenant::of(config), Utc::now(), config.plan_max_age)
-                .map_err(SyncError::from)?;
+            made_before(config, path, &saved)?;
             guard::access_window(config, wait, observer).await?;
             let conn = connect(config, front)?;
             // Another run that wrote one of its employees after the plan was made holds
@@ -124,6 +129,9 @@ pub async fn lock_in<F: Front>(
             (saved, conn, made_at, true)
         }
         Source::Reviewed(saved) => {
+            // The longer a review lies open, the more of its rows no longer show the target as
+            // it is: the same age limit as for a saved file.
+            made_before(config, Path::new(&format!("plan {}", saved.plan_id)), &saved)?;
             guard::access_window(config, wait, observer).await?;
             let conn = connect(config, front)?;
             let made_at = saved.made_at;

@@ -200,7 +200,7 @@ fn new_employee_without_an_office_is_invalid() {
         row.problems,
         [Problem::Undecided {
             field: Field::Office,
-            label: "office (biz_establishment)"
+            target: Service::SmartHr
         }]
     );
     assert_eq!(
@@ -221,7 +221,7 @@ fn new_employee_into_kot_without_a_type_is_invalid() {
         row.problems,
         [Problem::Undecided {
             field: Field::EmploymentType,
-            label: "employment type (working type)"
+            target: Service::Kot
         }]
     );
     assert_eq!(
@@ -627,7 +627,16 @@ fn a_rule_error_makes_the_row_invalid_and_still_shows_its_changes() {
     assert_eq!(row.status, Status::Invalid);
     assert_eq!(
         row.problems,
-        [Problem::from("rules/o.rhai:3:7: index out of bounds")]
+        [Problem::Rule {
+            location: Some("rules/o.rhai:3:7".into()),
+            failure: RuleFailure::Said {
+                message: "index out of bounds".into()
+            }
+        }]
+    );
+    assert_eq!(
+        row.problems[0].to_string(),
+        "rules/o.rhai:3:7: index out of bounds"
     );
     assert_eq!(row.changes.len(), 1);
     assert!(!row.selected);
@@ -731,7 +740,7 @@ fn a_select_rule_error_makes_the_row_invalid() {
     let plan = Setup::to_smarthr().run_with(vec![emp("002")], vec![], &rules);
     let row = only_row(&plan);
     assert_eq!((row.status, row.selected), (Status::Invalid, false));
-    assert_eq!(row.problems, [Problem::from("too many operations")]);
+    assert_eq!(row.problems[0].to_string(), "too many operations");
     assert_eq!(plan.summary.invalid, 1);
     assert_eq!(
         plan.rule_errors,

@@ -4,10 +4,11 @@
 
 use super::{AppState, Chrome, Ctx, RunView, chrome, html, jst, run_view};
 use crate::history::{
-    EmployeeOutcome, EmployeeTimeline, History, HistoryError, Page, PageRequest, RunFilter,
-    TimelineEntry,
+    EmployeeOutcome, EmployeeTimeline, EntryWhy, History, HistoryError, Page, PageRequest,
+    RunFilter, TimelineEntry,
 };
-use crate::web::i18n::Text;
+use crate::web::i18n::{Lang, Text};
+use crate::web::said;
 use askama::Template;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
@@ -119,7 +120,7 @@ pub(super) async fn page(
     } else {
         match history.timeline(&code, &RunFilter::default(), request) {
             Ok(timeline) => {
-                view.timeline = Some(timeline_view(t, &timeline));
+                view.timeline = Some(timeline_view(ctx.lang, &timeline));
                 pager(t, &timeline.entries, &code)
             }
             Err(HistoryError::EmptyCode(_)) => {
@@ -199,20 +200,21 @@ fn pager<T>(t: &Text, page: &Page<T>, code: &str) -> PagerView {
     }
 }
 
-fn timeline_view(t: &Text, timeline: &EmployeeTimeline) -> TimelineView {
+fn timeline_view(lang: Lang, timeline: &EmployeeTimeline) -> TimelineView {
     TimelineView {
         code: timeline.code.clone(),
-        last: timeline.last_synced.as_ref().map(|e| entry_view(t, e)),
+        last: timeline.last_synced.as_ref().map(|e| entry_view(lang, e)),
         entries: timeline
             .entries
             .items
             .iter()
-            .map(|e| entry_view(t, e))
+            .map(|e| entry_view(lang, e))
             .collect(),
     }
 }
 
-fn entry_view(t: &Text, e: &TimelineEntry) -> EntryView {
+fn entry_view(lang: Lang, e: &TimelineEntry) -> EntryView {
+    let t = lang.text();
     let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| t.hist.empty_value.to_string());
     EntryView {
         run: e.run.as_str().to_string(),
@@ -235,6 +237,10 @@ fn entry_view(t: &Text, e: &TimelineEntry) -> EntryView {
             .map(|c| (t.field(c.field), shown(&c.old), shown(&c.new)))
             .collect(),
         values_unknown: e.changes.is_none() && !e.fields.is_empty(),
-        reason: e.reason.clone().unwrap_or_default(),
+        reason: match &e.why {
+            Some(EntryWhy::NotWritten(why)) => said::not_written(lang, why),
+            Some(EntryWhy::Left(why)) => said::left(lang, why),
+            None => e.reason.clone().unwrap_or_default(),
+        },
     }
 }
