@@ -2193,6 +2193,7 @@ fn every_reason_the_history_keeps_is_said_in_japanese_on_its_pages() {
                 Some(format!("L{n:03}")),
                 "鈴木 花子".into(),
                 why.clone(),
+                crewsync::error::Wording::OWN,
             )
         })
         .collect();

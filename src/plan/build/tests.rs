@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::Wording;
+use crate::error::{Worded, Wording};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
