@@ -556,3 +556,35 @@ fn the_demo_runs_end_to_end() {
     );
     assert!(out.stdout.contains("created"), "{}", out.stdout);
 }
+
+/// A reader that stops early (`crewsync plan --all | head`, `crewsync apply … | head`) does
+/// not crash crewsync (a panic's exit 101 and a backtrace): the printing stops, the command
+/// goes on, an apply still writes and records its run, and each exits with its own status.
+#[test]
+fn a_closed_stdout_stops_the_printing_not_the_command() {
+    let env = Env::empty();
+    env.crew(crew("00002", "佐藤", "花子", json!({})));
+    let closed = |args: &[&str]| {
+        let mut running = env
+            .cmd(args)
+            .spawn(std::process::Stdio::piped(), std::process::Stdio::piped());
+        // The reading end closed before crewsync prints: every write to stdout fails.
+        drop(running.child().stdout.take());
+        let out = running.wait_with_output();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (out.status.code(), stderr)
+    };
+    let (status, stderr) = closed(&plan_args("smarthr-to-kot", &["--all"]));
+    assert_eq!(status, Some(0), "plan: {stderr}");
+    let (status, stderr) = closed(&apply_to_kot(&["--select", "all", "--yes"]));
+    assert_eq!(status, Some(0), "apply: {stderr}");
+    assert_eq!(env.kot_with_code("00002").len(), 1, "the apply still wrote");
+    let history = env.cmd(&["history", "--format", "json"]).run().expect(0);
+    assert_eq!(
+        history.json()[0]["status"],
+        "completed",
+        "{}",
+        history.stdout
+    );
+}

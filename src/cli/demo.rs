@@ -1,6 +1,7 @@
 //! `crewsync demo`: the whole workflow on the built-in simulators, with no token, network or
 //! setup, so a newcomer sees in seconds what crewsync does.
 
+use super::out::outln;
 use super::plan_apply;
 use super::{ApplyArgs, Format, PlanArgs, Status};
 use anyhow::Context;
@@ -158,5 +159,5 @@ pub async fn run() -> anyhow::Result<Status> {
 }
 
 fn heading(text: &str) {
-    println!("\n{}\n", console::style(text).bold());
+    outln!("\n{}\n", console::style(text).bold());
 }

@@ -1,6 +1,7 @@
 //! `crewsync history`: the runs a page at a time and filtered, one run in full, one employee
 //! across runs.
 
+use super::out::{out, outln};
 use super::{Format, HistoryArgs, HistoryCommand, HistoryFilterArgs, Status, plan_apply};
 use anyhow::bail;
 use crewsync::config::Config;
@@ -12,7 +13,7 @@ const PER_PAGE: usize = 20;
 pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
     let history = History::open(&config.history)?;
     let json = |v: serde_json::Value| -> anyhow::Result<()> {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         Ok(())
     };
     let filter = filter(&args.filter);
@@ -34,17 +35,17 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             past_end(&runs, "runs")?;
             match args.format {
                 Format::Table if runs.total == 0 && args.code.is_none() && filter.is_empty() => {
-                    println!("No runs yet in {}.", config.history.display())
+                    outln!("No runs yet in {}.", config.history.display())
                 }
                 Format::Table if runs.total == 0 => {
-                    println!("No run in {} matches.", config.history.display())
+                    outln!("No run in {} matches.", config.history.display())
                 }
                 Format::Table => {
-                    print!(
+                    out!(
                         "{}",
                         crewsync::history::runs_table(&runs.items, &plan_apply::style())
                     );
-                    print!("{}", footer(&runs, "runs"));
+                    out!("{}", footer(&runs, "runs"));
                 }
                 Format::Json => json(serde_json::to_value(&runs.items)?)?,
             }
@@ -57,7 +58,7 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             }
             let run = history.show(run_id)?;
             match args.format {
-                Format::Table => print!(
+                Format::Table => out!(
                     "{}",
                     crewsync::history::run_text_in(&run, plan_apply::style().width)
                 ),
@@ -80,17 +81,17 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             match args.format {
                 // As the list of runs says it: the timeline's own "no run touched this
                 // employee" would be untrue when a filter hid the runs that did.
-                Format::Table if timeline.entries.total == 0 && !filter.is_empty() => println!(
+                Format::Table if timeline.entries.total == 0 && !filter.is_empty() => outln!(
                     "No run in {} matches for employee {}.",
                     config.history.display(),
                     crewsync::text::exact(code)
                 ),
                 Format::Table => {
-                    print!(
+                    out!(
                         "{}",
                         crewsync::history::timeline_text(&timeline, &plan_apply::style())
                     );
-                    print!("{}", footer(&timeline.entries, "entries"));
+                    out!("{}", footer(&timeline.entries, "entries"));
                 }
                 Format::Json => json(serde_json::to_value(&timeline)?)?,
             }

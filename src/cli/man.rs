@@ -3,6 +3,7 @@
 //! `crewsync-plan.1`, `crewsync-history-show.1`, ... The top page's COMMANDS section refers
 //! to the others as `crewsync-plan(1)`, so `--out DIR` writes every one of them.
 
+use super::out::outln;
 use super::{Cli, ManArgs, Status, VERSION};
 use anyhow::{Context, bail};
 use clap::CommandFactory;
@@ -22,7 +23,7 @@ pub fn run(args: &ManArgs) -> anyhow::Result<Status> {
                 page.render(&mut file)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            println!(
+            outln!(
                 "Wrote {} manual pages to {}: {}\nRead one with `man {}/crewsync.1`, or install them into a man1 folder (e.g. /usr/local/share/man/man1).",
                 pages.len(),
                 dir.display(),

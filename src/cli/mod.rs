@@ -5,6 +5,7 @@ pub mod errors;
 mod history;
 pub mod log;
 mod man;
+mod out;
 mod plan_apply;
 mod progress;
 mod rules;

@@ -1,5 +1,6 @@
 //! `plan` and `apply`: fetch, plan, pick, confirm, write, report.
 
+use super::out::{out, outln};
 use super::progress::Bars;
 use super::{ApplyArgs, Format, PlanArgs, PlanCommandArgs, Status};
 use crewsync::apply::{self, ApplyReport, Chosen, Picked, Selection, Stop, Wait};
@@ -111,14 +112,14 @@ fn print_plan(saved: &SavedPlan, args: &PlanArgs) -> anyhow::Result<()> {
         &filtered
     };
     match args.format {
-        Format::Table => print!("{}", render::plan_table(&shown.plan, &style())),
-        Format::Json => println!(
+        Format::Table => out!("{}", render::plan_table(&shown.plan, &style())),
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&render::plan_json(shown)?)?
         ),
     }
     if hide_unchanged && saved.plan.summary.unchanged > 0 {
-        println!(
+        outln!(
             "({} unchanged not listed; --all lists them)",
             saved.plan.summary.unchanged
         );
@@ -623,8 +624,8 @@ fn defaults_text(args: &PlanArgs) -> String {
 
 fn print_report(report: &ApplyReport, format: Format) -> anyhow::Result<()> {
     match format {
-        Format::Table => print!("{}", render::apply_table(report, &style())),
-        Format::Json => println!(
+        Format::Table => out!("{}", render::apply_table(report, &style())),
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&render::apply_json(report))?
         ),

@@ -2,6 +2,7 @@
 //! service.
 
 use super::errors;
+use super::out::outln;
 use super::plan_apply::{fetch, load_rules};
 use super::progress::Bars;
 use super::{PlanArgs, RulesArgs, RulesCommand, Status};
@@ -25,7 +26,7 @@ pub fn run(args: &RulesArgs) -> Status {
     // Reports quote test records and rule values, which may hold text copied from real records.
     let text = crewsync::text::safe_lines(&text);
     if ok {
-        println!("{text}");
+        outln!("{text}");
         Status::Done
     } else {
         eprintln!("{text}");
@@ -97,7 +98,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
         () = std::future::ready(()) => {}
     }
     // Said only once the watcher is in place, so a save after this line is always seen.
-    println!(
+    outln!(
         "Watching {} ({} employees fetched once; Ctrl-C to stop).\nCurrent plan: {}",
         dir.display(),
         rosters.source.len(),
@@ -113,7 +114,7 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     );
     let rule_errors = |plan: &crewsync::plan::Plan| {
         for line in crewsync::render::rule_errors(plan, &style, &fix) {
-            println!("{line}");
+            outln!("{line}");
         }
     };
     rule_errors(&last);
@@ -129,26 +130,26 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
             WatchEvent::Reloaded { rules, .. } => {
                 let plan = workflow::plan(rosters.clone(), defaults, rules.as_ref(), errors::WORDS);
                 let delta = rules::plan_delta(&last, &plan);
-                println!("{event}");
+                outln!("{event}");
                 if delta.is_empty() {
-                    println!("Plan unchanged: {}", summary(&plan));
+                    outln!("Plan unchanged: {}", summary(&plan));
                 } else {
-                    println!("{}", rules::render_delta(&delta, plan.words));
-                    println!("Plan now: {}", summary(&plan));
+                    outln!("{}", rules::render_delta(&delta, plan.words));
+                    outln!("Plan now: {}", summary(&plan));
                 }
                 rule_errors(&plan);
                 last = plan;
             }
             WatchEvent::CompileFailed(_) | WatchEvent::TestsFailed(_) => {
-                println!("{event}");
+                outln!("{event}");
                 // One command a line, as `rules init` prints them: whole at 80 columns.
-                println!(
+                outln!(
                     "Save a fix in {shown} to try again. The same without watching:\n  \
                      crewsync rules check --rules {arg}\n  \
                      crewsync rules test --rules {arg}"
                 );
             }
-            _ => println!("{event}"),
+            _ => outln!("{event}"),
         }
     }
     Ok(Status::Done)

@@ -1,6 +1,7 @@
 //! `crewsync serve`: the dashboard on this machine, with its access link or password login.
 
 use super::Status;
+use super::out::outln;
 use anyhow::Context;
 use crewsync::config::Config;
 use crewsync::http::Secret;
@@ -58,28 +59,28 @@ pub async fn run(
             public_url: args.public_url,
         },
         Box::new(move |path| {
-            println!("Open this one-time link to log in: {link_base}{path}");
+            outln!("Open this one-time link to log in: {link_base}{path}");
         }),
     )?;
     if with_password {
-        println!(
+        outln!(
             "連携ダッシュボード: {base}  (log in with a name and the password in {})",
             web::PASSWORD_ENV
         );
     } else {
-        println!(
+        outln!(
             "連携ダッシュボード: {base}  (each link above works once; the next is printed when it is used)"
         );
     }
     if let Some((_, dir)) = &demo {
         // Kept, as `crewsync demo` keeps it, for the history of what was applied here; said
         // now, since Ctrl-C ends the process with no closing words.
-        println!(
+        outln!(
             "Demo: the simulators hold a sample company; nothing real is read or written. Its configuration and history are kept in {} (delete it when you are done).",
             dir.display()
         );
     }
-    println!("Press Ctrl-C to stop.");
+    outln!("Press Ctrl-C to stop.");
     web::serve(app, listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
