@@ -1340,6 +1340,13 @@ fn history_employee_shows_when_they_were_last_synced_and_what_changed() {
         "{}",
         filtered.stdout
     );
+    // The filters work after `employee` (its own) and before it (the order that worked
+    // when they were options of `history` for every subcommand).
+    let before = env
+        .cmd(&["history", "--outcome", "failed", "employee", "0002"])
+        .run()
+        .expect(0);
+    assert_eq!(before.stdout, filtered.stdout);
     let blank = env
         .cmd(&["history", "employee", " \u{3000}"])
         .run()
@@ -1457,8 +1464,13 @@ fn bad_history_flags_name_the_value_and_exit_1() {
             "swap the two dates",
         ),
         (
-            &["history", "show", "20260401-010203-abcd", "--page", "2"][..],
+            &["history", "--page", "2", "show", "20260401-010203-abcd"][..],
             "`history show` shows one whole run",
+        ),
+        // `history show` does not take the list's filters, as its help says.
+        (
+            &["history", "show", "20260401-010203-abcd", "--page", "2"][..],
+            "unexpected argument '--page'",
         ),
         (
             &["history", "--page", "2"][..],
