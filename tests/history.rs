@@ -1184,7 +1184,7 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .expect("indexes")
@@ -1232,6 +1232,93 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
         timeline.entries.items[0].changes.as_ref(),
         Some(&write.changes)
     );
+}
+
+/// A history written before held-back clears were kept (schema v4) is brought forward in
+/// place: its runs read back as they were, with no clear held back, and a run recorded after
+/// the upgrade keeps the clears it held back (issue 13 §3).
+#[test]
+fn a_version_4_history_upgrades_and_then_keeps_held_back_clears() {
+    let fx = fixture();
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    conn.execute_batch(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
+            status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
+            direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
+            defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
+            email_error TEXT, email_at TEXT, unchanged INTEGER NOT NULL DEFAULT 0,
+            selection_said TEXT);
+         CREATE INDEX runs_started ON runs(started_at);
+         CREATE TABLE run_employees (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
+            fields TEXT NOT NULL, outcome TEXT, error TEXT, recorded_at TEXT, code_key TEXT,
+            changes TEXT, error_said TEXT, PRIMARY KEY (run_id, code));
+         CREATE TABLE run_left_out (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT, name TEXT NOT NULL,
+            reason TEXT NOT NULL, code_key TEXT, reason_said TEXT, PRIMARY KEY (run_id, seq));
+         CREATE INDEX run_employees_code_key ON run_employees(code_key);
+         CREATE INDEX run_left_out_code_key ON run_left_out(code_key);
+         CREATE INDEX run_employees_outcome ON run_employees(outcome, run_id);
+         CREATE INDEX run_left_out_kind ON run_left_out(kind, run_id);
+         CREATE INDEX runs_status_started ON runs(status, started_at);
+         CREATE INDEX runs_direction_started ON runs(direction, started_at);
+         PRAGMA user_version = 4;
+         INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
+            '2026-04-01T01:02:09.000Z', 'completed', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
+            'auto', 'none', NULL, NULL, NULL, NULL, NULL, 0, NULL);
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, '00123', '佐藤 太郎',
+            'update', 'last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z', '00123',
+            '[{\"field\":\"last_name\",\"old\":\"佐藤\",\"new\":\"齋藤\"}]', NULL);",
+    )
+    .expect("a v4 history");
+    drop(conn);
+
+    let history = History::open(&fx.db).expect("opens and migrates");
+    let old = history.show("20260401-010203-abcd").expect("show");
+    assert_eq!(old.employees[0].outcome, Some(Outcome::Ok));
+    assert_eq!(old.employees[0].fields, [Field::LastName]);
+    assert!(old.employees[0].not_cleared.is_empty());
+    assert!(run_text(&old).contains("00123 佐藤 太郎 (update: last_name)"));
+    assert!(!run_text(&old).contains("not cleared"));
+    let version: u32 = rusqlite::Connection::open(&fx.db)
+        .expect("raw open")
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, 5);
+
+    let lock = RunLock::acquire(&fx.db).expect("lock");
+    let write = planned("00123", "佐藤 太郎", Action::Update);
+    let run = history
+        .begin_run(&lock, &start(vec![write.clone()]))
+        .expect("begin");
+    let held = ApplyResult {
+        not_cleared: vec![Field::Email],
+        ..result(&write, Outcome::Ok, None)
+    };
+    history.record(&run, &held).expect("record");
+    history.finish(&run, &RunEnd::default()).expect("finish");
+    let new = history.show(run.as_str()).expect("show");
+    assert_eq!(new.employees[0].not_cleared, [Field::Email]);
+    assert!(
+        run_text(&new).contains("\n      not cleared: email (unreadable in the source)\n"),
+        "{}",
+        run_text(&new)
+    );
+    let json = serde_json::to_value(&new).expect("json");
+    assert_eq!(
+        json["employees"][0]["not_cleared"],
+        serde_json::json!(["email"])
+    );
+    assert_eq!(json["employees"][0]["outcome"], "updated");
+    let timeline = history
+        .timeline(
+            "00123",
+            &RunFilter::default(),
+            PageRequest { number: 1, size: 5 },
+        )
+        .expect("timeline");
+    assert_eq!(timeline.entries.items[0].not_cleared, [Field::Email]);
+    assert!(timeline.entries.items[1].not_cleared.is_empty());
 }
 
 // ---------------------------------------------------------------- through the binary

@@ -130,7 +130,14 @@ fn history_commands_help_lists_only_the_options_each_takes() {
             .expect(0)
             .stdout
     };
-    let filters = ["--outcome", "--since", "--until", "--direction", "--page", "--per-page"];
+    let filters = [
+        "--outcome",
+        "--since",
+        "--until",
+        "--direction",
+        "--page",
+        "--per-page",
+    ];
     let show = help("show");
     for flag in filters.iter().chain(&["--limit", "--code"]) {
         assert!(!show.contains(flag), "{flag} in:\n{show}");

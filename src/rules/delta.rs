@@ -324,7 +324,10 @@ mod tests {
         let broken = plan_delta(&plan(vec![valid]), &plan(vec![invalid.clone()]));
         let text = render_delta(&broken, crate::error::Wording::OWN);
         assert_eq!(broken.len(), 1, "{text}");
-        assert!(text.starts_with("1 社員1: status new → invalid: "), "{text}");
+        assert!(
+            text.starts_with("1 社員1: status new → invalid: "),
+            "{text}"
+        );
         assert!(text.contains("office"), "the reason is on the line: {text}");
 
         // Still invalid, for another reason: the reasons are the one fact.
