@@ -100,6 +100,7 @@ fn an_unreadable_smarthr_email_is_not_cleared_in_kot() {
     assert!(updated.contains(held), "{show}");
     let timeline = env
         .cmd(&["history", "employee", "0001"])
+        .env("COLUMNS", "200")
         .run()
         .expect(0)
         .stdout;

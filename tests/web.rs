@@ -1566,6 +1566,73 @@ fn result_links(body: &str) -> usize {
     body.matches("href=\"/history/").count()
 }
 
+/// A clear the apply held back (the source could not read the field) is on the run's
+/// 実行結果 and the employee's timeline, in the page's language, beside the outcome in the
+/// history's words (issue 13 §3, issue 18 §7).
+#[test]
+fn a_held_back_clear_is_on_the_run_result_in_the_pages_language() {
+    use crewsync::apply::{Action, ApplyResult, Outcome};
+    use crewsync::history::{History, PlannedWrite, RunEnd, RunStart};
+    use crewsync::model::{Direction, Field};
+    let env = Env::empty();
+    let config = config(&env);
+    let history = History::open(&config.history).unwrap();
+    let lock = RunLock::acquire(&config.history).unwrap();
+    let write = PlannedWrite {
+        code: "00123".into(),
+        name: "佐藤 太郎".into(),
+        action: Action::Update,
+        fields: vec![Field::LastName],
+        changes: vec![],
+    };
+    let start = RunStart {
+        direction: Direction::SmartHrToKot,
+        as_of: util::date(util::AS_OF),
+        user: "人事 太郎".into(),
+        selection: "all".into(),
+        defaults: "none".into(),
+        rules: None,
+        planned: vec![write.clone()],
+        left_out: vec![],
+        unchanged: 0,
+    };
+    let run = history.begin_run(&lock, &start).unwrap();
+    let result = ApplyResult {
+        code: write.code.clone(),
+        name: write.name.clone(),
+        action: write.action,
+        outcome: Outcome::Ok,
+        error: None,
+        why: None,
+        fields: write.fields.clone(),
+        not_cleared: vec![Field::Email],
+    };
+    history.record(&run, &result).unwrap();
+    history.finish(&run, &RunEnd::default()).unwrap();
+    drop(lock);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let ja = "メールアドレスは空にしませんでした（連携元で読み取れていないおそれがあるため）。";
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(page.contains(ja), "{page}");
+        assert!(page.contains("<td class=\"outcome\">更新</td>"), "{page}");
+        assert!(!page.contains("not cleared"), "{page}");
+        let timeline = unescaped(&c.get("/history?code=00123").await.body);
+        assert!(timeline.contains(ja), "{timeline}");
+        c.lang = Some("en".into());
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(
+            page.contains("not cleared: email (unreadable in the source)"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td class=\"outcome\">Updated</td>"),
+            "{page}"
+        );
+    });
+}
+
 /// English of the history pages that must not appear on a Japanese one.
 const ENGLISH: [&str; 6] = [
     "Last synced",
