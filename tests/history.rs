@@ -1122,15 +1122,10 @@ fn outcome_words_are_forgiving_and_a_typo_gets_a_suggestion() {
     assert!(!err.to_string().contains("did you mean"), "{err}");
 }
 
-/// A history written before the searches (schema v2) is brought forward in place: its codes
-/// get their keys (so a full-width or padded code is found), the new indexes exist, and its
-/// writes read back with their fields but without values, which it never kept.
-#[test]
-fn a_version_2_history_upgrades_in_place_and_is_searchable() {
-    let fx = fixture();
-    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
-    conn.execute_batch(
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
+/// The tables of a schema v2 history, as crewsync wrote them then: the start of the older
+/// histories the upgrade tests bring forward.
+const V2_SCHEMA: &str =
+    "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
             status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
             direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
             defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
@@ -1143,15 +1138,25 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
          CREATE TABLE run_left_out (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
             seq INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT, name TEXT NOT NULL,
             reason TEXT NOT NULL, PRIMARY KEY (run_id, seq));
-         PRAGMA user_version = 2;
+         PRAGMA user_version = 2;";
+
+/// A history written before the searches (schema v2) is brought forward in place: its codes
+/// get their keys (so a full-width or padded code is found), the new indexes exist, and its
+/// writes read back with their fields but without values, which it never kept.
+#[test]
+fn a_version_2_history_upgrades_in_place_and_is_searchable() {
+    let fx = fixture();
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    conn.execute_batch(&format!(
+        "{V2_SCHEMA}
          INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
             '2026-04-01T01:02:09.000Z', 'completed', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
             'auto', 'none', NULL, NULL, NULL, NULL, NULL, 3);
          INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, '００１２３', '佐藤 太郎',
             'update', 'email,last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z');
          INSERT INTO run_left_out VALUES ('20260401-010203-abcd', 0, 'invalid', ' 00456',
-            '山田 花子', 'no gender');",
-    )
+            '山田 花子', 'no gender');"
+    ))
     .expect("a v2 history");
     drop(conn);
 
@@ -1241,35 +1246,24 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
 fn a_version_4_history_upgrades_and_then_keeps_held_back_clears() {
     let fx = fixture();
     let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
-    conn.execute_batch(
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
-            status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
-            direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
-            defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
-            email_error TEXT, email_at TEXT, unchanged INTEGER NOT NULL DEFAULT 0,
-            selection_said TEXT);
-         CREATE INDEX runs_started ON runs(started_at);
-         CREATE TABLE run_employees (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            seq INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
-            fields TEXT NOT NULL, outcome TEXT, error TEXT, recorded_at TEXT, code_key TEXT,
-            changes TEXT, error_said TEXT, PRIMARY KEY (run_id, code));
-         CREATE TABLE run_left_out (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            seq INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT, name TEXT NOT NULL,
-            reason TEXT NOT NULL, code_key TEXT, reason_said TEXT, PRIMARY KEY (run_id, seq));
-         CREATE INDEX run_employees_code_key ON run_employees(code_key);
-         CREATE INDEX run_left_out_code_key ON run_left_out(code_key);
-         CREATE INDEX run_employees_outcome ON run_employees(outcome, run_id);
-         CREATE INDEX run_left_out_kind ON run_left_out(kind, run_id);
-         CREATE INDEX runs_status_started ON runs(status, started_at);
-         CREATE INDEX runs_direction_started ON runs(direction, started_at);
+    // The v2 schema as v3 and v4 moved it on (their columns; their indexes do not matter
+    // here).
+    conn.execute_batch(&format!(
+        "{V2_SCHEMA}
+         ALTER TABLE runs ADD COLUMN selection_said TEXT;
+         ALTER TABLE run_employees ADD COLUMN code_key TEXT;
+         ALTER TABLE run_employees ADD COLUMN changes TEXT;
+         ALTER TABLE run_employees ADD COLUMN error_said TEXT;
+         ALTER TABLE run_left_out ADD COLUMN code_key TEXT;
+         ALTER TABLE run_left_out ADD COLUMN reason_said TEXT;
          PRAGMA user_version = 4;
          INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
             '2026-04-01T01:02:09.000Z', 'completed', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
             'auto', 'none', NULL, NULL, NULL, NULL, NULL, 0, NULL);
          INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, '00123', '佐藤 太郎',
             'update', 'last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z', '00123',
-            '[{\"field\":\"last_name\",\"old\":\"佐藤\",\"new\":\"齋藤\"}]', NULL);",
-    )
+            '[{{\"field\":\"last_name\",\"old\":\"佐藤\",\"new\":\"齋藤\"}}]', NULL);"
+    ))
     .expect("a v4 history");
     drop(conn);
 
