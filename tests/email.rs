@@ -13,7 +13,8 @@ use smtp::{Auth, SmtpServer};
 
 const ERROR: &str = "KING OF TIME refused typeCode '99' (HTTP 400): not an employment type";
 
-/// A run with one failure, two creates, one update and one employee never reached.
+/// A run with one failure, two creates, one update (which held a clear back) and one employee
+/// never reached.
 fn finished_run(dir: &std::path::Path) -> RunDetail {
     let db = dir.join("history.sqlite");
     let lock = RunLock::acquire(&db).expect("lock");
@@ -84,7 +85,12 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
             error: error.map(str::to_string),
             why: None,
             fields: w.fields.clone(),
-            not_cleared: Vec::new(),
+            // The update held back clearing an address the source could not read.
+            not_cleared: if w.code == "E003" {
+                vec![Field::Email]
+            } else {
+                Vec::new()
+            },
         };
         history.record(&run, &result).expect("record");
     }
@@ -164,7 +170,10 @@ async fn the_report_arrives_with_every_employee_and_failures_first() {
     assert!(at("E001 佐藤 太郎") < at("E004 高橋 美咲"));
     assert!(at("E004 高橋 美咲") < at("Updated (1)"));
     assert!(at("Updated (1)") < at("E003 鈴木 一郎"));
-    assert!(at("E003 鈴木 一郎") < at("Unchanged: 40"));
+    let held = "not cleared: email (unreadable in the source)";
+    assert!(at("E003 鈴木 一郎") < at(held));
+    assert!(at(held) < at("Unchanged: 40"));
+    assert_eq!(body.matches("not cleared").count(), 1, "{body}");
     assert!(body.contains("office=本社, employment_type=正社員"));
     assert!(body.contains(&format!("crewsync history show {}", detail.summary.id)));
 }

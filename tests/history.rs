@@ -1122,15 +1122,10 @@ fn outcome_words_are_forgiving_and_a_typo_gets_a_suggestion() {
     assert!(!err.to_string().contains("did you mean"), "{err}");
 }
 
-/// A history written before the searches (schema v2) is brought forward in place: its codes
-/// get their keys (so a full-width or padded code is found), the new indexes exist, and its
-/// writes read back with their fields but without values, which it never kept.
-#[test]
-fn a_version_2_history_upgrades_in_place_and_is_searchable() {
-    let fx = fixture();
-    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
-    conn.execute_batch(
-        "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
+/// The tables of a schema v2 history, as crewsync wrote them then: the start of the older
+/// histories the upgrade tests bring forward.
+const V2_SCHEMA: &str =
+    "CREATE TABLE runs (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,
             status TEXT NOT NULL, user TEXT NOT NULL, pid INTEGER NOT NULL,
             direction TEXT NOT NULL, as_of TEXT NOT NULL, selection TEXT NOT NULL,
             defaults TEXT NOT NULL, rules TEXT, note TEXT, email_status TEXT,
@@ -1143,15 +1138,25 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
          CREATE TABLE run_left_out (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
             seq INTEGER NOT NULL, kind TEXT NOT NULL, code TEXT, name TEXT NOT NULL,
             reason TEXT NOT NULL, PRIMARY KEY (run_id, seq));
-         PRAGMA user_version = 2;
+         PRAGMA user_version = 2;";
+
+/// A history written before the searches (schema v2) is brought forward in place: its codes
+/// get their keys (so a full-width or padded code is found), the new indexes exist, and its
+/// writes read back with their fields but without values, which it never kept.
+#[test]
+fn a_version_2_history_upgrades_in_place_and_is_searchable() {
+    let fx = fixture();
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    conn.execute_batch(&format!(
+        "{V2_SCHEMA}
          INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
             '2026-04-01T01:02:09.000Z', 'completed', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
             'auto', 'none', NULL, NULL, NULL, NULL, NULL, 3);
          INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, '００１２３', '佐藤 太郎',
             'update', 'email,last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z');
          INSERT INTO run_left_out VALUES ('20260401-010203-abcd', 0, 'invalid', ' 00456',
-            '山田 花子', 'no gender');",
-    )
+            '山田 花子', 'no gender');"
+    ))
     .expect("a v2 history");
     drop(conn);
 
@@ -1184,7 +1189,7 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
     let version: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .expect("indexes")
@@ -1232,6 +1237,82 @@ fn a_version_2_history_upgrades_in_place_and_is_searchable() {
         timeline.entries.items[0].changes.as_ref(),
         Some(&write.changes)
     );
+}
+
+/// A history written before held-back clears were kept (schema v4) is brought forward in
+/// place: its runs read back as they were, with no clear held back, and a run recorded after
+/// the upgrade keeps the clears it held back (issue 13 §3).
+#[test]
+fn a_version_4_history_upgrades_and_then_keeps_held_back_clears() {
+    let fx = fixture();
+    let conn = rusqlite::Connection::open(&fx.db).expect("sqlite");
+    // The v2 schema as v3 and v4 moved it on (their columns; their indexes do not matter
+    // here).
+    conn.execute_batch(&format!(
+        "{V2_SCHEMA}
+         ALTER TABLE runs ADD COLUMN selection_said TEXT;
+         ALTER TABLE run_employees ADD COLUMN code_key TEXT;
+         ALTER TABLE run_employees ADD COLUMN changes TEXT;
+         ALTER TABLE run_employees ADD COLUMN error_said TEXT;
+         ALTER TABLE run_left_out ADD COLUMN code_key TEXT;
+         ALTER TABLE run_left_out ADD COLUMN reason_said TEXT;
+         PRAGMA user_version = 4;
+         INSERT INTO runs VALUES ('20260401-010203-abcd', '2026-04-01T01:02:03.000Z',
+            '2026-04-01T01:02:09.000Z', 'completed', 'cron', 42, 'smarthr-to-kot', '2026-04-01',
+            'auto', 'none', NULL, NULL, NULL, NULL, NULL, 0, NULL);
+         INSERT INTO run_employees VALUES ('20260401-010203-abcd', 0, '00123', '佐藤 太郎',
+            'update', 'last_name', 'ok', NULL, '2026-04-01T01:02:04.000Z', '00123',
+            '[{{\"field\":\"last_name\",\"old\":\"佐藤\",\"new\":\"齋藤\"}}]', NULL);"
+    ))
+    .expect("a v4 history");
+    drop(conn);
+
+    let history = History::open(&fx.db).expect("opens and migrates");
+    let old = history.show("20260401-010203-abcd").expect("show");
+    assert_eq!(old.employees[0].outcome, Some(Outcome::Ok));
+    assert_eq!(old.employees[0].fields, [Field::LastName]);
+    assert!(old.employees[0].not_cleared.is_empty());
+    assert!(run_text(&old).contains("00123 佐藤 太郎 (update: last_name)"));
+    assert!(!run_text(&old).contains("not cleared"));
+    let version: u32 = rusqlite::Connection::open(&fx.db)
+        .expect("raw open")
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, 5);
+
+    let lock = RunLock::acquire(&fx.db).expect("lock");
+    let write = planned("00123", "佐藤 太郎", Action::Update);
+    let run = history
+        .begin_run(&lock, &start(vec![write.clone()]))
+        .expect("begin");
+    let held = ApplyResult {
+        not_cleared: vec![Field::Email],
+        ..result(&write, Outcome::Ok, None)
+    };
+    history.record(&run, &held).expect("record");
+    history.finish(&run, &RunEnd::default()).expect("finish");
+    let new = history.show(run.as_str()).expect("show");
+    assert_eq!(new.employees[0].not_cleared, [Field::Email]);
+    assert!(
+        run_text(&new).contains("\n      not cleared: email (unreadable in the source)\n"),
+        "{}",
+        run_text(&new)
+    );
+    let json = serde_json::to_value(&new).expect("json");
+    assert_eq!(
+        json["employees"][0]["not_cleared"],
+        serde_json::json!(["email"])
+    );
+    assert_eq!(json["employees"][0]["outcome"], "updated");
+    let timeline = history
+        .timeline(
+            "00123",
+            &RunFilter::default(),
+            PageRequest { number: 1, size: 5 },
+        )
+        .expect("timeline");
+    assert_eq!(timeline.entries.items[0].not_cleared, [Field::Email]);
+    assert!(timeline.entries.items[1].not_cleared.is_empty());
 }
 
 // ---------------------------------------------------------------- through the binary
@@ -1340,6 +1421,13 @@ fn history_employee_shows_when_they_were_last_synced_and_what_changed() {
         "{}",
         filtered.stdout
     );
+    // The filters work after `employee` (its own) and before it (the order that worked
+    // when they were options of `history` for every subcommand).
+    let before = env
+        .cmd(&["history", "--outcome", "failed", "employee", "0002"])
+        .run()
+        .expect(0);
+    assert_eq!(before.stdout, filtered.stdout);
     let blank = env
         .cmd(&["history", "employee", " \u{3000}"])
         .run()
@@ -1457,8 +1545,13 @@ fn bad_history_flags_name_the_value_and_exit_1() {
             "swap the two dates",
         ),
         (
-            &["history", "show", "20260401-010203-abcd", "--page", "2"][..],
+            &["history", "--page", "2", "show", "20260401-010203-abcd"][..],
             "`history show` shows one whole run",
+        ),
+        // `history show` does not take the list's filters, as its help says.
+        (
+            &["history", "show", "20260401-010203-abcd", "--page", "2"][..],
+            "unexpected argument '--page'",
         ),
         (
             &["history", "--page", "2"][..],

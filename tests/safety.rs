@@ -77,7 +77,7 @@ fn an_unreadable_smarthr_email_is_not_cleared_in_kot() {
     let report = out.json();
     for r in report["results"].as_array().unwrap() {
         let (outcome, held) = match r["code"].as_str() {
-            Some("0001") => ("ok", json!(["email"])),
+            Some("0001") => ("updated", json!(["email"])),
             _ => ("not_attempted", json!(["email"])),
         };
         assert_eq!(r["outcome"], outcome, "{r:#}");
@@ -89,6 +89,33 @@ fn an_unreadable_smarthr_email_is_not_cleared_in_kot() {
             );
         }
     }
+
+    // The history says the held-back clear as the report did: the run, the employee's
+    // timeline, and the run's JSON.
+    let run = report["run_id"].as_str().unwrap();
+    let held = "not cleared: email (unreadable in the source)";
+    let show = env.cmd(&["history", "show", run]).run().expect(0).stdout;
+    let updated = &show[show.find("Updated (1):").expect(&show)..];
+    assert!(updated.contains("0001 長谷川 太郎"), "{show}");
+    assert!(updated.contains(held), "{show}");
+    let timeline = env
+        .cmd(&["history", "employee", "0001"])
+        .env("COLUMNS", "200")
+        .run()
+        .expect(0)
+        .stdout;
+    assert!(timeline.contains(held), "{timeline}");
+    let json = env
+        .cmd(&["history", "show", run, "--format", "json"])
+        .run()
+        .expect(0)
+        .json();
+    let e = &json["employees"][0];
+    assert_eq!(
+        (&e["outcome"], &e["not_cleared"]),
+        (&json!("updated"), &json!(["email"])),
+        "{json:#}"
+    );
 
     // Said explicitly, the clears go through.
     env.cmd(&apply_all_to_kot(&["--allow-clear", "email"]))
@@ -540,7 +567,7 @@ fn writes_touch_only_what_the_plan_showed() {
             .unwrap()
             .iter()
             .filter(|r| r["action"] == "update")
-            .inspect(|r| assert_eq!(r["outcome"], "ok", "{direction}: {r:#}"))
+            .inspect(|r| assert_eq!(r["outcome"], "updated", "{direction}: {r:#}"))
             .map(|r| r["code"].as_str().unwrap())
             .collect();
         assert!(

@@ -116,7 +116,7 @@ fn a_target_changed_since_the_plan_is_stale_and_untouched() {
             .cloned()
             .unwrap()
     };
-    assert_eq!(result("0004")["outcome"], "ok");
+    assert_eq!(result("0004")["outcome"], "updated");
     for (code, why) in [("0001", "last_name changed"), ("0002", "code 0002")] {
         let r = result(code);
         assert_eq!(r["outcome"], "not_attempted", "{code}");

@@ -828,3 +828,41 @@ async fn dropping_the_simulators_stops_them() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn an_empty_faults_body_resets_every_fault_on_both_simulators() {
+    let s = start().await;
+    let http = Client::new();
+    let roots = [
+        s.kot.base_url().replace("/v1.0", ""),
+        s.smarthr.base_url().replace("/api", ""),
+    ];
+    for root in roots {
+        let set = json_of(
+            http.post(format!("{root}/_sim/faults"))
+                .json(&json!({
+                    "delay_writes": {"after": 0, "millis": 60000},
+                    "fail_all_writes": 500,
+                    "access_window_after_requests": 5,
+                    "rate_limit_next": 2,
+                }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(set["faults"]["delay_writes"]["millis"], 60000, "{set}");
+        let reset = json_of(
+            http.post(format!("{root}/_sim/faults"))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let state = json_of(http.get(format!("{root}/_sim/state")).send().await.unwrap()).await;
+        let off = serde_json::to_value(sim::FaultState::default()).unwrap();
+        assert_eq!(reset["faults"], off, "{reset}");
+        assert_eq!(state["faults"], off, "{state}");
+    }
+}

@@ -117,6 +117,48 @@ fn help_fits_80_columns_and_stops_at_100() {
     }
 }
 
+/// Each `history` command's help and man page list only the options it takes: `show` a run
+/// id and `--format`, not the list's filters; `employee` its own filters, not `--limit` or
+/// `--code` (issue 18).
+#[test]
+fn history_commands_help_lists_only_the_options_each_takes() {
+    let env = Env::empty();
+    let help = |command: &str| {
+        env.cmd(&["history", command, "--help"])
+            .env("COLUMNS", "80")
+            .run()
+            .expect(0)
+            .stdout
+    };
+    // Each of these takes a value: listed, it reads `--since <YYYY-MM-DD>`.
+    let listed = |help: &str, flag: &str| help.contains(&format!("{flag} <"));
+    let filters = [
+        "--outcome",
+        "--since",
+        "--until",
+        "--direction",
+        "--page",
+        "--per-page",
+    ];
+    let show = help("show");
+    for flag in filters.iter().chain(&["--limit", "--code"]) {
+        assert!(!listed(&show, flag), "{flag} in:\n{show}");
+    }
+    assert!(listed(&show, "--format"), "{show}");
+    insta::assert_snapshot!("history_show_help", show);
+    let employee = help("employee");
+    for flag in filters {
+        assert!(listed(&employee, flag), "{flag} missing from:\n{employee}");
+    }
+    for flag in ["--limit", "--code"] {
+        assert!(!listed(&employee, flag), "{flag} in:\n{employee}");
+    }
+    insta::assert_snapshot!("history_employee_help", employee);
+    let man = env.cmd(&["man", "history", "show"]).run().expect(0).stdout;
+    assert!(!man.contains("\\-\\-outcome"), "{man}");
+    assert!(man.contains("\\-\\-format"), "{man}");
+}
+
 #[test]
 fn history_limit_0_lists_every_run() {
     let env = company();

@@ -1488,9 +1488,9 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
 /// that creates 00999, recorded in `config`'s history as applies record them; their ids,
 /// oldest first.
 fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::RunId> {
-    use crewsync::apply::{Action, ApplyResult, Outcome};
-    use crewsync::history::{History, PlannedWrite, RunEnd, RunStart};
-    use crewsync::model::{Direction, Field};
+    use crewsync::apply::Action;
+    use crewsync::history::{History, PlannedWrite};
+    use crewsync::model::Field;
     use crewsync::plan::Change;
     let history = History::open(&config.history).unwrap();
     let lock = RunLock::acquire(&config.history).unwrap();
@@ -1523,34 +1523,45 @@ fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::Run
                 new: Some("佐藤".into()),
             },
         )]);
-    runs.map(|w| {
-        let start = RunStart {
-            direction: Direction::SmartHrToKot,
-            as_of: util::date(util::AS_OF),
-            user: "人事 太郎".into(),
-            selection: "all".into(),
-            defaults: "none".into(),
-            rules: None,
-            planned: vec![w.clone()],
-            left_out: vec![],
-            unchanged: 0,
-        };
-        let run = history.begin_run(&lock, &start).unwrap();
-        let result = ApplyResult {
-            code: w.code.clone(),
-            name: w.name.clone(),
-            action: w.action,
-            outcome: Outcome::Ok,
-            error: None,
-            why: None,
-            fields: w.fields.clone(),
-            not_cleared: vec![],
-        };
-        history.record(&run, &result).unwrap();
-        history.finish(&run, &RunEnd::default()).unwrap();
-        run
-    })
-    .collect()
+    runs.map(|w| written_run(&history, &lock, &w, vec![]))
+        .collect()
+}
+
+/// A run of 人事 太郎's that wrote `w`, holding back clearing `not_cleared`, as an apply
+/// records it; its id.
+fn written_run(
+    history: &crewsync::history::History,
+    lock: &RunLock,
+    w: &crewsync::history::PlannedWrite,
+    not_cleared: Vec<crewsync::model::Field>,
+) -> crewsync::history::RunId {
+    use crewsync::apply::{ApplyResult, Outcome};
+    use crewsync::history::{RunEnd, RunStart};
+    let start = RunStart {
+        direction: crewsync::model::Direction::SmartHrToKot,
+        as_of: util::date(util::AS_OF),
+        user: "人事 太郎".into(),
+        selection: "all".into(),
+        defaults: "none".into(),
+        rules: None,
+        planned: vec![w.clone()],
+        left_out: vec![],
+        unchanged: 0,
+    };
+    let run = history.begin_run(lock, &start).unwrap();
+    let result = ApplyResult {
+        code: w.code.clone(),
+        name: w.name.clone(),
+        action: w.action,
+        outcome: Outcome::Ok,
+        error: None,
+        why: None,
+        fields: w.fields.clone(),
+        not_cleared,
+    };
+    history.record(&run, &result).unwrap();
+    history.finish(&run, &RunEnd::default()).unwrap();
+    run
 }
 
 /// A dashboard on a history of [`seed_history`]'s runs.
@@ -1564,6 +1575,50 @@ fn seeded() -> (Env, Dashboard, Vec<crewsync::history::RunId>) {
 /// Links to runs' 実行結果 on a page.
 fn result_links(body: &str) -> usize {
     body.matches("href=\"/history/").count()
+}
+
+/// A clear the apply held back (the source could not read the field) is on the run's
+/// 実行結果 and the employee's timeline, in the page's language, beside the outcome in the
+/// history's words (issue 13 §3, issue 18 §7).
+#[test]
+fn a_held_back_clear_is_on_the_run_result_in_the_pages_language() {
+    use crewsync::apply::Action;
+    use crewsync::history::{History, PlannedWrite};
+    use crewsync::model::Field;
+    let env = Env::empty();
+    let config = config(&env);
+    let history = History::open(&config.history).unwrap();
+    let lock = RunLock::acquire(&config.history).unwrap();
+    let write = PlannedWrite {
+        code: "00123".into(),
+        name: "佐藤 太郎".into(),
+        action: Action::Update,
+        fields: vec![Field::LastName],
+        changes: vec![],
+    };
+    let run = written_run(&history, &lock, &write, vec![Field::Email]);
+    drop(lock);
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let ja = "メールアドレスは空にしませんでした（連携元で読み取れていないおそれがあるため）。";
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(page.contains(ja), "{page}");
+        assert!(page.contains("<td class=\"outcome\">更新</td>"), "{page}");
+        assert!(!page.contains("not cleared"), "{page}");
+        let timeline = unescaped(&c.get("/history?code=00123").await.body);
+        assert!(timeline.contains(ja), "{timeline}");
+        c.lang = Some("en".into());
+        let page = unescaped(&c.get(&format!("/history/{run}")).await.body);
+        assert!(
+            page.contains("not cleared: email (unreadable in the source)"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td class=\"outcome\">Updated</td>"),
+            "{page}"
+        );
+    });
 }
 
 /// English of the history pages that must not appear on a Japanese one.

@@ -43,13 +43,95 @@ pub enum Outcome {
 impl Outcome {
     pub const ALL: [Outcome; 3] = [Outcome::Ok, Outcome::Failed, Outcome::NotAttempted];
 
-    /// The spelling in JSON and in the history database.
+    /// The spelling in the history database. Reports say [`EmployeeOutcome`] instead, where
+    /// `ok` is `created` or `updated`.
     pub fn code(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Failed => "failed",
             Outcome::NotAttempted => "not_attempted",
         }
+    }
+}
+
+/// What became of one employee of a plan in a run: the one vocabulary of every report (the
+/// apply table and JSON, its summary, the history, the email, the dashboard; issue 18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmployeeOutcome {
+    Created,
+    Updated,
+    Failed,
+    /// Chosen but not written: stopped, stale, held back, or never reached.
+    NotAttempted,
+    /// Left out of the run: the plan could not write it.
+    Invalid,
+    /// Left out of the run: new or changed, but not selected.
+    NotSelected,
+    /// Left out of the run: a rule excluded it.
+    Excluded,
+}
+
+impl EmployeeOutcome {
+    pub const ALL: [EmployeeOutcome; 7] = [
+        EmployeeOutcome::Created,
+        EmployeeOutcome::Updated,
+        EmployeeOutcome::Failed,
+        EmployeeOutcome::NotAttempted,
+        EmployeeOutcome::Invalid,
+        EmployeeOutcome::NotSelected,
+        EmployeeOutcome::Excluded,
+    ];
+
+    /// The spelling in JSON and on the command line: `not_attempted`.
+    pub fn code(self) -> &'static str {
+        match self {
+            EmployeeOutcome::Created => "created",
+            EmployeeOutcome::Updated => "updated",
+            EmployeeOutcome::Failed => "failed",
+            EmployeeOutcome::NotAttempted => "not_attempted",
+            EmployeeOutcome::Invalid => "invalid",
+            EmployeeOutcome::NotSelected => "not_selected",
+            EmployeeOutcome::Excluded => "excluded",
+        }
+    }
+
+    /// The word for a person: `not attempted`.
+    pub fn word(self) -> &'static str {
+        match self {
+            EmployeeOutcome::NotAttempted => "not attempted",
+            EmployeeOutcome::NotSelected => "not selected",
+            other => other.code(),
+        }
+    }
+
+    /// Whether the employee's record was written.
+    pub fn written(self) -> bool {
+        matches!(self, EmployeeOutcome::Created | EmployeeOutcome::Updated)
+    }
+
+    /// A chosen employee's outcome; `None` (the run never reached it) is not attempted.
+    pub fn of_record(outcome: Option<Outcome>, action: Action) -> EmployeeOutcome {
+        match (outcome, action) {
+            (Some(Outcome::Ok), Action::Create) => EmployeeOutcome::Created,
+            (Some(Outcome::Ok), Action::Update) => EmployeeOutcome::Updated,
+            (Some(Outcome::Failed), _) => EmployeeOutcome::Failed,
+            (Some(Outcome::NotAttempted) | None, _) => EmployeeOutcome::NotAttempted,
+        }
+    }
+
+    pub fn of_left(kind: LeftKind) -> EmployeeOutcome {
+        match kind {
+            LeftKind::Invalid => EmployeeOutcome::Invalid,
+            LeftKind::NotSelected => EmployeeOutcome::NotSelected,
+            LeftKind::Excluded => EmployeeOutcome::Excluded,
+        }
+    }
+}
+
+impl std::fmt::Display for EmployeeOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
     }
 }
 
@@ -73,6 +155,24 @@ pub struct ApplyResult {
     pub not_cleared: Vec<Field>,
 }
 
+impl ApplyResult {
+    /// What became of the employee, in the words of every report.
+    pub fn ended(&self) -> EmployeeOutcome {
+        EmployeeOutcome::of_record(Some(self.outcome), self.action)
+    }
+}
+
+/// "not cleared: email (unreadable in the source)": the clears a written update held back
+/// ([`ApplyResult::not_cleared`]), as the apply report, the history and the email say them.
+/// An update held back whole says so in its reason instead ([`NotWritten::NotCleared`]).
+pub fn not_cleared_text(fields: &[Field]) -> String {
+    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    format!(
+        "not cleared: {} (unreadable in the source)",
+        names.join(", ")
+    )
+}
+
 /// Why an employee of the plan was never meant to be written by this apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,20 +190,12 @@ impl LeftKind {
 
     /// The spelling in JSON and in the history database.
     pub fn code(self) -> &'static str {
-        match self {
-            LeftKind::NotSelected => "not_selected",
-            LeftKind::Invalid => "invalid",
-            LeftKind::Excluded => "excluded",
-        }
+        EmployeeOutcome::of_left(self).code()
     }
 
     /// The word used for it in every report, history and email.
     pub fn as_str(self) -> &'static str {
-        match self {
-            LeftKind::NotSelected => "not selected",
-            LeftKind::Invalid => "invalid",
-            LeftKind::Excluded => "excluded",
-        }
+        EmployeeOutcome::of_left(self).word()
     }
 }
 
@@ -161,14 +253,15 @@ pub type ApplySummary = Counts;
 impl Counts {
     /// Each count with its word, those that need a person first.
     pub fn labelled(&self) -> [(usize, &'static str); 8] {
+        use EmployeeOutcome as O;
         [
-            (self.failed, "failed"),
-            (self.not_attempted, "not attempted"),
-            (self.invalid, LeftKind::Invalid.as_str()),
-            (self.not_selected, LeftKind::NotSelected.as_str()),
-            (self.excluded, LeftKind::Excluded.as_str()),
-            (self.created, "created"),
-            (self.updated, "updated"),
+            (self.failed, O::Failed.word()),
+            (self.not_attempted, O::NotAttempted.word()),
+            (self.invalid, O::Invalid.word()),
+            (self.not_selected, O::NotSelected.word()),
+            (self.excluded, O::Excluded.word()),
+            (self.created, O::Created.word()),
+            (self.updated, O::Updated.word()),
             (self.unchanged, "unchanged"),
         ]
     }

@@ -65,7 +65,9 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
                 Format::Json => json(serde_json::to_value(&run)?)?,
             }
         }
-        Some(HistoryCommand::Employee { code }) => {
+        Some(HistoryCommand::Employee { code, filter: own }) => {
+            let given = own.or(&args.filter);
+            let filter = self::filter(&given);
             if let Some(other) = &args.code {
                 bail!(
                     "the employee is given once: `crewsync history employee {code}` without --code {other}"
@@ -76,7 +78,7 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
                     "--limit lists the newest runs; for an employee's timeline use --per-page N (and --page N)"
                 );
             }
-            let timeline = history.timeline(code, &filter, page_request(&args.filter))?;
+            let timeline = history.timeline(code, &filter, page_request(&given))?;
             past_end(&timeline.entries, "entries")?;
             match args.format {
                 // As the list of runs says it: the timeline's own "no run touched this
@@ -113,6 +115,24 @@ fn with_page(page: usize) -> String {
     }
     words.extend(["--page".to_string(), page.to_string()]);
     words.join(" ")
+}
+
+impl HistoryFilterArgs {
+    /// These, each left unset taken from `outer` (given before the subcommand).
+    fn or(&self, outer: &HistoryFilterArgs) -> HistoryFilterArgs {
+        HistoryFilterArgs {
+            outcome: if self.outcome.is_empty() {
+                outer.outcome.clone()
+            } else {
+                self.outcome.clone()
+            },
+            since: self.since.or(outer.since),
+            until: self.until.or(outer.until),
+            direction: self.direction.or(outer.direction),
+            page: self.page.or(outer.page),
+            per_page: self.per_page.or(outer.per_page),
+        }
+    }
 }
 
 fn filter(args: &HistoryFilterArgs) -> RunFilter {

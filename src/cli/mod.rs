@@ -184,29 +184,32 @@ pub struct HistoryArgs {
     pub format: Format,
 }
 
-/// What `history` and `history employee` are narrowed to, and which page they show.
-#[derive(Debug, Args)]
+/// What `history` and `history employee` are narrowed to, and which page they show. Each
+/// of the two has its own (not `global`), so that `history show --help` lists only what
+/// `history show` accepts; `history --since D employee CODE`, the order that worked when they
+/// were global, still does.
+#[derive(Debug, Clone, Args)]
 pub struct HistoryFilterArgs {
     /// Only runs with one of these outcomes, comma-separated: a run's status (running,
     /// completed, completed_with_failures, stopped, interrupted, refused) or an employee's
     /// (created, updated, failed, not_attempted, invalid, not_selected, excluded; with --code
     /// or `history employee`, that employee's).
-    #[arg(long, value_delimiter = ',', value_parser = parse_outcome, value_name = "OUTCOME", global = true)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_outcome, value_name = "OUTCOME")]
     pub outcome: Vec<crewsync::history::OutcomeFilter>,
     /// Only runs started on or after this day (JST).
-    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD", global = true)]
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub since: Option<NaiveDate>,
     /// Only runs started on or before this day (JST).
-    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD", global = true)]
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub until: Option<NaiveDate>,
     /// Only runs in this direction.
-    #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot", global = true)]
+    #[arg(long, value_parser = parse_direction, value_name = "kot-to-smarthr|smarthr-to-kot")]
     pub direction: Option<Direction>,
     /// Which page to show, from 1 (newest first). Default: 1.
-    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true, global = true)]
+    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true)]
     pub page: Option<usize>,
     /// How many entries a page shows. Default: 20.
-    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true, global = true)]
+    #[arg(long, value_parser = parse_page, value_name = "N", allow_negative_numbers = true)]
     pub per_page: Option<usize>,
 }
 
@@ -222,6 +225,8 @@ pub enum HistoryCommand {
     Employee {
         /// The employee code (社員番号), matched as the plan matches codes.
         code: String,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
     },
 }
 

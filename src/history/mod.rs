@@ -292,8 +292,10 @@ pub struct RunSummary {
     pub email: Option<EmailRecord>,
 }
 
-/// One employee of a run. `outcome` is `None` when the run never got to it.
+/// One employee of a run. `outcome` is `None` when the run never got to it. In JSON its
+/// outcome is said as every report says it ([`RecordJson`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "RecordJson")]
 pub struct EmployeeRecord {
     pub code: String,
     pub name: String,
@@ -306,6 +308,42 @@ pub struct EmployeeRecord {
     #[serde(skip)]
     pub why: Option<NotWritten>,
     pub recorded_at: Option<DateTime<Utc>>,
+    /// Clears the update held back ([`ApplyResult::not_cleared`]); empty for runs recorded
+    /// before schema v5.
+    pub not_cleared: Vec<Field>,
+}
+
+/// An [`EmployeeRecord`] as `history show --format json` gives it: `outcome` in the words of
+/// the apply report and the counts (`created`, `updated`, `failed`, `not_attempted`), `null`
+/// for an employee the run never reached; `not_cleared` only when a clear was held back.
+#[derive(Serialize)]
+struct RecordJson {
+    code: String,
+    name: String,
+    action: Action,
+    fields: Vec<Field>,
+    outcome: Option<EmployeeOutcome>,
+    error: Option<String>,
+    recorded_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_cleared: Vec<Field>,
+}
+
+impl From<EmployeeRecord> for RecordJson {
+    fn from(e: EmployeeRecord) -> RecordJson {
+        RecordJson {
+            outcome: e
+                .outcome
+                .map(|o| EmployeeOutcome::of_record(Some(o), e.action)),
+            code: e.code,
+            name: e.name,
+            action: e.action,
+            fields: e.fields,
+            error: e.error,
+            recorded_at: e.recorded_at,
+            not_cleared: e.not_cleared,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -363,6 +401,7 @@ impl RunDetail {
                     error: Some(unstarted_reason(status)),
                     why: Some(unstarted_why(status)),
                     recorded_at: Some(now),
+                    not_cleared: Vec::new(),
                 })
                 .collect(),
             left_out: start.left_out.clone(),
@@ -647,14 +686,15 @@ impl History {
             .execute(
                 "INSERT INTO run_employees
                     (run_id, seq, code, name, action, fields, outcome, error, recorded_at,
-                     code_key, error_said)
+                     code_key, error_said, not_cleared)
                  VALUES (?1,
                     (SELECT COALESCE(MAX(seq) + 1, 0) FROM run_employees WHERE run_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                    ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (run_id, code) DO UPDATE SET
                     name = excluded.name, action = excluded.action, fields = excluded.fields,
                     outcome = excluded.outcome, error = excluded.error,
-                    recorded_at = excluded.recorded_at, error_said = excluded.error_said",
+                    recorded_at = excluded.recorded_at, error_said = excluded.error_said,
+                    not_cleared = excluded.not_cleared",
                 params![
                     run.as_str(),
                     result.code,
@@ -666,6 +706,7 @@ impl History {
                     timestamp(Utc::now()),
                     code_key(&result.code),
                     result.why.as_ref().and_then(said),
+                    fields_text(&result.not_cleared),
                 ],
             )
             .map_err(|e| self.sqlite(e))?;
@@ -753,7 +794,8 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT code, name, action, fields, outcome, error, recorded_at, error_said
+                "SELECT code, name, action, fields, outcome, error, recorded_at, error_said,
+                    not_cleared
                  FROM run_employees WHERE run_id = ?1 ORDER BY seq",
             )
             .map_err(|e| self.sqlite(e))?;
@@ -902,15 +944,19 @@ impl History {
             name: text(1)?,
             action: parse_action(&action)
                 .ok_or_else(|| self.corrupt(format!("action '{action}'")))?,
-            fields: parse_fields(&fields)
-                .ok_or_else(|| self.corrupt(format!("field list '{fields}'")))?,
+            fields: self.read_fields(&fields)?,
             outcome: opt_text(4)?
                 .map(|o| parse_outcome(&o).ok_or_else(|| self.corrupt(format!("outcome '{o}'"))))
                 .transpose()?,
             error: opt_text(5)?,
             why: read_said(opt_text(7)?.as_deref()),
             recorded_at: opt_text(6)?.map(|t| self.parse_time(&t)).transpose()?,
+            not_cleared: self.read_fields(&text(8)?)?,
         })
+    }
+
+    fn read_fields(&self, names: &str) -> Result<Vec<Field>, HistoryError> {
+        parse_fields(names).ok_or_else(|| self.corrupt(format!("field list '{names}'")))
     }
 
     fn parse_status(&self, s: &str) -> Result<RunStatus, HistoryError> {

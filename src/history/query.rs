@@ -9,9 +9,9 @@
 
 use super::{
     History, HistoryError, RunId, RunStatus, RunSummary, SUMMARY_SELECT, lock, parse_action,
-    parse_fields, parse_left_kind, parse_outcome, timestamp,
+    parse_left_kind, parse_outcome, timestamp,
 };
-use crate::apply::{Action, LeftKind, Outcome};
+use crate::apply::{Action, LeftKind};
 use crate::model::{Direction, Field};
 use crate::plan::Change;
 use crate::text::code_key;
@@ -19,73 +19,12 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Row, params_from_iter};
 use serde::Serialize;
-use std::fmt;
 use std::str::FromStr;
 
-/// What became of one employee in one run: the words of a run's counts
-/// ([`crate::apply::Counts`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmployeeOutcome {
-    Created,
-    Updated,
-    Failed,
-    /// Planned but not written: stopped, stale, held back, or never reached.
-    NotAttempted,
-    /// Left out of the run: the plan could not write it.
-    Invalid,
-    /// Left out of the run: new or changed, but not selected.
-    NotSelected,
-    /// Left out of the run: a rule excluded it.
-    Excluded,
-}
+pub use crate::apply::EmployeeOutcome;
 
+/// Where each outcome is recorded.
 impl EmployeeOutcome {
-    pub const ALL: [EmployeeOutcome; 7] = [
-        EmployeeOutcome::Created,
-        EmployeeOutcome::Updated,
-        EmployeeOutcome::Failed,
-        EmployeeOutcome::NotAttempted,
-        EmployeeOutcome::Invalid,
-        EmployeeOutcome::NotSelected,
-        EmployeeOutcome::Excluded,
-    ];
-
-    /// The spelling in JSON and on the command line.
-    pub fn code(self) -> &'static str {
-        match self {
-            EmployeeOutcome::Created => "created",
-            EmployeeOutcome::Updated => "updated",
-            EmployeeOutcome::Failed => "failed",
-            EmployeeOutcome::NotAttempted => "not_attempted",
-            EmployeeOutcome::Invalid => "invalid",
-            EmployeeOutcome::NotSelected => "not_selected",
-            EmployeeOutcome::Excluded => "excluded",
-        }
-    }
-
-    /// Whether the employee's record was written.
-    pub fn written(self) -> bool {
-        matches!(self, EmployeeOutcome::Created | EmployeeOutcome::Updated)
-    }
-
-    fn of_record(outcome: Option<Outcome>, action: Action) -> EmployeeOutcome {
-        match (outcome, action) {
-            (Some(Outcome::Ok), Action::Create) => EmployeeOutcome::Created,
-            (Some(Outcome::Ok), Action::Update) => EmployeeOutcome::Updated,
-            (Some(Outcome::Failed), _) => EmployeeOutcome::Failed,
-            (Some(Outcome::NotAttempted) | None, _) => EmployeeOutcome::NotAttempted,
-        }
-    }
-
-    fn of_left(kind: LeftKind) -> EmployeeOutcome {
-        match kind {
-            LeftKind::Invalid => EmployeeOutcome::Invalid,
-            LeftKind::NotSelected => EmployeeOutcome::NotSelected,
-            LeftKind::Excluded => EmployeeOutcome::Excluded,
-        }
-    }
-
     /// The condition on a `run_employees e` row, for the outcomes recorded there.
     fn record_sql(self) -> Option<&'static str> {
         Some(match self {
@@ -102,12 +41,6 @@ impl EmployeeOutcome {
         LeftKind::ALL
             .into_iter()
             .find(|&k| EmployeeOutcome::of_left(k) == self)
-    }
-}
-
-impl fmt::Display for EmployeeOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.code().replace('_', " "))
     }
 }
 
@@ -254,6 +187,10 @@ pub struct TimelineEntry {
     pub changes: Option<Vec<Change>>,
     /// Why it failed, was not attempted or was left out.
     pub reason: Option<String>,
+    /// Clears the update held back ([`crate::apply::ApplyResult::not_cleared`]); empty for
+    /// runs recorded before schema v5.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_cleared: Vec<Field>,
     /// `reason` as data, for runs recorded since schema v4 (not for failures, whose reason
     /// is a service's text).
     #[serde(skip)]
@@ -429,12 +366,12 @@ impl History {
                     e.code AS code, e.name AS name, e.action AS action, e.fields AS fields,
                     e.changes AS changes, e.outcome AS outcome, e.error AS reason,
                     e.recorded_at AS recorded_at, NULL AS kind, 0 AS part, e.seq AS seq,
-                    e.error_said AS reason_said
+                    e.error_said AS reason_said, e.not_cleared AS not_cleared
              FROM run_employees e JOIN runs r ON r.id = e.run_id WHERE {} AND {}
              UNION ALL
              SELECT r.id, r.started_at, r.rowid, r.user, r.direction, r.status,
                     l.code, l.name, NULL, NULL, NULL, NULL, l.reason, NULL, l.kind, 1, l.seq,
-                    l.reason_said
+                    l.reason_said, ''
              FROM run_left_out l JOIN runs r ON r.id = l.run_id WHERE {} AND {}",
             records.sql(),
             runs.sql(),
@@ -458,7 +395,7 @@ impl History {
             .map_err(|e| self.sqlite(e))?;
         let sql = format!(
             "SELECT run_id, started_at, recorded_at, user, direction, status, code, name,
-                    action, fields, changes, outcome, reason, kind, reason_said
+                    action, fields, changes, outcome, reason, kind, reason_said, not_cleared
              FROM ({union}) ORDER BY started_at DESC, run_row DESC, part, seq
              LIMIT ? OFFSET ?"
         );
@@ -559,9 +496,7 @@ impl History {
                         parse_outcome(&o).ok_or_else(|| self.corrupt(format!("outcome '{o}'")))
                     })
                     .transpose()?;
-                let fields = text(9)?;
-                let fields = parse_fields(&fields)
-                    .ok_or_else(|| self.corrupt(format!("field list '{fields}'")))?;
+                let fields = self.read_fields(&text(9)?)?;
                 let changes = opt_text(10)?
                     .map(|json| {
                         serde_json::from_str::<Vec<Change>>(&json)
@@ -587,6 +522,7 @@ impl History {
             fields,
             changes,
             reason: opt_text(12)?,
+            not_cleared: self.read_fields(&text(15)?)?,
             why: {
                 let said = opt_text(14)?;
                 match opt_text(13)? {

@@ -207,6 +207,13 @@ fn entry_details(entry: &TimelineEntry, style: &Style) -> Vec<layout::Atom> {
         None => {}
         Some(changes) => atoms.extend(changes.iter().map(|c| change_atom(c, style))),
     }
+    if entry.outcome == EmployeeOutcome::Updated && !entry.not_cleared.is_empty() {
+        atoms.extend(style.words(
+            &crate::apply::not_cleared_text(&entry.not_cleared),
+            Paint::new().yellow(),
+            ITEM_JOINER,
+        ));
+    }
     if let Some(reason) = &entry.reason {
         // A reason's hint goes on its own line in a report; here it runs on.
         let reason = reason.replace('\n', " ");
@@ -308,6 +315,10 @@ pub fn run_text_in(detail: &RunDetail, width: usize) -> String {
             };
             if let Some(why) = why {
                 out.push_str(&wrapped("      ", 6, why, width));
+            }
+            if section == Section::Updated && !e.not_cleared.is_empty() {
+                let held = crate::apply::not_cleared_text(&e.not_cleared);
+                out.push_str(&wrapped("      ", 6, &held, width));
             }
         }
         for l in left {

@@ -98,6 +98,11 @@ const MIGRATIONS: &[Migration] = &[
     sql("ALTER TABLE runs ADD COLUMN selection_said TEXT;
         ALTER TABLE run_employees ADD COLUMN error_said TEXT;
         ALTER TABLE run_left_out ADD COLUMN reason_said TEXT;"),
+    // v5: the clears a written update held back because the plan found the field unreadable
+    // in the source (issue 13 §3, `ApplyResult::not_cleared`), so that the history, the email
+    // and the dashboard say what the terminal said. Field names comma-separated, as `fields`;
+    // empty when none was held back, and for rows recorded before v5, which did not keep it.
+    sql("ALTER TABLE run_employees ADD COLUMN not_cleared TEXT NOT NULL DEFAULT '';"),
 ];
 
 /// Gives every recorded employee of an older history its code key.

@@ -16,7 +16,8 @@ fn action_str(a: Action) -> &'static str {
 
 /// The apply's JSON: the shape `crewsync apply --format json` promises (issue 3): `results`
 /// for the selected employees, `left_out` for every other one but the unchanged, `summary`
-/// counting every employee of the plan, plus `stopped` when the run ended early.
+/// counting every employee of the plan, plus `stopped` when the run ended early. Each
+/// `outcome` is an [`crate::apply::EmployeeOutcome`] code, as in the history and the summary.
 pub fn apply_json(report: &ApplyReport) -> Value {
     let results: Vec<Value> = report
         .results
@@ -25,7 +26,7 @@ pub fn apply_json(report: &ApplyReport) -> Value {
             json!({
                 "code": r.code,
                 "action": action_str(r.action),
-                "outcome": r.outcome.code(),
+                "outcome": r.ended().code(),
                 "error": r.error,
                 "not_cleared": r.not_cleared.iter().map(|f| f.name()).collect::<Vec<_>>(),
             })
@@ -112,7 +113,7 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
             Outcome::NotAttempted => Paint::new().yellow(),
         };
         let cells = [
-            style.cell(&r.outcome.code().replace('_', " "), outcome, OUTCOME_COLS),
+            style.cell(r.ended().word(), outcome, OUTCOME_COLS),
             style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
             style.cell(&code_text(Some(&r.code)), Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),
@@ -161,12 +162,8 @@ fn detail(r: &ApplyResult, style: &Style) -> Vec<Atom> {
         _ => Vec::new(),
     };
     if !r.not_cleared.is_empty() && r.outcome == Outcome::Ok {
-        let fields: Vec<&str> = r.not_cleared.iter().map(|f| f.name()).collect();
         atoms.extend(style.words(
-            &format!(
-                "not cleared: {} (unreadable in the source)",
-                fields.join(", ")
-            ),
+            &crate::apply::not_cleared_text(&r.not_cleared),
             Paint::new().yellow(),
             ITEM_JOINER,
         ));

@@ -16,9 +16,12 @@ pub enum DeltaChange {
     },
     /// No longer left out.
     Included,
+    /// The row's status changed; when it is now invalid, why (one fact, one line: the
+    /// problems of a row that became or stopped being invalid are not a second line).
     Status {
         old: Status,
         new: Status,
+        problems: Vec<Problem>,
     },
     Office {
         old: Option<String>,
@@ -75,9 +78,15 @@ impl DeltaLine {
         let what = match &self.change {
             DeltaChange::Excluded { reason, from } => format!("now left out: {reason} ({from})"),
             DeltaChange::Included => "no longer left out".to_string(),
-            DeltaChange::Status { old, new } => {
+            DeltaChange::Status { old, new, problems } if problems.is_empty() => {
                 format!("status {} → {}", old.as_str(), new.as_str())
             }
+            DeltaChange::Status { old, new, problems } => format!(
+                "status {} → {}: {}",
+                old.as_str(),
+                new.as_str(),
+                crate::plan::problems_text(problems, words)
+            ),
             DeltaChange::Office { old, new } => format!("office {} → {}", opt(old), opt(new)),
             DeltaChange::EmploymentType { old, new } => {
                 format!("employment type {} → {}", opt(old), opt(new))
@@ -212,9 +221,9 @@ pub fn plan_delta(old: &Plan, new: &Plan) -> Vec<DeltaLine> {
             push(DeltaChange::Status {
                 old: before.status,
                 new: row.status,
+                problems: row.problems.clone(),
             });
-        }
-        if before.problems != row.problems {
+        } else if before.problems != row.problems {
             push(DeltaChange::Problems {
                 old: before.problems.clone(),
                 new: row.problems.clone(),
@@ -295,6 +304,41 @@ mod tests {
             unreadable: Vec::new(),
             words: crate::error::Wording::OWN,
         }
+    }
+
+    #[test]
+    fn a_row_that_becomes_or_stops_being_invalid_is_one_line() {
+        let mut invalid = row("1", "本社", false);
+        invalid.status = Status::Invalid;
+        invalid.problems = vec![Problem::Undecided {
+            field: Field::Office,
+            target: crate::model::Service::Kot,
+        }];
+        let valid = row("1", "本社", false);
+
+        let fixed = plan_delta(&plan(vec![invalid.clone()]), &plan(vec![valid.clone()]));
+        let text = render_delta(&fixed, crate::error::Wording::OWN);
+        assert_eq!(fixed.len(), 1, "{text}");
+        assert_eq!(text, "1 社員1: status invalid → new");
+
+        let broken = plan_delta(&plan(vec![valid]), &plan(vec![invalid.clone()]));
+        let text = render_delta(&broken, crate::error::Wording::OWN);
+        assert_eq!(broken.len(), 1, "{text}");
+        assert!(
+            text.starts_with("1 社員1: status new → invalid: "),
+            "{text}"
+        );
+        assert!(text.contains("office"), "the reason is on the line: {text}");
+
+        // Still invalid, for another reason: the reasons are the one fact.
+        let mut other = invalid.clone();
+        other.problems = vec![Problem::NoCode {
+            source: crate::model::Service::SmartHr,
+        }];
+        let changed = plan_delta(&plan(vec![invalid]), &plan(vec![other]));
+        let text = render_delta(&changed, crate::error::Wording::OWN);
+        assert_eq!(changed.len(), 1, "{text}");
+        assert!(text.starts_with("1 社員1: invalid: "), "{text}");
     }
 
     #[test]

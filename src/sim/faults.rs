@@ -25,7 +25,8 @@ pub struct DelayWrites {
 }
 
 /// What the knobs are set to now; also the JSON body of `POST /_sim/faults` (every field
-/// optional there: an absent field leaves its knob as it is) and part of `GET /_sim/state`.
+/// optional there: an absent field leaves its knob as it is, and an empty body `{}` turns
+/// every knob off) and part of `GET /_sim/state`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FaultState {
@@ -51,8 +52,10 @@ pub struct FaultState {
     pub delay_writes: Option<DelayWrites>,
 }
 
-/// The body of `POST /_sim/faults`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The body of `POST /_sim/faults`. One that sets nothing (`{}`) clears every knob, as
+/// `clear` does: a knob such as `delay_writes` has no value that means "off", so without this
+/// a person driving `crewsync simulate` by hand could not turn it off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultUpdate {
     pub fail_next_writes: Option<FailNext>,
@@ -180,8 +183,9 @@ impl Faults {
     }
 
     pub fn update(&self, u: FaultUpdate) {
+        let clear = u.clear || u == FaultUpdate::default();
         self.with(|s| {
-            if u.clear {
+            if clear {
                 *s = FaultState::default();
             }
             if let Some(v) = u.fail_next_writes {
@@ -296,6 +300,34 @@ mod tests {
         assert_eq!(f.writes_delayed(), 2);
         f.clear();
         assert_eq!(f.take_write_delay(), None);
+    }
+
+    #[test]
+    fn an_empty_update_turns_every_knob_off() {
+        let f = Faults::default();
+        let set: FaultUpdate = serde_json::from_value(serde_json::json!({
+            "fail_next_writes": {"count": 1, "status": 500},
+            "fail_next_reads": {"count": 2, "status": 503},
+            "lose_next_write_responses": 1,
+            "rate_limit_next": 1,
+            "require_full_put_body": true,
+            "access_window_after_requests": 3,
+            "fail_all_writes": 500,
+            "echo_authorization": true,
+            "delay_writes": {"after": 0, "millis": 50},
+        }))
+        .unwrap();
+        f.update(set);
+        assert!(f.state().delay_writes.is_some());
+        // Every knob is set, so the reset below is seen on each.
+        assert!(f.state().access_window_after_requests.is_some());
+        f.update(serde_json::from_str("{}").unwrap());
+        assert_eq!(f.state(), FaultState::default());
+        assert_eq!(f.take_write_delay(), None);
+        // A body that sets one knob leaves the others as they are.
+        f.delay_writes(0, Duration::from_millis(5));
+        f.update(serde_json::from_value(serde_json::json!({"rate_limit_next": 1})).unwrap());
+        assert!(f.state().delay_writes.is_some());
     }
 
     #[test]

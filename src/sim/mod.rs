@@ -8,8 +8,9 @@
 //!
 //! Each simulator also serves control endpoints under `/_sim/` (no token needed), so a person
 //! or a test driving a separate `crewsync simulate` process can set the same knobs:
-//! `POST /_sim/faults` (a [`FaultUpdate`] as JSON), `POST /_sim/limits` (a [`SimLimits`]: limits
-//! that differ from what the clients assume), `GET /_sim/state`, `POST /_sim/crews` or
+//! `POST /_sim/faults` (a [`FaultUpdate`] as JSON; `{}` resets every fault), `POST
+//! /_sim/limits` (a [`SimLimits`]: limits that differ from what the clients assume), `GET
+//! /_sim/state`, `POST /_sim/crews` or
 //! `POST /_sim/employees` (seed a record as given), and on KOT `POST /_sim/clock`
 //! (`{"now": "2026-04-01T12:00:00+09:00", "frozen": false}`).
 

@@ -185,9 +185,6 @@ pub struct Text {
     pub not_selected: &'static str,
     /// The 実行結果's list of the plan's employees that were not written, and why.
     pub left_out_title: &'static str,
-    pub run_ok: &'static str,
-    pub run_failed: &'static str,
-    pub run_skipped: &'static str,
     pub action_create: &'static str,
     pub action_update: &'static str,
     pub fields: [&'static str; 12],
@@ -497,9 +494,6 @@ pub static JA: Text = Text {
     excluded: "ルールで対象外",
     not_selected: "選択されていません",
     left_out_title: "同期しなかった従業員",
-    run_ok: "成功",
-    run_failed: "失敗",
-    run_skipped: "未実行",
     action_create: "新規登録",
     action_update: "更新",
     fields: [
@@ -649,9 +643,6 @@ pub static EN: Text = Text {
     excluded: "Excluded by rules",
     not_selected: "Not selected",
     left_out_title: "Employees not synced",
-    run_ok: "OK",
-    run_failed: "Failed",
-    run_skipped: "Not attempted",
     action_create: "Create",
     action_update: "Update",
     fields: [

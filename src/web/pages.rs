@@ -9,10 +9,10 @@ use super::i18n::{Lang, Text};
 use super::said;
 use super::security::{self, Ctx, Login};
 use super::wizard::{Review, Stage, Wizard};
-use crate::apply::{Action, ApplyResult, LeftKind, Outcome};
+use crate::apply::{Action, ApplyResult, EmployeeOutcome, LeftKind, NotWritten, Outcome};
 use crate::error::BadDate;
 use crate::history::{RunDetail, RunSummary};
-use crate::model::{Direction, MasterItem, Service};
+use crate::model::{Direction, Field, MasterItem, Service};
 use crate::plan::{Row, Status};
 use askama::Template;
 use axum::Router;
@@ -466,11 +466,13 @@ fn outcome_view(
     outcome: Option<Outcome>,
     detail: String,
 ) -> OutcomeView {
-    let (label, class) = match outcome {
-        Some(Outcome::Ok) => (t.run_ok, "ok"),
-        Some(Outcome::Failed) => (t.run_failed, "failed"),
-        Some(Outcome::NotAttempted) | None => (t.run_skipped, "not-attempted"),
+    let class = match outcome {
+        Some(Outcome::Ok) => "ok",
+        Some(Outcome::Failed) => "failed",
+        Some(Outcome::NotAttempted) | None => "not-attempted",
     };
+    // The words of the counts and the history (created, updated), not a bare "OK".
+    let label = t.hist.outcome(EmployeeOutcome::of_record(outcome, action));
     OutcomeView {
         code: code.to_string(),
         name: name.to_string(),
@@ -484,13 +486,37 @@ fn outcome_view(
     }
 }
 
-/// A live outcome: why it was not attempted in the page's words; a failure as the service
-/// said it.
-fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
-    let detail = match &r.why {
+/// An outcome's detail in the page's words: why it was not attempted (a failure as the
+/// service said it), and the clears a written update held back.
+fn outcome_detail(
+    lang: Lang,
+    outcome: Option<Outcome>,
+    why: Option<&NotWritten>,
+    error: Option<&str>,
+    not_cleared: &[Field],
+) -> String {
+    let mut detail = match why {
         Some(why) => said::not_written(lang, why),
-        None => r.error.clone().unwrap_or_default(),
+        None => error.unwrap_or_default().to_string(),
     };
+    if outcome == Some(Outcome::Ok) && !not_cleared.is_empty() {
+        if !detail.is_empty() {
+            detail.push(' ');
+        }
+        detail.push_str(&said::not_cleared(lang, not_cleared));
+    }
+    detail
+}
+
+/// A live outcome, with its [`outcome_detail`].
+fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
+    let detail = outcome_detail(
+        lang,
+        Some(r.outcome),
+        r.why.as_ref(),
+        r.error.as_deref(),
+        &r.not_cleared,
+    );
     outcome_view(
         lang.text(),
         &r.code,
@@ -555,10 +581,13 @@ async fn run_detail(
             outcomes: employees
                 .iter()
                 .map(|e| {
-                    let detail = match &e.why {
-                        Some(why) => said::not_written(ctx.lang, why),
-                        None => e.error.clone().unwrap_or_default(),
-                    };
+                    let detail = outcome_detail(
+                        ctx.lang,
+                        e.outcome,
+                        e.why.as_ref(),
+                        e.error.as_deref(),
+                        &e.not_cleared,
+                    );
                     outcome_view(t, &e.code, &e.name, e.action, e.outcome, detail)
                 })
                 .collect(),

@@ -253,6 +253,18 @@ pub fn not_written(lang: Lang, w: &NotWritten) -> String {
     }
 }
 
+/// The clears a written update held back because the source seemed unable to read the field
+/// ([`crate::apply::ApplyResult::not_cleared`]), in the page's language.
+pub fn not_cleared(lang: Lang, fields: &[Field]) -> String {
+    match lang {
+        Lang::En => crate::apply::not_cleared_text(fields),
+        Lang::Ja => format!(
+            "{}は空にしませんでした（連携元で読み取れていないおそれがあるため）。",
+            fields_ja(lang.text(), fields)
+        ),
+    }
+}
+
 /// How a run's employees were chosen, in the page's language.
 pub fn picked(lang: Lang, p: &Picked) -> String {
     match lang {

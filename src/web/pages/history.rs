@@ -240,6 +240,10 @@ fn entry_view(lang: Lang, e: &TimelineEntry) -> EntryView {
         reason: match &e.why {
             Some(EntryWhy::NotWritten(why)) => said::not_written(lang, why),
             Some(EntryWhy::Left(why)) => said::left(lang, why),
+            // A written update has no reason, but may have held a clear back.
+            None if e.outcome.written() && !e.not_cleared.is_empty() => {
+                said::not_cleared(lang, &e.not_cleared)
+            }
             None => e.reason.clone().unwrap_or_default(),
         },
     }
