@@ -114,7 +114,17 @@ pub fn apply_table(report: &ApplyReport, style: &Style) -> String {
         };
         let cells = [
             style.cell(r.ended().word(), outcome, OUTCOME_COLS),
-            style.cell(action_str(r.action), Paint::new(), ACTION_COLS),
+            // A written row's outcome (created, updated) already says what was done; the
+            // action is said for what failed or was not attempted.
+            style.cell(
+                if r.outcome == Outcome::Ok {
+                    ""
+                } else {
+                    action_str(r.action)
+                },
+                Paint::new(),
+                ACTION_COLS,
+            ),
             style.cell(&code_text(Some(&r.code)), Paint::new(), code_cols),
             style.cell(&r.name, Paint::new(), name_cols),
         ];
