@@ -93,6 +93,11 @@ fn the_access_link_works_once_and_announces_the_next() {
         let mut other = d.client();
         let again = other.get(&first).await;
         assert_eq!(again.status, StatusCode::FORBIDDEN);
+        assert!(
+            again.body.contains("使用済み") && again.body.contains("最新のリンク"),
+            "a used link says so and points to the newest: {}",
+            again.body
+        );
         assert_ne!(d.link(), first, "a new link is announced when one is used");
         let wrong = other.get("/access/0123456789abcdef").await;
         assert_eq!(wrong.status, StatusCode::FORBIDDEN);
@@ -309,6 +314,11 @@ fn english_when_the_browser_prefers_it() {
             "{en}"
         );
         assert!(!en.contains("同期を開始"));
+        let step1 = c.get("/sync/smarthr-to-kot").await.body;
+        assert!(
+            step1.contains("SmartHR to KING OF TIME sync (1/3)"),
+            "the wizard's English title reads as words: {step1}"
+        );
     });
 }
 

@@ -105,6 +105,7 @@ pub struct Text {
     /// After a field's label: the plan found it unreadable in the source
     /// ([`crate::plan::Unreadable`]), so the run does not clear it.
     pub unreadable: &'static str,
+    /// Between the direction and the step number in a wizard page's title: `{direction}{step}(1/3)`.
     pub step: &'static str,
     pub reference_date: &'static str,
     pub reference_date_help: &'static str,
@@ -158,6 +159,9 @@ pub struct Text {
     pub password: &'static str,
     pub login_failed: &'static str,
     pub login_link_help: &'static str,
+    /// An access link opened again, or one that never was: each works once, and the terminal
+    /// shows the next.
+    pub login_link_spent: &'static str,
     /// Refusals of the request checks, before any page (plain text).
     pub refused_host: &'static str,
     pub refused_origin: &'static str,
@@ -469,6 +473,7 @@ pub static JA: Text = Text {
     password: "パスワード",
     login_failed: "名前またはパスワードが違います。",
     login_link_help: "crewsync serve を起動した端末に表示されたアクセス用リンクを開いてください。",
+    login_link_spent: "このアクセス用リンクは使用済みか、正しくありません（リンクは1回だけ使えます）。crewsync serve を起動した端末に表示されている最新のリンクを開いてください。リンクを使うたびに、新しいリンクが表示されます。",
     refused_host: "このサーバーは、起動したときのアドレスでだけ応答します。",
     refused_origin: "このリクエストは、このサーバーのページから送られたものではありません。",
     refused_too_large: "フォームが大きすぎます。",
@@ -567,7 +572,7 @@ pub static EN: Text = Text {
     empty: "(empty)",
     clear_mark: "✗ clear",
     unreadable: ": empty in the source for nearly everyone while the target has values: probably unreadable (check the API token's permissions), so this sync does not clear it.",
-    step: "Sync",
+    step: " sync ",
     reference_date: "Reference date",
     reference_date_help: "Only employees employed on the reference date are synced.",
     next: "Next",
@@ -618,6 +623,7 @@ pub static EN: Text = Text {
     password: "Password",
     login_failed: "Wrong name or password.",
     login_link_help: "Open the access link printed in the terminal where crewsync serve was started.",
+    login_link_spent: "This access link was already used, or is not valid (each link works once). Open the newest link shown in the terminal where crewsync serve runs: a new one is printed each time a link is used.",
     refused_host: "This server answers only to the address it was started on.",
     refused_origin: "The request did not come from this server's pages.",
     refused_too_large: "The form is too large.",

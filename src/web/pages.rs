@@ -243,7 +243,11 @@ async fn access(
     Path(token): Path<String>,
 ) -> Response {
     if !app.login.spend_link(&token) {
-        return message(&ctx, StatusCode::FORBIDDEN, ctx.lang.text().login_link_help);
+        return message(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            ctx.lang.text().login_link_spent,
+        );
     }
     let s = app.sessions.rotate(&ctx.session.id, |s| s.link_ok = true);
     let mut r = see_other("/login");
