@@ -427,7 +427,7 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         assert!(confirm.body.contains(&new[0]));
         assert!(!confirm.body.contains(&new[1]));
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let done = c
             .wait_for(&run, |a| {
@@ -479,6 +479,158 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
     );
 }
 
+/// The codes on every page of the confirmation page of the wizard at `list`, and page 1.
+async fn confirmation(c: &mut Client, list: &str) -> (Vec<String>, web_support::Answer) {
+    let first = c.get(&list.replace("/list", "/confirm")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let mut codes = Vec::new();
+    let mut page = first.body.clone();
+    loop {
+        codes.extend(
+            page.split("data-code=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+                .map(str::to_string),
+        );
+        let Some(at) = page.find("id=\"next-page\"") else {
+            break;
+        };
+        let href = page[..at].rfind("href=\"").unwrap() + 6;
+        let next = page[href..].split('"').next().unwrap().to_string();
+        page = c.get(&next).await.body;
+    }
+    (codes, first)
+}
+
+/// Issue 13, item 9, on the dashboard: a row the rules' selection ticked that the list never
+/// showed (hidden by the 新規登録 filter) is on the confirmation page with its changes, first
+/// and marked; every chosen row is listed, a page at a time; and 同期 writes exactly the rows
+/// listed there, or nothing if the ticks changed after the page was shown.
+#[test]
+fn the_confirmation_page_lists_every_chosen_row_with_its_changes_and_the_run_writes_them() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let new = new_codes(&env);
+    let changed_plan = env.plan(
+        "smarthr-to-kot",
+        &util::TO_KOT_DEFAULTS
+            .iter()
+            .copied()
+            .chain(["--status", "changed"])
+            .collect::<Vec<_>>(),
+    );
+    let changed = &changed_plan["rows"][0];
+    let changed_code = changed["code"].as_str().unwrap().to_string();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        // Only the new rows are ever shown on the list, then 確認.
+        let shown = c.get(&format!("{list}?status=new")).await;
+        assert!(
+            !shown
+                .body
+                .contains(&format!("data-code=\"{changed_code}\""))
+        );
+        let csrf = shown.csrf();
+        let a = c
+            .post(
+                &list,
+                &[("csrf", &csrf), ("status", "new"), ("go", "confirm")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let (listed, first) = confirmation(&mut c, &list).await;
+        // The changed row comes first, marked, with each change old → new.
+        assert!(
+            first.body.contains("id=\"unseen\"") && first.body.contains("一覧で表示していない"),
+            "{}",
+            first.body
+        );
+        let row = first
+            .body
+            .split(&format!("data-code=\"{changed_code}\""))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{changed_code} is not on page 1: {}", first.body));
+        assert!(row.contains("一覧で未表示"), "{row}");
+        for change in changed["changes"].as_array().unwrap() {
+            let old = change["old"].as_str().unwrap_or("（空）");
+            assert!(
+                row.contains(&format!("<del class=\"old\">{old}</del>")),
+                "{row}"
+            );
+            match change["new"].as_str() {
+                Some(v) => assert!(
+                    row.contains(&format!("<ins class=\"new\">{v}</ins>")),
+                    "{row}"
+                ),
+                None => assert!(row.contains("class=\"clear\""), "{row}"),
+            }
+        }
+        // Every chosen row, and only those: all new and changed rows were pre-ticked.
+        let mut expected: Vec<String> = new.clone();
+        expected.extend(
+            util::codes(&changed_plan["rows"])
+                .into_iter()
+                .map(str::to_string),
+        );
+        let mut sorted = listed.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(
+            sorted, expected,
+            "the confirmation lists every chosen row once"
+        );
+        // Ticks changed in another tab after the page was shown: nothing is written.
+        let selection =
+            web_support::attr_after(&first.body, "name=\"selection\" value=\"").unwrap();
+        let run = list.replace("/list", "/run");
+        let csrf = first.csrf();
+        c.post(
+            &list,
+            &[("csrf", &csrf), ("status", "new"), ("go", "clear-filtered")],
+        )
+        .await;
+        let refused = c
+            .post(&run, &[("csrf", &csrf), ("selection", &selection)])
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused.body.contains("選択が変わりました"),
+            "{}",
+            refused.body
+        );
+        assert!(new_codes(&env).len() == new.len(), "nothing written");
+        // 同期 from the page as now shown writes exactly what it lists.
+        let (listed, first) = confirmation(&mut c, &list).await;
+        assert!(!listed.iter().any(|code| new.contains(code)), "{listed:?}");
+        let selection =
+            web_support::attr_after(&first.body, "name=\"selection\" value=\"").unwrap();
+        let a = c
+            .post(&run, &[("csrf", &csrf), ("selection", &selection)])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let done = c
+            .wait_for(&run, |a| a.body.contains("id=\"result-link\""))
+            .await;
+        let run_id = web_support::attr_after(&done.body, "href=\"/history/").unwrap();
+        let detail = crewsync::history::History::open(&config(&env).history)
+            .unwrap()
+            .show(&run_id)
+            .unwrap();
+        let mut written: Vec<String> = detail
+            .employees
+            .iter()
+            .filter(|e| e.outcome == Some(crewsync::apply::Outcome::Ok))
+            .map(|e| e.code.clone())
+            .collect();
+        written.sort();
+        let mut listed = listed;
+        listed.sort();
+        assert_eq!(written, listed, "同期 writes exactly the rows listed");
+    });
+}
+
 /// Issue 13, item 8, on the dashboard: a name holding `ESC [2K`, a carriage return and a bidi
 /// override (which a browser obeys: it reorders what follows) is shown escaped on the list,
 /// the confirmation, the run's result and the history, as on the terminal; it is written
@@ -506,7 +658,7 @@ fn record_text_on_the_pages_shows_its_control_characters() {
         shows("the confirmation", &c.get(&confirm).await.body);
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let done = c
             .wait_for(&run, |a| a.body.contains("id=\"finished\""))
@@ -548,7 +700,7 @@ fn the_list_says_an_unreadable_field_once_marks_clears_and_the_run_keeps_them() 
         assert_eq!(page.matches("class=\"clear\">✗ 削除<").count(), 6, "{page}");
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         c.wait_for(&run, |a| a.body.contains("id=\"finished\""))
             .await;
@@ -594,7 +746,7 @@ fn a_row_created_in_the_target_after_review_is_stale_and_the_rest_is_written() {
         // Someone creates one of them in KOT in the meantime.
         env.kot_employee(util::kot(&new[0], "先回", "登録", serde_json::json!({})));
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -647,7 +799,7 @@ fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
     let run_id = env.block_on(async {
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -718,7 +870,7 @@ fn a_run_is_refused_while_another_holds_the_lock() {
         let mut c = logged_in(&d, "sato").await;
         let (run, csrf) = tick_every_new_row(&mut c).await;
         let held = RunLock::acquire(&config.history).unwrap();
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused.body.contains("別の同期が実行中です"),
@@ -876,7 +1028,7 @@ fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
         )
         .await;
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -908,7 +1060,7 @@ async fn cancelled_after_first_write(
         .faults()
         .delay_writes(0, std::time::Duration::from_millis(700));
     let run = list.replace("/list", "/run");
-    c.post(&run, &[("csrf", csrf)]).await;
+    press_sync(c, &run, csrf).await;
     let running = c
         .wait_for(&run, |a| {
             a.body
@@ -1009,9 +1161,7 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
-        let refused = c
-            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
-            .await;
+        let refused = press_sync(&mut c, &list.replace("/list", "/run"), &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(refused.body.contains(&said), "{said}\n{}", refused.body);
     });
@@ -1032,7 +1182,7 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
         let run = list.replace("/list", "/run");
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused
@@ -1052,7 +1202,7 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         assert!(!refused.body.contains("was made at"), "{}", refused.body);
         // The same in English for an English reader.
         c.lang = Some("en".into());
-        let en = c.post(&run, &[("csrf", &csrf)]).await;
+        let en = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(en.status, StatusCode::CONFLICT);
         assert!(
             en.body.contains("older than plan_max_age_hours allows")
@@ -1068,6 +1218,16 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         .expect(0)
         .json();
     assert_eq!(history[0]["status"], "refused", "{history}");
+}
+
+/// Presses 同期 on the confirmation page of the wizard whose run path is `run`: posts its
+/// form as the page shows it (with the selection it lists).
+async fn press_sync(c: &mut Client, run: &str, csrf: &str) -> web_support::Answer {
+    let confirm = c.get(&run.replace("/run", "/confirm")).await;
+    let selection =
+        web_support::attr_after(&confirm.body, "name=\"selection\" value=\"").unwrap_or_default();
+    c.post(run, &[("csrf", csrf), ("selection", &selection)])
+        .await
 }
 
 /// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
@@ -1428,7 +1588,7 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
         )
         .await;
         let chosen = c.get(&list.replace("/list", "/confirm")).await.body;
-        let chosen = chosen.matches("<tr><td>").count();
+        let chosen = chosen.matches("data-code=").count();
         assert!(chosen >= 4, "enough writes to watch: {chosen}");
         env.sims.kot.set_limits(crewsync::sim::SimLimits {
             per_second: Some(2),
@@ -1436,7 +1596,7 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
         });
         let run = list.replace("/list", "/run");
         assert_eq!(
-            c.post(&run, &[("csrf", &csrf)]).await.status,
+            press_sync(&mut c, &run, &csrf).await.status,
             StatusCode::SEE_OTHER
         );
         let page = c.get(&run).await.body;
@@ -1834,7 +1994,7 @@ fn the_mass_change_guard_is_said_in_the_page_s_language() {
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (run, csrf) = tick_every_new_row(&mut c).await;
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused.body.contains("連携の上限（max_changes") && refused.body.contains("名中1件"),
@@ -1879,6 +2039,30 @@ fn a_list_page_number_that_is_not_one_is_said_in_the_pages_language() {
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
         assert!(a.body.contains("ページ番号「abc」"), "{}", a.body);
         assert!(!a.body.contains("Failed to deserialize"), "{}", a.body);
+        // Every paged page says a bad page number as 連携履歴 does: 0 is not a page, and a
+        // page after the last is not shown as another one.
+        let confirm = list.replace("/list", "/confirm");
+        for page in [&list, &confirm, &"/history".to_string()] {
+            let zero = c.get(&format!("{page}?page=0")).await;
+            assert_eq!(
+                zero.status,
+                StatusCode::BAD_REQUEST,
+                "{page}: {}",
+                zero.body
+            );
+            assert!(
+                zero.body.contains("ページ番号「0」は使えません"),
+                "{page}: {}",
+                zero.body
+            );
+            let past = c.get(&format!("{page}?page=999")).await;
+            assert_eq!(past.status, StatusCode::NOT_FOUND, "{page}: {}", past.body);
+            assert!(
+                past.body.contains("このページはありません。最後のページ: "),
+                "{page}: {}",
+                past.body
+            );
+        }
     });
 }
 
@@ -2382,7 +2566,7 @@ fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
             keep(&path, c.get(&path).await.body);
         }
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;

@@ -387,13 +387,19 @@ pub async fn run<E: std::fmt::Display>(
         }
         let result = match &stopped {
             // The cause only: the run's reason gives the hint once, not once per employee.
-            Some(why) => not_attempted(row, &writes, plan.words,
+            Some(why) => not_attempted(
+                row,
+                &writes,
+                plan.words,
                 NotWritten::Stopped {
                     stopped: why.clone(),
                     here: false,
                 },
             ),
-            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(row, &writes, plan.words,
+            None if action(row) == Action::Update && writes.changes.is_empty() => not_attempted(
+                row,
+                &writes,
+                plan.words,
                 NotWritten::NotCleared {
                     fields: writes.not_cleared.clone(),
                 },

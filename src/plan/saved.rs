@@ -7,11 +7,11 @@
 //! write and, for an update, the target's values it was computed against, so that apply can
 //! tell a row whose target changed since (stale, see `apply::stale`).
 
-use crate::error::Worded;
 use super::{
     Assigned, Change, Defaults, Origin, Plan, Problem, Row, SourceRecord, Status, TargetValues,
     View,
 };
+use crate::error::Worded;
 use crate::error::{Diagnostic, Location, Remedy};
 use crate::model::{Employee, Field, MasterItem, Raw};
 use chrono::{DateTime, Utc};

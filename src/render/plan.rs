@@ -1,8 +1,8 @@
 //! The plan, as a table for a person and as JSON for scripts.
 
-use crate::error::Worded;
 use super::layout::{self, Atom};
 use super::{ITEM_JOINER, Paint, Style, code_text, column};
+use crate::error::Worded;
 use crate::error::Wording;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{

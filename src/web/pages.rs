@@ -30,8 +30,6 @@ mod history;
 /// Rows per page of the employee list: a page of 10,000 employees would be slow to read and
 /// to send.
 const PAGE_SIZE: usize = 50;
-/// Rows listed on the confirmation page; the rest are counted.
-const CONFIRM_ROWS: usize = 200;
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
@@ -1099,6 +1097,8 @@ struct RowView {
     problems: Vec<String>,
     /// (office or type name, where it came from)
     assigned: Vec<(String, String)>,
+    /// On the confirmation page: chosen, but no page of the list showed it.
+    unseen: bool,
 }
 
 fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
@@ -1143,6 +1143,7 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
             .flatten()
             .map(|a| (a.item.name.clone(), t.origin(&a.from)))
             .collect(),
+        unseen: false,
     }
 }
 
@@ -1173,6 +1174,55 @@ struct ListQuery {
     page: Option<String>,
 }
 
+/// A page number a paged page cannot show, said the same way on every paged page (the list,
+/// the confirmation, 連携履歴).
+pub(super) enum BadPage {
+    /// Not a whole number of 1 or more (`abc`, `0`): 400 with [`HistoryText::bad_page`].
+    ///
+    /// [`HistoryText::bad_page`]: super::i18n::HistoryText::bad_page
+    NotOne(String),
+    /// After the last page (a stale link): 404 naming the last page.
+    PastEnd(usize),
+}
+
+impl BadPage {
+    pub(super) fn status(&self) -> StatusCode {
+        match self {
+            BadPage::NotOne(_) => StatusCode::BAD_REQUEST,
+            BadPage::PastEnd(_) => StatusCode::NOT_FOUND,
+        }
+    }
+
+    pub(super) fn text(&self, t: &Text) -> String {
+        match self {
+            BadPage::NotOne(given) => t.hist.bad_page(given),
+            BadPage::PastEnd(last) => format!("{}{last}", t.hist.past_end),
+        }
+    }
+
+    fn page(&self, ctx: &Ctx) -> Response {
+        message(ctx, self.status(), self.text(ctx.lang.text()))
+    }
+}
+
+/// The `page` parameter of a paged page: absent is the first page.
+pub(super) fn page_number(given: Option<&str>) -> Result<usize, BadPage> {
+    match given.map(|p| (p, p.trim().parse::<usize>())) {
+        None => Ok(1),
+        Some((_, Ok(n))) if n > 0 => Ok(n),
+        Some((given, _)) => Err(BadPage::NotOne(given.to_string())),
+    }
+}
+
+/// Page `number` of `last` pages, or why it cannot be shown.
+pub(super) fn within(number: usize, last: usize) -> Result<(), BadPage> {
+    if number > last {
+        Err(BadPage::PastEnd(last))
+    } else {
+        Ok(())
+    }
+}
+
 async fn list_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
@@ -1183,16 +1233,12 @@ async fn list_page(
         return gone(&ctx);
     };
     let t = ctx.lang.text();
-    let page = match query.page.as_deref().map(|p| p.trim().parse::<usize>()) {
-        None => 1,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            let given = query.page.unwrap_or_default();
-            return message(&ctx, StatusCode::BAD_REQUEST, t.hist.bad_page(&given));
-        }
+    let page = match page_number(query.page.as_deref()) {
+        Ok(n) => n,
+        Err(refused) => return refused.page(&ctx),
     };
-    let stage = w.stage();
-    let Stage::Planned(review) = &*stage else {
+    let mut stage = w.stage();
+    let Stage::Planned(review) = &mut *stage else {
         return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
     let filter = Filter::new(&query.status, &query.q);
@@ -1227,12 +1273,21 @@ async fn list_page(
         .filter(|&i| filter.matches(&rows[i]))
         .collect();
     let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
-    let shown = matching
+    if let Err(refused) = within(page, pages) {
+        return refused.page(&ctx);
+    }
+    let shown: Vec<usize> = matching
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|&i| row_view(ctx.lang, i, &rows[i], review.ticks[i]))
+        .copied()
+        .collect();
+    let shown = shown
+        .into_iter()
+        .map(|i| {
+            review.seen[i] = true;
+            row_view(ctx.lang, i, &rows[i], review.ticks[i])
+        })
         .collect();
     html(
         StatusCode::OK,
@@ -1325,17 +1380,28 @@ struct ConfirmPage {
     id: String,
     new: usize,
     changed: usize,
-    shown: Vec<(String, String, &'static str)>,
-    more: usize,
+    /// Fields the chosen rows empty.
+    clears: usize,
+    /// Chosen rows that no page of the list showed (they are listed first, marked).
+    unseen: usize,
+    /// This page's chosen rows, as the list shows them.
+    rows: Vec<RowView>,
+    page: usize,
+    pages: usize,
+    /// [`Review::selection_key`] of what this page lists: sent back by the sync button.
+    selection: String,
     error: Option<String>,
     /// The reviewed plan is too old to sync: the way back is to fetch again (step 1).
     refetch: Option<&'static str>,
 }
 
+/// The confirmation page lists every chosen row with its changes, a page at a time, those no
+/// list view showed first: the run writes exactly these rows (see `run_start`).
 /// `refetch`: the error is the plan's age, so the page leads back to step 1.
 fn confirm_form(
     ctx: &Ctx,
     w: &Wizard,
+    page: usize,
     status: StatusCode,
     error: Option<String>,
     refetch: bool,
@@ -1345,7 +1411,11 @@ fn confirm_form(
     let Stage::Planned(review) = &*stage else {
         return see_other(&format!("/wizard/{}/{}", w.id, stage.page()));
     };
-    let chosen = review.chosen();
+    let chosen = review.confirmed_order();
+    let pages = chosen.len().div_ceil(PAGE_SIZE).max(1);
+    if let Err(refused) = within(page, pages) {
+        return refused.page(ctx);
+    }
     let rows = &review.saved.plan.rows;
     let count = |s: Status| chosen.iter().filter(|&&i| rows[i].status == s).count();
     html(
@@ -1355,40 +1425,62 @@ fn confirm_form(
             id: w.id.clone(),
             new: count(Status::New),
             changed: count(Status::Changed),
-            shown: chosen
+            clears: chosen
                 .iter()
-                .take(CONFIRM_ROWS)
-                .map(|&i| {
-                    let r = &rows[i];
-                    (
-                        r.code.clone().unwrap_or_default(),
-                        r.name.clone(),
-                        t.status(r.status),
-                    )
+                .map(|&i| rows[i].changes.iter().filter(|c| c.is_clear()).count())
+                .sum(),
+            unseen: chosen.iter().filter(|&&i| !review.seen[i]).count(),
+            rows: chosen
+                .iter()
+                .skip((page - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .map(|&i| RowView {
+                    unseen: !review.seen[i],
+                    ..row_view(ctx.lang, i, &rows[i], true)
                 })
                 .collect(),
-            more: chosen.len().saturating_sub(CONFIRM_ROWS),
+            page,
+            pages,
+            selection: review.selection_key(),
             error: error.or_else(|| chosen.is_empty().then(|| t.nothing_selected.to_string())),
             refetch: refetch.then(|| w.direction.as_str()),
         },
     )
 }
 
+#[derive(Deserialize)]
+struct PageQuery {
+    /// Text, as on the list: a page number that is not one gets the page's own answer.
+    page: Option<String>,
+}
+
 async fn confirm_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
-    match app.wizards.get(&id, ctx.user()) {
-        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None, false),
-        None => gone(&ctx),
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    match page_number(query.page.as_deref()) {
+        Ok(page) => confirm_form(&ctx, &w, page, StatusCode::OK, None, false),
+        Err(refused) => refused.page(&ctx),
     }
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    /// The selection the confirmation page listed ([`Review::selection_key`]).
+    #[serde(default)]
+    selection: String,
 }
 
 async fn run_start(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    Form(form): Form<RunForm>,
 ) -> Response {
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
@@ -1403,7 +1495,14 @@ async fn run_start(
         let chosen = review.chosen();
         if chosen.is_empty() {
             drop(stage);
-            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None, false);
+            return confirm_form(&ctx, &w, 1, StatusCode::BAD_REQUEST, None, false);
+        }
+        // The ticks changed since the confirmation page listed them (another tab, a stale
+        // page): what would be written is not what the person was shown.
+        if form.selection != review.selection_key() {
+            drop(stage);
+            let why = ctx.lang.text().selection_changed.to_string();
+            return confirm_form(&ctx, &w, 1, StatusCode::CONFLICT, Some(why), false);
         }
         let start = core::start_of(&review.saved, ctx.user().to_string());
         (review.saved.clone(), chosen, start)
@@ -1449,7 +1548,7 @@ async fn refused(
     }
     let why = errors::text(ctx.lang, &e);
     let too_old = matches!(e, Error::Sync(crate::workflow::SyncError::SavedPlan(_)));
-    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why), too_old)
+    confirm_form(ctx, w, 1, StatusCode::CONFLICT, Some(why), too_old)
 }
 
 /// The run page's cancel button: stops the run after the write in flight, the rest reported

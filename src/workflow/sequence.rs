@@ -131,7 +131,11 @@ pub async fn lock_in<F: Front>(
         Source::Reviewed(saved) => {
             // The longer a review lies open, the more of its rows no longer show the target as
             // it is: the same age limit as for a saved file.
-            made_before(config, Path::new(&format!("plan {}", saved.plan_id)), &saved)?;
+            made_before(
+                config,
+                Path::new(&format!("plan {}", saved.plan_id)),
+                &saved,
+            )?;
             guard::access_window(config, wait, observer).await?;
             let conn = connect(config, front)?;
             let made_at = saved.made_at;

@@ -93,12 +93,11 @@ pub(super) async fn page(
         timeline: None,
         pager: None,
     };
-    let number = match param("page").map(|p| (p, p.trim().parse::<usize>())) {
-        None => 1,
-        Some((_, Ok(n))) if n > 0 => n,
-        Some((given, _)) => {
-            view.error = Some(t.hist.bad_page(given));
-            return html(StatusCode::BAD_REQUEST, view);
+    let number = match super::page_number(param("page")) {
+        Ok(n) => n,
+        Err(refused) => {
+            view.error = Some(refused.text(t));
+            return html(refused.status(), view);
         }
     };
     let history = match History::open(&app.config.history) {
@@ -130,11 +129,13 @@ pub(super) async fn page(
             Err(e) => return read_failed(&ctx, &e),
         }
     };
-    let status = if number > pages.last {
-        view.error = Some(format!("{}{}", t.hist.past_end, pages.last));
-        StatusCode::NOT_FOUND
-    } else {
-        StatusCode::OK
+    // Past the last page, the page still shows the links to the pages there are.
+    let status = match super::within(number, pages.last) {
+        Ok(()) => StatusCode::OK,
+        Err(refused) => {
+            view.error = Some(refused.text(t));
+            refused.status()
+        }
     };
     view.pager = Some(pages);
     html(status, view)
