@@ -83,6 +83,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
             outcome,
             error: error.map(str::to_string),
             why: None,
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: Vec::new(),
         };

@@ -1703,6 +1703,7 @@ fn seed_history(config: &crewsync::config::Config) -> Vec<crewsync::history::Run
             outcome: Outcome::Ok,
             error: None,
             why: None,
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: vec![],
         };
@@ -2395,6 +2396,7 @@ fn every_reason_the_history_keeps_is_said_in_japanese_on_its_pages() {
             outcome: Outcome::NotAttempted,
             error: Some(why.to_string()),
             why: Some(why.clone()),
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: vec![],
         };

@@ -555,6 +555,7 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
         outcome: Outcome::Ok,
         error: None,
         why: None,
+        failure: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => writes.changes.iter().map(|c| c.field).collect(),
@@ -578,6 +579,10 @@ fn finished(row: &Row, writes: &Writes<'_>, result: Result<(), WriteError>) -> A
         Err(e) => ApplyResult {
             outcome: Outcome::Failed,
             error: Some(e.to_string()),
+            failure: match e {
+                WriteError::Api(api) => Some(api),
+                _ => None,
+            },
             ..base(row, writes)
         },
     }

@@ -254,8 +254,8 @@ pub struct TimelineEntry {
     pub changes: Option<Vec<Change>>,
     /// Why it failed, was not attempted or was left out.
     pub reason: Option<String>,
-    /// `reason` as data, for runs recorded since schema v4 (not for failures, whose reason
-    /// is a service's text).
+    /// `reason` as data, for runs recorded since schema v4 (a failure's since the service's
+    /// message is kept with it).
     #[serde(skip)]
     pub why: Option<EntryWhy>,
 }
@@ -267,6 +267,8 @@ pub enum EntryWhy {
     NotWritten(crate::apply::NotWritten),
     /// Left out of the run.
     Left(crate::apply::LeftWhy),
+    /// Attempted, and the service refused the write.
+    Failed(crate::http::ApiError),
 }
 
 /// One employee across runs, newest first.
@@ -590,7 +592,9 @@ impl History {
             why: {
                 let said = opt_text(14)?;
                 match opt_text(13)? {
-                    None => super::read_said(said.as_deref()).map(EntryWhy::NotWritten),
+                    None => super::read_said(said.as_deref())
+                        .map(EntryWhy::NotWritten)
+                        .or_else(|| super::read_said(said.as_deref()).map(EntryWhy::Failed)),
                     Some(_) => super::read_said(said.as_deref()).map(EntryWhy::Left),
                 }
             },

@@ -311,15 +311,25 @@ struct StateLine {
     more: Vec<String>,
 }
 
-fn reach_line(t: &Text, id: &'static str, service: Service, reach: Option<&Reach>) -> StateLine {
+fn reach_line(lang: Lang, id: &'static str, service: Service, reach: Option<&Reach>) -> StateLine {
+    let t = lang.text();
     let (class, what) = match reach {
         None => ("", t.reach_checking.to_string()),
         Some(Reach::Ok) => ("ok", t.reach_ok.to_string()),
-        Some(Reach::NoToken(why)) => ("warn", format!("{} ({why})", t.reach_no_token)),
+        Some(Reach::NoToken(why)) => (
+            "warn",
+            format!("{} ({})", t.reach_no_token, errors::config_text(lang, why)),
+        ),
         Some(Reach::TokenRefused) => ("warn", t.reach_refused.to_string()),
         Some(Reach::InAccessWindow) => ("warn", t.reach_in_window.to_string()),
-        Some(Reach::Unreachable(why)) => ("warn", format!("{} ({why})", t.reach_unreachable)),
-        Some(Reach::Failed(why)) => ("warn", format!("{}: {why}", t.reach_failed)),
+        Some(Reach::Unreachable(why)) => (
+            "warn",
+            format!("{} ({})", t.reach_unreachable, errors::api_text(lang, why)),
+        ),
+        Some(Reach::Failed(why)) => (
+            "warn",
+            format!("{}: {}", t.reach_failed, errors::api_text(lang, why)),
+        ),
     };
     StateLine {
         id,
@@ -364,7 +374,8 @@ fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
     }
 }
 
-fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine {
+fn rules_line(lang: Lang, checks: Option<&Checks>, configured: bool) -> StateLine {
+    let t = lang.text();
     let line = |class, text: String, more| StateLine {
         id: "rules",
         class,
@@ -374,10 +385,10 @@ fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine 
     match checks.map(|c| &c.rules) {
         _ if !configured => line("", t.rules_none.to_string(), vec![]),
         None | Some(None) => line("", t.reach_checking.to_string(), vec![]),
-        Some(Some((dir, RulesState::Broken(why)))) => line(
+        Some(Some((dir, RulesState::Broken(problems)))) => line(
             "warn",
             format!("{}{dir}", t.rules_broken),
-            vec![why.clone()],
+            problems.iter().map(|p| errors::rule_problem(lang, p)).collect(),
         ),
         Some(Some((dir, RulesState::Tested { passed, failed }))) if failed.is_empty() => line(
             "ok",
@@ -433,14 +444,14 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
             runs,
             state: vec![
                 reach_line(
-                    t,
+                    ctx.lang,
                     "reach-smarthr",
                     Service::SmartHr,
                     checks.map(|c| &c.smarthr),
                 ),
-                reach_line(t, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
+                reach_line(ctx.lang, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
                 window_line(t, &app.config),
-                rules_line(t, checks, app.config.rules.is_some()),
+                rules_line(ctx.lang, checks, app.config.rules.is_some()),
             ],
         },
     )
@@ -487,7 +498,7 @@ fn outcome_view(
 fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
     let detail = match &r.why {
         Some(why) => said::not_written(lang, why),
-        None => r.error.clone().unwrap_or_default(),
+        None => said::failed(lang, r.failure.as_ref(), r.error.as_deref()),
     };
     outcome_view(
         lang.text(),
@@ -548,14 +559,18 @@ async fn run_detail(
                 .picked
                 .as_ref()
                 .map_or_else(|| summary.selection.clone(), |p| said::picked(ctx.lang, p)),
-            defaults,
+            defaults: match defaults.as_str() {
+                crate::workflow::NO_DEFAULTS => t.defaults_none.to_string(),
+                crate::workflow::UNKNOWN_DEFAULTS => t.defaults_unknown.to_string(),
+                _ => defaults,
+            },
             rules: rules.unwrap_or_else(|| "-".into()),
             outcomes: employees
                 .iter()
                 .map(|e| {
                     let detail = match &e.why {
                         Some(why) => said::not_written(ctx.lang, why),
-                        None => e.error.clone().unwrap_or_default(),
+                        None => said::failed(ctx.lang, e.failure.as_ref(), e.error.as_deref()),
                     };
                     outcome_view(t, &e.code, &e.name, e.action, e.outcome, detail)
                 })

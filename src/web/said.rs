@@ -7,6 +7,7 @@
 
 use super::i18n::{Lang, Text};
 use crate::apply::{LeftWhy, NotPicked, NotWritten, Picked, StaleWhy, StopHow, Stopped};
+use crate::http::ApiError;
 use crate::model::{Field, Service};
 use crate::plan::{Problem, RuleFailure};
 use crate::text::Oddity;
@@ -250,6 +251,16 @@ pub fn not_written(lang: Lang, w: &NotWritten) -> String {
         (Lang::Ja, NotWritten::Unstarted { refused: false }) => {
             "書き込みの前に同期が中止されたため未実行です。".to_string()
         }
+    }
+}
+
+/// Why a write failed, in the page's language: the service's own message as it came, in the
+/// page's words (never the library's English around it); a failure that is not a service's
+/// (or recorded before its message was kept as data) as it was recorded.
+pub fn failed(lang: Lang, failure: Option<&ApiError>, recorded: Option<&str>) -> String {
+    match (lang, failure) {
+        (Lang::Ja, Some(a)) => super::errors::api_text(lang, a),
+        _ => recorded.unwrap_or_default().to_string(),
     }
 }
 

@@ -18,6 +18,7 @@ mod record;
 mod sequence;
 pub use record::{
     Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
+    NO_DEFAULTS, UNKNOWN_DEFAULTS,
 };
 pub use sequence::{Allowed, Front, Locked, Ready, Source, lock_in};
 

@@ -32,15 +32,22 @@ pub struct Request<'a> {
     pub options: apply::Options,
 }
 
+/// What [`defaults_text`] records when no default was given: a stored word that the dashboard
+/// says in its page's language.
+pub const NO_DEFAULTS: &str = "none";
+/// What the history records as the defaults of a run whose saved plan could not be read.
+pub const UNKNOWN_DEFAULTS: &str = "unknown (the saved plan was not read)";
+
 /// The defaults for new employees as the history records them (`office=本社,
-/// employment_type=正社員`, or `none`), whoever asked: the CLI's flags or the dashboard's step 2.
+/// employment_type=正社員`, or [`NO_DEFAULTS`]), whoever asked: the CLI's flags or the
+/// dashboard's step 2.
 pub fn defaults_text(office: Option<&str>, employment_type: Option<&str>) -> String {
     let parts: Vec<String> = [("office", office), ("employment_type", employment_type)]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
         .collect();
     if parts.is_empty() {
-        "none".into()
+        NO_DEFAULTS.into()
     } else {
         parts.join(", ")
     }
@@ -174,6 +181,7 @@ pub async fn apply_recorded(
                     outcome: Outcome::NotAttempted,
                     error: Some(why.to_string()),
                     why: Some(why),
+                    failure: None,
                     fields: write.fields,
                     not_cleared: Vec::new(),
                 };
@@ -326,6 +334,7 @@ pub async fn record_unstarted(
             outcome: Outcome::NotAttempted,
             error: Some(crate::history::unstarted_why(status).to_string()),
             why: Some(crate::history::unstarted_why(status)),
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: Vec::new(),
         })

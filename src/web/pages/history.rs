@@ -241,6 +241,9 @@ fn entry_view(lang: Lang, e: &TimelineEntry) -> EntryView {
         reason: match &e.why {
             Some(EntryWhy::NotWritten(why)) => said::not_written(lang, why),
             Some(EntryWhy::Left(why)) => said::left(lang, why),
+            Some(EntryWhy::Failed(failure)) => {
+                said::failed(lang, Some(failure), e.reason.as_deref())
+            }
             None => e.reason.clone().unwrap_or_default(),
         },
     }
