@@ -13,7 +13,7 @@ mod target;
 mod why;
 
 pub use account::{Chosen, account};
-pub use progress::{Event, Observer, Silent};
+pub use progress::{Event, Observer, Pause, Silent, Warning};
 pub use run::{
     AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, abandoned, run,
     weight,

@@ -388,7 +388,10 @@ fn rules_line(lang: Lang, checks: Option<&Checks>, configured: bool) -> StateLin
         Some(Some((dir, RulesState::Broken(problems)))) => line(
             "warn",
             format!("{}{dir}", t.rules_broken),
-            problems.iter().map(|p| errors::rule_problem(lang, p)).collect(),
+            problems
+                .iter()
+                .map(|p| errors::rule_problem(lang, p))
+                .collect(),
         ),
         Some(Some((dir, RulesState::Tested { passed, failed }))) if failed.is_empty() => line(
             "ok",
@@ -1613,20 +1616,24 @@ async fn run_page(
     let t = ctx.lang.text();
     let progress = w.progress.snapshot();
     let stage = w.stage();
-    let (running, stale, run_id, error) = match &*stage {
-        Stage::Running => (true, vec![], None, None),
+    let (running, stale, run_id, error, email) = match &*stage {
+        Stage::Running => (true, vec![], None, None, None),
         Stage::Finished(Applied::Ran {
             run_id,
             stopped,
             stale,
+            email_error,
         }) => (
             false,
             stale.clone(),
             Some(run_id.clone()),
             stopped.as_ref().map(|s| said::stopped(ctx.lang, s)),
+            email_error
+                .as_deref()
+                .map(|e| said::email_not_sent(ctx.lang, e)),
         ),
         Stage::Finished(Applied::Failed(e)) => {
-            (false, vec![], None, Some(errors::text(ctx.lang, e)))
+            (false, vec![], None, Some(errors::text(ctx.lang, e)), None)
         }
         other => return see_other(&format!("/wizard/{id}/{}", other.page())),
     };
@@ -1650,7 +1657,8 @@ async fn run_page(
                 .collect(),
             stale,
             run_id,
-            note: progress.note,
+            // Once the run is over, an email not sent says more than a pause that ended.
+            note: email.or_else(|| progress.note.as_ref().map(|n| said::note(ctx.lang, n))),
             error,
         },
     )
@@ -1708,7 +1716,7 @@ struct Feed {
     lang: Lang,
     /// Outcomes sent (or already on the page).
     sent: usize,
-    note: Option<String>,
+    note: Option<core::Note>,
     pending: std::collections::VecDeque<Event>,
     ended: bool,
 }
@@ -1743,8 +1751,9 @@ impl Feed {
             if progress.note != self.note {
                 self.note = progress.note;
                 if let Some(n) = &self.note {
+                    let said = said::note(self.lang, n);
                     self.pending
-                        .push_back(Event::default().event("note").data(n.replace('\r', "")));
+                        .push_back(Event::default().event("note").data(said.replace('\r', "")));
                 }
             }
             if !running {
