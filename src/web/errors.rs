@@ -108,7 +108,7 @@ fn refused(ja: bool, r: &Refused) -> String {
             "{r}. Check the direction and the reference date; if this is intended, the command line can be told to go ahead."
         ),
         (Refused::InsideWindow { inside, .. }, true) => format!(
-            "KING OF TIMEはアクセス制限時間帯（{} JST）のため、従業員情報を扱えません。{}以降にもう一度実行してください。",
+            "KING OF TIMEはアクセス制限時間帯（{}）のため、従業員情報を扱えません。{}以降にもう一度実行してください。",
             inside.window,
             inside.reopens.format("%H:%M")
         ),

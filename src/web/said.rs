@@ -278,7 +278,7 @@ pub fn note(lang: Lang, n: &Note) -> String {
     let t = lang.text();
     match n {
         Note::Pause(Pause::Window(inside)) => format!(
-            "KING OF TIMEのアクセス制限時間帯（{} JST）のため、{}まで待ってから続けます。",
+            "KING OF TIMEのアクセス制限時間帯（{}）のため、{}まで待ってから続けます。",
             inside.window,
             inside.reopens.format("%H:%M")
         ),
