@@ -2634,8 +2634,8 @@ fn closed_port() -> u16 {
 /// Issue 17: a write KING OF TIME refused (a simulator fault) is said after 失敗 in Japanese
 /// words with the service's own message as it came, never the library's English around it, on
 /// the run page, the 実行結果 and the employee's timeline; an email that could not be sent is
-/// said on the run page in Japanese; a run's stored defaults "none" and "unknown" are said in
-/// the page's words. With the service's and the network's own messages set aside, no page of
+/// said on the run page in Japanese; a run that KING OF TIME's access window stops is said in
+/// Japanese; a run's stored defaults "none" and "unknown" are said in the page's words. With the service's and the network's own messages set aside, no page of
 /// the walk shows an English sentence.
 #[test]
 fn a_refused_write_an_unsent_email_and_stored_defaults_are_said_in_japanese() {
@@ -2699,6 +2699,26 @@ fn a_refused_write_an_unsent_email_and_stored_defaults_are_said_in_japanese() {
         );
         pages.push((format!("/history/{run_id}"), detail));
         pages.push((format!("/history?code={code}"), timeline));
+        // KING OF TIME's access window opens during the next run (a simulator fault): the
+        // run stops, and its page and result say so in Japanese.
+        env.sims.kot.faults().clear();
+        let (run, csrf) = tick_every_new_row(&mut c).await;
+        env.sims.kot.faults().access_window_after_requests(3);
+        assert_eq!(press_sync(&mut c, &run, &csrf).await.status, StatusCode::SEE_OTHER);
+        let stopped = c
+            .wait_for(&run, |a| a.body.contains("id=\"result-link\""))
+            .await;
+        env.sims.kot.faults().clear();
+        assert!(
+            stopped.body.contains("KING OF TIMEのアクセス制限時間帯のため"),
+            "{}",
+            stopped.body
+        );
+        let note = element_with_id(&stopped.body, "p", "note");
+        pages.push((run.clone(), stopped.body.replace(note, "")));
+        let run_id = web_support::attr_after(&stopped.body, "href=\"/history/").unwrap();
+        let path = format!("/history/{run_id}");
+        pages.push((path.clone(), c.get(&path).await.body));
     });
     // Runs whose defaults the history keeps as its stored words.
     let config = config(&env);
