@@ -2061,6 +2061,19 @@ fn a_list_page_number_that_is_not_one_is_said_in_the_pages_language() {
                 "{page}: {}",
                 zero.body
             );
+            // A repeated parameter gets the page's own answer too, not the framework's.
+            let twice = c.get(&format!("{page}?page=x&page=1")).await;
+            assert_eq!(
+                twice.status,
+                StatusCode::BAD_REQUEST,
+                "{page}: {}",
+                twice.body
+            );
+            assert!(
+                twice.body.contains("ページ番号「x」"),
+                "{page}: {}",
+                twice.body
+            );
             let past = c.get(&format!("{page}?page=999")).await;
             assert_eq!(past.status, StatusCode::NOT_FOUND, "{page}: {}", past.body);
             assert!(

@@ -1181,15 +1181,16 @@ struct ListPage {
     unreadable: Vec<&'static str>,
 }
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    q: String,
-    /// Text, so that a page number that is not one gets this page's own answer rather than
-    /// the framework's English rejection.
-    page: Option<String>,
+/// A paged page's query as pairs, not a struct: a malformed or repeated parameter must reach
+/// the reader as the page's own answer, not as axum's English rejection.
+pub(super) type Pairs = Query<Vec<(String, String)>>;
+
+/// The first value of `name` in a query's pairs.
+pub(super) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A page number a paged page cannot show, said the same way on every paged page (the list,
@@ -1245,13 +1246,13 @@ async fn list_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    Query(query): Pairs,
 ) -> Response {
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
     };
     let t = ctx.lang.text();
-    let page = match page_number(query.page.as_deref()) {
+    let page = match page_number(param(&query, "page")) {
         Ok(n) => n,
         Err(refused) => return refused.page(&ctx),
     };
@@ -1259,7 +1260,8 @@ async fn list_page(
     let Stage::Planned(review) = &mut *stage else {
         return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
-    let filter = Filter::new(&query.status, &query.q);
+    let q = param(&query, "q").unwrap_or_default();
+    let filter = Filter::new(param(&query, "status").unwrap_or_default(), q);
     let rows = &review.saved.plan.rows;
     let mut counts = [0usize; 4];
     let mut searched = 0;
@@ -1314,7 +1316,7 @@ async fn list_page(
             id,
             filters,
             status: filter.status_key(),
-            q: query.q.trim().to_string(),
+            q: q.trim().to_string(),
             page,
             pages,
             selected: review.ticks.iter().filter(|&&x| x).count(),
@@ -1466,22 +1468,16 @@ fn confirm_form(
     )
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    /// Text, as on the list: a page number that is not one gets the page's own answer.
-    page: Option<String>,
-}
-
 async fn confirm_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    Query(query): Query<PageQuery>,
+    Query(query): Pairs,
 ) -> Response {
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
     };
-    match page_number(query.page.as_deref()) {
+    match page_number(param(&query, "page")) {
         Ok(page) => confirm_form(&ctx, &w, page, StatusCode::OK, None, false),
         Err(refused) => refused.page(&ctx),
     }

@@ -73,17 +73,10 @@ struct PageLink {
 pub(super) async fn page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
-    // Pairs, not a struct: a malformed or repeated parameter must reach the reader as a
-    // message on the page, not as axum's plain-text rejection.
-    Query(query): Query<Vec<(String, String)>>,
+    Query(query): super::Pairs,
 ) -> Response {
     let t = ctx.lang.text();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |name: &str| super::param(&query, name);
     let code = param("code").unwrap_or_default().to_string();
     let mut view = HistoryPage {
         c: chrome(&ctx, t.history),
