@@ -84,6 +84,7 @@ fn finished_run(dir: &std::path::Path) -> RunDetail {
             outcome,
             error: error.map(str::to_string),
             why: None,
+            failure: None,
             fields: w.fields.clone(),
             // The update held back clearing an address the source could not read.
             not_cleared: if w.code == "E003" {

@@ -101,6 +101,7 @@ fn result(write: &PlannedWrite, outcome: Outcome, error: Option<&str>) -> ApplyR
         outcome,
         error: error.map(str::to_string),
         why: None,
+        failure: None,
         fields: write.fields.clone(),
         not_cleared: Vec::new(),
     }

@@ -437,7 +437,7 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         assert!(confirm.body.contains(&new[0]));
         assert!(!confirm.body.contains(&new[1]));
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let done = c
             .wait_for(&run, |a| {
@@ -489,6 +489,158 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
     );
 }
 
+/// The codes on every page of the confirmation page of the wizard at `list`, and page 1.
+async fn confirmation(c: &mut Client, list: &str) -> (Vec<String>, web_support::Answer) {
+    let first = c.get(&list.replace("/list", "/confirm")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let mut codes = Vec::new();
+    let mut page = first.body.clone();
+    loop {
+        codes.extend(
+            page.split("data-code=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+                .map(str::to_string),
+        );
+        let Some(at) = page.find("id=\"next-page\"") else {
+            break;
+        };
+        let href = page[..at].rfind("href=\"").unwrap() + 6;
+        let next = page[href..].split('"').next().unwrap().to_string();
+        page = c.get(&next).await.body;
+    }
+    (codes, first)
+}
+
+/// Issue 13, item 9, on the dashboard: a row the rules' selection ticked that the list never
+/// showed (hidden by the 新規登録 filter) is on the confirmation page with its changes, first
+/// and marked; every chosen row is listed, a page at a time; and 同期 writes exactly the rows
+/// listed there, or nothing if the ticks changed after the page was shown.
+#[test]
+fn the_confirmation_page_lists_every_chosen_row_with_its_changes_and_the_run_writes_them() {
+    let env = Env::sample();
+    let d = link_dashboard(&env);
+    let new = new_codes(&env);
+    let changed_plan = env.plan(
+        "smarthr-to-kot",
+        &util::TO_KOT_DEFAULTS
+            .iter()
+            .copied()
+            .chain(["--status", "changed"])
+            .collect::<Vec<_>>(),
+    );
+    let changed = &changed_plan["rows"][0];
+    let changed_code = changed["code"].as_str().unwrap().to_string();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let list = to_kot_list(&mut c).await;
+        // Only the new rows are ever shown on the list, then 確認.
+        let shown = c.get(&format!("{list}?status=new")).await;
+        assert!(
+            !shown
+                .body
+                .contains(&format!("data-code=\"{changed_code}\""))
+        );
+        let csrf = shown.csrf();
+        let a = c
+            .post(
+                &list,
+                &[("csrf", &csrf), ("status", "new"), ("go", "confirm")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let (listed, first) = confirmation(&mut c, &list).await;
+        // The changed row comes first, marked, with each change old → new.
+        assert!(
+            first.body.contains("id=\"unseen\"") && first.body.contains("一覧で表示していない"),
+            "{}",
+            first.body
+        );
+        let row = first
+            .body
+            .split(&format!("data-code=\"{changed_code}\""))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{changed_code} is not on page 1: {}", first.body));
+        assert!(row.contains("一覧で未表示"), "{row}");
+        for change in changed["changes"].as_array().unwrap() {
+            let old = change["old"].as_str().unwrap_or("（空）");
+            assert!(
+                row.contains(&format!("<del class=\"old\">{old}</del>")),
+                "{row}"
+            );
+            match change["new"].as_str() {
+                Some(v) => assert!(
+                    row.contains(&format!("<ins class=\"new\">{v}</ins>")),
+                    "{row}"
+                ),
+                None => assert!(row.contains("class=\"clear\""), "{row}"),
+            }
+        }
+        // Every chosen row, and only those: all new and changed rows were pre-ticked.
+        let mut expected: Vec<String> = new.clone();
+        expected.extend(
+            util::codes(&changed_plan["rows"])
+                .into_iter()
+                .map(str::to_string),
+        );
+        let mut sorted = listed.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(
+            sorted, expected,
+            "the confirmation lists every chosen row once"
+        );
+        // Ticks changed in another tab after the page was shown: nothing is written.
+        let selection =
+            web_support::attr_after(&first.body, "name=\"selection\" value=\"").unwrap();
+        let run = list.replace("/list", "/run");
+        let csrf = first.csrf();
+        c.post(
+            &list,
+            &[("csrf", &csrf), ("status", "new"), ("go", "clear-filtered")],
+        )
+        .await;
+        let refused = c
+            .post(&run, &[("csrf", &csrf), ("selection", &selection)])
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        assert!(
+            refused.body.contains("選択が変わりました"),
+            "{}",
+            refused.body
+        );
+        assert!(new_codes(&env).len() == new.len(), "nothing written");
+        // 同期 from the page as now shown writes exactly what it lists.
+        let (listed, first) = confirmation(&mut c, &list).await;
+        assert!(!listed.iter().any(|code| new.contains(code)), "{listed:?}");
+        let selection =
+            web_support::attr_after(&first.body, "name=\"selection\" value=\"").unwrap();
+        let a = c
+            .post(&run, &[("csrf", &csrf), ("selection", &selection)])
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let done = c
+            .wait_for(&run, |a| a.body.contains("id=\"result-link\""))
+            .await;
+        let run_id = web_support::attr_after(&done.body, "href=\"/history/").unwrap();
+        let detail = crewsync::history::History::open(&config(&env).history)
+            .unwrap()
+            .show(&run_id)
+            .unwrap();
+        let mut written: Vec<String> = detail
+            .employees
+            .iter()
+            .filter(|e| e.outcome == Some(crewsync::apply::Outcome::Ok))
+            .map(|e| e.code.clone())
+            .collect();
+        written.sort();
+        let mut listed = listed;
+        listed.sort();
+        assert_eq!(written, listed, "同期 writes exactly the rows listed");
+    });
+}
+
 /// Issue 13, item 8, on the dashboard: a name holding `ESC [2K`, a carriage return and a bidi
 /// override (which a browser obeys: it reorders what follows) is shown escaped on the list,
 /// the confirmation, the run's result and the history, as on the terminal; it is written
@@ -516,7 +668,7 @@ fn record_text_on_the_pages_shows_its_control_characters() {
         shows("the confirmation", &c.get(&confirm).await.body);
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         let done = c
             .wait_for(&run, |a| a.body.contains("id=\"finished\""))
@@ -558,7 +710,7 @@ fn the_list_says_an_unreadable_field_once_marks_clears_and_the_run_keeps_them() 
         assert_eq!(page.matches("class=\"clear\">✗ 削除<").count(), 6, "{page}");
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        let a = c.post(&run, &[("csrf", &csrf)]).await;
+        let a = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER);
         c.wait_for(&run, |a| a.body.contains("id=\"finished\""))
             .await;
@@ -604,7 +756,7 @@ fn a_row_created_in_the_target_after_review_is_stale_and_the_rest_is_written() {
         // Someone creates one of them in KOT in the meantime.
         env.kot_employee(util::kot(&new[0], "先回", "登録", serde_json::json!({})));
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -657,7 +809,7 @@ fn a_target_edited_between_review_and_sync_is_stale_and_not_written() {
     let run_id = env.block_on(async {
         let csrf = c.get("/").await.csrf();
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -728,7 +880,7 @@ fn a_run_is_refused_while_another_holds_the_lock() {
         let mut c = logged_in(&d, "sato").await;
         let (run, csrf) = tick_every_new_row(&mut c).await;
         let held = RunLock::acquire(&config.history).unwrap();
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused.body.contains("別の同期が実行中です"),
@@ -886,7 +1038,7 @@ fn a_run_records_the_rules_as_loaded_not_as_edited_since() {
         )
         .await;
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -918,7 +1070,7 @@ async fn cancelled_after_first_write(
         .faults()
         .delay_writes(0, std::time::Duration::from_millis(700));
     let run = list.replace("/list", "/run");
-    c.post(&run, &[("csrf", csrf)]).await;
+    press_sync(c, &run, csrf).await;
     let running = c
         .wait_for(&run, |a| {
             a.body
@@ -1019,9 +1171,7 @@ fn max_changes_refuses_the_dashboard_as_it_refuses_the_cli() {
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
-        let refused = c
-            .post(&list.replace("/list", "/run"), &[("csrf", &csrf)])
-            .await;
+        let refused = press_sync(&mut c, &list.replace("/list", "/run"), &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(refused.body.contains(&said), "{said}\n{}", refused.body);
     });
@@ -1042,7 +1192,7 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         let mut c = logged_in(&d, "sato").await;
         let (list, csrf) = every_row_ticked(&mut c).await;
         let run = list.replace("/list", "/run");
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused
@@ -1062,7 +1212,7 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         assert!(!refused.body.contains("was made at"), "{}", refused.body);
         // The same in English for an English reader.
         c.lang = Some("en".into());
-        let en = c.post(&run, &[("csrf", &csrf)]).await;
+        let en = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(en.status, StatusCode::CONFLICT);
         assert!(
             en.body.contains("older than plan_max_age_hours allows")
@@ -1078,6 +1228,16 @@ fn a_review_older_than_plan_max_age_is_refused_with_a_way_back_to_fetch() {
         .expect(0)
         .json();
     assert_eq!(history[0]["status"], "refused", "{history}");
+}
+
+/// Presses 同期 on the confirmation page of the wizard whose run path is `run`: posts its
+/// form as the page shows it (with the selection it lists).
+async fn press_sync(c: &mut Client, run: &str, csrf: &str) -> web_support::Answer {
+    let confirm = c.get(&run.replace("/run", "/confirm")).await;
+    let selection =
+        web_support::attr_after(&confirm.body, "name=\"selection\" value=\"").unwrap_or_default();
+    c.post(run, &[("csrf", csrf), ("selection", &selection)])
+        .await
 }
 
 /// [`to_kot_list`] with every new and changed row ticked; the list path and a CSRF token.
@@ -1112,11 +1272,16 @@ async fn ticked(
 /// The dashboard's state card: each service's line (`reach-smarthr`, `reach-kot`) and the
 /// rules line, with their class.
 fn state_line<'a>(page: &'a str, id: &str) -> &'a str {
+    element_with_id(page, "li", id)
+}
+
+/// The `<tag>` element with `id` on a page, up to its closing tag.
+fn element_with_id<'a>(page: &'a str, tag: &str, id: &str) -> &'a str {
     let at = page
         .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no {id} on the dashboard: {page}"));
-    let start = page[..at].rfind("<li").unwrap();
-    let end = at + page[at..].find("</li>").unwrap();
+        .unwrap_or_else(|| panic!("no {id} on the page: {page}"));
+    let start = page[..at].rfind(&format!("<{tag}")).unwrap();
+    let end = at + page[at..].find(&format!("</{tag}>")).unwrap();
     &page[start..end]
 }
 
@@ -1438,7 +1603,7 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
         )
         .await;
         let chosen = c.get(&list.replace("/list", "/confirm")).await.body;
-        let chosen = chosen.matches("<tr><td>").count();
+        let chosen = chosen.matches("data-code=").count();
         assert!(chosen >= 4, "enough writes to watch: {chosen}");
         env.sims.kot.set_limits(crewsync::sim::SimLimits {
             per_second: Some(2),
@@ -1446,7 +1611,7 @@ fn the_run_page_streams_each_outcome_as_it_is_written() {
         });
         let run = list.replace("/list", "/run");
         assert_eq!(
-            c.post(&run, &[("csrf", &csrf)]).await.status,
+            press_sync(&mut c, &run, &csrf).await.status,
             StatusCode::SEE_OTHER
         );
         let page = c.get(&run).await.body;
@@ -1566,6 +1731,7 @@ fn written_run(
         outcome: Outcome::Ok,
         error: None,
         why: None,
+        failure: None,
         fields: w.fields.clone(),
         not_cleared,
     };
@@ -1899,7 +2065,7 @@ fn the_mass_change_guard_is_said_in_the_page_s_language() {
     env.block_on(async {
         let mut c = logged_in(&d, "sato").await;
         let (run, csrf) = tick_every_new_row(&mut c).await;
-        let refused = c.post(&run, &[("csrf", &csrf)]).await;
+        let refused = press_sync(&mut c, &run, &csrf).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
         assert!(
             refused.body.contains("連携の上限（max_changes") && refused.body.contains("名中1件"),
@@ -1944,6 +2110,43 @@ fn a_list_page_number_that_is_not_one_is_said_in_the_pages_language() {
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
         assert!(a.body.contains("ページ番号「abc」"), "{}", a.body);
         assert!(!a.body.contains("Failed to deserialize"), "{}", a.body);
+        // Every paged page says a bad page number as 連携履歴 does: 0 is not a page, and a
+        // page after the last is not shown as another one.
+        let confirm = list.replace("/list", "/confirm");
+        for page in [&list, &confirm, &"/history".to_string()] {
+            let zero = c.get(&format!("{page}?page=0")).await;
+            assert_eq!(
+                zero.status,
+                StatusCode::BAD_REQUEST,
+                "{page}: {}",
+                zero.body
+            );
+            assert!(
+                zero.body.contains("ページ番号「0」は使えません"),
+                "{page}: {}",
+                zero.body
+            );
+            // A repeated parameter gets the page's own answer too, not the framework's.
+            let twice = c.get(&format!("{page}?page=x&page=1")).await;
+            assert_eq!(
+                twice.status,
+                StatusCode::BAD_REQUEST,
+                "{page}: {}",
+                twice.body
+            );
+            assert!(
+                twice.body.contains("ページ番号「x」"),
+                "{page}: {}",
+                twice.body
+            );
+            let past = c.get(&format!("{page}?page=999")).await;
+            assert_eq!(past.status, StatusCode::NOT_FOUND, "{page}: {}", past.body);
+            assert!(
+                past.body.contains("このページはありません。最後のページ: "),
+                "{page}: {}",
+                past.body
+            );
+        }
     });
 }
 
@@ -2276,6 +2479,7 @@ fn every_reason_the_history_keeps_is_said_in_japanese_on_its_pages() {
             outcome: Outcome::NotAttempted,
             error: Some(why.to_string()),
             why: Some(why.clone()),
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: vec![],
         };
@@ -2447,7 +2651,7 @@ fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
             keep(&path, c.get(&path).await.body);
         }
         let run = list.replace("/list", "/run");
-        c.post(&run, &[("csrf", &csrf)]).await;
+        press_sync(&mut c, &run, &csrf).await;
         let done = c
             .wait_for(&run, |a| !a.body.contains("id=\"run-progress\""))
             .await;
@@ -2479,6 +2683,11 @@ fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
             }
         }
     });
+    no_english_on(&pages);
+}
+
+/// Fails naming each English sentence ([`english_sentences`]) on the pages, by path.
+fn no_english_on(pages: &[(String, String)]) {
     let leaks: Vec<String> = pages
         .iter()
         .flat_map(|(path, body)| {
@@ -2492,4 +2701,198 @@ fn no_english_sentence_reaches_a_japanese_page_in_a_whole_walk() {
         "English on Japanese pages:\n{}",
         leaks.join("\n")
     );
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Issue 17: a write KING OF TIME refused (a simulator fault) is said after 失敗 in Japanese
+/// words with the service's own message as it came, never the library's English around it, on
+/// the run page, the 実行結果 and the employee's timeline; an email that could not be sent is
+/// said on the run page in Japanese; a run that KING OF TIME's access window stops is said in
+/// Japanese; a run's stored defaults "none" and "unknown" are said in the page's words. With the service's and the network's own messages set aside, no page of
+/// the walk shows an English sentence.
+#[test]
+fn a_refused_write_an_unsent_email_and_stored_defaults_are_said_in_japanese() {
+    const SIM_MESSAGE: &str = "Resource Server Error.";
+    let env = Env::sample();
+    env.write_config(&format!(
+        "notify:\n  smtp_url: smtp://127.0.0.1:{}?tls=none\n  from: crewsync@example.com\n  to: [hr@example.com]\n",
+        closed_port()
+    ));
+    let d = link_dashboard(&env);
+    env.sims.kot.faults().fail_all_writes(Some(400));
+    let mut pages: Vec<(String, String)> = Vec::new();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let (run, csrf) = tick_every_new_row(&mut c).await;
+        assert_eq!(press_sync(&mut c, &run, &csrf).await.status, StatusCode::SEE_OTHER);
+        let done = c
+            .wait_for(&run, |a| a.body.contains("id=\"result-link\""))
+            .await;
+        let failed = done
+            .body
+            .split("<tr class=\"failed\">")
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no failed row: {}", done.body));
+        assert!(failed.contains("失敗"), "{failed}");
+        assert!(
+            failed.contains(&format!("KING OF TIMEがデータを受け付けませんでした（KING OF TIMEのメッセージ: {SIM_MESSAGE}）")),
+            "the service's message as it came, in Japanese words: {failed}"
+        );
+        for english in ["rejected the data", "correct the values", "try again"] {
+            assert!(!failed.contains(english), "{english}: {failed}");
+        }
+        let note = element_with_id(&done.body, "p", "note");
+        assert!(
+            note.contains("実行結果のメールを送信できませんでした")
+                && note.contains("連携履歴に記録されています"),
+            "{note}"
+        );
+        for english in ["could not send the run report", "check notify.smtp_url"] {
+            assert!(!note.contains(english), "{english}: {note}");
+        }
+        // The note's (詳細: …) is the mail library's own words: set aside for the scan.
+        pages.push((run.clone(), done.body.replace(note, "")));
+        let run_id = web_support::attr_after(&done.body, "href=\"/history/").unwrap();
+        let detail = c.get(&format!("/history/{run_id}")).await.body;
+        assert!(
+            detail.contains(&format!("KING OF TIMEのメッセージ: {SIM_MESSAGE}")),
+            "the 実行結果 keeps the failure as data: {detail}"
+        );
+        let code = failed
+            .split("<td>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_string();
+        let timeline = c.get(&format!("/history?code={code}")).await.body;
+        assert!(
+            timeline.contains(&format!("KING OF TIMEのメッセージ: {SIM_MESSAGE}")),
+            "{timeline}"
+        );
+        pages.push((format!("/history/{run_id}"), detail));
+        pages.push((format!("/history?code={code}"), timeline));
+        // KING OF TIME's access window opens during the next run (a simulator fault): the
+        // run stops, and its page and result say so in Japanese.
+        env.sims.kot.faults().clear();
+        let (run, csrf) = tick_every_new_row(&mut c).await;
+        env.sims.kot.faults().access_window_after_requests(3);
+        assert_eq!(press_sync(&mut c, &run, &csrf).await.status, StatusCode::SEE_OTHER);
+        let stopped = c
+            .wait_for(&run, |a| a.body.contains("id=\"result-link\""))
+            .await;
+        env.sims.kot.faults().clear();
+        assert!(
+            stopped.body.contains("KING OF TIMEのアクセス制限時間帯のため"),
+            "{}",
+            stopped.body
+        );
+        let note = element_with_id(&stopped.body, "p", "note");
+        pages.push((run.clone(), stopped.body.replace(note, "")));
+        let run_id = web_support::attr_after(&stopped.body, "href=\"/history/").unwrap();
+        let path = format!("/history/{run_id}");
+        pages.push((path.clone(), c.get(&path).await.body));
+    });
+    // Runs whose defaults the history keeps as its stored words.
+    let config = config(&env);
+    let history = crewsync::history::History::open(&config.history).unwrap();
+    let stored = [
+        (crewsync::workflow::NO_DEFAULTS, "なし"),
+        (
+            crewsync::workflow::UNKNOWN_DEFAULTS,
+            "不明（保存したプランを読めませんでした）",
+        ),
+    ];
+    let ids: Vec<_> = stored
+        .iter()
+        .map(|(defaults, _)| {
+            let start = crewsync::history::RunStart {
+                direction: crewsync::model::Direction::KotToSmartHr,
+                as_of: util::date(util::AS_OF),
+                user: "人事 太郎".into(),
+                selection: crewsync::apply::Picked::Terminal,
+                defaults: defaults.to_string(),
+                rules: None,
+                planned: Vec::new(),
+                left_out: Vec::new(),
+                unchanged: 0,
+            };
+            history
+                .record_unstarted(&start, crewsync::history::RunStatus::Refused, "refused")
+                .unwrap()
+        })
+        .collect();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        for (id, (stored, said)) in ids.iter().zip(stored) {
+            let path = format!("/history/{}", id.as_str());
+            let page = c.get(&path).await.body;
+            assert!(page.contains(said), "{stored} said as {said}: {page}");
+            assert!(!page.contains(stored), "{stored} on the page: {page}");
+            pages.push((path, page));
+        }
+    });
+    // The simulator's own message is the service's words, kept as they came.
+    let pages: Vec<(String, String)> = pages
+        .into_iter()
+        .map(|(path, body)| (path, body.replace(SIM_MESSAGE, "")))
+        .collect();
+    no_english_on(&pages);
+}
+
+/// Issue 17: the detail of each service check on the dashboard (a token not set, a service
+/// not answering) and a broken rules folder are said in Japanese words, the operating
+/// system's and the script engine's own messages kept as they came.
+#[test]
+fn the_dashboard_says_its_checks_and_a_broken_rules_folder_in_japanese() {
+    let env = Env::empty();
+    configured_rules(&env, "let office = ;\n");
+    let mut config = config(&env);
+    config.kot.token_given = None;
+    config.kot.token_env = "CREWSYNC_TEST_TOKEN_NOT_SET".into();
+    config.smarthr.base_url = format!("http://127.0.0.1:{}/api/v1", closed_port());
+    let d = Dashboard::new(config, LISTEN, None);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        let kot = state_line(&home, "reach-kot");
+        assert!(
+            kot.contains("環境変数 CREWSYNC_TEST_TOKEN_NOT_SET が設定されていません"),
+            "{kot}"
+        );
+        assert!(!kot.contains("is not set"), "{kot}");
+        let smarthr = state_line(&home, "reach-smarthr");
+        assert!(smarthr.contains("に接続できませんでした"), "{smarthr}");
+        for english in ["could not connect to", "check the base_url"] {
+            assert!(!smarthr.contains(english), "{english}: {smarthr}");
+        }
+        let rules = state_line(&home, "rules");
+        assert!(
+            rules.contains("ルールフォルダにエラーがあります"),
+            "{rules}"
+        );
+        assert!(rules.contains("offices.rhai:1"), "where: {rules}");
+        // What is left once the operating system's and the engine's words are set aside.
+        let framing = |line: &str| {
+            regex::Regex::new(r"(（詳細: [^）]*）|offices\.rhai:[0-9:]+: [^<]*)")
+                .unwrap()
+                .replace_all(line, "")
+                .into_owned()
+        };
+        for line in [kot, smarthr, rules] {
+            let leaks = english_sentences(&framing(line));
+            assert!(leaks.is_empty(), "{leaks:?} in {line}");
+        }
+        c.lang = Some("en".into());
+        let en = c.get("/").await.body;
+        assert!(
+            state_line(&en, "reach-kot").contains("CREWSYNC_TEST_TOKEN_NOT_SET"),
+            "{en}"
+        );
+    });
 }

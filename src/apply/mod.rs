@@ -13,7 +13,7 @@ mod target;
 mod why;
 
 pub use account::{Chosen, account};
-pub use progress::{Event, Observer, Silent};
+pub use progress::{Event, Observer, Pause, Silent, Warning};
 pub use run::{
     AllowClear, OnResult, Options, Selection, SelectionError, Wait, WaitError, abandoned, run,
     weight,
@@ -147,6 +147,10 @@ pub struct ApplyResult {
     /// it in its own words, and for the history.
     #[serde(skip)]
     pub why: Option<NotWritten>,
+    /// Why the write failed, as data, when a service refused it (`error` is its English): for
+    /// a front end that frames the service's own message in its own words, and for the history.
+    #[serde(skip)]
+    pub failure: Option<crate::http::ApiError>,
     /// The fields written (every synced field on create).
     pub fields: Vec<Field>,
     /// Clears the plan showed but this run held back: the source seemed unable to read the

@@ -1,5 +1,5 @@
 use super::{Action, ApplyReport, ApplyResult, Counts, NotWritten, Outcome, Stop, Stopped};
-use super::{Event, Observer, Target};
+use super::{Event, Observer, Pause, Target};
 use crate::error::{Worded, Wording};
 use crate::model::Field;
 use crate::plan::{Change, Plan, Row, Status, View};
@@ -334,11 +334,14 @@ impl Wait {
         let now = chrono::Utc::now();
         let (message, sleep) = match window::inside(&self.windows, now) {
             Some(inside) => (
-                format!("{inside}; waiting"),
+                Pause::Window(inside),
                 inside.wait(now).max(Duration::from_secs(1)),
             ),
             None => (
-                format!("{refusal}; trying again in {}s", self.poll.as_secs()),
+                Pause::Refused {
+                    refusal: refusal.to_string(),
+                    retry: self.poll,
+                },
                 self.poll,
             ),
         };
@@ -555,6 +558,7 @@ fn base(row: &Row, writes: &Writes<'_>) -> ApplyResult {
         outcome: Outcome::Ok,
         error: None,
         why: None,
+        failure: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => writes.changes.iter().map(|c| c.field).collect(),
@@ -578,6 +582,10 @@ fn finished(row: &Row, writes: &Writes<'_>, result: Result<(), WriteError>) -> A
         Err(e) => ApplyResult {
             outcome: Outcome::Failed,
             error: Some(e.to_string()),
+            failure: match e {
+                WriteError::Api(api) => Some(api),
+                _ => None,
+            },
             ..base(row, writes)
         },
     }

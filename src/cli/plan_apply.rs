@@ -464,7 +464,7 @@ async fn unreadable_plan(
             plan: None,
             path: path.display().to_string(),
         },
-        defaults: "unknown (the saved plan was not read)".to_string(),
+        defaults: workflow::UNKNOWN_DEFAULTS.to_string(),
         rules: None,
         planned: Vec::new(),
         left_out: Vec::new(),
@@ -612,7 +612,7 @@ fn saved_defaults_text(defaults: &Defaults) -> String {
     .filter_map(|(key, item)| item.as_ref().map(|i| format!("{key}={}", i.name)))
     .collect();
     if parts.is_empty() {
-        "none".into()
+        workflow::NO_DEFAULTS.into()
     } else {
         parts.join(", ")
     }

@@ -307,6 +307,9 @@ pub struct EmployeeRecord {
     /// schema v4.
     #[serde(skip)]
     pub why: Option<NotWritten>,
+    /// Why the write failed, as data, when a service refused it (`error` is its English).
+    #[serde(skip)]
+    pub failure: Option<crate::http::ApiError>,
     pub recorded_at: Option<DateTime<Utc>>,
     /// Clears the update held back ([`ApplyResult::not_cleared`]); empty for runs recorded
     /// before schema v5.
@@ -400,6 +403,7 @@ impl RunDetail {
                     outcome: Some(Outcome::NotAttempted),
                     error: Some(unstarted_reason(status)),
                     why: Some(unstarted_why(status)),
+                    failure: None,
                     recorded_at: Some(now),
                     not_cleared: Vec::new(),
                 })
@@ -705,7 +709,12 @@ impl History {
                     result.error,
                     timestamp(Utc::now()),
                     code_key(&result.code),
-                    result.why.as_ref().and_then(said),
+                    // One column keeps either: a failure is never also not attempted.
+                    result
+                        .why
+                        .as_ref()
+                        .and_then(said)
+                        .or_else(|| result.failure.as_ref().and_then(said)),
                     fields_text(&result.not_cleared),
                 ],
             )
@@ -950,6 +959,7 @@ impl History {
                 .transpose()?,
             error: opt_text(5)?,
             why: read_said(opt_text(7)?.as_deref()),
+            failure: read_said(opt_text(7)?.as_deref()),
             recorded_at: opt_text(6)?.map(|t| self.parse_time(&t)).transpose()?,
             not_cleared: self.read_fields(&text(8)?)?,
         })

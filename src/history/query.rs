@@ -191,8 +191,8 @@ pub struct TimelineEntry {
     /// runs recorded before schema v5.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_cleared: Vec<Field>,
-    /// `reason` as data, for runs recorded since schema v4 (not for failures, whose reason
-    /// is a service's text).
+    /// `reason` as data, for runs recorded since schema v4 (a failure's since the service's
+    /// message is kept with it).
     #[serde(skip)]
     pub why: Option<EntryWhy>,
 }
@@ -204,6 +204,8 @@ pub enum EntryWhy {
     NotWritten(crate::apply::NotWritten),
     /// Left out of the run.
     Left(crate::apply::LeftWhy),
+    /// Attempted, and the service refused the write.
+    Failed(crate::http::ApiError),
 }
 
 /// One employee across runs, newest first.
@@ -526,7 +528,9 @@ impl History {
             why: {
                 let said = opt_text(14)?;
                 match opt_text(13)? {
-                    None => super::read_said(said.as_deref()).map(EntryWhy::NotWritten),
+                    None => super::read_said(said.as_deref())
+                        .map(EntryWhy::NotWritten)
+                        .or_else(|| super::read_said(said.as_deref()).map(EntryWhy::Failed)),
                     Some(_) => super::read_said(said.as_deref()).map(EntryWhy::Left),
                 }
             },

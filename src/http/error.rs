@@ -4,7 +4,9 @@ use std::time::Duration;
 
 /// A failed call to SmartHR or KING OF TIME. The Display text is meant for the person running
 /// crewsync: which service, what happened, and what to check. It never contains a token.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Kept as data (serde) where a failed write is recorded, so that the dashboard can say the
+/// service's message in its page's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{}", describe(*service, kind))]
 pub struct ApiError {
     pub service: Service,
@@ -13,7 +15,8 @@ pub struct ApiError {
 
 /// What went wrong, in terms a caller can act on. Messages are the server's own where it sent
 /// one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The client could not be built: a bad base URL or limits.
     Config {

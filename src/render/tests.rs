@@ -315,6 +315,7 @@ fn result(
         outcome,
         error: error.map(str::to_string),
         why: None,
+        failure: None,
         fields: match action {
             Action::Create => Field::SYNCED.to_vec(),
             Action::Update => vec![Field::LastName, Field::Email],

@@ -103,6 +103,8 @@ pub enum Applied {
         run_id: String,
         stopped: Option<apply::Stopped>,
         stale: Vec<(String, String)>,
+        /// Why the run's email was not sent (the run itself is recorded).
+        email_error: Option<Arc<crate::email::NotifyError>>,
     },
     /// Nothing written, or the run could not be recorded.
     Failed(std::sync::Arc<Error>),
@@ -188,6 +190,7 @@ async fn apply_inner(
         run_id: recorded.report.run_id,
         stopped: recorded.report.stopped_why,
         stale: stale_rows,
+        email_error: recorded.email_error.map(Arc::new),
     })
 }
 
@@ -259,7 +262,16 @@ pub struct ProgressState {
     pub fetched: Vec<FetchCount>,
     pub results: Vec<ApplyResult>,
     pub total: usize,
-    pub note: Option<String>,
+    /// What the run page says while the run waits, or after something went wrong that did
+    /// not stop it: as data, said in each page's language.
+    pub note: Option<Note>,
+}
+
+/// A note of the run page ([`ProgressState::note`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    Pause(apply::Pause),
+    Warning(apply::Warning),
 }
 
 impl Progress {
@@ -311,8 +323,11 @@ impl Observer for Progress {
                 s.total = total;
                 s.results.push(result.clone());
             }),
-            Event::Waiting { message, .. } | Event::Warning { message } => {
-                self.with(|s| s.note = Some(message.to_string()))
+            Event::Waiting { message, .. } => {
+                self.with(|s| s.note = Some(Note::Pause(message.clone())))
+            }
+            Event::Warning { message } => {
+                self.with(|s| s.note = Some(Note::Warning(message.clone())))
             }
             // The run's page shows the recorded run once the apply returns.
             Event::Finished { .. } => {}

@@ -108,7 +108,7 @@ fn refused(ja: bool, r: &Refused) -> String {
             "{r}. Check the direction and the reference date; if this is intended, the command line can be told to go ahead."
         ),
         (Refused::InsideWindow { inside, .. }, true) => format!(
-            "KING OF TIMEはアクセス制限時間帯（{} JST）のため、従業員情報を扱えません。{}以降にもう一度実行してください。",
+            "KING OF TIMEはアクセス制限時間帯（{}）のため、従業員情報を扱えません。{}以降にもう一度実行してください。",
             inside.window,
             inside.reopens.format("%H:%M")
         ),
@@ -164,12 +164,39 @@ fn sync(lang: Lang, s: &SyncError) -> Option<String> {
                 source.problems.len()
             );
             for p in &source.problems {
-                out.push_str(&format!("\n{}: {}", p.location(), p.message));
+                out.push('\n');
+                out.push_str(&rule_problem(lang, p));
             }
             out
         }),
         SyncError::SavedPlan(p) => Some(plan(ja, p)),
         SyncError::Wait(_) => None,
+    }
+}
+
+/// A configuration error as a page in `lang` says it (the dashboard's token checks).
+pub fn config_text(lang: Lang, c: &ConfigError) -> String {
+    match lang {
+        Lang::Ja => config(c).unwrap_or_else(|| format!("設定に誤りがあります。詳細: {c}")),
+        Lang::En => c.to_string(),
+    }
+}
+
+/// A service's error as a page in `lang` says it: in Japanese the kind in Japanese and the
+/// service's own message as it came, never the library's English around it.
+pub fn api_text(lang: Lang, a: &ApiError) -> String {
+    match lang {
+        Lang::Ja => api(a),
+        Lang::En => a.to_string(),
+    }
+}
+
+/// One problem of a rules folder: where, then the message as the loader or the script engine
+/// gave it (the source line under it is the CLI's).
+pub fn rule_problem(lang: Lang, p: &crate::rules::Problem) -> String {
+    match lang {
+        Lang::Ja => format!("{}: {}", p.location(), p.message),
+        Lang::En => p.to_string(),
     }
 }
 
@@ -193,34 +220,79 @@ fn config(c: &ConfigError) -> Option<String> {
     }
 }
 
-/// An API error in Japanese: what happened and what to check; for the kinds without words
-/// here, the message as it came.
+/// An API error in Japanese: what happened and what to check, with the service's (or the
+/// network's) own message as it came, never the library's English sentence around it.
 fn api(a: &ApiError) -> String {
     let s = a.service;
+    // The service's words, after words of the page's language.
+    let said = |m: &str| {
+        if m.trim().is_empty() {
+            String::new()
+        } else {
+            format!("（{s}のメッセージ: {m}）")
+        }
+    };
     match &a.kind {
-        ErrorKind::Unauthorized { .. } => {
-            format!("{s}が認証を拒否しました。アクセストークンが正しいか確かめてください。")
-        }
-        ErrorKind::Forbidden { .. } => {
-            format!("{s}がこの操作を許可しませんでした。アクセストークンの権限を確かめてください。")
-        }
-        ErrorKind::AccessWindow { .. } => {
-            "KING OF TIMEはアクセス制限時間帯のため、従業員情報を扱えません。時間帯が終わってからもう一度実行してください。".to_string()
-        }
-        ErrorKind::Unreachable { url, .. } => {
-            format!("{s}（{url}）に接続できませんでした。ネットワークと設定のbase_urlを確かめてください。")
-        }
-        ErrorKind::Timeout { url } | ErrorKind::Interrupted { url, .. } => format!(
+        ErrorKind::Unauthorized { message } => format!(
+            "{s}が認証を拒否しました{}。アクセストークンが正しいか確かめてください。",
+            said(message)
+        ),
+        ErrorKind::Forbidden { message } => format!(
+            "{s}がこの操作を許可しませんでした{}。アクセストークンの権限を確かめてください。",
+            said(message)
+        ),
+        ErrorKind::AccessWindow { message } => format!(
+            "KING OF TIMEはアクセス制限時間帯のため、従業員情報を扱えません{}。時間帯が終わってからもう一度実行してください。",
+            said(message)
+        ),
+        ErrorKind::Unreachable { url, detail } => format!(
+            "{s}（{url}）に接続できませんでした（詳細: {detail}）。ネットワークと設定のbase_urlを確かめてください。"
+        ),
+        ErrorKind::Timeout { url } => format!(
             "{s}（{url}）から応答を受け取れませんでした。時間をおいてもう一度実行してください。"
         ),
-        ErrorKind::RateLimited { .. } => format!(
-            "{s}のリクエスト上限に達しました。時間をおいてもう一度実行してください。"
+        ErrorKind::Interrupted { url, detail } => format!(
+            "{s}（{url}）との接続が応答の前に切れました（詳細: {detail}）。反映されたかどうか分からないため、{s}で確かめてから、もう一度実行してください。"
+        ),
+        ErrorKind::RateLimited { message, .. } => format!(
+            "{s}のリクエスト上限に達しました{}。時間をおいてもう一度実行してください。",
+            said(message)
         ),
         ErrorKind::WrongBaseUrl { base_url, .. } => format!(
             "設定の{s} base_url（{base_url}）がWeb APIを指していません。設定を確かめてください。"
         ),
-        // The server's or the network's own words: shown as they came.
-        _ => format!("{s}とのやりとりでエラーが起きました。詳細: {a}"),
+        ErrorKind::NotFound { message } => format!(
+            "{s}に該当する記録がありません{}。社員番号と設定のbase_urlを確かめてください。",
+            said(message)
+        ),
+        ErrorKind::Validation { message, details } => {
+            let mut all = message.clone();
+            for d in details {
+                all.push_str("; ");
+                all.push_str(d);
+            }
+            format!(
+                "{s}がデータを受け付けませんでした{}。指摘された値を直してから、もう一度実行してください。",
+                said(&all)
+            )
+        }
+        ErrorKind::Server { status, message } => format!(
+            "{s}でサーバーエラーが起きました（HTTP {status}）{}。メンテナンス中かもしれません。時間をおいてもう一度実行してください。",
+            said(message)
+        ),
+        ErrorKind::UnexpectedStatus {
+            status,
+            body_excerpt,
+        } => format!(
+            "{s}が想定外の応答（HTTP {status}）を返しました{}。base_urlが{s}のWeb APIを指しているか確かめてください。",
+            said(body_excerpt)
+        ),
+        ErrorKind::Malformed { detail } => format!(
+            "{s}の応答を読み取れませんでした（詳細: {detail}）。base_urlが{s}のWeb APIを指しているか確かめてください。"
+        ),
+        ErrorKind::Config { detail } => {
+            format!("{s}への接続の設定に誤りがあります（詳細: {detail}）。設定を確かめてください。")
+        }
     }
 }
 

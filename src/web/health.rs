@@ -8,7 +8,7 @@
 //! dashboard slow. The checks never keep or show a token: only whether it was accepted.
 
 use super::core;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::http::{ApiError, ErrorKind, Limits};
 use crate::{kot, smarthr};
 use std::sync::Arc;
@@ -25,21 +25,22 @@ pub const WAIT: Duration = Duration::from_secs(2);
 /// answer in time is shown as unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How a service answered the check.
-#[derive(Debug, Clone, PartialEq)]
+/// How a service answered the check. The errors are kept as data, so that each page says them
+/// in its language.
+#[derive(Debug, Clone)]
 pub enum Reach {
     /// It answered a read with the configured token.
     Ok,
     /// No usable token is configured (the configuration error, which names the variable).
-    NoToken(String),
+    NoToken(Arc<ConfigError>),
     /// It refused the token (401 or 403).
     TokenRefused,
     /// KING OF TIME is in its access window, when it refuses every read: not checked.
     InAccessWindow,
-    /// No answer: the network, the address or a timeout (the error's text).
-    Unreachable(String),
-    /// Any other failure (the error's text).
-    Failed(String),
+    /// No answer: the network, the address or a timeout.
+    Unreachable(ApiError),
+    /// Any other failure.
+    Failed(ApiError),
 }
 
 impl From<Result<(), ApiError>> for Reach {
@@ -52,8 +53,8 @@ impl From<Result<(), ApiError>> for Reach {
             _ if e.is_access_window() => Reach::InAccessWindow,
             ErrorKind::Unreachable { .. }
             | ErrorKind::Timeout { .. }
-            | ErrorKind::Interrupted { .. } => Reach::Unreachable(e.to_string()),
-            _ => Reach::Failed(e.to_string()),
+            | ErrorKind::Interrupted { .. } => Reach::Unreachable(e),
+            _ => Reach::Failed(e),
         }
     }
 }
@@ -61,8 +62,8 @@ impl From<Result<(), ApiError>> for Reach {
 /// What the rule tests said about the configured rules folder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RulesState {
-    /// The rules (or their tests) could not be read or compiled: the problems, one a line.
-    Broken(String),
+    /// The rules (or their tests) could not be read or compiled: the problems.
+    Broken(Vec<crate::rules::Problem>),
     /// Every case ran: how many passed, and "file: case" for each that failed.
     Tested { passed: usize, failed: Vec<String> },
 }
@@ -143,7 +144,7 @@ pub async fn check(config: &Config) -> Checks {
     let smarthr = async {
         let token = match config.smarthr.token("SmartHR") {
             Ok(t) => t,
-            Err(e) => return Reach::NoToken(e.to_string()),
+            Err(e) => return Reach::NoToken(Arc::new(e)),
         };
         let limits = quick(Limits::smarthr_default());
         let read = match smarthr::Client::new(&config.smarthr.base_url, token, limits) {
@@ -155,7 +156,7 @@ pub async fn check(config: &Config) -> Checks {
     let kot = async {
         let token = match config.kot.token("KING OF TIME") {
             Ok(t) => t,
-            Err(e) => return Reach::NoToken(e.to_string()),
+            Err(e) => return Reach::NoToken(Arc::new(e)),
         };
         // KOT refuses every read in its access window: asking then proves nothing.
         if core::window_now(config).is_some() {
@@ -192,8 +193,7 @@ fn rules(config: &Config) -> Option<(String, RulesState)> {
                 .collect(),
         }
     } else {
-        let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
-        RulesState::Broken(problems.join("\n"))
+        RulesState::Broken(report.problems)
     };
     Some((dir.display().to_string(), state))
 }

@@ -30,8 +30,6 @@ mod history;
 /// Rows per page of the employee list: a page of 10,000 employees would be slow to read and
 /// to send.
 const PAGE_SIZE: usize = 50;
-/// Rows listed on the confirmation page; the rest are counted.
-const CONFIRM_ROWS: usize = 200;
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
@@ -317,15 +315,25 @@ struct StateLine {
     more: Vec<String>,
 }
 
-fn reach_line(t: &Text, id: &'static str, service: Service, reach: Option<&Reach>) -> StateLine {
+fn reach_line(lang: Lang, id: &'static str, service: Service, reach: Option<&Reach>) -> StateLine {
+    let t = lang.text();
     let (class, what) = match reach {
         None => ("", t.reach_checking.to_string()),
         Some(Reach::Ok) => ("ok", t.reach_ok.to_string()),
-        Some(Reach::NoToken(why)) => ("warn", format!("{} ({why})", t.reach_no_token)),
+        Some(Reach::NoToken(why)) => (
+            "warn",
+            format!("{} ({})", t.reach_no_token, errors::config_text(lang, why)),
+        ),
         Some(Reach::TokenRefused) => ("warn", t.reach_refused.to_string()),
         Some(Reach::InAccessWindow) => ("warn", t.reach_in_window.to_string()),
-        Some(Reach::Unreachable(why)) => ("warn", format!("{} ({why})", t.reach_unreachable)),
-        Some(Reach::Failed(why)) => ("warn", format!("{}: {why}", t.reach_failed)),
+        Some(Reach::Unreachable(why)) => (
+            "warn",
+            format!("{} ({})", t.reach_unreachable, errors::api_text(lang, why)),
+        ),
+        Some(Reach::Failed(why)) => (
+            "warn",
+            format!("{}: {}", t.reach_failed, errors::api_text(lang, why)),
+        ),
     };
     StateLine {
         id,
@@ -370,7 +378,8 @@ fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
     }
 }
 
-fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine {
+fn rules_line(lang: Lang, checks: Option<&Checks>, configured: bool) -> StateLine {
+    let t = lang.text();
     let line = |class, text: String, more| StateLine {
         id: "rules",
         class,
@@ -380,10 +389,13 @@ fn rules_line(t: &Text, checks: Option<&Checks>, configured: bool) -> StateLine 
     match checks.map(|c| &c.rules) {
         _ if !configured => line("", t.rules_none.to_string(), vec![]),
         None | Some(None) => line("", t.reach_checking.to_string(), vec![]),
-        Some(Some((dir, RulesState::Broken(why)))) => line(
+        Some(Some((dir, RulesState::Broken(problems)))) => line(
             "warn",
             format!("{}{dir}", t.rules_broken),
-            vec![why.clone()],
+            problems
+                .iter()
+                .map(|p| errors::rule_problem(lang, p))
+                .collect(),
         ),
         Some(Some((dir, RulesState::Tested { passed, failed }))) if failed.is_empty() => line(
             "ok",
@@ -439,14 +451,14 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
             runs,
             state: vec![
                 reach_line(
-                    t,
+                    ctx.lang,
                     "reach-smarthr",
                     Service::SmartHr,
                     checks.map(|c| &c.smarthr),
                 ),
-                reach_line(t, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
+                reach_line(ctx.lang, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
                 window_line(t, &app.config),
-                rules_line(t, checks, app.config.rules.is_some()),
+                rules_line(ctx.lang, checks, app.config.rules.is_some()),
             ],
         },
     )
@@ -496,12 +508,13 @@ fn outcome_detail(
     lang: Lang,
     outcome: Option<Outcome>,
     why: Option<&NotWritten>,
+    failure: Option<&crate::http::ApiError>,
     error: Option<&str>,
     not_cleared: &[Field],
 ) -> String {
     let mut detail = match why {
         Some(why) => said::not_written(lang, why),
-        None => error.unwrap_or_default().to_string(),
+        None => said::failed(lang, failure, error),
     };
     if outcome == Some(Outcome::Ok) && !not_cleared.is_empty() {
         if !detail.is_empty() {
@@ -518,6 +531,7 @@ fn outcome_of(lang: Lang, r: &ApplyResult) -> OutcomeView {
         lang,
         Some(r.outcome),
         r.why.as_ref(),
+        r.failure.as_ref(),
         r.error.as_deref(),
         &r.not_cleared,
     );
@@ -580,7 +594,11 @@ async fn run_detail(
                 .picked
                 .as_ref()
                 .map_or_else(|| summary.selection.clone(), |p| said::picked(ctx.lang, p)),
-            defaults,
+            defaults: match defaults.as_str() {
+                crate::workflow::NO_DEFAULTS => t.defaults_none.to_string(),
+                crate::workflow::UNKNOWN_DEFAULTS => t.defaults_unknown.to_string(),
+                _ => defaults,
+            },
             rules: rules.unwrap_or_else(|| "-".into()),
             outcomes: employees
                 .iter()
@@ -589,6 +607,7 @@ async fn run_detail(
                         ctx.lang,
                         e.outcome,
                         e.why.as_ref(),
+                        e.failure.as_ref(),
                         e.error.as_deref(),
                         &e.not_cleared,
                     );
@@ -1132,6 +1151,8 @@ struct RowView {
     problems: Vec<String>,
     /// (office or type name, where it came from)
     assigned: Vec<(String, String)>,
+    /// On the confirmation page: chosen, but no page of the list showed it.
+    unseen: bool,
 }
 
 fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
@@ -1176,6 +1197,7 @@ fn row_view(lang: Lang, i: usize, row: &Row, ticked: bool) -> RowView {
             .flatten()
             .map(|a| (a.item.name.clone(), t.origin(&a.from)))
             .collect(),
+        unseen: false,
     }
 }
 
@@ -1195,40 +1217,87 @@ struct ListPage {
     unreadable: Vec<&'static str>,
 }
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    q: String,
-    /// Text, so that a page number that is not one gets this page's own answer rather than
-    /// the framework's English rejection.
-    page: Option<String>,
+/// A paged page's query as pairs, not a struct: a malformed or repeated parameter must reach
+/// the reader as the page's own answer, not as axum's English rejection.
+pub(super) type Pairs = Query<Vec<(String, String)>>;
+
+/// The first value of `name` in a query's pairs.
+pub(super) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A page number a paged page cannot show, said the same way on every paged page (the list,
+/// the confirmation, 連携履歴).
+pub(super) enum BadPage {
+    /// Not a whole number of 1 or more (`abc`, `0`): 400 with [`HistoryText::bad_page`].
+    ///
+    /// [`HistoryText::bad_page`]: super::i18n::HistoryText::bad_page
+    NotOne(String),
+    /// After the last page (a stale link): 404 naming the last page.
+    PastEnd(usize),
+}
+
+impl BadPage {
+    pub(super) fn status(&self) -> StatusCode {
+        match self {
+            BadPage::NotOne(_) => StatusCode::BAD_REQUEST,
+            BadPage::PastEnd(_) => StatusCode::NOT_FOUND,
+        }
+    }
+
+    pub(super) fn text(&self, t: &Text) -> String {
+        match self {
+            BadPage::NotOne(given) => t.hist.bad_page(given),
+            BadPage::PastEnd(last) => format!("{}{last}", t.hist.past_end),
+        }
+    }
+
+    fn page(&self, ctx: &Ctx) -> Response {
+        message(ctx, self.status(), self.text(ctx.lang.text()))
+    }
+}
+
+/// The `page` parameter of a paged page: absent is the first page.
+pub(super) fn page_number(given: Option<&str>) -> Result<usize, BadPage> {
+    match given.map(|p| (p, p.trim().parse::<usize>())) {
+        None => Ok(1),
+        Some((_, Ok(n))) if n > 0 => Ok(n),
+        Some((given, _)) => Err(BadPage::NotOne(given.to_string())),
+    }
+}
+
+/// Page `number` of `last` pages, or why it cannot be shown.
+pub(super) fn within(number: usize, last: usize) -> Result<(), BadPage> {
+    if number > last {
+        Err(BadPage::PastEnd(last))
+    } else {
+        Ok(())
+    }
 }
 
 async fn list_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    Query(query): Pairs,
 ) -> Response {
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
     };
     let t = ctx.lang.text();
-    let page = match query.page.as_deref().map(|p| p.trim().parse::<usize>()) {
-        None => 1,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            let given = query.page.unwrap_or_default();
-            return message(&ctx, StatusCode::BAD_REQUEST, t.hist.bad_page(&given));
-        }
+    let page = match page_number(param(&query, "page")) {
+        Ok(n) => n,
+        Err(refused) => return refused.page(&ctx),
     };
-    let stage = w.stage();
-    let Stage::Planned(review) = &*stage else {
+    let mut stage = w.stage();
+    let Stage::Planned(review) = &mut *stage else {
         return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
-    let filter = Filter::new(&query.status, &query.q);
+    let q = param(&query, "q").unwrap_or_default();
+    let filter = Filter::new(param(&query, "status").unwrap_or_default(), q);
     let rows = &review.saved.plan.rows;
     let mut counts = [0usize; 4];
     let mut searched = 0;
@@ -1260,12 +1329,21 @@ async fn list_page(
         .filter(|&i| filter.matches(&rows[i]))
         .collect();
     let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
-    let shown = matching
+    if let Err(refused) = within(page, pages) {
+        return refused.page(&ctx);
+    }
+    let shown: Vec<usize> = matching
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|&i| row_view(ctx.lang, i, &rows[i], review.ticks[i]))
+        .copied()
+        .collect();
+    let shown = shown
+        .into_iter()
+        .map(|i| {
+            review.seen[i] = true;
+            row_view(ctx.lang, i, &rows[i], review.ticks[i])
+        })
         .collect();
     html(
         StatusCode::OK,
@@ -1274,7 +1352,7 @@ async fn list_page(
             id,
             filters,
             status: filter.status_key(),
-            q: query.q.trim().to_string(),
+            q: q.trim().to_string(),
             page,
             pages,
             selected: review.ticks.iter().filter(|&&x| x).count(),
@@ -1358,17 +1436,28 @@ struct ConfirmPage {
     id: String,
     new: usize,
     changed: usize,
-    shown: Vec<(String, String, &'static str)>,
-    more: usize,
+    /// Fields the chosen rows empty.
+    clears: usize,
+    /// Chosen rows that no page of the list showed (they are listed first, marked).
+    unseen: usize,
+    /// This page's chosen rows, as the list shows them.
+    rows: Vec<RowView>,
+    page: usize,
+    pages: usize,
+    /// [`Review::selection_key`] of what this page lists: sent back by the sync button.
+    selection: String,
     error: Option<String>,
     /// The reviewed plan is too old to sync: the way back is to fetch again (step 1).
     refetch: Option<&'static str>,
 }
 
+/// The confirmation page lists every chosen row with its changes, a page at a time, those no
+/// list view showed first: the run writes exactly these rows (see `run_start`).
 /// `refetch`: the error is the plan's age, so the page leads back to step 1.
 fn confirm_form(
     ctx: &Ctx,
     w: &Wizard,
+    page: usize,
     status: StatusCode,
     error: Option<String>,
     refetch: bool,
@@ -1378,7 +1467,11 @@ fn confirm_form(
     let Stage::Planned(review) = &*stage else {
         return see_other(&format!("/wizard/{}/{}", w.id, stage.page()));
     };
-    let chosen = review.chosen();
+    let chosen = review.confirmed_order();
+    let pages = chosen.len().div_ceil(PAGE_SIZE).max(1);
+    if let Err(refused) = within(page, pages) {
+        return refused.page(ctx);
+    }
     let rows = &review.saved.plan.rows;
     let count = |s: Status| chosen.iter().filter(|&&i| rows[i].status == s).count();
     html(
@@ -1388,19 +1481,23 @@ fn confirm_form(
             id: w.id.clone(),
             new: count(Status::New),
             changed: count(Status::Changed),
-            shown: chosen
+            clears: chosen
                 .iter()
-                .take(CONFIRM_ROWS)
-                .map(|&i| {
-                    let r = &rows[i];
-                    (
-                        r.code.clone().unwrap_or_default(),
-                        r.name.clone(),
-                        t.status(r.status),
-                    )
+                .map(|&i| rows[i].changes.iter().filter(|c| c.is_clear()).count())
+                .sum(),
+            unseen: chosen.iter().filter(|&&i| !review.seen[i]).count(),
+            rows: chosen
+                .iter()
+                .skip((page - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .map(|&i| RowView {
+                    unseen: !review.seen[i],
+                    ..row_view(ctx.lang, i, &rows[i], true)
                 })
                 .collect(),
-            more: chosen.len().saturating_sub(CONFIRM_ROWS),
+            page,
+            pages,
+            selection: review.selection_key(),
             error: error.or_else(|| chosen.is_empty().then(|| t.nothing_selected.to_string())),
             refetch: refetch.then(|| w.direction.as_str()),
         },
@@ -1411,17 +1508,29 @@ async fn confirm_page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    Query(query): Pairs,
 ) -> Response {
-    match app.wizards.get(&id, ctx.user()) {
-        Some(w) => confirm_form(&ctx, &w, StatusCode::OK, None, false),
-        None => gone(&ctx),
+    let Some(w) = app.wizards.get(&id, ctx.user()) else {
+        return gone(&ctx);
+    };
+    match page_number(param(&query, "page")) {
+        Ok(page) => confirm_form(&ctx, &w, page, StatusCode::OK, None, false),
+        Err(refused) => refused.page(&ctx),
     }
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    /// The selection the confirmation page listed ([`Review::selection_key`]).
+    #[serde(default)]
+    selection: String,
 }
 
 async fn run_start(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    Form(form): Form<RunForm>,
 ) -> Response {
     let Some(w) = app.wizards.get(&id, ctx.user()) else {
         return gone(&ctx);
@@ -1436,7 +1545,14 @@ async fn run_start(
         let chosen = review.chosen();
         if chosen.is_empty() {
             drop(stage);
-            return confirm_form(&ctx, &w, StatusCode::BAD_REQUEST, None, false);
+            return confirm_form(&ctx, &w, 1, StatusCode::BAD_REQUEST, None, false);
+        }
+        // The ticks changed since the confirmation page listed them (another tab, a stale
+        // page): what would be written is not what the person was shown.
+        if form.selection != review.selection_key() {
+            drop(stage);
+            let why = ctx.lang.text().selection_changed.to_string();
+            return confirm_form(&ctx, &w, 1, StatusCode::CONFLICT, Some(why), false);
         }
         let start = core::start_of(&review.saved, ctx.user().to_string());
         (review.saved.clone(), chosen, start)
@@ -1482,7 +1598,7 @@ async fn refused(
     }
     let why = errors::text(ctx.lang, &e);
     let too_old = matches!(e, Error::Sync(crate::workflow::SyncError::SavedPlan(_)));
-    confirm_form(ctx, w, StatusCode::CONFLICT, Some(why), too_old)
+    confirm_form(ctx, w, 1, StatusCode::CONFLICT, Some(why), too_old)
 }
 
 /// The run page's cancel button: stops the run after the write in flight, the rest reported
@@ -1532,20 +1648,24 @@ async fn run_page(
     let t = ctx.lang.text();
     let progress = w.progress.snapshot();
     let stage = w.stage();
-    let (running, stale, run_id, error) = match &*stage {
-        Stage::Running => (true, vec![], None, None),
+    let (running, stale, run_id, error, email) = match &*stage {
+        Stage::Running => (true, vec![], None, None, None),
         Stage::Finished(Applied::Ran {
             run_id,
             stopped,
             stale,
+            email_error,
         }) => (
             false,
             stale.clone(),
             Some(run_id.clone()),
             stopped.as_ref().map(|s| said::stopped(ctx.lang, s)),
+            email_error
+                .as_deref()
+                .map(|e| said::email_not_sent(ctx.lang, e)),
         ),
         Stage::Finished(Applied::Failed(e)) => {
-            (false, vec![], None, Some(errors::text(ctx.lang, e)))
+            (false, vec![], None, Some(errors::text(ctx.lang, e)), None)
         }
         other => return see_other(&format!("/wizard/{id}/{}", other.page())),
     };
@@ -1569,7 +1689,8 @@ async fn run_page(
                 .collect(),
             stale,
             run_id,
-            note: progress.note,
+            // Once the run is over, an email not sent says more than a pause that ended.
+            note: email.or_else(|| progress.note.as_ref().map(|n| said::note(ctx.lang, n))),
             error,
         },
     )
@@ -1627,7 +1748,7 @@ struct Feed {
     lang: Lang,
     /// Outcomes sent (or already on the page).
     sent: usize,
-    note: Option<String>,
+    note: Option<core::Note>,
     pending: std::collections::VecDeque<Event>,
     ended: bool,
 }
@@ -1662,8 +1783,9 @@ impl Feed {
             if progress.note != self.note {
                 self.note = progress.note;
                 if let Some(n) = &self.note {
+                    let said = said::note(self.lang, n);
                     self.pending
-                        .push_back(Event::default().event("note").data(n.replace('\r', "")));
+                        .push_back(Event::default().event("note").data(said.replace('\r', "")));
                 }
             }
             if !running {

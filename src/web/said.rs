@@ -5,8 +5,12 @@
 //! page never shows a library sentence. Only what a rule's author or a service wrote is shown
 //! as it came, after words of the page's language.
 
+use super::core::Note;
 use super::i18n::{Lang, Text};
 use crate::apply::{LeftWhy, NotPicked, NotWritten, Picked, StaleWhy, StopHow, Stopped};
+use crate::apply::{Pause, Warning};
+use crate::email::NotifyError;
+use crate::http::ApiError;
 use crate::model::{Field, Service};
 use crate::plan::{Problem, RuleFailure};
 use crate::text::Oddity;
@@ -265,6 +269,90 @@ pub fn not_cleared(lang: Lang, fields: &[Field]) -> String {
     }
 }
 
+/// Why a write failed, in the page's language: the service's own message as it came, in the
+/// page's words (never the library's English around it); a failure that is not a service's
+/// (or recorded before its message was kept as data) as it was recorded.
+pub fn failed(lang: Lang, failure: Option<&ApiError>, recorded: Option<&str>) -> String {
+    match (lang, failure) {
+        (Lang::Ja, Some(a)) => super::errors::api_text(lang, a),
+        _ => recorded.unwrap_or_default().to_string(),
+    }
+}
+
+/// The run page's note (a pause, a warning), in the page's language.
+pub fn note(lang: Lang, n: &Note) -> String {
+    if lang == Lang::En {
+        return match n {
+            Note::Pause(p) => p.to_string(),
+            Note::Warning(w) => w.to_string(),
+        };
+    }
+    let t = lang.text();
+    match n {
+        Note::Pause(Pause::Window(inside)) => format!(
+            "KING OF TIMEのアクセス制限時間帯（{}）のため、{}まで待ってから続けます。",
+            inside.window,
+            inside.reopens.format("%H:%M")
+        ),
+        Note::Pause(Pause::Refused { retry, .. }) => format!(
+            "KING OF TIMEがアクセス制限時間帯のため応答を拒否しました。{}秒後にもう一度試します。",
+            retry.as_secs()
+        ),
+        Note::Pause(Pause::Budget {
+            service, resets_in, ..
+        }) => format!(
+            "{service}のリクエスト上限が途中で尽きるため、上限のリセット（{}後）まで待ってから続けます。",
+            crate::http::human(*resets_in)
+        ),
+        Note::Warning(Warning::Unreadable(u)) => format!(
+            "{}は連携元で読み取れていないおそれがあるため、空にする変更は書き込みません。トークンの権限を確かめてください。",
+            t.field(u.field)
+        ),
+        Note::Warning(Warning::EmailNotRecorded(e)) => {
+            format!("メールの送信結果を連携履歴に記録できませんでした。詳細: {e}")
+        }
+    }
+}
+
+/// Why the run's email was not sent, in the page's language: the mail server's or the
+/// setting's own words as they came, after words of the page's language.
+pub fn email_not_sent(lang: Lang, e: &NotifyError) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    let what = match e {
+        NotifyError::Send { server, detail } => {
+            format!(
+                "{server}経由で送信できませんでした（詳細: {detail}）。notify.smtp_url、認証情報、サーバーに接続できるかを確かめてください。"
+            )
+        }
+        NotifyError::Tls { host, detail } => {
+            format!("{host}とのTLS接続を準備できませんでした（詳細: {detail}）。")
+        }
+        NotifyError::Build(detail) => format!("メールを作成できませんでした（詳細: {detail}）。"),
+        NotifyError::MissingEnv { var, field } => {
+            format!("環境変数 {var}（notify.{field} で指定）が設定されていないか空です。")
+        }
+        NotifyError::BadUrl { url, problem } => {
+            format!("notify.smtp_url「{url}」を使えません（詳細: {problem}）。")
+        }
+        NotifyError::BadAddress {
+            field,
+            value,
+            reason,
+        } => {
+            format!("notify.{field}「{value}」はメールアドレスとして使えません（詳細: {reason}）。")
+        }
+        NotifyError::NoRecipients => "notify.to に宛先がありません。".to_string(),
+        NotifyError::HalfCredentials { given, missing } => {
+            format!("notify.{given} は設定されていますが、notify.{missing} がありません。")
+        }
+    };
+    format!(
+        "実行結果のメールを送信できませんでした: {what}同期の結果は連携履歴に記録されています。"
+    )
+}
+
 /// How a run's employees were chosen, in the page's language.
 pub fn picked(lang: Lang, p: &Picked) -> String {
     match lang {
@@ -369,5 +457,58 @@ mod tests {
             problem(Lang::En, &p)
                 .starts_with("社員番号 \"００１2\\u{20}\" in SmartHR has full-width")
         );
+    }
+
+    /// The run page's notes while a run waits or warns: Japanese words around the values,
+    /// none of the CLI's English.
+    #[test]
+    fn a_runs_pauses_and_warnings_are_said_in_japanese() {
+        use chrono::TimeZone;
+        let inside = crate::window::Inside {
+            window: "17:30-18:30".parse().unwrap(),
+            reopens: crate::clock::JST
+                .with_ymd_and_hms(2026, 4, 1, 18, 30, 0)
+                .unwrap(),
+        };
+        let unreadable = crate::plan::Unreadable {
+            field: Field::Email,
+            in_scope: 6,
+            empty_in_source: 6,
+            clears: 6,
+            hint: "email reads as empty for all 6 employees".into(),
+        };
+        let cases = [
+            (
+                Note::Pause(Pause::Window(inside)),
+                "KING OF TIMEのアクセス制限時間帯（17:30-18:30 JST）のため、18:30まで待ってから続けます。",
+            ),
+            (
+                Note::Pause(Pause::Refused {
+                    refusal: "KING OF TIME refuses API access at this time of day".into(),
+                    retry: std::time::Duration::from_secs(60),
+                }),
+                "KING OF TIMEがアクセス制限時間帯のため応答を拒否しました。60秒後にもう一度試します。",
+            ),
+            (
+                Note::Pause(Pause::Budget {
+                    service: Service::SmartHr,
+                    described: "SmartHR's request budget has 3 left".into(),
+                    resets_in: std::time::Duration::from_secs(30),
+                }),
+                "SmartHRのリクエスト上限が途中で尽きるため、上限のリセット（30 s後）まで待ってから続けます。",
+            ),
+            (
+                Note::Warning(Warning::Unreadable(unreadable)),
+                "メールアドレスは連携元で読み取れていないおそれがあるため、空にする変更は書き込みません。トークンの権限を確かめてください。",
+            ),
+        ];
+        for (n, ja) in cases {
+            assert_eq!(note(Lang::Ja, &n), ja);
+            let en = match &n {
+                Note::Pause(p) => p.to_string(),
+                Note::Warning(w) => w.to_string(),
+            };
+            assert_eq!(note(Lang::En, &n), en);
+        }
     }
 }

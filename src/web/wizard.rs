@@ -48,17 +48,21 @@ pub struct Review {
     pub saved: SavedPlan,
     pub choice: Choice,
     pub ticks: Vec<bool>,
+    /// Per row, whether a page of the list has shown it: a row ticked by the rules' selection
+    /// that no list view showed is put first on the confirmation page, marked.
+    pub seen: Vec<bool>,
 }
 
 impl Review {
     pub fn new(saved: SavedPlan, choice: Choice) -> Review {
-        let ticks = saved
+        let ticks: Vec<bool> = saved
             .plan
             .rows
             .iter()
             .map(|r| r.selected && r.status.is_actionable())
             .collect();
         Review {
+            seen: vec![false; ticks.len()],
             saved,
             choice,
             ticks,
@@ -68,6 +72,23 @@ impl Review {
     /// The ticked rows' indexes, in plan order.
     pub fn chosen(&self) -> Vec<usize> {
         (0..self.ticks.len()).filter(|&i| self.ticks[i]).collect()
+    }
+
+    /// The ticked rows as the confirmation page lists them: those no list view showed first,
+    /// then the rest, each part in plan order.
+    pub fn confirmed_order(&self) -> Vec<usize> {
+        let (unseen, seen): (Vec<usize>, Vec<usize>) =
+            self.chosen().into_iter().partition(|&i| !self.seen[i]);
+        [unseen, seen].concat()
+    }
+
+    /// A fingerprint of the ticked rows: the confirmation page carries the one it listed, and
+    /// the run starts only while the ticks still match it (another tab may have changed them).
+    pub fn selection_key(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.chosen().hash(&mut h);
+        format!("{:016x}", h.finish())
     }
 }
 

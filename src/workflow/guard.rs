@@ -80,10 +80,11 @@ pub fn budget(
         });
     }
     observer.event(Event::Waiting {
-        message: &format!(
-            "{}; pausing for the reset when it runs out",
-            check.describe()
-        ),
+        message: &apply::Pause::Budget {
+            service: check.service,
+            described: check.describe(),
+            resets_in: check.budget.resets_in,
+        },
         until: chrono::TimeDelta::from_std(check.budget.resets_in)
             .ok()
             .map(|d| chrono::Utc::now() + d),

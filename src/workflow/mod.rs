@@ -17,7 +17,8 @@ pub mod guard;
 mod record;
 mod sequence;
 pub use record::{
-    Recorded, Request, Unstarted, accounted, apply_recorded, defaults_text, record_unstarted,
+    NO_DEFAULTS, Recorded, Request, UNKNOWN_DEFAULTS, Unstarted, accounted, apply_recorded,
+    defaults_text, record_unstarted,
 };
 pub use sequence::{Allowed, Front, Locked, Ready, Source, lock_in};
 

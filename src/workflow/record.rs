@@ -32,15 +32,22 @@ pub struct Request<'a> {
     pub options: apply::Options,
 }
 
+/// What [`defaults_text`] records when no default was given: a stored word that the dashboard
+/// says in its page's language.
+pub const NO_DEFAULTS: &str = "none";
+/// What the history records as the defaults of a run whose saved plan could not be read.
+pub const UNKNOWN_DEFAULTS: &str = "unknown (the saved plan was not read)";
+
 /// The defaults for new employees as the history records them (`office=本社,
-/// employment_type=正社員`, or `none`), whoever asked: the CLI's flags or the dashboard's step 2.
+/// employment_type=正社員`, or [`NO_DEFAULTS`]), whoever asked: the CLI's flags or the
+/// dashboard's step 2.
 pub fn defaults_text(office: Option<&str>, employment_type: Option<&str>) -> String {
     let parts: Vec<String> = [("office", office), ("employment_type", employment_type)]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
         .collect();
     if parts.is_empty() {
-        "none".into()
+        NO_DEFAULTS.into()
     } else {
         parts.join(", ")
     }
@@ -52,6 +59,9 @@ pub struct Recorded {
     pub status: RunStatus,
     /// `None` when no email is configured.
     pub email: Option<EmailOutcome>,
+    /// Why the email was not sent, as data (`email` keeps its English): for a front end that
+    /// says it in its own words.
+    pub email_error: Option<email::NotifyError>,
 }
 
 /// Fills `start` with the plan's accounting: the writes `chosen` means, and every other
@@ -174,6 +184,7 @@ pub async fn apply_recorded(
                     outcome: Outcome::NotAttempted,
                     error: Some(why.to_string()),
                     why: Some(why),
+                    failure: None,
                     fields: write.fields,
                     not_cleared: Vec::new(),
                 };
@@ -208,18 +219,20 @@ pub async fn apply_recorded(
         let (r, end) = (run.clone(), RunEnd::from(&report));
         history.with(move |h| h.finish(&r, &end)).await?
     };
+    let mut email_error = None;
     let email = match &config.notify {
         None => None,
         Some(cfg) => {
             let r = run.clone();
             let detail = history.with(move |h| h.show(r.as_str())).await?;
-            let outcome = send(cfg, &detail).await;
+            let (outcome, error) = send(cfg, &detail).await;
+            email_error = error;
             // The email's fate is part of the run's record; failing to note it does not undo
             // the run, so it is reported rather than raised.
             let (r, noted) = (run.clone(), outcome.clone());
             if let Err(e) = history.with(move |h| h.record_email(&r, &noted)).await {
                 observer.event(Event::Warning {
-                    message: &format!("could not record the email outcome: {e}"),
+                    message: &crate::apply::Warning::EmailNotRecorded(e.to_string()),
                 });
             }
             Some(outcome)
@@ -230,6 +243,7 @@ pub async fn apply_recorded(
         report,
         status,
         email,
+        email_error,
     })
 }
 
@@ -249,10 +263,14 @@ fn counts(start: &RunStart, results: &[ApplyResult]) -> Counts {
     counts
 }
 
-async fn send(cfg: &email::NotifyConfig, detail: &RunDetail) -> EmailOutcome {
+/// Emails the run: its outcome as the history keeps it, and why it was not sent as data.
+async fn send(
+    cfg: &email::NotifyConfig,
+    detail: &RunDetail,
+) -> (EmailOutcome, Option<email::NotifyError>) {
     match email::send(cfg, &email::compose(detail)).await {
-        Ok(()) => EmailOutcome::Sent,
-        Err(e) => EmailOutcome::Failed(e.to_string()),
+        Ok(()) => (EmailOutcome::Sent, None),
+        Err(e) => (EmailOutcome::Failed(e.to_string()), Some(e)),
     }
 }
 
@@ -306,7 +324,7 @@ pub async fn record_unstarted(
     let email = match &config.notify {
         None => None,
         Some(cfg) => {
-            let outcome = send(cfg, &detail).await;
+            let (outcome, _) = send(cfg, &detail).await;
             if let Some((history, run)) = &history {
                 let (r, noted) = (run.clone(), outcome.clone());
                 if let Err(e) = history.with(move |h| h.record_email(&r, &noted)).await {
@@ -326,6 +344,7 @@ pub async fn record_unstarted(
             outcome: Outcome::NotAttempted,
             error: Some(crate::history::unstarted_why(status).to_string()),
             why: Some(crate::history::unstarted_why(status)),
+            failure: None,
             fields: w.fields.clone(),
             not_cleared: Vec::new(),
         })

@@ -148,7 +148,9 @@ pub async fn lock_in<F: Front>(
     let plan = &saved.plan;
     for u in &plan.unreadable {
         if !allowed.clear.allows(u.field) {
-            observer.event(Event::Warning { message: &u.hint });
+            observer.event(Event::Warning {
+                message: &apply::Warning::Unreadable(u.clone()),
+            });
         }
     }
     guard::max_changes(config, plan, &chosen, &allowed.clear, allowed.force)

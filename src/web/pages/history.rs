@@ -73,17 +73,10 @@ struct PageLink {
 pub(super) async fn page(
     State(app): AppState,
     Extension(ctx): Extension<Ctx>,
-    // Pairs, not a struct: a malformed or repeated parameter must reach the reader as a
-    // message on the page, not as axum's plain-text rejection.
-    Query(query): Query<Vec<(String, String)>>,
+    Query(query): super::Pairs,
 ) -> Response {
     let t = ctx.lang.text();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |name: &str| super::param(&query, name);
     let code = param("code").unwrap_or_default().to_string();
     let mut view = HistoryPage {
         c: chrome(&ctx, t.history),
@@ -93,12 +86,11 @@ pub(super) async fn page(
         timeline: None,
         pager: None,
     };
-    let number = match param("page").map(|p| (p, p.trim().parse::<usize>())) {
-        None => 1,
-        Some((_, Ok(n))) if n > 0 => n,
-        Some((given, _)) => {
-            view.error = Some(t.hist.bad_page(given));
-            return html(StatusCode::BAD_REQUEST, view);
+    let number = match super::page_number(param("page")) {
+        Ok(n) => n,
+        Err(refused) => {
+            view.error = Some(refused.text(t));
+            return html(refused.status(), view);
         }
     };
     let history = match History::open(&app.config.history) {
@@ -130,11 +122,13 @@ pub(super) async fn page(
             Err(e) => return read_failed(&ctx, &e),
         }
     };
-    let status = if number > pages.last {
-        view.error = Some(format!("{}{}", t.hist.past_end, pages.last));
-        StatusCode::NOT_FOUND
-    } else {
-        StatusCode::OK
+    // Past the last page, the page still shows the links to the pages there are.
+    let status = match super::within(number, pages.last) {
+        Ok(()) => StatusCode::OK,
+        Err(refused) => {
+            view.error = Some(refused.text(t));
+            refused.status()
+        }
     };
     view.pager = Some(pages);
     html(status, view)
@@ -240,6 +234,9 @@ fn entry_view(lang: Lang, e: &TimelineEntry) -> EntryView {
         reason: match &e.why {
             Some(EntryWhy::NotWritten(why)) => said::not_written(lang, why),
             Some(EntryWhy::Left(why)) => said::left(lang, why),
+            Some(EntryWhy::Failed(failure)) => {
+                said::failed(lang, Some(failure), e.reason.as_deref())
+            }
             // A written update has no reason, but may have held a clear back.
             None if e.outcome.written() && !e.not_cleared.is_empty() => {
                 said::not_cleared(lang, &e.not_cleared)
