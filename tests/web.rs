@@ -468,6 +468,25 @@ fn a_run_writes_exactly_the_ticked_rows_and_records_the_web_user() {
         );
         assert!(!detail.body.contains(crewsync::sim::KOT_TOKEN));
         assert!(!detail.body.contains(crewsync::sim::SMARTHR_TOKEN));
+        // The list of runs counts the employees not synced too, not only what was written.
+        let counts = &env
+            .cmd(&["history", "--format", "json"])
+            .run()
+            .expect(0)
+            .json()[0]["counts"];
+        let left = ["invalid", "not_selected", "excluded"]
+            .iter()
+            .map(|k| counts[k].as_u64().unwrap())
+            .sum::<u64>();
+        assert!(
+            left >= 2,
+            "the unticked new row and the invalid ones: {counts}"
+        );
+        let runs = c.get("/history").await.body;
+        assert!(
+            runs.contains(&format!("同期しなかった従業員 {left}")),
+            "{runs}"
+        );
     });
     assert_eq!(env.kot_with_code(&new[0]).len(), 1);
     assert!(

@@ -283,6 +283,8 @@ struct RunView {
     updated: usize,
     failed: usize,
     not_attempted: usize,
+    /// Invalid, not selected and excluded: the plan's employees the run did not sync.
+    left_out: usize,
     status: &'static str,
 }
 
@@ -302,6 +304,7 @@ fn run_view(t: &Text, r: &RunSummary) -> RunView {
         updated: r.counts.updated,
         failed: r.counts.failed,
         not_attempted: r.counts.not_attempted,
+        left_out: r.counts.invalid + r.counts.not_selected + r.counts.excluded,
         status: t.run_status(r.status),
     }
 }
