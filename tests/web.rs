@@ -1335,6 +1335,27 @@ fn the_dashboard_says_each_service_answers_with_its_token() {
     });
 }
 
+/// An access window KOT keeps but the configuration does not list: the state card does not
+/// say KOT is available while KOT refuses the check for its window.
+#[test]
+fn a_window_kot_keeps_but_the_configuration_does_not_list_is_not_called_available() {
+    let env = Env::empty();
+    env.sims.kot.faults().access_window_after_requests(0);
+    let d = link_dashboard(&env);
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let home = c.get("/").await.body;
+        assert!(
+            state_line(&home, "reach-kot").contains("アクセス制限時間帯"),
+            "{home}"
+        );
+        let window = state_line(&home, "window");
+        assert!(window.contains("class=\"warn\""), "{window}");
+        assert!(!window.contains("利用できます"), "{window}");
+        assert!(window.contains("maintenance_windows"), "{window}");
+    });
+}
+
 #[test]
 fn a_refused_token_is_shown_in_the_pages_language_and_never_the_token() {
     let env = Env::empty();

@@ -71,6 +71,9 @@ pub struct Text {
     pub no_runs: &'static str,
     pub status_before_start: &'static str,
     pub window_open: &'static str,
+    /// KOT refused the dashboard's check for an access window `maintenance_windows` does not
+    /// list: it is not available now, whatever the configuration says.
+    pub window_unlisted: &'static str,
     pub window_closed_before: &'static str,
     pub window_reopens: &'static str,
     pub window_next: &'static str,
@@ -405,6 +408,7 @@ pub static JA: Text = Text {
     no_runs: "まだ同期していません。",
     status_before_start: "同期の前に",
     window_open: "KING OF TIMEは今、利用できます。",
+    window_unlisted: "KING OF TIMEは今、アクセス制限時間帯としてアクセスを断っています。この時間帯を設定の maintenance_windows に加えると、crewsyncが前もって知らせ、待つこともできます。",
     window_closed_before: "KING OF TIMEはアクセス制限時間帯です（",
     window_reopens: "）。再開: ",
     window_next: "次のアクセス制限時間帯: ",
@@ -562,6 +566,7 @@ pub static EN: Text = Text {
     no_runs: "No sync has run yet.",
     status_before_start: "Before you start",
     window_open: "KING OF TIME is available now.",
+    window_unlisted: "KING OF TIME is refusing access now for an access window. Add this window to maintenance_windows in the configuration so that crewsync knows it in advance and can wait for it.",
     window_closed_before: "KING OF TIME is in its access window (",
     window_reopens: "); it reopens at ",
     window_next: " Next access window: ",

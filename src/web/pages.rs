@@ -346,8 +346,9 @@ fn reach_line(lang: Lang, id: &'static str, service: Service, reach: Option<&Rea
     }
 }
 
-/// KOT's access window now (and when it reopens), or the next one today.
-fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
+/// KOT's access window now (and when it reopens), or the next one today; a window KOT keeps
+/// that the configuration does not list is known only from KOT's refusal of the check (`kot`).
+fn window_line(t: &Text, config: &crate::config::Config, kot: Option<&Reach>) -> StateLine {
     let (class, text) = match core::window_now(config) {
         Some(inside) => (
             "warn",
@@ -359,6 +360,9 @@ fn window_line(t: &Text, config: &crate::config::Config) -> StateLine {
                 inside.reopens.format("%H:%M JST")
             ),
         ),
+        None if matches!(kot, Some(Reach::InAccessWindow)) => {
+            ("warn", t.window_unlisted.to_string())
+        }
         None => {
             let now = Utc::now().with_timezone(&crate::clock::JST).time();
             let next = config
@@ -460,7 +464,7 @@ async fn dashboard(State(app): AppState, Extension(ctx): Extension<Ctx>) -> Resp
                     checks.map(|c| &c.smarthr),
                 ),
                 reach_line(ctx.lang, "reach-kot", Service::Kot, checks.map(|c| &c.kot)),
-                window_line(t, &app.config),
+                window_line(t, &app.config, checks.map(|c| &c.kot)),
                 rules_line(ctx.lang, checks, app.config.rules.is_some()),
             ],
         },
