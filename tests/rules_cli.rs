@@ -701,7 +701,7 @@ fn every_rule_failure_is_counted_with_its_location() {
 fn overrides(e) {
     if e.code == "0004" { return #{ gender: "M" }; }
     if e.code == "0005" { return #{ birth_date: "2026/4/1" }; }
-    if e.code == "0006" { return #{ office: "本社" }; }
+    if e.code == "0006" { let key = "office"; let m = #{}; m[key] = "本社"; return m; }
     if e.code == "0007" { return #{ last_name: "" }; }
     if e.code == "0008" { loop { } }
 }
