@@ -98,7 +98,7 @@ pub(crate) fn check(
             });
         }
         if let Some(keys) = map_keys(hook) {
-            for (key, position) in returned_keys(&body) {
+            for (key, position) in returned_keys(&body, source) {
                 if keys.contains(&key.as_str()) {
                     continue;
                 }
@@ -245,16 +245,16 @@ fn map_keys(hook: Hook) -> Option<Vec<&'static str>> {
 /// The keys, with their positions, of every map `body` returns: with `return`, as its last
 /// line (through `if`, `switch`, blocks and `??`), or held in a variable it returns, with the
 /// keys set on that variable later (`m.key = ..`, `m["key"] = ..`).
-fn returned_keys(body: &[Stmt]) -> Vec<(String, Position)> {
+fn returned_keys(body: &[Stmt], source: &str) -> Vec<(String, Position)> {
     let mut keys = Vec::new();
     let mut variables: Vec<String> = Vec::new();
     walk(body, &mut |node| {
         if let ASTNode::Stmt(Stmt::Return(Some(value), ..)) = node {
-            returned(value, &mut keys, &mut variables);
+            returned(value, source, &mut keys, &mut variables);
         }
     });
     if let Some(last) = body.last() {
-        last_value(last, &mut keys, &mut variables);
+        last_value(last, source, &mut keys, &mut variables);
     }
     if variables.is_empty() {
         return keys;
@@ -262,11 +262,11 @@ fn returned_keys(body: &[Stmt]) -> Vec<(String, Position)> {
     let held = |name: Option<&str>| variables.iter().any(|v| Some(v.as_str()) == name);
     walk(body, &mut |node| match node {
         ASTNode::Stmt(Stmt::Var(var, ..)) if held(Some(var.0.name.as_str())) => {
-            literal_keys(&var.1, &mut keys);
+            literal_keys(&var.1, source, &mut keys);
         }
         ASTNode::Stmt(Stmt::Assignment(assignment)) => match &assignment.1.lhs {
             target @ Expr::Variable(..) if held(root(target)) => {
-                literal_keys(&assignment.1.rhs, &mut keys);
+                literal_keys(&assignment.1.rhs, source, &mut keys);
             }
             Expr::Dot(x, ..) | Expr::Index(x, ..)
                 if matches!(x.lhs, Expr::Variable(..)) && held(root(&x.lhs)) =>
@@ -285,24 +285,29 @@ fn returned_keys(body: &[Stmt]) -> Vec<(String, Position)> {
 }
 
 /// The value a statement gives when it is a block's last.
-fn last_value(stmt: &Stmt, keys: &mut Vec<(String, Position)>, variables: &mut Vec<String>) {
+fn last_value(
+    stmt: &Stmt,
+    source: &str,
+    keys: &mut Vec<(String, Position)>,
+    variables: &mut Vec<String>,
+) {
     match stmt {
-        Stmt::Expr(value) => returned(value, keys, variables),
+        Stmt::Expr(value) => returned(value, source, keys, variables),
         Stmt::If(flow, _) => {
             for branch in [&flow.body, &flow.branch] {
                 if let Some(last) = branch.statements().last() {
-                    last_value(last, keys, variables);
+                    last_value(last, source, keys, variables);
                 }
             }
         }
         Stmt::Block(block) => {
             if let Some(last) = block.statements().last() {
-                last_value(last, keys, variables);
+                last_value(last, source, keys, variables);
             }
         }
         Stmt::Switch(switch, _) => {
             for case in &switch.1.expressions {
-                returned(&case.rhs, keys, variables);
+                returned(&case.rhs, source, keys, variables);
             }
         }
         _ => {}
@@ -310,34 +315,45 @@ fn last_value(stmt: &Stmt, keys: &mut Vec<(String, Position)>, variables: &mut V
 }
 
 /// A value a function returns: a map's keys go to `keys`, a variable's name to `variables`.
-fn returned(value: &Expr, keys: &mut Vec<(String, Position)>, variables: &mut Vec<String>) {
+fn returned(
+    value: &Expr,
+    source: &str,
+    keys: &mut Vec<(String, Position)>,
+    variables: &mut Vec<String>,
+) {
     match value {
-        Expr::Map(..) | Expr::DynamicConstant(..) => literal_keys(value, keys),
+        Expr::Map(..) | Expr::DynamicConstant(..) => literal_keys(value, source, keys),
         Expr::Variable(var, ..) if var.2.is_empty() => variables.push(var.1.to_string()),
         Expr::Stmt(block) => {
             if let Some(last) = block.statements().last() {
-                last_value(last, keys, variables);
+                last_value(last, source, keys, variables);
             }
         }
         Expr::Coalesce(values, _) => {
             for value in values.iter() {
-                returned(value, keys, variables);
+                returned(value, source, keys, variables);
             }
         }
         _ => {}
     }
 }
 
-/// The keys of a map written out in the script; Rhai folds a map of constants into one value,
-/// which keeps only the map's position.
-fn literal_keys(value: &Expr, keys: &mut Vec<(String, Position)>) {
+/// The keys of a map written out in the script. Rhai folds a map of constants into one value,
+/// which keeps only the map's position: each key is found again on the map's line.
+fn literal_keys(value: &Expr, source: &str, keys: &mut Vec<(String, Position)>) {
     match value {
         Expr::Map(map, _) => {
             keys.extend(map.0.iter().map(|(key, _)| (key.name.to_string(), key.pos)));
         }
         Expr::DynamicConstant(constant, position) => {
             if let Some(map) = constant.read_lock::<rhai::Map>() {
-                keys.extend(map.keys().map(|key| (key.to_string(), *position)));
+                keys.extend(map.keys().map(|key| {
+                    let written = |line: &str| {
+                        let column = line.find(&format!("{key}:"))?;
+                        Some(line[..column].chars().count())
+                    };
+                    (key.to_string(), find_in_line(source, *position, written))
+                }));
             }
         }
         _ => {}
@@ -515,14 +531,14 @@ fn compared(
                     })
                     .collect(),
                 // A list of constants is folded into one value, which keeps only its own
-                // position.
+                // position: each text is found again on the list's line.
                 Expr::DynamicConstant(value, position) => value
                     .read_lock::<rhai::Array>()
                     .map(|items| {
                         items
                             .iter()
                             .filter_map(|i| i.read_lock::<rhai::ImmutableString>())
-                            .map(|t| (t.to_string(), *position))
+                            .map(|t| (t.to_string(), in_line(source, *position, &t)))
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -581,6 +597,36 @@ fn switch_cases(
             }
         }
     }
+}
+
+/// Where the literal `"text"` is on the line of `from`, at or after it.
+fn in_line(source: &str, from: Position, text: &str) -> Position {
+    find_in_line(source, from, |rest| {
+        string_literals(rest)
+            .into_iter()
+            .find(|(_, literal)| literal[1..literal.len() - 1] == *text)
+            .map(|(start, _)| start)
+    })
+}
+
+/// A place Rhai does not keep, found again in the source: `find` is given the line of `from`
+/// from `from` on and says at which character what is sought starts; `from` if it is not
+/// there (a list or map written over several lines).
+fn find_in_line(source: &str, from: Position, find: impl Fn(&str) -> Option<usize>) -> Position {
+    let (Some(line), Some(column)) = (from.line(), from.position()) else {
+        return from;
+    };
+    let Some(text) = source.lines().nth(line - 1) else {
+        return from;
+    };
+    let skip = column - 1;
+    let rest: String = text.chars().skip(skip).collect();
+    find(&rest).map_or(from, |start| {
+        Position::new(
+            line.try_into().unwrap_or(u16::MAX),
+            (skip + start + 1).try_into().unwrap_or(u16::MAX),
+        )
+    })
 }
 
 /// The hash Rhai keys a switch case of `literal` (a text literal as written) by.
