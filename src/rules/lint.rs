@@ -4,10 +4,11 @@
 //! true and the rule silently does nothing; only a rule test that happens to cover it would
 //! tell. Likewise `direction == "smarthr-to-kto"` is never true, `fn ofice(e)` is never
 //! called, and `lookup("employment_type", ..)` (the table is `employment_types.yaml`) fails
-//! only for the employees that reach it. These are checked here, on the employee (or row) a
-//! hook is given, on the texts a few of its values can be, on function names and on table
-//! names written as text, so that `rules check` names each mistake with its position and the
-//! name that was meant.
+//! only for the employees that reach it, as do `#{ emial: .. }` from `overrides` and a call of
+//! `lower(x, 3)`, which no function takes. These are checked here, on the employee (or row) a
+//! hook is given, on the texts a few of its values can be, on the keys of the maps a hook
+//! returns, on function names and calls and on table names written as text, so that
+//! `rules check` names each mistake with its position and the name that was meant.
 
 use super::Hook;
 use super::convert;
