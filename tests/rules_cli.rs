@@ -777,10 +777,10 @@ fn overrides(e) {
     );
 }
 
-/// `"L:C"` of the first `"text"` on line `line` (from 1) of `script`, columns from 1.
+/// `"L:C"` of the first `text` on line `line` (from 1) of `script`, columns from 1.
 fn place(script: &str, line: usize, text: &str) -> String {
     let source = script.lines().nth(line - 1).unwrap();
-    let byte = source.find(&format!("\"{text}\"")).unwrap();
+    let byte = source.find(text).unwrap();
     format!("{line}:{}", source[..byte].chars().count() + 1)
 }
 
@@ -801,7 +801,10 @@ fn a_text_a_value_never_holds_is_found_in_every_kind_of_comparison() {
 fn keep(x) { x }
 "#;
     let dir = rules_dir(&env, &[("select.rhai", script)]);
-    let at = |line: usize, text: &str| format!("rules/select.rhai:{}: ", place(script, line, text));
+    let at = |line: usize, text: &str| {
+        let quoted = format!("\"{text}\"");
+        format!("rules/select.rhai:{}: ", place(script, line, &quoted))
+    };
     let out = refused(
         &env,
         &dir,
@@ -844,11 +847,7 @@ fn a_key_overrides_cannot_set_is_refused_at_load_with_the_field_meant() {
 fn move_existing(e) { #{ office: true, employment_typ: false } }
 "#;
     let dir = rules_dir(&env, &[("keys.rhai", script)]);
-    let at = |line: usize, text: &str| {
-        let source = script.lines().nth(line - 1).unwrap();
-        let col = source[..source.find(text).unwrap()].chars().count() + 1;
-        format!("rules/keys.rhai:{line}:{col}: ")
-    };
+    let at = |line: usize, text: &str| format!("rules/keys.rhai:{}: ", place(script, line, text));
     let cannot = |hook: &str, key: &str, hint: &str| {
         format!(
             "fn {hook} cannot return the key '{key}', so every employee it is returned for \
@@ -892,11 +891,7 @@ fn a_call_of_a_function_that_does_not_exist_is_refused_at_load() {
 fn office(e) { if e.code.starts_witth("1") { "本社" } else { e.code.sub_string() } }
 "#;
     let dir = rules_dir(&env, &[("calls.rhai", script)]);
-    let at = |line: usize, text: &str| {
-        let source = script.lines().nth(line - 1).unwrap();
-        let col = source[..source.find(text).unwrap()].chars().count() + 1;
-        format!("rules/calls.rhai:{line}:{col}: ")
-    };
+    let at = |line: usize, text: &str| format!("rules/calls.rhai:{}: ", place(script, line, text));
     refused(
         &env,
         &dir,
