@@ -398,8 +398,10 @@ impl Functions {
 
 /// Calls of a function no one defines with that number of arguments (`lower(e.email, 3)`,
 /// `to_hankaku(e.last_name)`): Rhai finds out only when an employee reaches the call. A
-/// method call counts the value before the dot as its first argument. A name that is also a
-/// variable may hold a function pointer, which is called the same way, so it is left alone.
+/// method call counts the value before the dot as its first argument, except for the script's
+/// own functions, which may take it as `this` instead. A name that is also a variable, or a
+/// key of a map, may hold a function pointer, which is called the same way (`obj.action()`),
+/// so it is left alone.
 fn unknown_calls(ast: &AST, functions: &Functions, findings: &mut Vec<Finding>) {
     let mut own: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     let mut variables = BTreeSet::new();
@@ -416,6 +418,18 @@ fn unknown_calls(ast: &AST, functions: &Functions, findings: &mut Vec<Finding>) 
             }
             Some(ASTNode::Stmt(Stmt::For(each, _))) => {
                 variables.insert(each.0.name.to_string());
+            }
+            Some(ASTNode::Expr(value @ (Expr::Map(..) | Expr::DynamicConstant(..)))) => {
+                let mut keys = Vec::new();
+                literal_keys(value, "", &mut keys);
+                variables.extend(keys.into_iter().map(|(key, _)| key));
+            }
+            Some(ASTNode::Stmt(Stmt::Assignment(assignment))) => {
+                if let Expr::Dot(dot, ..) = &assignment.1.lhs
+                    && let Expr::Property(property, _) = &dot.rhs
+                {
+                    variables.insert(property.2.to_string());
+                }
             }
             _ => {}
         }
@@ -445,7 +459,8 @@ fn unknown_calls(ast: &AST, functions: &Functions, findings: &mut Vec<Finding>) 
             .flatten()
             .copied()
             .collect();
-        if takes.contains(&arity) {
+        let as_this = receiver == 1 && own.get(name).is_some_and(|n| n.contains(&call.args.len()));
+        if takes.contains(&arity) || as_this {
             return true;
         }
         let counted = if receiver == 1 {
