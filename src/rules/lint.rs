@@ -1022,6 +1022,11 @@ fn office(e) { e.employment_type.id ?? e.raw.anything.at.all }
             "fn select(row) { for row in [#{x: 1}] { row.x } }",
             // Every property spelt right, with methods and `?.`.
             "fn exclude(e) { e.code.starts_with(\"T\") || e.office?.name == \"x\" || e.raw.y }",
+            // Calls the script itself makes possible: its own fn taking the value as `this`,
+            // and function pointers in a variable or a map's key.
+            "fn helper() { this.len() }\nfn office(e) { e.code.helper() }",
+            "fn office(e) { let m = #{ act: |x| x }; m.act(e.code) }",
+            "fn office(e) { let f = |x| x; f(e.code) }",
         ] {
             assert_eq!(findings(script), [], "{script}");
         }
