@@ -701,7 +701,7 @@ fn every_rule_failure_is_counted_with_its_location() {
 fn overrides(e) {
     if e.code == "0004" { return #{ gender: "M" }; }
     if e.code == "0005" { return #{ birth_date: "2026/4/1" }; }
-    if e.code == "0006" { return #{ office: "本社" }; }
+    if e.code == "0006" { let key = "office"; let m = #{}; m[key] = "本社"; return m; }
     if e.code == "0007" { return #{ last_name: "" }; }
     if e.code == "0008" { loop { } }
 }
@@ -775,4 +775,190 @@ fn overrides(e) {
         "{}",
         table.stdout
     );
+}
+
+/// `"L:C"` of the first `text` on line `line` (from 1) of `script`, columns from 1.
+fn place(script: &str, line: usize, text: &str) -> String {
+    let source = script.lines().nth(line - 1).unwrap();
+    let byte = source.find(text).unwrap();
+    format!("{line}:{}", source[..byte].chars().count() + 1)
+}
+
+/// A fresh user's `fn select(row) { row.status == "chnaged" }` passed `rules check`: a
+/// comparison is checked wherever it stands, not only inside `if`.
+#[test]
+fn a_text_a_value_never_holds_is_found_in_every_kind_of_comparison() {
+    let env = Env::empty();
+    let script = r#"fn select(row, direction) {
+    let changed = row.status != "chagned";
+    if keep(row.status == "nwe") { return false; }
+    if direction == "smarthr-to-kot" || row.status in ["new", "chnged"] { return true; }
+    for c in row.changes { switch c.field { "emial" => { return false; } } }
+    switch direction { "smarthr-to-kto" => { return true; } }
+    if changed { return row.status == "neww"; }
+    row.status == "chnaged"
+}
+fn keep(x) { x }
+"#;
+    let dir = rules_dir(&env, &[("select.rhai", script)]);
+    let at = |line: usize, text: &str| {
+        let quoted = format!("\"{text}\"");
+        format!("rules/select.rhai:{}: ", place(script, line, &quoted))
+    };
+    let out = refused(
+        &env,
+        &dir,
+        &[
+            &(at(2, "chagned")
+                + "row.status is never 'chagned', so this is always true; did you mean 'changed'?"),
+            &(at(3, "nwe")
+                + "row.status is never 'nwe', so this is always false; did you mean 'new'?"),
+            &(at(4, "chnged")
+                + "row.status is never 'chnged', so this entry of the list never matches; did you mean 'changed'?"),
+            &(at(5, "emial")
+                + "c.field is never 'emial', so this case never matches; did you mean 'email'?"),
+            &(at(6, "smarthr-to-kto")
+                + "direction is never 'smarthr-to-kto', so this case never matches; did you mean 'smarthr-to-kot'?"),
+            &(at(7, "neww")
+                + "row.status is never 'neww', so this is always false; did you mean 'new'?"),
+            &(at(8, "chnaged")
+                + "row.status is never 'chnaged', so this is always false; did you mean 'changed'?"),
+            "7 problems",
+        ],
+    );
+    assert!(
+        out.contains("\n 8 |     row.status == \"chnaged\"\n"),
+        "{out}"
+    );
+}
+
+/// `#{ emial: e.email }` passed `rules check` and then made every employee invalid in the plan:
+/// the keys of a map `overrides` or `move_existing` returns are fixed, so they are checked at
+/// load time, however the map is returned.
+#[test]
+fn a_key_overrides_cannot_set_is_refused_at_load_with_the_field_meant() {
+    let env = Env::empty();
+    let script = r#"fn overrides(e) {
+    if e.code == "0001" { return #{ emial: e.email }; }
+    if e.code == "0002" { let m = #{ first_nmae: e.first_name }; m.lst_name = "x"; return m; }
+    if e.code == "0003" { return #{ office: "本社" }; }
+    #{ email: lower(e.email), colour: "red" }
+}
+fn move_existing(e) { #{ office: true, employment_typ: false } }
+"#;
+    let dir = rules_dir(&env, &[("keys.rhai", script)]);
+    let at = |line: usize, text: &str| format!("rules/keys.rhai:{}: ", place(script, line, text));
+    let cannot = |hook: &str, key: &str, hint: &str| {
+        format!(
+            "fn {hook} cannot return the key '{key}', so every employee it is returned for \
+             fails; {hint}"
+        )
+    };
+    refused(
+        &env,
+        &dir,
+        &[
+            &(at(2, "emial") + cannot("overrides", "emial", "did you mean 'email'?").as_str()),
+            &(at(3, "first_nmae")
+                + cannot("overrides", "first_nmae", "did you mean 'first_name'?").as_str()),
+            &(at(3, "lst_name") + cannot("overrides", "lst_name", "did you mean 'last_name'?").as_str()),
+            &(at(4, "office")
+                + cannot(
+                    "overrides",
+                    "office",
+                    "the office and employment type are decided by fn office and fn employment_type",
+                ).as_str()),
+            &(at(5, "colour") + cannot("overrides", "colour", "its keys are: ").as_str()),
+            &(at(7, "employment_typ")
+                + cannot(
+                    "move_existing",
+                    "employment_typ",
+                    "did you mean 'employment_type'?",
+                ).as_str()),
+            "6 problems",
+        ],
+    );
+}
+
+/// `lower(e.email, 3)` and a misspelt helper passed `rules check` and failed per employee with
+/// "Function not found: lower (&str | ImmutableString | String, i64)".
+#[test]
+fn a_call_of_a_function_that_does_not_exist_is_refused_at_load() {
+    let env = Env::empty();
+    let script = r#"fn overrides(e) {
+    #{ email: lower(e.email, 3), last_name: to_hankaku(e.last_name) }
+}
+fn office(e) { if e.code.starts_witth("1") { "本社" } else { e.code.sub_string() } }
+"#;
+    let dir = rules_dir(&env, &[("calls.rhai", script)]);
+    let at = |line: usize, text: &str| format!("rules/calls.rhai:{}: ", place(script, line, text));
+    refused(
+        &env,
+        &dir,
+        &[
+            &(at(2, "lower") + "no function `lower` takes 2 arguments; `lower` takes 1"),
+            &(at(2, "to_hankaku")
+                + "no function `to_hankaku` exists; crewsync's helpers are listed in rules/README.md"),
+            &(at(4, "starts_witth")
+                + "no function `starts_witth` exists; did you mean `starts_with`?"),
+            &(at(4, "sub_string")
+                + "no function `sub_string` takes 1 argument (the value before the dot counts as the first); `sub_string` takes 2 or 3"),
+            "4 problems",
+        ],
+    );
+
+    // Rhai's own functions, methods, keywords, closures and function pointers, and the
+    // script's own functions, are all known.
+    let valid = r#"fn overrides(e, direction) {
+    let parts = e.email.split("@");
+    let name = if parts.len() == 2 { parts[0].to_lower() } else { "" };
+    let n = parse_int("12") + e.code.len();
+    let kana = e.last_name_kana ?? "";
+    let m = #{};
+    m.email = `${name}@example.com`;
+    if kana.contains("ﾀ") && e.code.starts_with("1") && type_of(n) == "i64" {
+        m.last_name_kana = to_full_width_katakana(kana);
+    }
+    let list = [3, 1, 2];
+    list.sort();
+    let twice = list.map(|x| x * 2);
+    let f = Fn("keep");
+    if f.call(twice.len()) > 10 && is_def_fn("keep", 1) { m.first_name = e.first_name.sub_string(0, 1); }
+    m
+}
+fn keep(x) { x }
+fn select(row) { keep(row.changes.len()) > 0 && row.status in ["new", "changed"] && row.changes.filter(|c| c.field == "email").len() == 0 }
+"#;
+    let dir = rules_dir(&env, &[("calls.rhai", valid)]);
+    let out = env
+        .cmd(&["rules", "check", "--rules", dir.to_str().unwrap()])
+        .run()
+        .expect(0);
+    assert!(out.stdout.contains("no problems"), "{}", out.stdout);
+}
+
+/// A function that exists but not for the values a rule gives it fails for that employee only,
+/// in plain words: no Rust type names.
+#[test]
+fn a_function_given_values_it_does_not_take_is_said_in_plain_words() {
+    let env = Env::empty();
+    let dir = rules_dir(
+        &env,
+        &[(
+            "types.rhai",
+            "fn office(e) {\n    if e.code.starts_with(1) { \"本社\" }\n}\n",
+        )],
+    );
+    env.kot_employee(kot("0001", "社員", "0001", json!({})));
+    let p = plan(&env, "kot-to-smarthr", &dir, &["--office", "本社"]);
+    assert_eq!(row(&p, "0001")["status"], "invalid", "{p:#}");
+    let problems = row(&p, "0001")["problems"].to_string();
+    assert!(
+        problems.contains("rules/types.rhai:2:")
+            && problems.contains("fn office: no function `starts_with` takes (text, number)"),
+        "{problems}"
+    );
+    for jargon in ["ImmutableString", "&str", "i64", "Function not found"] {
+        assert!(!problems.contains(jargon), "{jargon}: {problems}");
+    }
 }

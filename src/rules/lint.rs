@@ -4,17 +4,19 @@
 //! true and the rule silently does nothing; only a rule test that happens to cover it would
 //! tell. Likewise `direction == "smarthr-to-kto"` is never true, `fn ofice(e)` is never
 //! called, and `lookup("employment_type", ..)` (the table is `employment_types.yaml`) fails
-//! only for the employees that reach it. These are checked here, on the employee (or row) a
-//! hook is given, on the texts a few of its values can be, on function names and on table
-//! names written as text, so that `rules check` names each mistake with its position and the
-//! name that was meant.
+//! only for the employees that reach it, as do `#{ emial: .. }` from `overrides` and a call of
+//! `lower(x, 3)`, which no function takes. These are checked here, on the employee (or row) a
+//! hook is given, on the texts a few of its values can be, on the keys of the maps a hook
+//! returns, on function names and calls and on table names written as text, so that
+//! `rules check` names each mistake with its position and the name that was meant.
 
 use super::Hook;
 use super::convert;
 use crate::model::{Direction, Field};
 use crate::plan::Status;
 use crate::suggest::did_you_mean;
-use rhai::{AST, ASTFlags, ASTNode, Expr, FnCallExpr, Position, Stmt};
+use rhai::{AST, ASTFlags, ASTNode, Engine, Expr, FnCallExpr, Position, Stmt};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a name in a hook holds, as far as its properties are fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +58,14 @@ pub(crate) struct Finding {
     pub(crate) message: String,
 }
 
-/// Everything this module finds in one compiled script; `tables` are the names of the rules
-/// folder's tables.
-pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
+/// Everything this module finds in one compiled script, whose text is `source`; `tables` are
+/// the names of the rules folder's tables, `functions` those the engine has.
+pub(crate) fn check(
+    ast: &AST,
+    source: &str,
+    tables: &[&str],
+    functions: &Functions,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     for def in ast.iter_fn_def() {
         let Some(hook) = Hook::ALL.into_iter().find(|h| h.name() == def.name) else {
@@ -72,7 +79,7 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
             Hook::Select => Shape::Row,
             _ => Shape::Employee,
         };
-        properties(&body, param, shape, &mut findings);
+        properties(&body, param, shape, source, &mut findings);
         if let Some(direction) = def.params.get(1)
             && !rebinds(&body, direction)
         {
@@ -86,14 +93,43 @@ pub(crate) fn check(ast: &AST, tables: &[&str]) -> Vec<Finding> {
                     |x| is_variable(x, direction),
                     direction,
                     &names,
+                    source,
                     &mut findings,
                 );
             });
         }
+        if let Some(keys) = map_keys(hook) {
+            for (key, position) in returned_keys(&body, source) {
+                if keys.contains(&key.as_str()) {
+                    continue;
+                }
+                let hint = if hook == Hook::Overrides
+                    && matches!(key.as_str(), "office" | "employment_type")
+                {
+                    "the office and employment type are decided by fn office and \
+                     fn employment_type"
+                        .to_string()
+                } else {
+                    did_you_mean(&key, keys.iter().copied())
+                        .unwrap_or_else(|| format!("its keys are: {}", keys.join(", ")))
+                };
+                findings.push(Finding {
+                    position,
+                    message: format!(
+                        "fn {} cannot return the key '{key}', so every employee it is \
+                         returned for fails; {hint}",
+                        hook.name()
+                    ),
+                });
+            }
+        }
     }
     missing_tables(ast, tables, &mut findings);
     unit_values(ast, &mut findings);
+    unknown_calls(ast, functions, &mut findings);
     findings.sort_by_key(|f| (f.position.line(), f.position.position()));
+    // A map returned in two places is reported once.
+    findings.dedup();
     findings
 }
 
@@ -130,7 +166,7 @@ fn misnamed_hook(ast: &AST, def: &rhai::ScriptFuncDef, findings: &mut Vec<Findin
 /// Checks every property read on `name`, which holds `shape`, in `body`; and every property of
 /// the loop variable of `for c in row.changes`. Nothing is checked when the function gives
 /// `name` another value or a property of its own, since it may then hold anything.
-fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Finding>) {
+fn properties(body: &[Stmt], name: &str, shape: Shape, source: &str, findings: &mut Vec<Finding>) {
     if rebinds(body, name) {
         return;
     }
@@ -146,7 +182,7 @@ fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Findin
                 known(name, shape, key, *position, findings);
             }
         }
-        ASTNode::Expr(Expr::FnCall(..)) => {
+        ASTNode::Expr(Expr::FnCall(..)) | ASTNode::Stmt(Stmt::FnCall(..) | Stmt::Switch(..)) => {
             let statuses = Status::ALL.map(Status::as_str);
             let fields = Field::ALL.map(Field::name);
             let (property, values) = match shape {
@@ -175,6 +211,7 @@ fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Findin
                 is_it,
                 &format!("{name}.{property}"),
                 &values,
+                source,
                 findings,
             );
         }
@@ -187,11 +224,268 @@ fn properties(body: &[Stmt], name: &str, shape: Shape, findings: &mut Vec<Findin
                     each.2.body.statements(),
                     &each.0.name,
                     Shape::Change,
+                    source,
                     findings,
                 );
             }
         }
         _ => {}
+    });
+}
+
+/// The keys a hook's map may have where rules/README.md fixes them ("The functions a rules
+/// file may define"); the plan refuses any other key for every employee it is returned for.
+fn map_keys(hook: Hook) -> Option<Vec<&'static str>> {
+    match hook {
+        Hook::Overrides => Some(Field::SYNCED.map(Field::name).to_vec()),
+        Hook::MoveExisting => Some(vec!["office", "employment_type"]),
+        _ => None,
+    }
+}
+
+/// The keys, with their positions, of every map `body` returns: with `return`, as its last
+/// line (through `if`, `switch`, blocks and `??`), or held in a variable it returns, with the
+/// keys set on that variable later (`m.key = ..`, `m["key"] = ..`).
+fn returned_keys(body: &[Stmt], source: &str) -> Vec<(String, Position)> {
+    let mut keys = Vec::new();
+    let mut variables: Vec<String> = Vec::new();
+    walk(body, &mut |node| {
+        if let ASTNode::Stmt(Stmt::Return(Some(value), ..)) = node {
+            returned(value, source, &mut keys, &mut variables);
+        }
+    });
+    if let Some(last) = body.last() {
+        last_value(last, source, &mut keys, &mut variables);
+    }
+    if variables.is_empty() {
+        return keys;
+    }
+    let held = |name: Option<&str>| variables.iter().any(|v| Some(v.as_str()) == name);
+    walk(body, &mut |node| match node {
+        ASTNode::Stmt(Stmt::Var(var, ..)) if held(Some(var.0.name.as_str())) => {
+            literal_keys(&var.1, source, &mut keys);
+        }
+        ASTNode::Stmt(Stmt::Assignment(assignment)) => match &assignment.1.lhs {
+            target @ Expr::Variable(..) if held(root(target)) => {
+                literal_keys(&assignment.1.rhs, source, &mut keys);
+            }
+            Expr::Dot(x, ..) | Expr::Index(x, ..)
+                if matches!(x.lhs, Expr::Variable(..)) && held(root(&x.lhs)) =>
+            {
+                if let Expr::Property(p, position) = &x.rhs {
+                    keys.push((p.2.to_string(), *position));
+                } else if let Expr::StringConstant(key, position) = &x.rhs {
+                    keys.push((key.to_string(), *position));
+                }
+            }
+            _ => {}
+        },
+        _ => {}
+    });
+    keys
+}
+
+/// The value a statement gives when it is a block's last.
+fn last_value(
+    stmt: &Stmt,
+    source: &str,
+    keys: &mut Vec<(String, Position)>,
+    variables: &mut Vec<String>,
+) {
+    match stmt {
+        Stmt::Expr(value) => returned(value, source, keys, variables),
+        Stmt::If(flow, _) => {
+            for branch in [&flow.body, &flow.branch] {
+                if let Some(last) = branch.statements().last() {
+                    last_value(last, source, keys, variables);
+                }
+            }
+        }
+        Stmt::Block(block) => {
+            if let Some(last) = block.statements().last() {
+                last_value(last, source, keys, variables);
+            }
+        }
+        Stmt::Switch(switch, _) => {
+            for case in &switch.1.expressions {
+                returned(&case.rhs, source, keys, variables);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A value a function returns: a map's keys go to `keys`, a variable's name to `variables`.
+fn returned(
+    value: &Expr,
+    source: &str,
+    keys: &mut Vec<(String, Position)>,
+    variables: &mut Vec<String>,
+) {
+    match value {
+        Expr::Map(..) | Expr::DynamicConstant(..) => literal_keys(value, source, keys),
+        Expr::Variable(var, ..) if var.2.is_empty() => variables.push(var.1.to_string()),
+        Expr::Stmt(block) => {
+            if let Some(last) = block.statements().last() {
+                last_value(last, source, keys, variables);
+            }
+        }
+        Expr::Coalesce(values, _) => {
+            for value in values.iter() {
+                returned(value, source, keys, variables);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The keys of a map written out in the script. Rhai folds a map of constants into one value,
+/// which keeps only the map's position: each key is found again on the map's line.
+fn literal_keys(value: &Expr, source: &str, keys: &mut Vec<(String, Position)>) {
+    match value {
+        Expr::Map(map, _) => {
+            keys.extend(map.0.iter().map(|(key, _)| (key.name.to_string(), key.pos)));
+        }
+        Expr::DynamicConstant(constant, position) => {
+            if let Some(map) = constant.read_lock::<rhai::Map>() {
+                keys.extend(map.keys().map(|key| {
+                    let written = |line: &str| {
+                        let column = line.find(&format!("{key}:"))?;
+                        Some(line[..column].chars().count())
+                    };
+                    (key.to_string(), find_in_line(source, *position, written))
+                }));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The functions a script may call, by name, with the numbers of arguments each takes: those
+/// of the engine (Rhai's standard library and crewsync's helpers), read from the engine
+/// itself so that the list cannot drift from what runs.
+pub(crate) struct Functions(BTreeMap<String, BTreeSet<usize>>);
+
+impl Functions {
+    pub(crate) fn of(engine: &Engine) -> Functions {
+        let mut all: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let signatures = engine.collect_fn_metadata(
+            None,
+            |f| Some((f.metadata.name.to_string(), f.metadata.num_params)),
+            true,
+        );
+        // Functions Rhai's evaluator answers itself, outside any module (the Rhai book,
+        // "Keywords"); `call` and `curry` take a function pointer and any arguments.
+        let syntactic = [
+            ("type_of", 1),
+            ("print", 1),
+            ("debug", 1),
+            ("is_shared", 1),
+            ("is_def_var", 1),
+            ("is_def_fn", 2),
+            ("is_def_fn", 3),
+            ("Fn", 1),
+        ];
+        for (name, arity) in signatures
+            .into_iter()
+            .chain(syntactic.map(|(n, a)| (n.to_string(), a)))
+        {
+            all.entry(name).or_default().insert(arity);
+        }
+        Functions(all)
+    }
+}
+
+/// Calls of a function no one defines with that number of arguments (`lower(e.email, 3)`,
+/// `to_hankaku(e.last_name)`): Rhai finds out only when an employee reaches the call. A
+/// method call counts the value before the dot as its first argument, except for the script's
+/// own functions, which may take it as `this` instead. A name that is also a variable, or a
+/// key of a map, may hold a function pointer, which is called the same way (`obj.action()`),
+/// so it is left alone.
+fn unknown_calls(ast: &AST, functions: &Functions, findings: &mut Vec<Finding>) {
+    let mut own: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut variables = BTreeSet::new();
+    for def in ast.iter_fn_def() {
+        own.entry(def.name.to_string())
+            .or_default()
+            .insert(def.params.len());
+        variables.extend(def.params.iter().map(ToString::to_string));
+    }
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Stmt(Stmt::Var(var, ..))) => {
+                variables.insert(var.0.name.to_string());
+            }
+            Some(ASTNode::Stmt(Stmt::For(each, _))) => {
+                variables.insert(each.0.name.to_string());
+            }
+            Some(ASTNode::Expr(value @ (Expr::Map(..) | Expr::DynamicConstant(..)))) => {
+                let mut keys = Vec::new();
+                literal_keys(value, "", &mut keys);
+                variables.extend(keys.into_iter().map(|(key, _)| key));
+            }
+            Some(ASTNode::Stmt(Stmt::Assignment(assignment))) => {
+                if let Expr::Dot(dot, ..) = &assignment.1.lhs
+                    && let Expr::Property(property, _) = &dot.rhs
+                {
+                    variables.insert(property.2.to_string());
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    ast.walk(&mut |path: &[ASTNode]| {
+        let (call, position, receiver) = match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, position)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(call, position))) => (call, *position, 0),
+            Some(ASTNode::Expr(Expr::MethodCall(call, position))) => (call, *position, 1),
+            _ => return true,
+        };
+        let name = call.name.as_str();
+        // Operators, `in`, qualified names and the keywords that take anything are Rhai's.
+        if call.op_token.is_some()
+            || !call.namespace.is_empty()
+            || !rhai::is_valid_identifier(name)
+            || matches!(name, "call" | "curry")
+            || variables.contains(name)
+        {
+            return true;
+        }
+        let arity = call.args.len() + receiver;
+        let takes: BTreeSet<usize> = [functions.0.get(name), own.get(name)]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
+        let as_this = receiver == 1 && own.get(name).is_some_and(|n| n.contains(&call.args.len()));
+        if takes.contains(&arity) || as_this {
+            return true;
+        }
+        let counted = if receiver == 1 {
+            " (the value before the dot counts as the first)"
+        } else {
+            ""
+        };
+        let argument = |n: usize| format!("{n} argument{}", super::load::plural(n));
+        let message = if takes.is_empty() {
+            let names = functions.0.keys().chain(own.keys()).map(String::as_str);
+            let hint = crate::suggest::closest(name, names).map_or_else(
+                || "crewsync's helpers are listed in rules/README.md, \"Helpers\"".to_string(),
+                |meant| format!("did you mean `{meant}`?"),
+            );
+            format!("no function `{name}` exists; {hint}")
+        } else {
+            let counts: Vec<String> = takes.iter().map(ToString::to_string).collect();
+            format!(
+                "no function `{name}` takes {}{counted}; `{name}` takes {}",
+                argument(arity),
+                counts.join(" or ")
+            )
+        };
+        findings.push(Finding { position, message });
+        true
     });
 }
 
@@ -203,33 +497,197 @@ struct Values<'a> {
     elsewhere: (&'a [&'a str], &'a str),
 }
 
-/// `x == "text"` or `x != "text"` (either way round), where `is_it(x)` and `x` only ever holds
-/// one of `values.here`: another text makes the comparison always false (or always true).
+/// `x == "text"` or `x != "text"` (either way round), `x in ["text", ..]` and `switch x {
+/// "text" => .. }`, where `is_it(x)`
+/// and `x` only ever holds one of `values.here`: another text makes the comparison always false
+/// (or always true). A comparison is a call wherever it stands; as a function's last line it
+/// is a statement of its own.
 fn compared(
     node: &ASTNode,
     is_it: impl Fn(&Expr) -> bool,
     what: &str,
     values: &Values,
+    source: &str,
     findings: &mut Vec<Finding>,
 ) {
-    let ASTNode::Expr(Expr::FnCall(call, _)) = node else {
+    if let ASTNode::Stmt(Stmt::Switch(switch, _)) = node {
+        if is_it(&switch.0) {
+            switch_cases(switch, source, what, values, findings);
+        }
+        return;
+    }
+    let (ASTNode::Expr(Expr::FnCall(call, _)) | ASTNode::Stmt(Stmt::FnCall(call, _))) = node else {
         return;
     };
-    let ([a, b], "==" | "!=") = (call.args.as_slice(), call.name.as_str()) else {
+    if !call.namespace.is_empty() {
         return;
-    };
-    let (text, position) = match (a, b) {
-        (x, Expr::StringConstant(text, position)) | (Expr::StringConstant(text, position), x)
-            if is_it(x) && call.namespace.is_empty() =>
-        {
-            (text.as_str(), *position)
+    }
+    let (texts, always) = match (call.args.as_slice(), call.name.as_str()) {
+        ([a, b], "==" | "!=") => match (a, b) {
+            (x, Expr::StringConstant(text, position))
+            | (Expr::StringConstant(text, position), x)
+                if is_it(x) =>
+            {
+                let always = if call.name == "==" { "false" } else { "true" };
+                (
+                    vec![(text.to_string(), *position)],
+                    format!("this is always {always}"),
+                )
+            }
+            _ => return,
+        },
+        // `x in [..]` is `contains([..], x)`; `x not in [..]` is `!contains(..)`.
+        ([list, x], rhai::OP_CONTAINS) if is_it(x) => {
+            let texts = match list {
+                Expr::Array(items, _) => items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Expr::StringConstant(text, position) => Some((text.to_string(), *position)),
+                        _ => None,
+                    })
+                    .collect(),
+                // A list of constants is folded into one value, which keeps only its own
+                // position: each text is found again on the list's line.
+                Expr::DynamicConstant(value, position) => value
+                    .read_lock::<rhai::Array>()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|i| i.read_lock::<rhai::ImmutableString>())
+                            .map(|t| (t.to_string(), in_line(source, *position, &t)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => return,
+            };
+            (texts, "this entry of the list never matches".to_string())
         }
         _ => return,
     };
+    for (text, position) in texts {
+        never(what, &text, position, &always, values, findings);
+    }
+}
+
+/// The cases of `switch x { .. }`. Rhai keeps a case only as a hash of its value, so each case
+/// not among `values.here` is read back from its line in `source`: the text literal before
+/// its `=>` whose hash is the case's.
+fn switch_cases(
+    switch: &(Expr, rhai::SwitchCasesCollection),
+    source: &str,
+    what: &str,
+    values: &Values,
+    findings: &mut Vec<Finding>,
+) {
+    let known: Vec<u64> = values
+        .here
+        .iter()
+        .filter_map(|v| case_hash(&format!("{v:?}")))
+        .collect();
+    for (hash, list) in switch.1.cases.iter() {
+        if known.contains(hash) {
+            continue;
+        }
+        for case in list
+            .blocks
+            .iter()
+            .filter_map(|&i| switch.1.expressions.get(i))
+        {
+            let position = case.rhs.position();
+            let (Some(line), Some(column)) = (position.line(), position.position()) else {
+                continue;
+            };
+            let Some(text) = source.lines().nth(line - 1) else {
+                continue;
+            };
+            let before: String = text.chars().take(column - 1).collect();
+            for (start, literal) in string_literals(&before) {
+                if case_hash(literal) == Some(*hash) {
+                    let at = Position::new(
+                        line.try_into().unwrap_or(u16::MAX),
+                        (start + 1).try_into().unwrap_or(u16::MAX),
+                    );
+                    let text = &literal[1..literal.len() - 1];
+                    never(what, text, at, "this case never matches", values, findings);
+                }
+            }
+        }
+    }
+}
+
+/// Where the literal `"text"` is on the line of `from`, at or after it.
+fn in_line(source: &str, from: Position, text: &str) -> Position {
+    find_in_line(source, from, |rest| {
+        string_literals(rest)
+            .into_iter()
+            .find(|(_, literal)| literal[1..literal.len() - 1] == *text)
+            .map(|(start, _)| start)
+    })
+}
+
+/// A place Rhai does not keep, found again in the source: `find` is given the line of `from`
+/// from `from` on and says at which character what is sought starts; `from` if it is not
+/// there (a list or map written over several lines).
+fn find_in_line(source: &str, from: Position, find: impl Fn(&str) -> Option<usize>) -> Position {
+    let (Some(line), Some(column)) = (from.line(), from.position()) else {
+        return from;
+    };
+    let Some(text) = source.lines().nth(line - 1) else {
+        return from;
+    };
+    let skip = column - 1;
+    let rest: String = text.chars().skip(skip).collect();
+    find(&rest).map_or(from, |start| {
+        Position::new(
+            line.try_into().unwrap_or(u16::MAX),
+            (skip + start + 1).try_into().unwrap_or(u16::MAX),
+        )
+    })
+}
+
+/// The hash Rhai keys a switch case of `literal` (a text literal as written) by.
+fn case_hash(literal: &str) -> Option<u64> {
+    let ast = Engine::new_raw()
+        .compile(format!("switch x {{ {literal} => () }}"))
+        .ok()?;
+    match ast.statements().first() {
+        Some(Stmt::Switch(switch, _)) => switch.1.cases.keys().next().copied(),
+        _ => None,
+    }
+}
+
+/// The `"..."` literals in `line`, with the column (from 0, in characters) each starts at.
+fn string_literals(line: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    let mut open: Option<(usize, usize)> = None;
+    let mut escaped = false;
+    for (column, (byte, c)) in line.char_indices().enumerate() {
+        match (open, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some((start_column, start)), '"') => {
+                found.push((start_column, &line[start..=byte]));
+                open = None;
+            }
+            (None, '"') => open = Some((column, byte)),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// `what` is compared with `text`, which it never holds.
+fn never(
+    what: &str,
+    text: &str,
+    position: Position,
+    consequence: &str,
+    values: &Values,
+    findings: &mut Vec<Finding>,
+) {
     if values.here.contains(&text) {
         return;
     }
-    let always = if call.name == "==" { "false" } else { "true" };
     let (elsewhere, why) = values.elsewhere;
     let hint = if elsewhere.contains(&text) {
         why.to_string()
@@ -239,7 +697,7 @@ fn compared(
     };
     findings.push(Finding {
         position,
-        message: format!("{what} is never '{text}', so this is always {always}; {hint}"),
+        message: format!("{what} is never '{text}', so {consequence}; {hint}"),
     });
 }
 
@@ -452,11 +910,12 @@ mod tests {
     use super::*;
 
     fn findings(script: &str) -> Vec<(usize, usize, String)> {
-        let engine = rhai::Engine::new_raw();
+        let engine =
+            crate::rules::load::build_engine(&crate::rules::Limits::default(), Default::default());
         let ast = engine
             .compile(script)
             .unwrap_or_else(|e| panic!("{script}: {e}"));
-        check(&ast, &["departments"])
+        check(&ast, script, &["departments"], &Functions::of(&engine))
             .into_iter()
             .map(|f| {
                 (
@@ -563,6 +1022,11 @@ fn office(e) { e.employment_type.id ?? e.raw.anything.at.all }
             "fn select(row) { for row in [#{x: 1}] { row.x } }",
             // Every property spelt right, with methods and `?.`.
             "fn exclude(e) { e.code.starts_with(\"T\") || e.office?.name == \"x\" || e.raw.y }",
+            // Calls the script itself makes possible: its own fn taking the value as `this`,
+            // and function pointers in a variable or a map's key.
+            "fn helper() { this.len() }\nfn office(e) { e.code.helper() }",
+            "fn office(e) { let m = #{ act: |x| x }; m.act(e.code) }",
+            "fn office(e) { let f = |x| x; f(e.code) }",
         ] {
             assert_eq!(findings(script), [], "{script}");
         }

@@ -243,6 +243,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
 
     let tables = Arc::new(tables);
     let engine = build_engine(limits, tables.clone());
+    let functions = super::lint::Functions::of(&engine);
     let mut files = Vec::new();
     for path in scripts {
         let file = label(dir, &path);
@@ -257,7 +258,7 @@ pub(crate) fn compile(dir: &Path, limits: &Limits) -> (Option<Rules>, CheckRepor
             }
         };
         read.push((path.clone(), text.clone()));
-        match compile_file(&engine, &file, &text, &tables) {
+        match compile_file(&engine, &functions, &file, &text, &tables) {
             Ok(rule_file) => files.push(rule_file),
             Err(problems) => report.problems.extend(problems),
         }
@@ -286,9 +287,10 @@ fn fingerprint(dir: &Path, mut read: Vec<(PathBuf, String)>) -> String {
     format!("{} ({} files, {hash:016x})", dir.display(), read.len())
 }
 
-/// Compiles one script; `tables` are the folder's, for the lint.
+/// Compiles one script; `functions` (the engine's) and `tables` (the folder's) are for the lint.
 fn compile_file(
     engine: &Engine,
+    functions: &super::lint::Functions,
     file: &str,
     text: &str,
     tables: &Tables,
@@ -333,15 +335,19 @@ fn compile_file(
         hooks.insert(hook, (f.params.len(), line));
     }
     let table_names: Vec<&str> = tables.keys().map(String::as_str).collect();
-    problems.extend(super::lint::check(&ast, &table_names).into_iter().map(|f| {
-        Problem::at(
-            file,
-            text,
-            f.position.line(),
-            f.position.position(),
-            f.message,
-        )
-    }));
+    problems.extend(
+        super::lint::check(&ast, text, &table_names, functions)
+            .into_iter()
+            .map(|f| {
+                Problem::at(
+                    file,
+                    text,
+                    f.position.line(),
+                    f.position.position(),
+                    f.message,
+                )
+            }),
+    );
     if !problems.is_empty() {
         return Err(problems);
     }

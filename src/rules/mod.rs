@@ -402,6 +402,9 @@ impl Rules {
             EvalAltResult::ErrorRuntime(v, _) if v.is_string() => {
                 format!("fn {}: {v}", hook.name())
             }
+            EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+                format!("fn {}: {}", hook.name(), not_found(signature))
+            }
             other => {
                 // The position is already in `location`.
                 let text = other.to_string();
@@ -566,6 +569,38 @@ thread_local! {
 /// A value and its type as a message shows them: `42 (i64)`.
 fn shown(value: &Dynamic) -> String {
     format!("{value} ({})", value.type_name())
+}
+
+/// Rhai's "Function not found: lower (&str | ImmutableString | String, i64)" in a rule
+/// writer's words: "no function `lower` takes (text, number)". The types are those Rhai's
+/// `gen_fn_call_signature` writes: a string as its three Rust forms, the rest by
+/// `Engine::map_type_name`.
+fn not_found(signature: &str) -> String {
+    let (name, types) = signature
+        .split_once(" (")
+        .map_or((signature, ""), |(n, t)| {
+            (n, t.strip_suffix(')').unwrap_or(t))
+        });
+    let types: Vec<&str> = types
+        .split(", ")
+        .filter(|t| !t.is_empty())
+        .map(|t| match t {
+            t if t.contains("String") || t == "&str" => "text",
+            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128"
+            | "f32" | "f64" | "decimal" => "number",
+            "bool" => "true/false",
+            "char" => "character",
+            "Fn" => "function",
+            t if t.ends_with("Array") || t == "array" => "array",
+            t if t.ends_with("Map") || t == "map" => "map",
+            other => other,
+        })
+        .collect();
+    format!(
+        "no function `{name}` takes ({}); see rules/README.md, \"Helpers\", for what each \
+         function takes",
+        types.join(", ")
+    )
 }
 
 /// The field an `overrides` key names, if it is one that may be overridden.
