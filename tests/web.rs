@@ -918,6 +918,16 @@ fn a_run_is_refused_while_another_holds_the_lock() {
         .json();
     assert_eq!(history[0]["status"], "refused", "{history:#}");
     assert_eq!(history[0]["user"], "sato");
+    // Its result page says why it did not start, as `history show` does.
+    let id = history[0]["id"].as_str().unwrap().to_string();
+    let note = history[0]["note"].as_str().unwrap().to_string();
+    env.block_on(async {
+        let mut c = logged_in(&d, "sato").await;
+        let detail = c.get(&format!("/history/{id}")).await.body;
+        let refusal = element_with_id(&detail, "p", "refusal");
+        assert!(refusal.contains("開始できませんでした"), "{refusal}");
+        assert!(refusal.contains(&note), "{refusal}");
+    });
 }
 
 #[test]

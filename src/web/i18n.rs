@@ -203,6 +203,8 @@ pub struct Text {
     pub not_selected: &'static str,
     /// The 実行結果's list of the plan's employees that were not written, and why.
     pub left_out_title: &'static str,
+    /// Before a refused run's recorded reason, which is crewsync's own text as it was kept.
+    pub refused_because: &'static str,
     pub action_create: &'static str,
     pub action_update: &'static str,
     pub fields: [&'static str; 12],
@@ -521,6 +523,7 @@ pub static JA: Text = Text {
     excluded: "ルールで対象外",
     not_selected: "選択されていません",
     left_out_title: "同期しなかった従業員",
+    refused_because: "この同期は開始できませんでした。記録された理由（crewsyncのメッセージのまま）: ",
     action_create: "新規登録",
     action_update: "更新",
     fields: [
@@ -679,6 +682,7 @@ pub static EN: Text = Text {
     excluded: "Excluded by rules",
     not_selected: "Not selected",
     left_out_title: "Employees not synced",
+    refused_because: "This sync did not start. The reason recorded: ",
     action_create: "Create",
     action_update: "Update",
     fields: [

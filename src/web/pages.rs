@@ -561,6 +561,9 @@ struct RunDetailPage {
     selection: String,
     defaults: String,
     rules: String,
+    /// Why a refused run did not start, as it was recorded (the error's own text, after
+    /// words of the page's language); a stopped run's reason is on its employees' rows.
+    refusal: Option<String>,
     outcomes: Vec<OutcomeView>,
     /// The rest of the plan but the unchanged: every employee is accounted for here too.
     left_out: Vec<LeftView>,
@@ -596,6 +599,11 @@ async fn run_detail(
         RunDetailPage {
             c: chrome(&ctx, format!("{} {}", t.result, jst(summary.started_at))),
             run: run_view(t, &summary),
+            refusal: summary
+                .note
+                .as_ref()
+                .filter(|_| summary.status == crate::history::RunStatus::Refused)
+                .map(|note| format!("{}{note}", t.refused_because)),
             as_of: summary.as_of,
             selection: summary
                 .picked
