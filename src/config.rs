@@ -724,7 +724,10 @@ mod tests {
         );
         // Cut short: said as YAML that does not close, not as a shape it does not fit.
         let err = parse("smarthr: [1,2\n").unwrap_err().to_string();
-        assert!(!err.contains("ServiceConfig") && !err.contains("struct"), "{err}");
+        assert!(
+            !err.contains("ServiceConfig") && !err.contains("struct"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -39,7 +39,13 @@ fn a_token_that_is_not_text_is_said_to_be_set_but_not_valid_text() {
 fn a_two_digit_year_is_said_to_need_four_digits() {
     let env = Env::empty();
     for args in [
-        &["plan", "--direction", "smarthr-to-kot", "--as-of", "26-04-01"][..],
+        &[
+            "plan",
+            "--direction",
+            "smarthr-to-kot",
+            "--as-of",
+            "26-04-01",
+        ][..],
         &["history", "--since", "26-04-01"][..],
     ] {
         let out = env.cmd(args).run().expect(1);
@@ -69,7 +75,10 @@ fn configuration_errors_name_the_key_the_value_and_the_range() {
             &["consecutive_failures", "-1", "a whole number from 0 up"],
         ),
         (
-            base.replace("maintenance_windows", "max_changes: -3\nmaintenance_windows"),
+            base.replace(
+                "maintenance_windows",
+                "max_changes: -3\nmaintenance_windows",
+            ),
             &["max_changes -3", "count from 0 up"],
         ),
         (
@@ -93,10 +102,18 @@ fn configuration_errors_name_the_key_the_value_and_the_range() {
         std::fs::write(env.config_path(), &text).unwrap();
         let out = env.cmd(&plan_args("smarthr-to-kot", &[])).run().expect(1);
         for words in said {
-            assert!(out.stderr.contains(words), "{words:?} for:\n{text}\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(words),
+                "{words:?} for:\n{text}\n{}",
+                out.stderr
+            );
         }
         for rust in ["usize", "u64", "f64", "struct "] {
-            assert!(!out.stderr.contains(rust), "{rust} for:\n{text}\n{}", out.stderr);
+            assert!(
+                !out.stderr.contains(rust),
+                "{rust} for:\n{text}\n{}",
+                out.stderr
+            );
         }
     }
     std::fs::write(env.config_path(), "smarthr: [1,2\n").unwrap();
@@ -111,7 +128,9 @@ fn configuration_errors_name_the_key_the_value_and_the_range() {
 #[test]
 fn serve_demo_refuses_a_config_it_would_ignore() {
     let env = Env::empty();
-    let out = env.cmd(&["serve", "--demo"]).run().expect(1);
+    let mut cmd = env.cmd(&[]);
+    cmd.cmd.args(["serve", "--demo", "--config"]).arg(env.config_path());
+    let out = cmd.run().expect(1);
     assert!(
         out.stderr.contains("serve --demo reads no configuration")
             && out.stderr.contains(&config_flag(&env)),
@@ -165,7 +184,11 @@ fn rules_commands_use_the_configured_folder_and_say_which() {
     let env = Env::empty();
     let mine = env.dir.path().join("mine");
     let mut init = env.cmd(&[]);
-    init.cmd.args(["rules", "init", "--rules"]).arg(&mine).arg("--config").arg(env.config_path());
+    init.cmd
+        .args(["rules", "init", "--rules"])
+        .arg(&mine)
+        .arg("--config")
+        .arg(env.config_path());
     let out = init.run().expect(0);
     // Its hints carry the --config they were given.
     assert!(
@@ -183,7 +206,9 @@ fn rules_commands_use_the_configured_folder_and_say_which() {
     env.write_config("rules: mine\n");
     for (command, said) in [("check", "Checked"), ("test", "Tested")] {
         let mut cmd = env.cmd(&[]);
-        cmd.cmd.args(["rules", command, "--config"]).arg(env.config_path());
+        cmd.cmd
+            .args(["rules", command, "--config"])
+            .arg(env.config_path());
         let out = cmd.run().expect(0);
         assert!(
             out.stdout.contains(&format!(
@@ -215,7 +240,10 @@ fn hints_name_the_config_given() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("bad.rhai"), "fn office(e) {\n    let x = ;\n}\n").unwrap();
     let out = env
-        .cmd(&plan_args("smarthr-to-kot", &["--rules", dir.to_str().unwrap()]))
+        .cmd(&plan_args(
+            "smarthr-to-kot",
+            &["--rules", dir.to_str().unwrap()],
+        ))
         .run()
         .expect(1);
     assert!(
@@ -232,8 +260,10 @@ fn hints_name_the_config_given() {
         .run()
         .expect(1);
     assert!(
-        out.stderr
-            .contains(&format!("`crewsync {} history employee 0001`", config_flag(&env))),
+        out.stderr.contains(&format!(
+            "`crewsync {} history employee 0001`",
+            config_flag(&env)
+        )),
         "{}",
         out.stderr
     );

@@ -273,8 +273,12 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
         (edited, |p| {
             p["made_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339())
         }),
-        (edited, |p| p["tenant"]["kot"] = json!("http://127.0.0.1:1/v1.0")),
-        (edited, |p| p["defaults"]["office"]["name"] = json!("大阪支社")),
+        (edited, |p| {
+            p["tenant"]["kot"] = json!("http://127.0.0.1:1/v1.0")
+        }),
+        (edited, |p| {
+            p["defaults"]["office"]["name"] = json!("大阪支社")
+        }),
         (edited, |p| p["rules"] = json!("rules (fingerprint 0)")),
         (edited, |p| {
             p.as_object_mut().unwrap().remove("checksum");
@@ -292,7 +296,8 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
         // Its own remedy: the age limit has nothing to do with an edit.
         if names == edited {
             assert!(
-                out.stderr.contains("hint: do not edit a saved plan: make it again")
+                out.stderr
+                    .contains("hint: do not edit a saved plan: make it again")
                     && !out.stderr.contains("plan_max_age_hours"),
                 "{}",
                 out.stderr
@@ -304,7 +309,8 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
     rewrite(&env, |p| p["defaults"]["office"] = json!("x"));
     let out = env.cmd(&APPLY_PLAN).run().expect(1);
     assert!(
-        out.stderr.contains("expected an object with an id and a name")
+        out.stderr
+            .contains("expected an object with an id and a name")
             && out.stderr.contains("line 1")
             && !out.stderr.contains("MasterItem"),
         "{}",
@@ -367,7 +373,9 @@ fn detailed_exitcode_tells_pending_changes_apart() {
     detailed(&["--office", "本社"]).expect(2);
     // Only what is shown (and saved) is pending: a plan of the invalid rows holds nothing to
     // write, even though new and changed employees exist.
-    let hidden = detailed(&["--office", "本社", "--status", "invalid", "--out", "inv.json"]);
+    let hidden = detailed(&[
+        "--office", "本社", "--status", "invalid", "--out", "inv.json",
+    ]);
     hidden.expect(0);
     let inv: Value =
         serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("inv.json")).unwrap())

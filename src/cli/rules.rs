@@ -20,7 +20,10 @@ pub fn run(args: &RulesArgs, config: &Path) -> anyhow::Result<Status> {
         RulesCommand::Init => init(&dir),
         RulesCommand::Check => {
             let report = rules::check(&dir);
-            let said = format!("{report}\nChecked the rules folder {}{from}.", dir.display());
+            let said = format!(
+                "{report}\nChecked the rules folder {}{from}.",
+                dir.display()
+            );
             (report.is_ok(), said)
         }
         RulesCommand::Test => {
