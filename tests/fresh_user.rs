@@ -129,7 +129,9 @@ fn configuration_errors_name_the_key_the_value_and_the_range() {
 fn serve_demo_refuses_a_config_it_would_ignore() {
     let env = Env::empty();
     let mut cmd = env.cmd(&[]);
-    cmd.cmd.args(["serve", "--demo", "--config"]).arg(env.config_path());
+    cmd.cmd
+        .args(["serve", "--demo", "--config"])
+        .arg(env.config_path());
     let out = cmd.run().expect(1);
     assert!(
         out.stderr.contains("serve --demo reads no configuration")
