@@ -52,10 +52,10 @@ fn folder(args: &RulesArgs, config: &Path) -> anyhow::Result<(PathBuf, &'static 
         return Ok((dir.clone(), ""));
     }
     let default = config == Path::new(crewsync::config::DEFAULT_PATH);
-    if !(default && !config.exists()) {
-        if let Some(dir) = crewsync::config::Config::load(config)?.rules {
-            return Ok((dir, " (the configuration's `rules:`)"));
-        }
+    if (!default || config.exists())
+        && let Some(dir) = crewsync::config::Config::load(config)?.rules
+    {
+        return Ok((dir, " (the configuration's `rules:`)"));
     }
     Ok((PathBuf::from("rules"), ""))
 }
