@@ -257,6 +257,16 @@ fn hints_name_the_config_given() {
         "{}",
         out.stderr
     );
+    // A command the library's own message names gets the --config too.
+    let out = env.cmd(&["history", "show", "nosuch"]).run().expect(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "`crewsync {} history` lists the runs",
+            config_flag(&env)
+        )),
+        "{}",
+        out.stderr
+    );
     let out = env
         .cmd(&["history", "--code", "0002", "employee", "0001"])
         .run()

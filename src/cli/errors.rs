@@ -20,9 +20,10 @@ pub fn render(e: &anyhow::Error) -> String {
     let mut remedy = None;
     for (i, link) in e.chain().enumerate() {
         let found = diagnostic(link);
+        let said = with_config(&link.to_string());
         let text = match found.and_then(Diagnostic::input) {
-            Some(input) => format!("{}: {link}", flag(input)),
-            None => link.to_string(),
+            Some(input) => format!("{}: {said}", flag(input)),
+            None => said,
         };
         if i == 0 {
             out = format!("error: {text}");
@@ -37,6 +38,28 @@ pub fn render(e: &anyhow::Error) -> String {
     // Errors quote record values (a bad date, a name the server refused): each line is made
     // safe, keeping the line breaks of the hints; a token a server echoed is masked first.
     crewsync::text::safe_lines(&crewsync::redact::scrub(&out))
+}
+
+/// `message` with the `--config` this process was given in each crewsync command it names
+/// (`` `crewsync history` ``): the library names commands without knowing the flags, and a
+/// command copied from an error must find the same configuration. A command already naming
+/// one is left as it is.
+fn with_config(message: &str) -> String {
+    const COMMAND: &str = "`crewsync ";
+    let config = super::given_config();
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(COMMAND) {
+        let (before, after) = rest.split_at(at + COMMAND.len());
+        out.push_str(before);
+        if !config.is_empty() && !after.starts_with("--config") {
+            out.push_str(&config[1..]);
+            out.push(' ');
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The library's [`Diagnostic`] in an error chain link, if it is one of the library's errors:
