@@ -43,7 +43,7 @@ pub fn render(e: &anyhow::Error) -> String {
 /// `message` with the `--config` this process was given in each crewsync command it names
 /// (`` `crewsync history` ``): the library names commands without knowing the flags, and a
 /// command copied from an error must find the same configuration. A command already naming
-/// one is left as it is.
+/// one, or one that reads no configuration, is left as it is.
 fn with_config(message: &str) -> String {
     const COMMAND: &str = "`crewsync ";
     let config = super::given_config();
@@ -52,7 +52,11 @@ fn with_config(message: &str) -> String {
     while let Some(at) = rest.find(COMMAND) {
         let (before, after) = rest.split_at(at + COMMAND.len());
         out.push_str(before);
-        if !config.is_empty() && !after.starts_with("--config") {
+        // `man`, `completions`, `demo` and `simulate` read no configuration.
+        let reads_config = !["--config", "man", "completions", "demo", "simulate"]
+            .iter()
+            .any(|word| after.starts_with(word));
+        if !config.is_empty() && reads_config {
             out.push_str(&config[1..]);
             out.push(' ');
         }
