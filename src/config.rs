@@ -44,6 +44,13 @@ pub enum ConfigError {
         "the environment variable {var} is set but empty; it must hold the {service} access token (check the line that sets it)"
     )]
     EmptyToken { var: String, service: &'static str },
+    /// Set to bytes that are not text (not UTF-8): a token is printable ASCII, so the variable
+    /// was set from the wrong source (a binary file, another encoding). Not "not set", which
+    /// would send the person looking for a missing `export`.
+    #[error(
+        "the environment variable {var} is set, but not to valid text (its bytes are not UTF-8); it must hold the {service} access token (check the line that sets it)"
+    )]
+    NotTextToken { var: String, service: &'static str },
     /// A token that cannot go into an `Authorization` header: a pasted line break, a tab, a
     /// non-ASCII character. Said before any request, which would otherwise fail as if the
     /// connection had broken. The token itself is never shown.
@@ -68,16 +75,25 @@ pub enum ConfigProblem {
     MissingBaseUrl,
     #[error("base_url '{0}' is not an http(s) URL (e.g. https://acme.smarthr.jp/api)")]
     BadUrl(String),
-    #[error("requests_per_second must be a positive number, not {0}")]
+    #[error("requests_per_second must be a positive number (at most about 1.8e308), not {0}")]
     BadRate(f64),
     #[error("connect_budget_seconds must be a positive number of seconds, not {0}")]
     BadConnectBudget(f64),
-    /// `key` must be a number of `unit`s, 0 or more.
-    #[error("{key} must be a number of {unit}, 0 or more, not {value}")]
+    /// `key` must be a number of `unit`s from 0 to `max`: negative, or too large.
+    #[error("{key} must be a number of {unit} from 0 to {max}, not {value}{}", if *value > *max { " (too large)" } else { "" })]
     BadSpan {
         key: &'static str,
         unit: &'static str,
         value: f64,
+        max: f64,
+    },
+    /// A whole number outside what `key` takes: `range` says it in words (e.g. "from 1 to
+    /// 3600").
+    #[error("{key} must be a whole number {range}, not {value}")]
+    OutOfRange {
+        key: &'static str,
+        range: &'static str,
+        value: u64,
     },
     /// `token_env` names no environment variable (empty, or with a space or `=`, which no
     /// variable name has): said before any request, where it would read as a missing token.
@@ -145,10 +161,12 @@ pub struct ServiceConfig {
     pub base_url: Option<String>,
     pub token_env: Option<String>,
     /// Requests per second the client allows itself; omit for the service's documented pace.
+    #[serde(default, deserialize_with = "number")]
     pub requests_per_second: Option<f64>,
     /// How often a failed request (5xx, 429, connection) is tried again.
     pub max_retries: Option<usize>,
     /// Seconds within which connection failures (nothing sent) are retried, in all.
+    #[serde(default, deserialize_with = "number")]
     pub connect_budget_seconds: Option<f64>,
 }
 
@@ -164,10 +182,52 @@ struct RawConfig {
     max_changes: Option<MaxChanges>,
     window_poll_seconds: Option<u64>,
     /// Minutes, fractions allowed.
+    #[serde(default, deserialize_with = "number")]
     max_wait_minutes: Option<f64>,
     /// Hours, fractions allowed.
+    #[serde(default, deserialize_with = "number")]
     plan_max_age_hours: Option<f64>,
     circuit_breaker: Option<CircuitBreakerConfig>,
+}
+
+/// A number of the file, fractions allowed: a whole number too large for 64 bits
+/// (`99999999999999999999`) and a float too large for one (`1e400`) are read as their value or
+/// infinity, so that the key's own range check says they are too large, where serde would
+/// name a Rust type.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    struct Number;
+    impl serde::de::Visitor<'_> for Number {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_i128<E>(self, v: i128) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_u128<E>(self, v: u128) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            // YAML leaves a number beyond a float's range (`1e400`) as text.
+            match v.trim().parse::<f64>() {
+                Ok(n) if n.is_infinite() => Ok(Some(n)),
+                _ => Err(E::invalid_type(serde::de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(Number)
 }
 
 /// `circuit_breaker:` in the file.
@@ -211,10 +271,15 @@ impl<'de> Deserialize<'de> for MaxChanges {
         #[serde(untagged)]
         enum Raw {
             Count(usize),
+            // Any other number (negative, a fraction), to be quoted in the error.
+            Number(f64),
             Text(String),
         }
         match Raw::deserialize(d) {
             Ok(Raw::Count(n)) => Ok(MaxChanges::Count(n)),
+            Ok(Raw::Number(n)) => Err(serde::de::Error::custom(format!(
+                "max_changes {n} is neither a count from 0 up (e.g. 50) nor a percentage (e.g. \"10%\")"
+            ))),
             Ok(Raw::Text(s)) => s
                 .trim()
                 .strip_suffix('%')
@@ -301,6 +366,21 @@ pub const DEFAULT_PLAN_MAX_AGE_HOURS: f64 = 24.0;
 /// short enough that a window that never closes ends the night's run, reported.
 pub const DEFAULT_MAX_WAIT_MINUTES: f64 = 120.0;
 
+/// The longest `max_wait_minutes`: a day. A wait longer than that is a typo, and would keep
+/// a nightly run from ending before the next one starts.
+pub const MAX_WAIT_MINUTES_LIMIT: f64 = 24.0 * 60.0;
+
+/// The oldest `plan_max_age_hours` allows: a year. An older plan is stale throughout.
+pub const PLAN_MAX_AGE_HOURS_LIMIT: f64 = 365.0 * 24.0;
+
+/// `window_poll_seconds`: at least a second (0 would ask KOT again in a tight loop), at most
+/// an hour (longer outlasts KOT's longest access window).
+pub const WINDOW_POLL_SECONDS: std::ops::RangeInclusive<u64> = 1..=3600;
+
+/// `max_retries`: past a few dozen tries a failing request is not coming back, and each try
+/// costs the service's request budget.
+pub const MAX_RETRIES_LIMIT: usize = 50;
+
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -313,15 +393,19 @@ impl Config {
     /// Parses the file's text; relative paths inside it are relative to the file itself, so a
     /// cron job and a person at a shell see the same history.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
+        let parse_err = |e: serde_yaml_ng::Error| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: crate::error::plain_serde(&e.to_string()),
             location: e.location().map(|l| Location {
                 file: path.to_path_buf(),
                 line: Some(l.line()),
                 column: Some(l.column()),
             }),
-        })?;
+        };
+        // The YAML first: a file cut short (`smarthr: [1,2`) is said as such, where reading
+        // it straight into the configuration's shape would name the shape it does not fit.
+        serde_yaml_ng::from_str::<serde::de::IgnoredAny>(text).map_err(parse_err)?;
+        let raw: RawConfig = serde_yaml_ng::from_str(text).map_err(parse_err)?;
         let invalid = |problem: ConfigProblem| ConfigError::Invalid {
             path: path.to_path_buf(),
             problem,
@@ -362,6 +446,15 @@ impl Config {
                 && !(r > 0.0 && r.is_finite())
             {
                 return Err(invalid(ConfigProblem::BadRate(r)));
+            }
+            if let Some(n) = s.max_retries
+                && n > MAX_RETRIES_LIMIT
+            {
+                return Err(invalid(ConfigProblem::OutOfRange {
+                    key: "max_retries",
+                    range: "from 0 to 50",
+                    value: n as u64,
+                }));
             }
             let connect_budget = s
                 .connect_budget_seconds
@@ -407,19 +500,26 @@ impl Config {
             rules: raw.rules.map(relative),
             notify: raw.notify,
             max_changes: raw.max_changes,
-            window_poll: std::time::Duration::from_secs(
-                raw.window_poll_seconds.unwrap_or(60).max(1),
-            ),
+            window_poll: match raw.window_poll_seconds.unwrap_or(60) {
+                secs if WINDOW_POLL_SECONDS.contains(&secs) => std::time::Duration::from_secs(secs),
+                value => {
+                    return Err(invalid(ConfigProblem::OutOfRange {
+                        key: "window_poll_seconds",
+                        range: "of seconds from 1 to 3600",
+                        value,
+                    }));
+                }
+            },
             max_wait: span(
                 "max_wait_minutes",
                 raw.max_wait_minutes.unwrap_or(DEFAULT_MAX_WAIT_MINUTES),
-                ("minutes", 60.0),
+                ("minutes", 60.0, MAX_WAIT_MINUTES_LIMIT),
             )
             .map_err(&invalid)?,
             plan_max_age: span(
                 "plan_max_age_hours",
                 raw.plan_max_age_hours.unwrap_or(DEFAULT_PLAN_MAX_AGE_HOURS),
-                ("hours", 3600.0),
+                ("hours", 3600.0, PLAN_MAX_AGE_HOURS_LIMIT),
             )
             .map_err(&invalid)?,
             circuit_breaker: raw
@@ -430,18 +530,24 @@ impl Config {
     }
 }
 
-/// A span configured as a number of `unit`s (`(name, seconds)`), fractions allowed; a
-/// negative or unreadable number is an error naming the key and the value.
+/// A span configured as a number of `unit`s (`(name, seconds, most)`), fractions allowed; a
+/// negative number, or one above `most`, is an error naming the key, the value and the range.
 fn span(
     key: &'static str,
     value: f64,
-    unit: (&'static str, f64),
+    unit: (&'static str, f64, f64),
 ) -> Result<std::time::Duration, ConfigProblem> {
-    std::time::Duration::try_from_secs_f64(value * unit.1).map_err(|_| ConfigProblem::BadSpan {
-        key,
-        unit: unit.0,
-        value,
-    })
+    let (name, seconds, most) = unit;
+    (0.0..=most)
+        .contains(&value)
+        .then(|| std::time::Duration::try_from_secs_f64(value * seconds).ok())
+        .flatten()
+        .ok_or(ConfigProblem::BadSpan {
+            key,
+            unit: name,
+            value,
+            max: most,
+        })
 }
 
 fn check_url(url: &str) -> Result<(), ConfigProblem> {
@@ -496,7 +602,11 @@ impl Endpoint {
                 var: self.token_env.clone(),
                 service,
             }),
-            Err(_) => Err(ConfigError::MissingToken {
+            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::NotTextToken {
+                var: self.token_env.clone(),
+                service,
+            }),
+            Err(std::env::VarError::NotPresent) => Err(ConfigError::MissingToken {
                 var: self.token_env.clone(),
                 service,
             }),
@@ -560,6 +670,64 @@ mod tests {
         assert_eq!(c.max_changes.unwrap().limit(250), 7);
         let err = parse("smarthr: {base_url: 'https://a/api'}\nmax_changes: lots\n").unwrap_err();
         assert!(err.to_string().contains("max_changes"), "{err}");
+    }
+
+    /// Every error about a value names its key, the value and what the key takes, in plain
+    /// words: no Rust type name, no "0 or more" for a value that is too large.
+    #[test]
+    fn a_bad_number_is_said_with_its_key_value_and_range() {
+        let base = "smarthr: {base_url: 'https://a/api'}\n";
+        for (extra, said) in [
+            (
+                "circuit_breaker: {consecutive_failures: -1}\n",
+                &["consecutive_failures", "-1", "a whole number from 0 up"][..],
+            ),
+            (
+                "max_changes: -3\n",
+                &["max_changes -3", "a count from 0 up"][..],
+            ),
+            (
+                "plan_max_age_hours: 1e308\n",
+                &["plan_max_age_hours", "from 0 to 8760", "too large"][..],
+            ),
+            (
+                "max_wait_minutes: 99999999999999999999\n",
+                &["max_wait_minutes", "from 0 to 1440", "too large"][..],
+            ),
+            (
+                "max_wait_minutes: -1\n",
+                &["max_wait_minutes", "from 0 to 1440", "not -1"][..],
+            ),
+            (
+                "window_poll_seconds: 0\n",
+                &["window_poll_seconds", "from 1 to 3600", "not 0"][..],
+            ),
+            (
+                "kot: {max_retries: 100000000000}\n",
+                &["max_retries", "from 0 to 50", "not 100000000000"][..],
+            ),
+        ] {
+            let err = parse(&format!("{base}{extra}")).unwrap_err().to_string();
+            for words in said {
+                assert!(err.contains(words), "{extra}: {words:?} not in: {err}");
+            }
+            for rust in ["usize", "u64", "f64", "struct "] {
+                assert!(!err.contains(rust), "{extra}: a Rust type in: {err}");
+            }
+        }
+        let err = parse("smarthr: {base_url: 'https://a/api', requests_per_second: 1e400}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("requests_per_second") && !err.contains("f64"),
+            "{err}"
+        );
+        // Cut short: said as YAML that does not close, not as a shape it does not fit.
+        let err = parse("smarthr: [1,2\n").unwrap_err().to_string();
+        assert!(
+            !err.contains("ServiceConfig") && !err.contains("struct"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -76,10 +76,14 @@ pub enum Remedy {
     SavedPlanFile,
     /// Save a plan to this path first (CLI `plan … --out PATH`).
     SavePlan(PathBuf),
-    /// Make the plan again with this crewsync.
-    PlanAgain,
-    /// Make a fresh plan, or raise `plan_max_age_hours`.
-    FreshPlan,
+    /// Make the plan again with this crewsync, saving it to this path.
+    PlanAgain(PathBuf),
+    /// Make a fresh plan (saving it to this path), or raise `plan_max_age_hours`: for a plan
+    /// refused for its age only.
+    FreshPlan(PathBuf),
+    /// Make the plan again (saving it to this path) rather than edit a saved one; choose the
+    /// employees to write when applying it.
+    PlanUnedited(PathBuf),
     /// Show rows of this status so that they can be written (CLI `--status`), or leave the
     /// code out.
     ShowStatus(&'static str),
@@ -292,7 +296,8 @@ impl Diagnostic for Refused {
     }
 }
 
-/// A reference date that is not `YYYY-MM-DD`, or one outside [`BadDate::RANGE`].
+/// A reference date that is not `YYYY-MM-DD` (a two-digit year included), or one outside
+/// [`BadDate::RANGE`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", BadDate::describe(&self.0))]
 pub struct BadDate(pub String);
@@ -317,14 +322,27 @@ impl BadDate {
             .ok_or_else(|| BadDate(s.to_string()))
     }
 
-    /// Whether the value is a date, only outside [`BadDate::RANGE`] (rather than not a date).
+    /// Whether the value is a date with a four-digit year, only outside [`BadDate::RANGE`]
+    /// (rather than not a date, or a year written short).
     pub fn out_of_range(&self) -> bool {
-        chrono::NaiveDate::parse_from_str(self.0.trim(), "%Y-%m-%d").is_ok()
+        chrono::NaiveDate::parse_from_str(self.0.trim(), "%Y-%m-%d").is_ok() && !self.short_year()
+    }
+
+    /// Whether the year is written with fewer than four digits (`26-04-01`): chrono reads it as
+    /// the year 26, which is a typo for 2026 rather than a date out of range.
+    pub fn short_year(&self) -> bool {
+        let year = self.0.trim().split('-').next().unwrap_or_default();
+        !year.is_empty() && year.len() < 4 && year.chars().all(|c| c.is_ascii_digit())
     }
 
     fn describe(value: &str) -> String {
         let (first, last) = (BadDate::RANGE.start(), BadDate::RANGE.end());
-        if BadDate(value.to_string()).out_of_range() {
+        let bad = BadDate(value.to_string());
+        if bad.short_year() {
+            format!(
+                "'{value}' has a short year: write the year with four digits, YYYY-MM-DD, e.g. 2026-04-01"
+            )
+        } else if bad.out_of_range() {
             format!(
                 "'{value}' is outside the dates crewsync takes ({first} to {last}): use YYYY-MM-DD, e.g. 2026-04-01"
             )
@@ -343,9 +361,75 @@ impl Diagnostic for BadDate {
     }
 }
 
+/// A serde error message (`invalid value: integer `-1`, expected usize`) in plain words: the
+/// Rust types it names (`usize`, `f64`, `struct ServiceConfig`) said as what a person writes
+/// in a configuration or plan file, so that no error about a file names a type of the code.
+pub fn plain_serde(message: &str) -> String {
+    const EXPECTED: &str = "expected ";
+    // serde_yaml's word for a whole number beyond 64 bits.
+    let message = message
+        .replace(" as u128,", " (too large),")
+        .replace(" as i128,", " (too large),");
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(at) = rest.find(EXPECTED) {
+        let (before, after) = rest.split_at(at + EXPECTED.len());
+        out.push_str(before);
+        let word_end = |s: &str| {
+            s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(s.len())
+        };
+        let first = &after[..word_end(after)];
+        let (said, used) = match first {
+            "usize" | "u64" | "u32" | "u16" | "u8" => {
+                (Some("a whole number from 0 up".to_string()), first.len())
+            }
+            "isize" | "i64" | "i32" | "i16" | "i8" => {
+                (Some("a whole number".to_string()), first.len())
+            }
+            "f64" | "f32" => (
+                Some("a number (at most about 1.8e308)".to_string()),
+                first.len(),
+            ),
+            "struct" | "enum" => {
+                let name_at = first.len() + 1;
+                let name = after.get(name_at..).map_or("", |s| &s[..word_end(s)]);
+                let said = match (first, name) {
+                    ("enum", _) => "one of the names this key takes".to_string(),
+                    (_, "MasterItem") => "an object with an id and a name".to_string(),
+                    _ => "a mapping of keys (key: value)".to_string(),
+                };
+                (Some(said), name_at + name.len())
+            }
+            _ => (None, 0),
+        };
+        out.push_str(said.as_deref().unwrap_or_default());
+        rest = &after[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_s_rust_types_are_said_in_plain_words() {
+        assert_eq!(
+            plain_serde("a: invalid value: integer `-1`, expected usize at line 2 column 4"),
+            "a: invalid value: integer `-1`, expected a whole number from 0 up at line 2 column 4"
+        );
+        assert_eq!(
+            plain_serde("invalid type: string \"x\", expected struct MasterItem"),
+            "invalid type: string \"x\", expected an object with an id and a name"
+        );
+        assert_eq!(
+            plain_serde("smarthr: invalid type: sequence, expected struct ServiceConfig"),
+            "smarthr: invalid type: sequence, expected a mapping of keys (key: value)"
+        );
+        assert_eq!(plain_serde("expected a string"), "expected a string");
+    }
 
     #[test]
     fn a_bad_date_carries_its_value_and_input() {
@@ -367,6 +451,11 @@ mod tests {
                     "'{typo}' is outside the dates crewsync takes (1900-01-01 to 2999-12-31): use YYYY-MM-DD, e.g. 2026-04-01"
                 )
             );
+        }
+        for short in ["26-04-01", "026-4-1"] {
+            let e = BadDate::parse(short).unwrap_err();
+            assert!(!e.out_of_range(), "{short}");
+            assert!(e.to_string().contains("four digits, YYYY-MM-DD"), "{e}");
         }
         for fine in ["1900-01-01", "2026-04-01", "2999-12-31"] {
             assert!(BadDate::parse(fine).is_ok(), "{fine}");

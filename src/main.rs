@@ -8,11 +8,10 @@
 
 mod cli;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = match cli::Cli::try_parse() {
+    let args = match cli::Cli::parse_noting_config() {
         Ok(args) => args,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };

@@ -374,13 +374,17 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     let shown = dir.display().to_string();
     let names_the_folder = |hint: &str, command: &str| {
         assert!(
-            hint.contains(&format!("\n  crewsync rules {command} --rules {shown}\n")),
+            // With the --config watch was given, as every hint.
+            hint.contains(&format!(
+                "\n  crewsync --config {} rules {command} --rules {shown}\n",
+                env.config_path().display()
+            )),
             "{hint}"
         );
     };
     wait_for("Watching");
     failed(&wait_for("Fix the rules"));
-    names_the_folder(&format!("\n{}", wait_for("crewsync rules test")), "test");
+    names_the_folder(&format!("\n{}", wait_for(" rules test --rules ")), "test");
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" }\n").unwrap();
     let seen = wait_for("Plan now");
     assert!(seen.contains("0001") && seen.contains("大阪支社"), "{seen}");
@@ -389,7 +393,7 @@ fn watch_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_edit() {
     std::fs::write(dir.join("offices.rhai"), "fn office(e) { \"大阪支社\" \n").unwrap();
     let seen = wait_for("previous rules stay in use");
     assert!(seen.contains("offices.rhai:"), "{seen}");
-    let hint = format!("\n{}", wait_for("crewsync rules test"));
+    let hint = format!("\n{}", wait_for(" rules test --rules "));
     names_the_folder(&hint, "check");
     names_the_folder(&hint, "test");
     std::fs::write(dir.join("offices.rhai"), FAILING).unwrap();

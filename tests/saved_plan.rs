@@ -60,7 +60,17 @@ fn apply_plan_writes_exactly_the_saved_plan() {
     let file = saved(&env);
     // One serde shape: what --format json prints is what --out saves.
     assert_eq!(out.json(), file);
-    assert_eq!(file["format_version"], 1);
+    assert_eq!(file["format_version"], 2);
+    assert!(file["checksum"].is_string(), "{file:#}");
+    // The command that applies it, pasted as printed, finds the same configuration.
+    assert!(
+        out.stderr.contains(&format!(
+            "this writes exactly it:\n  crewsync --config {} apply --plan plan.json",
+            env.config_path().display()
+        )),
+        "{}",
+        out.stderr
+    );
     assert_eq!(file["tenant"]["smarthr"], env.sims.smarthr.base_url());
     assert_eq!(file["tenant"]["kot"], env.sims.kot.base_url());
     assert_eq!(file["defaults"]["office"]["name"], "本社");
@@ -179,13 +189,37 @@ fn a_plan_of_another_tenant_version_or_age_is_refused() {
         out.stderr
     );
 
+    // A plan saved by the previous crewsync (format 1, whose checksum covered only the rows):
+    // refused, with how to make it again, the --config included.
     rewrite(&env, |p| {
         p["format_version"] = json!(1);
-        p["made_at"] = json!((chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339());
+        let sum = p.as_object_mut().unwrap().remove("checksum").unwrap();
+        p["rows_checksum"] = sum;
     });
     let out = env.cmd(&APPLY_PLAN).run().expect(1);
     assert!(
-        out.stderr.contains("plan_max_age_hours") && out.stderr.contains("25.0 hours ago"),
+        out.stderr.contains("format version 1")
+            && out.stderr.contains(&format!(
+                "make the plan again with this crewsync: run the same `crewsync plan` command as before, adding --config {} --out plan.json",
+                env.config_path().display()
+            )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("..."), "{}", out.stderr);
+
+    // Too old, made honestly: a plan of now is older than a limit of 0 hours. Only this
+    // refusal suggests raising the limit.
+    env.cmd(&plan_out(&[])).run().expect(0);
+    env.write_config("plan_max_age_hours: 0\n");
+    let out = env.cmd(&APPLY_PLAN).run().expect(1);
+    assert!(
+        out.stderr.contains("older than plan_max_age_hours allows (0.0 hours)")
+            && out.stderr.contains("raise plan_max_age_hours")
+            && out.stderr.contains(&format!(
+                "make a fresh plan: run the same `crewsync plan` command as before, adding --config {} --out plan.json",
+                env.config_path().display()
+            )),
         "{}",
         out.stderr
     );
@@ -206,7 +240,8 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
     let env = two_changed_one_new();
     env.cmd(&plan_out(&[])).run().expect(0);
     let before = sim_state(&env);
-    let edits: [(&str, Edit); 4] = [
+    let edited = "plan.json was edited after it was made";
+    let edits: [(&str, Edit); 11] = [
         ("employee 0001: the email", |p| {
             let rows = p["rows"].as_array_mut().unwrap();
             let r = rows.iter_mut().find(|r| r["code"] == "0001").unwrap();
@@ -230,6 +265,24 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
             r["changes"][0]["new"] = json!("evil@example.com");
             r["write"]["fields"]["email"] = json!("evil@example.com");
         }),
+        // Everything else in the file decides what is written or checked too: the direction
+        // (an edited one ran the plan against the other service), the date, when it was made
+        // (the age check), the tenant, the defaults, the rules.
+        (edited, |p| p["direction"] = json!("smarthr-to-kot")),
+        (edited, |p| p["as_of"] = json!("2020-01-01")),
+        (edited, |p| {
+            p["made_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339())
+        }),
+        (edited, |p| {
+            p["tenant"]["kot"] = json!("http://127.0.0.1:1/v1.0")
+        }),
+        (edited, |p| {
+            p["defaults"]["office"]["name"] = json!("大阪支社")
+        }),
+        (edited, |p| p["rules"] = json!("rules (fingerprint 0)")),
+        (edited, |p| {
+            p.as_object_mut().unwrap().remove("checksum");
+        }),
     ];
     for (names, edit) in edits {
         env.cmd(&plan_out(&[])).run().expect(0);
@@ -240,7 +293,29 @@ fn an_edited_plan_is_refused_and_nothing_is_written() {
             "{}",
             out.stderr
         );
+        // Its own remedy: the age limit has nothing to do with an edit.
+        if names == edited {
+            assert!(
+                out.stderr
+                    .contains("hint: do not edit a saved plan: make it again")
+                    && !out.stderr.contains("plan_max_age_hours"),
+                "{}",
+                out.stderr
+            );
+        }
     }
+    // A value of the wrong shape is said in the file's terms, at its place, not as a Rust type.
+    env.cmd(&plan_out(&[])).run().expect(0);
+    rewrite(&env, |p| p["defaults"]["office"] = json!("x"));
+    let out = env.cmd(&APPLY_PLAN).run().expect(1);
+    assert!(
+        out.stderr
+            .contains("expected an object with an id and a name")
+            && out.stderr.contains("line 1")
+            && !out.stderr.contains("MasterItem"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         sim_state(&env),
         before,
@@ -296,6 +371,17 @@ fn detailed_exitcode_tells_pending_changes_apart() {
         env.cmd(&args).run()
     };
     detailed(&["--office", "本社"]).expect(2);
+    // Only what is shown (and saved) is pending: a plan of the invalid rows holds nothing to
+    // write, even though new and changed employees exist.
+    let hidden = detailed(&[
+        "--office", "本社", "--status", "invalid", "--out", "inv.json",
+    ]);
+    hidden.expect(0);
+    let inv: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join("inv.json")).unwrap())
+            .unwrap();
+    assert_eq!(inv["rows"], json!([]), "{inv:#}");
+    detailed(&["--office", "本社", "--status", "new"]).expect(2);
     // Without the flag, pending changes are still a success.
     env.cmd(&plan_args("kot-to-smarthr", &["--office", "本社"]))
         .run()

@@ -260,9 +260,9 @@ fn global_options_go_before_or_after_the_command() {
     before.extend(plan_args("smarthr-to-kot", &["--format", "json"]));
     let mut cmd = env.cmd(&[]);
     cmd.cmd.args(&before);
-    // Each plan has its own id and time; the rest must be the same.
+    // Each plan has its own id and time (and so its own checksum); the rest must be the same.
     let unstamped = |mut plan: serde_json::Value| {
-        for stamp in ["plan_id", "made_at"] {
+        for stamp in ["plan_id", "made_at", "checksum"] {
             plan.as_object_mut().unwrap().remove(stamp);
         }
         plan
@@ -447,14 +447,22 @@ fn a_man_page_for_every_command() {
     let typo = env.cmd(&["man", "plna"]).run().expect(1);
     assert!(
         typo.stderr
-            .contains("'plna' is not a command of crewsync: did you mean 'plan'?"),
+            .contains("'plna' is not a command of crewsync (did you mean 'plan'?); its commands are: plan, apply"),
         "{}",
         typo.stderr
+    );
+    // No suggestion: no stray punctuation where it would be.
+    let none = env.cmd(&["man", "nosuch"]).run().expect(1);
+    assert!(
+        none.stderr
+            .contains("'nosuch' is not a command of crewsync; its commands are: plan, apply"),
+        "{}",
+        none.stderr
     );
     let typo = env.cmd(&["man", "history", "shw"]).run().expect(1);
     assert!(
         typo.stderr.contains(
-            "'shw' is not a command of crewsync history: did you mean 'show'? (the commands: show, employee)"
+            "'shw' is not a command of crewsync history (did you mean 'show'?); its commands are: show, employee"
         ),
         "{}",
         typo.stderr

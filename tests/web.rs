@@ -2053,6 +2053,14 @@ fn a_bad_reference_date_is_said_in_the_page_s_language_with_the_value() {
             "{}",
             far.body
         );
+        // A two-digit year is a short year, not a date out of range.
+        let short = start_with(&mut c, "smarthr-to-kot", "26-04-01").await;
+        assert_eq!(short.status, StatusCode::BAD_REQUEST, "{}", short.body);
+        assert!(
+            short.body.contains("「26-04-01」は年が短く") && short.body.contains("4桁"),
+            "{}",
+            short.body
+        );
         let ja = start_with(&mut c, "smarthr-to-kot", "2026-13-45").await;
         assert_eq!(ja.status, StatusCode::BAD_REQUEST, "{}", ja.body);
         assert!(
@@ -2066,6 +2074,12 @@ fn a_bad_reference_date_is_said_in_the_page_s_language_with_the_value() {
         let en = start_with(&mut c, "smarthr-to-kot", "2026-13-45").await;
         assert!(
             en.body.contains("2026-13-45") && en.body.contains("is not a date"),
+            "{}",
+            en.body
+        );
+        let en = start_with(&mut c, "smarthr-to-kot", "26-04-01").await;
+        assert!(
+            en.body.contains("four digits, YYYY-MM-DD") && !en.body.contains("outside"),
             "{}",
             en.body
         );

@@ -20,9 +20,10 @@ pub fn render(e: &anyhow::Error) -> String {
     let mut remedy = None;
     for (i, link) in e.chain().enumerate() {
         let found = diagnostic(link);
+        let said = with_config(&link.to_string());
         let text = match found.and_then(Diagnostic::input) {
-            Some(input) => format!("{}: {link}", flag(input)),
-            None => link.to_string(),
+            Some(input) => format!("{}: {said}", flag(input)),
+            None => said,
         };
         if i == 0 {
             out = format!("error: {text}");
@@ -37,6 +38,32 @@ pub fn render(e: &anyhow::Error) -> String {
     // Errors quote record values (a bad date, a name the server refused): each line is made
     // safe, keeping the line breaks of the hints; a token a server echoed is masked first.
     crewsync::text::safe_lines(&crewsync::redact::scrub(&out))
+}
+
+/// `message` with the `--config` this process was given in each crewsync command it names
+/// (`` `crewsync history` ``): the library names commands without knowing the flags, and a
+/// command copied from an error must find the same configuration. A command already naming
+/// one, or one that reads no configuration, is left as it is.
+fn with_config(message: &str) -> String {
+    const COMMAND: &str = "`crewsync ";
+    let config = super::given_config();
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(COMMAND) {
+        let (before, after) = rest.split_at(at + COMMAND.len());
+        out.push_str(before);
+        // `man`, `completions`, `demo` and `simulate` read no configuration.
+        let reads_config = !["--config", "man", "completions", "demo", "simulate"]
+            .iter()
+            .any(|word| after.starts_with(word));
+        if !config.is_empty() && reads_config {
+            out.push_str(&config[1..]);
+            out.push(' ');
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The library's [`Diagnostic`] in an error chain link, if it is one of the library's errors:
@@ -82,16 +109,17 @@ fn hint(remedy: &Remedy) -> String {
             "pass --config PATH, or create {} (see the README's 'Configuration' section)",
             path.display()
         ),
-        Remedy::Force => "check the direction and --as-of with `crewsync plan`; if this is intended, add --force".into(),
+        Remedy::Force => format!("check the direction and --as-of with `crewsync{} plan`; if this is intended, add --force", super::given_config()),
         Remedy::WaitForBudget => "add --wait to let the apply pause for the reset and finish, or select fewer employees".into(),
         Remedy::WaitForReset => "run again after the reset, or add --wait to pace across it".into(),
         Remedy::SelectAndConfirm => "add --select all (or auto, or CODE,CODE,...) and --yes".into(),
         Remedy::Confirm => "add --yes to confirm without a terminal".into(),
         Remedy::OtherRulesFolder => "choose a new folder with --rules DIR, or move the existing file away".into(),
-        Remedy::SavedPlanFile => "pass the file `crewsync plan --out` wrote".into(),
-        Remedy::SavePlan(path) => format!("save a plan with `crewsync plan ... --out {}`", path.display()),
-        Remedy::PlanAgain => "make the plan again with this crewsync (`crewsync plan ... --out`)".into(),
-        Remedy::FreshPlan => "make a fresh plan with `crewsync plan ... --out`, or raise plan_max_age_hours in the configuration".into(),
+        Remedy::SavedPlanFile => "pass the file `crewsync plan --out PLAN.json` wrote".into(),
+        Remedy::SavePlan(path) => format!("save a plan there first: {}", plan_again(path)),
+        Remedy::PlanAgain(path) => format!("make the plan again with this crewsync: {}", plan_again(path)),
+        Remedy::FreshPlan(path) => format!("make a fresh plan: {}; or, if a plan this old is still right, raise plan_max_age_hours in the configuration", plan_again(path)),
+        Remedy::PlanUnedited(path) => format!("do not edit a saved plan: make it again ({}), and choose the employees to write with apply --select", plan_again(path)),
         Remedy::ShowStatus(status) => format!("add {status} to --status, or leave the code out"),
         Remedy::NoEmploymentType => "remove --employment-type, or decide the type in a rule".into(),
         Remedy::OtherAddress => "another program (or another crewsync serve) uses this port: choose another with --listen, e.g. --listen 127.0.0.1:8766".into(),
@@ -100,6 +128,17 @@ fn hint(remedy: &Remedy) -> String {
             windows.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ")
         ),
     }
+}
+
+/// How to save a plan to `path` again: the person's own `crewsync plan` command (its
+/// direction, date and defaults are theirs to give, so none is guessed here), with the flags
+/// that save it where `apply --plan` reads it.
+fn plan_again(path: &std::path::Path) -> String {
+    format!(
+        "run the same `crewsync plan` command as before, adding{} --out {}",
+        super::given_config(),
+        super::shell_word(&path.display().to_string())
+    )
 }
 
 /// This binary's words for the advice in the texts the library keeps (a row's problem, a clear

@@ -53,7 +53,8 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
         Some(HistoryCommand::Show { run_id }) => {
             if args.code.is_some() || args.limit.is_some() || !no_filter(&args.filter) {
                 bail!(
-                    "`history show` shows one whole run: --code, --outcome, --since, --until, --direction, --page, --per-page and --limit narrow the list of runs (`crewsync history`) or an employee's timeline (`crewsync history employee CODE`)"
+                    "`history show` shows one whole run: --code, --outcome, --since, --until, --direction, --page, --per-page and --limit narrow the list of runs (`crewsync{config} history`) or an employee's timeline (`crewsync{config} history employee CODE`)",
+                    config = super::given_config()
                 );
             }
             let run = history.show(run_id)?;
@@ -70,7 +71,9 @@ pub fn run(args: &HistoryArgs, config: Config) -> anyhow::Result<Status> {
             let filter = self::filter(&given);
             if let Some(other) = &args.code {
                 bail!(
-                    "the employee is given once: `crewsync history employee {code}` without --code {other}"
+                    "the employee is given once: `crewsync{} history employee {}` without --code {other}",
+                    super::given_config(),
+                    super::shell_word(code)
                 );
             }
             if args.limit.is_some() {

@@ -93,10 +93,10 @@ fn find<'a>(root: &'a clap::Command, path: &[String]) -> anyhow::Result<&'a clap
                     _ => format!("crewsync {}", path[..depth].join(" ")),
                 };
                 let meant = crewsync::suggest::did_you_mean(name, names.iter().copied())
-                    .map(|m| format!("{m} "))
+                    .map(|m| format!(" ({m})"))
                     .unwrap_or_default();
                 bail!(
-                    "'{name}' is not a command of {within}: {meant}(the commands: {})",
+                    "'{name}' is not a command of {within}{meant}; its commands are: {}",
                     names.join(", ")
                 )
             }

@@ -69,8 +69,9 @@ pub struct Cli {
     /// The configuration file (before or after the command).
     #[arg(long, value_name = "PATH", default_value = crewsync::config::DEFAULT_PATH, global = true)]
     pub config: PathBuf,
-    /// When to colour the output; NO_COLOR in the environment means never, as does a pipe
-    /// under `auto`.
+    /// When to colour the output. Under `auto` (the default), NO_COLOR in the environment or
+    /// a pipe means no colour; `always` and `never` are obeyed whatever the environment says
+    /// (an explicit flag wins over NO_COLOR, as no-color.org allows).
     #[arg(
         long,
         value_enum,
@@ -79,6 +80,22 @@ pub struct Cli {
         global = true
     )]
     pub color: ColorChoice,
+    /// Whether `--config` was given on the command line (rather than left to its default):
+    /// what `serve --demo`, which reads no configuration, refuses.
+    #[arg(skip)]
+    pub config_given: bool,
+}
+
+impl Cli {
+    /// The arguments of this process, noting whether `--config` was given.
+    pub fn parse_noting_config() -> Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.config_given =
+            matches.value_source("config") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(cli)
+    }
 }
 
 /// `--color`: `auto` colours only a terminal and honours `NO_COLOR` and `CLICOLOR`.
@@ -150,9 +167,10 @@ pub struct ManArgs {
 pub struct RulesArgs {
     #[command(subcommand)]
     pub command: RulesCommand,
-    /// The rules folder.
-    #[arg(long, value_name = "DIR", default_value = "rules", global = true)]
-    pub rules: PathBuf,
+    /// The rules folder. Default: the configuration's `rules:` key when the configuration
+    /// has one, else ./rules.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,6 +317,8 @@ pub struct PlanCommandArgs {
     pub out: Option<PathBuf>,
     /// Exit 0 when there is nothing to do, 2 when a new or changed employee is pending, 1 on
     /// an error (Terraform's convention): a nightly job can alert on drift without applying.
+    /// Only the rows shown count: with --status, a new or changed employee it hides (and so
+    /// leaves out of --out) is not pending.
     #[arg(long)]
     pub detailed_exitcode: bool,
 }
@@ -391,14 +411,22 @@ fn parse_outcome(s: &str) -> Result<crewsync::history::OutcomeFilter, String> {
 
 /// `--limit`: 0 means every run.
 fn parse_limit(s: &str) -> Result<usize, String> {
-    s.trim()
-        .parse::<usize>()
-        .map_err(|_| format!("'{s}' is not a whole number from 0 up (0: every run)"))
+    s.trim().parse::<usize>().map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => format!(
+            "'{s}' is too large: use a whole number from 0 to {} (0: every run)",
+            usize::MAX
+        ),
+        _ => format!("'{s}' is not a whole number from 0 up (0: every run)"),
+    })
 }
 
 fn parse_page(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Err(format!(
+            "'{s}' is too large: use a whole number from 1 to {}",
+            usize::MAX
+        )),
         _ => Err(format!("'{s}' is not a whole number from 1 up")),
     }
 }
@@ -407,16 +435,40 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     crewsync::error::BadDate::parse(s).map_err(|e| e.to_string())
 }
 
+/// ` --config PATH` when `path` is not the default configuration, so that a command a hint
+/// names finds the same configuration (and history) when copied; empty for the default.
+pub fn config_flag_for(path: &std::path::Path) -> String {
+    if path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
+        String::new()
+    } else {
+        format!(" --config {}", shell_word(&path.display().to_string()))
+    }
+}
+
+/// [`config_flag_for`] the `--config` this process was given, for hints printed where no
+/// configuration was loaded (an error, `rules`, `history`); set once by [`run`].
+static GIVEN_CONFIG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// ` --config PATH` as this process was given it, or empty (see [`config_flag_for`]).
+pub fn given_config() -> &'static str {
+    GIVEN_CONFIG.get().map_or("", String::as_str)
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<Status> {
     cli.color.apply();
+    let _ = GIVEN_CONFIG.set(config_flag_for(&cli.config));
     let config = || Config::load(&cli.config);
     match cli.command {
         Command::Plan(args) => plan_apply::plan_command(&args, config()?).await,
         Command::Apply(args) => plan_apply::apply(&args, config()?).await,
         Command::Demo => demo::run().await,
         Command::History(args) => history::run(&args, config()?),
-        Command::Rules(args) => Ok(rules::run(&args)),
+        Command::Rules(args) => rules::run(&args, &cli.config),
         Command::Watch(args) => rules::watch(&args, config()?).await,
+        Command::Serve(args) if args.demo && cli.config_given => anyhow::bail!(
+            "serve --demo reads no configuration (it serves the built-in simulators with its own), so --config {} would be ignored: leave out --config for the demo, or --demo to serve the dashboard on that configuration",
+            shell_word(&cli.config.display().to_string())
+        ),
         Command::Serve(args) => serve::run(args, config).await,
         Command::Simulate(args) => {
             let config = crewsync::sim::SimConfig {

@@ -77,8 +77,9 @@ async fn prepare(args: &PlanArgs, config: &Config, bars: &Bars) -> anyhow::Resul
 fn explained(e: SyncError) -> anyhow::Error {
     match &e {
         SyncError::Rules { dir, .. } => anyhow::anyhow!(
-            "{e}\n  hint: `crewsync rules check --rules {}` shows the same without fetching anything",
-            dir.display()
+            "{e}\n  hint: this shows the same without fetching anything:\n  crewsync{} rules check --rules {}",
+            super::given_config(),
+            super::shell_word(&dir.display().to_string())
         ),
         _ => e.into(),
     }
@@ -127,17 +128,10 @@ fn print_plan(saved: &SavedPlan, args: &PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// ` --config PATH` when the configuration is not the default one, so that a command a hint
-/// names finds the same configuration (and history) when copied.
+/// ` --config PATH` when the configuration is not the default one (see
+/// [`super::config_flag_for`]).
 pub fn config_flag(config: &Config) -> String {
-    if config.path == std::path::Path::new(crewsync::config::DEFAULT_PATH) {
-        String::new()
-    } else {
-        format!(
-            " --config {}",
-            super::shell_word(&config.path.display().to_string())
-        )
-    }
+    super::config_flag_for(&config.path)
 }
 
 /// `plan`: prints the plan.
@@ -169,14 +163,24 @@ pub async fn plan_command(args: &PlanCommandArgs, config: Config) -> anyhow::Res
             &filtered
         };
         shown.write(path)?;
+        // The command on a line of its own, as every hint: whole when copied at 80 columns.
         eprintln!(
-            "Saved plan {} to {}; `crewsync apply --plan {}` writes exactly it.",
+            "Saved plan {} to {}; this writes exactly it:\n  crewsync{} apply --plan {}",
             saved.plan_id,
             path.display(),
-            path.display()
+            config_flag(&config),
+            super::shell_word(&path.display().to_string())
         );
     }
-    let pending = saved.plan.summary.new + saved.plan.summary.changed;
+    // Only the rows shown (and saved) are pending: `--status invalid` shows nothing to write,
+    // so a job that asked for it is not told changes are pending.
+    let view = args.plan.view();
+    let pending = saved
+        .plan
+        .rows
+        .iter()
+        .filter(|r| r.status.is_actionable() && view.shows(r))
+        .count();
     // 2 is also "some failed" for apply: Terraform's convention for "changes present".
     Ok(if args.detailed_exitcode && pending > 0 {
         Status::SomeFailed

@@ -9,29 +9,55 @@ use super::{PlanArgs, RulesArgs, RulesCommand, Status};
 use anyhow::{Context, bail};
 use crewsync::rules::{self, RulesHandle, WatchEvent};
 use crewsync::workflow;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub fn run(args: &RulesArgs) -> Status {
+/// `rules init|check|test` on `--rules`, or else on the folder the configuration at
+/// `config` names (as plan and apply do), or else on ./rules; check and test say which.
+pub fn run(args: &RulesArgs, config: &Path) -> anyhow::Result<Status> {
+    let (dir, from) = folder(args, config)?;
     let (ok, text) = match args.command {
-        RulesCommand::Init => init(&args.rules),
+        RulesCommand::Init => init(&dir),
         RulesCommand::Check => {
-            let report = rules::check(&args.rules);
-            (report.is_ok(), report.to_string())
+            let report = rules::check(&dir);
+            let said = format!(
+                "{report}\nChecked the rules folder {}{from}.",
+                dir.display()
+            );
+            (report.is_ok(), said)
         }
         RulesCommand::Test => {
-            let report = rules::run_tests(&args.rules);
-            (report.is_ok(), report.to_string())
+            let report = rules::run_tests(&dir);
+            let said = format!("{report}\nTested the rules folder {}{from}.", dir.display());
+            (report.is_ok(), said)
         }
     };
     // Reports quote test records and rule values, which may hold text copied from real records.
     let text = crewsync::text::safe_lines(&text);
     if ok {
         outln!("{text}");
-        Status::Done
+        Ok(Status::Done)
     } else {
         eprintln!("{text}");
-        Status::CouldNotRun
+        Ok(Status::CouldNotRun)
     }
+}
+
+/// The rules folder a `rules` command works on, and where it came from (for the report):
+/// `--rules`; else the configuration's `rules:` key, the configuration read when it was
+/// named with `--config` or the default file exists (a missing default file is no error: the
+/// rules are written and tested before there is a configuration); else ./rules.
+fn folder(args: &RulesArgs, config: &Path) -> anyhow::Result<(PathBuf, &'static str)> {
+    if let Some(dir) = &args.rules {
+        return Ok((dir.clone(), ""));
+    }
+    let default = config == Path::new(crewsync::config::DEFAULT_PATH);
+    if (!default || config.exists())
+        && let Some(dir) = crewsync::config::Config::load(config)?.rules
+    {
+        return Ok((dir, " (the configuration's `rules:`)"));
+    }
+    Ok((PathBuf::from("rules"), ""))
 }
 
 /// `rules init`: the example set, and what to do next.
@@ -51,10 +77,11 @@ fn init(dir: &std::path::Path) -> (bool, String) {
             text.push_str(&format!(
                 "Next: read {readme} and change the rules and tables to fit your company.\n\
                  Their tests:\n  \
-                 crewsync rules test --rules {arg}\n\
+                 crewsync{config} rules test --rules {arg}\n\
                  A dry run against live data (writes nothing):\n  \
-                 crewsync plan --direction smarthr-to-kot --rules {arg}",
-                readme = dir.join("README.md").display()
+                 crewsync{config} plan --direction smarthr-to-kot --rules {arg}",
+                readme = dir.join("README.md").display(),
+                config = super::given_config()
             ));
             (true, text)
         }
@@ -110,7 +137,8 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
     let shown = dir.display();
     let arg = super::shell_word(&shown.to_string()).into_owned();
     let fix = format!(
-        "Fix the rules in {shown} and save: watch re-plans. Their tests alone:\n  crewsync rules test --rules {arg}"
+        "Fix the rules in {shown} and save: watch re-plans. Their tests alone:\n  crewsync{} rules test --rules {arg}",
+        super::given_config()
     );
     let rule_errors = |plan: &crewsync::plan::Plan| {
         for line in crewsync::render::rule_errors(plan, &style, &fix) {
@@ -145,8 +173,9 @@ pub async fn watch(args: &PlanArgs, config: crewsync::config::Config) -> anyhow:
                 // One command a line, as `rules init` prints them: whole at 80 columns.
                 outln!(
                     "Save a fix in {shown} to try again. The same without watching:\n  \
-                     crewsync rules check --rules {arg}\n  \
-                     crewsync rules test --rules {arg}"
+                     crewsync{config} rules check --rules {arg}\n  \
+                     crewsync{config} rules test --rules {arg}",
+                    config = super::given_config()
                 );
             }
             _ => outln!("{event}"),

@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Start the built-in simulators with the sample company and serve the dashboard on them:
-    /// no token, no network, no configuration (`--config` is not read).
+    /// no token, no network, no configuration (so `--config` is refused with it).
     #[arg(long)]
     pub demo: bool,
 }

@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The saved plan format this build writes and reads; a file of any other version is refused.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// Version 2: the checksum (`checksum`) covers the whole file, where version 1's
+/// (`rows_checksum`) covered only the rows and unreadable fields, so that an edited direction,
+/// date or tenant went unnoticed: a version 1 plan is refused, to be made again.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// A plan with what applying it later needs: who made it against which tenant, when, and how.
 /// Serialised, it is both the file `plan --out` writes and the output of `plan --format json`.
@@ -90,27 +93,27 @@ pub enum SavedPlanError {
         age: f64,
         max: f64,
     },
-    /// The checksum is missing or does not match the rows and unreadable fields: the file was
-    /// changed after crewsync wrote it, and apply writes only what a person saw.
+    /// The checksum is missing or does not match the file: it was changed after crewsync
+    /// wrote it (its direction, date, tenant, defaults, rules or rows), and apply writes only
+    /// what a person saw.
     #[error(
-        "{path} was edited after it was made: what it would write does not match the checksum crewsync wrote with it"
+        "{path} was edited after it was made: it no longer matches the checksum crewsync wrote with it"
     )]
     Edited { path: PathBuf },
 }
 
-/// The key of the checksum in the plan's JSON (named when it covered the rows alone).
-const CHECKSUM: &str = "rows_checksum";
+/// The key of the checksum in the plan's JSON.
+const CHECKSUM: &str = "checksum";
 
-/// The checksum of what a saved plan decides apply writes, from the plan's JSON: its rows, and
-/// the fields it found unreadable, whose clears apply holds back (an edit that empties that
-/// list would clear them). FNV-1a (64 bits, stable across builds and machines) of their
-/// compact text. Against accidental or hand edits, not an attacker: the file is the person's
-/// own.
+/// The checksum of a saved plan, from its JSON without the checksum itself: everything in the
+/// file decides what apply writes or checks (the direction and date, the tenant, when it was
+/// made, the defaults, the rules, the rows, the fields found unreadable whose clears apply
+/// holds back). FNV-1a (64 bits, stable across builds and machines) of its compact text.
+/// Against accidental or hand edits, not an attacker: the file is the person's own.
 fn checksum(plan: &serde_json::Value) -> String {
     use std::hash::Hasher;
     let mut hasher = fnv::FnvHasher::default();
-    hasher.write(plan["rows"].to_string().as_bytes());
-    hasher.write(plan["unreadable"].to_string().as_bytes());
+    hasher.write(plan.to_string().as_bytes());
     format!("{:016x}", hasher.finish())
 }
 
@@ -131,10 +134,9 @@ impl Diagnostic for SavedPlanError {
         match self {
             SavedPlanError::Read { .. } => Some(Remedy::SavedPlanFile),
             SavedPlanError::Parse { path, .. } => Some(Remedy::SavePlan(path.clone())),
-            SavedPlanError::Version { .. } => Some(Remedy::PlanAgain),
-            SavedPlanError::TooOld { .. } | SavedPlanError::Edited { .. } => {
-                Some(Remedy::FreshPlan)
-            }
+            SavedPlanError::Version { path, .. } => Some(Remedy::PlanAgain(path.clone())),
+            SavedPlanError::TooOld { path, .. } => Some(Remedy::FreshPlan(path.clone())),
+            SavedPlanError::Edited { path } => Some(Remedy::PlanUnedited(path.clone())),
             SavedPlanError::Write { .. } | SavedPlanError::OtherTenant { .. } => None,
         }
     }
@@ -168,8 +170,8 @@ impl SavedPlan {
         }
     }
 
-    /// The plan as JSON, with the checksum of its rows and unreadable fields (`rows_checksum`)
-    /// that [`Self::read`] checks: what `plan --format json` prints and `--out` saves.
+    /// The plan as JSON, with the checksum of all the rest (`checksum`) that [`Self::read`]
+    /// checks: what `plan --format json` prints and `--out` saves.
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         let mut value = serde_json::to_value(self)?;
         // A row's JSON shape is made from the row alone, in the library's words; a problem
@@ -213,7 +215,7 @@ impl SavedPlan {
         })?;
         let parse = |e: serde_json::Error| SavedPlanError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: crate::error::plain_serde(&e.to_string()),
             // serde_json counts from 1 and says line 0 when the error has no place.
             location: (e.line() > 0).then(|| Location {
                 file: path.to_path_buf(),
@@ -232,7 +234,8 @@ impl SavedPlan {
             }
         }
         let sum = value.as_object_mut().and_then(|map| map.remove(CHECKSUM));
-        let plan: SavedPlan = serde_json::from_value(value.clone()).map_err(parse)?;
+        // From the text rather than the value: an error then has its line and column.
+        let plan: SavedPlan = serde_json::from_str(&text).map_err(parse)?;
         // Checked after the rows are read, so that an edit the rows themselves show (a write
         // that is not the changes shown) is named by employee first.
         if sum.as_ref().and_then(|s| s.as_str()) != Some(checksum(&value).as_str()) {

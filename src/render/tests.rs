@@ -178,6 +178,7 @@ fn plan_json_has_exactly_the_promised_keys() {
         keys(&json),
         [
             "as_of",
+            "checksum",
             "defaults",
             "direction",
             "excluded",
@@ -185,7 +186,6 @@ fn plan_json_has_exactly_the_promised_keys() {
             "made_at",
             "plan_id",
             "rows",
-            "rows_checksum",
             "rule_errors",
             "rule_warnings",
             "rules",

@@ -38,6 +38,12 @@ impl From<ConfigError> for Error {
 pub fn text(lang: Lang, e: &Error) -> String {
     let ja = lang == Lang::Ja;
     let said = match e {
+        Error::Date(d) if d.short_year() => ja.then(|| {
+            format!(
+                "「{}」は年が短く書かれています。年は4桁で、YYYY-MM-DDの形で入力してください（例: 2026-04-01）。",
+                d.0
+            )
+        }),
         Error::Date(d) if d.out_of_range() => ja.then(|| {
             let (first, last) = (BadDate::RANGE.start(), BadDate::RANGE.end());
             format!(
@@ -207,6 +213,9 @@ fn config(c: &ConfigError) -> Option<String> {
         )),
         ConfigError::EmptyToken { var, service } => Some(format!(
             "環境変数 {var} は設定されていますが空です。{service}のアクセストークンを設定してください。"
+        )),
+        ConfigError::NotTextToken { var, service } => Some(format!(
+            "環境変数 {var} は設定されていますが、文字として読めません（UTF-8ではありません）。{service}のアクセストークンを設定し直してください。"
         )),
         ConfigError::BadToken {
             var,
