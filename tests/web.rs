@@ -984,6 +984,23 @@ fn the_list_filters_searches_and_pages_on_the_server() {
             "{}",
             found.body
         );
+        assert!(!found.body.contains("id=\"no-rows\""), "{}", found.body);
+        // A search that finds nobody says so; a status the list has no filter for is refused,
+        // not shown as every row.
+        let none = c.get(&format!("{list}?status=all&q=zzz-nobody")).await;
+        assert_eq!(none.status, StatusCode::OK);
+        assert!(
+            none.body.contains("条件に合う従業員はいません"),
+            "{}",
+            none.body
+        );
+        let bogus = c.get(&format!("{list}?status=bogus")).await;
+        assert_eq!(bogus.status, StatusCode::BAD_REQUEST, "{}", bogus.body);
+        assert!(
+            bogus.body.contains("「bogus」という状態はありません"),
+            "{}",
+            bogus.body
+        );
         // Typed full-width, as a Japanese keyboard may, it is the same code.
         let wide: String = code
             .chars()

@@ -1312,7 +1312,13 @@ async fn list_page(
         return see_other(&format!("/wizard/{id}/{}", stage.page()));
     };
     let q = param(&query, "q").unwrap_or_default();
-    let filter = Filter::new(param(&query, "status").unwrap_or_default(), q);
+    let status = param(&query, "status").unwrap_or_default();
+    // A link with a status the list has none for would otherwise show every row as if asked.
+    if !matches!(status, "" | "all") && status.parse::<Status>().is_err() {
+        let said = format!("{}{status}{}", t.bad_status_before, t.bad_status_after);
+        return message(&ctx, StatusCode::BAD_REQUEST, said);
+    }
+    let filter = Filter::new(status, q);
     let rows = &review.saved.plan.rows;
     let mut counts = [0usize; 4];
     let mut searched = 0;
