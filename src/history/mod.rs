@@ -948,6 +948,8 @@ impl History {
         let opt_text = |i| row.get::<_, Option<String>>(i).map_err(get_err);
         let action = text(2)?;
         let fields = text(3)?;
+        // One column keeps either why it was not written or why its write failed.
+        let said = opt_text(7)?;
         Ok(EmployeeRecord {
             code: text(0)?,
             name: text(1)?,
@@ -958,8 +960,8 @@ impl History {
                 .map(|o| parse_outcome(&o).ok_or_else(|| self.corrupt(format!("outcome '{o}'"))))
                 .transpose()?,
             error: opt_text(5)?,
-            why: read_said(opt_text(7)?.as_deref()),
-            failure: read_said(opt_text(7)?.as_deref()),
+            why: read_said(said.as_deref()),
+            failure: read_said(said.as_deref()),
             recorded_at: opt_text(6)?.map(|t| self.parse_time(&t)).transpose()?,
             not_cleared: self.read_fields(&text(8)?)?,
         })
